@@ -1,0 +1,32 @@
+import { describe, it, expect } from 'vitest';
+import { systemClock } from './systemClock.ts';
+
+describe('systemClock', () => {
+  it('reads wall time and a monotonic elapsed time', () => {
+    const clock = systemClock();
+    const before = Date.now();
+    const reading = clock.now();
+    expect(reading).toBeGreaterThanOrEqual(before);
+    expect(reading).toBeLessThanOrEqual(Date.now());
+    const a = clock.monotonicMs();
+    const b = clock.monotonicMs();
+    expect(a).toBeGreaterThanOrEqual(0);
+    expect(b).toBeGreaterThanOrEqual(a);
+  });
+
+  it('fires timers after their delay, asynchronously for zero delays, and cancels them', async () => {
+    const clock = systemClock();
+    const order: string[] = [];
+    const start = clock.monotonicMs();
+    let firedAtMs = 0;
+    const done = new Promise<void>((resolve) => clock.setTimer(15, () => ((firedAtMs = clock.monotonicMs()), resolve())));
+    clock.setTimer(0, () => order.push('immediate'));
+    const cancel = clock.setTimer(5, () => order.push('cancelled'));
+    cancel();
+    order.push('sync');
+    await done;
+    expect(order).toEqual(['sync', 'immediate']);
+    // Libuv may fire up to ~1 ms early relative to performance.now(); allow for it.
+    expect(firedAtMs - start).toBeGreaterThanOrEqual(14);
+  });
+});
