@@ -1,0 +1,130 @@
+/**
+ * The programmatic API: `check(spec, options)` explores a protocol and returns a result union;
+ * `assertSpec(spec, options)` throws a readable report instead, for use inside tests.
+ */
+import { type Protocol, isProtocol, SpecError } from '../specs/core/index.ts';
+import { exhaustive } from './exhaustive.ts';
+import { Model } from './model.ts';
+import { type CheckOptions, normalizeOptions, OptionsError } from './options.ts';
+import { randomWalks } from './random.ts';
+import type { CheckResult, GoalStatus, Stats } from './result.ts';
+import { concretize, traceFile, traceSteps, type ConcretePath } from './trace-builder.ts';
+import { HandlerError } from './world.ts';
+import { formatTrace } from '../traces/text.ts';
+
+/** Explores `spec` under `options`. Rejects (with an OptionsError or SpecError) only on misuse. */
+export async function check(spec: Protocol, options: CheckOptions = {}, specRef?: string): Promise<CheckResult> {
+  return checkSync(spec, options, specRef);
+}
+
+/** The synchronous core of {@link check} (single worker). */
+export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = spec?.name): CheckResult {
+  if (!isProtocol(spec)) throw new SpecError('check', 'the first argument must be a protocol made with defineProtocol or protocol(...).define');
+  const opts = normalizeOptions(spec, options);
+  let model: Model;
+  try {
+    model = new Model(spec, opts);
+  } catch (e) {
+    if (e instanceof HandlerError) return setupError(spec, opts.mode, opts.params, e.message);
+    throw e;
+  }
+  const common = (stats: Stats, goals: GoalStatus[]) => ({
+    spec: spec.name,
+    variant: spec.variantName ?? null,
+    params: { ...opts.params },
+    mode: opts.mode,
+    stats,
+    goals,
+  });
+
+  if (opts.mode === 'random') {
+    const { outcome, stats, goals } = randomWalks(model);
+    const base = common(stats, goals);
+    const file = (path: ConcretePath, result: 'violation' | 'deadlock' | 'error', property: { name: string; kind: string } | null, error?: string) =>
+      traceFile(model, specRef, result, property, traceSteps(model, path), { seed: opts.seed, error });
+    switch (outcome.kind) {
+      case 'violation':
+        return { ...base, result: 'violation', property: { name: outcome.property, kind: 'invariant' }, trace: file(outcome.path, 'violation', { name: outcome.property, kind: 'invariant' }) };
+      case 'deadlock':
+        return { ...base, result: 'deadlock', trace: file(outcome.path, 'deadlock', null) };
+      case 'error':
+        return { ...base, result: 'error', error: outcome.error, trace: file(outcome.path, 'error', null, outcome.error) };
+      case 'limit':
+        return { ...base, result: 'incomplete', reason: outcome.reason };
+      case 'done': {
+        // Random walks never prove anything: a clean run is "incomplete" unless goals are missed.
+        return { ...base, result: 'incomplete', reason: 'walks' };
+      }
+    }
+  }
+
+  const { outcome, stats, goals } = exhaustive(model);
+  const base = common(stats, goals);
+  switch (outcome.kind) {
+    case 'violation': {
+      const property = { name: outcome.property, kind: 'invariant' as const };
+      const trace = traceFile(model, specRef, 'violation', property, traceSteps(model, concretize(model, outcome.path)));
+      return { ...base, result: 'violation', property, trace };
+    }
+    case 'deadlock':
+      return { ...base, result: 'deadlock', trace: traceFile(model, specRef, 'deadlock', null, traceSteps(model, concretize(model, outcome.path))) };
+    case 'error': {
+      const path = concretize(model, outcome.path);
+      const steps = traceSteps(model, path);
+      if (outcome.event) {
+        // The failing event, shown on the state it was taken in (it produced no state).
+        steps.push({ event: outcome.event as never, state: steps[steps.length - 1]!.state, fingerprint: steps[steps.length - 1]!.fingerprint });
+      }
+      return { ...base, result: 'error', error: outcome.error, trace: traceFile(model, specRef, 'error', null, steps, { error: outcome.error }) };
+    }
+    case 'limit':
+      return { ...base, result: 'incomplete', reason: outcome.reason };
+    case 'done': {
+      const missed = goals.find((g) => !g.reached);
+      if (missed) return { ...base, result: 'violation', property: { name: missed.name, kind: 'reachable' } };
+      return { ...base, result: 'ok' };
+    }
+  }
+}
+
+function setupError(spec: Protocol, mode: CheckResult['mode'], params: Record<string, number | boolean | string>, error: string): CheckResult {
+  return {
+    spec: spec.name, variant: spec.variantName ?? null, params: { ...params }, mode, goals: [], result: 'error', error,
+    stats: { distinctStates: 0, statesGenerated: 0, depth: 0, seconds: 0, statesPerSecond: 0, bytesPerState: 0, collisionProbability: 0 },
+  };
+}
+
+/** Thrown by {@link assertSpec}: the formatted report, with the trace when there is one. */
+export class SpecCheckFailure extends Error {
+  override readonly name = 'SpecCheckFailure';
+  constructor(
+    message: string,
+    readonly result: CheckResult,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Checks `spec` and throws a {@link SpecCheckFailure} with a readable report unless the result
+ * is `ok` (or `expect`, e.g. `{ expect: 'violation' }` to assert that a broken variant is caught).
+ */
+export async function assertSpec(
+  spec: Protocol,
+  options: CheckOptions & { expect?: CheckResult['result'] } = {},
+): Promise<CheckResult> {
+  const { expect = 'ok', ...rest } = options;
+  const result = await check(spec, rest);
+  if (result.result === expect) return result;
+  const name = spec.variantName ? `${spec.name}:${spec.variantName}` : spec.name;
+  const lines = [`${name}: expected ${expect}, got ${result.result}`];
+  if (result.result === 'violation') lines.push(`property violated: ${result.property.name} (${result.property.kind})`);
+  if (result.result === 'error') lines.push(`error: ${result.error}`);
+  if (result.result === 'incomplete') lines.push(`stopped by: ${result.reason}`);
+  lines.push(`${result.stats.distinctStates} distinct states, depth ${result.stats.depth}`);
+  if ('trace' in result && result.trace) lines.push('', formatTrace(result.trace));
+  if (result.mode === 'random') lines.push('', `replay with: seed ${rest.seed ?? 0}`);
+  throw new SpecCheckFailure(lines.join('\n'), result);
+}
+
+export { OptionsError };

@@ -1,0 +1,148 @@
+/**
+ * Exhaustive search, BFS or DFS from one core: the only difference is whether the frontier is
+ * a queue or a stack. States live as packed bytes in the frontier and as 64-bit fingerprints
+ * with parent links in the visited set; paths are rebuilt on demand.
+ */
+import { fingerprint, fp, collisionProbability } from './fingerprint.ts';
+import { Frontier } from './frontier.ts';
+import type { Model } from './model.ts';
+import type { Progress } from './options.ts';
+import type { GoalStatus, Stats } from './result.ts';
+import { StateStore } from './state-store.ts';
+import { HandlerError, type TraceEvent, type WorldState } from './world.ts';
+import type { FingerprintPath } from './trace-builder.ts';
+
+/** How an exhaustive search ended. Paths are fingerprint paths, rebuilt into traces by the caller. */
+export type SearchOutcome =
+  | { kind: 'done' }
+  | { kind: 'violation'; property: string; path: FingerprintPath }
+  | { kind: 'deadlock'; path: FingerprintPath }
+  | { kind: 'limit'; reason: 'max-states' | 'max-depth' | 'time' }
+  | { kind: 'error'; error: string; path: FingerprintPath; event: TraceEvent | null };
+
+export interface SearchResult {
+  outcome: SearchOutcome;
+  stats: Stats;
+  goals: GoalStatus[];
+}
+
+const PROGRESS_MS = 250;
+
+export function exhaustive(model: Model): SearchResult {
+  const o = model.options;
+  const world = model.world;
+  const store = new StateStore();
+  const frontier = new Frontier(o.mode === 'dfs');
+  const goals: GoalStatus[] = model.goals.map((g) => ({ name: g.name, reached: false }));
+  const started = performance.now();
+  let generated = 0;
+  let maxDepth = 0;
+  let depthLimited = false;
+  let outcome: SearchOutcome = { kind: 'done' };
+
+  const pathTo = (index: number): FingerprintPath => {
+    const path: FingerprintPath = [];
+    for (let i = index; i >= 0; i = store.parent(i)) path.push([store.hi(i), store.lo(i)]);
+    return path.reverse();
+  };
+
+  /** Checks goals and invariants on a new state; returns true when the search must stop. */
+  const examine = (s: WorldState, index: number, depth: number): boolean => {
+    if (goals.length) {
+      model.view.state = s;
+      for (let g = 0; g < goals.length; g++) {
+        if (!goals[g]!.reached && model.goals[g]!.check(model.view)) {
+          goals[g]!.reached = true;
+          goals[g]!.depth = depth;
+        }
+      }
+    }
+    const bad = model.violated(s);
+    if (bad) {
+      outcome = { kind: 'violation', property: bad.name, path: pathTo(index) };
+      return true;
+    }
+    return false;
+  };
+
+  // Successor callback state, set before each expansion (one closure for the whole run).
+  let parentIndex = 0;
+  let childDepth = 0;
+  const visit = (next: WorldState): boolean => {
+    generated++;
+    const bytes = model.pack(next);
+    fingerprint(bytes, 0, bytes.length);
+    const index = store.insert(fp.hi, fp.lo, parentIndex, childDepth);
+    if (index < 0) return false;
+    if (childDepth + 1 > maxDepth) maxDepth = childDepth + 1;
+    if (examine(next, index, childDepth)) return true;
+    if (store.size >= o.maxStates) {
+      outcome = { kind: 'limit', reason: 'max-states' };
+      return true;
+    }
+    frontier.push(index, bytes, bytes.length);
+    return false;
+  };
+
+  let current: WorldState | null = null;
+  try {
+    const init = world.initial();
+    const bytes = model.pack(init);
+    fingerprint(bytes, 0, bytes.length);
+    store.insert(fp.hi, fp.lo, -1, 0);
+    generated = 1;
+    maxDepth = 1;
+    if (!examine(init, 0, 0)) frontier.push(0, bytes, bytes.length);
+
+    let lastReport = started;
+    let expanded = 0;
+    while (frontier.length > 0 && outcome.kind === 'done') {
+      parentIndex = frontier.pop();
+      const depth = store.depth(parentIndex);
+      if (depth + 1 >= o.maxDepth + 1) {
+        depthLimited = true;
+        continue;
+      }
+      childDepth = depth + 1;
+      current = world.decode(frontier.current);
+      const enabled = world.successors(current, visit);
+      if (enabled === 0 && o.deadlock && outcome.kind === 'done') {
+        outcome = { kind: 'deadlock', path: pathTo(parentIndex) };
+      }
+      if ((++expanded & 1023) === 0) {
+        const now = performance.now();
+        if ((now - started) / 1000 > o.timeSeconds) {
+          outcome = { kind: 'limit', reason: 'time' };
+          break;
+        }
+        if (o.onProgress && now - lastReport >= PROGRESS_MS) {
+          lastReport = now;
+          o.onProgress(progress(store.size, generated, maxDepth, frontier.length, started, now));
+        }
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof HandlerError)) throw e;
+    const path = current ? pathTo(parentIndex) : [];
+    const event = current ? world.describe(current) : null;
+    outcome = { kind: 'error', error: e.message, path, event };
+  }
+  if (outcome.kind === 'done' && depthLimited) outcome = { kind: 'limit', reason: 'max-depth' };
+
+  const seconds = (performance.now() - started) / 1000;
+  const stats: Stats = {
+    distinctStates: store.size,
+    statesGenerated: generated,
+    depth: maxDepth,
+    seconds,
+    statesPerSecond: seconds > 0 ? store.size / seconds : 0,
+    bytesPerState: store.size ? store.bytesPerState() + frontier.bytes() / store.size : 0,
+    collisionProbability: collisionProbability(store.size),
+  };
+  return { outcome, stats, goals };
+}
+
+function progress(states: number, generated: number, depth: number, queue: number, started: number, now: number): Progress {
+  const seconds = (now - started) / 1000;
+  return { distinctStates: states, statesGenerated: generated, depth, queue, seconds, statesPerSecond: seconds > 0 ? states / seconds : 0 };
+}

@@ -1,0 +1,160 @@
+/**
+ * Check options: what a user may pass to `check()` (and the CLI maps its flags onto), validated
+ * and normalized once into {@link Options}; nothing downstream re-reads defaults.
+ */
+import type { Params, ParamValue, Protocol } from '../specs/core/index.ts';
+import type { NetworkMode, WorldOptions } from './world.ts';
+
+export type Mode = 'bfs' | 'dfs' | 'random';
+
+/** Progress of a running check, reported about four times a second. */
+export interface Progress {
+  distinctStates: number;
+  statesGenerated: number;
+  depth: number;
+  queue: number;
+  seconds: number;
+  statesPerSecond: number;
+}
+
+/** Options of `check()`. All are optional. */
+export interface CheckOptions {
+  mode?: Mode;
+  /** Overrides of the spec's params. */
+  params?: Record<string, ParamValue>;
+  network?: NetworkMode;
+  drop?: boolean;
+  dup?: boolean;
+  crashes?: number;
+  maxTime?: number;
+  trueTimeEpsilon?: number;
+  maxInFlight?: number;
+  /** Reduce states by permuting the nodes of symmetric roles. */
+  symmetry?: boolean;
+  /** Report states with no enabled delivery or action as deadlocks. */
+  deadlock?: boolean;
+  maxStates?: number;
+  maxDepth?: number;
+  timeSeconds?: number;
+  /** Random mode: the seed that decides everything. */
+  seed?: number;
+  /** Random mode: how many walks. */
+  walks?: number;
+  onProgress?: (p: Progress) => void;
+}
+
+/** Normalized options. */
+export interface Options {
+  mode: Mode;
+  params: Params;
+  world: WorldOptions;
+  symmetry: boolean;
+  deadlock: boolean;
+  maxStates: number;
+  maxDepth: number;
+  timeSeconds: number;
+  seed: number;
+  walks: number;
+  onProgress?: (p: Progress) => void;
+}
+
+/** Bad options: the message names the option. */
+export class OptionsError extends Error {
+  override readonly name = 'OptionsError';
+}
+
+const KNOWN = new Set([
+  'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'maxInFlight', 'symmetry',
+  'deadlock', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'onProgress',
+]);
+
+function count(name: string, v: unknown, min = 0): number {
+  if (typeof v !== 'number' || !(Number.isInteger(v) || v === Number.POSITIVE_INFINITY) || v < min) {
+    throw new OptionsError(`option '${name}' must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function flag(name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new OptionsError(`option '${name}' must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Validates and normalizes options against a protocol. */
+export function normalizeOptions(protocol: Protocol, o: CheckOptions = {}): Options {
+  if (o === null || typeof o !== 'object') throw new OptionsError('options must be an object');
+  for (const k of Object.keys(o)) {
+    if (!KNOWN.has(k)) throw new OptionsError(`unknown option '${k}' (known: ${[...KNOWN].join(', ')})`);
+  }
+  const mode = o.mode ?? 'bfs';
+  if (!['bfs', 'dfs', 'random'].includes(mode)) throw new OptionsError(`option 'mode' must be bfs, dfs or random, got ${JSON.stringify(mode)}`);
+  const network = o.network ?? 'set';
+  if (!['set', 'bag', 'fifo'].includes(network)) throw new OptionsError(`option 'network' must be set, bag or fifo, got ${JSON.stringify(network)}`);
+  const drop = o.drop === undefined ? false : flag('drop', o.drop);
+  const dup = o.dup === undefined ? false : flag('dup', o.dup);
+  if ((drop || dup) && network === 'set') {
+    throw new OptionsError(`options 'drop' and 'dup' need network 'bag' or 'fifo' (under 'set' every message may already be delivered any number of times, or never)`);
+  }
+  const timeSeconds = o.timeSeconds === undefined ? Number.POSITIVE_INFINITY : o.timeSeconds;
+  if (typeof timeSeconds !== 'number' || !(timeSeconds > 0)) throw new OptionsError(`option 'timeSeconds' must be a positive number, got ${JSON.stringify(o.timeSeconds)}`);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new OptionsError(`option 'onProgress' must be a function`);
+  return {
+    mode,
+    params: resolveParams(protocol, o.params ?? {}),
+    world: {
+      network,
+      drop,
+      dup,
+      crashes: o.crashes === undefined ? 0 : count('crashes', o.crashes),
+      maxTime: o.maxTime === undefined ? 0 : count('maxTime', o.maxTime),
+      trueTimeEpsilon: o.trueTimeEpsilon === undefined ? 0 : count('trueTimeEpsilon', o.trueTimeEpsilon),
+      maxInFlight: o.maxInFlight === undefined ? Number.POSITIVE_INFINITY : count('maxInFlight', o.maxInFlight),
+    },
+    symmetry: o.symmetry === undefined ? false : flag('symmetry', o.symmetry),
+    deadlock: o.deadlock === undefined ? false : flag('deadlock', o.deadlock),
+    maxStates: o.maxStates === undefined ? Number.POSITIVE_INFINITY : count('maxStates', o.maxStates, 1),
+    maxDepth: o.maxDepth === undefined ? (mode === 'random' ? 100 : Number.POSITIVE_INFINITY) : count('maxDepth', o.maxDepth, 1),
+    timeSeconds,
+    seed: o.seed === undefined ? 0 : count('seed', o.seed),
+    walks: o.walks === undefined ? (o.timeSeconds === undefined ? 1000 : Number.POSITIVE_INFINITY) : count('walks', o.walks, 1),
+    onProgress: o.onProgress,
+  };
+}
+
+/** The spec's params with overrides applied; each override must name a param and match its type. */
+export function resolveParams(protocol: Protocol, overrides: Record<string, ParamValue>): Params {
+  const out: Params = { ...protocol.params };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (!(k in protocol.params)) {
+      const known = Object.keys(protocol.params);
+      throw new OptionsError(`spec '${protocol.name}' has no param '${k}'` + (known.length ? ` (params: ${known.join(', ')})` : ' (it takes none)'));
+    }
+    const expected = typeof protocol.params[k];
+    if (typeof v !== expected) throw new OptionsError(`param '${k}' must be a ${expected}, got ${JSON.stringify(v)}`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Parses a `--param k=v` value by the type of the param's default. */
+export function parseParam(protocol: Protocol, text: string): [string, ParamValue] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new OptionsError(`--param expects k=v, got '${text}'`);
+  const k = text.slice(0, eq);
+  const raw = text.slice(eq + 1);
+  if (!(k in protocol.params)) {
+    const known = Object.keys(protocol.params);
+    throw new OptionsError(`spec '${protocol.name}' has no param '${k}'` + (known.length ? ` (params: ${known.join(', ')})` : ' (it takes none)'));
+  }
+  const d = protocol.params[k];
+  if (typeof d === 'number') {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n)) throw new OptionsError(`param '${k}' must be a number, got '${raw}'`);
+    return [k, n];
+  }
+  if (typeof d === 'boolean') {
+    if (raw !== 'true' && raw !== 'false') throw new OptionsError(`param '${k}' must be true or false, got '${raw}'`);
+    return [k, raw === 'true'];
+  }
+  return [k, raw];
+}

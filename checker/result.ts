@@ -1,0 +1,69 @@
+/** What a check returns: a result union, never an exception for a property violation. */
+import type { TraceFile } from '../traces/format.ts';
+
+export interface Stats {
+  distinctStates: number;
+  /** Successors computed (self-loops excluded), the initial state included. */
+  statesGenerated: number;
+  /** BFS levels seen, counted as TLC does (the initial state is level 1). */
+  depth: number;
+  seconds: number;
+  statesPerSecond: number;
+  /** Bytes of the visited set and frontier per distinct state. */
+  bytesPerState: number;
+  /** Probability that two distinct states shared a fingerprint (so one was never explored). */
+  collisionProbability: number;
+  /** Random mode: walks and steps taken. */
+  walks?: number;
+  steps?: number;
+}
+
+/** A `reachable` goal: whether some explored state satisfied it. */
+export interface GoalStatus {
+  name: string;
+  reached: boolean;
+  /** BFS depth at which it was first reached (shortest, in BFS mode). */
+  depth?: number;
+}
+
+interface Common {
+  spec: string;
+  variant: string | null;
+  params: Record<string, number | boolean | string>;
+  mode: 'bfs' | 'dfs' | 'random';
+  stats: Stats;
+  goals: GoalStatus[];
+}
+
+/** Everything was explored and every property holds. */
+export interface Ok extends Common {
+  result: 'ok';
+}
+
+/** A property fails: an invariant in some state (with a trace), or a goal never reached (no trace). */
+export interface Violation extends Common {
+  result: 'violation';
+  property: { name: string; kind: 'invariant' | 'reachable' };
+  trace?: TraceFile;
+}
+
+/** A state where no delivery or action is enabled (only with the deadlock option). */
+export interface Deadlock extends Common {
+  result: 'deadlock';
+  trace: TraceFile;
+}
+
+/** A limit stopped the search before it explored everything; no violation was seen. */
+export interface Incomplete extends Common {
+  result: 'incomplete';
+  reason: 'max-states' | 'max-depth' | 'time' | 'walks';
+}
+
+/** Spec code threw (or returned a value its schema rejects); the trace leads to the step that did. */
+export interface ErrorResult extends Common {
+  result: 'error';
+  error: string;
+  trace?: TraceFile;
+}
+
+export type CheckResult = Ok | Violation | Deadlock | Incomplete | ErrorResult;

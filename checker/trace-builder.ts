@@ -1,0 +1,99 @@
+/**
+ * Rebuilds concrete traces. Explorers keep only fingerprints and parent links; a path of
+ * fingerprints is turned back into events and worlds by re-running the successor function from
+ * the initial state and following, at each step, the successor whose packed form has the next
+ * fingerprint. Under symmetry the stored states are representatives, and the concrete path
+ * follows any successor in the same orbit.
+ */
+import { TRACE_FORMAT, TRACE_VERSION, type TraceFile, type TraceStep } from '../traces/format.ts';
+import { fingerprint, fingerprintHex, fp } from './fingerprint.ts';
+import type { Model } from './model.ts';
+import type { TraceEvent, WorldState } from './world.ts';
+
+/** A path of fingerprints [hi, lo] from the initial state. */
+export type FingerprintPath = [number, number][];
+
+export interface ConcretePath {
+  events: TraceEvent[];
+  states: WorldState[];
+}
+
+/** Follows a fingerprint path on the model. Throws if a step cannot be matched (a bug). */
+export function concretize(model: Model, path: FingerprintPath): ConcretePath {
+  const world = model.world;
+  let state = world.initial();
+  const events: TraceEvent[] = [{ kind: 'init' }];
+  const states: WorldState[] = [state];
+  for (let i = 1; i < path.length; i++) {
+    const [hi, lo] = path[i]!;
+    let found: WorldState | undefined;
+    let event: TraceEvent | undefined;
+    const parent = state;
+    world.successors(parent, (next) => {
+      const bytes = model.pack(next);
+      fingerprint(bytes, 0, bytes.length);
+      if (fp.hi === hi && fp.lo === lo) {
+        found = next;
+        event = world.describe(parent);
+        return true;
+      }
+      return false;
+    });
+    if (!found || !event) throw new Error(`concretize: step ${i} of the path is not a successor of step ${i - 1}`);
+    events.push(event);
+    states.push(found);
+    state = found;
+  }
+  return { events, states };
+}
+
+/** Trace steps (event + world JSON + fingerprint) from a concrete path. */
+export function traceSteps(model: Model, path: ConcretePath): TraceStep[] {
+  return path.states.map((s, i) => ({
+    event: path.events[i]! as TraceStep['event'],
+    state: model.world.toJSON(s),
+    fingerprint: fingerprintHex(model.world.encode(s)),
+  }));
+}
+
+/** The header fields of a trace file for a model. */
+export function traceFile(
+  model: Model,
+  specRef: string,
+  result: TraceFile['result'],
+  property: TraceFile['property'],
+  steps: TraceStep[],
+  extra: { error?: string; seed?: number | null; options?: Record<string, unknown> } = {},
+): TraceFile {
+  return {
+    format: TRACE_FORMAT,
+    version: TRACE_VERSION,
+    spec: specRef,
+    variant: model.protocol.variantName ?? null,
+    params: { ...model.options.params },
+    options: extra.options ?? describeOptions(model),
+    seed: extra.seed ?? null,
+    result,
+    property,
+    ...(extra.error ? { error: extra.error } : {}),
+    nodes: Array.from({ length: model.world.nodeCount }, (_, id) => model.world.nodeName(id)),
+    steps,
+  };
+}
+
+/** The options that shape the world and search, as plain JSON. */
+export function describeOptions(model: Model): Record<string, unknown> {
+  const o = model.options;
+  const w = o.world;
+  const out: Record<string, unknown> = { mode: o.mode, network: w.network };
+  if (w.drop) out.drop = true;
+  if (w.dup) out.dup = true;
+  if (w.crashes) out.crashes = w.crashes;
+  if (w.maxTime) out.maxTime = w.maxTime;
+  if (w.trueTimeEpsilon) out.trueTimeEpsilon = w.trueTimeEpsilon;
+  if (w.maxInFlight !== Number.POSITIVE_INFINITY) out.maxInFlight = w.maxInFlight;
+  if (o.symmetry) out.symmetry = true;
+  if (o.deadlock) out.deadlock = true;
+  if (o.maxDepth !== Number.POSITIVE_INFINITY) out.maxDepth = o.maxDepth;
+  return out;
+}

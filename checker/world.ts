@@ -1,0 +1,617 @@
+/**
+ * The world: a protocol's nodes plus a modeled network, crash flags and a discrete clock, as
+ * one packed, canonical state. It enumerates the events enabled in a state (deliver, drop,
+ * duplicate, local action, crash, restart, tick) and the successor each one leads to, calling
+ * the spec's own handlers.
+ *
+ * Packed layout (all varints unless noted):
+ *   time, crashes used,
+ *   per node: crashed (u8), length, state bytes,
+ *   envelope count, per envelope: length, [from, to, channel (u8), message bytes], count (bag only).
+ * Envelopes are sorted by their bytes (set, bag) or grouped by link in send order (fifo), so
+ * equal worlds give equal bytes.
+ */
+import {
+  type AnyRole, type Ctx, type Interval, type NodeId, type Out, type Params, type Property, type Protocol,
+  Reader, SpecError, Writer, compareBytes, equalBytes, structFields,
+} from '../specs/core/index.ts';
+
+export type NetworkMode = 'set' | 'bag' | 'fifo';
+
+/** The world's fault and clock model (normalized; see options.ts for the user-facing form). */
+export interface WorldOptions {
+  network: NetworkMode;
+  /** Messages may be lost (bag, fifo). */
+  drop: boolean;
+  /** Messages may be delivered and still stay in flight (bag, fifo). */
+  dup: boolean;
+  /** How many crashes a run may have in all. */
+  crashes: number;
+  /** True time advances by tick events up to this bound (0: no clock). */
+  maxTime: number;
+  /** TrueTime's ε: `out.trueTime()` returns [time - ε, time + ε]. */
+  trueTimeEpsilon: number;
+  /** A state constraint: successors with more messages in flight are not explored. */
+  maxInFlight: number;
+}
+
+export const defaultWorldOptions: WorldOptions = {
+  network: 'set',
+  drop: false,
+  dup: false,
+  crashes: 0,
+  maxTime: 0,
+  trueTimeEpsilon: 0,
+  maxInFlight: Number.POSITIVE_INFINITY,
+};
+
+/** One message in flight. `bytes` is its canonical envelope encoding. */
+export interface Envelope {
+  readonly bytes: Uint8Array;
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly channel: number;
+  /** Copies in flight (bag); 1 otherwise. */
+  readonly count: number;
+}
+
+/** A world state, decoded. Node states are the spec's own values. */
+export interface WorldState {
+  time: number;
+  crashes: number;
+  crashed: Uint8Array;
+  nodes: unknown[];
+  /** The packed bytes of `nodes[i]` while unchanged from the parent (reused when encoding). */
+  nodeBytes: (Uint8Array | null)[];
+  net: Envelope[];
+}
+
+/** What an enabled event is, in a reusable form (no allocation per successor). */
+export interface EventRef {
+  kind: 'deliver' | 'duplicate' | 'drop' | 'action' | 'crash' | 'restart' | 'tick';
+  node: NodeId;
+  /** Envelope index (deliver, duplicate, drop) in the parent's network. */
+  envelope: number;
+  /** Action name and argument (action). */
+  action: string;
+  arg: unknown;
+}
+
+/** An event as it appears in traces: plain JSON. */
+export type TraceEvent =
+  | { kind: 'init' }
+  | { kind: 'deliver' | 'duplicate' | 'drop'; from: NodeId; to: NodeId; msg: unknown }
+  | { kind: 'action'; node: NodeId; action: string; arg?: unknown }
+  | { kind: 'crash' | 'restart'; node: NodeId }
+  | { kind: 'tick' };
+
+interface RoleInfo {
+  name: string;
+  def: AnyRole;
+  count: number;
+  base: NodeId;
+  symmetric: boolean;
+  actions: [string, AnyRole['actions'] extends Record<string, infer A> | undefined ? A : never][];
+  /** Field names that survive a crash; `true` when the whole state does. */
+  durable: readonly string[] | true;
+}
+
+/** A handler threw: the spec is wrong. Carries where, so the checker can report a trace. */
+export class HandlerError extends Error {
+  override readonly name = 'HandlerError';
+  constructor(
+    message: string,
+    override readonly cause: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** A spec's world under fixed params and options. */
+export class World {
+  readonly roles: RoleInfo[] = [];
+  readonly nodeCount: number;
+  readonly roleOfNode: RoleInfo[] = [];
+  readonly ctxs: Ctx[] = [];
+  readonly params: Params;
+  readonly properties: readonly Property[];
+  private readonly writer = new Writer(1024);
+  private readonly envWriter = new Writer(256);
+  private readonly nodeReader = new Reader(new Uint8Array(0));
+  private readonly envReader = new Reader(new Uint8Array(0));
+  private readonly msgReader = new Reader(new Uint8Array(0));
+  private readonly sends: { to: NodeId; msg: unknown }[] = [];
+  private readonly out: Out<unknown>;
+  private current: NodeId = 0;
+  private currentTime = 0;
+  readonly event: EventRef = { kind: 'tick', node: 0, envelope: 0, action: '', arg: undefined };
+
+  constructor(
+    readonly protocol: Protocol,
+    params: Params,
+    readonly options: WorldOptions,
+  ) {
+    this.params = params;
+    let base = 0;
+    for (const [name, def] of Object.entries(protocol.roles)) {
+      const count = typeof def.count === 'function' ? def.count(params) : def.count;
+      if (!Number.isInteger(count) || count < 0 || count > 255) {
+        throw new SpecError('world', `role '${name}' has count ${String(count)}; expected an integer from 0 to 255`);
+      }
+      const durable = (def.durable as unknown) === true ? true : ((def.durable ?? []) as readonly string[]);
+      const info: RoleInfo = {
+        name, def, count, base, symmetric: Boolean(def.symmetric),
+        actions: Object.entries(def.actions ?? {}) as RoleInfo['actions'],
+        durable,
+      };
+      this.roles.push(info);
+      for (let i = 0; i < count; i++) this.roleOfNode.push(info);
+      base += count;
+    }
+    this.nodeCount = base;
+    for (let id = 0; id < this.nodeCount; id++) this.ctxs.push(this.makeCtx(id));
+    this.properties = protocol.properties ? protocol.properties(params as never) : [];
+    const world = this;
+    this.out = {
+      send(to, msg) {
+        if (!Number.isInteger(to) || to < 0 || to >= world.nodeCount) {
+          throw new SpecError('out.send', `node ${world.nodeName(world.current)} sent to ${String(to)}, which is not a node id`);
+        }
+        world.sends.push({ to, msg });
+      },
+      broadcast(role, msg) {
+        const r = world.roles.find((x) => x.name === role);
+        if (!r) throw new SpecError('out.broadcast', `no role '${role}'`);
+        for (let i = 0; i < r.count; i++) if (r.base + i !== world.current) world.sends.push({ to: r.base + i, msg });
+      },
+      reply() {
+        throw new SpecError('out.reply', 'this protocol declares no clients, so there is no request to reply to');
+      },
+      now: () => world.currentTime,
+      trueTime: (): Interval => ({ earliest: world.currentTime - world.options.trueTimeEpsilon, latest: world.currentTime + world.options.trueTimeEpsilon }),
+    };
+  }
+
+  private makeCtx(id: NodeId): Ctx {
+    const info = this.roleOfNode[id]!;
+    const roles = this.roles;
+    const nodeLists = new Map(roles.map((r) => [r.name, Array.from({ length: r.count }, (_, i) => r.base + i)]));
+    const roleOf = this.roleOfNode;
+    return {
+      self: id,
+      role: info.name,
+      index: id - info.base,
+      params: this.params,
+      count(role) {
+        const list = nodeLists.get(role);
+        if (!list) throw new SpecError('ctx.count', `no role '${role}'`);
+        return list.length;
+      },
+      nodes(role) {
+        const list = nodeLists.get(role);
+        if (!list) throw new SpecError('ctx.nodes', `no role '${role}'`);
+        return list;
+      },
+      roleOf(n) {
+        const r = roleOf[n];
+        if (!r) throw new SpecError('ctx.roleOf', `${String(n)} is not a node id`);
+        return r.name;
+      },
+    };
+  }
+
+  /** A readable node name: the role, with a 1-based index when the role has several nodes. */
+  nodeName(id: NodeId): string {
+    const r = this.roleOfNode[id];
+    if (!r) return `node${id}`;
+    return r.count === 1 ? r.name : `${r.name}${id - r.base + 1}`;
+  }
+
+  /** The initial world (protocols here have one: `init` is deterministic). */
+  initial(): WorldState {
+    const nodes: unknown[] = [];
+    for (let id = 0; id < this.nodeCount; id++) {
+      nodes.push(this.call(id, () => this.roleOfNode[id]!.def.init(this.ctxs[id]!), 'init'));
+    }
+    return {
+      time: 0,
+      crashes: 0,
+      crashed: new Uint8Array(this.nodeCount),
+      nodes,
+      nodeBytes: new Array(this.nodeCount).fill(null),
+      net: [],
+    };
+  }
+
+  // ---------------------------------------------------------------- encoding
+
+  /** Packs a world into the shared writer; returns a view valid until the next encode. */
+  encode(s: WorldState): Uint8Array {
+    const w = this.writer.reset();
+    w.varint(s.time);
+    w.varint(s.crashes);
+    for (let id = 0; id < this.nodeCount; id++) {
+      w.u8(s.crashed[id]!);
+      const cached = s.nodeBytes[id];
+      if (cached) {
+        w.varint(cached.length);
+        w.bytes(cached);
+      } else {
+        this.encodeNodeFramed(w, id, s.nodes[id]);
+      }
+    }
+    this.encodeNet(w, s.net);
+    return w.view();
+  }
+
+  /** Encodes node `id`'s state with a length prefix (written after the fact: state sizes vary). */
+  encodeNodeFramed(w: Writer, id: NodeId, state: unknown): void {
+    // Reserve one length byte; move the body when the length needs more.
+    const lenAt = w.pos;
+    w.u8(0);
+    const start = w.pos;
+    try {
+      this.roleOfNode[id]!.def.state.encode(w, state, `${this.nodeName(id)}.state`);
+    } catch (e) {
+      throw new HandlerError(`node ${this.nodeName(id)} has a state that does not fit its schema: ${(e as Error).message}`, e);
+    }
+    const len = w.pos - start;
+    if (len < 0x80) {
+      w.buf[lenAt] = len;
+    } else {
+      const body = w.buf.slice(start, w.pos);
+      w.pos = lenAt;
+      w.varint(len);
+      w.bytes(body);
+    }
+  }
+
+  encodeNet(w: Writer, net: Envelope[]): void {
+    w.varint(net.length);
+    const bag = this.options.network === 'bag';
+    for (let i = 0; i < net.length; i++) {
+      const e = net[i]!;
+      w.varint(e.bytes.length);
+      w.bytes(e.bytes);
+      if (bag) w.varint(e.count);
+    }
+  }
+
+  /** Unpacks a world. Node and envelope bytes are views into `buf` (reused when re-encoding). */
+  decode(buf: Uint8Array): WorldState {
+    const r = new Reader(buf);
+    const time = r.varint();
+    const crashes = r.varint();
+    const crashed = new Uint8Array(this.nodeCount);
+    const nodes = new Array<unknown>(this.nodeCount);
+    const nodeBytes = new Array<Uint8Array | null>(this.nodeCount);
+    for (let id = 0; id < this.nodeCount; id++) {
+      crashed[id] = r.u8();
+      const len = r.length();
+      const bytes = r.bytes(len);
+      nodeBytes[id] = bytes;
+      nodes[id] = this.roleOfNode[id]!.def.state.decode(this.nodeReader.reset(bytes));
+    }
+    const n = r.length();
+    const net: Envelope[] = new Array(n);
+    const bag = this.options.network === 'bag';
+    for (let i = 0; i < n; i++) {
+      const len = r.length();
+      const bytes = r.bytes(len);
+      const count = bag ? r.varint() : 1;
+      net[i] = this.envelope(bytes, count);
+    }
+    return { time, crashes, crashed, nodes, nodeBytes, net };
+  }
+
+  private envelope(bytes: Uint8Array, count: number): Envelope {
+    const er = this.envReader.reset(bytes);
+    const from = er.varint();
+    const to = er.varint();
+    const channel = er.u8();
+    return { bytes, from, to, channel, count };
+  }
+
+  /** The message an envelope carries. */
+  message(e: Envelope): unknown {
+    const r = this.msgReader.reset(e.bytes);
+    r.varint();
+    r.varint();
+    r.u8();
+    return this.protocol.messages.decode(r);
+  }
+
+  // ---------------------------------------------------------------- successors
+
+  /**
+   * Calls `visit` with each successor of `s` that differs from `s`, and {@link event}
+   * describing the event that led to it. `visit` returning true stops the enumeration.
+   * Returns the number of enabled protocol events (deliveries and actions), self-loops
+   * included, so callers can detect deadlock.
+   */
+  successors(s: WorldState, visit: (next: WorldState) => boolean | void): number {
+    const ev = this.event;
+    const mode = this.options.network;
+    let enabled = 0;
+    this.currentTime = s.time;
+
+    // Deliveries (and their fault twins: duplicate, drop).
+    for (let i = 0; i < s.net.length; i++) {
+      const e = s.net[i]!;
+      if (mode === 'fifo' && i > 0 && s.net[i - 1]!.from === e.from && s.net[i - 1]!.to === e.to) continue; // only link heads
+      const deliverable = !s.crashed[e.to];
+      if (deliverable) {
+        enabled++;
+        ev.kind = 'deliver';
+        ev.node = e.to;
+        ev.envelope = i;
+        const next = this.deliver(s, i, mode !== 'set');
+        if (next && visit(next)) return enabled;
+        if (this.options.dup && mode !== 'set') {
+          ev.kind = 'duplicate';
+          ev.node = e.to;
+          ev.envelope = i;
+          const twin = this.deliver(s, i, false);
+          if (twin && visit(twin)) return enabled;
+        }
+      }
+      if (this.options.drop && mode !== 'set') {
+        ev.kind = 'drop';
+        ev.node = e.to;
+        ev.envelope = i;
+        const next = this.withNet(s, this.consume(s.net, i));
+        if (next && visit(next)) return enabled;
+      }
+    }
+
+    // Local actions.
+    for (let id = 0; id < this.nodeCount; id++) {
+      if (s.crashed[id]) continue;
+      const info = this.roleOfNode[id]!;
+      const ctx = this.ctxs[id]!;
+      const state = s.nodes[id];
+      for (let a = 0; a < info.actions.length; a++) {
+        const [name, action] = info.actions[a]!;
+        const args: readonly unknown[] = action.choices ? this.call(id, () => action.choices!(state, ctx), `${name}.choices`) : NO_ARG;
+        for (let k = 0; k < args.length; k++) {
+          const arg = args[k];
+          if (action.when && !this.call(id, () => action.when!(state, ctx, arg), `${name}.when`)) continue;
+          enabled++;
+          ev.kind = 'action';
+          ev.node = id;
+          ev.action = name;
+          ev.arg = arg;
+          this.current = id;
+          this.sends.length = 0;
+          const after = this.call(id, () => action.do(state, this.out, ctx, arg), name);
+          const next = this.apply(s, id, after);
+          if (next && visit(next)) return enabled;
+        }
+      }
+    }
+
+    // Crashes and restarts.
+    if (s.crashes < this.options.crashes) {
+      for (let id = 0; id < this.nodeCount; id++) {
+        if (s.crashed[id]) continue;
+        ev.kind = 'crash';
+        ev.node = id;
+        if (visit(this.crash(s, id))) return enabled;
+      }
+    }
+    for (let id = 0; id < this.nodeCount; id++) {
+      if (!s.crashed[id]) continue;
+      ev.kind = 'restart';
+      ev.node = id;
+      const crashed = s.crashed.slice();
+      crashed[id] = 0;
+      if (visit({ ...s, crashed })) return enabled;
+    }
+
+    // The clock.
+    if (s.time < this.options.maxTime) {
+      ev.kind = 'tick';
+      if (visit({ ...s, time: s.time + 1 })) return enabled;
+    }
+    return enabled;
+  }
+
+  private deliver(s: WorldState, i: number, consume: boolean): WorldState | null {
+    const e = s.net[i]!;
+    const id = e.to;
+    const msg = this.message(e);
+    this.current = id;
+    this.sends.length = 0;
+    const info = this.roleOfNode[id]!;
+    const handler = info.def.onMessage;
+    const after = handler ? this.call(id, () => handler(s.nodes[id], e.from, msg, this.out, this.ctxs[id]!), 'onMessage') : s.nodes[id];
+    if (!consume) return this.apply(s, id, after);
+    return this.apply({ ...s, net: this.consume(s.net, i) }, id, after, true);
+  }
+
+  /** The successor after node `id` moved to `after` and sent `this.sends`; null if nothing changed. */
+  private apply(s: WorldState, id: NodeId, after: unknown, changed = false): WorldState | null {
+    const nodeChanged = after !== s.nodes[id];
+    if (!nodeChanged && this.sends.length === 0 && !changed) return null;
+    let net = s.net;
+    if (this.sends.length > 0) {
+      net = this.addSends(net, id);
+      if (net === s.net && !nodeChanged && !changed) return null;
+    }
+    if (this.inFlight(net) > this.options.maxInFlight) return null;
+    if (!nodeChanged) return net === s.net ? s : { ...s, net };
+    const nodes = s.nodes.slice();
+    const nodeBytes = s.nodeBytes.slice();
+    nodes[id] = after;
+    nodeBytes[id] = null;
+    return { time: s.time, crashes: s.crashes, crashed: s.crashed, nodes, nodeBytes, net };
+  }
+
+  private withNet(s: WorldState, net: Envelope[]): WorldState {
+    return { ...s, net };
+  }
+
+  private inFlight(net: Envelope[]): number {
+    if (this.options.maxInFlight === Number.POSITIVE_INFINITY) return 0;
+    let n = 0;
+    for (const e of net) n += e.count;
+    return n;
+  }
+
+  /** One copy of envelope i removed. */
+  private consume(net: Envelope[], i: number): Envelope[] {
+    const e = net[i]!;
+    const out = net.slice();
+    if (e.count > 1) out[i] = { ...e, count: e.count - 1 };
+    else out.splice(i, 1);
+    return out;
+  }
+
+  private addSends(net: Envelope[], from: NodeId): Envelope[] {
+    let out = net;
+    for (const { to, msg } of this.sends) {
+      const w = this.envWriter.reset();
+      w.varint(from);
+      w.varint(to);
+      w.u8(0);
+      try {
+        this.protocol.messages.encode(w, msg as never, 'message');
+      } catch (e) {
+        throw new HandlerError(`node ${this.nodeName(from)} sent a message that does not fit the message schema: ${(e as Error).message}`, e);
+      }
+      out = this.insert(out, w.view(), from, to, out === net);
+    }
+    return out;
+  }
+
+  /** Adds one envelope; returns `net` itself when a set network already holds it. */
+  private insert(net: Envelope[], bytes: Uint8Array, from: NodeId, to: NodeId, mustCopy: boolean): Envelope[] {
+    const mode = this.options.network;
+    if (mode === 'fifo') {
+      // After the last envelope of the same link, else before the first link that sorts after it.
+      let at = net.length;
+      for (let i = 0; i < net.length; i++) {
+        const e = net[i]!;
+        if (e.from > from || (e.from === from && e.to > to)) {
+          at = i;
+          break;
+        }
+      }
+      const out = mustCopy ? net.slice() : net;
+      out.splice(at, 0, { bytes: bytes.slice(), from, to, channel: 0, count: 1 });
+      return out;
+    }
+    let lo = 0;
+    let hi = net.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareBytes(net[mid]!.bytes, bytes);
+      if (c === 0) {
+        if (mode === 'set') return net;
+        const out = mustCopy ? net.slice() : net;
+        out[mid] = { ...net[mid]!, count: net[mid]!.count + 1 };
+        return out;
+      }
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const out = mustCopy ? net.slice() : net;
+    out.splice(lo, 0, { bytes: bytes.slice(), from, to, channel: 0, count: 1 });
+    return out;
+  }
+
+  /** Node `id` crashes: it keeps its durable fields and restarts from `init` for the rest. */
+  crash(s: WorldState, id: NodeId): WorldState {
+    const info = this.roleOfNode[id]!;
+    const fresh = this.call(id, () => info.def.init(this.ctxs[id]!), 'init');
+    let kept: unknown;
+    if (info.durable === true) kept = s.nodes[id];
+    else if (info.durable.length === 0) kept = fresh;
+    else {
+      const old = s.nodes[id] as Record<string, unknown>;
+      const next = { ...(fresh as Record<string, unknown>) };
+      for (const f of info.durable) next[f] = old[f];
+      kept = next;
+    }
+    const crashed = s.crashed.slice();
+    crashed[id] = 1;
+    const nodes = s.nodes.slice();
+    const nodeBytes = s.nodeBytes.slice();
+    nodes[id] = kept;
+    nodeBytes[id] = kept === s.nodes[id] ? s.nodeBytes[id]! : null;
+    return { time: s.time, crashes: s.crashes + 1, crashed, nodes, nodeBytes, net: s.net };
+  }
+
+  /** Runs spec code, turning a throw into a {@link HandlerError} that says where. */
+  private call<T>(id: NodeId, f: () => T, what: string): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof HandlerError) throw e;
+      const message = e instanceof Error ? e.message : String(e);
+      throw new HandlerError(`${this.nodeName(id)} (${this.roleOfNode[id]!.name}.${what}) threw: ${message}`, e);
+    }
+  }
+
+  // ---------------------------------------------------------------- traces
+
+  /** The event {@link event} describes, as trace JSON, given the state it was taken in. */
+  describe(parent: WorldState): TraceEvent {
+    const ev = this.event;
+    switch (ev.kind) {
+      case 'deliver':
+      case 'duplicate':
+      case 'drop': {
+        const e = parent.net[ev.envelope]!;
+        return { kind: ev.kind, from: e.from, to: e.to, msg: this.protocol.messages.toJSON(this.message(e)) };
+      }
+      case 'action':
+        return ev.arg === undefined ? { kind: 'action', node: ev.node, action: ev.action } : { kind: 'action', node: ev.node, action: ev.action, arg: ev.arg };
+      case 'crash':
+      case 'restart':
+        return { kind: ev.kind, node: ev.node };
+      case 'tick':
+        return { kind: 'tick' };
+    }
+  }
+
+  /** A world state as plain JSON (trace files and rendering). */
+  toJSON(s: WorldState): WorldJSON {
+    return {
+      time: s.time,
+      crashes: s.crashes,
+      nodes: s.nodes.map((state, id) => ({
+        id,
+        name: this.nodeName(id),
+        role: this.roleOfNode[id]!.name,
+        crashed: s.crashed[id] === 1,
+        state: this.roleOfNode[id]!.def.state.toJSON(state),
+      })),
+      network: s.net.map((e) => ({ from: e.from, to: e.to, msg: this.protocol.messages.toJSON(this.message(e)), count: e.count })),
+    };
+  }
+
+  /** Checks that durable declarations make sense for the state schemas (once, up front). */
+  validateDurable(): void {
+    for (const r of this.roles) {
+      if (r.durable !== true && r.durable.length > 0 && !structFields(r.def.state)) {
+        throw new SpecError('world', `role '${r.name}' declares durable fields but its state is not a struct`);
+      }
+    }
+  }
+
+  /** Equal packed bytes: the same world. */
+  static same(a: Uint8Array, b: Uint8Array): boolean {
+    return equalBytes(a, b);
+  }
+}
+
+/** A world state in trace files. */
+export interface WorldJSON {
+  time: number;
+  crashes: number;
+  nodes: { id: NodeId; name: string; role: string; crashed: boolean; state: unknown }[];
+  network: { from: NodeId; to: NodeId; msg: unknown; count: number }[];
+}
+
+const NO_ARG: readonly unknown[] = [undefined];

@@ -1,0 +1,18 @@
+/**
+ * The bundled protocols, by the name `pacta check NAME` takes. Loaded lazily so the CLI starts
+ * fast whatever the catalogue's size.
+ */
+import type { Protocol } from './core/index.ts';
+
+export const bundledSpecs: Record<string, { summary: string; load: () => Promise<Protocol> }> = {
+  'two-phase': {
+    summary: "Two-phase commit (Lamport's TwoPhase.tla): one TM, N RMs",
+    load: async () => (await import('./two-phase/two-phase.ts')).default,
+  },
+};
+
+/** The bundled protocol `name`, or undefined. */
+export async function loadBundledSpec(name: string): Promise<Protocol | undefined> {
+  const entry = bundledSpecs[name];
+  return entry ? entry.load() : undefined;
+}

@@ -1,0 +1,10 @@
+/** The spec contract: what every protocol is written against. */
+export { t, Schema, SchemaError, NodeSchema, UnionSchema, structFields } from './schema.ts';
+export type { Infer, InferFields, InferUnion, Fields, NodeId, Json } from './schema.ts';
+export { Writer, Reader, DecodeError, EncodeError, compareBytes, equalBytes } from './bytes.ts';
+export { protocol, defineProtocol, invariant, reachable, isProtocol, SpecError } from './protocol.ts';
+export type {
+  Protocol, ProtocolDef, RoleDef, AnyRole, ActionDef, ClientsDef, Ctx, Out, Request, RequestRef, Interval,
+  Params, ParamValue, Property, VariantDef, RoleOverride,
+} from './protocol.ts';
+export { add, remove, has, put, del, setAt, compareValues, equalValues, unreachable } from './collections.ts';

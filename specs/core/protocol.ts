@@ -1,0 +1,282 @@
+/**
+ * The spec contract. A protocol is a set of roles; each role has a state schema, an `init`,
+ * message handlers, guarded local actions and (optionally) client request handlers. Handlers
+ * are pure: they return the next state (the same object for "no change") and put their effects
+ * into `out`. The checker (checker/) and the executor (impl/) both run these same functions.
+ */
+import type { NodeId, Schema } from './schema.ts';
+import { structFields } from './schema.ts';
+
+/** Parameter values a spec accepts (`--param k=v` overrides the defaults by type). */
+export type ParamValue = number | boolean | string;
+export type Params = Record<string, ParamValue>;
+
+/** A reference to a client request, kept in state by specs that reply later (after commit). */
+export interface RequestRef {
+  readonly client: NodeId;
+  readonly id: number;
+}
+
+/** A TrueTime reading: true time is guaranteed to lie in `[earliest, latest]`. */
+export interface Interval {
+  readonly earliest: number;
+  readonly latest: number;
+}
+
+/** Effects of a handler. Nothing happens until the handler returns. */
+export interface Out<M, R = unknown> {
+  /** Sends `msg` to node `to`. */
+  send(to: NodeId, msg: M): void;
+  /** Sends `msg` to every node of `role` other than the sender. */
+  broadcast(role: string, msg: M): void;
+  /** Answers a client request: the current one when `to` is omitted (inside `onRequest`). */
+  reply(result: R, to?: RequestRef): void;
+  /** This node's clock reading (discrete time units; exact unless the world models clock error). */
+  now(): number;
+  /** This node's TrueTime reading: an interval that contains true time (Spanner's TT.now()). */
+  trueTime(): Interval;
+}
+
+/** What a handler knows about its place in the world; constant for a node. */
+export interface Ctx<P extends Params = Params> {
+  readonly self: NodeId;
+  readonly role: string;
+  /** The node's index within its role (0-based). */
+  readonly index: number;
+  readonly params: P;
+  /** How many nodes a role has. */
+  count(role: string): number;
+  /** The node ids of a role, in order. */
+  nodes(role: string): readonly NodeId[];
+  /** The role a node id belongs to. */
+  roleOf(id: NodeId): string;
+}
+
+/** A client request as a server role sees it. */
+export interface Request<Op> {
+  readonly client: NodeId;
+  readonly id: number;
+  readonly op: Op;
+}
+
+/**
+ * A guarded local step: a timeout firing, a spontaneous decision, or a parameterized choice.
+ * With `choices`, the action has one instance per value (e.g. `propose(v)` for each v).
+ */
+export interface ActionDef<S, M, P extends Params, A = undefined> {
+  /** The values this action can be taken with in state `s` (one successor each). */
+  choices?(s: S, ctx: Ctx<P>): readonly A[];
+  /** Enabled when true (default: always). */
+  when?(s: S, ctx: Ctx<P>, arg: A): boolean;
+  do(s: S, out: Out<M>, ctx: Ctx<P>, arg: A): S;
+  /** Executor trigger: a timer drawn from this range (ms) each time the action becomes enabled. */
+  timerMs?: readonly [number, number];
+}
+
+/** One role: its state, how it starts, and how it reacts. */
+export interface RoleDef<S, M, P extends Params, Op = never, R = unknown> {
+  /** How many nodes play this role (a number or a function of the params). */
+  count: number | ClientsCount<P>;
+  /** Nodes of this role are interchangeable: `--symmetry` may permute them. */
+  symmetric?: boolean;
+  state: Schema<S>;
+  init(ctx: Ctx<P>): S;
+  /**
+   * What survives a crash: a list of state fields (the rest restart from `init`), or `true`
+   * for the whole state. Nothing, by default.
+   */
+  durable?: readonly (keyof S & string)[] | true;
+  onMessage?(s: S, from: NodeId, msg: M, out: Out<M, R>, ctx: Ctx<P>): S;
+  actions?: Record<string, ActionDef<S, M, P, any>>;
+  /** Handles a client operation; reply now with `out.reply(result)` or later with the request ref. */
+  onRequest?(s: S, req: Request<Op>, out: Out<M, R>, ctx: Ctx<P>): S;
+}
+
+export type AnyRole = RoleDef<any, any, any, any, any>;
+
+/** Clients of the protocol: K processes, each issuing one operation at a time. */
+export interface ClientsDef<Op, R, P extends Params> {
+  count: number | ClientsCount<P>;
+  /** The role that receives requests. */
+  target: string;
+  op: Schema<Op>;
+  result: Schema<R>;
+  /** The operations a client may invoke (the model tries each). */
+  ops(params: P): readonly Op[];
+  /** How many operations each client issues in a run (bounds the state space). */
+  opsPerClient: number | ClientsCount<P>;
+}
+
+type ClientsCount<P> = { bivarianceHack(params: P): number }['bivarianceHack'];
+
+/** A state predicate over the whole world. See checker's `WorldView`. */
+export interface Property<W = any> {
+  readonly kind: 'invariant' | 'reachable';
+  readonly name: string;
+  readonly check: (w: W) => boolean;
+}
+
+/** Must hold in every reachable state. */
+export function invariant<W = any>(name: string, check: (w: W) => boolean): Property<W> {
+  return { kind: 'invariant', name, check };
+}
+
+/** Must hold in at least one reachable state: guards against a vacuous spec. */
+export function reachable<W = any>(name: string, check: (w: W) => boolean): Property<W> {
+  return { kind: 'reachable', name, check };
+}
+
+/** Overrides for one role in a broken variant; actions merge field by field. */
+export type RoleOverride = {
+  [K in keyof AnyRole]?: K extends 'actions' ? Record<string, Partial<ActionDef<any, any, any, any>>> : AnyRole[K];
+};
+
+/** A deliberately broken (or alternative) version of the protocol. */
+export interface VariantDef {
+  /** What is broken and which property should catch it. */
+  doc?: string;
+  params?: Params;
+  roles?: Record<string, RoleOverride>;
+  properties?: (params: any) => readonly Property[];
+}
+
+/** Everything a protocol definition holds. */
+export interface ProtocolDef<P extends Params, M> {
+  name: string;
+  /** The algorithm, its source, what is not modeled. */
+  doc?: string;
+  params: P;
+  messages: Schema<M>;
+  roles: Record<string, AnyRole>;
+  clients?: ClientsDef<any, any, P>;
+  properties?(params: P): readonly Property[];
+  variants?: Record<string, VariantDef>;
+}
+
+/** A defined protocol, as the checker, the executor and the CLI receive it. */
+export interface Protocol<P extends Params = Params, M = any> extends ProtocolDef<P, M> {
+  readonly __pacta: 'protocol';
+  /** The broken variant `name`, as a protocol of its own. */
+  variant(name: string): Protocol<P, M>;
+  /** The variant this protocol is (undefined for the original). */
+  readonly variantName?: string;
+}
+
+/** Misuse of the spec API: a stable code naming the function, and what to do. */
+export class SpecError extends Error {
+  override readonly name = 'SpecError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/**
+ * Starts a protocol definition, fixing its params and message types so that the role
+ * definitions made with the returned `role` are typed without annotations.
+ */
+export function protocol<P extends Params, M>(head: { name: string; doc?: string; params: P; messages: Schema<M> }) {
+  return {
+    /**
+     * Defines one role: `spec.role(StateSchema)({ count, init, onMessage, actions })`. The
+     * state type comes from the schema alone (hence two calls), so handlers returning literals
+     * such as `{ phase: 'init' }` type-check without annotations.
+     */
+    role<S>(state: Schema<S>) {
+      return <Op = never, R = unknown>(def: Omit<RoleDef<S, M, P, Op, R>, 'state'>): RoleDef<S, M, P, Op, R> => ({ ...def, state });
+    },
+    /** Completes the protocol. */
+    define(rest: Omit<ProtocolDef<P, M>, 'name' | 'doc' | 'params' | 'messages'>): Protocol<P, M> {
+      return defineProtocol({ ...head, ...rest });
+    },
+  };
+}
+
+/** Validates a protocol definition once and returns it with its variants attached. */
+export function defineProtocol<P extends Params, M>(def: ProtocolDef<P, M>): Protocol<P, M> {
+  validate(def);
+  return attach(def, undefined);
+}
+
+function attach<P extends Params, M>(def: ProtocolDef<P, M>, variantName: string | undefined): Protocol<P, M> {
+  const base = def;
+  const proto: Protocol<P, M> = {
+    ...def,
+    __pacta: 'protocol',
+    variantName,
+    variant(name: string): Protocol<P, M> {
+      const v = base.variants?.[name];
+      if (!v) {
+        const known = Object.keys(base.variants ?? {});
+        throw new SpecError(
+          'variant',
+          `protocol '${base.name}' has no variant '${name}'` + (known.length ? ` (variants: ${known.join(', ')})` : ' (it has none)'),
+        );
+      }
+      return attach(applyVariant(base, v), name);
+    },
+  };
+  return proto;
+}
+
+function applyVariant<P extends Params, M>(def: ProtocolDef<P, M>, v: VariantDef): ProtocolDef<P, M> {
+  const roles: Record<string, AnyRole> = { ...def.roles };
+  for (const [roleName, override] of Object.entries(v.roles ?? {})) {
+    const role = roles[roleName];
+    if (!role) throw new SpecError('variant', `variant overrides unknown role '${roleName}'`);
+    const { actions: actionOverrides, ...rest } = override;
+    const actions = { ...(role.actions ?? {}) };
+    for (const [a, ao] of Object.entries(actionOverrides ?? {})) {
+      actions[a] = { ...(actions[a] ?? {}), ...ao } as ActionDef<any, any, any, any>;
+      if (typeof actions[a]!.do !== 'function') throw new SpecError('variant', `variant action '${roleName}.${a}' has no 'do'`);
+    }
+    roles[roleName] = { ...role, ...rest, actions } as AnyRole;
+  }
+  const merged: ProtocolDef<P, M> = {
+    ...def,
+    params: { ...def.params, ...(v.params ?? {}) } as P,
+    roles,
+    properties: v.properties ?? def.properties,
+  };
+  validate(merged);
+  return merged;
+}
+
+function validate(def: ProtocolDef<any, any>): void {
+  const where = `protocol '${def.name}'`;
+  if (!def.name || typeof def.name !== 'string') throw new SpecError('defineProtocol', 'a protocol needs a name');
+  if (!def.messages || typeof (def.messages as Schema<unknown>).encode !== 'function') {
+    throw new SpecError('defineProtocol', `${where}: 'messages' must be a schema (t.union(...))`);
+  }
+  const roleNames = Object.keys(def.roles ?? {});
+  if (roleNames.length === 0) throw new SpecError('defineProtocol', `${where}: define at least one role`);
+  for (const r of roleNames) {
+    if (r === 'client') throw new SpecError('defineProtocol', `${where}: 'client' is reserved for the clients of the protocol`);
+    const role = def.roles[r]!;
+    if (!role.state || typeof role.state.encode !== 'function') throw new SpecError('defineProtocol', `${where}: role '${r}' needs a state schema`);
+    if (typeof role.init !== 'function') throw new SpecError('defineProtocol', `${where}: role '${r}' needs an init`);
+    if (Array.isArray(role.durable) && role.durable.length) {
+      const fields = structFields(role.state);
+      if (!fields) throw new SpecError('defineProtocol', `${where}: role '${r}' declares durable fields but its state is not a t.struct`);
+      for (const f of role.durable) {
+        if (!fields.includes(f)) throw new SpecError('defineProtocol', `${where}: role '${r}' declares unknown durable field '${f}'`);
+      }
+    }
+    for (const [a, action] of Object.entries(role.actions ?? {})) {
+      if (typeof action.do !== 'function') throw new SpecError('defineProtocol', `${where}: action '${r}.${a}' needs a 'do'`);
+    }
+  }
+  if (def.clients && !def.roles[def.clients.target]) {
+    throw new SpecError('defineProtocol', `${where}: clients target unknown role '${def.clients.target}'`);
+  }
+  if (def.clients && !def.roles[def.clients.target]!.onRequest) {
+    throw new SpecError('defineProtocol', `${where}: role '${def.clients.target}' receives client requests but has no onRequest`);
+  }
+}
+
+/** True when `x` is a protocol made by `defineProtocol` (used when loading spec files). */
+export function isProtocol(x: unknown): x is Protocol {
+  return typeof x === 'object' && x !== null && (x as Protocol).__pacta === 'protocol';
+}

@@ -1,0 +1,3 @@
+/** `pacta`: the spec contract and the bundled protocols. */
+export * from './core/index.ts';
+export { bundledSpecs, loadBundledSpec } from './catalogue.ts';

@@ -1,0 +1,42 @@
+/**
+ * The trace file format: versioned JSON holding everything needed to replay a counterexample —
+ * the spec, variant, params, options and seed, the property violated, and each step's event,
+ * resulting world and packed-state fingerprint.
+ */
+
+export const TRACE_FORMAT = 'pacta-trace';
+export const TRACE_VERSION = 1;
+
+/** One step: the event taken and the world it led to. Step 0 is the initial state. */
+export interface TraceStep {
+  event: { kind: string; [key: string]: unknown };
+  /** The world after the event (see checker's WorldJSON). */
+  state: {
+    time: number;
+    crashes: number;
+    nodes: { id: number; name: string; role: string; crashed: boolean; state: unknown }[];
+    network: { from: number; to: number; msg: unknown; count: number }[];
+  };
+  /** 16 hex digits: the 64-bit fingerprint of the packed world. */
+  fingerprint: string;
+}
+
+export interface TraceFile {
+  format: typeof TRACE_FORMAT;
+  version: typeof TRACE_VERSION;
+  /** Bundled spec name or the path of the spec file. */
+  spec: string;
+  variant: string | null;
+  params: Record<string, number | boolean | string>;
+  /** The world and search options of the run (network, faults, mode...). */
+  options: Record<string, unknown>;
+  seed: number | null;
+  /** What the trace shows. */
+  result: 'violation' | 'deadlock' | 'error';
+  property: { name: string; kind: string } | null;
+  /** The error thrown by spec code, for `result: 'error'`. */
+  error?: string;
+  /** Node names, in id order. */
+  nodes: string[];
+  steps: TraceStep[];
+}

@@ -1,0 +1,28 @@
+/** Plain-text rendering of a trace: one line per step with the event and what it changed. */
+import { describeEvent, sentMessages, show, stateChanges } from './diff.ts';
+import type { TraceFile } from './format.ts';
+
+export function formatTrace(trace: TraceFile): string {
+  const title = trace.variant ? `${trace.spec}:${trace.variant}` : trace.spec;
+  const what =
+    trace.result === 'violation' ? `violates "${trace.property?.name}"` : trace.result === 'deadlock' ? 'deadlocks' : `fails: ${trace.error ?? 'error'}`;
+  const lines = [`${title} ${what} after ${trace.steps.length - 1} steps`];
+  const width = String(trace.steps.length - 1).length;
+  trace.steps.forEach((step, i) => {
+    const event = describeEvent(trace, step);
+    const effects: string[] = [];
+    if (i === 0) {
+      effects.push(step.state.nodes.map((n) => `${n.name}=${show(n.state)}`).join(' '));
+    } else {
+      const prev = trace.steps[i - 1]!.state;
+      for (const c of stateChanges(prev, step.state)) effects.push(`${c.path}: ${show(c.before)} → ${show(c.after)}`);
+      const sent = sentMessages(prev, step.state);
+      if (sent.length) {
+        effects.push(`sends ${sent.map((e) => `${show(e.msg)} → ${trace.nodes[e.to] ?? e.to}`).join(', ')}`);
+      }
+    }
+    const marker = i === trace.steps.length - 1 && trace.result !== 'deadlock' ? '✗' : ' ';
+    lines.push(`${marker} ${String(i).padStart(width)}  ${event.padEnd(34)} ${effects.join('; ')}`.trimEnd());
+  });
+  return lines.join('\n');
+}
