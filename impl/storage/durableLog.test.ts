@@ -1,0 +1,203 @@
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import fc from 'fast-check';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, truncateSync, existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDurableLog } from './durableLog.ts';
+import { recoverLog } from './recoverLog.ts';
+import { LOG_HEADER_BYTES, RECORD_HEADER_BYTES, RecordType, encodeLogHeader, encodeRecord } from './recordFormat.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pacta-log-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const texts = (records: Buffer[]): string[] => records.map((r) => r.toString());
+const payloads = ['alpha', '', 'a somewhat longer record, to vary the lengths', 'δ', 'e'];
+
+async function writeLog(path: string, records: string[]): Promise<Buffer> {
+  const { log } = await openDurableLog(path);
+  for (const r of records) log.append(Buffer.from(r));
+  await log.sync();
+  await log.close();
+  return readFileSync(path);
+}
+
+/** End offsets of each record in a file holding `records` after the header. */
+function boundaries(records: string[]): number[] {
+  let pos = LOG_HEADER_BYTES;
+  return records.map((r) => (pos += RECORD_HEADER_BYTES + Buffer.byteLength(r)));
+}
+
+describe('openDurableLog', () => {
+  it('creates a log, commits records, and recovers them after reopening', async () => {
+    const path = join(dir, 'node.log');
+    const first = await openDurableLog(path);
+    expect(first.recovered).toMatchObject({ records: [], snapshot: undefined, created: true, tail: 'clean' });
+    await first.log.commit(Buffer.from('one'));
+    first.log.append(Buffer.from('two'));
+    expect(first.log.isSynced).toBe(false);
+    await first.log.commit(Buffer.from('three'));
+    expect(first.log.isSynced).toBe(true);
+    await first.log.close();
+    const again = await openDurableLog(path);
+    expect(texts(again.recovered.records)).toEqual(['one', 'two', 'three']);
+    expect(again.recovered).toMatchObject({ tail: 'clean', truncatedBytes: 0, created: false });
+    await again.log.commit(Buffer.from('four'));
+    await again.log.close();
+    expect(texts((await recoverLog(path)).records)).toEqual(['one', 'two', 'three', 'four']);
+  });
+
+  it('groups concurrent commits into fewer flushes, each durable when it resolves', async () => {
+    const path = join(dir, 'group.log');
+    const { log } = await openDurableLog(path);
+    const done: number[] = [];
+    await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        await log.commit(Buffer.from(`r${i}`));
+        // What a commit promised is in the file (the page cache) when it resolves.
+        expect(readFileSync(path).includes(encodeRecord(RecordType.entry, Buffer.from(`r${i}`)))).toBe(true);
+        done.push(i);
+      }),
+    );
+    expect(done).toHaveLength(100);
+    expect(log.stats.syncs).toBeLessThan(100);
+    expect(log.stats.appended).toBe(100);
+    await log.close();
+  });
+
+  it('keeps a prefix and truncates the tail when the file is cut at any byte', async () => {
+    const source = join(dir, 'source.log');
+    const bytes = await writeLog(source, payloads);
+    const ends = boundaries(payloads);
+    const path = join(dir, 'cut.log');
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      writeFileSync(path, bytes.subarray(0, cut));
+      const { log, recovered } = await openDurableLog(path);
+      const whole = ends.filter((end) => end <= cut).length;
+      expect(texts(recovered.records), `cut at ${cut}`).toEqual(payloads.slice(0, whole));
+      const goodEnd = cut < LOG_HEADER_BYTES ? LOG_HEADER_BYTES : whole === 0 ? LOG_HEADER_BYTES : ends[whole - 1]!;
+      expect(recovered.sizeBytes).toBe(goodEnd);
+      expect(recovered.tail).toBe(cut >= LOG_HEADER_BYTES && cut !== goodEnd ? 'torn' : 'clean');
+      // The log goes on after the cut.
+      await log.commit(Buffer.from('after'));
+      await log.close();
+      const again = await recoverLog(path);
+      expect(texts(again.records)).toEqual([...payloads.slice(0, whole), 'after']);
+      expect(again.tail).toBe('clean');
+    }
+  });
+
+  it('never returns a damaged record: a flipped byte anywhere after the header keeps exactly the records before it', async () => {
+    const source = join(dir, 'source.log');
+    const bytes = await writeLog(source, payloads);
+    const ends = boundaries(payloads);
+    const path = join(dir, 'flip.log');
+    for (let at = LOG_HEADER_BYTES; at < bytes.length; at++) {
+      for (const xor of [0x01, 0x80, 0xff]) {
+        const damaged = Buffer.from(bytes);
+        damaged[at]! ^= xor;
+        writeFileSync(path, damaged);
+        const recovered = await recoverLog(path);
+        const intact = ends.filter((end) => end <= at).length;
+        expect(texts(recovered.records), `byte ${at} ^ ${xor}`).toEqual(payloads.slice(0, intact));
+        expect(recovered.tail).not.toBe('clean');
+        expect(statSync(path).size).toBe(intact === 0 ? LOG_HEADER_BYTES : ends[intact - 1]);
+      }
+    }
+  });
+
+  it('refuses a file whose header is damaged or foreign, instead of starting empty', async () => {
+    const path = join(dir, 'bad.log');
+    const bytes = await writeLog(path, ['x']);
+    for (let at = 0; at < LOG_HEADER_BYTES; at++) {
+      const damaged = Buffer.from(bytes);
+      damaged[at]! ^= 0x10;
+      writeFileSync(path, damaged);
+      await expect(openDurableLog(path)).rejects.toMatchObject({ code: 'openDurableLog/not-a-log' });
+    }
+    writeFileSync(path, 'hello');
+    await expect(openDurableLog(path)).rejects.toMatchObject({ code: 'openDurableLog/not-a-log' });
+    expect(readFileSync(path, 'utf8')).toBe('hello');
+  });
+
+  it('never throws and stays consistent on random bytes after a valid header', async () => {
+    const path = join(dir, 'random.log');
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), fc.boolean(), async (garbage, startWithRecord) => {
+        const prefix = startWithRecord ? await writeLog(path, ['valid']) : encodeLogHeader();
+        writeFileSync(path, Buffer.concat([prefix, garbage]));
+        const recovered = await recoverLog(path);
+        if (startWithRecord) expect(texts(recovered.records)[0]).toBe('valid');
+        // After recovery the file holds exactly the returned records: a second pass finds no damage.
+        const again = await recoverLog(path);
+        expect(again.records).toEqual(recovered.records);
+        expect(again.snapshot).toEqual(recovered.snapshot);
+        expect(again.tail).toBe('clean');
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('compacts into a snapshot that supersedes earlier records, crash-safely', async () => {
+    const path = join(dir, 'compact.log');
+    const { log } = await openDurableLog(path);
+    for (let i = 0; i < 50; i++) log.append(Buffer.from(`entry ${i}`));
+    await log.sync();
+    const before = statSync(path).size;
+    log.append(Buffer.from('covered by the snapshot'));
+    const compacted = log.compact(Buffer.from('state after 51 entries'));
+    log.append(Buffer.from('after the snapshot'));
+    await compacted;
+    await log.commit(Buffer.from('and another'));
+    expect(log.recordCount).toBe(2);
+    expect(statSync(path).size).toBeLessThan(before);
+    await log.close();
+    const recovered = await recoverLog(path);
+    expect(recovered.snapshot?.toString()).toBe('state after 51 entries');
+    expect(texts(recovered.records)).toEqual(['after the snapshot', 'and another']);
+    // A compaction cut by a crash leaves a temporary file, which the next open discards.
+    writeFileSync(`${path}.compact`, 'half-written snapshot');
+    const reopened = await openDurableLog(path);
+    expect(reopened.recovered.snapshot?.toString()).toBe('state after 51 entries');
+    expect(existsSync(`${path}.compact`)).toBe(false);
+    await reopened.log.close();
+  });
+
+  it('cuts a torn record after a snapshot without losing the snapshot', async () => {
+    const path = join(dir, 'snap-torn.log');
+    const { log } = await openDurableLog(path);
+    await log.compact(Buffer.from('snap'));
+    await log.commit(Buffer.from('x'.repeat(40)));
+    await log.close();
+    truncateSync(path, statSync(path).size - 5);
+    const recovered = await recoverLog(path);
+    expect(recovered.snapshot?.toString()).toBe('snap');
+    expect(recovered.records).toEqual([]);
+    expect(recovered.tail).toBe('torn');
+  });
+
+  it('treats a declared length above the limit as corruption without allocating it', async () => {
+    const path = join(dir, 'huge.log');
+    const bytes = await writeLog(path, ['ok', 'x']);
+    bytes.writeUInt32BE(0x7fff_ffff, LOG_HEADER_BYTES + RECORD_HEADER_BYTES + 2 + 4);
+    writeFileSync(path, bytes);
+    const recovered = await recoverLog(path, { recordBytesMax: 1024 });
+    expect(texts(recovered.records)).toEqual(['ok']);
+    expect(recovered.tail).toBe('corrupt');
+  });
+
+  it('rejects misuse with coded errors', async () => {
+    const path = join(dir, 'misuse.log');
+    const { log } = await openDurableLog(path, { recordBytesMax: 10 });
+    expect(() => log.append(Buffer.alloc(11))).toThrowError(expect.objectContaining({ code: 'DurableLog.append/oversized' }));
+    expect(() => log.append('text' as unknown as Uint8Array)).toThrowError(expect.objectContaining({ code: 'DurableLog.append/bad-record' }));
+    await log.close();
+    await log.close();
+    expect(() => log.append(Buffer.alloc(1))).toThrowError(expect.objectContaining({ code: 'DurableLog.append/closed' }));
+    await expect(openDurableLog(path, { syncMode: 'sometimes' as 'none' })).rejects.toMatchObject({ code: 'openDurableLog/bad-sync-mode' });
+  });
+});

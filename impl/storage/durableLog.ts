@@ -1,0 +1,248 @@
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { RECORD_BYTES_MAX_DEFAULT, RecordType, encodeLogHeader, encodeRecord } from './recordFormat.ts';
+import { openOrCreate, recoverFromHandle, type RecoverOptions, type Recovery } from './recoverLog.ts';
+import { UsageError, requireInt } from '../net/usageError.ts';
+
+/** Options of {@link openDurableLog}. */
+export interface DurableLogOptions extends RecoverOptions {
+  /**
+   * `datasync` (default) flushes data and the metadata needed to read it (fdatasync); `fsync`
+   * flushes all metadata too; `none` skips flushing: a crash of the machine may then lose
+   * committed records (only for tests and benchmarks).
+   */
+  readonly syncMode?: 'datasync' | 'fsync' | 'none';
+}
+
+/** Counters of one open log. */
+export interface DurableLogStats {
+  /** Records appended since open. */
+  appended: number;
+  /** Flushes to the disk (one per group commit). */
+  syncs: number;
+  /** Bytes written since open, snapshots included. */
+  bytesWritten: number;
+  /** Compactions since open. */
+  compactions: number;
+}
+
+/**
+ * Opens (creating if needed) the append-only log at `path`, recovers its good records and cuts a
+ * torn or corrupted tail (see {@link recoverFromHandle}). Returns the open log and what was
+ * recovered. One process at a time: the log takes no file lock.
+ */
+export async function openDurableLog(path: string, options: DurableLogOptions = {}): Promise<{ log: DurableLog; recovered: Recovery }> {
+  const syncMode = options.syncMode ?? 'datasync';
+  if (!['datasync', 'fsync', 'none'].includes(syncMode)) {
+    throw new UsageError('openDurableLog', 'bad-sync-mode', `syncMode must be datasync, fsync or none, got ${String(syncMode)}`);
+  }
+  // A compaction cut by a crash leaves its temporary file: the log itself is intact, drop it.
+  await rm(compactPath(path), { force: true });
+  const fh = await openOrCreate(path);
+  let recovered: Recovery;
+  try {
+    recovered = await recoverFromHandle(fh, path, options);
+    if (recovered.created && syncMode !== 'none') await syncDirectory(path);
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+  const log = new DurableLog(path, fh, recovered, options.recordBytesMax ?? RECORD_BYTES_MAX_DEFAULT, syncMode);
+  return { log, recovered };
+}
+
+interface Pending {
+  readonly seq: number;
+  readonly bytes: Buffer;
+}
+
+/**
+ * An append-only log of records with checksums, for one node's durable fields.
+ *
+ * `append` only buffers; `sync` makes everything appended before it durable, and `commit(record)`
+ * does both. Await it before the effects that depend on the record go out (a vote, an ack):
+ *
+ * ```ts
+ * await log.commit(packedVote);
+ * transport.send(candidate, KIND_MESSAGE, voteGranted);
+ * ```
+ *
+ * Concurrent syncs are grouped: while one flush runs, later appends wait and go out together in
+ * the next write and flush. After a failed write or flush the log refuses all further calls
+ * (after an fsync error the page cache can no longer be trusted); restart and recover.
+ */
+export class DurableLog {
+  readonly path: string;
+  readonly #recordBytesMax: number;
+  readonly #syncMode: 'datasync' | 'fsync' | 'none';
+  readonly #stats: DurableLogStats = { appended: 0, syncs: 0, bytesWritten: 0, compactions: 0 };
+  #fh: FileHandle;
+  #sizeBytes: number;
+  #records: number;
+  #pending: Pending[] = [];
+  #appendedSeq = 0;
+  #durableSeq = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #failure: Error | undefined;
+  #closed = false;
+
+  constructor(path: string, fh: FileHandle, recovered: Recovery, recordBytesMax: number, syncMode: 'datasync' | 'fsync' | 'none') {
+    this.path = path;
+    this.#fh = fh;
+    this.#sizeBytes = recovered.sizeBytes;
+    this.#records = recovered.records.length;
+    this.#recordBytesMax = recordBytesMax;
+    this.#syncMode = syncMode;
+  }
+
+  /** Records in the log after its snapshot, durable or not. */
+  get recordCount(): number {
+    return this.#records;
+  }
+
+  /** Bytes in the file, plus appended bytes not yet written. */
+  get sizeBytes(): number {
+    return this.#sizeBytes + this.#pending.reduce((s, p) => s + p.bytes.length, 0);
+  }
+
+  /** Whether every appended record is durable. */
+  get isSynced(): boolean {
+    return this.#durableSeq === this.#appendedSeq;
+  }
+
+  /** A copy of the counters. */
+  get stats(): DurableLogStats {
+    return { ...this.#stats };
+  }
+
+  /** Buffers one record (copied). Not durable until a later `sync()` resolves. */
+  append(record: Uint8Array): void {
+    this.#check('DurableLog.append');
+    if (!(record instanceof Uint8Array)) throw new UsageError('DurableLog.append', 'bad-record', 'record must be a Uint8Array');
+    if (record.length > this.#recordBytesMax) {
+      throw new UsageError('DurableLog.append', 'oversized', `record of ${record.length} bytes exceeds the limit of ${this.#recordBytesMax}`);
+    }
+    this.#pending.push({ seq: ++this.#appendedSeq, bytes: encodeRecord(RecordType.entry, record) });
+    this.#records++;
+    this.#stats.appended++;
+  }
+
+  /** Resolves once every record appended before this call is on disk. */
+  sync(): Promise<void> {
+    this.#check('DurableLog.sync');
+    const target = this.#appendedSeq;
+    return this.#enqueue(async () => {
+      if (this.#durableSeq >= target) return;
+      // Group commit: take everything appended so far, including records appended after the call.
+      const batch = this.#pending;
+      this.#pending = [];
+      const bytes = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((p) => p.bytes));
+      await writeAll(this.#fh, bytes, this.#sizeBytes);
+      this.#sizeBytes += bytes.length;
+      this.#stats.bytesWritten += bytes.length;
+      await this.#flush(this.#fh);
+      this.#durableSeq = batch[batch.length - 1]!.seq;
+    });
+  }
+
+  /** Appends `record` (if given) and resolves once it, and everything before it, is durable. */
+  commit(record?: Uint8Array): Promise<void> {
+    if (record !== undefined) this.append(record);
+    return this.sync();
+  }
+
+  /**
+   * Replaces the log with one snapshot record, which supersedes every record appended before this
+   * call (they are dropped, durable or not); records appended later follow it. Crash-safe: the new
+   * file is written and flushed beside the log, then renamed over it, then the directory flushed.
+   */
+  compact(snapshot: Uint8Array): Promise<void> {
+    this.#check('DurableLog.compact');
+    if (!(snapshot instanceof Uint8Array) || snapshot.length > this.#recordBytesMax) {
+      throw new UsageError('DurableLog.compact', 'bad-snapshot', `snapshot must be a Uint8Array of at most ${this.#recordBytesMax} bytes`);
+    }
+    const covered = this.#appendedSeq;
+    const record = encodeRecord(RecordType.snapshot, snapshot);
+    return this.#enqueue(async () => {
+      const tmp = compactPath(this.path);
+      const fh = await open(tmp, 'w+');
+      const bytes = Buffer.concat([encodeLogHeader(), record]);
+      try {
+        await writeAll(fh, bytes, 0);
+        await this.#flush(fh);
+      } catch (e) {
+        await fh.close();
+        throw e;
+      }
+      await rename(tmp, this.path);
+      if (this.#syncMode !== 'none') await syncDirectory(this.path);
+      await this.#fh.close();
+      this.#fh = fh;
+      this.#sizeBytes = bytes.length;
+      this.#stats.bytesWritten += bytes.length;
+      this.#stats.compactions++;
+      const kept = this.#pending.filter((p) => p.seq > covered);
+      this.#pending = kept;
+      this.#records = kept.length;
+      this.#durableSeq = Math.max(this.#durableSeq, covered);
+    });
+  }
+
+  /** Flushes what was appended, then closes the file. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (!this.#failure && this.#appendedSeq > this.#durableSeq) await this.sync().catch(() => {});
+    this.#closed = true;
+    await this.#chain.catch(() => {});
+    await this.#fh.close();
+  }
+
+  #check(fn: string): void {
+    if (this.#closed) throw new UsageError(fn, 'closed', 'the log is closed');
+    if (this.#failure) throw new UsageError(fn, 'failed', `the log failed earlier and must be reopened: ${this.#failure.message}`);
+  }
+
+  #enqueue(op: () => Promise<void>): Promise<void> {
+    const run = this.#chain.then(async () => {
+      if (this.#failure) throw this.#failure;
+      try {
+        await op();
+      } catch (e) {
+        this.#failure = e instanceof Error ? e : new Error(String(e));
+        throw this.#failure;
+      }
+    });
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  async #flush(fh: FileHandle): Promise<void> {
+    if (this.#syncMode === 'none') return;
+    this.#stats.syncs++;
+    if (this.#syncMode === 'fsync') await fh.sync();
+    else await fh.datasync();
+  }
+}
+
+async function writeAll(fh: FileHandle, bytes: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/** Makes a created or renamed directory entry durable. */
+async function syncDirectory(path: string): Promise<void> {
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+function compactPath(path: string): string {
+  return `${path}.compact`;
+}
+
