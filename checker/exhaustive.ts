@@ -31,7 +31,7 @@ const PROGRESS_MS = 250;
 export function exhaustive(model: Model): SearchResult {
   const o = model.options;
   const world = model.world;
-  const store = new StateStore();
+  const store = new StateStore(1 << 10);
   const frontier = new Frontier(o.mode === 'dfs');
   const goals: GoalStatus[] = model.goals.map((g) => ({ name: g.name, reached: false }));
   const started = performance.now();
@@ -136,7 +136,7 @@ export function exhaustive(model: Model): SearchResult {
     depth: maxDepth,
     seconds,
     statesPerSecond: seconds > 0 ? store.size / seconds : 0,
-    bytesPerState: store.size ? store.bytesPerState() + frontier.bytes() / store.size : 0,
+    bytesPerState: store.bytesPerState(),
     collisionProbability: collisionProbability(store.size),
   };
   return { outcome, stats, goals };

@@ -2,7 +2,9 @@
  * The frontier: packed states in large byte chunks, used as a FIFO queue (BFS) or a LIFO stack
  * (DFS). Each entry is [state index u32][length u32][bytes]; nothing is stored as objects.
  */
-const CHUNK_BYTES = 1 << 20;
+/** Chunks start small (tiny runs stay tiny) and double up to 1 MiB. */
+const FIRST_CHUNK_BYTES = 1 << 14;
+const MAX_CHUNK_BYTES = 1 << 20;
 
 interface Chunk {
   bytes: Uint8Array;
@@ -27,7 +29,8 @@ export class Frontier {
     const need = 8 + len;
     let chunk = this.chunks[this.chunks.length - 1];
     if (!chunk || chunk.used + need > chunk.bytes.length) {
-      const b = new Uint8Array(Math.max(CHUNK_BYTES, need));
+      const size = chunk ? Math.min(MAX_CHUNK_BYTES, chunk.bytes.length * 2) : FIRST_CHUNK_BYTES;
+      const b = new Uint8Array(Math.max(size, need));
       chunk = { bytes: b, view: new DataView(b.buffer), used: 0, starts: [] };
       this.chunks.push(chunk);
     }

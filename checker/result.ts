@@ -9,7 +9,7 @@ export interface Stats {
   depth: number;
   seconds: number;
   statesPerSecond: number;
-  /** Bytes of the visited set and frontier per distinct state. */
+  /** Bytes of the visited set (hash table, fingerprints, parent links) per distinct state. */
   bytesPerState: number;
   /** Probability that two distinct states shared a fingerprint (so one was never explored). */
   collisionProbability: number;

@@ -1,0 +1,182 @@
+/**
+ * `checkLinearizability`: is a history linearizable with respect to a sequential model? Splits
+ * the history by the model's partition (P-compositionality), runs the Wing–Gong–Lowe search on
+ * each part under one time limit, and explains a failure.
+ */
+import { HistoryCheckerError } from '../history/errors.ts';
+import type { History, Operation, ProcessId } from '../history/history.ts';
+import { resolveModel, type ResolvedModel, type SequentialModel } from './model.ts';
+import { searchLinearization } from './wgl-search.ts';
+
+/** Options of {@link checkLinearizability}. */
+export interface LinearizabilityOptions {
+  /** Give up after this many seconds and answer `unknown`. Default: no limit. */
+  readonly timeLimitSeconds?: number;
+  /** Use the model's partition function when it has one. Default: true. */
+  readonly partition?: boolean;
+}
+
+/** An operation as shown in an explanation: plain data, safe to print as JSON. */
+export interface OperationSummary {
+  /** The operation's id in the history. */
+  readonly id: number;
+  readonly process: ProcessId;
+  /** The model's description, e.g. `cas(1, 2) -> fail`. */
+  readonly description: string;
+  readonly call: number;
+  /** `null` when the operation never returned. */
+  readonly return: number | null;
+  readonly callLine?: number;
+  readonly returnLine?: number;
+}
+
+/**
+ * Why a history is not linearizable: the longest linearization of a prefix that the search
+ * found, the state it leaves, and the operations none of which can be linearized next without
+ * the search eventually failing — among them `blocked`, the one whose return was reached.
+ */
+export interface LinearizabilityExplanation {
+  /** The failing partition's key, or null when the history was not partitioned. */
+  readonly partition: string | number | null;
+  /** The longest linearizable prefix, in linearization order. */
+  readonly longestPrefix: readonly OperationSummary[];
+  /** The model state after that prefix. */
+  readonly stateAfterPrefix: string;
+  /** The operation that had to take effect before it returned, but could not. */
+  readonly blocked: OperationSummary;
+  /** The operations pending at that point (blocked included): none can be placed next. */
+  readonly cannotPlace: readonly OperationSummary[];
+}
+
+/** The verdict of {@link checkLinearizability}. */
+export interface LinearizabilityResult {
+  readonly result: 'linearizable' | 'not-linearizable' | 'unknown';
+  /** Operations in the history. */
+  readonly operations: number;
+  /** Parts checked independently (1 when not partitioned). */
+  readonly partitions: number;
+  /** Checking time (the search; reading the history excluded). */
+  readonly seconds: number;
+  /** When linearizable: one linearization per partition, as operation ids in order. */
+  readonly linearization?: readonly (readonly number[])[];
+  /** When not linearizable: why. */
+  readonly explanation?: LinearizabilityExplanation;
+  /** Model steps taken and (linearized set, state) pairs memoized, over all partitions. */
+  readonly stats: { readonly steps: number; readonly memoized: number };
+}
+
+/** Summarizes an operation for explanations. */
+export function summarizeOperation<I, O>(op: Operation<I, O>, describe: (input: I, output: O | undefined) => string): OperationSummary {
+  return {
+    id: op.id,
+    process: op.process,
+    description: describe(op.input, op.output),
+    call: op.call,
+    return: Number.isFinite(op.return) ? op.return : null,
+    ...(op.source?.callLine !== undefined ? { callLine: op.source.callLine } : {}),
+    ...(op.source?.returnLine !== undefined ? { returnLine: op.source.returnLine } : {}),
+  };
+}
+
+function partitionHistory<S, I, O>(
+  ops: readonly Operation<I, O>[],
+  model: ResolvedModel<S, I, O>,
+  usePartition: boolean,
+): { key: string | number | null; ops: Operation<I, O>[] }[] {
+  const part = model.partition;
+  if (!usePartition || !part) return [{ key: null, ops: [...ops] }];
+  const byKey = new Map<string | number, Operation<I, O>[]>();
+  for (const op of ops) {
+    const key = part(op.input);
+    let list = byKey.get(key);
+    if (!list) byKey.set(key, (list = []));
+    list.push(op);
+  }
+  return [...byKey].map(([key, list]) => ({ key, ops: list }));
+}
+
+/**
+ * Checks `history` against `model`. Never throws for a non-linearizable history: that is a
+ * result. Throws {@link HistoryCheckerError} on misuse (bad options, operations with bad times).
+ */
+export function checkLinearizability<S, I, O>(
+  history: History<I, O>,
+  model: SequentialModel<S, I, O>,
+  options: LinearizabilityOptions = {},
+): LinearizabilityResult {
+  const limit = options.timeLimitSeconds;
+  if (limit !== undefined && !(limit > 0)) {
+    throw new HistoryCheckerError('checkLinearizability/bad-time-limit', `timeLimitSeconds must be > 0, got ${limit}`);
+  }
+  for (const op of history.operations) {
+    if (!(op.return >= op.call) || !Number.isFinite(op.call)) {
+      throw new HistoryCheckerError('checkLinearizability/bad-time', `operation ${op.id} has call ${op.call} and return ${op.return}`);
+    }
+  }
+  const m = resolveModel(model);
+  const start = performance.now();
+  const deadline = limit === undefined ? Number.POSITIVE_INFINITY : start + limit * 1000;
+  const shouldStop = (): boolean => performance.now() > deadline;
+  const parts = partitionHistory(history.operations, m, options.partition ?? true);
+
+  let steps = 0;
+  let memoized = 0;
+  let unknown = false;
+  const linearization: number[][] = [];
+  for (const part of parts) {
+    const outcome = searchLinearization(part.ops, m, shouldStop);
+    steps += outcome.steps;
+    memoized += outcome.memoized;
+    if (outcome.result === 'unknown') {
+      unknown = true;
+      break;
+    }
+    if (outcome.result === 'not-linearizable') {
+      const summary = (k: number): OperationSummary => summarizeOperation(part.ops[k]!, m.describeOperation);
+      const seconds = (performance.now() - start) / 1000;
+      return {
+        result: 'not-linearizable',
+        operations: history.operations.length,
+        partitions: parts.length,
+        seconds,
+        explanation: {
+          partition: part.key,
+          longestPrefix: outcome.longestPrefix!.map(summary),
+          stateAfterPrefix: m.describeState(outcome.stateAfterPrefix as S),
+          blocked: summary(outcome.blocked!),
+          cannotPlace: outcome.pending!.map(summary),
+        },
+        stats: { steps, memoized },
+      };
+    }
+    linearization.push(outcome.linearization!.map((k) => part.ops[k]!.id));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return {
+    result: unknown ? 'unknown' : 'linearizable',
+    operations: history.operations.length,
+    partitions: parts.length,
+    seconds,
+    ...(unknown ? {} : { linearization }),
+    stats: { steps, memoized },
+  };
+}
+
+const where = (op: OperationSummary): string => {
+  const lines = op.callLine === undefined ? '' : op.returnLine === undefined ? ` (line ${op.callLine})` : ` (lines ${op.callLine}-${op.returnLine})`;
+  return `#${op.id} p${String(op.process)} ${op.description}${lines}`;
+};
+
+/** Renders an explanation as readable text (several lines, no trailing newline). */
+export function formatExplanation(e: LinearizabilityExplanation): string {
+  const out: string[] = [];
+  if (e.partition !== null) out.push(`In partition ${JSON.stringify(e.partition)}:`);
+  out.push(`Longest linearizable prefix (${e.longestPrefix.length} operations, in linearization order):`);
+  if (e.longestPrefix.length === 0) out.push('  (none)');
+  e.longestPrefix.forEach((op, i) => out.push(`  ${String(i + 1).padStart(3)}. ${where(op)}`));
+  out.push(`State after it: ${e.stateAfterPrefix}`);
+  out.push(`Operation ${where(e.blocked)} must take effect before it returns, but no order works:`);
+  out.push(`Cannot be placed next (${e.cannotPlace.length} pending):`);
+  for (const op of e.cannotPlace) out.push(`  - ${where(op)}`);
+  return out.join('\n');
+}

@@ -1,0 +1,107 @@
+/**
+ * The sequential specification a history is checked against: what one operation does to the
+ * object's state when operations run one at a time.
+ */
+
+/** The outcome of applying one operation: legal (with the next state) or not. */
+export type StepResult<S> = { readonly ok: true; readonly next: S } | { readonly ok: false };
+
+/** A shared "illegal" result, so models need not allocate one per rejected step. */
+export const ILLEGAL: StepResult<never> = Object.freeze({ ok: false });
+
+/**
+ * A sequential model. States must be immutable values: the checker keeps them and compares
+ * them (`equal`, `hash`) to avoid re-exploring a (set of linearized operations, state) pair.
+ */
+export interface SequentialModel<S, I, O> {
+  /** Short name used in messages, e.g. `register`. */
+  readonly name: string;
+  /** The initial state. */
+  init(): S;
+  /**
+   * Applies `input` in `state`; legal when the model could have produced `output`.
+   * `output` is `undefined` when the outcome is unknown (a crashed or timed-out call): accept
+   * it and return the state the operation would lead to.
+   */
+  step(state: S, input: I, output: O | undefined): StepResult<S>;
+  /** State equality; default: `===` for primitives, structural (JSON) for objects. */
+  equal?(a: S, b: S): boolean;
+  /** A 32-bit hash consistent with `equal`; default: derived from the value. Cheap is better. */
+  hash?(state: S): number;
+  /**
+   * P-compositionality: when the object is a product of independent parts (a map of keys),
+   * the part an operation touches. Each part is checked on its own, which is exponentially
+   * cheaper; the history is linearizable iff every part is. `init` and `step` must then
+   * describe one part.
+   */
+  partition?(input: I): string | number;
+  /** Human-readable operation, e.g. `cas(1, 2) -> false`; `output` undefined = unknown. */
+  describeOperation?(input: I, output: O | undefined): string;
+  /** Human-readable state. */
+  describeState?(state: S): string;
+}
+
+/** A model with every optional part filled in (done once per check). */
+export interface ResolvedModel<S, I, O> {
+  readonly name: string;
+  readonly init: () => S;
+  readonly step: (state: S, input: I, output: O | undefined) => StepResult<S>;
+  readonly equal: (a: S, b: S) => boolean;
+  readonly hash: (state: S) => number;
+  readonly partition: ((input: I) => string | number) | undefined;
+  readonly describeOperation: (input: I, output: O | undefined) => string;
+  readonly describeState: (state: S) => string;
+}
+
+/** A 32-bit hash of a string (FNV-1a). */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
+}
+
+/** Default state hash: cheap for primitives, JSON for objects. */
+export function defaultHash(value: unknown): number {
+  switch (typeof value) {
+    case 'number':
+      return Number.isInteger(value) ? Math.imul(value | 0, 0x9e3779b1) ^ ((value / 4294967296) | 0) : hashString(String(value));
+    case 'string':
+      return hashString(value);
+    case 'boolean':
+      return value ? 0x2545f491 : 0x4f6cdd1d;
+    case 'undefined':
+      return 0x1b873593;
+    case 'bigint':
+      return hashString(value.toString());
+    default:
+      return value === null ? 0x68e31da4 : hashString(JSON.stringify(value));
+  }
+}
+
+/** Default state equality: identity, else structural equality of the JSON forms. */
+export function defaultEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+const describeJson = (v: unknown): string => (v === undefined ? '?' : JSON.stringify(v));
+
+/** Fills in a model's optional parts. */
+export function resolveModel<S, I, O>(model: SequentialModel<S, I, O>): ResolvedModel<S, I, O> {
+  return {
+    name: model.name,
+    init: () => model.init(),
+    step: model.step.bind(model),
+    equal: model.equal ? model.equal.bind(model) : defaultEqual,
+    hash: model.hash ? model.hash.bind(model) : defaultHash,
+    partition: model.partition ? model.partition.bind(model) : undefined,
+    describeOperation: model.describeOperation
+      ? model.describeOperation.bind(model)
+      : (input, output) => `${describeJson(input)} -> ${describeJson(output)}`,
+    describeState: model.describeState ? model.describeState.bind(model) : describeJson,
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * `pacta check <spec>`: explore a protocol and report, as DESIGN.md's CLI contract says.
+ * Exit 0 ok, 1 property violated (or deadlock), 2 bad input, 3 incomplete, 4 spec error.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { check, parseParam, type CheckOptions, type CheckResult } from '../../checker/index.ts';
+import type { ParamValue } from '../../specs/core/index.ts';
+import { formatTrace } from '../../traces/text.ts';
+import { keyValueTable, num, progressLine, seconds } from '../format.ts';
+import { Exit, UsageError, type CliIO } from '../io.ts';
+import { loadSpec } from '../load-spec.ts';
+
+export const checkUsage = `usage: pacta check <spec>[:variant] [options]
+
+  <spec>                 a bundled spec (pacta list) or a path to a .ts file whose default
+                         export is a protocol; ':variant' picks one of its broken variants
+  --param k=v            override a spec param (repeatable)
+  --mode bfs|dfs|random  search strategy (default bfs: shortest counterexamples)
+  --network set|bag|fifo message semantics (default set: TLA+-style, messages persist)
+  --drop, --dup          message loss and duplication (bag, fifo)
+  --crashes N            allow up to N crashes (durable fields survive)
+  --max-time N           true time advances by ticks up to N (clocks)
+  --epsilon N            TrueTime uncertainty ε in ticks
+  --max-in-flight N      do not explore states with more than N messages in flight
+  --symmetry             permute interchangeable nodes (roles declared symmetric)
+  --deadlock             report states where no delivery or action is enabled
+  --workers N            worker threads (default: 1)
+  --max-depth N          explore at most N steps deep
+  --max-states N         stop after N distinct states
+  --time SECONDS         stop after this long
+  --seed S               random mode: the seed that decides everything (default 0)
+  --walks N              random mode: number of walks (default 1000)
+  --out DIR              where to write trace files (default ./pacta-traces)
+  --json                 print one JSON object on stdout`;
+
+const spec = {
+  param: { type: 'string', multiple: true },
+  mode: { type: 'string' },
+  network: { type: 'string' },
+  drop: { type: 'boolean' },
+  dup: { type: 'boolean' },
+  crashes: { type: 'string' },
+  'max-time': { type: 'string' },
+  epsilon: { type: 'string' },
+  'max-in-flight': { type: 'string' },
+  symmetry: { type: 'boolean' },
+  deadlock: { type: 'boolean' },
+  workers: { type: 'string' },
+  'max-depth': { type: 'string' },
+  'max-states': { type: 'string' },
+  time: { type: 'string' },
+  seed: { type: 'string' },
+  walks: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function int(name: string, v: string | undefined, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} expects an integer ≥ ${min}, got '${v}'`);
+  return Number(v);
+}
+
+export async function checkCommand(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: spec, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n\n${checkUsage}`);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    io.out(`${checkUsage}\n`);
+    return Exit.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError(`expected one spec, got ${positionals.length ? positionals.join(' ') : 'none'}\n\n${checkUsage}`);
+  const loaded = await loadSpec(positionals[0]!, io.cwd);
+  const params: Record<string, ParamValue> = {};
+  for (const p of v.param ?? []) {
+    const [k, value] = parseParam(loaded.protocol, p);
+    params[k] = value;
+  }
+  const timeSeconds = v.time === undefined ? undefined : Number(v.time);
+  if (timeSeconds !== undefined && !(timeSeconds > 0)) throw new UsageError(`--time expects a positive number of seconds, got '${v.time}'`);
+  const workers = int('workers', v.workers, 1);
+  const options: CheckOptions = {
+    params,
+    ...(v.mode !== undefined && { mode: v.mode as CheckOptions['mode'] }),
+    ...(v.network !== undefined && { network: v.network as CheckOptions['network'] }),
+    ...(v.drop && { drop: true }),
+    ...(v.dup && { dup: true }),
+    ...(v.crashes !== undefined && { crashes: int('crashes', v.crashes) }),
+    ...(v['max-time'] !== undefined && { maxTime: int('max-time', v['max-time']) }),
+    ...(v.epsilon !== undefined && { trueTimeEpsilon: int('epsilon', v.epsilon) }),
+    ...(v['max-in-flight'] !== undefined && { maxInFlight: int('max-in-flight', v['max-in-flight']) }),
+    ...(v.symmetry && { symmetry: true }),
+    ...(v.deadlock && { deadlock: true }),
+    ...(v['max-depth'] !== undefined && { maxDepth: int('max-depth', v['max-depth'], 1) }),
+    ...(v['max-states'] !== undefined && { maxStates: int('max-states', v['max-states'], 1) }),
+    ...(timeSeconds !== undefined && { timeSeconds }),
+    ...(v.seed !== undefined && { seed: int('seed', v.seed) }),
+    ...(v.walks !== undefined && { walks: int('walks', v.walks, 1) }),
+    ...(workers !== undefined && workers > 1 && { workers }),
+  };
+  if (v.seed !== undefined && v.mode !== 'random') throw new UsageError('--seed only applies to --mode random');
+  if (v.walks !== undefined && v.mode !== 'random') throw new UsageError('--walks only applies to --mode random');
+
+  const progress = progressLine(io);
+  if (!v.json) options.onProgress = (p) => progress.update(p);
+  const result = await check(loaded.protocol, options, loaded.ref);
+  progress.clear();
+
+  const reproduce = reproduceCommand(positionals[0]!, args);
+  let traceFile: string | undefined;
+  if ('trace' in result && result.trace) {
+    const dir = resolve(io.cwd, v.out ?? 'pacta-traces');
+    mkdirSync(dir, { recursive: true });
+    const name = [loaded.ref.replace(/^.*[/\\]/, '').replace(/\.[^.]+$/, ''), loaded.variant, result.mode, result.result].filter(Boolean).join('.');
+    traceFile = join(dir, `${name}.json`);
+    writeFileSync(traceFile, `${JSON.stringify(result.trace, null, 1)}\n`);
+  }
+
+  if (v.json) {
+    io.out(`${JSON.stringify(jsonReport(result, traceFile))}\n`);
+  } else {
+    io.out(humanReport(result, traceFile ? relative(io.cwd, traceFile) || traceFile : undefined, reproduce));
+  }
+  return exitCode(result);
+}
+
+export function exitCode(r: CheckResult): number {
+  switch (r.result) {
+    case 'ok':
+      return Exit.ok;
+    case 'violation':
+    case 'deadlock':
+      return Exit.violation;
+    case 'incomplete':
+      return Exit.incomplete;
+    case 'error':
+      return Exit.internal;
+  }
+}
+
+/** The object `--json` prints (DESIGN.md's CLI contract, plus goals and collision probability). */
+function jsonReport(r: CheckResult, traceFile: string | undefined): Record<string, unknown> {
+  const s = r.stats;
+  const out: Record<string, unknown> = {
+    spec: r.spec,
+    variant: r.variant,
+    params: r.params,
+    mode: r.mode,
+    result: r.result,
+    distinctStates: s.distinctStates,
+    statesGenerated: s.statesGenerated,
+    depth: s.depth,
+    seconds: Number(s.seconds.toFixed(3)),
+    statesPerSecond: Math.round(s.statesPerSecond),
+    bytesPerState: Number(s.bytesPerState.toFixed(1)),
+    collisionProbability: s.collisionProbability,
+    goals: r.goals,
+  };
+  if (s.walks !== undefined) Object.assign(out, { walks: s.walks, steps: s.steps });
+  if (r.result === 'violation') {
+    out.violation = { property: r.property.name, kind: r.property.kind, traceFile: traceFile ?? null, length: r.trace ? r.trace.steps.length - 1 : null };
+  }
+  if (r.result === 'deadlock') out.deadlock = { traceFile: traceFile ?? null, length: r.trace.steps.length - 1 };
+  if (r.result === 'incomplete') out.reason = r.reason;
+  if (r.result === 'error') out.error = { message: r.error, traceFile: traceFile ?? null };
+  return out;
+}
+
+function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: string): string {
+  const s = r.stats;
+  const name = r.variant ? `${r.spec}:${r.variant}` : r.spec;
+  const params = Object.entries(r.params).map(([k, x]) => `${k}=${String(x)}`).join(' ');
+  const headline: Record<CheckResult['result'], string> = {
+    ok: 'ok: every property holds',
+    violation: 'VIOLATION',
+    deadlock: 'DEADLOCK',
+    incomplete: 'incomplete: a limit stopped the search; no violation found so far',
+    error: 'ERROR in spec code',
+  };
+  const lines: string[] = [`${name} ${params} (${r.mode}): ${headline[r.result]}`];
+  const rows: [string, string][] = [
+    ['distinct states', num(s.distinctStates)],
+    [r.mode === 'random' ? 'steps' : 'states generated', num(s.statesGenerated)],
+    [r.mode === 'random' ? 'max depth' : 'depth', String(s.depth)],
+    ['time', seconds(s.seconds)],
+    ['states/s', num(s.statesPerSecond)],
+    ['bytes/state', s.bytesPerState.toFixed(1)],
+    ['fingerprint collision probability', s.collisionProbability.toExponential(1)],
+  ];
+  if (s.walks !== undefined) rows.splice(1, 0, ['walks', num(s.walks)]);
+  lines.push(keyValueTable(rows));
+  if (r.goals.length) {
+    lines.push('reachable goals:');
+    for (const g of r.goals) lines.push(`  ${g.reached ? '✓' : '✗'} ${g.name}${g.reached ? ` (depth ${g.depth})` : ' — not reached'}`);
+  }
+  if (r.result === 'violation') {
+    lines.push(`property violated: ${r.property.name}${r.property.kind === 'reachable' ? ' (a reachable goal was never reached: the spec may be vacuous)' : ''}`);
+  }
+  if (r.result === 'incomplete') lines.push(`stopped by: ${r.reason}`);
+  if (r.result === 'error') lines.push(`error: ${r.error}`);
+  if ('trace' in r && r.trace) {
+    lines.push('', formatTrace(r.trace), '');
+    if (traceFile) lines.push(`trace written to ${traceFile}`);
+    lines.push(`reproduce with: ${reproduce}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The command that reproduces this run (same spec, options and seed). */
+function reproduceCommand(specArg: string, args: string[]): string {
+  const rest = args.filter((a) => a !== specArg && a !== '--json');
+  const quoted = [specArg, ...rest].map((a) => (/^[\w./:=,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  return `npx pacta check ${quoted.join(' ')}`;
+}

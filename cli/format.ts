@@ -1,0 +1,48 @@
+/** Terminal formatting shared by commands: tables, numbers, the live progress line. */
+import Table from 'cli-table3';
+import type { Progress } from '../checker/index.ts';
+import type { CliIO } from './io.ts';
+
+/** `1234567` → `1,234,567`. */
+export function num(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n);
+}
+
+export function seconds(s: number): string {
+  return s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(1)} s`;
+}
+
+/** Box drawing without a rule between every row: tables stay compact. */
+const compact = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+/** A two-column table of label → value. */
+export function keyValueTable(rows: [string, string][]): string {
+  const table = new Table({ chars: compact, style: { head: [], border: [] }, colAligns: ['left', 'right'] });
+  for (const r of rows) table.push(r);
+  return table.toString();
+}
+
+/** A table with a header row. */
+export function table(head: string[], rows: string[][], align?: ('left' | 'right')[]): string {
+  const t = new Table({ head, chars: compact, style: { head: [], border: [] }, ...(align ? { colAligns: align } : {}) });
+  for (const r of rows) t.push(r);
+  return t.toString();
+}
+
+/** Draws progress on one terminal line (stderr), only when stderr is a terminal. */
+export function progressLine(io: CliIO): { update(p: Progress): void; clear(): void } {
+  let drawn = false;
+  return {
+    update(p) {
+      if (!io.interactive) return;
+      drawn = true;
+      io.err(
+        `\r\x1b[2K${num(p.distinctStates)} states · ${num(p.statesPerSecond)}/s · depth ${p.depth} · queue ${num(p.queue)} · ${p.seconds.toFixed(0)} s`,
+      );
+    },
+    clear() {
+      if (drawn) io.err('\r\x1b[2K');
+      drawn = false;
+    },
+  };
+}
