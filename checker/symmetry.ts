@@ -95,6 +95,11 @@ export class Symmetry {
     return w.toBytes();
   }
 
+  /** The packed bytes of `s` with node ids renamed by `perm` (old id → new id); a copy. */
+  permuted(s: WorldState, perm: Int32Array): Uint8Array {
+    return this.encodePermuted(s, perm, new Writer(256)).slice();
+  }
+
   private encodePermuted(s: WorldState, perm: Int32Array, out: Writer): Uint8Array {
     const n = this.world.nodeCount;
     const nodes = new Array<unknown>(n);

@@ -57,7 +57,11 @@ async function loadFile(path: string): Promise<Protocol> {
   try {
     mod = await import(pathToFileURL(path).href);
   } catch (e) {
-    throw new UsageError(`cannot load spec file ${path}:\n${loadErrorMessage(e)}`);
+    const code = (e as { code?: string }).code ?? '';
+    const hint = /REQUIRE_(CYCLE_MODULE|ESM)|require\(\) ES Module/.test(`${code} ${String((e as Error).message)}`)
+      ? `\n  hint: the file was loaded as CommonJS; add "type": "module" to the package.json beside it, or name it .mts`
+      : '';
+    throw new UsageError(`cannot load spec file ${path}:\n${loadErrorMessage(e)}${hint}`);
   }
   const def = mod.default;
   if (def === undefined) {
