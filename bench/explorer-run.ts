@@ -1,0 +1,25 @@
+/**
+ * One explorer run in its own process (so peak RSS and whole-process time are its own):
+ * `tsx bench/explorer-run.ts SPEC PARAMS_JSON OPTIONS_JSON` prints one JSON line.
+ */
+import { checkSync } from '../checker/index.ts';
+import { loadBundledSpec } from '../specs/catalogue.ts';
+
+const [name, paramsJson = '{}', optionsJson = '{}'] = process.argv.slice(2);
+const spec = await loadBundledSpec(name ?? '');
+if (!spec) {
+  console.error(`unknown spec ${name}`);
+  process.exit(2);
+}
+const r = checkSync(spec, { params: JSON.parse(paramsJson), ...JSON.parse(optionsJson) });
+console.log(
+  JSON.stringify({
+    result: r.result,
+    distinctStates: r.stats.distinctStates,
+    statesGenerated: r.stats.statesGenerated,
+    depth: r.stats.depth,
+    searchSeconds: r.stats.seconds,
+    bytesPerState: r.stats.bytesPerState,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+  }),
+);
