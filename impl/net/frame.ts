@@ -1,4 +1,5 @@
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { timingSafeEqual, type KeyObject } from 'node:crypto';
+import { HmacSha256 } from './hmacSha256.ts';
 import { FrameError } from './frameError.ts';
 import { UsageError, requireInt } from './usageError.ts';
 
@@ -90,7 +91,7 @@ export class FrameCodec {
   readonly frameBytesMax: number;
   /** Largest payload that fits in a frame under the limit. */
   readonly payloadBytesMax: number;
-  readonly #key: KeyObject;
+  readonly #hmac: HmacSha256;
 
   constructor(options: FrameCodecOptions) {
     const fn = 'FrameCodec';
@@ -104,12 +105,12 @@ export class FrameCodec {
       if (options.key.length < CLUSTER_KEY_BYTES_MIN) {
         throw new UsageError(fn, 'short-key', `the cluster key must have at least ${CLUSTER_KEY_BYTES_MIN} bytes`);
       }
-      this.#key = createSecretKey(options.key);
+      this.#hmac = new HmacSha256(options.key);
     } else {
       if (options.key.type !== 'secret' || (options.key.symmetricKeySize ?? 0) < CLUSTER_KEY_BYTES_MIN) {
         throw new UsageError(fn, 'short-key', `the cluster key must be a secret key of at least ${CLUSTER_KEY_BYTES_MIN} bytes`);
       }
-      this.#key = options.key;
+      this.#hmac = new HmacSha256(options.key.export());
     }
   }
 
@@ -209,7 +210,7 @@ export class FrameCodec {
   }
 
   #tag(bytes: Buffer, start: number, end: number): Buffer {
-    return createHmac('sha256', this.#key).update(bytes.subarray(start, end)).digest();
+    return this.#hmac.digest(bytes, start, end);
   }
 }
 

@@ -78,7 +78,7 @@ class UdpTransport implements NetTransport {
   readonly #handlers = new FrameHandlers();
   readonly #seq = new Map<NodeId, number>();
   readonly #batches = new Map<NodeId, Batch>();
-  #flushScheduled: NodeJS.Immediate | undefined;
+  #flushScheduled = false;
   #closed = false;
 
   constructor(options: UdpTransportOptions, codec: FrameCodec, peers: Map<NodeId, PeerAddress>, socket: Socket, batchBytesMax: number) {
@@ -126,8 +126,12 @@ class UdpTransport implements NetTransport {
     if (batch.bytes + frame.length > this.#batchBytesMax) this.#flushPeer(to);
     batch.frames.push(frame);
     batch.bytes += frame.length;
-    // Everything sent during this event-loop turn goes out together, after it.
-    this.#flushScheduled ??= setImmediate(() => this.#flushAll());
+    // Everything sent by the current callback (a handler reacting to one datagram, a timer) goes
+    // out together once it returns: a microtask adds no event-loop turn to the latency.
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flushAll());
+    }
   }
 
   onFrame(handler: FrameHandler): () => void {
@@ -137,13 +141,13 @@ class UdpTransport implements NetTransport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#flushScheduled) clearImmediate(this.#flushScheduled);
     this.#batches.clear();
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
   }
 
   #flushAll(): void {
-    this.#flushScheduled = undefined;
+    this.#flushScheduled = false;
+    if (this.#closed) return;
     for (const to of this.#batches.keys()) this.#flushPeer(to);
   }
 
