@@ -114,16 +114,18 @@ export class Symmetry {
       nodeBytes[to] = mapped === s.nodes[id] ? s.nodeBytes[id]! : null;
     }
     const net = this.permuteNet(s.net, perm);
-    const view = this.world.encode({ time: s.time, crashes: s.crashes, crashed, nodes, nodeBytes, net });
+    const clients = this.world.clients;
+    const history = clients && clients.history.hasNodes ? clients.history.mapNodes(s.history, perm) : s.history;
+    const view = this.world.encode({ time: s.time, crashes: s.crashes, crashed, nodes, nodeBytes, net, history });
     out.reset();
     out.bytes(view);
     return out.view();
   }
 
   private permuteNet(net: Envelope[], perm: Int32Array): Envelope[] {
-    const messages = this.world.protocol.messages;
     const w = new Writer(64);
     const out: Envelope[] = net.map((e) => {
+      const messages = this.world.payloadSchema(e.channel);
       const msg = this.world.message(e);
       w.reset();
       const from = perm[e.from]!;

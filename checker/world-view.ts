@@ -3,7 +3,7 @@
  * every state checked, so properties cost no allocation unless they make some.
  */
 import { equalValues, type NodeId } from '../specs/core/index.ts';
-import type { World, WorldState } from './world.ts';
+import type { HistoryEvent, World, WorldState } from './world.ts';
 
 /** A state test: a predicate, or a value the state must equal. */
 export type StateTest = unknown | ((state: any, id: NodeId) => boolean);
@@ -72,6 +72,11 @@ export class WorldView {
   /** True time. */
   get time(): number {
     return this.state.time;
+  }
+
+  /** The client history so far: invocations and returns in the order they happened. */
+  history(): readonly HistoryEvent[] {
+    return this.state.history;
   }
 
   /** The messages in flight (or ever sent, under the set network). */

@@ -7,13 +7,19 @@
  * Packed layout (all varints unless noted):
  *   time, crashes used,
  *   per node: crashed (u8), length, state bytes,
- *   envelope count, per envelope: length, [from, to, channel (u8), message bytes], count (bag only).
+ *   envelope count, per envelope: length, [from, to, channel (u8), payload bytes], count (bag only),
+ *   and, when the protocol has clients, the history (invocations and returns, in order).
  * Envelopes are sorted by their bytes (set, bag) or grouped by link in send order (fifo), so
- * equal worlds give equal bytes.
+ * equal worlds give equal bytes. Channels: 0 protocol message, 1 client request, 2 reply.
+ *
+ * Clients are built-in nodes of role `client` (after the protocol's roles): each issues up to
+ * `opsPerClient` operations, one at a time, to any node of the target role; the request and the
+ * reply travel through the same modeled network, and the history records each invocation and
+ * return in order, which is the real-time order history checkers need.
  */
 import {
   type AnyRole, type Ctx, type Interval, type NodeId, type Out, type Params, type Property, type Protocol,
-  Reader, SpecError, Writer, compareBytes, equalBytes, structFields,
+  type RequestRef, type Schema, Reader, SpecError, Writer, compareBytes, equalBytes, structFields, t,
 } from '../specs/core/index.ts';
 
 export type NetworkMode = 'set' | 'bag' | 'fifo';
@@ -55,6 +61,11 @@ export interface Envelope {
   readonly count: number;
 }
 
+/** One entry of a client history: an invocation or a return, in the order they happened. */
+export type HistoryEvent =
+  | { readonly kind: 'invoke'; readonly client: NodeId; readonly id: number; readonly op: unknown }
+  | { readonly kind: 'return'; readonly client: NodeId; readonly id: number; readonly result: unknown };
+
 /** A world state, decoded. Node states are the spec's own values. */
 export interface WorldState {
   time: number;
@@ -64,11 +75,34 @@ export interface WorldState {
   /** The packed bytes of `nodes[i]` while unchanged from the parent (reused when encoding). */
   nodeBytes: (Uint8Array | null)[];
   net: Envelope[];
+  /** The client history (empty when the protocol has no clients). */
+  history: readonly HistoryEvent[];
 }
+
+/** A client node's own state. */
+interface ClientState {
+  readonly next: number;
+  readonly pending: { readonly id: number; readonly op: unknown } | null;
+}
+
+/** The clients of a protocol, as the world runs them. */
+interface ClientsInfo {
+  role: RoleInfo;
+  target: RoleInfo;
+  ops: readonly unknown[];
+  opsPerClient: number;
+  request: Schema<{ readonly id: number; readonly op: unknown }>;
+  reply: Schema<{ readonly id: number; readonly result: unknown }>;
+  history: Schema<readonly HistoryEvent[]>;
+}
+
+const CHANNEL_MESSAGE = 0;
+const CHANNEL_REQUEST = 1;
+const CHANNEL_REPLY = 2;
 
 /** What an enabled event is, in a reusable form (no allocation per successor). */
 export interface EventRef {
-  kind: 'deliver' | 'duplicate' | 'drop' | 'action' | 'crash' | 'restart' | 'tick';
+  kind: 'deliver' | 'duplicate' | 'drop' | 'action' | 'crash' | 'restart' | 'tick' | 'invoke';
   node: NodeId;
   /** Envelope index (deliver, duplicate, drop) in the parent's network. */
   envelope: number;
@@ -83,6 +117,7 @@ export type TraceEvent =
   | { kind: 'deliver' | 'duplicate' | 'drop'; from: NodeId; to: NodeId; msg: unknown }
   | { kind: 'action'; node: NodeId; action: string; arg?: unknown }
   | { kind: 'crash' | 'restart'; node: NodeId }
+  | { kind: 'invoke'; node: NodeId; to: NodeId; op: unknown }
   | { kind: 'tick' };
 
 interface RoleInfo {
@@ -121,6 +156,10 @@ export class World {
   private readonly envReader = new Reader(new Uint8Array(0));
   private readonly msgReader = new Reader(new Uint8Array(0));
   private readonly sends: { to: NodeId; msg: unknown }[] = [];
+  private readonly replies: { client: NodeId; id: number; result: unknown }[] = [];
+  /** The request being handled by `onRequest` (the default target of `out.reply`). */
+  private currentRequest: RequestRef | null = null;
+  readonly clients: ClientsInfo | null = null;
   private readonly out: Out<unknown>;
   private current: NodeId = 0;
   private currentTime = 0;
@@ -148,6 +187,31 @@ export class World {
       for (let i = 0; i < count; i++) this.roleOfNode.push(info);
       base += count;
     }
+    const cdef = protocol.clients;
+    if (cdef) {
+      const count = typeof cdef.count === 'function' ? cdef.count(params) : cdef.count;
+      const opsPerClient = typeof cdef.opsPerClient === 'function' ? cdef.opsPerClient(params) : cdef.opsPerClient;
+      const state = t.struct({ next: t.u32, pending: t.option(t.struct({ id: t.u32, op: cdef.op })) });
+      const role: RoleInfo = {
+        name: 'client', count, base, symmetric: false, actions: [], durable: true,
+        def: { count, state, init: (): ClientState => ({ next: 0, pending: null }) },
+      };
+      this.roles.push(role);
+      for (let i = 0; i < count; i++) this.roleOfNode.push(role);
+      base += count;
+      this.clients = {
+        role,
+        target: this.roles.find((r) => r.name === cdef.target)!,
+        ops: cdef.ops(params),
+        opsPerClient,
+        request: t.struct({ id: t.u32, op: cdef.op }),
+        reply: t.struct({ id: t.u32, result: cdef.result }),
+        history: t.array(t.union('kind', {
+          invoke: { client: t.node('client'), id: t.u32, op: cdef.op },
+          return: { client: t.node('client'), id: t.u32, result: cdef.result },
+        })) as Schema<readonly HistoryEvent[]>,
+      };
+    }
     this.nodeCount = base;
     for (let id = 0; id < this.nodeCount; id++) this.ctxs.push(this.makeCtx(id));
     this.properties = protocol.properties ? protocol.properties(params as never) : [];
@@ -157,6 +221,9 @@ export class World {
         if (!Number.isInteger(to) || to < 0 || to >= world.nodeCount) {
           throw new SpecError('out.send', `node ${world.nodeName(world.current)} sent to ${String(to)}, which is not a node id`);
         }
+        if (world.clients && world.roleOfNode[to] === world.clients.role) {
+          throw new SpecError('out.send', `node ${world.nodeName(world.current)} sent a protocol message to client ${world.nodeName(to)}; answer clients with out.reply`);
+        }
         world.sends.push({ to, msg });
       },
       broadcast(role, msg) {
@@ -164,8 +231,12 @@ export class World {
         if (!r) throw new SpecError('out.broadcast', `no role '${role}'`);
         for (let i = 0; i < r.count; i++) if (r.base + i !== world.current) world.sends.push({ to: r.base + i, msg });
       },
-      reply() {
-        throw new SpecError('out.reply', 'this protocol declares no clients, so there is no request to reply to');
+      reply(result, to) {
+        if (!world.clients) throw new SpecError('out.reply', 'this protocol declares no clients, so there is no request to reply to');
+        const ref = to ?? world.currentRequest;
+        if (!ref) throw new SpecError('out.reply', `node ${world.nodeName(world.current)} replied outside onRequest without saying to which request (pass the request's { client, id })`);
+        if (world.roleOfNode[ref.client] !== world.clients.role) throw new SpecError('out.reply', `${String(ref.client)} is not a client`);
+        world.replies.push({ client: ref.client, id: ref.id, result });
       },
       now: () => world.currentTime,
       trueTime: (): Interval => ({ earliest: world.currentTime - world.options.trueTimeEpsilon, latest: world.currentTime + world.options.trueTimeEpsilon }),
@@ -220,6 +291,7 @@ export class World {
       nodes,
       nodeBytes: new Array(this.nodeCount).fill(null),
       net: [],
+      history: [],
     };
   }
 
@@ -241,6 +313,7 @@ export class World {
       }
     }
     this.encodeNet(w, s.net);
+    if (this.clients) this.clients.history.encode(w, s.history, 'history');
     return w.view();
   }
 
@@ -301,7 +374,8 @@ export class World {
       const count = bag ? r.varint() : 1;
       net[i] = this.envelope(bytes, count);
     }
-    return { time, crashes, crashed, nodes, nodeBytes, net };
+    const history = this.clients ? this.clients.history.decode(r) : NO_HISTORY;
+    return { time, crashes, crashed, nodes, nodeBytes, net, history };
   }
 
   private envelope(bytes: Uint8Array, count: number): Envelope {
@@ -312,13 +386,28 @@ export class World {
     return { bytes, from, to, channel, count };
   }
 
-  /** The message an envelope carries. */
+  /** The schema of an envelope's payload: a protocol message, a client request or a reply. */
+  payloadSchema(channel: number): Schema<any> {
+    if (channel === CHANNEL_MESSAGE) return this.protocol.messages;
+    if (!this.clients) throw new Error(`World.payloadSchema: channel ${channel} without clients`);
+    return channel === CHANNEL_REQUEST ? this.clients.request : this.clients.reply;
+  }
+
+  /** The payload an envelope carries (a message; `{ id, op }` or `{ id, result }` for clients). */
   message(e: Envelope): unknown {
     const r = this.msgReader.reset(e.bytes);
     r.varint();
     r.varint();
     r.u8();
-    return this.protocol.messages.decode(r);
+    return (e.channel === CHANNEL_MESSAGE ? this.protocol.messages : this.payloadSchema(e.channel)).decode(r);
+  }
+
+  /** A payload as trace JSON; client traffic is shown as `request` and `reply` messages. */
+  payloadJSON(e: Envelope): unknown {
+    const payload = this.message(e);
+    if (e.channel === CHANNEL_MESSAGE) return this.protocol.messages.toJSON(payload);
+    const json = this.payloadSchema(e.channel).toJSON(payload) as { id: number; op?: unknown; result?: unknown };
+    return e.channel === CHANNEL_REQUEST ? { kind: 'request', id: json.id, op: json.op } : { kind: 'reply', id: json.id, result: json.result };
   }
 
   // ---------------------------------------------------------------- successors
@@ -383,6 +472,7 @@ export class World {
           ev.arg = arg;
           this.current = id;
           this.sends.length = 0;
+          this.replies.length = 0;
           const after = this.call(id, () => action.do(state, this.out, ctx, arg), name);
           const next = this.apply(s, id, after);
           if (next && visit(next)) return enabled;
@@ -390,10 +480,29 @@ export class World {
       }
     }
 
+    // Client invocations: an idle client sends its next operation to a node of the target role.
+    const clients = this.clients;
+    if (clients) {
+      for (let c = clients.role.base; c < clients.role.base + clients.role.count; c++) {
+        const cs = s.nodes[c] as ClientState;
+        if (cs.pending !== null || cs.next >= clients.opsPerClient) continue;
+        for (let k = 0; k < clients.ops.length; k++) {
+          for (let to = clients.target.base; to < clients.target.base + clients.target.count; to++) {
+            enabled++;
+            ev.kind = 'invoke';
+            ev.node = c;
+            ev.envelope = to;
+            ev.arg = k;
+            if (visit(this.invoke(s, c, to, clients.ops[k]))) return enabled;
+          }
+        }
+      }
+    }
+
     // Crashes and restarts.
     if (s.crashes < this.options.crashes) {
       for (let id = 0; id < this.nodeCount; id++) {
-        if (s.crashed[id]) continue;
+        if (s.crashed[id] || this.roleOfNode[id] === this.clients?.role) continue;
         ev.kind = 'crash';
         ev.node = id;
         if (visit(this.crash(s, id))) return enabled;
@@ -422,19 +531,59 @@ export class World {
     const msg = this.message(e);
     this.current = id;
     this.sends.length = 0;
+    this.replies.length = 0;
     const info = this.roleOfNode[id]!;
-    const handler = info.def.onMessage;
-    const after = handler ? this.call(id, () => handler(s.nodes[id], e.from, msg, this.out, this.ctxs[id]!), 'onMessage') : s.nodes[id];
-    if (!consume) return this.apply(s, id, after);
-    return this.apply({ ...s, net: this.consume(s.net, i) }, id, after, true);
+    let after: unknown;
+    let history = s.history;
+    if (e.channel === CHANNEL_MESSAGE) {
+      const handler = info.def.onMessage;
+      after = handler ? this.call(id, () => handler(s.nodes[id], e.from, msg, this.out, this.ctxs[id]!), 'onMessage') : s.nodes[id];
+    } else if (e.channel === CHANNEL_REQUEST) {
+      const req = msg as { id: number; op: unknown };
+      this.currentRequest = { client: e.from, id: req.id };
+      const request = { client: e.from, id: req.id, op: req.op };
+      after = this.call(id, () => info.def.onRequest!(s.nodes[id], request, this.out, this.ctxs[id]!), 'onRequest');
+      this.currentRequest = null;
+    } else {
+      // A reply reaches its client: it completes the pending operation (stale replies are ignored).
+      const rep = msg as { id: number; result: unknown };
+      const cs = s.nodes[id] as ClientState;
+      after = cs;
+      if (cs.pending !== null && cs.pending.id === rep.id) {
+        after = { next: cs.next, pending: null };
+        history = [...s.history, { kind: 'return', client: id, id: rep.id, result: rep.result }];
+      }
+    }
+    const base = history === s.history ? s : { ...s, history };
+    const changed = history !== s.history;
+    if (!consume) return this.apply(base, id, after, changed);
+    return this.apply({ ...base, net: this.consume(s.net, i) }, id, after, true);
+  }
+
+  /** Client `c` invokes `op` at node `to`. */
+  private invoke(s: WorldState, c: NodeId, to: NodeId, op: unknown): WorldState {
+    const clients = this.clients!;
+    const cs = s.nodes[c] as ClientState;
+    const id = cs.next;
+    const w = this.envWriter.reset();
+    w.varint(c);
+    w.varint(to);
+    w.u8(CHANNEL_REQUEST);
+    clients.request.encode(w, { id, op }, 'request');
+    const net = this.insert(s.net, w.view(), c, to, CHANNEL_REQUEST, true);
+    const nodes = s.nodes.slice();
+    const nodeBytes = s.nodeBytes.slice();
+    nodes[c] = { next: id + 1, pending: { id, op } } satisfies ClientState;
+    nodeBytes[c] = null;
+    return { ...s, nodes, nodeBytes, net, history: [...s.history, { kind: 'invoke', client: c, id, op }] };
   }
 
   /** The successor after node `id` moved to `after` and sent `this.sends`; null if nothing changed. */
   private apply(s: WorldState, id: NodeId, after: unknown, changed = false): WorldState | null {
     const nodeChanged = after !== s.nodes[id];
-    if (!nodeChanged && this.sends.length === 0 && !changed) return null;
+    if (!nodeChanged && this.sends.length === 0 && this.replies.length === 0 && !changed) return null;
     let net = s.net;
-    if (this.sends.length > 0) {
+    if (this.sends.length > 0 || this.replies.length > 0) {
       net = this.addSends(net, id);
       if (net === s.net && !nodeChanged && !changed) return null;
     }
@@ -444,7 +593,7 @@ export class World {
     const nodeBytes = s.nodeBytes.slice();
     nodes[id] = after;
     nodeBytes[id] = null;
-    return { time: s.time, crashes: s.crashes, crashed: s.crashed, nodes, nodeBytes, net };
+    return { time: s.time, crashes: s.crashes, crashed: s.crashed, nodes, nodeBytes, net, history: s.history };
   }
 
   private withNet(s: WorldState, net: Envelope[]): WorldState {
@@ -473,19 +622,31 @@ export class World {
       const w = this.envWriter.reset();
       w.varint(from);
       w.varint(to);
-      w.u8(0);
+      w.u8(CHANNEL_MESSAGE);
       try {
         this.protocol.messages.encode(w, msg as never, 'message');
       } catch (e) {
         throw new HandlerError(`node ${this.nodeName(from)} sent a message that does not fit the message schema: ${(e as Error).message}`, e);
       }
-      out = this.insert(out, w.view(), from, to, out === net);
+      out = this.insert(out, w.view(), from, to, CHANNEL_MESSAGE, out === net);
+    }
+    for (const { client, id, result } of this.replies) {
+      const w = this.envWriter.reset();
+      w.varint(from);
+      w.varint(client);
+      w.u8(CHANNEL_REPLY);
+      try {
+        this.clients!.reply.encode(w, { id, result }, 'reply');
+      } catch (e) {
+        throw new HandlerError(`node ${this.nodeName(from)} replied with a result that does not fit the result schema: ${(e as Error).message}`, e);
+      }
+      out = this.insert(out, w.view(), from, client, CHANNEL_REPLY, out === net);
     }
     return out;
   }
 
   /** Adds one envelope; returns `net` itself when a set network already holds it. */
-  private insert(net: Envelope[], bytes: Uint8Array, from: NodeId, to: NodeId, mustCopy: boolean): Envelope[] {
+  private insert(net: Envelope[], bytes: Uint8Array, from: NodeId, to: NodeId, channel: number, mustCopy: boolean): Envelope[] {
     const mode = this.options.network;
     if (mode === 'fifo') {
       // After the last envelope of the same link, else before the first link that sorts after it.
@@ -498,7 +659,7 @@ export class World {
         }
       }
       const out = mustCopy ? net.slice() : net;
-      out.splice(at, 0, { bytes: bytes.slice(), from, to, channel: 0, count: 1 });
+      out.splice(at, 0, { bytes: bytes.slice(), from, to, channel, count: 1 });
       return out;
     }
     let lo = 0;
@@ -516,7 +677,7 @@ export class World {
       else hi = mid;
     }
     const out = mustCopy ? net.slice() : net;
-    out.splice(lo, 0, { bytes: bytes.slice(), from, to, channel: 0, count: 1 });
+    out.splice(lo, 0, { bytes: bytes.slice(), from, to, channel, count: 1 });
     return out;
   }
 
@@ -539,7 +700,7 @@ export class World {
     const nodeBytes = s.nodeBytes.slice();
     nodes[id] = kept;
     nodeBytes[id] = kept === s.nodes[id] ? s.nodeBytes[id]! : null;
-    return { time: s.time, crashes: s.crashes + 1, crashed, nodes, nodeBytes, net: s.net };
+    return { time: s.time, crashes: s.crashes + 1, crashed, nodes, nodeBytes, net: s.net, history: s.history };
   }
 
   /** Runs spec code, turning a throw into a {@link HandlerError} that says where. */
@@ -563,7 +724,11 @@ export class World {
       case 'duplicate':
       case 'drop': {
         const e = parent.net[ev.envelope]!;
-        return { kind: ev.kind, from: e.from, to: e.to, msg: this.protocol.messages.toJSON(this.message(e)) };
+        return { kind: ev.kind, from: e.from, to: e.to, msg: this.payloadJSON(e) };
+      }
+      case 'invoke': {
+        const json = this.clients!.request.toJSON({ id: 0, op: this.clients!.ops[ev.arg as number] }) as { op: unknown };
+        return { kind: 'invoke', node: ev.node, to: ev.envelope, op: json.op };
       }
       case 'action':
         return ev.arg === undefined ? { kind: 'action', node: ev.node, action: ev.action } : { kind: 'action', node: ev.node, action: ev.action, arg: ev.arg };
@@ -587,7 +752,8 @@ export class World {
         crashed: s.crashed[id] === 1,
         state: this.roleOfNode[id]!.def.state.toJSON(state),
       })),
-      network: s.net.map((e) => ({ from: e.from, to: e.to, msg: this.protocol.messages.toJSON(this.message(e)), count: e.count })),
+      network: s.net.map((e) => ({ from: e.from, to: e.to, msg: this.payloadJSON(e), count: e.count })),
+      ...(this.clients ? { history: this.clients.history.toJSON(s.history) as unknown[] } : {}),
     };
   }
 
@@ -612,6 +778,10 @@ export interface WorldJSON {
   crashes: number;
   nodes: { id: NodeId; name: string; role: string; crashed: boolean; state: unknown }[];
   network: { from: NodeId; to: NodeId; msg: unknown; count: number }[];
+  /** Client invocations and returns, in order (protocols with clients). */
+  history?: unknown[];
 }
+
+const NO_HISTORY: readonly HistoryEvent[] = [];
 
 const NO_ARG: readonly unknown[] = [undefined];

@@ -177,7 +177,15 @@ export class SpecError extends Error {
  * Starts a protocol definition, fixing its params and message types so that the role
  * definitions made with the returned `role` are typed without annotations.
  */
-export function protocol<P extends Params, M>(head: { name: string; doc?: string; params: P; messages: Schema<M> }) {
+export function protocol<P extends Params, M, Op = never, R = never>(head: {
+  name: string;
+  doc?: string;
+  params: P;
+  messages: Schema<M>;
+  /** For protocols that serve clients: the schemas of operations and their results. */
+  client?: { op: Schema<Op>; result: Schema<R> };
+}) {
+  const { client, ...rest0 } = head;
   return {
     /**
      * Defines one role: `spec.role(StateSchema)({ count, init, onMessage, actions })`. The
@@ -185,11 +193,21 @@ export function protocol<P extends Params, M>(head: { name: string; doc?: string
      * such as `{ phase: 'init' }` type-check without annotations.
      */
     role<S>(state: Schema<S>) {
-      return <Op = never, R = unknown>(def: Omit<RoleDef<S, M, P, Op, R>, 'state'>): RoleDef<S, M, P, Op, R> => ({ ...def, state });
+      return (def: Omit<RoleDef<S, M, P, Op, R>, 'state'>): RoleDef<S, M, P, Op, R> => ({ ...def, state });
     },
-    /** Completes the protocol. */
-    define(rest: Omit<ProtocolDef<P, M>, 'name' | 'doc' | 'params' | 'messages'>): Protocol<P, M> {
-      return defineProtocol({ ...head, ...rest });
+    /** Completes the protocol. With `client` in the head, `clients` needs no op/result schemas. */
+    define(
+      rest: Omit<ProtocolDef<P, M>, 'name' | 'doc' | 'params' | 'messages' | 'clients'> & {
+        clients?: Omit<ClientsDef<Op, R, P>, 'op' | 'result'> & Partial<Pick<ClientsDef<Op, R, P>, 'op' | 'result'>>;
+      },
+    ): Protocol<P, M> {
+      const clients = rest.clients
+        ? ({ ...rest.clients, op: rest.clients.op ?? client?.op, result: rest.clients.result ?? client?.result } as ClientsDef<Op, R, P>)
+        : undefined;
+      if (clients && (!clients.op || !clients.result)) {
+        throw new SpecError('defineProtocol', `protocol '${head.name}': clients need op and result schemas (give them as 'client' in protocol(...))`);
+      }
+      return defineProtocol({ ...rest0, ...rest, clients } as ProtocolDef<P, M>);
     },
   };
 }
