@@ -3,28 +3,34 @@
  * loopback) and round-trips/s of a request-reply exchange, next to a plain JSON-over-socket baseline
  * (JSON.stringify, newline-delimited, over udp and tcp) measured in the same run.
  *
- *   npx tsx bench/network.ts            (about 20 s)
- *   npx tsx bench/network.ts --quick    (shorter runs, noisier)
+ *   npx tsx bench/network.ts                     (about 25 s)
+ *   npx tsx bench/network.ts --quick             (one short run per figure, noisier)
+ *   npx tsx bench/network.ts --only "packed udp" (one variant, e.g. under --cpu-prof)
  *
  * Method. Both endpoints live in this one process and share its event loop, for every variant alike.
  * Throughput: node A sends payloads to B under a window of 256 unacknowledged messages; B acknowledges
  * every 32 with a small message carrying its count (over the same transport), so no variant wins by
  * overflowing kernel buffers; a stalled window (UDP loss) is forgiven after 20 ms. Reported: messages
  * B received per second, and their payload MB/s (10^6 bytes). Round trips: one request outstanding at a
- * time, B echoes the payload. The baseline carries the same fields (from, to, kind, seq, payload as
+ * time, B echoes the payload. Every figure is the median of 3 runs interleaved across variants. The baseline carries the same fields (from, to, kind, seq, payload as
  * base64) as one JSON object per datagram or line, and decodes the payload back to bytes; it has no
  * authentication and no batching, which the packed network pays for and gains from.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { cpus } from 'node:os';
 import { MemoryNetwork, udpTransport, tcpTransport, type Transport, type NetTransport } from '../impl/net/index.ts';
 import { systemClock } from '../impl/clock/index.ts';
 
 const quick = process.argv.includes('--quick');
-const throughputMs = quick ? 300 : 1000;
-const roundTripMs = quick ? 300 : 1000;
-const warmupMs = quick ? 50 : 200;
+/** `--only "packed udp"` runs one variant (for profiling). */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const throughputMs = quick ? 150 : 400;
+const roundTripMs = quick ? 150 : 400;
+const warmupMs = quick ? 50 : 100;
+/** Each figure is the median of this many runs, interleaved across variants so load drifts hit all alike. */
+const repeats = quick ? 1 : 3;
 const windowMessages = 256;
 const ackEvery = 32;
 const KIND = { data: 1, ack: 2, request: 3, reply: 4 } as const;
@@ -265,6 +271,11 @@ async function roundTrips(pair: Pair, payloadBytes: number): Promise<number> {
   return rate;
 }
 
+/** The run with the median value of `by`. */
+function median<T>(runs: T[], by: (r: T) => number): T {
+  return [...runs].sort((a, b) => by(a) - by(b))[Math.floor(runs.length / 2)]!;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -279,32 +290,40 @@ function table(headers: string[], rows: string[][]): string {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const variants: { make: () => Promise<Pair>; baseline?: string }[] = [
+  const variants: { make: () => Promise<Pair> }[] = [
     { make: packedMemory },
-    { make: () => packedNet('udp'), baseline: 'json udp' },
-    { make: () => packedNet('tcp'), baseline: 'json tcp' },
+    { make: () => packedNet('udp') },
+    { make: () => packedNet('tcp') },
     { make: jsonUdp },
     { make: jsonTcp },
   ];
   const sizes = [64, 1024];
-  const tput = new Map<string, Throughput>();
-  for (const size of sizes) {
+  const tputRuns = new Map<string, Throughput[]>();
+  const rttRuns = new Map<string, number[]>();
+  const push = <T,>(m: Map<string, T[]>, k: string, v: T): void => void (m.get(k) ?? m.set(k, []).get(k)!).push(v);
+  for (let rep = 0; rep < repeats; rep++) {
+    for (const size of sizes) {
+      for (const v of variants) {
+        const pair = await v.make();
+        if (!only || pair.name === only) push(tputRuns, `${pair.name}/${size}`, await throughput(pair, size));
+        await pair.close();
+      }
+    }
     for (const v of variants) {
       const pair = await v.make();
-      tput.set(`${pair.name}/${size}`, await throughput(pair, size));
+      if (!only || pair.name === only) push(rttRuns, pair.name, await roundTrips(pair, 64));
       await pair.close();
     }
   }
-  const rtt = new Map<string, number>();
-  for (const v of variants) {
-    const pair = await v.make();
-    rtt.set(pair.name, await roundTrips(pair, 64));
-    await pair.close();
-  }
+  const tput = new Map([...tputRuns].map(([k, runs]) => [k, median(runs, (r) => r.messagesPerSecond)]));
+  const rtt = new Map([...rttRuns].map(([k, runs]) => [k, median(runs, (r) => r)]));
 
-  const names = ['packed memory', 'packed udp', 'packed tcp', 'json udp', 'json tcp'];
+  const names = ['packed memory', 'packed udp', 'packed tcp', 'json udp', 'json tcp'].filter((n) => !only || n === only);
   const baselineOf: Record<string, string> = { 'packed udp': 'json udp', 'packed tcp': 'json tcp' };
-  console.log(`pacta network benchmark — node ${process.version}, ${process.platform}/${process.arch}, loopback, one process${quick ? ' (--quick)' : ''}\n`);
+  console.log(
+    `pacta network benchmark — node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPUs, loopback, one process; ` +
+      `median of ${repeats} interleaved run(s) of ${throughputMs} ms${quick ? ' (--quick)' : ''}\n`,
+  );
   const rows: string[][] = [];
   for (const size of sizes) {
     for (const name of names) {
