@@ -6,7 +6,6 @@ export type { CheckResult, Ok, Violation, Deadlock, Incomplete, ErrorResult, Sta
 export { World, HandlerError, defaultWorldOptions } from './world.ts';
 export type { WorldOptions, WorldState, WorldJSON, Envelope, NetworkMode, TraceEvent } from './world.ts';
 export { WorldView } from './world-view.ts';
-export type { StateTest } from './world-view.ts';
 export { Model } from './model.ts';
 export { fingerprint, fingerprintHex, collisionProbability } from './fingerprint.ts';
 export { StateStore } from './state-store.ts';

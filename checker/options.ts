@@ -28,6 +28,8 @@ export interface CheckOptions {
   crashes?: number;
   maxTime?: number;
   trueTimeEpsilon?: number;
+  /** Bound on each node's clock offset from true time (offsets drift by ±1 per event). */
+  clockError?: number;
   maxInFlight?: number;
   /** Reduce states by permuting the nodes of symmetric roles. */
   symmetry?: boolean;
@@ -40,7 +42,30 @@ export interface CheckOptions {
   seed?: number;
   /** Random mode: how many walks. */
   walks?: number;
+  /** Random mode: how each step is chosen (default uniform; see checker/random.ts). */
+  strategy?: Strategy;
+  /** Random mode, strategy 'pct': the bug depth d (d - 1 priority change points per walk). */
+  pctDepth?: number;
+  /** Random mode: each walk draws its own mix of event kinds and actions from the seed. */
+  swarm?: boolean;
+  /** Random mode: run only this walk of the seed's sequence (how a violation is reproduced). */
+  walk?: number;
+  /** Random mode: how many states' successors to remember (0: none). */
+  cacheStates?: number;
   onProgress?: (p: Progress) => void;
+}
+
+/** How random mode picks each step: uniformly, by PCT priorities, or by fast-check (shrinking). */
+export type Strategy = 'uniform' | 'pct' | 'fast-check';
+
+/** Normalized random-mode options. */
+export interface RandomOptions {
+  strategy: Strategy;
+  pctDepth: number;
+  swarm: boolean;
+  /** Only this walk (0-based), or null for walks 0, 1, 2, ... */
+  walk: number | null;
+  cacheStates: number;
 }
 
 /** Normalized options. */
@@ -55,6 +80,7 @@ export interface Options {
   timeSeconds: number;
   seed: number;
   walks: number;
+  random: RandomOptions;
   onProgress?: (p: Progress) => void;
 }
 
@@ -64,8 +90,9 @@ export class OptionsError extends Error {
 }
 
 const KNOWN = new Set([
-  'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'maxInFlight', 'symmetry',
+  'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
   'deadlock', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'onProgress',
+  'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates',
 ]);
 
 function count(name: string, v: unknown, min = 0): number {
@@ -108,6 +135,7 @@ export function normalizeOptions(protocol: Protocol, o: CheckOptions = {}): Opti
       crashes: o.crashes === undefined ? 0 : count('crashes', o.crashes),
       maxTime: o.maxTime === undefined ? 0 : count('maxTime', o.maxTime),
       trueTimeEpsilon: o.trueTimeEpsilon === undefined ? 0 : count('trueTimeEpsilon', o.trueTimeEpsilon),
+      clockError: o.clockError === undefined ? 0 : count('clockError', o.clockError),
       maxInFlight: o.maxInFlight === undefined ? Number.POSITIVE_INFINITY : count('maxInFlight', o.maxInFlight),
     },
     symmetry: o.symmetry === undefined ? false : flag('symmetry', o.symmetry),
@@ -117,7 +145,30 @@ export function normalizeOptions(protocol: Protocol, o: CheckOptions = {}): Opti
     timeSeconds,
     seed: o.seed === undefined ? 0 : count('seed', o.seed),
     walks: o.walks === undefined ? (o.timeSeconds === undefined ? 1000 : Number.POSITIVE_INFINITY) : count('walks', o.walks, 1),
+    random: normalizeRandom(o),
     onProgress: o.onProgress,
+  };
+}
+
+function normalizeRandom(o: CheckOptions): RandomOptions {
+  const strategy = o.strategy ?? 'uniform';
+  if (!['uniform', 'pct', 'fast-check'].includes(strategy)) {
+    throw new OptionsError(`option 'strategy' must be uniform, pct or fast-check, got ${JSON.stringify(strategy)}`);
+  }
+  if (o.mode !== 'random') {
+    for (const k of ['strategy', 'pctDepth', 'swarm', 'walk'] as const) {
+      if (o[k] !== undefined) throw new OptionsError(`option '${k}' only applies to mode 'random'`);
+    }
+  }
+  if (o.pctDepth !== undefined && strategy !== 'pct') throw new OptionsError(`option 'pctDepth' only applies to strategy 'pct'`);
+  const swarm = o.swarm === undefined ? false : flag('swarm', o.swarm);
+  if (swarm && strategy === 'fast-check') throw new OptionsError(`option 'swarm' does not apply to strategy 'fast-check' (fast-check draws the schedule)`);
+  return {
+    strategy,
+    pctDepth: o.pctDepth === undefined ? 3 : count('pctDepth', o.pctDepth, 1),
+    swarm,
+    walk: o.walk === undefined ? null : count('walk', o.walk),
+    cacheStates: o.cacheStates === undefined ? 1 << 18 : count('cacheStates', o.cacheStates),
   };
 }
 

@@ -90,6 +90,7 @@ export class Symmetry {
   private key(s: WorldState, id: number): Uint8Array {
     const w = this.keyWriter.reset();
     w.u8(s.crashed[id]!);
+    w.u8(s.offsets[id]! & 0xff);
     const schema = this.world.roleOfNode[id]!.def.state;
     schema.encode(w, schema.hasNodes ? schema.mapNodes(s.nodes[id], this.blind) : s.nodes[id]);
     return w.toBytes();
@@ -104,6 +105,7 @@ export class Symmetry {
     const n = this.world.nodeCount;
     const nodes = new Array<unknown>(n);
     const crashed = new Uint8Array(n);
+    const offsets = new Int8Array(n);
     const nodeBytes = new Array<Uint8Array | null>(n);
     for (let id = 0; id < n; id++) {
       const to = perm[id]!;
@@ -111,12 +113,13 @@ export class Symmetry {
       const mapped = schema.hasNodes ? schema.mapNodes(s.nodes[id], perm) : s.nodes[id];
       nodes[to] = mapped;
       crashed[to] = s.crashed[id]!;
+      offsets[to] = s.offsets[id]!;
       nodeBytes[to] = mapped === s.nodes[id] ? s.nodeBytes[id]! : null;
     }
     const net = this.permuteNet(s.net, perm);
     const clients = this.world.clients;
     const history = clients && clients.history.hasNodes ? clients.history.mapNodes(s.history, perm) : s.history;
-    const view = this.world.encode({ time: s.time, crashes: s.crashes, crashed, nodes, nodeBytes, net, history });
+    const view = this.world.encode({ time: s.time, crashes: s.crashes, crashed, offsets, nodes, nodeBytes, net, history });
     out.reset();
     out.bytes(view);
     return out.view();

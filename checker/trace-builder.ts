@@ -91,6 +91,7 @@ export function describeOptions(model: Model): Record<string, unknown> {
   if (w.crashes) out.crashes = w.crashes;
   if (w.maxTime) out.maxTime = w.maxTime;
   if (w.trueTimeEpsilon) out.trueTimeEpsilon = w.trueTimeEpsilon;
+  if (w.clockError) out.clockError = w.clockError;
   if (w.maxInFlight !== Number.POSITIVE_INFINITY) out.maxInFlight = w.maxInFlight;
   if (o.symmetry) out.symmetry = true;
   if (o.deadlock) out.deadlock = true;

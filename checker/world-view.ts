@@ -2,13 +2,10 @@
  * What a property sees: a read-only view of one world state. One view object is reused for
  * every state checked, so properties cost no allocation unless they make some.
  */
-import { equalValues, type NodeId } from '../specs/core/index.ts';
+import { equalValues, type NodeId, type StateTest, type WorldReader } from '../specs/core/index.ts';
 import type { HistoryEvent, World, WorldState } from './world.ts';
 
-/** A state test: a predicate, or a value the state must equal. */
-export type StateTest = unknown | ((state: any, id: NodeId) => boolean);
-
-export class WorldView {
+export class WorldView implements WorldReader {
   /** The state being viewed (set by the checker before each property check). */
   state!: WorldState;
 
@@ -20,31 +17,31 @@ export class WorldView {
     return [r.base, r.base + r.count];
   }
 
-  private test(t: StateTest, id: NodeId): boolean {
+  private test(t: StateTest<unknown>, id: NodeId): boolean {
     const s = this.state.nodes[id];
     if (typeof t === 'function') return Boolean((t as (s: unknown, id: NodeId) => boolean)(s, id));
     return s === t || (typeof t === 'object' && equalValues(s, t));
   }
 
   /** True when some node of `role` passes `t`. */
-  any(role: string, t: StateTest): boolean {
+  any<S = any>(role: string, t: StateTest<S>): boolean {
     const [a, b] = this.range(role);
-    for (let id = a; id < b; id++) if (this.test(t, id)) return true;
+    for (let id = a; id < b; id++) if (this.test(t as StateTest<unknown>, id)) return true;
     return false;
   }
 
   /** True when every node of `role` passes `t`. */
-  all(role: string, t: StateTest): boolean {
+  all<S = any>(role: string, t: StateTest<S>): boolean {
     const [a, b] = this.range(role);
-    for (let id = a; id < b; id++) if (!this.test(t, id)) return false;
+    for (let id = a; id < b; id++) if (!this.test(t as StateTest<unknown>, id)) return false;
     return true;
   }
 
   /** How many nodes of `role` pass `t`. */
-  count(role: string, t: StateTest): number {
+  count<S = any>(role: string, t: StateTest<S>): number {
     const [a, b] = this.range(role);
     let n = 0;
-    for (let id = a; id < b; id++) if (this.test(t, id)) n++;
+    for (let id = a; id < b; id++) if (this.test(t as StateTest<unknown>, id)) n++;
     return n;
   }
 

@@ -5,7 +5,7 @@
  * the spec's own handlers.
  *
  * Packed layout (all varints unless noted):
- *   time, crashes used,
+ *   time, crashes used, per-node clock offsets (zigzag; only when clockError > 0),
  *   per node: crashed (u8), length, state bytes,
  *   envelope count, per envelope: length, [from, to, channel (u8), payload bytes], count (bag only),
  *   and, when the protocol has clients, the history (invocations and returns, in order).
@@ -35,8 +35,14 @@ export interface WorldOptions {
   crashes: number;
   /** True time advances by tick events up to this bound (0: no clock). */
   maxTime: number;
-  /** TrueTime's ε: `out.trueTime()` returns [time - ε, time + ε]. */
+  /** TrueTime's ε: `out.trueTime()` returns [now - ε, now + ε] around the node's reading. */
   trueTimeEpsilon: number;
+  /**
+   * How far a node's clock may be from true time: each node's offset drifts by ±1 per `drift`
+   * event within [-clockError, clockError]. Beyond `trueTimeEpsilon` it is the fault that breaks
+   * commit-wait; beyond a lease's safety margin it breaks lease reads.
+   */
+  clockError: number;
   /** A state constraint: successors with more messages in flight are not explored. */
   maxInFlight: number;
 }
@@ -48,6 +54,7 @@ export const defaultWorldOptions: WorldOptions = {
   crashes: 0,
   maxTime: 0,
   trueTimeEpsilon: 0,
+  clockError: 0,
   maxInFlight: Number.POSITIVE_INFINITY,
 };
 
@@ -71,6 +78,8 @@ export interface WorldState {
   time: number;
   crashes: number;
   crashed: Uint8Array;
+  /** Per-node clock offset from true time (all zero unless the world models clock error). */
+  offsets: Int8Array;
   nodes: unknown[];
   /** The packed bytes of `nodes[i]` while unchanged from the parent (reused when encoding). */
   nodeBytes: (Uint8Array | null)[];
@@ -102,7 +111,7 @@ const CHANNEL_REPLY = 2;
 
 /** What an enabled event is, in a reusable form (no allocation per successor). */
 export interface EventRef {
-  kind: 'deliver' | 'duplicate' | 'drop' | 'action' | 'crash' | 'restart' | 'tick' | 'invoke';
+  kind: 'deliver' | 'duplicate' | 'drop' | 'action' | 'crash' | 'restart' | 'tick' | 'invoke' | 'drift';
   node: NodeId;
   /** Envelope index (deliver, duplicate, drop) in the parent's network. */
   envelope: number;
@@ -118,6 +127,7 @@ export type TraceEvent =
   | { kind: 'action'; node: NodeId; action: string; arg?: unknown }
   | { kind: 'crash' | 'restart'; node: NodeId }
   | { kind: 'invoke'; node: NodeId; to: NodeId; op: unknown }
+  | { kind: 'drift'; node: NodeId; by: number }
   | { kind: 'tick' };
 
 interface RoleInfo {
@@ -163,6 +173,7 @@ export class World {
   private readonly out: Out<unknown>;
   private current: NodeId = 0;
   private currentTime = 0;
+  private currentOffsets: Int8Array = new Int8Array(0);
   readonly event: EventRef = { kind: 'tick', node: 0, envelope: 0, action: '', arg: undefined };
 
   constructor(
@@ -238,8 +249,11 @@ export class World {
         if (world.roleOfNode[ref.client] !== world.clients.role) throw new SpecError('out.reply', `${String(ref.client)} is not a client`);
         world.replies.push({ client: ref.client, id: ref.id, result });
       },
-      now: () => world.currentTime,
-      trueTime: (): Interval => ({ earliest: world.currentTime - world.options.trueTimeEpsilon, latest: world.currentTime + world.options.trueTimeEpsilon }),
+      now: () => world.currentTime + world.currentOffsets[world.current]!,
+      trueTime: (): Interval => {
+        const now = world.currentTime + world.currentOffsets[world.current]!;
+        return { earliest: now - world.options.trueTimeEpsilon, latest: now + world.options.trueTimeEpsilon };
+      },
     };
   }
 
@@ -288,6 +302,7 @@ export class World {
       time: 0,
       crashes: 0,
       crashed: new Uint8Array(this.nodeCount),
+      offsets: new Int8Array(this.nodeCount),
       nodes,
       nodeBytes: new Array(this.nodeCount).fill(null),
       net: [],
@@ -302,6 +317,7 @@ export class World {
     const w = this.writer.reset();
     w.varint(s.time);
     w.varint(s.crashes);
+    if (this.options.clockError > 0) for (let id = 0; id < this.nodeCount; id++) w.u8(s.offsets[id]! & 0xff);
     for (let id = 0; id < this.nodeCount; id++) {
       w.u8(s.crashed[id]!);
       const cached = s.nodeBytes[id];
@@ -355,6 +371,8 @@ export class World {
     const r = new Reader(buf);
     const time = r.varint();
     const crashes = r.varint();
+    const offsets = new Int8Array(this.nodeCount);
+    if (this.options.clockError > 0) for (let id = 0; id < this.nodeCount; id++) offsets[id] = (r.u8() << 24) >> 24;
     const crashed = new Uint8Array(this.nodeCount);
     const nodes = new Array<unknown>(this.nodeCount);
     const nodeBytes = new Array<Uint8Array | null>(this.nodeCount);
@@ -375,7 +393,7 @@ export class World {
       net[i] = this.envelope(bytes, count);
     }
     const history = this.clients ? this.clients.history.decode(r) : NO_HISTORY;
-    return { time, crashes, crashed, nodes, nodeBytes, net, history };
+    return { time, crashes, crashed, offsets, nodes, nodeBytes, net, history };
   }
 
   private envelope(bytes: Uint8Array, count: number): Envelope {
@@ -423,6 +441,7 @@ export class World {
     const mode = this.options.network;
     let enabled = 0;
     this.currentTime = s.time;
+    this.currentOffsets = s.offsets;
 
     // Deliveries (and their fault twins: duplicate, drop).
     for (let i = 0; i < s.net.length; i++) {
@@ -517,10 +536,26 @@ export class World {
       if (visit({ ...s, crashed })) return enabled;
     }
 
-    // The clock.
+    // The clock: true time advances; node clocks drift within the error bound.
     if (s.time < this.options.maxTime) {
       ev.kind = 'tick';
       if (visit({ ...s, time: s.time + 1 })) return enabled;
+    }
+    const bound = this.options.clockError;
+    if (bound > 0) {
+      for (let id = 0; id < this.nodeCount; id++) {
+        if (this.roleOfNode[id] === this.clients?.role) continue;
+        for (const by of DRIFTS) {
+          const offset = s.offsets[id]! + by;
+          if (offset < -bound || offset > bound) continue;
+          ev.kind = 'drift';
+          ev.node = id;
+          ev.arg = by;
+          const offsets = s.offsets.slice();
+          offsets[id] = offset;
+          if (visit({ ...s, offsets })) return enabled;
+        }
+      }
     }
     return enabled;
   }
@@ -593,7 +628,7 @@ export class World {
     const nodeBytes = s.nodeBytes.slice();
     nodes[id] = after;
     nodeBytes[id] = null;
-    return { time: s.time, crashes: s.crashes, crashed: s.crashed, nodes, nodeBytes, net, history: s.history };
+    return { time: s.time, crashes: s.crashes, crashed: s.crashed, offsets: s.offsets, nodes, nodeBytes, net, history: s.history };
   }
 
   private withNet(s: WorldState, net: Envelope[]): WorldState {
@@ -700,7 +735,7 @@ export class World {
     const nodeBytes = s.nodeBytes.slice();
     nodes[id] = kept;
     nodeBytes[id] = kept === s.nodes[id] ? s.nodeBytes[id]! : null;
-    return { time: s.time, crashes: s.crashes + 1, crashed, nodes, nodeBytes, net: s.net, history: s.history };
+    return { time: s.time, crashes: s.crashes + 1, crashed, offsets: s.offsets, nodes, nodeBytes, net: s.net, history: s.history };
   }
 
   /** Runs spec code, turning a throw into a {@link HandlerError} that says where. */
@@ -737,6 +772,8 @@ export class World {
         return { kind: ev.kind, node: ev.node };
       case 'tick':
         return { kind: 'tick' };
+      case 'drift':
+        return { kind: 'drift', node: ev.node, by: ev.arg as number };
     }
   }
 
@@ -745,6 +782,7 @@ export class World {
     return {
       time: s.time,
       crashes: s.crashes,
+      ...(this.options.clockError > 0 ? { clockOffsets: Array.from(s.offsets) } : {}),
       nodes: s.nodes.map((state, id) => ({
         id,
         name: this.nodeName(id),
@@ -776,11 +814,15 @@ export class World {
 export interface WorldJSON {
   time: number;
   crashes: number;
+  /** Each node's clock offset from true time (worlds with clock error). */
+  clockOffsets?: number[];
   nodes: { id: NodeId; name: string; role: string; crashed: boolean; state: unknown }[];
   network: { from: NodeId; to: NodeId; msg: unknown; count: number }[];
   /** Client invocations and returns, in order (protocols with clients). */
   history?: unknown[];
 }
+
+const DRIFTS = [-1, 1] as const;
 
 const NO_HISTORY: readonly HistoryEvent[] = [];
 

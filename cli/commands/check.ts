@@ -23,6 +23,7 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --crashes N            allow up to N crashes (durable fields survive)
   --max-time N           true time advances by ticks up to N (clocks)
   --epsilon N            TrueTime uncertainty ε in ticks
+  --clock-error N        node clocks drift up to N ticks from true time
   --max-in-flight N      do not explore states with more than N messages in flight
   --symmetry             permute interchangeable nodes (roles declared symmetric)
   --deadlock             report states where no delivery or action is enabled
@@ -44,6 +45,7 @@ const spec = {
   crashes: { type: 'string' },
   'max-time': { type: 'string' },
   epsilon: { type: 'string' },
+  'clock-error': { type: 'string' },
   'max-in-flight': { type: 'string' },
   symmetry: { type: 'boolean' },
   deadlock: { type: 'boolean' },
@@ -95,6 +97,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v.crashes !== undefined && { crashes: int('crashes', v.crashes) }),
     ...(v['max-time'] !== undefined && { maxTime: int('max-time', v['max-time']) }),
     ...(v.epsilon !== undefined && { trueTimeEpsilon: int('epsilon', v.epsilon) }),
+    ...(v['clock-error'] !== undefined && { clockError: int('clock-error', v['clock-error']) }),
     ...(v['max-in-flight'] !== undefined && { maxInFlight: int('max-in-flight', v['max-in-flight']) }),
     ...(v.symmetry && { symmetry: true }),
     ...(v.deadlock && { deadlock: true }),

@@ -8,3 +8,4 @@ export type {
   Params, ParamValue, Property, VariantDef, RoleOverride,
 } from './protocol.ts';
 export { add, remove, has, put, del, setAt, compareValues, equalValues, unreachable } from './collections.ts';
+export type { WorldReader, StateTest, HistoryEntry } from './world-reader.ts';

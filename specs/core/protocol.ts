@@ -5,6 +5,7 @@
  * into `out`. The checker (checker/) and the executor (impl/) both run these same functions.
  */
 import type { NodeId, Schema } from './schema.ts';
+import type { WorldReader } from './world-reader.ts';
 import { structFields } from './schema.ts';
 
 /** Parameter values a spec accepts (`--param k=v` overrides the defaults by type). */
@@ -109,20 +110,20 @@ export interface ClientsDef<Op, R, P extends Params> {
 
 type ClientsCount<P> = { bivarianceHack(params: P): number }['bivarianceHack'];
 
-/** A state predicate over the whole world. See checker's `WorldView`. */
-export interface Property<W = any> {
+/** A state predicate over the whole world. */
+export interface Property<W = WorldReader> {
   readonly kind: 'invariant' | 'reachable';
   readonly name: string;
   readonly check: (w: W) => boolean;
 }
 
 /** Must hold in every reachable state. */
-export function invariant<W = any>(name: string, check: (w: W) => boolean): Property<W> {
+export function invariant<W = WorldReader>(name: string, check: (w: W) => boolean): Property<W> {
   return { kind: 'invariant', name, check };
 }
 
 /** Must hold in at least one reachable state: guards against a vacuous spec. */
-export function reachable<W = any>(name: string, check: (w: W) => boolean): Property<W> {
+export function reachable<W = WorldReader>(name: string, check: (w: W) => boolean): Property<W> {
   return { kind: 'reachable', name, check };
 }
 
