@@ -20,7 +20,9 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { cpus } from 'node:os';
-import { MemoryNetwork, udpTransport, tcpTransport, type Transport, type NetTransport } from '../impl/net/index.ts';
+import { createHmac } from 'node:crypto';
+import { MemoryNetwork, udpTransport, tcpTransport, FrameCodec, decodeDatagram, type Transport, type NetTransport } from '../impl/net/index.ts';
+import { HmacSha256 } from '../impl/net/hmacSha256.ts';
 import { systemClock } from '../impl/clock/index.ts';
 
 const quick = process.argv.includes('--quick');
@@ -271,6 +273,43 @@ async function roundTrips(pair: Pair, payloadBytes: number): Promise<number> {
   return rate;
 }
 
+/** Mean µs per call of `fn` over `ms` of calls, after a short warm-up. */
+function microseconds(fn: () => void, ms: number): number {
+  for (let i = 0; i < 2000; i++) fn();
+  let calls = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    for (let i = 0; i < 200; i++) fn();
+    calls += 200;
+    t = performance.now();
+  }
+  return ((t - t0) * 1000) / calls;
+}
+
+/** CPU cost per message of the codecs alone, no I/O: packed encode + decode vs JSON round trip. */
+function codecCosts(): string[][] {
+  const codec = new FrameCodec({ clusterId, key });
+  const hmac = new HmacSha256(key);
+  const rows: string[][] = [];
+  const ms = quick ? 100 : 200;
+  for (const size of [64, 1024]) {
+    const payload = Buffer.alloc(size, 0x3c);
+    const frame = codec.encode({ kind: 1, from: 1, to: 2, seq: 1 }, payload);
+    const packed = microseconds(() => void decodeDatagram(codec, codec.encode({ kind: 1, from: 1, to: 2, seq: 1 }, payload)), ms);
+    const json = microseconds(() => {
+      const line = JSON.stringify({ from: 1, to: 2, kind: 1, seq: 1, payload: payload.toString('base64') } satisfies JsonMessage) + '\n';
+      const m = JSON.parse(line) as JsonMessage;
+      Buffer.from(m.payload, 'base64');
+    }, ms);
+    const body = frame.length - 16;
+    const tagJs = microseconds(() => void hmac.digest(frame, 0, body), ms);
+    const tagNative = microseconds(() => void createHmac('sha256', key).update(frame.subarray(0, body)).digest(), ms);
+    rows.push([`${size}`, fmt(packed, 2), fmt(json, 2), fmt(tagJs, 2), fmt(tagNative, 2)]);
+  }
+  return rows;
+}
+
 /** The run with the median value of `by`. */
 function median<T>(runs: T[], by: (r: T) => number): T {
   return [...runs].sort((a, b) => by(a) - by(b))[Math.floor(runs.length / 2)]!;
@@ -353,6 +392,10 @@ async function main(): Promise<void> {
       }),
     ),
   );
+  if (!only) {
+    console.log('\nCodec CPU per message, no I/O (µs): packed encode + decode, JSON stringify + parse (+ base64), and one tag:');
+    console.log(table(['payload B', 'packed', 'json', 'tag: pacta HMAC', 'tag: node:crypto'], codecCosts()));
+  }
   console.log(`\nTotal ${fmt((performance.now() - started) / 1000, 1)} s.`);
 }
 
