@@ -6,7 +6,8 @@ import { type Protocol, isProtocol, SpecError } from '../specs/core/index.ts';
 import { exhaustive } from './exhaustive.ts';
 import { Model } from './model.ts';
 import { type CheckOptions, normalizeOptions, OptionsError } from './options.ts';
-import { randomWalks } from './random.ts';
+import { fastCheckWalks } from './fast-check-walks.ts';
+import { randomOptions, randomWalks } from './random.ts';
 import type { CheckResult, GoalStatus, Stats } from './result.ts';
 import { concretize, traceFile, traceSteps, type ConcretePath } from './trace-builder.ts';
 import { HandlerError } from './world.ts';
@@ -38,10 +39,13 @@ export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = 
   });
 
   if (opts.mode === 'random') {
-    const { outcome, stats, goals } = randomWalks(model);
+    const { outcome, stats, goals } = opts.random.strategy === 'fast-check' ? fastCheckWalks(model) : randomWalks(model);
     const base = common(stats, goals);
-    const file = (path: ConcretePath, result: 'violation' | 'deadlock' | 'error', property: { name: string; kind: string } | null, error?: string) =>
-      traceFile(model, specRef, result, property, traceSteps(model, path), { seed: opts.seed, error });
+    // The trace names the walk and logs how it chose its steps (swarm mix, PCT priorities).
+    const file = (path: ConcretePath, result: 'violation' | 'deadlock' | 'error', property: { name: string; kind: string } | null, error?: string) => ({
+      ...traceFile(model, specRef, result, property, traceSteps(model, path), { seed: opts.seed, error, options: randomOptions(model) }),
+      ...('walk' in outcome && { walk: outcome.walk, schedule: outcome.log }),
+    });
     switch (outcome.kind) {
       case 'violation':
         return { ...base, result: 'violation', property: { name: outcome.property, kind: 'invariant' }, trace: file(outcome.path, 'violation', { name: outcome.property, kind: 'invariant' }) };

@@ -1,151 +1,294 @@
 /**
- * Random exploration: seeded walks from the initial state, each step a uniformly chosen enabled
- * event. One seed decides everything, so a violation replays from `--seed` alone. Distinct
- * states are still counted (fingerprints), to show how much of the space the walks covered.
+ * Random exploration: seeded walks from the initial state. Each step picks one enabled event:
+ * uniformly (the default), by PCT priorities (`strategy: 'pct'`, see pct.ts), with each walk's
+ * own swarm mix of event kinds and actions (`swarm`, see swarm.ts), or as fast-check draws it
+ * (`strategy: 'fast-check'`, see fast-check-walks.ts: its schedules shrink). One seed decides
+ * everything: walk w draws from `walkSeed(seed, w)`, so a violation replays from `--seed S
+ * --walk W` alone, at once. Distinct states are still counted (fingerprints), to show how much
+ * of the space the walks covered.
+ *
+ * Speed: successors come from a bounded transition memo (transition-cache.ts), so revisited
+ * states cost no handler calls and no encoding. What is left per step is the choice itself.
  */
 import { collisionProbability, fingerprint, fp } from './fingerprint.ts';
 import type { Model } from './model.ts';
+import { PctScheduler } from './pct.ts';
 import type { GoalStatus, Stats } from './result.ts';
+import { Rng, walkSeed } from './rng.ts';
 import { StateStore } from './state-store.ts';
-import type { ConcretePath } from './trace-builder.ts';
+import { SwarmFeatures, SwarmMix } from './swarm.ts';
+import { describeOptions, type ConcretePath } from './trace-builder.ts';
+import { TransitionCache, type Expansion, type StateEntry } from './transition-cache.ts';
 import { HandlerError, type EventRef, type TraceEvent, type WorldState } from './world.ts';
+
+export { Rng, walkSeed } from './rng.ts';
+
+/** How the walk that ended a run chose its steps: logged in the trace so it can be read back. */
+export interface WalkLog {
+  strategy: 'uniform' | 'pct' | 'fast-check';
+  /** The walk's swarm mix: feature → weight (0 off, 1 normal, 4 favoured). */
+  swarm?: Record<string, number>;
+  /** PCT: the actors' starting priorities and the change points. */
+  pct?: { depth: number; priorities: Record<string, number>; changePoints: number[] };
+  /** fast-check: how many shrinking steps led to this schedule, and its choice indices. */
+  shrinks?: number;
+  choices?: number[];
+}
 
 export type WalkOutcome =
   | { kind: 'done' }
-  | { kind: 'violation'; property: string; path: ConcretePath; walk: number }
-  | { kind: 'deadlock'; path: ConcretePath; walk: number }
+  | { kind: 'violation'; property: string; path: ConcretePath; walk: number; log: WalkLog }
+  | { kind: 'deadlock'; path: ConcretePath; walk: number; log: WalkLog }
   | { kind: 'limit'; reason: 'time' | 'max-states' }
-  | { kind: 'error'; error: string; path: ConcretePath; walk: number };
+  | { kind: 'error'; error: string; path: ConcretePath; walk: number; log: WalkLog };
 
-/** A small, fast, seedable PRNG (splitmix32). */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
+/** What random mode returns (check.ts turns it into a CheckResult). */
+export interface RandomRun {
+  outcome: WalkOutcome;
+  stats: Stats;
+  goals: GoalStatus[];
+  /** Transition memo use: states remembered, and how often a step found its state there. */
+  cache: { states: number; hits: number; misses: number };
+}
+
+const NO_REFS: EventRef[] = [];
+
+/**
+ * The machinery every strategy shares: turning states into entries (fingerprint, invariants,
+ * goals, the visited set), expanding them into successors, and following a chosen successor.
+ */
+export class Walker {
+  readonly store = new StateStore();
+  readonly cache: TransitionCache;
+  readonly goals: GoalStatus[];
+  readonly features: SwarmFeatures | null;
+  private goalsLeft: number;
+  private initialEntry: StateEntry | null = null;
+  steps = 0;
+
+  constructor(readonly model: Model) {
+    const o = model.options;
+    this.cache = new TransitionCache(o.random.cacheStates);
+    this.goals = model.goals.map((g) => ({ name: g.name, reached: false }));
+    this.goalsLeft = this.goals.length;
+    this.features = o.random.swarm ? new SwarmFeatures(model.world) : null;
   }
-  next(): number {
-    this.s = (this.s + 0x9e3779b9) | 0;
-    let z = this.s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
+
+  /** The entry of the initial state (remembered across walks). */
+  initial(): StateEntry {
+    if (this.initialEntry) return this.initialEntry;
+    const e = this.entry(this.model.world.initial(), 0);
+    if (e.cached) this.initialEntry = e;
+    return e;
   }
-  /** An integer in [0, n). */
-  below(n: number): number {
-    return Math.floor((this.next() / 0x100000000) * n);
+
+  /** The entry for `state`, reached at `depth`: from the cache, or new (checked and counted). */
+  entry(state: WorldState, depth: number): StateEntry {
+    const model = this.model;
+    const bytes = model.world.encode(state);
+    fingerprint(bytes, 0, bytes.length);
+    const hi = fp.hi;
+    const lo = fp.lo;
+    const known = this.cache.get(hi, lo);
+    if (known) return known;
+    if (model.symmetry) {
+      const packed = model.pack(state);
+      fingerprint(packed, 0, packed.length);
+    }
+    this.store.insert(fp.hi, fp.lo, -1, Math.min(depth, 0xffff));
+    const e: StateEntry = { hi, lo, state, bad: model.violated(state), expansion: null, cached: false };
+    if (this.goalsLeft > 0) this.checkGoals(state, depth);
+    this.cache.add(e);
+    return e;
+  }
+
+  private checkGoals(state: WorldState, depth: number): void {
+    const model = this.model;
+    model.view.state = state;
+    for (let i = 0; i < this.goals.length; i++) {
+      const g = this.goals[i]!;
+      if (!g.reached && model.goals[i]!.check(model.view)) {
+        g.reached = true;
+        g.depth = depth;
+        this.goalsLeft--;
+      }
+    }
+  }
+
+  /** The successors of an entry (computed once for cached entries). */
+  expand(e: StateEntry): Expansion {
+    if (e.expansion) return e.expansion;
+    const world = this.model.world;
+    const states: WorldState[] = [];
+    const refs: EventRef[] = [];
+    const enabled = world.successors(e.state, (next) => {
+      states.push(next);
+      const ev = world.event;
+      refs.push({ kind: ev.kind, node: ev.node, envelope: ev.envelope, action: ev.action, arg: ev.arg });
+    });
+    const count = states.length;
+    const actors = new Int32Array(count);
+    const features = this.features ? new Int32Array(count) : null;
+    for (let i = 0; i < count; i++) {
+      const r = refs[i]!;
+      actors[i] = r.kind === 'tick' ? world.nodeCount : r.node;
+      if (features) features[i] = this.features!.of(r);
+    }
+    const exp: Expansion = { count, enabled, states, refs: count ? refs : NO_REFS, actors, features, next: new Array(count) };
+    if (e.cached) e.expansion = exp;
+    return exp;
+  }
+
+  /** The entry of successor `k` of `from`, linked for next time when both are cached. */
+  follow(from: StateEntry, exp: Expansion, k: number, depth: number): StateEntry {
+    const linked = exp.next[k];
+    if (linked) return linked;
+    const e = this.entry(exp.states[k]!, depth);
+    if (from.cached && e.cached) exp.next[k] = e;
+    return e;
+  }
+
+  /** A walk's entries and events as a concrete path with trace events. */
+  path(entries: StateEntry[], refs: EventRef[]): ConcretePath {
+    const world = this.model.world;
+    const states = entries.map((e) => e.state);
+    const events: TraceEvent[] = [{ kind: 'init' }];
+    refs.forEach((ref, i) => {
+      Object.assign(world.event, ref);
+      events.push(world.describe(states[i]!));
+    });
+    return { states, events };
+  }
+
+  /** Statistics of the run so far. */
+  stats(walks: number, started: number): Stats {
+    const seconds = (performance.now() - started) / 1000;
+    const size = this.store.size;
+    return {
+      distinctStates: size,
+      statesGenerated: this.steps,
+      depth: this.model.options.maxDepth,
+      seconds,
+      statesPerSecond: seconds > 0 ? size / seconds : 0,
+      bytesPerState: size ? this.store.bytesPerState() : 0,
+      collisionProbability: collisionProbability(size),
+      walks,
+      steps: this.steps,
+    };
+  }
+
+  cacheStats(): RandomRun['cache'] {
+    return { states: this.cache.size, hits: this.cache.hits, misses: this.cache.misses };
   }
 }
 
-export function randomWalks(model: Model): { outcome: WalkOutcome; stats: Stats; goals: GoalStatus[] } {
+/** Runs random walks under the model's options (uniform, PCT, swarm; fast-check elsewhere). */
+export function randomWalks(model: Model): RandomRun {
   const o = model.options;
+  const r = o.random;
   const world = model.world;
-  const rng = new Rng(o.seed);
-  const store = new StateStore();
-  const goals: GoalStatus[] = model.goals.map((g) => ({ name: g.name, reached: false }));
+  const walker = new Walker(model);
   const started = performance.now();
-  let steps = 0;
-  let walks = 0;
-  let outcome: WalkOutcome = { kind: 'done' };
-  const candidates: WorldState[] = [];
+  const actorNames = [...Array.from({ length: world.nodeCount }, (_, id) => world.nodeName(id)), 'clock'];
+  const first = r.walk ?? 0;
+  const last = r.walk === null ? o.walks : r.walk + 1;
+  const entries: StateEntry[] = [];
   const refs: EventRef[] = [];
+  let masked = new Int32Array(16);
+  let outcome: WalkOutcome = { kind: 'done' };
+  let walks = 0;
+  let lastProgress = started;
 
-  const note = (s: WorldState, depth: number) => {
-    const bytes = model.pack(s);
-    fingerprint(bytes, 0, bytes.length);
-    store.insert(fp.hi, fp.lo, -1, depth);
-    if (goals.length) {
-      model.view.state = s;
-      goals.forEach((g, i) => {
-        if (!g.reached && model.goals[i]!.check(model.view)) {
-          g.reached = true;
-          g.depth = depth;
-        }
-      });
-    }
-  };
-
-  walking: while (walks < o.walks) {
+  walking: for (let w = first; w < last; w++) {
     walks++;
-    let state = world.initial();
-    const states: WorldState[] = [state];
-    const events: EventRef[] = [];
-    const path = (): ConcretePath => ({ states, events: describeAll(model, states, events) });
+    const rng = new Rng(walkSeed(o.seed, w));
+    const mix = walker.features ? SwarmMix.draw(walker.features, rng) : null;
+    const pct = r.strategy === 'pct' ? new PctScheduler(world.nodeCount + 1, r.pctDepth, o.maxDepth, rng) : null;
+    const log = (): WalkLog => ({
+      strategy: r.strategy,
+      ...(mix && { swarm: mix.toJSON() }),
+      ...(pct && { pct: { depth: r.pctDepth, ...pct.toJSON(actorNames) } }),
+    });
+    entries.length = 0;
+    refs.length = 0;
     try {
-      note(state, 0);
-      const bad0 = model.violated(state);
-      if (bad0) {
-        outcome = { kind: 'violation', property: bad0.name, path: path(), walk: walks };
+      let e = walker.initial();
+      entries.push(e);
+      if (e.bad) {
+        outcome = { kind: 'violation', property: e.bad.name, path: walker.path(entries, refs), walk: w, log: log() };
         break;
       }
       for (let depth = 1; depth <= o.maxDepth; depth++) {
-        candidates.length = 0;
-        refs.length = 0;
-        const enabled = world.successors(state, (next) => {
-          candidates.push(next);
-          refs.push({ ...world.event });
-        });
-        if (candidates.length === 0) {
-          if (enabled === 0 && o.deadlock) {
-            outcome = { kind: 'deadlock', path: path(), walk: walks };
+        const exp = walker.expand(e);
+        const n = exp.count;
+        if (n === 0) {
+          if (exp.enabled === 0 && o.deadlock) {
+            outcome = { kind: 'deadlock', path: walker.path(entries, refs), walk: w, log: log() };
             break walking;
           }
           break;
         }
-        const k = rng.below(candidates.length);
-        state = candidates[k]!;
-        states.push(state);
-        events.push(refs[k]!);
-        steps++;
-        note(state, depth);
-        const bad = model.violated(state);
-        if (bad) {
-          outcome = { kind: 'violation', property: bad.name, path: path(), walk: walks };
+        let k: number;
+        if (pct) {
+          let actors: Int32Array = exp.actors;
+          if (mix) {
+            // Swarm and PCT together: the top actor among events the mix leaves on.
+            if (masked.length < n) masked = new Int32Array(n * 2);
+            let on = 0;
+            for (let i = 0; i < n; i++) {
+              const off = mix.weights[exp.features![i]!] === 0;
+              masked[i] = off ? -1 : exp.actors[i]!;
+              if (!off) on++;
+            }
+            if (on > 0) actors = masked;
+          }
+          k = pct.choose(actors, n, depth, rng);
+        } else if (mix) {
+          k = mix.choose(exp.features!, n, rng);
+        } else {
+          k = rng.below(n);
+        }
+        refs.push(exp.refs[k]!);
+        e = walker.follow(e, exp, k, depth);
+        entries.push(e);
+        walker.steps++;
+        if (e.bad) {
+          outcome = { kind: 'violation', property: e.bad.name, path: walker.path(entries, refs), walk: w, log: log() };
           break walking;
         }
       }
-    } catch (e) {
-      if (!(e instanceof HandlerError)) throw e;
-      outcome = { kind: 'error', error: e.message, path: path(), walk: walks };
+    } catch (err) {
+      if (!(err instanceof HandlerError)) throw err;
+      outcome = { kind: 'error', error: err.message, path: walker.path(entries, refs), walk: w, log: log() };
       break;
     }
-    if ((performance.now() - started) / 1000 > o.timeSeconds) {
-      if (o.walks !== Number.POSITIVE_INFINITY) outcome = { kind: 'limit', reason: 'time' };
-      break;
-    }
-    if (store.size >= o.maxStates) {
-      outcome = { kind: 'limit', reason: 'max-states' };
-      break;
-    }
-    if (o.onProgress && (walks & 255) === 0) {
-      const seconds = (performance.now() - started) / 1000;
-      o.onProgress({ distinctStates: store.size, statesGenerated: steps, depth: 0, queue: 0, seconds, statesPerSecond: store.size / seconds });
+    if ((walks & 31) === 0) {
+      const now = performance.now();
+      if ((now - started) / 1000 > o.timeSeconds) {
+        if (o.walks !== Number.POSITIVE_INFINITY) outcome = { kind: 'limit', reason: 'time' };
+        break;
+      }
+      if (walker.store.size >= o.maxStates) {
+        outcome = { kind: 'limit', reason: 'max-states' };
+        break;
+      }
+      if (o.onProgress && now - lastProgress > 250) {
+        lastProgress = now;
+        const seconds = (now - started) / 1000;
+        o.onProgress({ distinctStates: walker.store.size, statesGenerated: walker.steps, depth: 0, queue: 0, seconds, statesPerSecond: walker.steps / seconds });
+      }
     }
   }
-  const seconds = (performance.now() - started) / 1000;
-  return {
-    outcome,
-    goals,
-    stats: {
-      distinctStates: store.size,
-      statesGenerated: steps,
-      depth: o.maxDepth,
-      seconds,
-      statesPerSecond: seconds > 0 ? store.size / seconds : 0,
-      bytesPerState: store.size ? store.bytesPerState() : 0,
-      collisionProbability: collisionProbability(store.size),
-      walks,
-      steps,
-    },
-  };
+  return { outcome, goals: walker.goals, stats: walker.stats(walks, started), cache: walker.cacheStats() };
 }
 
-/** Trace events for a walk: each event described in the state it was taken from. */
-function describeAll(model: Model, states: WorldState[], events: EventRef[]): TraceEvent[] {
-  const world = model.world;
-  const out: TraceEvent[] = [{ kind: 'init' }];
-  events.forEach((ref, i) => {
-    Object.assign(world.event, ref);
-    out.push(world.describe(states[i]!));
-  });
-  return out;
+/** The options of a random run as trace files record them (the world's, plus the strategy). */
+export function randomOptions(model: Model): Record<string, unknown> {
+  const r = model.options.random;
+  return {
+    ...describeOptions(model),
+    ...(r.strategy !== 'uniform' && { strategy: r.strategy }),
+    ...(r.strategy === 'pct' && { pctDepth: r.pctDepth }),
+    ...(r.swarm && { swarm: true }),
+  };
 }

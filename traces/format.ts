@@ -39,4 +39,19 @@ export interface TraceFile {
   /** Node names, in id order. */
   nodes: string[];
   steps: TraceStep[];
+  /** Random mode: the walk (0-based) that produced the trace; `--seed S --walk W` re-runs it. */
+  walk?: number;
+  /** Random mode: how that walk chose its steps (swarm mix, PCT priorities, fast-check schedule). */
+  schedule?: TraceSchedule;
+  /** Set by `pacta minimize`: the length it started from and what it took. */
+  minimized?: { fromSteps: number; seconds: number };
+}
+
+/** How a random walk chose its steps, as logged in its trace. */
+export interface TraceSchedule {
+  strategy: 'uniform' | 'pct' | 'fast-check';
+  swarm?: Record<string, number>;
+  pct?: { depth: number; priorities: Record<string, number>; changePoints: number[] };
+  shrinks?: number;
+  choices?: number[];
 }
