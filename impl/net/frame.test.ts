@@ -168,6 +168,19 @@ describe('FrameStreamDecoder', () => {
     expect(spy).not.toHaveBeenCalled();
   });
 
+  it('grows the buffer of a trickled frame with the bytes that arrive, not its declared length', () => {
+    const big = new FrameCodec({ clusterId: 42, key });
+    const frame = big.encode({ kind: 1, from: 1, to: 2, seq: 0 }, Buffer.alloc(500_000, 7));
+    const decoder = new FrameStreamDecoder(big);
+    const spy = vi.spyOn(Buffer, 'allocUnsafe');
+    expect(decoder.push(frame.subarray(0, 1000))).toEqual([]);
+    expect(Math.max(...spy.mock.calls.map(([size]) => size))).toBeLessThanOrEqual(16 * 1024);
+    const out = [...decoder.push(frame.subarray(1000, 300_000)), ...decoder.push(frame.subarray(300_000))];
+    expect(out).toHaveLength(1);
+    expect((out[0] as { payload: Buffer }).payload.equals(Buffer.alloc(500_000, 7))).toBe(true);
+    expect(Math.max(...spy.mock.calls.map(([size]) => size))).toBe(frame.length);
+  });
+
   it('never throws, never buffers or allocates beyond the limit, on random bytes in random chunks', () => {
     const spy = vi.spyOn(Buffer, 'allocUnsafe');
     fc.assert(

@@ -1,6 +1,9 @@
 import { FRAME_HEADER_BYTES, asBuffer, type Frame, type FrameCodec, type ParsedHeader } from './frame.ts';
 import { FrameError } from './frameError.ts';
 
+/** First capacity of the buffer of a frame split across chunks; it doubles as bytes arrive. */
+const BODY_BYTES_INITIAL = 16 * 1024;
+
 /** One decoding outcome: a good frame, or the reason a frame was dropped. */
 export type FrameResult = Frame | FrameError;
 
@@ -8,8 +11,10 @@ export type FrameResult = Frame | FrameError;
  * Incremental decoder for a byte stream (TCP, TLS) in which bytes arrive in arbitrary chunks.
  *
  * Guarantees: it never throws; it buffers at most one frame, and allocates at most the codec's
- * `frameBytesMax` for it, only after the header's declared length passed the limit check. A frame
- * lying whole inside one chunk is decoded in place, without a copy.
+ * `frameBytesMax` for it, only after the header's declared length passed the limit check. The
+ * buffer grows with the bytes that actually arrive (at most twice them), so a peer that declares a
+ * large frame and trickles it pins little memory. A frame lying whole inside one chunk is decoded
+ * in place, without a copy.
  *
  * A bad tag or a wrong cluster id drops that frame and decoding goes on (its length was within the
  * limit, so the next frame's start is known). A bad version, a malformed header or an oversized
@@ -49,6 +54,7 @@ export class FrameStreamDecoder {
       if (this.#body && this.#header) {
         // Filling a frame that started in an earlier chunk.
         const take = Math.min(this.#header.frameBytes - this.#bodyFill, bytes.length - pos);
+        this.#reserve(this.#bodyFill + take);
         bytes.copy(this.#body, this.#bodyFill, pos, pos + take);
         this.#bodyFill += take;
         pos += take;
@@ -99,12 +105,22 @@ export class FrameStreamDecoder {
   }
 
   #startBody(header: ParsedHeader, headerBytes: Buffer): void {
-    // The allocation is bounded: parseHeader rejected lengths above the codec's limit.
     this.#header = header;
-    this.#body = Buffer.allocUnsafe(header.frameBytes);
+    this.#body = Buffer.allocUnsafe(Math.min(header.frameBytes, BODY_BYTES_INITIAL));
     headerBytes.copy(this.#body, 0, 0, FRAME_HEADER_BYTES);
     this.#bodyFill = FRAME_HEADER_BYTES;
     this.#headerFill = 0;
+  }
+
+  /** Grows the frame buffer to hold `bytes`, doubling; bounded by the frame's checked size. */
+  #reserve(bytes: number): void {
+    const body = this.#body!;
+    if (bytes <= body.length) return;
+    let capacity = body.length;
+    while (capacity < bytes) capacity *= 2;
+    const grown = Buffer.allocUnsafe(Math.min(capacity, this.#header!.frameBytes));
+    body.copy(grown, 0, 0, this.#bodyFill);
+    this.#body = grown;
   }
 
   #fail(results: FrameResult[], error: FrameError): FrameResult[] {

@@ -27,6 +27,7 @@ describe('MemoryNetwork', () => {
     expect(text(got)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
     expect(got.map((f) => [f.from, f.to, f.kind, f.seq])).toEqual([0, 1, 2, 3, 4].map((s) => [1, 2, 7, s]));
     expect(nodes[0]!.stats.framesSent).toBe(5);
+    expect(nodes[0]!.payloadBytesMax).toBe((1 << 20) - 44);
     expect(nodes[1]!.stats.framesReceived).toBe(5);
   });
 

@@ -171,6 +171,10 @@ class MemoryTransport implements Transport {
     return copyStats(this.liveStats);
   }
 
+  get payloadBytesMax(): number {
+    return this.#network.codec.payloadBytesMax;
+  }
+
   send(to: NodeId, kind: number, payload: Uint8Array): void {
     if (this.#closed) throw new UsageError('memoryTransport.send', 'closed', 'the transport is closed');
     requireInt('memoryTransport.send', 'to', to, 0, 0xffff_ffff);

@@ -137,6 +137,10 @@ class TcpTransport implements NetTransport {
     return copyStats(this.#stats);
   }
 
+  get payloadBytesMax(): number {
+    return this.#codec.payloadBytesMax;
+  }
+
   setPeer(id: NodeId, address: PeerAddress): void {
     checkPeer('tcpTransport.setPeer', id, address);
     this.#peers.set(id, { host: address.host, port: address.port });

@@ -38,6 +38,8 @@ export type FrameHandler = (frame: Frame) => void;
 export interface Transport {
   /** This node's id. */
   readonly self: NodeId;
+  /** Largest payload `send` accepts (the frame limit less the 44 bytes of header and tag). */
+  readonly payloadBytesMax: number;
   /**
    * Queues one frame to `to` (`kind` is the channel byte, `payload` the packed message). Never
    * blocks and never reports delivery; throws a `UsageError` only on misuse (closed transport,

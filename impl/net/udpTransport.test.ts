@@ -91,6 +91,7 @@ describe('udpTransport', () => {
     t.send(5, 2, Buffer.from('me'));
     await eventually('self-send', () => got.length === 1);
     expect(() => t.send(6, 0, Buffer.alloc(1))).toThrowError(expect.objectContaining({ code: 'udpTransport.send/unknown-peer' }));
+    expect(t.payloadBytesMax).toBe(65_507 - 44);
     expect(() => t.send(5, 0, Buffer.alloc(70_000))).toThrowError(expect.objectContaining({ code: 'FrameCodec.encode/oversized' }));
     await expect(udpTransport({ self: 1, clusterId, key, frameBytesMax: 70_000 })).rejects.toMatchObject({ code: 'udpTransport/bad-frame-bytes-max' });
     await t.close();

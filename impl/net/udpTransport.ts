@@ -98,6 +98,10 @@ class UdpTransport implements NetTransport {
     return copyStats(this.#stats);
   }
 
+  get payloadBytesMax(): number {
+    return this.#codec.payloadBytesMax;
+  }
+
   setPeer(id: NodeId, address: PeerAddress): void {
     checkPeer('udpTransport.setPeer', id, address);
     this.#peers.set(id, { host: address.host, port: address.port });
