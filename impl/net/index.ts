@@ -18,7 +18,7 @@ export { FrameStreamDecoder, type FrameResult } from './frameStreamDecoder.ts';
 export { decodeDatagram } from './datagram.ts';
 export { DROP_REASONS, type DropReason, type FrameHandler, type Transport, type TransportStats } from './transport.ts';
 export type { NetTransport, PeerAddress, PeerTable } from './peers.ts';
-export { MemoryNetwork, type MemoryFaults, type MemoryNetworkOptions } from './memoryNetwork.ts';
+export { MemoryNetwork, type MemoryFaults, type MemoryNetworkOptions, type InFlightFrame } from './memoryNetwork.ts';
 export { udpTransport, UDP_DATAGRAM_BYTES_MAX, UDP_BATCH_BYTES_DEFAULT, type UdpTransportOptions } from './udpTransport.ts';
 export { tcpTransport, type TcpTransportOptions, type TcpTlsOptions } from './tcpTransport.ts';
 export { xoshiro128ss, type Prng } from './prng.ts';

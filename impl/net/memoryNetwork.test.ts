@@ -129,4 +129,44 @@ describe('MemoryNetwork', () => {
     a.send(2, 3, Buffer.from('hi'));
     expect((await got).payload.toString()).toBe('hi');
   });
+
+  it('holds frames for a driver in manual mode: deliver, deliver again, drop', () => {
+    const network = new MemoryNetwork({ clusterId: 9, key, seed: 0, delivery: 'manual' });
+    const [a, b, c] = [1, 2, 3].map((id) => network.transport(id));
+    const got: string[] = [];
+    b!.onFrame((f) => got.push(`${f.from}>${f.payload.toString()}`));
+    c!.onFrame((f) => got.push(`${f.from}>c:${f.payload.toString()}`));
+    a!.send(2, 1, Buffer.from('x'));
+    a!.send(2, 1, Buffer.from('y'));
+    a!.send(3, 4, Buffer.from('z'));
+    const waiting = network.inFlight();
+    expect(waiting.map((f) => [f.from, f.to, f.kind, f.seq, f.payload.toString()])).toEqual([
+      [1, 2, 1, 0, 'x'],
+      [1, 2, 1, 1, 'y'],
+      [1, 3, 4, 0, 'z'],
+    ]);
+    const [x, y, z] = waiting.map((f) => f.id);
+    network.deliver(y!);
+    expect(got).toEqual(['1>y']);
+    network.deliver(x!, { consume: false });
+    network.deliver(x!);
+    expect(got).toEqual(['1>y', '1>x', '1>x']);
+    network.drop(z!);
+    expect(network.inFlight()).toEqual([]);
+    expect(a!.stats.dropped.loss).toBe(1);
+    expect(() => network.deliver(x!)).toThrowError(expect.objectContaining({ code: 'MemoryNetwork.deliver/unknown-frame' }));
+    // A partition at delivery time drops the frame.
+    a!.send(2, 1, Buffer.from('cut'));
+    network.partition(1, 2);
+    network.deliver(network.inFlight()[0]!.id);
+    expect(got).toHaveLength(3);
+    expect(a!.stats.dropped.partition).toBe(1);
+    expect(() => network.setFaults({ lossRate: 0.1 })).toThrowError(expect.objectContaining({ code: 'MemoryNetwork.setFaults/faults-in-manual-mode' }));
+    expect(network.faults.lossRate).toBe(0);
+    expect(() => new MemoryNetwork({ clusterId: 9, key, seed: 0, delivery: 'manual', delayMsMax: 5 })).toThrowError(
+      expect.objectContaining({ code: 'MemoryNetwork/faults-in-manual-mode' }),
+    );
+    const scheduled = new MemoryNetwork({ clusterId: 9, key, seed: 0, clock: simulatedClock() });
+    expect(() => scheduled.drop(0)).toThrowError(expect.objectContaining({ code: 'MemoryNetwork.drop/not-manual' }));
+  });
 });

@@ -28,6 +28,29 @@ export interface MemoryNetworkOptions extends FrameCodecOptions, MemoryFaults {
    * until the test advances it, and the whole run is deterministic.
    */
   readonly clock?: Clock<unknown>;
+  /**
+   * `scheduled` (default): frames land by themselves after their delay, faults applied.
+   * `manual`: frames wait in {@link MemoryNetwork.inFlight} until the driver delivers or drops each
+   * one (executor replay of a trace's deliver / drop / duplicate events); faults must be left unset.
+   */
+  readonly delivery?: 'scheduled' | 'manual';
+}
+
+/** A frame waiting in a manual network. */
+export interface InFlightFrame {
+  /** Handle for {@link MemoryNetwork.deliver} and {@link MemoryNetwork.drop}; unique per network. */
+  readonly id: number;
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly kind: number;
+  readonly seq: number;
+  readonly payload: Buffer;
+}
+
+interface Waiting {
+  readonly from: MemoryTransport;
+  readonly to: NodeId;
+  readonly bytes: Buffer;
 }
 
 interface QualifiedFaults {
@@ -50,6 +73,9 @@ export class MemoryNetwork {
   readonly #prng: Prng;
   readonly #nodes = new Map<NodeId, MemoryTransport>();
   readonly #blocked = new Set<string>();
+  readonly #manual: boolean;
+  readonly #waiting = new Map<number, Waiting>();
+  #nextId = 0;
   #faults: QualifiedFaults;
 
   constructor(options: MemoryNetworkOptions) {
@@ -65,6 +91,53 @@ export class MemoryNetwork {
       delayMsMin: 0,
       delayMsMax: 0,
     });
+    const delivery = options.delivery ?? 'scheduled';
+    if (delivery !== 'scheduled' && delivery !== 'manual') {
+      throw new UsageError('MemoryNetwork', 'bad-delivery', `delivery must be scheduled or manual, got ${String(delivery)}`);
+    }
+    this.#manual = delivery === 'manual';
+    this.#checkManualFaults('MemoryNetwork');
+  }
+
+  /** Frames waiting for the driver, oldest first (manual delivery only; empty otherwise). */
+  inFlight(): InFlightFrame[] {
+    const frames: InFlightFrame[] = [];
+    for (const [id, w] of this.#waiting) {
+      // Encoded by this network with its own key: decoding cannot fail.
+      const f = this.codec.decode(w.bytes);
+      frames.push({ id, from: f.from, to: f.to, kind: f.kind, seq: f.seq, payload: f.payload });
+    }
+    return frames;
+  }
+
+  /**
+   * Delivers a waiting frame now, synchronously (the receiver's handlers run before this returns).
+   * `consume: false` leaves it waiting, for a network where a sent message may be delivered again
+   * (the model's `set` network). A partition or a detached receiver drops it, as in scheduled mode.
+   */
+  deliver(id: number, options: { readonly consume?: boolean } = {}): void {
+    const w = this.#take('MemoryNetwork.deliver', id, options.consume ?? true);
+    this.#land(w.from, w.to, w.bytes);
+  }
+
+  /** Drops a waiting frame (counted as `loss` at its sender). */
+  drop(id: number): void {
+    this.#take('MemoryNetwork.drop', id, true).from.liveStats.dropped.loss++;
+  }
+
+  #take(fn: string, id: number, consume: boolean): Waiting {
+    if (!this.#manual) throw new UsageError(fn, 'not-manual', 'the network was not made with delivery: manual');
+    const w = this.#waiting.get(id);
+    if (!w) throw new UsageError(fn, 'unknown-frame', `no frame ${id} is waiting`);
+    if (consume) this.#waiting.delete(id);
+    return w;
+  }
+
+  #checkManualFaults(fn: string): void {
+    const f = this.#faults;
+    if (this.#manual && (f.lossRate > 0 || f.duplicateRate > 0 || f.corruptRate > 0 || f.delayMsMax > 0)) {
+      throw new UsageError(fn, 'faults-in-manual-mode', 'a manual network takes no faults: the driver decides each delivery');
+    }
   }
 
   /** The faults in force. */
@@ -74,7 +147,14 @@ export class MemoryNetwork {
 
   /** Changes some faults from now on (frames in flight keep theirs). */
   setFaults(faults: MemoryFaults): void {
+    const previous = this.#faults;
     this.#faults = qualifyFaults('MemoryNetwork.setFaults', faults, this.#faults);
+    try {
+      this.#checkManualFaults('MemoryNetwork.setFaults');
+    } catch (e) {
+      this.#faults = previous;
+      throw e;
+    }
   }
 
   /**
@@ -116,6 +196,11 @@ export class MemoryNetwork {
     stats.bytesSent += frame.length;
     if (this.#blocked.has(linkKey(from.self, to))) {
       stats.dropped.partition++;
+      return;
+    }
+    if (this.#manual) {
+      stats.packetsSent++;
+      this.#waiting.set(this.#nextId++, { from, to, bytes: frame });
       return;
     }
     if (f.lossRate > 0 && this.#prng.nextFloat() < f.lossRate) {
