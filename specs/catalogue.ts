@@ -9,6 +9,10 @@ export const bundledSpecs: Record<string, { summary: string; load: () => Promise
     summary: "Two-phase commit (Lamport's TwoPhase.tla): one TM, N RMs",
     load: async () => (await import('./two-phase/two-phase.ts')).default,
   },
+  raft: {
+    summary: 'Raft consensus (Ongaro & Ousterhout 2014; raft.tla): elections, replication, commitment, crash/restart',
+    load: async () => (await import('./raft/raft.ts')).default,
+  },
 };
 
 /** The bundled protocol `name`, or undefined. */

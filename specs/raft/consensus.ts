@@ -1,0 +1,260 @@
+/**
+ * The Raft consensus core shared by `raft` (consensus alone) and `raft-kv` (a KV store on top):
+ * the server state and messages of Figure 2 of Ongaro & Ousterhout (2014), and the handlers for
+ * elections, replication and commitment, cross-checked against Ongaro's raft.tla.
+ *
+ * The core is generic in the log entry (`{ term }` plus whatever the state machine needs) and is
+ * configured by {@link RaftRules}: the deliberate bugs of the broken variants are rules too, so a
+ * variant swaps a rule instead of copying a handler.
+ *
+ * Choices that differ from raft.tla (on purpose; see docs/protocols/raft.md):
+ * - a candidate votes for itself when it times out (raft.tla sends itself a RequestVote);
+ * - a message with a newer term updates the term and is handled in the same step (raft.tla's
+ *   UpdateTerm is a step of its own that leaves the message in the network);
+ * - becoming leader happens when the deciding vote arrives, and a leader advances its commit
+ *   index when the deciding acknowledgement arrives (raft.tla: separate BecomeLeader and
+ *   AdvanceCommitIndex actions) — as implementations do;
+ * - AppendEntries carries every entry from nextIndex on (raft.tla: at most one);
+ * - a follower's commit index never decreases (raft.tla lets an old duplicate lower it).
+ */
+import {
+  add, has, put, t, unreachable,
+  type Ctx, type Fields, type NodeId, type Out, type Params, type Schema,
+} from '../core/index.ts';
+
+/** Figure 2's server roles. */
+export const Role = t.enum('follower', 'candidate', 'leader');
+
+/** The messages of Figure 2, generic in the log entry. */
+export function raftMessages<E>(entry: Schema<E>) {
+  return t.union('kind', {
+    /** RequestVote RPC. */
+    requestVote: { term: t.u32, lastIndex: t.u32, lastTerm: t.u32 },
+    /** RequestVote response. */
+    vote: { term: t.u32, granted: t.bool },
+    /**
+     * AppendEntries RPC (a heartbeat when `entries` is empty). `stamp` is the leader's clock
+     * reading when it sent the message, echoed in the reply: leader leases count from it
+     * (always 0 when leases are off).
+     */
+    append: { term: t.u32, prevIndex: t.u32, prevTerm: t.u32, entries: t.array(entry), commit: t.u32, stamp: t.int },
+    /** AppendEntries response: `match` is the index up to which the follower's log matches. */
+    appendReply: { term: t.u32, success: t.bool, match: t.u32, stamp: t.int },
+  });
+}
+
+/** The fields every Raft server has (Figure 2's persistent and volatile state). */
+export function serverFields<E>(entry: Schema<E>) {
+  return {
+    role: Role,
+    /** currentTerm (durable). */
+    term: t.u32,
+    /** votedFor in the current term (durable). */
+    votedFor: t.option(t.node('server')),
+    /** log[] (durable); entry i (1-based in the paper) is `log[i - 1]`. */
+    log: t.array(entry),
+    /** commitIndex (volatile). */
+    commit: t.u32,
+    /** Candidate: the servers that granted their vote in this term, itself included. */
+    votes: t.set(t.node('server')),
+    /** Leader: nextIndex per follower. */
+    next: t.map(t.node('server'), t.u32),
+    /** Leader: matchIndex per follower. */
+    match: t.map(t.node('server'), t.u32),
+  } satisfies Fields;
+}
+
+export interface Entry {
+  readonly term: number;
+}
+
+/** The state the core reads and writes; specs extend it with their own fields. */
+export interface CoreState<E extends Entry> {
+  readonly role: 'follower' | 'candidate' | 'leader';
+  readonly term: number;
+  readonly votedFor: NodeId | null;
+  readonly log: readonly E[];
+  readonly commit: number;
+  readonly votes: readonly NodeId[];
+  readonly next: ReadonlyMap<NodeId, number>;
+  readonly match: ReadonlyMap<NodeId, number>;
+}
+
+export type RaftMsg<E> =
+  | { readonly kind: 'requestVote'; readonly term: number; readonly lastIndex: number; readonly lastTerm: number }
+  | { readonly kind: 'vote'; readonly term: number; readonly granted: boolean }
+  | {
+      readonly kind: 'append'; readonly term: number; readonly prevIndex: number; readonly prevTerm: number;
+      readonly entries: readonly E[]; readonly commit: number; readonly stamp: number;
+    }
+  | { readonly kind: 'appendReply'; readonly term: number; readonly success: boolean; readonly match: number; readonly stamp: number };
+
+/** The rules a server follows. The correct protocol is {@link correctRules}. */
+export interface RaftRules {
+  /** Grant a vote only if none was granted to another candidate in this term (Figure 2). */
+  readonly oneVotePerTerm: boolean;
+  /**
+   * Commit an index by counting replicas only if its entry is from the leader's current term
+   * (§5.4.2). `false` is the bug of the paper's Figure 8.
+   */
+  readonly onlyCurrentTermCommit: boolean;
+}
+
+export const correctRules: RaftRules = { oneVotePerTerm: true, onlyCurrentTermCommit: true };
+
+/** The initial core state: a follower in term 1 (as raft.tla) with an empty log. */
+export function initialCore<E extends Entry>(): CoreState<E> {
+  return { role: 'follower', term: 1, votedFor: null, log: [], commit: 0, votes: [], next: EMPTY_MAP, match: EMPTY_MAP };
+}
+
+const EMPTY_MAP: ReadonlyMap<NodeId, number> = new Map();
+
+export function lastTerm<E extends Entry>(log: readonly E[]): number {
+  return log.length === 0 ? 0 : log[log.length - 1]!.term;
+}
+
+/** A strict majority of `n` servers. */
+export function isQuorum(size: number, n: number): boolean {
+  return size * 2 > n;
+}
+
+/** The other servers. */
+export function peers<P extends Params>(ctx: Ctx<P>): readonly NodeId[] {
+  return ctx.nodes('server').filter((id) => id !== ctx.self);
+}
+
+// ---------------------------------------------------------------- local actions
+
+/** Election timeout: start an election in the next term, voting for itself (§5.2). */
+export function startElection<S extends CoreState<E>, E extends Entry, P extends Params>(s: S, ctx: Ctx<P>): S {
+  const next: S = { ...s, role: 'candidate', term: s.term + 1, votedFor: ctx.self, votes: [ctx.self], next: EMPTY_MAP, match: EMPTY_MAP };
+  return isQuorum(1, ctx.count('server')) ? becomeLeader(next, ctx) : next;
+}
+
+/** Sends a RequestVote to `to` (a candidate retries until `to` grants its vote). */
+export function sendRequestVote<S extends CoreState<E>, E extends Entry>(s: S, to: NodeId, out: Out<RaftMsg<E>>): S {
+  out.send(to, { kind: 'requestVote', term: s.term, lastIndex: s.log.length, lastTerm: lastTerm(s.log) });
+  return s;
+}
+
+/** Sends `to` the entries from its nextIndex on (a heartbeat when there are none). */
+export function sendAppend<S extends CoreState<E>, E extends Entry>(s: S, to: NodeId, out: Out<RaftMsg<E>>, stamp: number): S {
+  const nextIndex = s.next.get(to) ?? s.log.length + 1;
+  const prevIndex = nextIndex - 1;
+  out.send(to, {
+    kind: 'append',
+    term: s.term,
+    prevIndex,
+    prevTerm: prevIndex > 0 ? s.log[prevIndex - 1]!.term : 0,
+    entries: s.log.slice(prevIndex),
+    commit: s.commit,
+    stamp,
+  });
+  return s;
+}
+
+function becomeLeader<S extends CoreState<E>, E extends Entry, P extends Params>(s: S, ctx: Ctx<P>): S {
+  const next = new Map<NodeId, number>();
+  const match = new Map<NodeId, number>();
+  for (const j of peers(ctx)) {
+    next.set(j, s.log.length + 1);
+    match.set(j, 0);
+  }
+  return { ...s, role: 'leader', votes: [], next, match };
+}
+
+// ---------------------------------------------------------------- message handlers
+
+/** A newer term makes any server a follower of that term, with no vote cast yet (§5.1). */
+export function observeTerm<S extends CoreState<E>, E extends Entry>(s: S, term: number): S {
+  if (term <= s.term) return s;
+  return { ...s, term, role: 'follower', votedFor: null, votes: [], next: EMPTY_MAP, match: EMPTY_MAP };
+}
+
+/**
+ * Handles one Raft message (after {@link observeTerm}). Returns the next state; the replies go
+ * into `out`. `now` is the stamp to echo (leases) and is not otherwise read.
+ */
+export function handleMessage<S extends CoreState<E>, E extends Entry, P extends Params>(
+  s: S, from: NodeId, m: RaftMsg<E>, out: Out<RaftMsg<E>>, ctx: Ctx<P>, rules: RaftRules,
+): S {
+  switch (m.kind) {
+    case 'requestVote': {
+      const myLastTerm = lastTerm(s.log);
+      const logOk = m.lastTerm > myLastTerm || (m.lastTerm === myLastTerm && m.lastIndex >= s.log.length);
+      const free = !rules.oneVotePerTerm || s.votedFor === null || s.votedFor === from;
+      const granted = m.term === s.term && logOk && free;
+      out.send(from, { kind: 'vote', term: s.term, granted });
+      return granted && s.votedFor !== from ? { ...s, votedFor: from } : s;
+    }
+    case 'vote': {
+      if (m.term !== s.term || s.role !== 'candidate' || !m.granted || has(s.votes, from)) return s;
+      const next = { ...s, votes: add(s.votes, from) };
+      return isQuorum(next.votes.length, ctx.count('server')) ? becomeLeader(next, ctx) : next;
+    }
+    case 'append': {
+      if (m.term < s.term) {
+        out.send(from, { kind: 'appendReply', term: s.term, success: false, match: 0, stamp: m.stamp });
+        return s;
+      }
+      // m.term === s.term: `from` is this term's leader; a candidate of the same term yields.
+      const base: S = s.role === 'candidate' ? { ...s, role: 'follower', votes: [] } : s;
+      const logOk = m.prevIndex === 0 || (m.prevIndex <= base.log.length && base.log[m.prevIndex - 1]!.term === m.prevTerm);
+      if (!logOk) {
+        out.send(from, { kind: 'appendReply', term: base.term, success: false, match: 0, stamp: m.stamp });
+        return base;
+      }
+      const log = mergeEntries(base.log, m.prevIndex, m.entries);
+      const lastNew = m.prevIndex + m.entries.length;
+      const commit = Math.max(base.commit, Math.min(m.commit, lastNew));
+      out.send(from, { kind: 'appendReply', term: base.term, success: true, match: lastNew, stamp: m.stamp });
+      return log === base.log && commit === base.commit ? base : { ...base, log, commit };
+    }
+    case 'appendReply': {
+      if (m.term !== s.term || s.role !== 'leader') return s;
+      if (!m.success) {
+        const nextIndex = Math.max(1, (s.next.get(from) ?? 1) - 1);
+        return { ...s, next: put(s.next, from, nextIndex) };
+      }
+      const matchIndex = Math.max(s.match.get(from) ?? 0, m.match);
+      const next: S = { ...s, match: put(s.match, from, matchIndex), next: put(s.next, from, matchIndex + 1) };
+      return advanceCommit(next, ctx, rules);
+    }
+    default:
+      return unreachable(m);
+  }
+}
+
+/**
+ * Figure 2, AppendEntries receiver rules 3 and 4: an existing entry that conflicts with a new one
+ * (same index, different term) is deleted with all that follow it; new entries are appended.
+ * Entries that already match are kept, so an old duplicate never truncates the log.
+ */
+export function mergeEntries<E extends Entry>(log: readonly E[], prevIndex: number, entries: readonly E[]): readonly E[] {
+  let out = log;
+  for (let k = 0; k < entries.length; k++) {
+    const at = prevIndex + k; // 0-based position of entry prevIndex + k + 1
+    if (at < out.length) {
+      if (out[at]!.term === entries[k]!.term) continue;
+      out = out.slice(0, at);
+    }
+    out = out === log ? log.slice() : out;
+    (out as E[]).push(entries[k]!);
+  }
+  return out;
+}
+
+/**
+ * The leader commits the highest index stored on a majority — if its entry is from the current
+ * term (§5.4.2; raft.tla's AdvanceCommitIndex). Earlier entries are committed with it.
+ */
+export function advanceCommit<S extends CoreState<E>, E extends Entry, P extends Params>(s: S, ctx: Ctx<P>, rules: RaftRules): S {
+  const n = ctx.count('server');
+  for (let index = s.log.length; index > s.commit; index--) {
+    if (rules.onlyCurrentTermCommit && s.log[index - 1]!.term !== s.term) return s;
+    let agree = 1; // the leader itself
+    for (const m of s.match.values()) if (m >= index) agree++;
+    if (isQuorum(agree, n)) return { ...s, commit: index };
+  }
+  return s;
+}

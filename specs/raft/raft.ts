@@ -1,0 +1,110 @@
+/**
+ * Raft consensus (Ongaro & Ousterhout, "In Search of an Understandable Consensus Algorithm",
+ * USENIX ATC 2014, Figure 2), cross-checked against Ongaro's raft.tla.
+ *
+ * N servers (a symmetric role). A follower or candidate whose election timer fires starts an
+ * election in the next term and votes for itself; it asks each other server for its vote
+ * (retrying until granted) and becomes leader on a majority. A server grants one vote per term,
+ * to a candidate whose log is at least as up to date as its own (§5.4.1). A leader appends
+ * client values to its log and sends each follower the entries from its nextIndex on (an empty
+ * AppendEntries is a heartbeat); a follower accepts them if its log matches at prevIndex,
+ * deleting conflicting entries. The leader commits the highest index stored on a majority whose
+ * entry is from its current term (§5.4.2), which commits everything before it too.
+ *
+ * currentTerm, votedFor and the log are durable: with `--crashes N` a server restarts from them
+ * (everything else from init), as raft.tla's Restart.
+ *
+ * Bounds, so that exhaustive search is finite: terms ≤ `maxTerm` (servers start in term 1, as in
+ * raft.tla, so `maxTerm: 2` allows one round of elections), logs ≤ `maxLog` entries, values
+ * 1..`values`. Messages are bounded by the world: `--network bag --drop --max-in-flight K`
+ * (raft.tla's bounded runs constrain the bag of messages the same way).
+ *
+ * Not modeled: membership changes, log compaction and snapshots, pre-vote, leadership transfer,
+ * and clients (see raft-kv.ts for a KV store with clients and reads on top of this core).
+ * Differences from raft.tla, which change state counts but not the protocol, are listed in
+ * consensus.ts and docs/protocols/raft.md.
+ */
+import { protocol, reachable, t, type NodeId } from '../core/index.ts';
+import {
+  correctRules, handleMessage, observeTerm, initialCore, raftMessages, sendAppend, sendRequestVote, serverFields, startElection,
+  type RaftRules,
+} from './consensus.ts';
+import { raftInvariants } from './properties.ts';
+
+/** A log entry: the term it was created in and a client value. */
+const Entry = t.struct({ term: t.u32, value: t.u32 });
+type Entry = typeof Entry.__type;
+
+const Msg = raftMessages(Entry);
+const Server = t.struct(serverFields(Entry));
+type Server = typeof Server.__type;
+
+const spec = protocol({
+  name: 'raft',
+  doc: 'Raft consensus (Ongaro & Ousterhout 2014, Figure 2; raft.tla): elections, log replication, commitment, crash/restart.',
+  params: { servers: 3, maxTerm: 2, maxLog: 1, values: 1 },
+  messages: Msg,
+});
+
+/** The server role under a set of rules (the broken variants change one rule each). */
+function server(rules: RaftRules) {
+  return spec.role(Server)({
+    count: (p) => p.servers,
+    symmetric: true,
+    durable: ['term', 'votedFor', 'log'],
+    init: () => initialCore<Entry>(),
+    onMessage: (s, from, m, out, ctx) => handleMessage(observeTerm(s, m.term), from, m, out, ctx, rules),
+    actions: {
+      /** The election timer fires (followers and candidates; terms are bounded by maxTerm). */
+      timeout: {
+        when: (s, ctx) => s.role !== 'leader' && s.term < ctx.params.maxTerm,
+        do: (s, _out, ctx) => startElection(s, ctx),
+        timerMs: [150, 300],
+      },
+      /** A candidate asks `j` for its vote (again, if the request or the answer was lost). */
+      requestVote: {
+        choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
+        when: (s, _ctx, j: NodeId) => s.role === 'candidate' && !s.votes.includes(j),
+        do: (s, out, _ctx, j: NodeId) => sendRequestVote(s, j, out),
+        timerMs: [50, 50],
+      },
+      /** A leader sends `j` its missing entries, or a heartbeat. */
+      appendEntries: {
+        choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
+        when: (s) => s.role === 'leader',
+        do: (s, out, _ctx, j: NodeId) => sendAppend(s, j, out, 0),
+        timerMs: [50, 50],
+      },
+      /** A leader receives a client value (a model-only action: raft-kv has real clients). */
+      clientRequest: {
+        choices: (_s, ctx) => Array.from({ length: ctx.params.values }, (_, i) => i + 1),
+        when: (s, ctx) => s.role === 'leader' && s.log.length < ctx.params.maxLog,
+        do: (s, _out, _ctx, value: number) => ({ ...s, log: [...s.log, { term: s.term, value }] }),
+      },
+    },
+  });
+}
+
+export default spec.define({
+  roles: { server: server(correctRules) },
+  properties: () => [
+    ...raftInvariants,
+    reachable('a leader is elected', (w) => w.any<Server>('server', (s) => s.role === 'leader')),
+    reachable('an entry is committed', (w) => w.any<Server>('server', (s) => s.commit > 0)),
+  ],
+  variants: {
+    'vote-twice': {
+      doc: 'A server grants its vote to every up-to-date candidate of the term, not only the first: two leaders in one term (election safety).',
+      roles: { server: server({ ...correctRules, oneVotePerTerm: false }) },
+    },
+    'commit-old-term': {
+      doc: "The leader commits an entry of an older term once a majority stores it (the paper's Figure 8): a later leader overwrites it (needs maxTerm 4).",
+      params: { maxTerm: 4 },
+      roles: { server: server({ ...correctRules, onlyCurrentTermCommit: false }) },
+    },
+    'volatile-vote': {
+      doc: 'votedFor is not persisted before the vote is sent: after a crash (--crashes 1) a server votes again in the same term (election safety).',
+      roles: { server: { ...server(correctRules), durable: ['term', 'log'] } },
+    },
+  },
+});
