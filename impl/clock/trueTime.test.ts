@@ -21,10 +21,10 @@ describe('trueTime', () => {
           const tt = trueTime({ epsilonMs: Math.max(epsilonMs, driftBudgetMs), base: sim.view({ offsetMs, driftPpm }) });
           for (const step of [0, ...steps]) {
             sim.advance(step);
-            const { earliestMs, latestMs } = tt.now();
-            expect(earliestMs).toBeLessThanOrEqual(sim.now());
-            expect(latestMs).toBeGreaterThanOrEqual(sim.now());
-            expect(Math.abs(latestMs - earliestMs - 2 * tt.epsilonMs)).toBeLessThan(1e-6);
+            const { earliest, latest } = tt.now();
+            expect(earliest).toBeLessThanOrEqual(sim.now());
+            expect(latest).toBeGreaterThanOrEqual(sim.now());
+            expect(Math.abs(latest - earliest - 2 * tt.epsilonMs)).toBeLessThan(1e-6);
           }
         },
       ),
@@ -35,13 +35,13 @@ describe('trueTime', () => {
     const sim = simulatedClock({ startMs: 0 });
     const tt = trueTime({ epsilonMs: 5, base: sim.view({ offsetMs: 8 }) });
     sim.advance(100);
-    expect(tt.now().earliestMs).toBeGreaterThan(sim.now());
+    expect(tt.now().earliest).toBeGreaterThan(sim.now());
   });
 
   it('answers after/before and waits out a commit', async () => {
     const sim = simulatedClock({ startMs: 1000 });
     const tt = trueTime({ epsilonMs: 7, base: sim });
-    const commitMs = tt.now().latestMs; // 1007
+    const commitMs = tt.now().latest; // 1007
     expect(tt.after(commitMs)).toBe(false);
     expect(tt.before(1008)).toBe(true);
     let waited = false;

@@ -2,10 +2,13 @@ import type { Cancel, Clock } from './clock.ts';
 import { systemClock } from './systemClock.ts';
 import { UsageError, requireNumber } from '../net/usageError.ts';
 
-/** A TrueTime reading: true time is guaranteed to lie in `[earliestMs, latestMs]`. */
+/**
+ * A TrueTime reading in ms: true time is guaranteed to lie in `[earliest, latest]`. Structurally the
+ * spec contract's `Interval` (specs/core), so a runtime passes it to `out.trueTime()` as is.
+ */
 export interface TimeInterval {
-  readonly earliestMs: number;
-  readonly latestMs: number;
+  readonly earliest: number;
+  readonly latest: number;
 }
 
 /** Options of {@link trueTime}. */
@@ -40,25 +43,25 @@ export function trueTime(options: TrueTimeOptions): TrueTimeClock {
   const base = options.base ?? systemClock();
   const now = (): TimeInterval => {
     const t = base.now();
-    return { earliestMs: t - epsilonMs, latestMs: t + epsilonMs };
+    return { earliest: t - epsilonMs, latest: t + epsilonMs };
   };
   return {
     epsilonMs,
     now,
     setTimer: (delayMs: number, fn: () => void): Cancel => base.setTimer(delayMs, fn),
     monotonicMs: () => base.monotonicMs(),
-    after: (timeMs) => now().earliestMs > timeMs,
-    before: (timeMs) => now().latestMs < timeMs,
+    after: (timeMs) => now().earliest > timeMs,
+    before: (timeMs) => now().latest < timeMs,
     waitUntilAfter(timeMs: number): Promise<void> {
       if (typeof timeMs !== 'number' || Number.isNaN(timeMs)) {
         throw new UsageError('trueTime.waitUntilAfter', 'bad-time-ms', 'timeMs must be a number');
       }
       return new Promise((resolve) => {
         const check = (): void => {
-          const earliestMs = now().earliestMs;
-          if (earliestMs > timeMs) resolve();
+          const earliest = now().earliest;
+          if (earliest > timeMs) resolve();
           // Wait just past the remaining gap, since `after` is strict.
-          else base.setTimer(Math.floor(timeMs - earliestMs) + 1, check);
+          else base.setTimer(Math.floor(timeMs - earliest) + 1, check);
         };
         check();
       });
