@@ -17,6 +17,8 @@ describe('systemClock', () => {
   it('fires timers after their delay, asynchronously for zero delays, and cancels them', async () => {
     const clock = systemClock();
     const order: string[] = [];
+    // Timers start from libuv's cached loop time; right after the poll phase it is fresh.
+    await new Promise((resolve) => setImmediate(resolve));
     const start = clock.monotonicMs();
     let firedAtMs = 0;
     const done = new Promise<void>((resolve) => clock.setTimer(15, () => ((firedAtMs = clock.monotonicMs()), resolve())));
@@ -26,7 +28,7 @@ describe('systemClock', () => {
     order.push('sync');
     await done;
     expect(order).toEqual(['sync', 'immediate']);
-    // Libuv may fire up to ~1 ms early relative to performance.now(); allow for it.
-    expect(firedAtMs - start).toBeGreaterThanOrEqual(14);
+    // Libuv's loop time has ms resolution and may lag performance.now() slightly; allow 2 ms.
+    expect(firedAtMs - start).toBeGreaterThanOrEqual(13);
   });
 });
