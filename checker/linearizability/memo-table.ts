@@ -2,30 +2,33 @@
  * The memo of the Wing–Gong–Lowe search: the set of (linearized operations, model state) pairs
  * already explored. Reaching a pair again can lead nowhere new (Lowe's optimisation), so the
  * search skips it. The linearized set is a bitset kept by the caller; its hash is maintained
- * incrementally (XOR of one random word per operation), so adding a pair costs one probe.
+ * incrementally by the caller (XOR of one random word per operation), so a lookup costs one
+ * probe sequence.
  *
- * Storage is flat: an open-addressing table of entry numbers, and per entry its hash, its
- * bitset words (in one Int32Array arena) and its state. No per-entry objects.
+ * Storage is flat, for cache locality: an open-addressing table of fixed-size records
+ * `[hash, bitset words...]` in one Int32Array, so a probe reads one cache line; the states sit
+ * in a plain array indexed by record and are read only on a full match.
  */
 export class MemoTable<S> {
   private readonly words: number;
+  private readonly stride: number;
   private readonly equal: (a: S, b: S) => boolean;
-  private slots: Int32Array;
+  private table: Int32Array;
+  /** states by record number (holey: only occupied records have one) */
+  private states: S[];
+  /** number of records the table holds, minus one (a power of two minus one) */
   private mask: number;
-  private hashes: Int32Array;
-  private arena: Int32Array;
-  private readonly states: S[] = [];
   private count = 0;
 
-  constructor(words: number, equal: (a: S, b: S) => boolean, initialCapacity = 1024) {
+  constructor(words: number, equal: (a: S, b: S) => boolean, expectedEntries = 1024) {
     this.words = words;
+    this.stride = words + 1;
     this.equal = equal;
-    let size = 16;
-    while (size < initialCapacity * 2) size *= 2;
-    this.slots = new Int32Array(size);
-    this.mask = size - 1;
-    this.hashes = new Int32Array(initialCapacity);
-    this.arena = new Int32Array(initialCapacity * words);
+    let records = 64;
+    while (records < expectedEntries * 2) records *= 2;
+    this.table = new Int32Array(records * this.stride);
+    this.states = new Array<S>(records);
+    this.mask = records - 1;
   }
 
   /** Number of pairs stored. */
@@ -34,63 +37,53 @@ export class MemoTable<S> {
   }
 
   /**
-   * Adds (bits, state) unless present. `hash` must be derived from both. Returns true when the
+   * Adds (bits, state) unless present; `hash` must be derived from both. Returns true when the
    * pair is new.
    */
   add(bits: Int32Array, hash: number, state: S): boolean {
     const words = this.words;
-    const hashes = this.hashes;
-    const arena = this.arena;
-    const slots = this.slots;
+    const stride = this.stride;
+    const table = this.table;
     const mask = this.mask;
-    let slot = (hash ^ (hash >>> 15)) & mask;
+    const h = hash === 0 ? 1 : hash; // 0 marks an empty record
+    let slot = (h ^ (h >>> 16)) & mask;
     for (;;) {
-      const e = slots[slot]! - 1;
-      if (e < 0) break;
-      if (hashes[e] === hash) {
-        let same = true;
-        const base = e * words;
-        for (let w = 0; w < words; w++) {
-          if (arena[base + w] !== bits[w]) {
-            same = false;
-            break;
-          }
-        }
-        if (same && this.equal(this.states[e]!, state)) return false;
+      const at = slot * stride;
+      const stored = table[at]!;
+      if (stored === 0) break;
+      if (stored === h) {
+        let w = 0;
+        while (w < words && table[at + 1 + w] === bits[w]) w++;
+        if (w === words && this.equal(this.states[slot]!, state)) return false;
       }
       slot = (slot + 1) & mask;
     }
-    const e = this.count++;
-    if (e >= hashes.length) this.growEntries();
-    this.hashes[e] = hash;
-    this.arena.set(bits.subarray(0, words), e * words);
-    this.states.push(state);
-    slots[slot] = e + 1;
-    if (this.count * 2 > mask) this.rehash();
+    const at = slot * stride;
+    table[at] = h;
+    for (let w = 0; w < words; w++) table[at + 1 + w] = bits[w]!;
+    this.states[slot] = state;
+    if (++this.count * 2 > mask) this.grow();
     return true;
   }
 
-  private growEntries(): void {
-    const capacity = this.hashes.length * 2;
-    const hashes = new Int32Array(capacity);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
-    const arena = new Int32Array(capacity * this.words);
-    arena.set(this.arena);
-    this.arena = arena;
-  }
-
-  private rehash(): void {
-    const size = this.slots.length * 2;
-    const slots = new Int32Array(size);
-    const mask = size - 1;
-    for (let e = 0; e < this.count; e++) {
-      const h = this.hashes[e]!;
-      let slot = (h ^ (h >>> 15)) & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = e + 1;
+  private grow(): void {
+    const stride = this.stride;
+    const old = this.table;
+    const oldStates = this.states;
+    const records = (this.mask + 1) * 2;
+    const table = new Int32Array(records * stride);
+    const states = new Array<S>(records);
+    const mask = records - 1;
+    for (let from = 0, at = 0; at < old.length; from++, at += stride) {
+      const h = old[at]!;
+      if (h === 0) continue;
+      let slot = (h ^ (h >>> 16)) & mask;
+      while (table[slot * stride] !== 0) slot = (slot + 1) & mask;
+      table.set(old.subarray(at, at + stride), slot * stride);
+      states[slot] = oldStates[from]!;
     }
-    this.slots = slots;
+    this.table = table;
+    this.states = states;
     this.mask = mask;
   }
 }

@@ -24,6 +24,14 @@ export interface SequentialModel<S, I, O> {
    * it and return the state the operation would lead to.
    */
   step(state: S, input: I, output: O | undefined): StepResult<S>;
+  /**
+   * True when this operation, with this output, never changes the state: wherever `step`
+   * accepts it, `next` equals the state (a read; a cas that returned false). Optional; a
+   * correct answer lets the search linearize such an operation as soon as it is legal instead
+   * of branching on it, which is sound (moving a legal state-preserving operation earlier never
+   * breaks a linearization) and often prunes most of the search. Answer false when unsure.
+   */
+  readOnly?(input: I, output: O | undefined): boolean;
   /** State equality; default: `===` for primitives, structural (JSON) for objects. */
   equal?(a: S, b: S): boolean;
   /** A 32-bit hash consistent with `equal`; default: derived from the value. Cheap is better. */
@@ -46,6 +54,7 @@ export interface ResolvedModel<S, I, O> {
   readonly name: string;
   readonly init: () => S;
   readonly step: (state: S, input: I, output: O | undefined) => StepResult<S>;
+  readonly readOnly: (input: I, output: O | undefined) => boolean;
   readonly equal: (a: S, b: S) => boolean;
   readonly hash: (state: S) => number;
   readonly partition: ((input: I) => string | number) | undefined;
@@ -96,6 +105,7 @@ export function resolveModel<S, I, O>(model: SequentialModel<S, I, O>): Resolved
     name: model.name,
     init: () => model.init(),
     step: model.step.bind(model),
+    readOnly: model.readOnly ? model.readOnly.bind(model) : () => false,
     equal: model.equal ? model.equal.bind(model) : defaultEqual,
     hash: model.hash ? model.hash.bind(model) : defaultHash,
     partition: model.partition ? model.partition.bind(model) : undefined,

@@ -4,7 +4,7 @@
  * exponentially slower; it exists to measure what partitioning buys and to cross-check it.
  */
 import { HistoryCheckerError } from '../history/errors.ts';
-import { resolveModel, type SequentialModel, type StepResult } from './model.ts';
+import { hashString, resolveModel, type SequentialModel, type StepResult } from './model.ts';
 
 /** The whole object's state: part key → part state (parts never touched are absent). */
 export type WholeObjectState<S> = ReadonlyMap<string | number, S>;
@@ -39,10 +39,11 @@ export function wholeObjectModel<S, I, O>(model: SequentialModel<S, I, O>): Sequ
       let h = 0;
       for (const [k, s] of state) {
         if (m.equal(s, initial)) continue;
-        h = (h + (Math.imul(typeof k === 'number' ? k : k.length * 31 + (k.charCodeAt(0) | 0), 0x85ebca6b) ^ m.hash(s))) | 0;
+        h = (h + (Math.imul(typeof k === 'number' ? k : hashString(k), 0x85ebca6b) ^ m.hash(s))) | 0;
       }
       return h;
     },
+    readOnly: m.readOnly,
     describeOperation: m.describeOperation,
     describeState: (state) => `{${[...state].map(([k, s]) => `${JSON.stringify(k)}: ${m.describeState(s)}`).join(', ')}}`,
   };

@@ -1,0 +1,17 @@
+/** Linearizability checking: Wing–Gong–Lowe search with memoization and P-compositionality. */
+export { checkLinearizability, formatExplanation, summarizeOperation } from './check-linearizability.ts';
+export type {
+  LinearizabilityExplanation,
+  LinearizabilityOptions,
+  LinearizabilityResult,
+  OperationSummary,
+} from './check-linearizability.ts';
+export { defaultEqual, defaultHash, hashString, ILLEGAL, resolveModel } from './model.ts';
+export type { ResolvedModel, SequentialModel, StepResult } from './model.ts';
+export { registerModel } from './register-model.ts';
+export type { RegisterState } from './register-model.ts';
+export { kvModel } from './kv-model.ts';
+export type { KvState } from './kv-model.ts';
+export { wholeObjectModel } from './whole-object-model.ts';
+export type { WholeObjectState } from './whole-object-model.ts';
+export { checkLinearizabilityBruteForce } from './brute-force.ts';
