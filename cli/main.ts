@@ -14,6 +14,9 @@ type Command = (args: string[], io: CliIO) => Promise<number>;
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   list: { summary: 'list the bundled specs', load: async () => listCommand },
   check: { summary: 'explore a spec and check its properties', load: async () => checkCommand },
+  show: { summary: 'render a trace: text, Mermaid, HTML viewer or ITF', load: async () => (await import('./commands/show.ts')).showCommand },
+  replay: { summary: 'replay a trace on its spec, step by step', load: async () => (await import('./commands/replay.ts')).replayCommand },
+  minimize: { summary: 'shrink a counterexample trace', load: async () => (await import('./commands/minimize.ts')).minimizeCommand },
 };
 
 /** Registers a command (used as further commands land). */

@@ -80,6 +80,8 @@ export function describeEvent(trace: TraceFile, step: TraceStep): string {
       return `${name(e.node)} restarts`;
     case 'tick':
       return 'clock tick';
+    case 'invoke':
+      return `${name(e.node)} invokes ${show(e.op)} at ${name(e.to)}`;
     default:
       return String(e.kind);
   }

@@ -7,6 +7,8 @@ export function formatTrace(trace: TraceFile): string {
   const what =
     trace.result === 'violation' ? `violates "${trace.property?.name}"` : trace.result === 'deadlock' ? 'deadlocks' : `fails: ${trace.error ?? 'error'}`;
   const lines = [`${title} ${what} after ${trace.steps.length - 1} steps`];
+  const provenance = runLine(trace);
+  if (provenance) lines.push(provenance);
   const width = String(trace.steps.length - 1).length;
   trace.steps.forEach((step, i) => {
     const event = describeEvent(trace, step);
@@ -25,4 +27,19 @@ export function formatTrace(trace: TraceFile): string {
     lines.push(`${marker} ${String(i).padStart(width)}  ${event.padEnd(34)} ${effects.join('; ')}`.trimEnd());
   });
   return lines.join('\n');
+}
+
+/** Where a trace came from: the random walk and how it chose steps, or what minimized it. */
+function runLine(trace: TraceFile): string | null {
+  const parts: string[] = [];
+  if (trace.seed !== null && trace.walk !== undefined) parts.push(`walk ${trace.walk} of seed ${trace.seed}`);
+  const s = trace.schedule;
+  if (s?.swarm) parts.push(`swarm mix ${Object.entries(s.swarm).map(([k, w]) => `${k}=${w}`).join(' ')}`);
+  if (s?.pct) {
+    const order = Object.entries(s.pct.priorities).sort((a, b) => b[1] - a[1]).map(([k]) => k);
+    parts.push(`pct d=${s.pct.depth}: priorities ${order.join(' > ')}, change points at steps ${s.pct.changePoints.join(', ') || 'none'}`);
+  }
+  if (s?.strategy === 'fast-check') parts.push(`fast-check schedule after ${s.shrinks ?? 0} shrinks`);
+  if (trace.minimized) parts.push(`minimized from ${trace.minimized.fromSteps} steps`);
+  return parts.length ? `  (${parts.join('; ')})` : null;
 }

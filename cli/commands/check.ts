@@ -33,6 +33,12 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --time SECONDS         stop after this long
   --seed S               random mode: the seed that decides everything (default 0)
   --walks N              random mode: number of walks (default 1000)
+  --walk W               random mode: run only walk W of the seed (how a violation is reproduced)
+  --strategy uniform|pct|fast-check
+                         random mode: pick steps uniformly (default), by PCT priorities with
+                         change points, or let fast-check draw schedules (they shrink)
+  --pct-depth D          random mode, pct: the bug depth d, i.e. d - 1 change points (default 3)
+  --swarm                random mode: each walk draws its own mix of event kinds and actions
   --out DIR              where to write trace files (default ./pacta-traces)
   --json                 print one JSON object on stdout`;
 
@@ -55,6 +61,10 @@ const spec = {
   time: { type: 'string' },
   seed: { type: 'string' },
   walks: { type: 'string' },
+  walk: { type: 'string' },
+  strategy: { type: 'string' },
+  'pct-depth': { type: 'string' },
+  swarm: { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -106,6 +116,10 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(timeSeconds !== undefined && { timeSeconds }),
     ...(v.seed !== undefined && { seed: int('seed', v.seed) }),
     ...(v.walks !== undefined && { walks: int('walks', v.walks, 1) }),
+    ...(v.walk !== undefined && { walk: int('walk', v.walk) }),
+    ...(v.strategy !== undefined && { strategy: v.strategy as CheckOptions['strategy'] }),
+    ...(v['pct-depth'] !== undefined && { pctDepth: int('pct-depth', v['pct-depth'], 1) }),
+    ...(v.swarm && { swarm: true }),
     ...(workers !== undefined && workers > 1 && { workers }),
   };
   if (v.seed !== undefined && v.mode !== 'random') throw new UsageError('--seed only applies to --mode random');
@@ -116,7 +130,8 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   const result = await check(loaded.protocol, options, loaded.ref);
   progress.clear();
 
-  const reproduce = reproduceCommand(positionals[0]!, args);
+  const walk = 'trace' in result ? result.trace?.walk : undefined;
+  const reproduce = reproduceCommand(positionals[0]!, walk === undefined ? args : oneWalkArgs(args, String(options.seed ?? 0), walk));
   let traceFile: string | undefined;
   if ('trace' in result && result.trace) {
     const dir = resolve(io.cwd, v.out ?? 'pacta-traces');
@@ -214,6 +229,18 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     lines.push(`reproduce with: ${reproduce}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Random mode: the seed and the one walk that failed replace the run's walk and time limits. */
+function oneWalkArgs(args: string[], seed: string, walk: number): string[] {
+  const drop = new Set(['--seed', '--walk', '--walks', '--time']);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!.split('=')[0]!;
+    if (!drop.has(flag)) out.push(args[i]!);
+    else if (!args[i]!.includes('=')) i++; // skip the flag's value too
+  }
+  return [...out, '--seed', seed, '--walk', String(walk)];
 }
 
 /** The command that reproduces this run (same spec, options and seed). */

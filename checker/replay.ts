@@ -1,0 +1,243 @@
+/**
+ * Model replay: re-execute a trace's events on the spec and check that each one is enabled and
+ * leads to the state whose fingerprint the trace recorded (`fingerprintHex(world.encode(s))` of
+ * the concrete state), and that the last state shows what the trace claims (the property
+ * violated, or a deadlock). The first divergence is reported precisely: the step, what the
+ * trace expected and what the model did.
+ *
+ * The same event matcher drives minimization (minimize.ts), which replays candidate event lists
+ * skipping the events that are no longer enabled.
+ */
+import type { Property, Protocol } from '../specs/core/index.ts';
+import { stateChanges, show } from '../traces/diff.ts';
+import type { TraceFile, TraceStep } from '../traces/format.ts';
+import { fingerprint, fingerprintHex, fp } from './fingerprint.ts';
+import { Model } from './model.ts';
+import { normalizeOptions, type CheckOptions } from './options.ts';
+import type { ConcretePath } from './trace-builder.ts';
+import type { TraceEvent, WorldState } from './world.ts';
+
+/** The check options a trace was recorded under (world options and params; search options dropped). */
+export function traceCheckOptions(trace: TraceFile): CheckOptions {
+  const o = trace.options;
+  const num = (k: string) => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
+  const out: CheckOptions = { params: { ...trace.params } };
+  if (o.network === 'set' || o.network === 'bag' || o.network === 'fifo') out.network = o.network;
+  if (o.drop === true) out.drop = true;
+  if (o.dup === true) out.dup = true;
+  for (const k of ['crashes', 'maxTime', 'trueTimeEpsilon', 'maxInFlight'] as const) {
+    const v = num(k);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** The model a trace replays on: `protocol` (already the trace's variant) under the trace's options. */
+export function modelForTrace(protocol: Protocol, trace: TraceFile, extra: CheckOptions = {}): Model {
+  const model = new Model(protocol, normalizeOptions(protocol, { ...traceCheckOptions(trace), ...extra }));
+  const names = Array.from({ length: model.world.nodeCount }, (_, id) => model.world.nodeName(id));
+  if (names.join(',') !== trace.nodes.join(',')) {
+    throw new ReplayMismatch(`the trace's nodes (${trace.nodes.join(', ')}) are not the spec's under these params (${names.join(', ')})`);
+  }
+  return model;
+}
+
+/** The trace does not fit the spec it names (nodes, properties): bad input, not a divergence. */
+export class ReplayMismatch extends Error {
+  override readonly name = 'ReplayMismatch';
+}
+
+/** Where and how a replay left the trace. */
+export interface Divergence {
+  /** The step (0 = the initial state) that did not replay. */
+  step: number;
+  /** One line: what went wrong. */
+  reason: string;
+  /** The trace's fingerprint and the model's, when the step ran but led elsewhere. */
+  expected?: string;
+  got?: string;
+  /** Node fields where the model's state differs from the trace's (`rm2: expected committed, got aborted`). */
+  differences?: string[];
+}
+
+export type ReplayResult =
+  | { ok: true; steps: number; path: ConcretePath }
+  | { ok: false; divergence: Divergence; path: ConcretePath };
+
+/** Replays every step of `trace` on `model` and checks its final claim. */
+export function replayTrace(model: Model, trace: TraceFile): ReplayResult {
+  const world = model.world;
+  let state = world.initial();
+  const states: WorldState[] = [state];
+  const events: TraceEvent[] = [{ kind: 'init' }];
+  const path = (): ConcretePath => ({ states: states.slice(), events: events.slice() });
+  const diverge = (d: Divergence): ReplayResult => ({ ok: false, divergence: d, path: path() });
+
+  const first = checkState(model, state, trace.steps[0]!, 0);
+  if (first) return diverge(first);
+  const last = trace.steps.length - 1;
+  for (let i = 1; i <= last; i++) {
+    const step = trace.steps[i]!;
+    const event = step.event as TraceEvent;
+    if (i === last && trace.result === 'error') {
+      // The failing step: its event must make spec code throw (it produced no state).
+      const thrown = throwsOn(model, state, event);
+      if (thrown === null) return diverge({ step: i, reason: `${eventText(trace, event)} ran without error, but the trace says spec code threw: ${trace.error ?? ''}` });
+      return { ok: true, steps: last, path: path() };
+    }
+    const matches = stepsMatching(model, state, event);
+    if (matches.length === 0) return diverge({ step: i, reason: `${eventText(trace, event)} ${whyNot(model, state, event)}` });
+    const want = step.fingerprint;
+    let next = matches.find((s) => fingerprintHex(world.encode(s)) === want);
+    if (!next) {
+      next = matches[0]!;
+      const d = checkState(model, next, step, i);
+      if (d) return diverge({ ...d, reason: `${eventText(trace, event)} ${d.reason}` });
+    }
+    state = next;
+    states.push(state);
+    events.push(event);
+  }
+
+  if (trace.result === 'violation' && trace.property) {
+    const name = trace.property.name;
+    const prop = model.invariants.find((p) => p.name === name);
+    if (!prop) {
+      const known = model.invariants.map((p) => `"${p.name}"`).join(', ');
+      throw new ReplayMismatch(`the trace says it violates "${name}", but the spec has no such invariant (invariants: ${known || 'none'})`);
+    }
+    if (holds(model, prop, state)) return diverge({ step: last, reason: `the final state does not violate "${name}"` });
+  }
+  if (trace.result === 'deadlock' && hasEnabled(model, state)) {
+    return diverge({ step: last, reason: 'the final state is not a deadlock: some delivery or action is enabled' });
+  }
+  return { ok: true, steps: last, path: path() };
+}
+
+/** Compares a replayed state with the trace's step; null when the fingerprints agree. */
+function checkState(model: Model, s: WorldState, step: TraceStep, i: number): Divergence | null {
+  const got = fingerprintHex(model.world.encode(s));
+  if (got === step.fingerprint) return null;
+  const differences = stateChanges(step.state, model.world.toJSON(s) as TraceStep['state']).map(
+    (c) => `${c.path}: expected ${show(c.before)}, got ${show(c.after)}`,
+  );
+  const net = JSON.stringify(model.world.toJSON(s).network) !== JSON.stringify(step.state.network);
+  if (net) differences.push('network: the messages in flight differ');
+  return {
+    step: i,
+    reason: i === 0 ? 'the initial state differs from the trace\'s' : 'leads to a different state than the trace recorded',
+    expected: step.fingerprint,
+    got,
+    differences,
+  };
+}
+
+/** The successors of `s` reached by an event equal to `event` (usually one). */
+export function stepsMatching(model: Model, s: WorldState, event: TraceEvent): WorldState[] {
+  const world = model.world;
+  const out: WorldState[] = [];
+  const e = event as Record<string, unknown>;
+  world.successors(s, (next) => {
+    const ev = world.event;
+    if (ev.kind !== e.kind) return;
+    // Cheap filters before describing the event (which decodes its message).
+    if ((ev.kind === 'action' || ev.kind === 'crash' || ev.kind === 'restart') && ev.node !== e.node) return;
+    if ((ev.kind === 'deliver' || ev.kind === 'duplicate' || ev.kind === 'drop') && ev.node !== e.to) return;
+    if (ev.kind === 'action' && ev.action !== e.action) return;
+    if (sameJSON(world.describe(s), event)) out.push(next);
+  });
+  return out;
+}
+
+/** Why an event has no successor: not in flight, guard false, or it changes nothing. */
+function whyNot(model: Model, s: WorldState, event: TraceEvent): string {
+  const world = model.world;
+  const e = event as Record<string, unknown>;
+  switch (event.kind) {
+    case 'deliver':
+    case 'duplicate':
+    case 'drop': {
+      const inFlight = s.net.some((env) => env.from === e.from && env.to === e.to && sameJSON(world.toJSON({ ...s, net: [env] }).network[0]!.msg, e.msg));
+      if (!inFlight) return 'is not enabled: no such message is in flight';
+      if (s.crashed[e.to as number]) return `is not enabled: ${world.nodeName(e.to as number)} is crashed`;
+      return 'changes nothing (or is not allowed under the trace\'s options)';
+    }
+    case 'action': {
+      const id = e.node as number;
+      if (s.crashed[id]) return `is not enabled: ${world.nodeName(id)} is crashed`;
+      const info = world.roleOfNode[id]!;
+      const found = info.actions.find(([name]) => name === e.action);
+      if (!found) return `is not enabled: role ${info.name} has no action "${String(e.action)}"`;
+      const [, def] = found;
+      if (def.when && !def.when(s.nodes[id], world.ctxs[id]!, e.arg)) return 'is not enabled: its guard is false';
+      return 'changes nothing';
+    }
+    case 'crash':
+      return s.crashed[e.node as number] ? 'is not enabled: the node is already crashed' : 'is not enabled: no crash left in the budget';
+    case 'restart':
+      return 'is not enabled: the node is not crashed';
+    case 'tick':
+      return 'is not enabled: the clock is at its bound';
+    default:
+      return 'is not enabled';
+  }
+}
+
+/** The message spec code throws on `event` in `s`, or null when it runs fine. */
+function throwsOn(model: Model, s: WorldState, event: TraceEvent): string | null {
+  try {
+    stepsMatching(model, s, event);
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+function holds(model: Model, p: Property, s: WorldState): boolean {
+  model.view.state = s;
+  return p.check(model.view);
+}
+
+function hasEnabled(model: Model, s: WorldState): boolean {
+  return model.world.successors(s, () => true) > 0;
+}
+
+/** Deep equality of two JSON values, key order ignored. */
+export function sameJSON(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => sameJSON(x, bb[i]));
+  }
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => sameJSON((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** An event in words, with its step's node names. */
+function eventText(trace: TraceFile, e: TraceEvent): string {
+  const ev = e as Record<string, unknown>;
+  const name = (id: unknown) => trace.nodes[id as number] ?? `node${String(id)}`;
+  switch (e.kind) {
+    case 'deliver':
+    case 'duplicate':
+    case 'drop':
+      return `${e.kind} ${name(ev.from)} → ${name(ev.to)}: ${show(ev.msg)}`;
+    case 'action':
+      return `action ${name(ev.node)}.${String(ev.action)}${ev.arg === undefined ? '' : `(${show(ev.arg)})`}`;
+    case 'crash':
+    case 'restart':
+      return `${e.kind} of ${name(ev.node)}`;
+    default:
+      return e.kind;
+  }
+}
+
+/** Fingerprint (hi, lo) of a concrete state; used by the minimizer's searches. */
+export function concreteFingerprint(model: Model, s: WorldState): [number, number] {
+  const bytes = model.world.encode(s);
+  fingerprint(bytes, 0, bytes.length);
+  return [fp.hi, fp.lo];
+}

@@ -1,0 +1,90 @@
+/**
+ * `pacta minimize TRACE [-o OUT]`: shrinks a counterexample (delta debugging over its events,
+ * BFS shortcuts between its states, then fewer crashes, faults, nodes and messages), checks that
+ * the result replays, writes it, and prints the length before and after and the time taken.
+ */
+import { writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { minimizeTrace } from '../../checker/minimize.ts';
+import { ReplayMismatch, replayTrace } from '../../checker/replay.ts';
+import { formatTrace } from '../../traces/text.ts';
+import { seconds } from '../format.ts';
+import { Exit, UsageError, type CliIO } from '../io.ts';
+import { loadTrace } from '../load-trace.ts';
+
+export const minimizeUsage = `usage: pacta minimize <trace.json> [-o OUT] [--bfs-states N] [--time SECONDS] [--json]
+
+  Shrinks a violation or deadlock trace: delta debugging over its events (replaying each
+  candidate and skipping events no longer enabled), bounded BFS for shortcuts between its
+  states, then a pass preferring fewer crashes, faults, nodes and messages. The result replays.
+
+  -o, --out OUT      where to write the minimized trace (default: <trace>.min.json beside it)
+  --bfs-states N     states each shortcut search may visit (default 20000)
+  --time SECONDS     stop improving after this long and keep the best so far (default 60)
+  --json             print one JSON object: { before, after, seconds, out, phases }`;
+
+export async function minimizeCommand(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        out: { type: 'string', short: 'o' },
+        'bfs-states': { type: 'string' },
+        time: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n\n${minimizeUsage}`);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    io.out(`${minimizeUsage}\n`);
+    return Exit.ok;
+  }
+  if (parsed.positionals.length !== 1) throw new UsageError(`expected one trace file, got ${parsed.positionals.length || 'none'}\n\n${minimizeUsage}`);
+  const bfsStates = v['bfs-states'] === undefined ? undefined : Number(v['bfs-states']);
+  if (bfsStates !== undefined && !(Number.isInteger(bfsStates) && bfsStates >= 1)) throw new UsageError(`--bfs-states expects an integer ≥ 1, got '${v['bfs-states']}'`);
+  const timeSeconds = v.time === undefined ? undefined : Number(v.time);
+  if (timeSeconds !== undefined && !(timeSeconds > 0)) throw new UsageError(`--time expects a positive number of seconds, got '${v.time}'`);
+
+  const file = parsed.positionals[0]!;
+  const { trace, path, model } = await loadTrace(file, io.cwd);
+  let result;
+  try {
+    result = minimizeTrace(model, trace, { bfsStates, timeSeconds });
+  } catch (e) {
+    if (e instanceof ReplayMismatch) throw new UsageError(`${file}: ${e.message}`);
+    throw e;
+  }
+  // The contract: what we write replays. A failure here is our bug, not the user's input.
+  const check = replayTrace(model, result.trace);
+  if (!check.ok) throw new Error(`the minimized trace does not replay (step ${check.divergence.step}: ${check.divergence.reason})`);
+
+  const out = v.out ? resolve(io.cwd, v.out) : join(dirname(path), `${basename(path).replace(/(\.min)?\.json$/, '')}.min.json`);
+  try {
+    writeFileSync(out, `${JSON.stringify(result.trace, null, 1)}\n`);
+  } catch (e) {
+    throw new UsageError(`cannot write ${out}: ${(e as Error).message}`);
+  }
+  const shown = relative(io.cwd, out) || out;
+  if (v.json) {
+    io.out(`${JSON.stringify({ before: result.before, after: result.after, seconds: Number(result.seconds.toFixed(3)), timedOut: result.timedOut, out: shown, phases: result.phases })}\n`);
+    return Exit.ok;
+  }
+  const lines = [
+    `${file}: ${result.before} → ${result.after} steps in ${seconds(result.seconds)}${result.timedOut ? ' (time limit reached: best so far)' : ''}`,
+    ...result.phases.map((p) => `  ${p.phase.padEnd(11)} ${String(p.before).padStart(4)} → ${String(p.after).padEnd(4)} ${seconds(p.seconds)}`),
+    '',
+    formatTrace(result.trace),
+    '',
+    `minimized trace written to ${shown} (it replays: pacta replay ${shown})`,
+  ];
+  io.out(`${lines.join('\n')}\n`);
+  return Exit.ok;
+}
