@@ -83,6 +83,8 @@ export class DurableLog {
   #appendedSeq = 0;
   #durableSeq = 0;
   #chain: Promise<void> = Promise.resolve();
+  /** Compactions called and not finished: a sync running now has one queued after it. */
+  #compactionsQueued = 0;
   #failure: Error | undefined;
   #closed = false;
 
@@ -133,9 +135,13 @@ export class DurableLog {
     const target = this.#appendedSeq;
     return this.#enqueue(async () => {
       if (this.#durableSeq >= target) return;
-      // Group commit: take everything appended so far, including records appended after the call.
-      const batch = this.#pending;
-      this.#pending = [];
+      // Group commit: take everything appended so far, including records appended after the call;
+      // but if a compaction is queued after this sync, records appended after it belong in the
+      // compacted file, not in this one that it replaces.
+      const take = this.#compactionsQueued > 0 ? this.#pending.filter((p) => p.seq <= target) : this.#pending;
+      if (take.length === 0) return;
+      const batch = take;
+      this.#pending = take === this.#pending ? [] : this.#pending.filter((p) => p.seq > target);
       const bytes = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((p) => p.bytes));
       await writeAll(this.#fh, bytes, this.#sizeBytes);
       this.#sizeBytes += bytes.length;
@@ -163,6 +169,8 @@ export class DurableLog {
     }
     const covered = this.#appendedSeq;
     const record = encodeRecord(RecordType.snapshot, snapshot);
+    this.#compactionsQueued++;
+    const done = (): void => void this.#compactionsQueued--;
     return this.#enqueue(async () => {
       const tmp = compactPath(this.path);
       const fh = await open(tmp, 'w+');
@@ -185,7 +193,7 @@ export class DurableLog {
       this.#pending = kept;
       this.#records = kept.length;
       this.#durableSeq = Math.max(this.#durableSeq, covered);
-    });
+    }).finally(done);
   }
 
   /** Flushes what was appended, then closes the file. Idempotent. */
