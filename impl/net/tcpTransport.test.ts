@@ -93,6 +93,18 @@ describe('tcpTransport', () => {
     await eventually('a good frame', () => b.got.length === 2);
   });
 
+  it('closes a connection stuck inside a frame, and keeps one idle between frames', async () => {
+    const { t, got } = await node(2, { partialFrameTimeoutMs: 50 });
+    const good = new FrameCodec({ clusterId, key });
+    const frame = good.encode({ kind: 1, from: 1, to: 2, seq: 0 }, Buffer.alloc(100, 1));
+    const idle = await rawSession(t.address.port, [frame], 150);
+    expect(idle.closedByServer).toBe(false);
+    const stuck = await rawSession(t.address.port, [frame.subarray(0, 60)], 1000);
+    expect(stuck.closedByServer).toBe(true);
+    await eventually('truncated counted', () => t.stats.dropped.truncated === 1);
+    expect(got).toHaveLength(1);
+  });
+
   it('queues while a peer is down and reconnects when it comes back', async () => {
     const { a, b } = await pair();
     a.t.send(2, 0, Buffer.from('before'));

@@ -34,6 +34,12 @@ export interface TcpTransportOptions extends FrameCodecOptions {
   readonly reconnectDelayMsMax?: number;
   /** Most simultaneous inbound connections. Default 1024. */
   readonly connectionsMax?: number;
+  /**
+   * An inbound connection that stays inside one frame this long is closed (counted `truncated`):
+   * a client cannot hold memory by trickling a frame. Idle connections between frames are kept.
+   * Default 10,000 ms.
+   */
+  readonly partialFrameTimeoutMs?: number;
   /** Socket errors (they never stop the transport). Default: ignored. */
   readonly onError?: (error: Error) => void;
 }
@@ -75,8 +81,10 @@ export async function tcpTransport(options: TcpTransportOptions): Promise<NetTra
   requireInt(fn, 'reconnectDelayMsMax', delayMax, delayMin, 2 ** 31 - 1);
   const connectionsMax = options.connectionsMax ?? 1024;
   requireInt(fn, 'connectionsMax', connectionsMax, 1, 1 << 20);
+  const partialFrameTimeoutMs = options.partialFrameTimeoutMs ?? 10_000;
+  requireInt(fn, 'partialFrameTimeoutMs', partialFrameTimeoutMs, 1, 2 ** 31 - 1);
 
-  const transport = new TcpTransport(options, codec, peers, { queueBytesMax, delayMin, delayMax });
+  const transport = new TcpTransport(options, codec, peers, { queueBytesMax, delayMin, delayMax, partialFrameTimeoutMs });
   const server = options.tls
     ? createTlsServer(
         { key: options.tls.key, cert: options.tls.cert, ca: caList(options.tls), requestCert: true, rejectUnauthorized: true },
@@ -102,6 +110,7 @@ interface Limits {
   readonly queueBytesMax: number;
   readonly delayMin: number;
   readonly delayMax: number;
+  readonly partialFrameTimeoutMs: number;
 }
 
 class TcpTransport implements NetTransport {
@@ -211,13 +220,22 @@ class TcpTransport implements NetTransport {
         }
       }
     };
+    // Armed while the decoder holds part of a frame; the frame's first bytes start the clock.
+    let partialTimer: NodeJS.Timeout | undefined;
     socket.on('data', (chunk: Buffer) => {
       count(decoder.push(chunk));
       // Framing lost: nothing after this point can be trusted to start a frame.
       if (decoder.failed) socket.destroy();
+      else if (decoder.bufferedBytes === 0) {
+        clearTimeout(partialTimer);
+        partialTimer = undefined;
+      } else {
+        partialTimer ??= setTimeout(() => socket.destroy(), this.#limits.partialFrameTimeoutMs);
+      }
     });
     socket.on('error', (e) => this.#options.onError?.(e));
     socket.on('close', () => {
+      clearTimeout(partialTimer);
       this.#inbound.delete(socket);
       count(decoder.end());
     });
