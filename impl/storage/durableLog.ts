@@ -57,7 +57,8 @@ interface Pending {
 }
 
 /**
- * An append-only log of records with checksums, for one node's durable fields.
+ * An append-only log of records with checksums, for one node's durable fields. Made by
+ * {@link openDurableLog}, which recovers the file first.
  *
  * `append` only buffers; `sync` makes everything appended before it durable, and `commit(record)`
  * does both. Await it before the effects that depend on the record go out (a vote, an ack):
