@@ -94,6 +94,10 @@ export function replayTrace(model: Model, trace: TraceFile): ReplayResult {
       const d = checkState(model, next, step, i);
       if (d) return diverge({ ...d, reason: `${eventText(trace, event)} ${d.reason}` });
     }
+    // A matching fingerprint with a different recorded world means the file was edited.
+    if (!sameJSON(world.toJSON(next), step.state)) {
+      return diverge({ step: i, reason: `${eventText(trace, event)} reproduces the fingerprint, but the state recorded in the trace differs from the model's`, differences: stateDifferences(model, next, step) });
+    }
     state = next;
     states.push(state);
     events.push(event);
@@ -117,12 +121,11 @@ export function replayTrace(model: Model, trace: TraceFile): ReplayResult {
 /** Compares a replayed state with the trace's step; null when the fingerprints agree. */
 function checkState(model: Model, s: WorldState, step: TraceStep, i: number): Divergence | null {
   const got = fingerprintHex(model.world.encode(s));
-  if (got === step.fingerprint) return null;
-  const differences = stateChanges(step.state, model.world.toJSON(s) as TraceStep['state']).map(
-    (c) => `${c.path}: expected ${show(c.before)}, got ${show(c.after)}`,
-  );
-  const net = JSON.stringify(model.world.toJSON(s).network) !== JSON.stringify(step.state.network);
-  if (net) differences.push('network: the messages in flight differ');
+  if (got === step.fingerprint) {
+    if (i > 0 || sameJSON(model.world.toJSON(s), step.state)) return null;
+    return { step: 0, reason: "the initial state recorded in the trace differs from the model's", differences: stateDifferences(model, s, step) };
+  }
+  const differences = stateDifferences(model, s, step);
   return {
     step: i,
     reason: i === 0 ? 'the initial state differs from the trace\'s' : 'leads to a different state than the trace recorded',
@@ -130,6 +133,14 @@ function checkState(model: Model, s: WorldState, step: TraceStep, i: number): Di
     got,
     differences,
   };
+}
+
+/** Field by field, how the model's state differs from the one a trace step recorded. */
+function stateDifferences(model: Model, s: WorldState, step: TraceStep): string[] {
+  const json = model.world.toJSON(s) as TraceStep['state'];
+  const out = stateChanges(step.state, json).map((c) => `${c.path}: expected ${show(c.before)}, got ${show(c.after)}`);
+  if (!sameJSON(json.network, step.state.network)) out.push('network: the messages in flight differ');
+  return out;
 }
 
 /** The successors of `s` reached by an event equal to `event` (usually one). */

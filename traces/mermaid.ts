@@ -65,10 +65,10 @@ export function toMermaid(trace: TraceFile): string {
  * grammar, so both become entity codes; `<br/>` (our line breaks) is kept.
  */
 function esc(text: string): string {
+  const codes: Record<string, string> = { '#': '#35;', ';': '#59;', '<': '#lt;', '>': '#gt;' };
+  // One pass per piece (so entity codes are not escaped again), keeping our own line breaks.
   return text
-    .replace(/#/g, '#35;')
-    .replace(/;/g, '#59;')
-    .replace(/<(?!br\/>)/g, '#lt;')
-    .replace(/(?<!<br\/)>/g, '#gt;')
-    .replace(/\n/g, '<br/>');
+    .split(/<br\/>|\n/)
+    .map((piece) => piece.replace(/[#;<>]/g, (c) => codes[c]!))
+    .join('<br/>');
 }

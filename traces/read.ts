@@ -113,7 +113,7 @@ function step(json: unknown, i: number, nodeCount: number): void {
   if (i === 0 && kind !== 'init') throw new TraceError(`the first step must be the initial state (kind "init"), got ${short(kind)}`, `${at}.event.kind`);
   if (i > 0 && kind === 'init') throw new TraceError('only the first step may be "init"', `${at}.event.kind`);
   for (const f of EVENT_FIELDS[kind]!) {
-    if (!(f in e)) throw new TraceError(`a ${kind} event needs "${f}"`, `${at}.event`);
+    if (!(f in e)) throw new TraceError(`a "${kind}" event needs "${f}"`, `${at}.event`);
     if (f === 'from' || f === 'to' || f === 'node') nodeId(e[f], `${at}.event.${f}`, nodeCount);
     if (f === 'action') str(e[f], `${at}.event.action`, true);
   }
