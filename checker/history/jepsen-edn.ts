@@ -25,6 +25,8 @@ export interface JepsenEvent {
   /** the `:key` field when present (Porcupine's kv histories) */
   readonly key?: unknown;
   readonly value: unknown;
+  /** Every field of the event's map (keywords as strings), for workload-specific fields. */
+  readonly fields: Readonly<Record<string, unknown>>;
 }
 
 const TYPES = new Set(['invoke', 'ok', 'fail', 'info']);
@@ -72,6 +74,7 @@ export function parseJepsenEvents(text: string, file = '<edn>'): JepsenEvent[] {
       f: op.f as string,
       ...('key' in op ? { key: op.key } : {}),
       value: op.value ?? null,
+      fields: op,
     });
   }
   return events;

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { HistoryFormatError } from '../history/errors.ts';
+import { parseEdnTransactions, parseJsonTransactions } from './read-transactions.ts';
+
+const lineOf = (f: () => unknown): [number, string] => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof HistoryFormatError) return [e.line, e.message];
+    throw e;
+  }
+  throw new Error('expected a HistoryFormatError');
+};
+
+describe('transaction readers', () => {
+  it('reads the JSON format', () => {
+    const h = parseJsonTransactions(
+      JSON.stringify({
+        format: 'pacta-transactions',
+        version: 1,
+        transactions: [
+          { process: 0, call: 0, return: 2, status: 'committed', commitTs: 5, ops: [['r', 'x', null], ['w', 'y', 2]] },
+          { process: 1, call: 1, status: 'unknown', ops: [['w', 'x', 1]] },
+        ],
+      }, null, 1),
+    );
+    expect(h.transactions.map((t) => [t.status, t.return, t.commitTs, t.ops.length])).toEqual([
+      ['committed', 2, 5, 2],
+      ['unknown', Infinity, undefined, 1],
+    ]);
+  });
+
+  it('names the line of a bad JSON transaction', () => {
+    const text = '{"format": "pacta-transactions", "version": 1, "transactions": [\n {"process": 0, "call": 0, "status": "committed", "ops": [["r", "x", null]]},\n {"process": 1, "call": 1, "status": "done", "ops": []}\n]}';
+    const [line, message] = lineOf(() => parseJsonTransactions(text, 't.json'));
+    expect(line).toBe(3);
+    expect(message).toMatch(/t\.json:3: transaction 1: "status" must be/);
+    const [line2, message2] = lineOf(() => parseJsonTransactions('{"format": "pacta-transactions", "version": 1, "transactions": [\n {"process": 0, "call": 0, "status": "committed",\n  "ops": [["x", "k", 1]]}]}', 't.json'));
+    expect([line2, message2]).toEqual([3, expect.stringMatching(/operation 0: operations are "r" \(read\) and "w" \(write\)/)]);
+  });
+
+  it('reads Elle rw-register EDN: :ok commits, :fail aborts, :info is unknown', () => {
+    const text = [
+      '{:type :invoke, :f :txn, :value [[:r :x nil] [:w :y 1]], :process 0}',
+      '{:type :invoke, :f :txn, :value [[:w :x 2]], :process 1}',
+      '{:type :ok, :f :txn, :value [[:r :x nil] [:w :y 1]], :process 0, :commit-ts 7}',
+      '{:type :fail, :f :txn, :value [[:w :x 2]], :process 1}',
+      '{:type :invoke, :f :txn, :value [[:w :x 3]], :process 2}',
+      '{:type :info, :f :txn, :value [[:w :x 3]], :process 2}',
+    ].join('\n');
+    const h = parseEdnTransactions(text, 'h.edn');
+    expect(h.transactions.map((t) => [t.status, t.call, t.return, t.commitTs, t.line])).toEqual([
+      ['committed', 0, 2, 7, 1],
+      ['aborted', 1, 3, undefined, 2],
+      ['unknown', 4, Infinity, undefined, 5],
+    ]);
+    expect(h.transactions[0]!.ops).toEqual([{ f: 'r', key: 'x', value: null }, { f: 'w', key: 'y', value: 1 }]);
+  });
+
+  it('names the line of a bad EDN transaction', () => {
+    expect(lineOf(() => parseEdnTransactions('{:type :invoke, :f :txn, :value [[:r :x nil]], :process 0}\n{:type :ok, :f :txn, :value [[:w :x 1]], :process 0}'))[0]).toBe(2);
+    expect(lineOf(() => parseEdnTransactions('{:type :invoke, :f :txn, :value [[:q :x nil]], :process 0}'))[1]).toMatch(/micro-operation 0/);
+  });
+});

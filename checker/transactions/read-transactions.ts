@@ -1,0 +1,144 @@
+/**
+ * Readers for transaction histories: pacta's JSON format and Elle's rw-register EDN histories
+ * (`{:type :ok, :f :txn, :value [[:r :x 1] [:w :y 2]], :process 0}`). Errors name the line.
+ */
+import { HistoryFormatError } from '../history/errors.ts';
+import type { ProcessId } from '../history/history.ts';
+import { parseJepsenEvents } from '../history/jepsen-edn.ts';
+import { parseLocatedJson } from '../history/json-lines.ts';
+import type { Transaction, TransactionHistory, TxnKey, TxnOp, TxnStatus, TxnValue } from './transaction.ts';
+
+/** The `format` tag of pacta's JSON transaction files. */
+export const JSON_TRANSACTIONS_FORMAT = 'pacta-transactions';
+
+const STATUSES = new Set(['committed', 'aborted', 'unknown']);
+const isKey = (k: unknown): k is TxnKey => typeof k === 'string' || (typeof k === 'number' && Number.isFinite(k));
+const isValue = isKey as (v: unknown) => v is TxnValue;
+
+/** Decodes one micro-operation `[f, key, value]`; returns an error message when invalid. */
+function decodeOp(raw: unknown, readsKnown: boolean): TxnOp | string {
+  if (!Array.isArray(raw) || raw.length !== 3) return `an operation is [f, key, value], got ${JSON.stringify(raw)}`;
+  const [f, key, value] = raw as unknown[];
+  if (!isKey(key)) return `a key is a string or number, got ${JSON.stringify(key)}`;
+  if (f === 'r') {
+    if (value !== null && !isValue(value)) return `a read sees a string, a number or null, got ${JSON.stringify(value)}`;
+    return { f: 'r', key, value: readsKnown ? (value as TxnValue | null) : null };
+  }
+  if (f === 'w') {
+    if (!isValue(value)) return `a write writes a string or number, got ${JSON.stringify(value)}`;
+    return { f: 'w', key, value };
+  }
+  return `operations are "r" (read) and "w" (write), got ${JSON.stringify(f)}`;
+}
+
+/**
+ * Parses pacta's JSON transaction format:
+ * `{"format": "pacta-transactions", "version": 1, "transactions": [{"process": 0, "call": 0,
+ * "return": 5, "status": "committed", "commitTs": 3, "ops": [["r", "x", null], ["w", "y", 2]]}]}`.
+ */
+export function parseJsonTransactions(text: string, file = '<json>'): TransactionHistory {
+  const doc = parseLocatedJson(text, file, 5);
+  const root = doc.value as Record<string, unknown>;
+  if (typeof root !== 'object' || root === null || Array.isArray(root)) {
+    throw new HistoryFormatError(file, 1, `expected an object {"format": "${JSON_TRANSACTIONS_FORMAT}", "version": 1, "transactions": [...]}`);
+  }
+  if (root.format !== JSON_TRANSACTIONS_FORMAT) {
+    throw new HistoryFormatError(file, doc.lineOf('/format'), `"format" must be "${JSON_TRANSACTIONS_FORMAT}", got ${JSON.stringify(root.format)}`);
+  }
+  if (root.version !== 1) {
+    throw new HistoryFormatError(file, doc.lineOf('/version'), `unsupported "version" ${JSON.stringify(root.version)} (this reader knows version 1)`);
+  }
+  if (!Array.isArray(root.transactions)) {
+    throw new HistoryFormatError(file, doc.lineOf('/transactions'), '"transactions" must be an array');
+  }
+  const transactions = root.transactions.map((raw: unknown, id: number): Transaction => {
+    const at = `/transactions/${id}`;
+    const bad = (field: string, detail: string): never => {
+      throw new HistoryFormatError(file, doc.lineOf(field ? `${at}/${field}` : at), `transaction ${id}: ${detail}`);
+    };
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('', 'must be an object');
+    const t = raw as Record<string, unknown>;
+    if (typeof t.process !== 'number' && typeof t.process !== 'string') bad('process', '"process" must be a number or a string');
+    if (typeof t.call !== 'number') bad('call', '"call" must be a number');
+    const ret = t.return ?? Number.POSITIVE_INFINITY;
+    if (typeof ret !== 'number' || ret < (t.call as number)) bad('return', '"return" must be a number >= "call", null or absent');
+    if (!STATUSES.has(t.status as string)) bad('status', `"status" must be "committed", "aborted" or "unknown", got ${JSON.stringify(t.status)}`);
+    if (t.commitTs !== undefined && (typeof t.commitTs !== 'number' || !Number.isFinite(t.commitTs))) bad('commitTs', '"commitTs" must be a number');
+    if (!Array.isArray(t.ops)) bad('ops', '"ops" must be an array of [f, key, value]');
+    const ops = (t.ops as unknown[]).map((rawOp, k) => {
+      const op = decodeOp(rawOp, true);
+      if (typeof op === 'string') bad(`ops/${k}`, `operation ${k}: ${op}`);
+      return op as TxnOp;
+    });
+    return {
+      id,
+      process: t.process as ProcessId,
+      ops,
+      status: t.status as TxnStatus,
+      call: t.call as number,
+      return: ret as number,
+      ...(t.commitTs !== undefined ? { commitTs: t.commitTs as number } : {}),
+      line: doc.lineOf(at),
+    };
+  });
+  return { transactions, file };
+}
+
+/**
+ * Parses an Elle rw-register history in EDN: `:invoke`/`:ok`/`:fail`/`:info` events with
+ * `:f :txn` and a `:value` of `[:r k v]` / `[:w k v]` micro-operations (keywords or strings
+ * for `:r`/`:w`). `:ok` commits, `:fail` aborts, `:info` or no completion is unknown. An
+ * optional `:commit-ts` on the completion gives the commit timestamp. Times are positions.
+ */
+export function parseEdnTransactions(text: string, file = '<edn>'): TransactionHistory {
+  const events = parseJepsenEvents(text, file);
+  interface Draft { process: ProcessId; call: number; callLine: number; invoked: readonly TxnOp[]; done?: Transaction }
+  const drafts: Draft[] = [];
+  const pending = new Map<ProcessId, Draft>();
+  let time = 0;
+  for (const ev of events) {
+    const now = time++;
+    const bad = (detail: string): never => {
+      throw new HistoryFormatError(file, ev.line, detail);
+    };
+    if (ev.f !== 'txn') bad(`expected :f :txn, got :${ev.f}`);
+    if (!Array.isArray(ev.value)) bad(`:value must be a vector of [:r k v] / [:w k v], got ${JSON.stringify(ev.value)}`);
+    const ops = (ev.value as unknown[]).map((raw, k) => {
+      const op = decodeOp(raw, ev.type === 'ok');
+      if (typeof op === 'string') bad(`micro-operation ${k}: ${op}`);
+      return op as TxnOp;
+    });
+    if (ev.type === 'invoke') {
+      if (pending.has(ev.process)) bad(`process ${String(ev.process)} invokes a transaction while its previous one is pending`);
+      const draft: Draft = { process: ev.process, call: now, callLine: ev.line, invoked: ops };
+      drafts.push(draft);
+      pending.set(ev.process, draft);
+      continue;
+    }
+    const draft = pending.get(ev.process);
+    if (!draft) bad(`process ${String(ev.process)} completes a transaction it never invoked`);
+    pending.delete(ev.process);
+    if (ops.length !== draft!.invoked.length || ops.some((op, k) => op.f !== draft!.invoked[k]!.f || op.key !== draft!.invoked[k]!.key)) {
+      bad(`the completion's operations do not match the invocation on line ${draft!.callLine}`);
+    }
+    const status: TxnStatus = ev.type === 'ok' ? 'committed' : ev.type === 'fail' ? 'aborted' : 'unknown';
+    const ts = ev.fields['commit-ts'];
+    if (ts !== undefined && (typeof ts !== 'number' || !Number.isFinite(ts))) bad(`:commit-ts must be a number, got ${JSON.stringify(ts)}`);
+    draft!.done = {
+      id: -1,
+      process: ev.process,
+      ops: status === 'committed' ? ops : draft!.invoked,
+      status,
+      call: draft!.call,
+      return: status === 'unknown' ? Number.POSITIVE_INFINITY : now,
+      ...(ts !== undefined ? { commitTs: ts as number } : {}),
+      line: draft!.callLine,
+    };
+  }
+  const transactions = drafts.map((d, id): Transaction =>
+    d.done
+      ? { ...d.done, id }
+      : { id, process: d.process, ops: d.invoked, status: 'unknown', call: d.call, return: Number.POSITIVE_INFINITY, line: d.callLine },
+  );
+  return { transactions, file };
+}
