@@ -3,7 +3,7 @@
  * a queue or a stack. States live as packed bytes in the frontier and as 64-bit fingerprints
  * with parent links in the visited set; paths are rebuilt on demand.
  */
-import { fingerprint, fp, collisionProbability } from './fingerprint.ts';
+import { collisionProbability } from './fingerprint.ts';
 import { Frontier } from './frontier.ts';
 import type { Model } from './model.ts';
 import type { Progress } from './options.ts';
@@ -68,12 +68,13 @@ export function exhaustive(model: Model): SearchResult {
   // Successor callback state, set before each expansion (one closure for the whole run).
   let parentIndex = 0;
   let childDepth = 0;
+  const fp = model.fp;
   const visit = (next: WorldState): boolean => {
     generated++;
-    const bytes = model.pack(next);
-    fingerprint(bytes, 0, bytes.length);
-    const index = store.insert(fp.hi, fp.lo, parentIndex, childDepth);
+    model.fingerprint(next);
+    const index = store.insert(fp[0]!, fp[1]!, parentIndex, childDepth);
     if (index < 0) return false;
+    const bytes = model.pack(next);
     if (childDepth + 1 > maxDepth) maxDepth = childDepth + 1;
     if (examine(next, index, childDepth)) return true;
     if (store.size >= o.maxStates) {
@@ -87,9 +88,9 @@ export function exhaustive(model: Model): SearchResult {
   let current: WorldState | null = null;
   try {
     const init = world.initial();
+    model.fingerprint(init);
+    store.insert(fp[0]!, fp[1]!, -1, 0);
     const bytes = model.pack(init);
-    fingerprint(bytes, 0, bytes.length);
-    store.insert(fp.hi, fp.lo, -1, 0);
     generated = 1;
     maxDepth = 1;
     if (!examine(init, 0, 0)) frontier.push(0, bytes, bytes.length);
@@ -104,7 +105,7 @@ export function exhaustive(model: Model): SearchResult {
         continue;
       }
       childDepth = depth + 1;
-      current = world.decode(frontier.current);
+      current = world.decode(frontier.current, true);
       const enabled = world.successors(current, visit);
       if (enabled === 0 && o.deadlock && outcome.kind === 'done') {
         outcome = { kind: 'deadlock', path: pathTo(parentIndex) };

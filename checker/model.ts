@@ -4,6 +4,7 @@
  */
 import type { Property, Protocol } from '../specs/core/index.ts';
 import type { Options } from './options.ts';
+import { fingerprint, fp as fpLanes } from './fingerprint.ts';
 import { Symmetry } from './symmetry.ts';
 import { World, type WorldState } from './world.ts';
 import { WorldView } from './world-view.ts';
@@ -28,9 +29,27 @@ export class Model {
     this.goals = this.world.properties.filter((p) => p.kind === 'reachable');
   }
 
-  /** The packed form used for fingerprints: canonical under symmetry. A view; copy to keep. */
+  /** The packed form of a state for the frontier: canonical under symmetry. A view; copy to keep. */
   pack(s: WorldState): Uint8Array {
     return this.symmetry ? this.symmetry.canonical(s) : this.world.encode(s);
+  }
+
+  /** The last fingerprint computed by {@link fingerprint}: [high lane, low lane]. */
+  readonly fp = new Uint32Array(2);
+
+  /**
+   * The fingerprint the visited set uses: the world's incremental one, or under symmetry the
+   * hash of the canonical packing (which is then left in the writer for {@link pack}).
+   */
+  fingerprint(s: WorldState): void {
+    if (this.symmetry) {
+      const bytes = this.symmetry.canonical(s);
+      fingerprint(bytes, 0, bytes.length);
+      this.fp[0] = fpLanes.hi;
+      this.fp[1] = fpLanes.lo;
+      return;
+    }
+    this.world.fingerprintInto(s, this.fp);
   }
 
   /** The first invariant `s` violates, or undefined. */

@@ -114,12 +114,12 @@ export class Symmetry {
       nodes[to] = mapped;
       crashed[to] = s.crashed[id]!;
       offsets[to] = s.offsets[id]!;
-      nodeBytes[to] = mapped === s.nodes[id] ? s.nodeBytes[id]! : null;
+      nodeBytes[to] = null;
     }
     const net = this.permuteNet(s.net, perm);
     const clients = this.world.clients;
     const history = clients && clients.history.hasNodes ? clients.history.mapNodes(s.history, perm) : s.history;
-    const view = this.world.encode({ time: s.time, crashes: s.crashes, crashed, offsets, nodes, nodeBytes, net, history });
+    const view = this.world.encode({ time: s.time, crashes: s.crashes, crashed, offsets, nodes, nodeBytes, net, history, src: null, nodeAt: null, nodeHi: null, nodeLo: null });
     out.reset();
     out.bytes(view);
     return out.view();
@@ -137,7 +137,7 @@ export class Symmetry {
       w.varint(to);
       w.u8(e.channel);
       messages.encode(w, messages.hasNodes ? messages.mapNodes(msg, perm) : msg);
-      return { bytes: w.toBytes(), from, to, channel: e.channel, count: e.count };
+      return this.world.fresh(w.toBytes(), from, to, e.channel, e.count);
     });
     if (this.world.options.network === 'fifo') {
       // Links in (from, to) order; a stable sort keeps each link's queue order.

@@ -6,7 +6,7 @@
  * follows any successor in the same orbit.
  */
 import { TRACE_FORMAT, TRACE_VERSION, type TraceFile, type TraceStep } from '../traces/format.ts';
-import { fingerprint, fingerprintHex, fp } from './fingerprint.ts';
+import { fingerprintHex } from './fingerprint.ts';
 import type { Model } from './model.ts';
 import type { TraceEvent, WorldState } from './world.ts';
 
@@ -30,9 +30,8 @@ export function concretize(model: Model, path: FingerprintPath): ConcretePath {
     let event: TraceEvent | undefined;
     const parent = state;
     world.successors(parent, (next) => {
-      const bytes = model.pack(next);
-      fingerprint(bytes, 0, bytes.length);
-      if (fp.hi === hi && fp.lo === lo) {
+      model.fingerprint(next);
+      if (model.fp[0] === hi && model.fp[1] === lo) {
         found = next;
         event = world.describe(parent);
         return true;

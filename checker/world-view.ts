@@ -9,12 +9,16 @@ export class WorldView implements WorldReader {
   /** The state being viewed (set by the checker before each property check). */
   state!: WorldState;
 
-  constructor(private readonly world: World) {}
+  private readonly ranges = new Map<string, [number, number]>();
+
+  constructor(private readonly world: World) {
+    for (const r of world.roles) this.ranges.set(r.name, [r.base, r.base + r.count]);
+  }
 
   private range(role: string): [number, number] {
-    const r = this.world.roles.find((x) => x.name === role);
+    const r = this.ranges.get(role);
     if (!r) throw new Error(`WorldView: no role '${role}' (roles: ${this.world.roles.map((x) => x.name).join(', ')})`);
-    return [r.base, r.base + r.count];
+    return r;
   }
 
   private test(t: StateTest<unknown>, id: NodeId): boolean {

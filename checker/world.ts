@@ -17,9 +17,10 @@
  * reply travel through the same modeled network, and the history records each invocation and
  * return in order, which is the real-time order history checkers need.
  */
+import { finishSum, hash64 } from './fingerprint.ts';
 import {
   type AnyRole, type Ctx, type Interval, type NodeId, type Out, type Params, type Property, type Protocol,
-  type RequestRef, type Schema, Reader, SpecError, Writer, compareBytes, equalBytes, structFields, t,
+  type RequestRef, type Schema, DecodeError, Reader, SpecError, Writer, compareBytes, equalBytes, structFields, t,
 } from '../specs/core/index.ts';
 
 export type NetworkMode = 'set' | 'bag' | 'fifo';
@@ -58,7 +59,11 @@ export const defaultWorldOptions: WorldOptions = {
   maxInFlight: Number.POSITIVE_INFINITY,
 };
 
-/** One message in flight. `bytes` is its canonical envelope encoding. */
+/**
+ * One message in flight. `bytes` is its canonical envelope encoding. Envelopes are interned
+ * (equal bytes and count give the same object), so they carry their decoded payload and
+ * component hash once for all the worlds they appear in.
+ */
 export interface Envelope {
   readonly bytes: Uint8Array;
   readonly from: NodeId;
@@ -66,6 +71,18 @@ export interface Envelope {
   readonly channel: number;
   /** Copies in flight (bag); 1 otherwise. */
   readonly count: number;
+  /** The envelope's component hash (bytes and count), for incremental fingerprints. */
+  readonly hHi: number;
+  readonly hLo: number;
+  /** The decoded payload, once asked for. */
+  payload: unknown;
+  /**
+   * Where this envelope's record sits in the packed world last decoded (set and bag networks),
+   * so a successor re-packs it by copying. Only trusted when `stampSrc` is the world's `src`.
+   */
+  stampSrc: Uint8Array | null;
+  stampAt: number;
+  stampEnd: number;
 }
 
 /** One entry of a client history: an invocation or a return, in the order they happened. */
@@ -81,9 +98,19 @@ export interface WorldState {
   /** Per-node clock offset from true time (all zero unless the world models clock error). */
   offsets: Int8Array;
   nodes: unknown[];
-  /** The packed bytes of `nodes[i]` while unchanged from the parent (reused when encoding). */
+  /**
+   * Not null while node i (state and crash flag) is unchanged since the world was decoded from
+   * `src` (whose section it then copies instead of re-encoding); null once it changed. For a
+   * world not decoded from bytes it may hold the node's packed state itself.
+   */
   nodeBytes: (Uint8Array | null)[];
   net: Envelope[];
+  /** The packed world this one was derived from, and where each node's section starts in it. */
+  src: Uint8Array | null;
+  nodeAt: Int32Array | null;
+  /** Component hashes of the nodes of `src` (valid where `nodeBytes[i]` is not null). */
+  nodeHi: Int32Array | null;
+  nodeLo: Int32Array | null;
   /** The client history (empty when the protocol has no clients). */
   history: readonly HistoryEvent[];
 }
@@ -163,10 +190,27 @@ export class World {
   private readonly writer = new Writer(1024);
   private readonly envWriter = new Writer(256);
   private readonly nodeReader = new Reader(new Uint8Array(0));
+  private readonly worldReader = new Reader(new Uint8Array(0));
+  private readonly nodeCache = new DecodeCache();
+  private readonly lanes = new Int32Array(2);
+  private readonly scratch = new Writer(256);
+  private readonly interned: (Envelope | undefined)[] = new Array(INTERN_SIZE);
+  /** Arrays reused by `decode(buf, true)`: the exhaustive loop's parent dies with its expansion. */
+  private decodeScratch!: {
+    offsets: Int8Array; crashed: Uint8Array; nodes: unknown[]; nodeBytes: (Uint8Array | null)[];
+    nodeAt: Int32Array; nodeHi: Int32Array; nodeLo: Int32Array;
+  };
+  /** While spec code runs: which node and which handler (for error messages). */
+  private inSpec = false;
+  private what = '';
   private readonly envReader = new Reader(new Uint8Array(0));
   private readonly msgReader = new Reader(new Uint8Array(0));
-  private readonly sends: { to: NodeId; msg: unknown }[] = [];
+  /** Effects of the handler being run: sends (parallel arrays, reused; `sendCount` valid). */
+  private readonly sendTo: NodeId[] = [];
+  private readonly sendMsg: unknown[] = [];
+  private sendCount = 0;
   private readonly replies: { client: NodeId; id: number; result: unknown }[] = [];
+  private replyCount = 0;
   /** The request being handled by `onRequest` (the default target of `out.reply`). */
   private currentRequest: RequestRef | null = null;
   readonly clients: ClientsInfo | null = null;
@@ -225,6 +269,10 @@ export class World {
     }
     this.nodeCount = base;
     for (let id = 0; id < this.nodeCount; id++) this.ctxs.push(this.makeCtx(id));
+    this.decodeScratch = {
+      offsets: new Int8Array(base), crashed: new Uint8Array(base), nodes: new Array(base), nodeBytes: new Array(base),
+      nodeAt: new Int32Array(base + 1), nodeHi: new Int32Array(base), nodeLo: new Int32Array(base),
+    };
     this.properties = protocol.properties ? protocol.properties(params as never) : [];
     const world = this;
     this.out = {
@@ -235,19 +283,24 @@ export class World {
         if (world.clients && world.roleOfNode[to] === world.clients.role) {
           throw new SpecError('out.send', `node ${world.nodeName(world.current)} sent a protocol message to client ${world.nodeName(to)}; answer clients with out.reply`);
         }
-        world.sends.push({ to, msg });
+        world.sendTo[world.sendCount] = to;
+        world.sendMsg[world.sendCount++] = msg;
       },
       broadcast(role, msg) {
         const r = world.roles.find((x) => x.name === role);
         if (!r) throw new SpecError('out.broadcast', `no role '${role}'`);
-        for (let i = 0; i < r.count; i++) if (r.base + i !== world.current) world.sends.push({ to: r.base + i, msg });
+        for (let i = 0; i < r.count; i++) {
+          if (r.base + i === world.current) continue;
+          world.sendTo[world.sendCount] = r.base + i;
+          world.sendMsg[world.sendCount++] = msg;
+        }
       },
       reply(result, to) {
         if (!world.clients) throw new SpecError('out.reply', 'this protocol declares no clients, so there is no request to reply to');
         const ref = to ?? world.currentRequest;
         if (!ref) throw new SpecError('out.reply', `node ${world.nodeName(world.current)} replied outside onRequest without saying to which request (pass the request's { client, id })`);
         if (world.roleOfNode[ref.client] !== world.clients.role) throw new SpecError('out.reply', `${String(ref.client)} is not a client`);
-        world.replies.push({ client: ref.client, id: ref.id, result });
+        world.replies[world.replyCount++] = { client: ref.client, id: ref.id, result };
       },
       now: () => world.currentTime + world.currentOffsets[world.current]!,
       trueTime: (): Interval => {
@@ -307,6 +360,10 @@ export class World {
       nodeBytes: new Array(this.nodeCount).fill(null),
       net: [],
       history: [],
+      src: null,
+      nodeAt: null,
+      nodeHi: null,
+      nodeLo: null,
     };
   }
 
@@ -314,23 +371,66 @@ export class World {
 
   /** Packs a world into the shared writer; returns a view valid until the next encode. */
   encode(s: WorldState): Uint8Array {
+    return this.writer.buf.subarray(0, this.encodeInto(s));
+  }
+
+  /**
+   * Packs a world into the shared writer (`packedBuffer`) and returns its length. Unchanged
+   * node sections and envelope records are copied from the packed world they were decoded
+   * from, in runs, so a successor that changed one node costs a few memory copies.
+   */
+  encodeInto(s: WorldState): number {
     const w = this.writer.reset();
     w.varint(s.time);
     w.varint(s.crashes);
     if (this.options.clockError > 0) for (let id = 0; id < this.nodeCount; id++) w.u8(s.offsets[id]! & 0xff);
+    const src = s.src;
+    const at = s.nodeAt;
+    let runFrom = 0;
+    let runTo = -1;
     for (let id = 0; id < this.nodeCount; id++) {
-      w.u8(s.crashed[id]!);
       const cached = s.nodeBytes[id];
-      if (cached) {
+      if (cached !== null && src !== null) {
+        const a = at![id]!;
+        if (a === runTo) {
+          runTo = at![id + 1]!;
+        } else {
+          if (runTo >= 0) w.range(src, runFrom, runTo - runFrom);
+          runFrom = a;
+          runTo = at![id + 1]!;
+        }
+        continue;
+      }
+      if (runTo >= 0) {
+        w.range(src!, runFrom, runTo - runFrom);
+        runTo = -1;
+      }
+      w.u8(s.crashed[id]!);
+      if (cached !== null && cached !== UNCHANGED) {
         w.varint(cached.length);
         w.bytes(cached);
       } else {
         this.encodeNodeFramed(w, id, s.nodes[id]);
       }
     }
-    this.encodeNet(w, s.net);
+    if (runTo >= 0) w.range(src!, runFrom, runTo - runFrom);
+    this.encodeNet(w, s.net, src);
     if (this.clients) this.clients.history.encode(w, s.history, 'history');
-    return w.view();
+    return w.pos;
+  }
+
+  /** The writer's buffer after {@link encodeInto} (valid until the next encode). */
+  get packedBuffer(): Uint8Array {
+    return this.writer.buf;
+  }
+
+  /** Encodes node `id`'s state (no framing); a state that does not fit is the spec's error. */
+  encodeNodeState(w: Writer, id: NodeId, state: unknown): void {
+    try {
+      this.roleOfNode[id]!.def.state.encode(w, state, `${this.nodeName(id)}.state`);
+    } catch (e) {
+      throw new HandlerError(`node ${this.nodeName(id)} has a state that does not fit its schema: ${(e as Error).message}`, e);
+    }
   }
 
   /** Encodes node `id`'s state with a length prefix (written after the fact: state sizes vary). */
@@ -339,11 +439,7 @@ export class World {
     const lenAt = w.pos;
     w.u8(0);
     const start = w.pos;
-    try {
-      this.roleOfNode[id]!.def.state.encode(w, state, `${this.nodeName(id)}.state`);
-    } catch (e) {
-      throw new HandlerError(`node ${this.nodeName(id)} has a state that does not fit its schema: ${(e as Error).message}`, e);
-    }
+    this.encodeNodeState(w, id, state);
     const len = w.pos - start;
     if (len < 0x80) {
       w.buf[lenAt] = len;
@@ -355,53 +451,171 @@ export class World {
     }
   }
 
-  encodeNet(w: Writer, net: Envelope[]): void {
+  encodeNet(w: Writer, net: Envelope[], src: Uint8Array | null = null): void {
     w.varint(net.length);
     const bag = this.options.network === 'bag';
+    let runFrom = 0;
+    let runTo = -1;
     for (let i = 0; i < net.length; i++) {
       const e = net[i]!;
+      if (src !== null && e.stampSrc === src) {
+        if (e.stampAt === runTo) {
+          runTo = e.stampEnd;
+        } else {
+          if (runTo >= 0) w.range(src, runFrom, runTo - runFrom);
+          runFrom = e.stampAt;
+          runTo = e.stampEnd;
+        }
+        continue;
+      }
+      if (runTo >= 0) {
+        w.range(src!, runFrom, runTo - runFrom);
+        runTo = -1;
+      }
       w.varint(e.bytes.length);
       w.bytes(e.bytes);
       if (bag) w.varint(e.count);
     }
+    if (runTo >= 0) w.range(src!, runFrom, runTo - runFrom);
   }
 
-  /** Unpacks a world. Node and envelope bytes are views into `buf` (reused when re-encoding). */
-  decode(buf: Uint8Array): WorldState {
-    const r = new Reader(buf);
+  /**
+   * Unpacks a world. Node and envelope bytes are views into `buf`, which successors re-use when
+   * packed, so `buf` must stay unchanged while the world and its successors are in use.
+   * Decoded node states and messages come from a cache keyed by their bytes (they are
+   * immutable values, so sharing them between worlds is safe).
+   */
+  decode(buf: Uint8Array, scratch = false): WorldState {
+    const n = this.nodeCount;
+    const r = this.worldReader.reset(buf);
     const time = r.varint();
     const crashes = r.varint();
-    const offsets = new Int8Array(this.nodeCount);
-    if (this.options.clockError > 0) for (let id = 0; id < this.nodeCount; id++) offsets[id] = (r.u8() << 24) >> 24;
-    const crashed = new Uint8Array(this.nodeCount);
-    const nodes = new Array<unknown>(this.nodeCount);
-    const nodeBytes = new Array<Uint8Array | null>(this.nodeCount);
-    for (let id = 0; id < this.nodeCount; id++) {
+    const sc = this.decodeScratch;
+    const offsets = scratch ? sc.offsets : new Int8Array(n);
+    if (this.options.clockError > 0) for (let id = 0; id < n; id++) offsets[id] = (r.u8() << 24) >> 24;
+    const crashed = scratch ? sc.crashed : new Uint8Array(n);
+    const nodes = scratch ? sc.nodes : new Array<unknown>(n);
+    const nodeBytes = scratch ? sc.nodeBytes : new Array<Uint8Array | null>(n);
+    const nodeAt = scratch ? sc.nodeAt : new Int32Array(n + 1);
+    const nodeHi = scratch ? sc.nodeHi : new Int32Array(n);
+    const nodeLo = scratch ? sc.nodeLo : new Int32Array(n);
+    const h = this.lanes;
+    for (let id = 0; id < n; id++) {
+      nodeAt[id] = r.pos;
       crashed[id] = r.u8();
       const len = r.length();
-      const bytes = r.bytes(len);
-      nodeBytes[id] = bytes;
-      nodes[id] = this.roleOfNode[id]!.def.state.decode(this.nodeReader.reset(bytes));
+      const start = r.pos;
+      r.pos += len;
+      nodeBytes[id] = UNCHANGED;
+      hash(buf, start, len, nodeSeed(id, crashed[id]!), h);
+      nodeHi[id] = h[0]!;
+      nodeLo[id] = h[1]!;
+      nodes[id] = this.nodeCache.get(this.roleOfNode[id]!.def.state, buf, start, len, this.nodeReader, h[0]! ^ h[1]!);
     }
-    const n = r.length();
-    const net: Envelope[] = new Array(n);
+    nodeAt[n] = r.pos;
+    const count = r.length();
+    const net: Envelope[] = new Array(count);
     const bag = this.options.network === 'bag';
-    for (let i = 0; i < n; i++) {
+    const stamp = this.options.network !== 'fifo';
+    for (let i = 0; i < count; i++) {
+      const at = r.pos;
       const len = r.length();
-      const bytes = r.bytes(len);
-      const count = bag ? r.varint() : 1;
-      net[i] = this.envelope(bytes, count);
+      const start = r.pos;
+      r.pos += len;
+      const copies = bag ? r.varint() : 1;
+      const e = this.intern(buf, start, len, copies);
+      if (stamp) {
+        e.stampSrc = buf;
+        e.stampAt = at;
+        e.stampEnd = r.pos;
+      }
+      net[i] = e;
     }
     const history = this.clients ? this.clients.history.decode(r) : NO_HISTORY;
-    return { time, crashes, crashed, offsets, nodes, nodeBytes, net, history };
+    return { time, crashes, crashed, offsets, nodes, nodeBytes, net, history, src: buf, nodeAt, nodeHi, nodeLo };
   }
 
-  private envelope(bytes: Uint8Array, count: number): Envelope {
+  /** The interned envelope for these record bytes and count. */
+  private intern(buf: Uint8Array, start: number, len: number, count: number): Envelope {
+    const h = this.lanes;
+    hash(buf, start, len, count, h);
+    const slot = (h[0]! ^ (h[1]! >>> 7)) & (INTERN_SIZE - 1);
+    const e = this.interned[slot];
+    if (e !== undefined && e.count === count && e.hHi === h[0] && e.hLo === h[1] && e.bytes.length === len) {
+      const b = e.bytes;
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (b[i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return e;
+    }
+    const bytes = buf.slice(start, start + len);
     const er = this.envReader.reset(bytes);
     const from = er.varint();
     const to = er.varint();
     const channel = er.u8();
-    return { bytes, from, to, channel, count };
+    const made: Envelope = { bytes, from, to, channel, count, hHi: h[0]!, hLo: h[1]!, payload: undefined, stampSrc: null, stampAt: 0, stampEnd: 0 };
+    this.interned[slot] = made;
+    return made;
+  }
+
+  /**
+   * The world's 64-bit fingerprint into `out`, computed as a sum of component hashes (each
+   * node's state with its id and crash flag; each envelope with its count; the clock and
+   * crash counters; the history). A successor re-hashes only what changed, so the ~85% of
+   * successors that are already visited are recognized without being packed. Order-free sums
+   * suit the set and bag networks; FIFO queues (where order matters) hash their packed bytes.
+   */
+  fingerprintInto(s: WorldState, out: Uint32Array): void {
+    const h = this.lanes;
+    if (this.options.network === 'fifo') {
+      const len = this.encodeInto(s);
+      hash(this.writer.buf, 0, len, 0, h);
+      finishSum(h[0]!, h[1]!, out);
+      return;
+    }
+    let hi = (Math.imul(s.time, 0x27d4eb2f) + Math.imul(s.crashes + 1, 0x165667b1)) | 0;
+    let lo = (Math.imul(s.time + 7, 0x9e3779b1) ^ Math.imul(s.crashes, 0x85ebca77)) | 0;
+    if (this.options.clockError > 0) {
+      for (let id = 0; id < this.nodeCount; id++) {
+        hi = (hi + Math.imul(s.offsets[id]! + 128, 0x2545f491 + id)) | 0;
+        lo = (lo ^ Math.imul(s.offsets[id]! + 131 + id, 0x61c88647)) | 0;
+      }
+    }
+    const sw = this.scratch;
+    for (let id = 0; id < this.nodeCount; id++) {
+      const cached = s.nodeBytes[id];
+      if (cached !== null && s.nodeHi !== null) {
+        hi = (hi + s.nodeHi[id]!) | 0;
+        lo = (lo + s.nodeLo![id]!) | 0;
+        continue;
+      }
+      if (cached !== null && cached !== UNCHANGED) {
+        hash(cached, 0, cached.length, nodeSeed(id, s.crashed[id]!), h);
+      } else {
+        sw.reset();
+        this.encodeNodeState(sw, id, s.nodes[id]);
+        hash(sw.buf, 0, sw.pos, nodeSeed(id, s.crashed[id]!), h);
+      }
+      hi = (hi + h[0]!) | 0;
+      lo = (lo + h[1]!) | 0;
+    }
+    const net = s.net;
+    for (let i = 0; i < net.length; i++) {
+      hi = (hi + net[i]!.hHi) | 0;
+      lo = (lo + net[i]!.hLo) | 0;
+    }
+    if (this.clients && s.history.length > 0) {
+      sw.reset();
+      this.clients.history.encode(sw, s.history, 'history');
+      hash(sw.buf, 0, sw.pos, 0x5eed, h);
+      hi = (hi ^ h[0]!) | 0;
+      lo = (lo ^ h[1]!) | 0;
+    }
+    finishSum(hi, lo, out);
   }
 
   /** The schema of an envelope's payload: a protocol message, a client request or a reply. */
@@ -413,11 +627,16 @@ export class World {
 
   /** The payload an envelope carries (a message; `{ id, op }` or `{ id, result }` for clients). */
   message(e: Envelope): unknown {
+    if (e.payload !== undefined) return e.payload;
     const r = this.msgReader.reset(e.bytes);
     r.varint();
     r.varint();
     r.u8();
-    return (e.channel === CHANNEL_MESSAGE ? this.protocol.messages : this.payloadSchema(e.channel)).decode(r);
+    const schema = e.channel === CHANNEL_MESSAGE ? this.protocol.messages : this.payloadSchema(e.channel);
+    const payload = schema.decode(r);
+    if (r.pos !== e.bytes.length) throw new DecodeError('trailing bytes after a message', r.pos);
+    e.payload = payload;
+    return payload;
   }
 
   /** A payload as trace JSON; client traffic is shown as `request` and `reply` messages. */
@@ -437,6 +656,18 @@ export class World {
    * included, so callers can detect deadlock.
    */
   successors(s: WorldState, visit: (next: WorldState) => boolean | void): number {
+    try {
+      return this.enumerate(s, visit);
+    } catch (e) {
+      if (!this.inSpec || e instanceof HandlerError) throw e;
+      this.inSpec = false;
+      const message = e instanceof Error ? e.message : String(e);
+      throw new HandlerError(`${this.nodeName(this.current)} (${this.roleOfNode[this.current]!.name}.${this.what}) threw: ${message}`, e);
+    }
+  }
+
+  /** {@link successors} without the error wrapping; spec calls are bracketed by `inSpec`. */
+  private enumerate(s: WorldState, visit: (next: WorldState) => boolean | void): number {
     const ev = this.event;
     const mode = this.options.network;
     let enabled = 0;
@@ -480,19 +711,36 @@ export class World {
       const state = s.nodes[id];
       for (let a = 0; a < info.actions.length; a++) {
         const [name, action] = info.actions[a]!;
-        const args: readonly unknown[] = action.choices ? this.call(id, () => action.choices!(state, ctx), `${name}.choices`) : NO_ARG;
+        this.current = id;
+        let args: readonly unknown[] = NO_ARG;
+        if (action.choices) {
+          this.what = `${name}.choices`;
+          this.inSpec = true;
+          args = action.choices(state, ctx);
+          this.inSpec = false;
+        }
         for (let k = 0; k < args.length; k++) {
           const arg = args[k];
-          if (action.when && !this.call(id, () => action.when!(state, ctx, arg), `${name}.when`)) continue;
+          if (action.when) {
+            this.current = id;
+            this.what = name;
+            this.inSpec = true;
+            const enabledNow = action.when(state, ctx, arg);
+            this.inSpec = false;
+            if (!enabledNow) continue;
+          }
           enabled++;
           ev.kind = 'action';
           ev.node = id;
           ev.action = name;
           ev.arg = arg;
           this.current = id;
-          this.sends.length = 0;
-          this.replies.length = 0;
-          const after = this.call(id, () => action.do(state, this.out, ctx, arg), name);
+          this.sendCount = 0;
+          this.replyCount = 0;
+          this.what = name;
+          this.inSpec = true;
+          const after = action.do(state, this.out, ctx, arg);
+          this.inSpec = false;
           const next = this.apply(s, id, after);
           if (next && visit(next)) return enabled;
         }
@@ -533,7 +781,9 @@ export class World {
       ev.node = id;
       const crashed = s.crashed.slice();
       crashed[id] = 0;
-      if (visit({ ...s, crashed })) return enabled;
+      const nodeBytes = s.nodeBytes.slice();
+      nodeBytes[id] = null;
+      if (visit({ ...s, crashed, nodeBytes })) return enabled;
     }
 
     // The clock: true time advances; node clocks drift within the error bound.
@@ -565,19 +815,29 @@ export class World {
     const id = e.to;
     const msg = this.message(e);
     this.current = id;
-    this.sends.length = 0;
-    this.replies.length = 0;
+    this.sendCount = 0;
+    this.replyCount = 0;
     const info = this.roleOfNode[id]!;
     let after: unknown;
     let history = s.history;
     if (e.channel === CHANNEL_MESSAGE) {
-      const handler = info.def.onMessage;
-      after = handler ? this.call(id, () => handler(s.nodes[id], e.from, msg, this.out, this.ctxs[id]!), 'onMessage') : s.nodes[id];
+      const def = info.def;
+      if (def.onMessage) {
+        this.what = 'onMessage';
+        this.inSpec = true;
+        after = def.onMessage(s.nodes[id], e.from, msg, this.out, this.ctxs[id]!);
+        this.inSpec = false;
+      } else {
+        after = s.nodes[id];
+      }
     } else if (e.channel === CHANNEL_REQUEST) {
       const req = msg as { id: number; op: unknown };
       this.currentRequest = { client: e.from, id: req.id };
       const request = { client: e.from, id: req.id, op: req.op };
-      after = this.call(id, () => info.def.onRequest!(s.nodes[id], request, this.out, this.ctxs[id]!), 'onRequest');
+      this.what = 'onRequest';
+      this.inSpec = true;
+      after = info.def.onRequest!(s.nodes[id], request, this.out, this.ctxs[id]!);
+      this.inSpec = false;
       this.currentRequest = null;
     } else {
       // A reply reaches its client: it completes the pending operation (stale replies are ignored).
@@ -605,7 +865,7 @@ export class World {
     w.varint(to);
     w.u8(CHANNEL_REQUEST);
     clients.request.encode(w, { id, op }, 'request');
-    const net = this.insert(s.net, w.view(), c, to, CHANNEL_REQUEST, true);
+    const net = this.insert(s.net, w.buf, w.pos, c, to, true);
     const nodes = s.nodes.slice();
     const nodeBytes = s.nodeBytes.slice();
     nodes[c] = { next: id + 1, pending: { id, op } } satisfies ClientState;
@@ -613,12 +873,12 @@ export class World {
     return { ...s, nodes, nodeBytes, net, history: [...s.history, { kind: 'invoke', client: c, id, op }] };
   }
 
-  /** The successor after node `id` moved to `after` and sent `this.sends`; null if nothing changed. */
+  /** The successor after node `id` moved to `after` and sent what it sent; null if nothing changed. */
   private apply(s: WorldState, id: NodeId, after: unknown, changed = false): WorldState | null {
     const nodeChanged = after !== s.nodes[id];
-    if (!nodeChanged && this.sends.length === 0 && this.replies.length === 0 && !changed) return null;
+    if (!nodeChanged && this.sendCount === 0 && this.replyCount === 0 && !changed) return null;
     let net = s.net;
-    if (this.sends.length > 0 || this.replies.length > 0) {
+    if (this.sendCount > 0 || this.replyCount > 0) {
       net = this.addSends(net, id);
       if (net === s.net && !nodeChanged && !changed) return null;
     }
@@ -628,7 +888,10 @@ export class World {
     const nodeBytes = s.nodeBytes.slice();
     nodes[id] = after;
     nodeBytes[id] = null;
-    return { time: s.time, crashes: s.crashes, crashed: s.crashed, offsets: s.offsets, nodes, nodeBytes, net, history: s.history };
+    return {
+      time: s.time, crashes: s.crashes, crashed: s.crashed, offsets: s.offsets, nodes, nodeBytes, net, history: s.history,
+      src: s.src, nodeAt: s.nodeAt, nodeHi: s.nodeHi, nodeLo: s.nodeLo,
+    };
   }
 
   private withNet(s: WorldState, net: Envelope[]): WorldState {
@@ -642,18 +905,29 @@ export class World {
     return n;
   }
 
+  /** The envelope with these bytes and count (interned). */
+  fresh(bytes: Uint8Array, _from: NodeId, _to: NodeId, _channel: number, count: number): Envelope {
+    return this.intern(bytes, 0, bytes.length, count);
+  }
+
+  private recount(e: Envelope, count: number): Envelope {
+    return this.intern(e.bytes, 0, e.bytes.length, count);
+  }
+
   /** One copy of envelope i removed. */
   private consume(net: Envelope[], i: number): Envelope[] {
     const e = net[i]!;
     const out = net.slice();
-    if (e.count > 1) out[i] = { ...e, count: e.count - 1 };
+    if (e.count > 1) out[i] = this.recount(e, e.count - 1);
     else out.splice(i, 1);
     return out;
   }
 
   private addSends(net: Envelope[], from: NodeId): Envelope[] {
     let out = net;
-    for (const { to, msg } of this.sends) {
+    for (let k = 0; k < this.sendCount; k++) {
+      const to = this.sendTo[k]!;
+      const msg = this.sendMsg[k];
       const w = this.envWriter.reset();
       w.varint(from);
       w.varint(to);
@@ -663,9 +937,10 @@ export class World {
       } catch (e) {
         throw new HandlerError(`node ${this.nodeName(from)} sent a message that does not fit the message schema: ${(e as Error).message}`, e);
       }
-      out = this.insert(out, w.view(), from, to, CHANNEL_MESSAGE, out === net);
+      out = this.insert(out, w.buf, w.pos, from, to, out === net);
     }
-    for (const { client, id, result } of this.replies) {
+    for (let k = 0; k < this.replyCount; k++) {
+      const { client, id, result } = this.replies[k]!;
       const w = this.envWriter.reset();
       w.varint(from);
       w.varint(client);
@@ -675,13 +950,13 @@ export class World {
       } catch (e) {
         throw new HandlerError(`node ${this.nodeName(from)} replied with a result that does not fit the result schema: ${(e as Error).message}`, e);
       }
-      out = this.insert(out, w.view(), from, client, CHANNEL_REPLY, out === net);
+      out = this.insert(out, w.buf, w.pos, from, client, out === net);
     }
     return out;
   }
 
-  /** Adds one envelope; returns `net` itself when a set network already holds it. */
-  private insert(net: Envelope[], bytes: Uint8Array, from: NodeId, to: NodeId, channel: number, mustCopy: boolean): Envelope[] {
+  /** Adds one envelope (its bytes: `buf[0..len)`); returns `net` itself when a set network already holds it. */
+  private insert(net: Envelope[], buf: Uint8Array, len: number, from: NodeId, to: NodeId, mustCopy: boolean): Envelope[] {
     const mode = this.options.network;
     if (mode === 'fifo') {
       // After the last envelope of the same link, else before the first link that sorts after it.
@@ -694,25 +969,25 @@ export class World {
         }
       }
       const out = mustCopy ? net.slice() : net;
-      out.splice(at, 0, { bytes: bytes.slice(), from, to, channel, count: 1 });
+      out.splice(at, 0, this.intern(buf, 0, len, 1));
       return out;
     }
     let lo = 0;
     let hi = net.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareBytes(net[mid]!.bytes, bytes);
+      const c = compareRange(net[mid]!.bytes, buf, len);
       if (c === 0) {
         if (mode === 'set') return net;
         const out = mustCopy ? net.slice() : net;
-        out[mid] = { ...net[mid]!, count: net[mid]!.count + 1 };
+        out[mid] = this.recount(net[mid]!, net[mid]!.count + 1);
         return out;
       }
       if (c < 0) lo = mid + 1;
       else hi = mid;
     }
     const out = mustCopy ? net.slice() : net;
-    out.splice(lo, 0, { bytes: bytes.slice(), from, to, channel, count: 1 });
+    out.splice(lo, 0, this.intern(buf, 0, len, 1));
     return out;
   }
 
@@ -734,8 +1009,11 @@ export class World {
     const nodes = s.nodes.slice();
     const nodeBytes = s.nodeBytes.slice();
     nodes[id] = kept;
-    nodeBytes[id] = kept === s.nodes[id] ? s.nodeBytes[id]! : null;
-    return { time: s.time, crashes: s.crashes + 1, crashed, offsets: s.offsets, nodes, nodeBytes, net: s.net, history: s.history };
+    nodeBytes[id] = null; // the crash flag is part of the node's section
+    return {
+      time: s.time, crashes: s.crashes + 1, crashed, offsets: s.offsets, nodes, nodeBytes, net: s.net, history: s.history,
+      src: s.src, nodeAt: s.nodeAt, nodeHi: s.nodeHi, nodeLo: s.nodeLo,
+    };
   }
 
   /** Runs spec code, turning a throw into a {@link HandlerError} that says where. */
@@ -824,6 +1102,61 @@ export interface WorldJSON {
 
 const DRIFTS = [-1, 1] as const;
 
+/** Byte order of `a` against `b[0..len)` (the same order as compareBytes). */
+function compareRange(a: Uint8Array, b: Uint8Array, len: number): number {
+  const n = a.length < len ? a.length : len;
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - len;
+}
+/** Marks a node unchanged since decoding (its section in `src` is copied when packing). */
+const UNCHANGED = new Uint8Array(0);
+const INTERN_SIZE = 1 << 14;
+/** Bound locally: calls through an imported binding cost a getter under some loaders. */
+const hash = hash64;
+
+/** Seeds a node's component hash with its position and crash flag. */
+function nodeSeed(id: NodeId, crashed: number): number {
+  return Math.imul(id + 1, 0x9e3779b1) ^ (crashed ? 0x7f4a7c15 : 0);
+}
+
 const NO_HISTORY: readonly HistoryEvent[] = [];
 
 const NO_ARG: readonly unknown[] = [undefined];
+
+/**
+ * A direct-mapped cache of decoded values by their bytes. Protocol states and messages repeat
+ * across millions of worlds; decoding each once and sharing the (immutable) value saves both
+ * time and garbage. A slot holds the last value whose bytes hashed to it.
+ */
+class DecodeCache {
+  private static readonly SIZE = 1 << 12;
+  private readonly keys: (Uint8Array | null)[] = new Array(DecodeCache.SIZE).fill(null);
+  private readonly values: unknown[] = new Array(DecodeCache.SIZE);
+  private readonly schemas: (Schema<unknown> | null)[] = new Array(DecodeCache.SIZE).fill(null);
+
+  /** The value of `len` bytes at `start`; `h` is any good hash of those bytes (the caller has one). */
+  get(schema: Schema<unknown>, buf: Uint8Array, start: number, len: number, reader: Reader, h: number): unknown {
+    const slot = (h ^ (h >>> 15)) & (DecodeCache.SIZE - 1);
+    const key = this.keys[slot];
+    if (key !== null && key.length === len && this.schemas[slot] === schema) {
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (key[i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.values[slot];
+    }
+    reader.reset(buf, start, start + len);
+    const value = schema.decode(reader);
+    if (reader.pos !== start + len) throw new DecodeError('trailing bytes after a value', reader.pos);
+    this.keys[slot] = buf.slice(start, start + len);
+    this.values[slot] = value;
+    this.schemas[slot] = schema;
+    return value;
+  }
+}

@@ -89,8 +89,15 @@ export class Writer {
   /** Copies `len` bytes of `src` from `start`. */
   range(src: Uint8Array, start: number, len: number): void {
     this.ensure(len);
-    this.buf.set(src.subarray(start, start + len), this.pos);
-    this.pos += len;
+    if (len <= 64) {
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = start; i < start + len; i++) buf[pos++] = src[i]!;
+      this.pos = pos;
+    } else {
+      this.buf.set(src.subarray(start, start + len), this.pos);
+      this.pos += len;
+    }
   }
 
   string(s: string): void {
