@@ -185,8 +185,8 @@ export function formatExplanation(e: LinearizabilityExplanation): string {
   if (e.longestPrefix.length === 0) out.push('  (none)');
   e.longestPrefix.forEach((op, i) => out.push(`  ${String(i + 1).padStart(3)}. ${where(op)}`));
   out.push(`State after it: ${e.stateAfterPrefix}`);
-  out.push(`Operation ${where(e.blocked)} must take effect before it returns, but no order works:`);
-  out.push(`Cannot be placed next (${e.cannotPlace.length} pending):`);
+  out.push(`Stuck: ${where(e.blocked)} returns before it can be placed.`);
+  out.push(`Pending operations, none of which can be placed next (${e.cannotPlace.length}):`);
   for (const op of e.cannotPlace) out.push(`  - ${where(op)}`);
   return out.join('\n');
 }
