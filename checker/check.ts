@@ -3,7 +3,10 @@
  * `assertSpec(spec, options)` throws a readable report instead, for use inside tests.
  */
 import { type Protocol, isProtocol, SpecError } from '../specs/core/index.ts';
-import { exhaustive } from './exhaustive.ts';
+import { isAbsolute } from 'node:path';
+import { bundledSpecs } from '../specs/catalogue.ts';
+import { exhaustive, type SearchResult } from './exhaustive.ts';
+import { parallelBfs } from './parallel.ts';
 import { Model } from './model.ts';
 import { type CheckOptions, normalizeOptions, OptionsError } from './options.ts';
 import { fastCheckWalks } from './fast-check-walks.ts';
@@ -13,13 +16,29 @@ import { concretize, traceFile, traceSteps, type ConcretePath } from './trace-bu
 import { HandlerError } from './world.ts';
 import { formatTrace } from '../traces/text.ts';
 
-/** Explores `spec` under `options`. Rejects (with an OptionsError or SpecError) only on misuse. */
+/**
+ * Explores `spec` under `options`. Rejects (with an OptionsError or SpecError) only on misuse.
+ * With `workers > 1`, BFS runs on worker threads, which load the spec themselves: `specRef`
+ * must then be a bundled spec name or the absolute path of the spec's module.
+ */
 export async function check(spec: Protocol, options: CheckOptions = {}, specRef?: string): Promise<CheckResult> {
+  const workers = options?.workers ?? 1;
+  if (workers > 1 && (options.mode ?? 'bfs') === 'bfs') {
+    const ref = specRef ?? spec?.name;
+    if (!bundledSpecs[ref] && !isAbsolute(ref)) {
+      throw new OptionsError(`option 'workers': worker threads load the spec by module, so pass a bundled spec name or the spec file's absolute path as check()'s third argument (got '${ref}')`);
+    }
+    return checkSync(spec, options, ref, (model) => parallelBfs(model, ref, workers));
+  }
   return checkSync(spec, options, specRef);
 }
 
+type Search = (model: Model) => SearchResult | Promise<SearchResult>;
+
 /** The synchronous core of {@link check} (single worker). */
-export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = spec?.name): CheckResult {
+export function checkSync(spec: Protocol, options?: CheckOptions, specRef?: string): CheckResult;
+export function checkSync(spec: Protocol, options: CheckOptions, specRef: string, search: Search): Promise<CheckResult>;
+export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = spec?.name, search?: Search): CheckResult | Promise<CheckResult> {
   if (!isProtocol(spec)) throw new SpecError('check', 'the first argument must be a protocol made with defineProtocol or protocol(...).define');
   const opts = normalizeOptions(spec, options);
   let model: Model;
@@ -62,7 +81,10 @@ export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = 
     }
   }
 
-  const { outcome, stats, goals } = exhaustive(model);
+  if (search) return Promise.resolve(search(model)).then((r) => exhaustiveResult(r));
+  return exhaustiveResult(exhaustive(model));
+
+  function exhaustiveResult({ outcome, stats, goals }: SearchResult): CheckResult {
   const base = common(stats, goals);
   switch (outcome.kind) {
     case 'violation': {
@@ -88,6 +110,7 @@ export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = 
       if (missed) return { ...base, result: 'violation', property: { name: missed.name, kind: 'reachable' } };
       return { ...base, result: 'ok' };
     }
+  }
   }
 }
 

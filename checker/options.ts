@@ -38,6 +38,8 @@ export interface CheckOptions {
   maxStates?: number;
   maxDepth?: number;
   timeSeconds?: number;
+  /** Worker threads for BFS (default 1; `defaultWorkers()` gives the cores available). */
+  workers?: number;
   /** Random mode: the seed that decides everything. */
   seed?: number;
   /** Random mode: how many walks. */
@@ -81,6 +83,7 @@ export interface Options {
   seed: number;
   walks: number;
   random: RandomOptions;
+  workers: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -91,7 +94,7 @@ export class OptionsError extends Error {
 
 const KNOWN = new Set([
   'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
-  'deadlock', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'onProgress',
+  'deadlock', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'onProgress',
   'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates',
 ]);
 
@@ -146,6 +149,7 @@ export function normalizeOptions(protocol: Protocol, o: CheckOptions = {}): Opti
     seed: o.seed === undefined ? 0 : count('seed', o.seed),
     walks: o.walks === undefined ? (o.timeSeconds === undefined ? 1000 : Number.POSITIVE_INFINITY) : count('walks', o.walks, 1),
     random: normalizeRandom(o),
+    workers: o.workers === undefined ? 1 : count('workers', o.workers, 1),
     onProgress: o.onProgress,
   };
 }

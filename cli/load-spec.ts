@@ -14,6 +14,8 @@ export interface LoadedSpec {
   protocol: Protocol;
   /** How the user named it (for trace files and reproduce commands). */
   ref: string;
+  /** The spec file's absolute path (for worker threads), unless bundled. */
+  path?: string;
   variant: string | undefined;
 }
 
@@ -31,11 +33,13 @@ function looksLikePath(ref: string): boolean {
 export async function loadSpec(arg: string, cwd: string): Promise<LoadedSpec> {
   const [ref, variant] = splitVariant(arg);
   let protocol: Protocol;
+  let path: string | undefined;
   const bundled = bundledSpecs[ref];
   if (bundled && !looksLikePath(ref)) {
     protocol = await bundled.load();
   } else if (looksLikePath(ref)) {
-    protocol = await loadFile(isAbsolute(ref) ? ref : resolve(cwd, ref));
+    path = isAbsolute(ref) ? ref : resolve(cwd, ref);
+    protocol = await loadFile(path);
   } else {
     throw new UsageError(`unknown spec '${ref}': not a bundled spec (${Object.keys(bundledSpecs).join(', ')}) nor a path to a .ts file`);
   }
@@ -47,7 +51,7 @@ export async function loadSpec(arg: string, cwd: string): Promise<LoadedSpec> {
       throw e;
     }
   }
-  return { protocol, ref, variant };
+  return { protocol, ref, variant, path };
 }
 
 async function loadFile(path: string): Promise<Protocol> {

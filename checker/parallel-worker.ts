@@ -1,0 +1,159 @@
+/**
+ * One worker of parallel BFS: expands the states of a task (packed, length-prefixed), inserts
+ * successors into the shared visited set, checks properties on the new ones, and returns them
+ * packed for the next level. It stops early, reporting how far it got, when the shared table
+ * is too full (the coordinator grows it and hands back the rest).
+ */
+import { parentPort } from 'node:worker_threads';
+import { isProtocol, type Protocol } from '../specs/core/index.ts';
+import { loadBundledSpec } from '../specs/catalogue.ts';
+import { Model } from './model.ts';
+import type { Options } from './options.ts';
+import { SharedStore } from './shared-store.ts';
+import { HandlerError, type WorldState } from './world.ts';
+
+export interface WorkerInit {
+  kind: 'init';
+  specRef: string;
+  variant: string | null;
+  options: Omit<Options, 'onProgress'>;
+  table: SharedArrayBuffer;
+  counters: SharedArrayBuffer;
+}
+
+export interface WorkerTask {
+  kind: 'task';
+  id: number;
+  buffer: ArrayBuffer;
+  /** Entries are in `buffer` from `offset` to `length`. */
+  offset: number;
+  length: number;
+  /** BFS depth of the states in the task (0 = initial). */
+  depth: number;
+}
+
+export interface WorkerTable {
+  kind: 'table';
+  table: SharedArrayBuffer;
+  counters: SharedArrayBuffer;
+}
+
+export type WorkerEvent =
+  | { kind: 'violation'; property: string }
+  | { kind: 'deadlock' }
+  | { kind: 'error'; message: string };
+
+export interface WorkerReply {
+  kind: 'done';
+  id: number;
+  /** New states for the next level: chunks of [u32 length][bytes] entries. */
+  chunks: { buffer: ArrayBuffer; length: number }[];
+  /** Byte offset in the task up to which states were fully expanded (= length when done). */
+  processed: number;
+  /** The task's buffer, handed back when the task stopped before its end. */
+  rest: ArrayBuffer | null;
+  generated: number;
+  goals: number[];
+  event: WorkerEvent | null;
+}
+
+const CHUNK = 1 << 20;
+
+async function load(specRef: string, variant: string | null): Promise<Protocol> {
+  let spec = await loadBundledSpec(specRef);
+  if (!spec) {
+    const mod = await import(specRef.startsWith('file:') ? specRef : `file://${specRef}`);
+    spec = mod.default;
+  }
+  if (!isProtocol(spec)) throw new Error(`worker: ${specRef} does not export a protocol`);
+  return variant ? spec.variant(variant) : spec;
+}
+
+let model: Model;
+let store: SharedStore;
+/** Goals this worker has already seen reached (each is reported once). */
+let reached: boolean[] = [];
+let goalsLeft = 0;
+
+function expand(task: WorkerTask): WorkerReply {
+  const world = model.world;
+  const fp = model.fp;
+  const view = new DataView(task.buffer);
+  const bytes = new Uint8Array(task.buffer);
+  const chunks: { buffer: ArrayBuffer; length: number }[] = [];
+  let out = new Uint8Array(CHUNK);
+  let outView = new DataView(out.buffer);
+  let used = 0;
+  let generated = 0;
+  const goals = new Set<number>();
+  let event: WorkerEvent | null = null;
+
+  const visit = (next: WorldState): boolean => {
+    generated++;
+    model.fingerprint(next);
+    if (!store.insert(fp[0]!, fp[1]!)) return false;
+    if (goalsLeft > 0) {
+      model.view.state = next;
+      for (let i = 0; i < model.goals.length; i++) {
+        if (!reached[i] && model.goals[i]!.check(model.view)) {
+          reached[i] = true;
+          goalsLeft--;
+          goals.add(i);
+        }
+      }
+    }
+    const bad = model.violated(next);
+    if (bad) {
+      event = { kind: 'violation', property: bad.name };
+      return true;
+    }
+    const packed = model.pack(next);
+    if (used + 4 + packed.length > out.length) {
+      chunks.push({ buffer: out.buffer as ArrayBuffer, length: used });
+      out = new Uint8Array(Math.max(CHUNK, 4 + packed.length));
+      outView = new DataView(out.buffer);
+      used = 0;
+    }
+    outView.setUint32(used, packed.length, true);
+    out.set(packed, used + 4);
+    used += 4 + packed.length;
+    return false;
+  };
+
+  let at = task.offset;
+  try {
+    while (at < task.length && event === null) {
+      if (store.full) break;
+      const len = view.getUint32(at, true);
+      const state = world.decode(bytes.subarray(at + 4, at + 4 + len), true);
+      const enabled = world.successors(state, visit);
+      if (event === null && enabled === 0 && model.options.deadlock) event = { kind: 'deadlock' };
+      at += 4 + len;
+    }
+  } catch (e) {
+    if (!(e instanceof HandlerError)) throw e;
+    event = { kind: 'error', message: e.message };
+  }
+  if (used > 0) chunks.push({ buffer: out.buffer as ArrayBuffer, length: used });
+  const rest = at < task.length ? task.buffer : null;
+  return { kind: 'done', id: task.id, chunks, processed: at, rest, generated, goals: [...goals], event };
+}
+
+parentPort!.on('message', async (m: WorkerInit | WorkerTask | WorkerTable) => {
+  if (m.kind === 'init') {
+    const spec = await load(m.specRef, m.variant);
+    model = new Model(spec, m.options as Options);
+    reached = model.goals.map(() => false);
+    goalsLeft = reached.length;
+    store = new SharedStore(m.table, m.counters);
+    parentPort!.postMessage({ kind: 'ready' });
+  } else if (m.kind === 'table') {
+    store = new SharedStore(m.table, m.counters);
+    parentPort!.postMessage({ kind: 'ready' });
+  } else {
+    const reply = expand(m);
+    const transfer = reply.chunks.map((c) => c.buffer);
+    if (reply.rest) transfer.push(reply.rest);
+    parentPort!.postMessage(reply, transfer);
+  }
+});
