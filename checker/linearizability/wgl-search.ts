@@ -10,11 +10,12 @@
  * last linearization, put its entries back, try the next call). The history is linearizable
  * when the list empties; not when backtracking finds nothing to undo.
  *
- * One sound reduction on top (not in Porcupine): an operation the model declares read-only
+ * Two sound reductions on top (not in Porcupine). First, an operation the model declares read-only
  * (a read, a failed cas) that is legal in the current configuration is placed at once, with no
  * alternative explored: if a linearization exists from here, one exists that places it now,
  * because it is already called, changes no state, and moving it earlier breaks no real-time
- * order. When such a forced step fails, its configuration fails.
+ * order. When such a forced step fails, its configuration fails. Second, identical operations
+ * are linearized in a fixed order when their intervals allow it (see twinOrder).
  *
  * Everything is in typed arrays indexed by entry number (0 is the list head), so a step
  * allocates nothing but what the model's step function does.
@@ -130,16 +131,14 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
   }
 
   const words = (n + 31) >>> 5;
-  const bits = new Int32Array(words);
   const zob = zobristWords(n);
   const memo = new MemoTable<S>(words, model.equal, Math.min(1 << 14, 16 * n));
-  const step = model.step;
-  const hashState = model.hash;
   const readOnly = new Uint8Array(n);
   for (let k = 0; k < n; k++) readOnly[k] = model.readOnly(inputs[k]!, outputs[k]) ? 1 : 0;
+  const mustFollow = twinOrder(ops, readOnly);
 
-  // The stack of linearized calls, the state before each, and whether it was forced (a
-  // read-only operation placed as soon as it was legal: its configuration has no alternative).
+  // Search state, kept between slices.
+  const bits = new Int32Array(words);
   const stackEntry = new Int32Array(n);
   const stackForced = new Uint8Array(n);
   const stackState: S[] = new Array<S>(n);
@@ -147,6 +146,9 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
   let state = model.init();
   let bitsHash = 0;
   let steps = 0;
+  let entry = 0;
+  let fresh = true; // entering a configuration for the first time
+  let done: SearchOutcome<S> | undefined;
 
   // The longest linearized sequence reached, for the explanation.
   let bestDepth = -1;
@@ -155,130 +157,222 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
   let bestBlocked = -1;
   let bestPending: number[] = [];
 
-  /** Tries to add op's configuration to the memo; on success pushes the frame and lifts the entries. */
-  const linearize = (entry: number, op: number, nextState: S, forced: number): boolean => {
-    const w = op >>> 5;
-    const bit = 1 << (op & 31);
-    bits[w]! |= bit;
-    const h = bitsHash ^ zob[op]!;
-    if (!memo.add(bits, h ^ Math.imul(hashState(nextState), 0x85ebca6b), nextState)) {
-      bits[w]! &= ~bit;
-      return false;
-    }
-    stackEntry[depth] = entry;
-    stackForced[depth] = forced;
-    stackState[depth] = state;
-    depth++;
-    state = nextState;
-    bitsHash = h;
-    const ret = matchOf[entry]!;
-    next[prev[entry]!] = next[entry]!;
-    prev[next[entry]!] = prev[entry]!;
-    next[prev[ret]!] = next[ret]!;
-    if (next[ret] !== -1) prev[next[ret]!] = prev[ret]!;
-    return true;
-  };
-
-  /**
-   * Undoes linearizations until a configuration with an untried alternative; returns the entry
-   * to try next there, or -1 when the initial configuration has failed.
-   */
-  const backtrack = (): number => {
-    for (;;) {
-      if (depth === 0) return -1;
-      depth--;
-      const entry = stackEntry[depth]!;
-      state = stackState[depth]!;
-      stackState[depth] = undefined as S; // let the state be collected
-      const op = opOf[entry]!;
-      bits[op >>> 5]! &= ~(1 << (op & 31));
-      bitsHash ^= zob[op]!;
-      const ret = matchOf[entry]!;
-      next[prev[ret]!] = ret;
-      if (next[ret] !== -1) prev[next[ret]!] = ret;
-      next[prev[entry]!] = entry;
-      prev[next[entry]!] = entry;
-      // A forced frame failing means its configuration fails too: keep undoing.
-      if (stackForced[depth] === 0) return next[entry]!;
-    }
-  };
-
-  const notLinearizable = (): SearchOutcome<S> => ({
-    result: 'not-linearizable',
-    longestPrefix: bestPrefix,
-    stateAfterPrefix: bestState,
-    blocked: bestBlocked,
-    pending: bestPending,
-    steps,
-    memoized: memo.size,
-  });
-
-  let entry = 0;
-  let fresh = true; // entering a configuration for the first time
-  let done: SearchOutcome<S> | undefined;
-
   const run = (stepBudget: number, shouldStop: ShouldStop): SearchOutcome<S> | undefined => {
     if (done) return done;
+    // Locals for the hot loop (closure variables are slower); written back when pausing.
+    const step = model.step;
+    const hashState = model.hash;
     const pauseAt = steps + stepBudget;
+    let d = depth;
+    let st = state;
+    let bh = bitsHash;
+    let count = steps;
+    let e = entry;
+    let isFresh = fresh;
+    const finish = (outcome: SearchOutcome<S> | undefined): SearchOutcome<S> | undefined => {
+      depth = d;
+      state = st;
+      bitsHash = bh;
+      steps = count;
+      entry = e;
+      fresh = isFresh;
+      if (outcome) done = outcome;
+      return outcome;
+    };
+    const unknown = (): SearchOutcome<S> => ({ result: 'unknown', steps: count, memoized: memo.size });
+
     while (next[0] !== -1) {
-      if (steps >= pauseAt) return undefined;
-      if (fresh) {
-        // First place any legal read-only operation of the window (calls before the first return).
-        fresh = false;
-        let forced = 0; // 1: placed one; -1: the configuration is known to fail
-        for (let e = next[0]!; e !== -1 && matchOf[e]! >= 0; e = next[e]!) {
-          const op = opOf[e]!;
+      if (count >= pauseAt) return finish(undefined);
+      // Pick a candidate: first any legal read-only operation of a fresh configuration's window
+      // (calls before the first return), placed without alternatives; else the call at `e`.
+      let cand = -1;
+      let candOp = 0;
+      let candNext = st;
+      let forced = 0;
+      if (isFresh) {
+        isFresh = false;
+        for (let c = next[0]!; c !== -1 && matchOf[c]! >= 0; c = next[c]!) {
+          const op = opOf[c]!;
           if (readOnly[op] === 0) continue;
-          if ((++steps & 0xfff) === 0 && shouldStop()) return (done = { result: 'unknown', steps, memoized: memo.size });
-          const r = step(state, inputs[op]!, outputs[op]);
+          if ((++count & 0xfff) === 0 && shouldStop()) return finish(unknown());
+          const r = step(st, inputs[op]!, outputs[op]);
           if (!r.ok) continue;
-          forced = linearize(e, op, r.next, 1) ? 1 : -1;
+          cand = c;
+          candOp = op;
+          candNext = r.next;
+          forced = 1;
           break;
         }
-        if (forced === 1) {
-          fresh = true;
-          continue;
-        }
-        if (forced === -1) {
-          // placing it was explored before and failed, so this configuration fails
-          entry = backtrack();
-          if (entry === -1) return (done = notLinearizable());
-          continue;
-        }
-        entry = next[0]!;
+        if (cand === -1) e = next[0]!;
       }
-      if (matchOf[entry]! >= 0) {
-        // A call: try to linearize its operation now (read-only ones were tried above).
-        const op = opOf[entry]!;
-        if (readOnly[op] === 0) {
-          if ((++steps & 0xfff) === 0 && shouldStop()) return (done = { result: 'unknown', steps, memoized: memo.size });
-          const r = step(state, inputs[op]!, outputs[op]);
-          if (r.ok && linearize(entry, op, r.next, 0)) {
-            fresh = true;
+      let stuck = false;
+      if (cand === -1) {
+        if (matchOf[e]! < 0) {
+          // A return: its operation was not linearized in time.
+          stuck = true;
+          if (d > bestDepth) {
+            bestDepth = d;
+            bestPrefix = Array.from(stackEntry.subarray(0, d), (x) => opOf[x]!);
+            bestState = st;
+            bestBlocked = opOf[e]!;
+            bestPending = [];
+            for (let c = next[0]!; c !== e; c = next[c]!) if (matchOf[c]! >= 0) bestPending.push(opOf[c]!);
+          }
+        } else {
+          // A call: try to linearize its operation now (read-only ones were tried above; an
+          // operation waits for its twin, see twinOrder).
+          const op = opOf[e]!;
+          const twin = mustFollow[op]!;
+          if (readOnly[op] === 0 && (twin < 0 || (bits[twin >>> 5]! & (1 << (twin & 31))) !== 0)) {
+            if ((++count & 0xfff) === 0 && shouldStop()) return finish(unknown());
+            const r = step(st, inputs[op]!, outputs[op]);
+            if (r.ok) {
+              cand = e;
+              candOp = op;
+              candNext = r.next;
+            }
+          }
+          if (cand === -1) {
+            e = next[e]!;
             continue;
           }
         }
-        entry = next[entry]!;
-        continue;
       }
-      // A return: its operation was not linearized in time.
-      if (depth > bestDepth) {
-        bestDepth = depth;
-        bestPrefix = Array.from(stackEntry.subarray(0, depth), (e) => opOf[e]!);
-        bestState = state;
-        bestBlocked = opOf[entry]!;
-        bestPending = [];
-        for (let e = next[0]!; e !== entry; e = next[e]!) if (matchOf[e]! >= 0) bestPending.push(opOf[e]!);
+      if (!stuck) {
+        // Linearize the candidate unless (linearized set, state) was explored before.
+        const w = candOp >>> 5;
+        const bit = 1 << (candOp & 31);
+        bits[w]! |= bit;
+        const h = bh ^ zob[candOp]!;
+        if (memo.add(bits, h ^ Math.imul(hashState(candNext), 0x85ebca6b), candNext)) {
+          stackEntry[d] = cand;
+          stackForced[d] = forced;
+          stackState[d] = st;
+          d++;
+          st = candNext;
+          bh = h;
+          const ret = matchOf[cand]!;
+          next[prev[cand]!] = next[cand]!;
+          prev[next[cand]!] = prev[cand]!;
+          next[prev[ret]!] = next[ret]!;
+          if (next[ret] !== -1) prev[next[ret]!] = prev[ret]!;
+          isFresh = true;
+          continue;
+        }
+        bits[w]! &= ~bit;
+        if (forced === 0) {
+          e = next[e]!;
+          continue;
+        }
+        // a forced placement explored before failed, so this configuration fails
       }
-      entry = backtrack();
-      if (entry === -1) return (done = notLinearizable());
+      // Backtrack: undo linearizations until a configuration with an untried alternative.
+      for (;;) {
+        if (d === 0) {
+          return finish({
+            result: 'not-linearizable',
+            longestPrefix: bestPrefix,
+            stateAfterPrefix: bestState,
+            blocked: bestBlocked,
+            pending: bestPending,
+            steps: count,
+            memoized: memo.size,
+          });
+        }
+        d--;
+        const c = stackEntry[d]!;
+        st = stackState[d]!;
+        stackState[d] = undefined as S; // let the state be collected
+        const op = opOf[c]!;
+        bits[op >>> 5]! &= ~(1 << (op & 31));
+        bh ^= zob[op]!;
+        const ret = matchOf[c]!;
+        next[prev[ret]!] = ret;
+        if (next[ret] !== -1) prev[next[ret]!] = ret;
+        next[prev[c]!] = c;
+        prev[next[c]!] = c;
+        // A forced placement failing means its configuration fails too: keep undoing.
+        if (stackForced[d] === 0) {
+          e = next[c]!;
+          break;
+        }
+      }
     }
-    return (done = {
+    return finish({
       result: 'linearizable',
-      linearization: Array.from(stackEntry.subarray(0, depth), (e) => opOf[e]!),
-      steps,
+      linearization: Array.from(stackEntry.subarray(0, d), (x) => opOf[x]!),
+      steps: count,
       memoized: memo.size,
     });
   };
   return { run };
+}
+
+/**
+ * A second sound reduction: identical operations (same input, same output) whose intervals
+ * are nested-ordered (one called no later and returned no later than the other) can be
+ * linearized in that order without loss: swapping two identical operations in a linearization
+ * keeps it legal (same effects) and keeps real time (the earlier interval fits the earlier
+ * place, the later one the later place). So each operation waits for its closest such twin.
+ * Read-only operations are left out (they are placed greedily instead). Returns, per operation,
+ * the twin it must follow, or -1.
+ */
+function twinOrder(ops: readonly Operation[], readOnly: Uint8Array): Int32Array {
+  const mustFollow = new Int32Array(ops.length).fill(-1);
+  const groups = new Map<string, number[]>();
+  ops.forEach((op, k) => {
+    if (readOnly[k]) return;
+    const input = plainKey(op.input);
+    const output = op.output === undefined ? '?' : plainKey(op.output);
+    if (input === undefined || output === undefined) return;
+    const key = `${input}\u0000${output}`;
+    const group = groups.get(key);
+    if (group) group.push(k);
+    else groups.set(key, [k]);
+  });
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    group.sort((a, b) => ops[a]!.call - ops[b]!.call || ops[a]!.return - ops[b]!.return || a - b);
+    for (let i = 1; i < group.length; i++) {
+      const o = group[i]!;
+      for (let j = i - 1; j >= 0; j--) {
+        if (ops[group[j]!]!.return <= ops[o]!.return) {
+          mustFollow[o] = group[j]!;
+          break;
+        }
+      }
+    }
+  }
+  return mustFollow;
+}
+
+/**
+ * A canonical string for plain data (null, booleans, numbers, strings, arrays, plain objects
+ * with sorted keys); undefined for anything else (Maps, class instances...), whose identity
+ * cannot be told from a serialization.
+ */
+function plainKey(value: unknown): string | undefined {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
+  if (Array.isArray(value)) {
+    const parts: string[] = [];
+    for (const v of value) {
+      const k = plainKey(v);
+      if (k === undefined) return undefined;
+      parts.push(k);
+    }
+    return `[${parts.join(',')}]`;
+  }
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return undefined;
+    const parts: string[] = [];
+    for (const key of Object.keys(value).sort()) {
+      const k = plainKey((value as Record<string, unknown>)[key]);
+      if (k === undefined) return undefined;
+      parts.push(`${JSON.stringify(key)}:${k}`);
+    }
+    return `{${parts.join(',')}}`;
+  }
+  return undefined;
 }
