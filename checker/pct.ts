@@ -15,6 +15,7 @@
  */
 import type { Rng } from './rng.ts';
 
+/** One walk's PCT schedule: actor priorities and change points, drawn from the walk's stream. */
 export class PctScheduler {
   /** Priority per actor (higher runs first). */
   readonly priorities: Int32Array;

@@ -43,6 +43,7 @@ export interface StateEntry {
   cached: boolean;
 }
 
+/** The memo: state entries by fingerprint, up to `capacity` of them, with hit and miss counts. */
 export class TransitionCache {
   private readonly map = new Map<number, StateEntry>();
   hits = 0;

@@ -14,6 +14,7 @@ import twoPhase from '../specs/two-phase/two-phase.ts';
 import type { TraceFile } from '../traces/format.ts';
 import { toItf } from '../traces/itf.ts';
 import { toMermaid } from '../traces/mermaid.ts';
+import { withNodeNames } from '../traces/node-names.ts';
 import { formatTrace } from '../traces/text.ts';
 import { timeline } from '../traces/timeline.ts';
 
@@ -87,6 +88,16 @@ describe('rendering', () => {
     expect(Array.isArray(net['#map'])).toBe(true);
     for (const [, count] of net['#map']) expect(count).toMatchObject({ '#bigint': expect.stringMatching(/^\d+$/) });
     expect(itf.states[1]!.tm).toEqual({ phase: 'committed', prepared: [] });
+  });
+
+  it('pacta show names the nodes held in states (the spec knows which fields are node ids)', async () => {
+    const io = memoryIO();
+    expect(await main(['show', join(examples, 'two-phase.abort-after-commit.json')], io)).toBe(0);
+    expect(io.stdout).toMatch(/tm\.prepared: \[rm\d, rm\d\] → \[rm1, rm2, rm3\]/);
+    // The API keeps ids unless asked: trace files hold the schema's JSON form.
+    expect(formatTrace(abortAfterCommit)).toMatch(/tm\.prepared: \[\d, \d\] → \[1, 2, 3\]/);
+    const named = withNodeNames(abortAfterCommit, twoPhase.variant('abort-after-commit'));
+    expect(named.steps.at(-1)!.state.nodes[0]!.state).toEqual({ phase: 'aborted', prepared: ['rm1', 'rm2', 'rm3'] });
   });
 
   it('pacta show writes every format to a file', async () => {

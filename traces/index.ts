@@ -12,3 +12,4 @@ export { toMermaid } from './mermaid.ts';
 export { toHtml } from './html.ts';
 export { toItf } from './itf.ts';
 export type { ItfTrace, ItfValue } from './itf.ts';
+export { withNodeNames } from './node-names.ts';

@@ -2,6 +2,7 @@
 import { describeEvent, sentMessages, show, stateChanges } from './diff.ts';
 import type { TraceFile } from './format.ts';
 
+/** Renders a trace as text: a verdict line, where it came from, then one line per step. */
 export function formatTrace(trace: TraceFile): string {
   const title = trace.variant ? `${trace.spec}:${trace.variant}` : trace.spec;
   const what =

@@ -13,6 +13,7 @@ import { seconds } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadTrace } from '../load-trace.ts';
 
+/** The help text of `pacta minimize`. */
 export const minimizeUsage = `usage: pacta minimize <trace.json> [-o OUT] [--bfs-states N] [--time SECONDS] [--json]
 
   Shrinks a violation or deadlock trace: delta debugging over its events (replaying each
@@ -24,6 +25,7 @@ export const minimizeUsage = `usage: pacta minimize <trace.json> [-o OUT] [--bfs
   --time SECONDS     stop improving after this long and keep the best so far (default 60)
   --json             print one JSON object: { before, after, seconds, out, phases }`;
 
+/** Runs `pacta minimize`; resolves to the exit code. */
 export async function minimizeCommand(args: string[], io: CliIO): Promise<number> {
   let parsed;
   try {

@@ -9,6 +9,7 @@ import { ReplayMismatch, replayTrace } from '../../checker/replay.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadTrace } from '../load-trace.ts';
 
+/** The help text of `pacta replay`. */
 export const replayUsage = `usage: pacta replay <trace.json> [--json]
 
   Re-executes the trace's events on its spec (the trace names the spec, variant, params and
@@ -17,6 +18,7 @@ export const replayUsage = `usage: pacta replay <trace.json> [--json]
 
   --json   print one JSON object: { replayed, steps } or { replayed: false, divergence }`;
 
+/** Runs `pacta replay`; resolves to the exit code. */
 export async function replayCommand(args: string[], io: CliIO): Promise<number> {
   let parsed;
   try {

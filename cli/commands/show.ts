@@ -9,10 +9,12 @@ import { parseArgs } from 'node:util';
 import { toHtml } from '../../traces/html.ts';
 import { toItf } from '../../traces/itf.ts';
 import { toMermaid } from '../../traces/mermaid.ts';
+import { withNodeNames } from '../../traces/node-names.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { readTraceFile, traceProtocol } from '../load-trace.ts';
 
+/** The help text of `pacta show`. */
 export const showUsage = `usage: pacta show <trace.json> [--format text|mermaid|html|itf] [-o FILE]
 
   --format text     one line per step with what it changed (default)
@@ -24,6 +26,7 @@ export const showUsage = `usage: pacta show <trace.json> [--format text|mermaid|
 
 const FORMATS = ['text', 'mermaid', 'html', 'itf'] as const;
 
+/** Runs `pacta show`; resolves to the exit code. */
 export async function showCommand(args: string[], io: CliIO): Promise<number> {
   let parsed;
   try {
@@ -46,19 +49,19 @@ export async function showCommand(args: string[], io: CliIO): Promise<number> {
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got '${format}'`);
   const { trace, path } = readTraceFile(parsed.positionals[0]!, io.cwd);
   let text: string;
-  switch (format) {
-    case 'mermaid':
-      text = toMermaid(trace);
-      break;
-    case 'html':
-      text = toHtml(trace);
-      break;
-    case 'itf':
-      // The spec's schemas make values exact (sets, maps, node names); the trace alone is enough otherwise.
-      text = `${JSON.stringify(toItf(trace, await traceProtocol(trace, path, io.cwd)), null, 1)}\n`;
-      break;
-    default:
-      text = `${formatTrace(trace)}\n`;
+  if (format === 'itf') {
+    // ITF needs the spec's schemas (sets vs lists, maps, node ids): the spec must load.
+    text = `${JSON.stringify(toItf(trace, await traceProtocol(trace, path, io.cwd)), null, 1)}\n`;
+  } else {
+    // For people, node ids inside states read better as names; without the spec, ids stay.
+    let shown = trace;
+    try {
+      shown = withNodeNames(trace, await traceProtocol(trace, path, io.cwd));
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      io.err(`note: node ids inside states are shown as numbers (${e.message})\n`);
+    }
+    text = format === 'mermaid' ? toMermaid(shown) : format === 'html' ? toHtml(shown) : `${formatTrace(shown)}\n`;
   }
   if (v.out) {
     const out = resolve(io.cwd, v.out);
