@@ -3,7 +3,12 @@
  * commit-early bug, swarm mixes and PCT schedules are logged in the trace, and the trace a walk
  * produces replays on the model.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { memoryIO } from '../cli/io.ts';
+import { main } from '../cli/main.ts';
 import { checkSync, type CheckOptions, type CheckResult } from '../checker/index.ts';
 import type { Model } from '../checker/model.ts';
 import { modelForTrace, replayTrace } from '../checker/replay.ts';
@@ -137,6 +142,27 @@ describe('random mode', () => {
     // The BFS-shortest counterexample has 3 steps; shrinking gets there or within a step.
     expect(trace.steps.length - 1).toBeLessThanOrEqual(4);
     expect(replayTrace(modelForTrace(commitEarly, trace), trace).ok).toBe(true);
+  });
+
+  it('the CLI report ends with a command that reproduces the failing walk, seed included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pacta-random-'));
+    const run = async (args: string[]) => {
+      const io = memoryIO(dir);
+      const code = await main(args, io);
+      return { code, out: io.stdout };
+    };
+    const first = await run(['check', 'two-phase:commit-early', '--mode', 'random', '--swarm', '--param', 'rms=5', '--time', '10', '--out', 'a']);
+    expect(first.code).toBe(1);
+    const last = first.out.trimEnd().split('\n').pop()!;
+    const m = /^reproduce with: npx pacta (check two-phase:commit-early .*--seed 0 --walk (\d+))$/.exec(last);
+    expect(m, last).not.toBeNull();
+    expect(last).not.toMatch(/--time/);
+    const again = await run([...m![1]!.split(' ').slice(0, -4).map((a) => a.replace(/^a$/, 'b')), '--seed', '0', '--walk', m![2]!]);
+    expect(again.code).toBe(1);
+    const a = JSON.parse(readFileSync(join(dir, 'a', 'two-phase.commit-early.random.violation.json'), 'utf8'));
+    const b = JSON.parse(readFileSync(join(dir, 'b', 'two-phase.commit-early.random.violation.json'), 'utf8'));
+    expect(b.steps).toEqual(a.steps);
+    expect(b.walk).toBe(a.walk);
   });
 
   it('rejects random-mode options outside random mode, and unknown strategies', () => {
