@@ -2,7 +2,7 @@
  * One explorer run in its own process (so peak RSS and whole-process time are its own):
  * `tsx bench/explorer-run.ts SPEC PARAMS_JSON OPTIONS_JSON` prints one JSON line.
  */
-import { checkSync } from '../checker/index.ts';
+import { check } from '../checker/index.ts';
 import { loadBundledSpec } from '../specs/catalogue.ts';
 
 const [name, paramsJson = '{}', optionsJson = '{}'] = process.argv.slice(2);
@@ -11,7 +11,7 @@ if (!spec) {
   console.error(`unknown spec ${name}`);
   process.exit(2);
 }
-const r = checkSync(spec, { params: JSON.parse(paramsJson), ...JSON.parse(optionsJson) });
+const r = await check(spec, { params: JSON.parse(paramsJson), ...JSON.parse(optionsJson) }, name);
 console.log(
   JSON.stringify({
     result: r.result,
@@ -20,6 +20,7 @@ console.log(
     depth: r.stats.depth,
     searchSeconds: r.stats.seconds,
     bytesPerState: r.stats.bytesPerState,
+    collisionProbability: r.stats.collisionProbability,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
   }),
 );

@@ -21,3 +21,11 @@ export { replayTrace, modelForTrace, traceCheckOptions, stepsMatching, ReplayMis
 export type { ReplayResult, Divergence } from './replay.ts';
 export { minimizeTrace } from './minimize.ts';
 export type { MinimizeOptions, MinimizeResult, PhaseReport } from './minimize.ts';
+export { parallelBfs, defaultWorkers } from './parallel.ts';
+export { SharedStore } from './shared-store.ts';
+export { linearizable, strictSerializable, serializable, externallyConsistent, atomicCommit, operationsOf } from './history-properties.ts';
+export type { TransactionView } from './history-properties.ts';
+export * from './history/index.ts';
+export * from './linearizability/index.ts';
+export * from './transactions/index.ts';
+export * from './atomic-commit/index.ts';
