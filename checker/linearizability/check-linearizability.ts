@@ -14,6 +14,12 @@ export interface LinearizabilityOptions {
   readonly timeLimitSeconds?: number;
   /** Use the model's partition function when it has one. Default: true. */
   readonly partition?: boolean;
+  /**
+   * Use the search's two sound reductions (read-only operations placed greedily, identical
+   * operations in a fixed order). Default: true; false runs the plain Wing–Gong–Lowe search,
+   * for comparison.
+   */
+  readonly reductions?: boolean;
 }
 
 /** An operation as shown in an explanation: plain data, safe to print as JSON. */
@@ -123,7 +129,7 @@ export function checkLinearizability<S, I, O>(
   // partition cannot hide an easy failing one (Porcupine runs them in parallel for this).
   const searches: { part: (typeof parts)[number]; search: LinearizabilitySearch<S> }[] = parts.map((part) => ({
     part,
-    search: startSearch(part.ops, m),
+    search: startSearch(part.ops, m, options.reductions ?? true),
   }));
   const finished: (SearchOutcome<S> | undefined)[] = new Array(parts.length);
   let steps = 0;

@@ -97,12 +97,16 @@ export function searchLinearization<S, I, O>(
   ops: readonly Operation<I, O>[],
   model: ResolvedModel<S, I, O>,
   shouldStop: ShouldStop,
+  reductions = true,
 ): SearchOutcome<S> {
-  return startSearch(ops, model).run(Number.POSITIVE_INFINITY, shouldStop)!;
+  return startSearch(ops, model, reductions).run(Number.POSITIVE_INFINITY, shouldStop)!;
 }
 
-/** Prepares a search for a linearization of `ops` under `model`; nothing runs until `run`. */
-export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: ResolvedModel<S, I, O>): LinearizabilitySearch<S> {
+/**
+ * Prepares a search for a linearization of `ops` under `model`; nothing runs until `run`.
+ * `reductions: false` turns off the read-only and twin reductions (the plain search).
+ */
+export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: ResolvedModel<S, I, O>, reductions = true): LinearizabilitySearch<S> {
   const n = ops.length;
   if (n === 0) return { run: () => ({ result: 'linearizable', linearization: [], steps: 0, memoized: 0 }) };
   const inputs = ops.map((op) => op.input);
@@ -134,8 +138,8 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
   const zob = zobristWords(n);
   const memo = new MemoTable<S>(words, model.equal, Math.min(1 << 14, 16 * n));
   const readOnly = new Uint8Array(n);
-  for (let k = 0; k < n; k++) readOnly[k] = model.readOnly(inputs[k]!, outputs[k]) ? 1 : 0;
-  const mustFollow = twinOrder(ops, readOnly);
+  if (reductions) for (let k = 0; k < n; k++) readOnly[k] = model.readOnly(inputs[k]!, outputs[k]) ? 1 : 0;
+  const mustFollow = reductions ? twinOrder(ops, readOnly) : new Int32Array(n).fill(-1);
 
   // Search state, kept between slices.
   const bits = new Int32Array(words);
@@ -148,6 +152,9 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
   let steps = 0;
   let entry = 0;
   let fresh = true; // entering a configuration for the first time
+  // After a forced (state-preserving) placement, the read-only calls before it in the window
+  // were already found illegal in this same state: the next scan resumes after it.
+  let resume = 0;
   let done: SearchOutcome<S> | undefined;
 
   // The longest linearized sequence reached, for the explanation.
@@ -169,6 +176,7 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
     let count = steps;
     let e = entry;
     let isFresh = fresh;
+    let scanFrom = resume;
     const finish = (outcome: SearchOutcome<S> | undefined): SearchOutcome<S> | undefined => {
       depth = d;
       state = st;
@@ -176,6 +184,7 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
       steps = count;
       entry = e;
       fresh = isFresh;
+      resume = scanFrom;
       if (outcome) done = outcome;
       return outcome;
     };
@@ -191,7 +200,7 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
       let forced = 0;
       if (isFresh) {
         isFresh = false;
-        for (let c = next[0]!; c !== -1 && matchOf[c]! >= 0; c = next[c]!) {
+        for (let c = next[scanFrom]!; c !== -1 && matchOf[c]! >= 0; c = next[c]!) {
           const op = opOf[c]!;
           if (readOnly[op] === 0) continue;
           if ((++count & 0xfff) === 0 && shouldStop()) return finish(unknown());
@@ -257,6 +266,7 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
           next[prev[ret]!] = next[ret]!;
           if (next[ret] !== -1) prev[next[ret]!] = prev[ret]!;
           isFresh = true;
+          scanFrom = forced === 1 ? prev[cand]! : 0;
           continue;
         }
         bits[w]! &= ~bit;
@@ -294,6 +304,7 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
         // A forced placement failing means its configuration fails too: keep undoing.
         if (stackForced[d] === 0) {
           e = next[c]!;
+          scanFrom = 0;
           break;
         }
       }
