@@ -1,0 +1,734 @@
+/**
+ * The node runtime: one node of a protocol, running the spec's own handlers. Inputs — frames
+ * from the network (protocol messages and client requests), timer firings of local actions, and
+ * explicit `fire` calls — go through one queue, one at a time, into `onMessage`, `onRequest` or
+ * an action's `do`, exactly as the checker's world calls them (checker/world.ts). A handler's
+ * effects become frames (`out.send`, `out.broadcast`, `out.reply`), timers and durable writes.
+ *
+ * Order of a step: run the handler; check that the new state and every outgoing payload fit
+ * their schemas (a step that does not is the spec's error: nothing of it takes effect); if a
+ * durable field changed, write the packed durable projection to the log and flush it; only then
+ * send the step's frames. Steps queued behind a flush are run meanwhile and their effects held,
+ * so one flush covers them all (group commit) and effects still leave in step order.
+ *
+ * A handler that throws stops the node: status `failed`, an `error` event with a
+ * {@link NodeFailure} that names the node, role and handler, timers cancelled, transport closed.
+ * The failing step wrote nothing, so the durable log holds the state before it.
+ *
+ * Local actions are triggered by timers: an action instance (action, choice) with `timerMs:
+ * [min, max]` gets a timer drawn uniformly from the range when it becomes enabled (at start, or
+ * after a step in which it was disabled before — firing consumes the timer, so an action that
+ * stays enabled is re-armed, e.g. a heartbeat) and the timer is cancelled when the instance is
+ * disabled. When it fires, the action runs if it is still enabled. Actions without `timerMs`
+ * run only through {@link NodeRuntime.fire} (the test, the CLI or executor replay decides),
+ * unless `defaultTimerMs` gives them a range. `timers: false` turns every timer off (replay).
+ */
+import {
+  type ActionDef, type Ctx, type Interval, type NodeId, type Out, type RequestRef, DecodeError, Reader, Writer, equalBytes, equalValues,
+} from '../specs/core/index.ts';
+import type { Clock, Cancel } from './clock/index.ts';
+import type { DurableStore } from './durableStore.ts';
+import { CHANNEL, type ClusterLayout, type RoleLayout } from './layout.ts';
+import type { Frame, Transport } from './net/index.ts';
+import { xoshiro128ss, type Prng } from './net/prng.ts';
+import { UsageError } from './net/usageError.ts';
+
+/** Why a node stopped on its own. */
+export type NodeFailureCode =
+  /** `onMessage`, `onRequest`, an action's `when`/`choices`/`do`, or `init` threw. */
+  | 'handler-threw'
+  /** A handler returned a state that does not fit the role's schema. */
+  | 'bad-state'
+  /** A handler sent a message or reply that does not fit its schema, is too large, or goes to a node that cannot take it. */
+  | 'bad-effect'
+  /** The durable log could not be read or written. */
+  | 'storage'
+  /** The durable log holds bytes that do not decode as the role's state (another spec or version). */
+  | 'bad-recovery';
+
+/** A node stopped: which node, what it was doing, and the cause. */
+export class NodeFailure extends Error {
+  override readonly name = 'NodeFailure';
+  constructor(
+    readonly code: NodeFailureCode,
+    readonly node: NodeId,
+    readonly nodeName: string,
+    /** What ran: `onMessage`, `onRequest`, `action commit`, `init`, `durable log`... */
+    readonly during: string,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(`${nodeName} (${during}): ${message}`);
+  }
+}
+
+/** Reasons the runtime drops an authentic frame (the transport counts the unauthentic ones). */
+export type RuntimeDropReason = 'undecodable' | 'bad-channel' | 'bad-sender' | 'send-failed';
+
+/** Counters of one runtime incarnation. */
+export interface RuntimeStats {
+  /** Inputs that ran a handler (messages, requests, actions), whether or not the state changed. */
+  steps: number;
+  messages: number;
+  requests: number;
+  actions: number;
+  /** Frames handed to the transport (messages and replies). */
+  framesSent: number;
+  /** Durable projections flushed. */
+  durableSaves: number;
+  /** Frames the runtime dropped, by reason. */
+  dropped: Record<RuntimeDropReason, number>;
+}
+
+/** What a runtime reports as it runs (set `onEvent` to receive them). */
+export type NodeEvent =
+  | { readonly kind: 'recovered'; readonly node: NodeId; readonly fromLog: boolean }
+  | { readonly kind: 'started'; readonly node: NodeId }
+  | {
+      readonly kind: 'step';
+      readonly node: NodeId;
+      readonly input: 'message' | 'request' | 'action';
+      readonly from?: NodeId;
+      readonly action?: string;
+      /** The message, or the request's op. */
+      readonly payload?: unknown;
+      readonly changed: boolean;
+      readonly sent: number;
+      readonly replied: number;
+      readonly durable: boolean;
+    }
+  | { readonly kind: 'dropped'; readonly node: NodeId; readonly reason: RuntimeDropReason; readonly from: NodeId; readonly detail: string }
+  | { readonly kind: 'error'; readonly node: NodeId; readonly error: NodeFailure }
+  | { readonly kind: 'crashed'; readonly node: NodeId };
+
+/** Options of {@link NodeRuntime}. */
+export interface NodeRuntimeOptions {
+  readonly layout: ClusterLayout;
+  readonly id: NodeId;
+  /** Timers and readings. Readings are `floor((clock.now() - epochMs) / tickMs)`, plus the clock offset. */
+  readonly clock: Clock<number>;
+  /** Subtracted from readings so they fit the specs' integer schemas. Default 0. */
+  readonly epochMs?: number;
+  /** Milliseconds per unit of spec time (`out.now()`). Default 1. */
+  readonly tickMs?: number;
+  /** TrueTime's ε in spec time units: `out.trueTime()` is `[now - ε, now + ε]`. Default 0. */
+  readonly trueTimeEpsilon?: number;
+  readonly store: DurableStore;
+  /** Local action timers on (default) or off (every action only through `fire`). */
+  readonly timers?: boolean;
+  /** Timer range for actions that declare no `timerMs`; default none (they run only through `fire`). */
+  readonly defaultTimerMs?: readonly [number, number] | null;
+  /** Seed of the timer draws. */
+  readonly seed?: number;
+  /** Most inputs run while one flush is in progress (their effects wait for the next). Default 256. */
+  readonly batchMax?: number;
+  readonly onEvent?: (event: NodeEvent) => void;
+}
+
+type Input =
+  | { readonly kind: 'message'; readonly from: NodeId; readonly msg: unknown }
+  | { readonly kind: 'request'; readonly from: NodeId; readonly id: number; readonly op: unknown }
+  | {
+      readonly kind: 'action';
+      readonly name: string;
+      readonly arg: unknown;
+      readonly done?: { resolve: (ran: boolean) => void; reject: (e: Error) => void };
+    };
+
+interface Effects {
+  readonly frames: { to: NodeId; channel: number; payload: Uint8Array }[];
+  readonly done?: { resolve: (ran: boolean) => void; reject: (e: Error) => void };
+}
+
+export type NodeStatus = 'new' | 'recovered' | 'running' | 'down' | 'failed';
+
+/**
+ * One node. Lifecycle: `open()` recovers its state from the durable store (init plus the
+ * durable fields last saved), `start(transport)` attaches it to the network and arms its timers,
+ * `crash()` drops everything volatile; `open()` and `start()` again restart it.
+ */
+export class NodeRuntime<S = unknown> {
+  readonly id: NodeId;
+  readonly name: string;
+  readonly role: RoleLayout;
+  readonly layout: ClusterLayout;
+  /** Added to this node's readings (spec time units): clock error, e.g. a replayed `drift`. */
+  clockOffset = 0;
+  readonly #ctx: Ctx;
+  readonly #opts: NodeRuntimeOptions;
+  readonly #epochMs: number;
+  readonly #tickMs: number;
+  readonly #epsilon: number;
+  readonly #prng: Prng;
+  readonly #actions: [string, ActionDef<any, any, any, any>][];
+  readonly #timed: [string, ActionDef<any, any, any, any>, readonly [number, number]][];
+  readonly #out: Out<unknown>;
+  readonly #writer = new Writer(256);
+  readonly #reader = new Reader(new Uint8Array(0));
+  #status: NodeStatus = 'new';
+  #state: S | undefined;
+  #init: S | undefined;
+  /** The durable projection last saved (or recovered), to tell whether a step changed it; null when nothing is durable. */
+  #savedBytes: Uint8Array | null = null;
+  /** The state whose projection that is (durable field identities are compared first). */
+  #savedState: S | undefined;
+  /** Effects waiting for the flush in progress. */
+  #held: Effects[] = [];
+  #transport: Transport | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #incarnation = 0;
+  #queue: Input[] = [];
+  #busy = false;
+  #idle: (() => void)[] = [];
+  #armed = new Map<string, Cancel>();
+  #failure: NodeFailure | undefined;
+  /** Closing the transport and store after a crash or failure. */
+  #closing: Promise<void> = Promise.resolve();
+  #stats: RuntimeStats = emptyRuntimeStats();
+  // The handler being run: its sends and replies, and the request it answers.
+  #sends: { to: NodeId; msg: unknown }[] = [];
+  #replies: { client: NodeId; id: number; result: unknown }[] = [];
+  #request: RequestRef | null = null;
+
+  constructor(options: NodeRuntimeOptions) {
+    this.#opts = options;
+    this.layout = options.layout;
+    this.id = options.id;
+    const role = options.layout.roleOf(options.id);
+    if (!role || options.layout.isClient(options.id)) {
+      throw new UsageError('NodeRuntime', 'bad-id', `${String(options.id)} is not a protocol node of ${options.layout.protocol.name} (it has ${options.layout.protocolNodes})`);
+    }
+    this.role = role;
+    this.name = options.layout.nodeName(options.id);
+    this.#ctx = options.layout.ctx(options.id);
+    this.#epochMs = options.epochMs ?? 0;
+    this.#tickMs = options.tickMs ?? 1;
+    if (!(this.#tickMs > 0)) throw new UsageError('NodeRuntime', 'bad-tick-ms', `tickMs must be positive, got ${String(this.#tickMs)}`);
+    this.#epsilon = options.trueTimeEpsilon ?? 0;
+    this.#prng = xoshiro128ss(((options.seed ?? 0) + Math.imul(options.id + 1, 0x9e3779b1)) | 0);
+    this.#actions = Object.entries(role.def.actions ?? {});
+    const fallback = options.defaultTimerMs ?? null;
+    this.#timed = [];
+    if (options.timers !== false) {
+      for (const [name, a] of this.#actions) {
+        const range = a.timerMs ?? fallback;
+        if (!range) continue;
+        if (!(range[0] >= 0 && range[1] >= range[0])) throw new UsageError('NodeRuntime', 'bad-timer-ms', `action '${role.name}.${name}' has timer range [${range.join(', ')}]`);
+        this.#timed.push([name, a, range]);
+      }
+    }
+    const self = this;
+    this.#out = {
+      send(to, msg) {
+        self.#sends.push({ to, msg });
+      },
+      broadcast(roleName, msg) {
+        const r = self.layout.role(roleName);
+        if (!r || r.name === 'client') throw new Error(`out.broadcast: no role '${roleName}'`);
+        for (let i = 0; i < r.count; i++) if (r.base + i !== self.id) self.#sends.push({ to: r.base + i, msg });
+      },
+      reply(result, to) {
+        if (!self.layout.clients) throw new Error('out.reply: this protocol declares no clients, so there is no request to reply to');
+        const ref = to ?? self.#request;
+        if (!ref) throw new Error(`out.reply: ${self.name} replied outside onRequest without saying to which request (pass the request's { client, id })`);
+        self.#replies.push({ client: ref.client, id: ref.id, result });
+      },
+      now: () => self.now(),
+      trueTime: (): Interval => {
+        const now = self.now();
+        return { earliest: now - self.#epsilon, latest: now + self.#epsilon };
+      },
+    };
+  }
+
+  /** The node's clock reading in spec time units, as `out.now()` returns it. */
+  now(): number {
+    return Math.floor((this.#opts.clock.now() - this.#epochMs) / this.#tickMs) + this.clockOffset;
+  }
+
+  get status(): NodeStatus {
+    return this.#status;
+  }
+
+  /** The current state (undefined before `open()`). May be ahead of what is durable by the steps of a flush in progress. */
+  get state(): S | undefined {
+    return this.#state;
+  }
+
+  /** Why the node failed, when it did. */
+  get failure(): NodeFailure | undefined {
+    return this.#failure;
+  }
+
+  get stats(): RuntimeStats {
+    return { ...this.#stats, dropped: { ...this.#stats.dropped } };
+  }
+
+  /** The transport, while started. */
+  get transport(): Transport | undefined {
+    return this.#transport;
+  }
+
+  /** The current state packed with the role's schema (what executor replay compares). */
+  stateBytes(): Uint8Array {
+    const w = new Writer(64);
+    this.role.def.state.encode(w, this.#state, this.name);
+    return w.toBytes();
+  }
+
+  /**
+   * Recovers the state: `init`, then the durable fields last saved (the whole state for
+   * `durable: true`). Rejects with a {@link NodeFailure} when the log is unreadable.
+   */
+  async open(): Promise<S> {
+    if (this.#status === 'running' || this.#status === 'recovered') throw new UsageError('NodeRuntime.open', 'open', `${this.name} is already open`);
+    await this.#closing;
+    this.#failure = undefined;
+    this.#stats = emptyRuntimeStats();
+    let init: S;
+    try {
+      init = this.role.def.init(this.#ctx) as S;
+    } catch (e) {
+      throw this.#failed('handler-threw', 'init', `threw: ${message(e)}`, e);
+    }
+    this.#init = init;
+    let saved: Uint8Array | undefined;
+    try {
+      saved = await this.#opts.store.open();
+    } catch (e) {
+      throw this.#failed('storage', 'durable log', `cannot recover: ${message(e)}`, e);
+    }
+    let state = init;
+    if (saved !== undefined && this.role.durable !== true && this.role.durable.length === 0) saved = undefined;
+    if (saved !== undefined) {
+      let kept: S;
+      try {
+        this.#reader.reset(saved);
+        kept = this.role.def.state.decode(this.#reader) as S;
+        if (this.#reader.pos !== saved.length) throw new DecodeError('trailing bytes after the state', this.#reader.pos);
+      } catch (e) {
+        await this.#opts.store.close();
+        throw this.#failed('bad-recovery', 'durable log', `the saved state does not decode as ${this.role.name}'s state: ${message(e)}`, e);
+      }
+      state = this.role.durable === true ? kept : this.#merge(init, kept);
+    }
+    this.#state = state;
+    this.#savedState = state;
+    this.#savedBytes = this.#isDurable() ? this.#projection(state) : null;
+    this.#status = 'recovered';
+    this.#emitEvent({ kind: 'recovered', node: this.id, fromLog: saved !== undefined });
+    return state;
+  }
+
+  /** Attaches the recovered node to `transport` (which it then owns and closes) and arms its timers. */
+  start(transport: Transport): void {
+    if (this.#status !== 'recovered') throw new UsageError('NodeRuntime.start', 'not-recovered', `${this.name} must be open()ed (recovered) before start, it is ${this.#status}`);
+    if (transport.self !== this.id) throw new UsageError('NodeRuntime.start', 'wrong-transport', `transport is node ${transport.self}'s, not ${this.id}'s`);
+    this.#transport = transport;
+    this.#incarnation++;
+    this.#status = 'running';
+    this.#unsubscribe = transport.onFrame((f) => this.#onFrame(f));
+    this.#emitEvent({ kind: 'started', node: this.id });
+    try {
+      this.#rearm();
+    } catch (e) {
+      this.#fail(this.#failed('handler-threw', 'action guards', `threw: ${message(e)}`, e));
+    }
+  }
+
+  /**
+   * Runs local action `name` (with `arg` for actions with choices) once it is this input's
+   * turn. Resolves true once its effects went out, false if it was not enabled then.
+   */
+  fire(name: string, arg?: unknown): Promise<boolean> {
+    if (this.#status !== 'running') return Promise.reject(new UsageError('NodeRuntime.fire', 'not-running', `${this.name} is ${this.#status}`));
+    if (!this.role.def.actions?.[name]) {
+      const known = this.#actions.map(([n]) => n).join(', ');
+      return Promise.reject(new UsageError('NodeRuntime.fire', 'unknown-action', `role '${this.role.name}' has no action '${name}' (actions: ${known || 'none'})`));
+    }
+    return new Promise((resolve, reject) => this.#push({ kind: 'action', name, arg, done: { resolve, reject } }));
+  }
+
+  /** Resolves once no input is queued and no flush is in progress. */
+  idle(): Promise<void> {
+    if (!this.#busy && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /**
+   * Stops the node as a crash would: volatile state, queued inputs, timers and held effects are
+   * gone, the transport is closed, the durable store closed. `open()` recovers it.
+   */
+  async crash(): Promise<void> {
+    if (this.#status === 'down' || this.#status === 'new') return;
+    if (this.#status === 'failed') {
+      this.#status = 'down';
+      await this.#closing;
+      return;
+    }
+    this.#stop('down', new UsageError('NodeRuntime', 'crashed', `${this.name} crashed`));
+    this.#emitEvent({ kind: 'crashed', node: this.id });
+    await (this.#closing = this.#closeResources());
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  #onFrame(f: Frame): void {
+    if (this.#status !== 'running') return;
+    const layout = this.layout;
+    const drop = (reason: RuntimeDropReason, detail: string): void => {
+      this.#stats.dropped[reason]++;
+      this.#emitEvent({ kind: 'dropped', node: this.id, reason, from: f.from, detail });
+    };
+    switch (f.kind) {
+      case CHANNEL.message: {
+        if (f.from >= layout.protocolNodes) return drop('bad-sender', `a protocol message from ${f.from}, which is not a protocol node`);
+        const msg = this.#decode(layout.protocol.messages, f.payload);
+        if (msg instanceof DecodeError) return drop('undecodable', `message: ${msg.message}`);
+        this.#push({ kind: 'message', from: f.from, msg });
+        return;
+      }
+      case CHANNEL.request: {
+        const clients = layout.clients;
+        if (!clients || !layout.isClient(f.from)) return drop('bad-sender', `a request from ${f.from}, which is not a client`);
+        if (clients.target !== this.role) return drop('bad-channel', `a request to ${this.name}, which does not serve clients`);
+        const req = this.#decode(clients.request, f.payload);
+        if (req instanceof DecodeError) return drop('undecodable', `request: ${req.message}`);
+        this.#push({ kind: 'request', from: f.from, id: req.id, op: req.op });
+        return;
+      }
+      default:
+        return drop('bad-channel', `channel ${f.kind} is not for a protocol node`);
+    }
+  }
+
+  #decode<T>(schema: { decode(r: Reader): T }, payload: Uint8Array): T | DecodeError {
+    try {
+      this.#reader.reset(payload);
+      const v = schema.decode(this.#reader);
+      if (this.#reader.pos !== payload.length) return new DecodeError('trailing bytes after the payload', this.#reader.pos);
+      return v;
+    } catch (e) {
+      return e instanceof DecodeError ? e : new DecodeError(message(e), this.#reader.pos);
+    }
+  }
+
+  #push(input: Input): void {
+    this.#queue.push(input);
+    if (!this.#busy) this.#drain();
+  }
+
+  /**
+   * Runs queued inputs. Effects of steps that need no flush go out at once; from the first step
+   * that changes a durable field, effects are held, the rest of the queue (up to batchMax) runs,
+   * one flush saves the latest projection, and the held effects go out in order.
+   */
+  #drain(): void {
+    this.#busy = true;
+    let held: Effects[] | null = null;
+    let projection: Uint8Array | null = null;
+    const batchMax = this.#opts.batchMax ?? 256;
+    while (this.#status === 'running' && this.#queue.length > 0 && (held === null || held.length < batchMax)) {
+      const input = this.#queue.shift()!;
+      const step = this.#run(input);
+      if (step === null) continue;
+      if (step.projection !== null) projection = step.projection;
+      if (held !== null || step.projection !== null) (held ??= []).push(step.effects);
+      else this.#send(step.effects);
+    }
+    if (held === null || projection === null || this.#status !== 'running') {
+      this.#busy = false;
+      this.#settle();
+      return;
+    }
+    const incarnation = this.#incarnation;
+    const effects = held;
+    this.#held = held;
+    this.#opts.store.save(projection).then(
+      () => {
+        if (this.#incarnation !== incarnation || this.#status !== 'running') return;
+        this.#stats.durableSaves++;
+        this.#held = [];
+        for (const e of effects) this.#send(e);
+        this.#drain();
+      },
+      (e) => {
+        if (this.#incarnation !== incarnation || this.#status !== 'running') return;
+        this.#fail(this.#failed('storage', 'durable log', `flush failed: ${message(e)}`, e));
+      },
+    );
+  }
+
+  #settle(): void {
+    if (this.#busy || this.#queue.length > 0) return;
+    const waiting = this.#idle;
+    this.#idle = [];
+    for (const w of waiting) w();
+  }
+
+  /** Runs one input's handler; null when nothing ran (a disabled action) or the node failed. */
+  #run(input: Input): { effects: Effects; projection: Uint8Array | null } | null {
+    const def = this.role.def;
+    const s = this.#state as S;
+    this.#sends = [];
+    this.#replies = [];
+    let after: S;
+    let during = '';
+    try {
+      switch (input.kind) {
+        case 'message':
+          during = 'onMessage';
+          this.#stats.messages++;
+          after = def.onMessage ? (def.onMessage(s, input.from, input.msg, this.#out, this.#ctx) as S) : s;
+          break;
+        case 'request':
+          during = 'onRequest';
+          this.#stats.requests++;
+          this.#request = { client: input.from, id: input.id };
+          try {
+            after = def.onRequest!(s, { client: input.from, id: input.id, op: input.op }, this.#out, this.#ctx) as S;
+          } finally {
+            this.#request = null;
+          }
+          break;
+        case 'action': {
+          during = `action ${input.name}`;
+          const action = def.actions![input.name]!;
+          if (!this.#enabled(action, input.arg)) {
+            input.done?.resolve(false);
+            this.#rearm();
+            return null;
+          }
+          this.#stats.actions++;
+          after = action.do(s, this.#out, this.#ctx, input.arg) as S;
+          break;
+        }
+      }
+    } catch (e) {
+      this.#fail(this.#failed('handler-threw', during, `threw: ${message(e)}`, e));
+      return null;
+    }
+    this.#stats.steps++;
+    // Check everything before anything takes effect.
+    const changed = after !== s;
+    let stateBytes: Uint8Array | null = null;
+    if (changed) {
+      try {
+        this.#writer.reset();
+        def.state.encode(this.#writer, after, `${this.name}.state`);
+        // With `durable: true` the packed state is the projection (the writer is reused below).
+        if (this.role.durable === true) stateBytes = this.#writer.toBytes();
+      } catch (e) {
+        this.#fail(this.#failed('bad-state', during, `returned a state that does not fit its schema: ${message(e)}`, e));
+        return null;
+      }
+    }
+    let frames: Effects['frames'];
+    try {
+      frames = this.#frames();
+    } catch (e) {
+      this.#fail(this.#failed('bad-effect', during, message(e), e));
+      return null;
+    }
+    let projection: Uint8Array | null = null;
+    if (changed && this.#savedBytes !== null && this.#durableFieldsMoved(after)) {
+      const bytes = stateBytes ?? this.#projection(after);
+      if (!equalBytes(bytes, this.#savedBytes)) {
+        projection = bytes;
+        this.#savedBytes = bytes;
+      }
+      this.#savedState = after;
+    }
+    this.#state = after;
+    const done = input.kind === 'action' ? input.done : undefined;
+    if (this.#opts.onEvent) {
+      this.#emitEvent({
+        kind: 'step', node: this.id, input: input.kind,
+        ...(input.kind === 'action' ? { action: input.name } : { from: input.from, payload: input.kind === 'message' ? input.msg : input.op }),
+        changed, sent: this.#sends.length, replied: this.#replies.length, durable: projection !== null,
+      });
+    }
+    if (this.#timed.length > 0) {
+      try {
+        this.#rearm();
+      } catch (e) {
+        this.#fail(this.#failed('handler-threw', 'action guards', `threw: ${message(e)}`, e));
+        return null;
+      }
+    }
+    return { effects: { frames, ...(done ? { done } : {}) }, projection };
+  }
+
+  #enabled(action: ActionDef<any, any, any, any>, arg: unknown): boolean {
+    const s = this.#state;
+    if (action.choices) {
+      const choices = action.choices(s, this.#ctx);
+      if (!choices.some((c) => c === arg || equalValues(c, arg))) return false;
+    }
+    return !action.when || action.when(s, this.#ctx, arg);
+  }
+
+  /** Encodes the handler's sends and replies into frames, checking each. */
+  #frames(): Effects['frames'] {
+    const layout = this.layout;
+    const max = this.#transport?.payloadBytesMax ?? Number.POSITIVE_INFINITY;
+    const frames: Effects['frames'] = [];
+    for (const { to, msg } of this.#sends) {
+      if (!Number.isInteger(to) || to < 0 || to >= layout.nodeCount) throw new Error(`out.send: ${String(to)} is not a node id`);
+      if (layout.isClient(to)) throw new Error(`out.send: a protocol message to client ${layout.nodeName(to)}; answer clients with out.reply`);
+      frames.push({ to, channel: CHANNEL.message, payload: this.#pack(layout.protocol.messages, msg, 'message', max) });
+    }
+    for (const { client, id, result } of this.#replies) {
+      if (!layout.isClient(client)) throw new Error(`out.reply: ${String(client)} is not a client`);
+      frames.push({ to: client, channel: CHANNEL.reply, payload: this.#pack(layout.clients!.reply, { id, result }, 'reply', max) });
+    }
+    return frames;
+  }
+
+  #pack(schema: { encode(w: Writer, v: any, path?: string): void }, value: unknown, what: string, max: number): Uint8Array {
+    this.#writer.reset();
+    try {
+      schema.encode(this.#writer, value, what);
+    } catch (e) {
+      throw new Error(`sent a ${what} that does not fit its schema: ${message(e)}`);
+    }
+    if (this.#writer.pos > max) throw new Error(`sent a ${what} of ${this.#writer.pos} bytes; the transport takes at most ${max}`);
+    return this.#writer.toBytes();
+  }
+
+  #isDurable(): boolean {
+    return this.role.durable === true || this.role.durable.length > 0;
+  }
+
+  /** Whether some durable field of `after` is not the very value last saved (then the bytes decide). */
+  #durableFieldsMoved(after: S): boolean {
+    const durable = this.role.durable;
+    if (durable === true) return true;
+    const saved = this.#savedState as Record<string, unknown>;
+    const next = after as Record<string, unknown>;
+    for (const f of durable) if (saved[f] !== next[f]) return true;
+    return false;
+  }
+
+  /** The durable projection of `s`: the durable fields over `init` (the whole state for `durable: true`), packed. */
+  #projection(s: S): Uint8Array {
+    const durable = this.role.durable;
+    const value = durable === true ? s : this.#merge(this.#init as S, s);
+    const w = new Writer(64);
+    this.role.def.state.encode(w, value, this.name);
+    return w.toBytes();
+  }
+
+  #merge(base: S, from: S): S {
+    const out = { ...(base as Record<string, unknown>) };
+    for (const f of this.role.durable as readonly string[]) out[f] = (from as Record<string, unknown>)[f];
+    return out as S;
+  }
+
+  #send(effects: Effects): void {
+    const t = this.#transport!;
+    for (const f of effects.frames) {
+      try {
+        t.send(f.to, f.channel, f.payload);
+        this.#stats.framesSent++;
+      } catch (e) {
+        this.#stats.dropped['send-failed']++;
+        this.#emitEvent({ kind: 'dropped', node: this.id, reason: 'send-failed', from: this.id, detail: `to ${f.to}: ${message(e)}` });
+      }
+    }
+    effects.done?.resolve(true);
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  /** Arms a timer for each timed action instance that became enabled; cancels those disabled. */
+  #rearm(): void {
+    if (this.#timed.length === 0 || this.#status !== 'running') return;
+    const s = this.#state;
+    const live = new Set<string>();
+    for (const [name, action, [min, max]] of this.#timed) {
+      const args = action.choices ? action.choices(s, this.#ctx) : NO_ARG;
+      for (const arg of args) {
+        if (action.when && !action.when(s, this.#ctx, arg)) continue;
+        const key = args === NO_ARG ? name : `${name}\u0000${argKey(arg)}`;
+        live.add(key);
+        if (this.#armed.has(key)) continue;
+        const delay = min === max ? min : min + this.#prng.nextFloat() * (max - min);
+        const incarnation = this.#incarnation;
+        this.#armed.set(
+          key,
+          this.#opts.clock.setTimer(delay, () => {
+            if (this.#incarnation !== incarnation || this.#status !== 'running') return;
+            this.#armed.delete(key);
+            this.#push({ kind: 'action', name, arg });
+          }),
+        );
+      }
+    }
+    for (const [key, cancel] of this.#armed) {
+      if (!live.has(key)) {
+        cancel();
+        this.#armed.delete(key);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- stopping
+
+  #failed(code: NodeFailureCode, during: string, text: string, cause?: unknown): NodeFailure {
+    return new NodeFailure(code, this.id, this.name, during, text, cause);
+  }
+
+  #fail(error: NodeFailure): void {
+    if (this.#status !== 'running') return;
+    this.#failure = error;
+    this.#stop('failed', error);
+    this.#emitEvent({ kind: 'error', node: this.id, error });
+    this.#closing = this.#closeResources();
+  }
+
+  #stop(status: NodeStatus, reason: Error): void {
+    this.#status = status;
+    this.#incarnation++;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    for (const cancel of this.#armed.values()) cancel();
+    this.#armed.clear();
+    const queued = this.#queue;
+    this.#queue = [];
+    for (const input of queued) if (input.kind === 'action') input.done?.reject(reason);
+    const held = this.#held;
+    this.#held = [];
+    for (const e of held) e.done?.reject(reason);
+    this.#busy = false;
+    this.#settle();
+  }
+
+  async #closeResources(): Promise<void> {
+    const t = this.#transport;
+    this.#transport = undefined;
+    await Promise.all([t?.close(), this.#opts.store.close().catch(() => {})]);
+  }
+
+  #emitEvent(e: NodeEvent): void {
+    this.#opts.onEvent?.(e);
+  }
+}
+
+const NO_ARG: readonly unknown[] = [undefined];
+
+function argKey(arg: unknown): string {
+  try {
+    return JSON.stringify(arg, (_k, v) => (v instanceof Map ? [...v.entries()] : v)) ?? String(arg);
+  } catch {
+    return String(arg);
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function emptyRuntimeStats(): RuntimeStats {
+  return { steps: 0, messages: 0, requests: 0, actions: 0, framesSent: 0, durableSaves: 0, dropped: { undecodable: 0, 'bad-channel': 0, 'bad-sender': 0, 'send-failed': 0 } };
+}
