@@ -13,18 +13,13 @@ export {
 } from './operations.ts';
 export type { Decoded, KvInput, KvOutput, OperationDecoder, RegisterInput, RegisterOutput, RegisterValue } from './operations.ts';
 export { parseEtcdLog } from './etcd-log.ts';
-export { splitEdnForms } from './edn-forms.ts';
-export type { EdnForm } from './edn-forms.ts';
 export {
   jepsenKvDecoder,
   jepsenRegisterDecoder,
   pairJepsenEvents,
-  parseEdnForm,
   parseEdnKvHistory,
   parseEdnRegisterHistory,
   parseJepsenEvents,
 } from './jepsen-edn.ts';
 export type { JepsenDecoder, JepsenEvent } from './jepsen-edn.ts';
 export { formatJsonHistory, JSON_HISTORY_FORMAT, parseJsonHistory } from './json-history.ts';
-export { parseLocatedJson } from './json-lines.ts';
-export type { LocatedJson } from './json-lines.ts';

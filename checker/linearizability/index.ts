@@ -6,8 +6,8 @@ export type {
   LinearizabilityResult,
   OperationSummary,
 } from './check-linearizability.ts';
-export { defaultEqual, defaultHash, hashString, ILLEGAL, resolveModel } from './model.ts';
-export type { ResolvedModel, SequentialModel, StepResult } from './model.ts';
+export { ILLEGAL } from './model.ts';
+export type { SequentialModel, StepResult } from './model.ts';
 export { registerModel } from './register-model.ts';
 export type { RegisterState } from './register-model.ts';
 export { kvModel } from './kv-model.ts';
