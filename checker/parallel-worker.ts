@@ -1,10 +1,10 @@
 /**
- * One worker of parallel BFS: expands the states of a task (packed, length-prefixed), inserts
+ * The expansion step of parallel BFS, and the worker-thread loop that runs it: expands the states of a task (packed, length-prefixed), inserts
  * successors into the shared visited set, checks properties on the new ones, and returns them
  * packed for the next level. It stops early, reporting how far it got, when the shared table
  * is too full (the coordinator grows it and hands back the rest).
  */
-import { parentPort } from 'node:worker_threads';
+import { isMainThread, parentPort } from 'node:worker_threads';
 import { isProtocol, type Protocol } from '../specs/core/index.ts';
 import { loadBundledSpec } from '../specs/catalogue.ts';
 import { Model } from './model.ts';
@@ -69,89 +69,102 @@ async function load(specRef: string, variant: string | null): Promise<Protocol> 
   return variant ? spec.variant(variant) : spec;
 }
 
-let model: Model;
-let store: SharedStore;
-/** Goals this worker has already seen reached (each is reported once). */
-let reached: boolean[] = [];
-let goalsLeft = 0;
+/**
+ * Expands tasks against a shared visited set. Workers run one each; the coordinator runs one
+ * too while the workers start, so small searches finish before any worker is needed.
+ */
+export class Expander {
+  /** Goals this expander has already reported (each is reported once). */
+  private readonly reached: boolean[];
+  private goalsLeft: number;
 
-function expand(task: WorkerTask): WorkerReply {
-  const world = model.world;
-  const fp = model.fp;
-  const view = new DataView(task.buffer);
-  const bytes = new Uint8Array(task.buffer);
-  const chunks: { buffer: ArrayBuffer; length: number }[] = [];
-  let out = new Uint8Array(CHUNK);
-  let outView = new DataView(out.buffer);
-  let used = 0;
-  let generated = 0;
-  const goals = new Set<number>();
-  let event: WorkerEvent | null = null;
+  constructor(
+    readonly model: Model,
+    public store: SharedStore,
+  ) {
+    this.reached = model.goals.map(() => false);
+    this.goalsLeft = this.reached.length;
+  }
 
-  const visit = (next: WorldState): boolean => {
-    generated++;
-    model.fingerprint(next);
-    if (!store.insert(fp[0]!, fp[1]!)) return false;
-    if (goalsLeft > 0) {
-      model.view.state = next;
-      for (let i = 0; i < model.goals.length; i++) {
-        if (!reached[i] && model.goals[i]!.check(model.view)) {
-          reached[i] = true;
-          goalsLeft--;
-          goals.add(i);
+  expand(task: WorkerTask): WorkerReply {
+    const model = this.model;
+    const store = this.store;
+    const world = model.world;
+    const fp = model.fp;
+    const view = new DataView(task.buffer);
+    const bytes = new Uint8Array(task.buffer);
+    const chunks: { buffer: ArrayBuffer; length: number }[] = [];
+    let out = new Uint8Array(CHUNK);
+    let outView = new DataView(out.buffer);
+    let used = 0;
+    let generated = 0;
+    const goals: number[] = [];
+    let event: WorkerEvent | null = null;
+
+    const visit = (next: WorldState): boolean => {
+      generated++;
+      model.fingerprint(next);
+      if (!store.insert(fp[0]!, fp[1]!)) return false;
+      if (this.goalsLeft > 0) {
+        model.view.state = next;
+        for (let i = 0; i < model.goals.length; i++) {
+          if (!this.reached[i] && model.goals[i]!.check(model.view)) {
+            this.reached[i] = true;
+            this.goalsLeft--;
+            goals.push(i);
+          }
         }
       }
-    }
-    const bad = model.violated(next);
-    if (bad) {
-      event = { kind: 'violation', property: bad.name };
-      return true;
-    }
-    const packed = model.pack(next);
-    if (used + 4 + packed.length > out.length) {
-      chunks.push({ buffer: out.buffer as ArrayBuffer, length: used });
-      out = new Uint8Array(Math.max(CHUNK, 4 + packed.length));
-      outView = new DataView(out.buffer);
-      used = 0;
-    }
-    outView.setUint32(used, packed.length, true);
-    out.set(packed, used + 4);
-    used += 4 + packed.length;
-    return false;
-  };
+      const bad = model.violated(next);
+      if (bad) {
+        event = { kind: 'violation', property: bad.name };
+        return true;
+      }
+      const packed = model.pack(next);
+      if (used + 4 + packed.length > out.length) {
+        chunks.push({ buffer: out.buffer as ArrayBuffer, length: used });
+        out = new Uint8Array(Math.max(CHUNK, 4 + packed.length));
+        outView = new DataView(out.buffer);
+        used = 0;
+      }
+      outView.setUint32(used, packed.length, true);
+      out.set(packed, used + 4);
+      used += 4 + packed.length;
+      return false;
+    };
 
-  let at = task.offset;
-  try {
-    while (at < task.length && event === null) {
-      if (store.full) break;
-      const len = view.getUint32(at, true);
-      const state = world.decode(bytes.subarray(at + 4, at + 4 + len), true);
-      const enabled = world.successors(state, visit);
-      if (event === null && enabled === 0 && model.options.deadlock) event = { kind: 'deadlock' };
-      at += 4 + len;
+    let at = task.offset;
+    try {
+      while (at < task.length && event === null) {
+        if (store.full) break;
+        const len = view.getUint32(at, true);
+        const state = world.decode(bytes.subarray(at + 4, at + 4 + len), true);
+        const enabled = world.successors(state, visit);
+        if (event === null && enabled === 0 && model.options.deadlock) event = { kind: 'deadlock' };
+        at += 4 + len;
+      }
+    } catch (e) {
+      if (!(e instanceof HandlerError)) throw e;
+      event = { kind: 'error', message: e.message };
     }
-  } catch (e) {
-    if (!(e instanceof HandlerError)) throw e;
-    event = { kind: 'error', message: e.message };
+    if (used > 0) chunks.push({ buffer: out.buffer as ArrayBuffer, length: used });
+    const rest = at < task.length ? task.buffer : null;
+    return { kind: 'done', id: task.id, chunks, processed: at, rest, generated, goals, event };
   }
-  if (used > 0) chunks.push({ buffer: out.buffer as ArrayBuffer, length: used });
-  const rest = at < task.length ? task.buffer : null;
-  return { kind: 'done', id: task.id, chunks, processed: at, rest, generated, goals: [...goals], event };
 }
 
-parentPort!.on('message', async (m: WorkerInit | WorkerTask | WorkerTable) => {
+let expander: Expander;
+
+if (!isMainThread) parentPort!.on('message', async (m: WorkerInit | WorkerTask | WorkerTable) => {
   if (m.kind === 'init') {
     const spec = await load(m.specRef, m.variant);
-    model = new Model(spec, m.options as Options);
-    reached = model.goals.map(() => false);
-    goalsLeft = reached.length;
-    store = new SharedStore(m.table, m.counters);
+    expander = new Expander(new Model(spec, m.options as Options), new SharedStore(m.table, m.counters));
     parentPort!.postMessage({ kind: 'ready' });
   } else if (m.kind === 'table') {
-    store = new SharedStore(m.table, m.counters);
+    expander.store = new SharedStore(m.table, m.counters);
     parentPort!.postMessage({ kind: 'ready' });
   } else {
-    const reply = expand(m);
+    const reply = expander.expand(m);
     const transfer = reply.chunks.map((c) => c.buffer);
     if (reply.rest) transfer.push(reply.rest);
     parentPort!.postMessage(reply, transfer);

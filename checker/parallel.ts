@@ -17,7 +17,7 @@ import { Model } from './model.ts';
 import type { Progress } from './options.ts';
 import type { GoalStatus } from './result.ts';
 import { SharedStore } from './shared-store.ts';
-import type { WorkerEvent, WorkerReply, WorkerTask } from './parallel-worker.ts';
+import { Expander, type WorkerEvent, type WorkerReply, type WorkerTask } from './parallel-worker.ts';
 
 /** How many workers `--workers` defaults to: the cores available. */
 export function defaultWorkers(): number {
@@ -52,14 +52,25 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
   first.set(packed, 4);
   let level: Chunk[] = [{ buffer: first.buffer, length: first.length }];
 
+  // Workers start in the background (loading TypeScript and the spec takes a moment); until
+  // they are ready the coordinator expands levels itself, so small searches never wait for them.
   const { onProgress: _ignored, ...options } = o;
-  const pool = await Promise.all(
-    Array.from({ length: workers }, () =>
-      start(new Worker(new URL('./parallel-worker.mjs', import.meta.url)), {
-        kind: 'init', specRef, variant: model.protocol.variantName ?? null, options, table: store.tableBuffer, counters: store.counterBuffer,
-      }),
-    ),
+  const threads = Array.from({ length: workers }, () => new Worker(new URL('./parallel-worker.mjs', import.meta.url)));
+  const local = new Expander(model, store);
+  // Holders, not `let`s: callbacks set them, which flow analysis cannot see.
+  const boot: { pool: Worker[] | null } = { pool: null };
+  let poolStore = store;
+  const booting = Promise.all(
+    threads.map((w) => request(w, { kind: 'init', specRef, variant: model.protocol.variantName ?? null, options, table: store.tableBuffer, counters: store.counterBuffer })),
+  ).then(
+    () => {
+      boot.pool = threads;
+    },
+    () => {
+      // A worker that cannot start leaves the coordinator to do the work alone.
+    },
   );
+  void booting;
 
   let generated = 1;
   let depth = 0;
@@ -83,16 +94,29 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
           let slots = store.slots * 2;
           while (store.size > slots * 0.3) slots *= 2;
           store = store.grow(slots);
-          await Promise.all(pool.map((w) => request(w, { kind: 'table', table: store.tableBuffer, counters: store.counterBuffer })));
+          local.store = store;
+        }
+        const workersNow = boot.pool;
+        if (workersNow && poolStore !== store) {
+          await Promise.all(workersNow.map((w) => request(w, { kind: 'table', table: store.tableBuffer, counters: store.counterBuffer })));
+          poolStore = store;
         }
         const round = queue.splice(0, queue.length);
         let cursor = 0;
-        const runWorker = async (w: Worker) => {
+        const runWorker = async (w: Worker | null) => {
           while (cursor < round.length && halt.stop === null && !store.full) {
+            // The coordinator steps aside as soon as the workers are up.
+            if (w === null && boot.pool !== null) break;
             const item = round[cursor++]!;
             // The chunk's buffer moves to the worker (no copy) and comes back if unfinished.
             const task: WorkerTask = { kind: 'task', id: nextId++, buffer: item.chunk.buffer, offset: item.offset, length: item.chunk.length, depth };
-            const reply = (await request(w, task, [item.chunk.buffer])) as WorkerReply;
+            let reply: WorkerReply;
+            if (w === null) {
+              reply = local.expand(task);
+              await new Promise((resolve) => setImmediate(resolve)); // let worker start-up messages in
+            } else {
+              reply = (await request(w, task, [item.chunk.buffer])) as WorkerReply;
+            }
             generated += reply.generated;
             for (const c of reply.chunks) next.push(c);
             for (const g of reply.goals) if (!goals[g]!.reached) goals[g] = { name: goals[g]!.name, reached: true, depth: depth + 1 };
@@ -109,14 +133,14 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
           // Items a full table left unstarted go back to the queue.
           while (store.full && cursor < round.length) queue.push(round[cursor++]!);
         };
-        await Promise.all(pool.map(runWorker));
+        await Promise.all(workersNow ? workersNow.map(runWorker) : [runWorker(null)]);
         while (cursor < round.length) queue.push(round[cursor++]!);
       }
       level = next;
       if (next.length > 0) depth++;
     }
   } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
+    await Promise.all(threads.map((w) => w.terminate()));
   }
 
   const stop = halt.stop;
@@ -140,12 +164,6 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
       collisionProbability: collisionProbability(distinct) * 4, // 62 of the 64 bits are kept
     },
   };
-}
-
-/** Sends the init message and resolves once the worker is ready. */
-async function start(w: Worker, init: unknown): Promise<Worker> {
-  await request(w, init);
-  return w;
 }
 
 /** Posts a message and resolves with the worker's next reply (workers answer in order). */

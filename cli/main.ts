@@ -17,6 +17,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   show: { summary: 'render a trace: text, Mermaid, HTML viewer or ITF', load: async () => (await import('./commands/show.ts')).showCommand },
   replay: { summary: 'replay a trace on its spec, step by step', load: async () => (await import('./commands/replay.ts')).replayCommand },
   minimize: { summary: 'shrink a counterexample trace', load: async () => (await import('./commands/minimize.ts')).minimizeCommand },
+  lincheck: { summary: 'check histories for linearizability (etcd, EDN, JSON)', load: async () => (await import('./commands/lincheck.ts')).lincheckCommand },
+  txcheck: { summary: 'check transaction histories for serializability anomalies', load: async () => (await import('./commands/txcheck.ts')).txcheckCommand },
 };
 
 /** Registers a command (used as further commands land). */
