@@ -595,6 +595,14 @@ export class UnionSchema<Tag extends string, V extends Record<string, Fields>> e
     this.hasNodes = this.lists.some((l) => l.hasNodes);
     this.name = `union<${this.variants.join('|')}>`;
   }
+  /** The field schemas of variant `kind` (for tools that render or convert messages by type). */
+  fieldsOf(kind: string): Readonly<Record<string, Schema<unknown>>> | undefined {
+    const i = this.index.get(kind);
+    if (i === undefined) return undefined;
+    const list = this.lists[i]!;
+    return Object.fromEntries(list.names.map((n, k) => [n, list.schemas[k]!]));
+  }
+
   /** The declaration index of a variant (for compact display and channel bytes). */
   indexOf(kind: string): number | undefined {
     return this.index.get(kind);

@@ -47,7 +47,8 @@ const tm = spec.role(TmState)({
   onMessage: (s, from, m) => {
     switch (m.kind) {
       case 'prepared':
-        return s.phase === 'init' ? { ...s, prepared: add(s.prepared, from) } : s;
+        // A repeated Prepared changes nothing: return `s` itself so the checker sees no step.
+        return s.phase === 'init' && !s.prepared.includes(from) ? { ...s, prepared: add(s.prepared, from) } : s;
       case 'commit':
       case 'abort':
         return s;

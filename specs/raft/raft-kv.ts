@@ -1,0 +1,505 @@
+/**
+ * A linearizable key-value store replicated with Raft (the consensus core of consensus.ts), with
+ * clients, exactly-once writes, and reads three ways — the `reads` param:
+ *
+ * - `log`: a read is a log entry like a write, answered when it is applied (Raft §8).
+ * - `lease`: the leader answers reads from its state machine, without consensus, while it holds a
+ *   lease (Raft thesis §6.4.1; the leaseholder of a CockroachDB range serves reads the same way).
+ *   The lease is measured on the leader's own clock (`out.now()`): it starts at the send time of
+ *   the latest heartbeat a majority acknowledged and lasts `electionTicks` minus a safety margin
+ *   of 4 × `maxClockError` (each of the two clocks involved may misjudge an interval by twice its
+ *   error). A follower that accepted an AppendEntries from the current leader ignores RequestVote
+ *   and does not time out for `electionTicks` on its own clock (thesis §4.2.3), so no other
+ *   leader can exist while the lease lasts; a server that restarts waits `electionTicks` too.
+ *   The leader also needs an entry of its own term committed (its no-op), so that its state
+ *   machine holds every committed write. Without a valid lease the read goes through the log.
+ * - `follower`: any server answers a read at its closed timestamp, from its own applied state
+ *   (stale but consistent reads, CockroachDB's follower reads). Every write carries a timestamp
+ *   from the leader's clock, increasing along the log, and every entry carries the closed
+ *   timestamp: a promise that every later entry has a greater write timestamp. The promise is in
+ *   the log, so it survives leader changes (a new leader proposes above the closed timestamp of
+ *   its last entry).
+ *
+ * Clients: the world's clients send `put`, `get` and `cas` to any server; a server that is not
+ * the leader answers `notLeader` (the operation had no effect). A write is answered by the server
+ * that proposed it, when it applies the entry. Each entry carries the client's request id, and
+ * the state machine keeps, per client, the last id applied and its result (a session), so a
+ * request delivered twice (`--dup`, the `set` network) takes effect once. A new leader appends a
+ * no-op entry (§8). Durable: currentTerm, votedFor, log; the state machine is rebuilt from the log
+ * as the commit index advances after a restart.
+ *
+ * Bounds: terms ≤ `maxTerm`; the log is bounded by the clients' operations (`clients` ×
+ * `opsPerClient`) plus one no-op per term; keys 0..`keys`-1, values 1..`values` (0 is "absent").
+ * Time (`--max-time`) and clock error (`--clock-error`) come from the world.
+ *
+ * Not modeled: client retries to another server (a world client issues each operation once),
+ * read-index reads, log compaction, membership changes. Linearizability is checked by an exact
+ * brute-force search over the (small) history, per key; the checker's `linearizable(kvModel)`
+ * takes its place when checker/linearizability is exported (see docs/protocols/raft.md).
+ */
+import {
+  invariant, protocol, put, reachable, t,
+  type Ctx, type HistoryEntry, type NodeId, type Out, type WorldReader,
+} from '../core/index.ts';
+import {
+  advanceCommit, correctRules, handleMessage, initialCore, isQuorum, observeTerm, raftMessages, sendAppend, sendRequestVote,
+  serverFields, startElection, type RaftMsg, type RaftRules,
+} from './consensus.ts';
+import { raftInvariants } from './properties.ts';
+
+// ---------------------------------------------------------------- operations, entries, messages
+
+const Op = t.union('kind', {
+  put: { key: t.u32, value: t.u32 },
+  get: { key: t.u32 },
+  cas: { key: t.u32, from: t.u32, to: t.u32 },
+});
+type Op = typeof Op.__type;
+
+const Result = t.union('kind', {
+  ok: {},
+  /** A linearizable read: through the log, or under the leader's lease. */
+  value: { value: t.u32, via: t.enum('log', 'lease') },
+  cas: { ok: t.bool },
+  notLeader: {},
+  /** A follower read: the value as of timestamp `ts` (the server's closed timestamp). */
+  readAt: { value: t.u32, ts: t.int },
+});
+type Result = typeof Result.__type;
+
+/** A client command in the log: who asked, the request id (for exactly-once), who proposed it. */
+const Cmd = t.struct({ client: t.node('client'), id: t.u32, by: t.node('server'), op: Op });
+type Cmd = typeof Cmd.__type;
+
+/**
+ * A log entry: the term, the write timestamp and closed timestamp (follower reads; 0 otherwise),
+ * and the command (null: the no-op a new leader appends).
+ */
+const Entry = t.struct({ term: t.u32, ts: t.int, closed: t.int, cmd: t.option(Cmd) });
+type Entry = typeof Entry.__type;
+
+const Msg = raftMessages(Entry);
+type Msg = RaftMsg<Entry>;
+
+/** One version of a key (MVCC): follower reads read the latest version at or below their timestamp. */
+const Version = t.struct({ ts: t.int, value: t.u32 });
+type Version = typeof Version.__type;
+
+const Server = t.struct({
+  ...serverFields(Entry),
+  /** Lease reads: no vote and no election before the own clock reaches this; null: just (re)started. */
+  quiet: t.option(t.int),
+  /** Leader, lease reads: per follower, the send stamp of the latest acknowledged AppendEntries. */
+  acks: t.map(t.node('server'), t.int),
+  /** The state machine: the versions of each key, from the committed log prefix. */
+  kv: t.map(t.u32, t.array(Version)),
+  /** Per client: the last request id applied and its result (exactly-once). */
+  sessions: t.map(t.node('client'), t.struct({ id: t.u32, result: Result })),
+});
+type Server = typeof Server.__type;
+
+type ReadMode = 'log' | 'lease' | 'follower';
+
+const params = {
+  servers: 3,
+  maxTerm: 2,
+  clients: 2,
+  opsPerClient: 1,
+  keys: 1,
+  values: 1,
+  /** Clients may also send cas(key, 1 → 2). */
+  cas: false,
+  /** How reads are served: log, lease or follower. */
+  reads: 'log' as string,
+  /** The minimum election timeout, in clock ticks (leases). */
+  electionTicks: 2,
+  /** The clock error the lease's safety margin allows for, in ticks (the world's --clock-error is the real one). */
+  maxClockError: 0,
+  /** Follower reads: how far the closed timestamp trails the leader's clock. */
+  closeLag: 1,
+};
+type P = typeof params;
+
+const spec = protocol({
+  name: 'raft-kv',
+  doc: 'A KV store on Raft with clients: exactly-once writes; reads through the log, under a leader lease, or at a closed timestamp on any server.',
+  params,
+  messages: Msg,
+  client: { op: Op, result: Result },
+});
+
+/** What the KV layer may get wrong (the broken variants). */
+interface KvRules {
+  /** The lease's safety margin, in ticks, given the params. */
+  leaseMargin(p: P): number;
+  /** The timestamp a follower read is served at. */
+  followerReadTs(closed: number, now: number): number;
+}
+
+const correctKv: KvRules = {
+  leaseMargin: (p) => 4 * p.maxClockError,
+  followerReadTs: (closed) => closed,
+};
+
+// ---------------------------------------------------------------- the state machine
+
+const NO_KV: ReadonlyMap<number, readonly Version[]> = new Map();
+const NO_SESSIONS: Server['sessions'] = new Map();
+const NO_ACKS: ReadonlyMap<NodeId, number> = new Map();
+
+/** The latest value of `key` at or below timestamp `ts` (0: absent). */
+export function readAt(kv: ReadonlyMap<number, readonly Version[]>, key: number, ts = Number.POSITIVE_INFINITY): number {
+  const versions = kv.get(key);
+  if (!versions) return 0;
+  for (let i = versions.length - 1; i >= 0; i--) if (versions[i]!.ts <= ts) return versions[i]!.value;
+  return 0;
+}
+
+/**
+ * Applies one entry to the state machine: the new kv and sessions, and the result to answer
+ * (null for a no-op and for an older duplicate, whose client has moved on).
+ */
+export function applyEntry(kv: Server['kv'], sessions: Server['sessions'], e: Entry): { kv: Server['kv']; sessions: Server['sessions']; result: Result | null } {
+  const cmd = e.cmd;
+  if (cmd === null) return { kv, sessions, result: null };
+  const session = sessions.get(cmd.client);
+  if (session && session.id >= cmd.id) return { kv, sessions, result: session.id === cmd.id ? session.result : null };
+  let result: Result;
+  const op = cmd.op;
+  switch (op.kind) {
+    case 'put':
+      kv = put(kv, op.key, [...(kv.get(op.key) ?? []), { ts: e.ts, value: op.value }]);
+      result = { kind: 'ok' };
+      break;
+    case 'get':
+      result = { kind: 'value', value: readAt(kv, op.key), via: 'log' };
+      break;
+    case 'cas': {
+      const ok = readAt(kv, op.key) === op.from;
+      if (ok) kv = put(kv, op.key, [...(kv.get(op.key) ?? []), { ts: e.ts, value: op.to }]);
+      result = { kind: 'cas', ok };
+      break;
+    }
+  }
+  return { kv, sessions: put(sessions, cmd.client, { id: cmd.id, result }), result };
+}
+
+/** Applies the entries the commit index just passed; the proposer answers its clients. */
+function applyCommitted(s: Server, from: number, out: Out<Msg, Result>, self: NodeId): Server {
+  if (s.commit <= from) return s;
+  let kv = s.kv;
+  let sessions = s.sessions;
+  for (let i = from; i < s.commit; i++) {
+    const e = s.log[i]!;
+    const r = applyEntry(kv, sessions, e);
+    kv = r.kv;
+    sessions = r.sessions;
+    if (r.result !== null && e.cmd!.by === self) out.reply(r.result, { client: e.cmd!.client, id: e.cmd!.id });
+  }
+  return { ...s, kv, sessions };
+}
+
+// ---------------------------------------------------------------- the server
+
+function mode(ctx: Ctx<P>): ReadMode {
+  const r = ctx.params.reads;
+  if (r !== 'log' && r !== 'lease' && r !== 'follower') throw new Error(`param reads must be log, lease or follower, got '${r}'`);
+  return r;
+}
+
+/** Appends an entry at the leader: timestamps increase along the log and stay above the closed timestamp. */
+function propose(s: Server, cmd: Cmd | null, now: number, ctx: Ctx<P>): Server {
+  let ts = 0;
+  let closed = 0;
+  if (mode(ctx) === 'follower') {
+    const last = s.log[s.log.length - 1];
+    const lastTs = last?.ts ?? 0;
+    const lastClosed = last?.closed ?? 0;
+    ts = Math.max(now, lastTs + 1, lastClosed + 1);
+    closed = Math.min(ts - 1, Math.max(lastClosed, now - ctx.params.closeLag));
+  }
+  return { ...s, log: [...s.log, { term: s.term, ts, closed, cmd }] };
+}
+
+/** The start of the leader's lease: the send stamp a majority (itself included) acknowledged. */
+function leaseStart(s: Server, ctx: Ctx<P>): number | null {
+  const need = Math.floor(ctx.count('server') / 2); // followers needed besides the leader
+  if (need === 0) return Number.POSITIVE_INFINITY;
+  const stamps = [...s.acks.values()].sort((a, b) => b - a);
+  return stamps.length >= need ? stamps[need - 1]! : null;
+}
+
+function holdsLease(s: Server, now: number, ctx: Ctx<P>, kv: KvRules): boolean {
+  if (s.role !== 'leader' || s.commit === 0 || s.log[s.commit - 1]!.term !== s.term) return false;
+  const start = leaseStart(s, ctx);
+  if (start === null) return false;
+  if (start === Number.POSITIVE_INFINITY) return true;
+  return now < start + ctx.params.electionTicks - kv.leaseMargin(ctx.params);
+}
+
+/**
+ * Lease reads: the server heard from a leader (or restarted) less than an election timeout ago,
+ * so it must not vote or campaign. `quiet` is volatile: after a restart it is unknown (null) until
+ * the `boot` step reads the clock — unless the server is still in term 1, which proves it never
+ * accepted a leader (leaders have terms ≥ 2) and so never made the promise.
+ */
+function quietNow(s: Server, now: number, ctx: Ctx<P>): boolean {
+  if (mode(ctx) !== 'lease') return false;
+  return s.quiet === null ? s.term > 1 : now < s.quiet;
+}
+
+function server(rules: RaftRules, kvRules: KvRules) {
+  return spec.role(Server)({
+    count: (p) => p.servers,
+    symmetric: true,
+    durable: ['term', 'votedFor', 'log'],
+    init: (ctx) => ({ ...initialCore<Entry>(), quiet: mode(ctx) === 'lease' ? null : 0, acks: NO_ACKS, kv: NO_KV, sessions: NO_SESSIONS }),
+    onMessage: (s0, from, m, out, ctx) => {
+      const now = out.now();
+      // Thesis §4.2.3: within an election timeout of hearing from the leader, ignore RequestVote.
+      if (m.kind === 'requestVote' && quietNow(s0, now, ctx)) return s0;
+      const s1 = observeTerm(s0, m.term);
+      let s = handleMessage(s1, from, m, out, ctx, rules);
+      if (mode(ctx) === 'lease') {
+        if (m.kind === 'append' && m.term === s.term) s = { ...s, quiet: now + ctx.params.electionTicks };
+        if (m.kind === 'appendReply' && s.role === 'leader' && m.term === s.term && (s.acks.get(from) ?? -1) < m.stamp) {
+          s = { ...s, acks: put(s.acks, from, m.stamp) };
+        }
+      }
+      if (s.role === 'leader' && s1.role !== 'leader') s = propose({ ...s, acks: NO_ACKS }, null, now, ctx); // the no-op of §8
+      if (s.role !== 'leader' && s.acks.size > 0) s = { ...s, acks: NO_ACKS };
+      return applyCommitted(s, s0.commit, out, ctx.self);
+    },
+    onRequest: (s, req, out, ctx) => {
+      const op = req.op;
+      const now = out.now();
+      if (op.kind === 'get') {
+        const reads = mode(ctx);
+        if (reads === 'follower') {
+          const closed = s.commit > 0 ? s.log[s.commit - 1]!.closed : 0;
+          const ts = kvRules.followerReadTs(closed, now);
+          out.reply({ kind: 'readAt', value: readAt(s.kv, op.key, ts), ts });
+          return s;
+        }
+        if (reads === 'lease' && holdsLease(s, now, ctx, kvRules)) {
+          out.reply({ kind: 'value', value: readAt(s.kv, op.key), via: 'lease' });
+          return s;
+        }
+      }
+      if (s.role !== 'leader') {
+        out.reply({ kind: 'notLeader' });
+        return s;
+      }
+      // Exactly-once at proposal too: a request already in the log is not appended again.
+      if (s.log.some((e) => e.cmd !== null && e.cmd.client === req.client && e.cmd.id === req.id)) return s;
+      const next = propose(s, { client: req.client, id: req.id, by: ctx.self, op }, now, ctx);
+      return applyCommitted(advanceCommit(next, ctx, rules), s.commit, out, ctx.self); // commits at once only when alone
+    },
+    actions: {
+      /** Lease reads: a server that restarted waits an election timeout before it votes or campaigns. */
+      boot: {
+        when: (s) => s.quiet === null && s.term > 1,
+        do: (s, out, ctx) => ({ ...s, quiet: out.now() + ctx.params.electionTicks }),
+        timerMs: [0, 0],
+      },
+      /** The election timer fires: start an election, unless a leader was heard from recently (leases). */
+      timeout: {
+        when: (s, ctx) => s.role !== 'leader' && s.term < ctx.params.maxTerm,
+        do: (s, out, ctx) => {
+          if (quietNow(s, out.now(), ctx)) return s;
+          const next = startElection(s, ctx);
+          return next.role === 'leader' ? propose(next, null, out.now(), ctx) : next;
+        },
+        timerMs: [150, 300],
+      },
+      requestVote: {
+        choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
+        when: (s, _ctx, j: NodeId) => s.role === 'candidate' && !s.votes.includes(j),
+        do: (s, out, _ctx, j: NodeId) => sendRequestVote(s, j, out),
+        timerMs: [50, 50],
+      },
+      /**
+       * Follower reads: the leader closes time that has passed on an idle range by appending a
+       * no-op that carries the new closed timestamp (CockroachDB closes timestamps through Raft
+       * commands as well), so that reads at the closed timestamp eventually see every write.
+       */
+      closeTimestamp: {
+        when: (s, ctx) => s.role === 'leader' && mode(ctx) === 'follower',
+        do: (s, out, ctx) => {
+          const now = out.now();
+          const lastClosed = s.log.length > 0 ? s.log[s.log.length - 1]!.closed : 0;
+          return now - ctx.params.closeLag > lastClosed ? propose(s, null, now, ctx) : s;
+        },
+        timerMs: [200, 200],
+      },
+      /** Replication and heartbeats; under leases the stamp is the leader's clock reading. */
+      appendEntries: {
+        choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
+        when: (s) => s.role === 'leader',
+        do: (s, out, ctx, j: NodeId) => sendAppend(s, j, out, mode(ctx) === 'lease' ? out.now() : 0),
+        timerMs: [50, 50],
+      },
+    },
+  });
+}
+
+// ---------------------------------------------------------------- history properties
+
+interface HistOp {
+  client: NodeId;
+  op: Op;
+  result: Result | null;
+  invokedAt: number;
+  returnedAt: number;
+}
+
+/** The operations of a history, paired invocation with return (result null: still pending). */
+export function operations(h: readonly HistoryEntry[]): HistOp[] {
+  const ops: HistOp[] = [];
+  const open = new Map<string, HistOp>();
+  h.forEach((e, i) => {
+    const key = `${e.client}:${e.id}`;
+    if (e.kind === 'invoke') {
+      const op: HistOp = { client: e.client, op: e.op as Op, result: null, invokedAt: i, returnedAt: Number.POSITIVE_INFINITY };
+      ops.push(op);
+      open.set(key, op);
+    } else {
+      const op = open.get(key);
+      if (op) {
+        op.result = e.result as Result;
+        op.returnedAt = i;
+      }
+    }
+  });
+  return ops;
+}
+
+/**
+ * Exact linearizability of one key's operations against a register (put, get, cas), by search
+ * over linearization orders with memoization (Wing & Gong; fine for the model's few operations).
+ * Pending operations may take effect or not; `notLeader` answers and follower reads are left out
+ * (the first had no effect; the second are not meant to be linearizable).
+ */
+export function linearizableRegister(ops: readonly HistOp[]): boolean {
+  const n = ops.length;
+  if (n === 0) return true;
+  if (n > 30) throw new Error(`linearizableRegister: ${n} operations is beyond the brute-force check`);
+  const completed = ops.reduce((m, o, i) => (o.result !== null ? m | (1 << i) : m), 0);
+  const failed = new Set<string>();
+  const search = (done: number, value: number): boolean => {
+    if ((done & completed) === completed) return true;
+    const memo = `${done}:${value}`;
+    if (failed.has(memo)) return false;
+    for (let i = 0; i < n; i++) {
+      if (done & (1 << i)) continue;
+      const o = ops[i]!;
+      // o may go next only if no other operation left returned before o was invoked.
+      let ok = true;
+      for (let j = 0; j < n && ok; j++) if (j !== i && !(done & (1 << j)) && ops[j]!.returnedAt < o.invokedAt) ok = false;
+      if (!ok) continue;
+      const step = stepRegister(value, o.op, o.result);
+      if (step !== null && search(done | (1 << i), step)) return true;
+    }
+    failed.add(memo);
+    return false;
+  };
+  return search(0, 0);
+}
+
+/** The register after `op` from `value`, or null when `result` is impossible there. */
+function stepRegister(value: number, op: Op, result: Result | null): number | null {
+  switch (op.kind) {
+    case 'put':
+      return op.value;
+    case 'get':
+      return result === null || (result.kind === 'value' && result.value === value) ? value : null;
+    case 'cas': {
+      const ok = value === op.from;
+      if (result !== null && !(result.kind === 'cas' && result.ok === ok)) return null;
+      return ok ? op.to : value;
+    }
+  }
+}
+
+function byKey(ops: readonly HistOp[]): Map<number, HistOp[]> {
+  const out = new Map<number, HistOp[]>();
+  for (const o of ops) {
+    const list = out.get(o.op.key) ?? [];
+    list.push(o);
+    out.set(o.op.key, list);
+  }
+  return out;
+}
+
+const linearizable = invariant('linearizable: log and lease reads and writes (exact search per key)', (w: WorldReader) => {
+  const ops = operations(w.history()).filter((o) => o.result?.kind !== 'notLeader' && o.result?.kind !== 'readAt' && !(o.op.kind === 'get' && o.result === null));
+  for (const list of byKey(ops).values()) if (!linearizableRegister(list)) return false;
+  return true;
+});
+
+/**
+ * A follower read at timestamp ts returns exactly the writes with timestamps ≤ ts, as committed:
+ * replaying the longest committed log prefix and reading at ts must give the same value. (A write
+ * at or below ts that commits later makes the read stale: the check fails when it commits.)
+ */
+const followerReadsConsistent = invariant('follower reads: a read at ts sees exactly the committed writes at or below ts', (w: WorldReader) => {
+  const reads = operations(w.history()).filter((o) => o.result?.kind === 'readAt');
+  if (reads.length === 0) return true;
+  let longest: Server | undefined;
+  for (const s of w.states<Server>('server')) if (!longest || s.commit > longest.commit) longest = s;
+  let kv: Server['kv'] = NO_KV;
+  let sessions: Server['sessions'] = NO_SESSIONS;
+  for (let i = 0; i < longest!.commit; i++) ({ kv, sessions } = applyEntry(kv, sessions, longest!.log[i]!));
+  for (const r of reads) {
+    const res = r.result as Extract<Result, { kind: 'readAt' }>;
+    if (readAt(kv, r.op.key, res.ts) !== res.value) return false;
+  }
+  return true;
+});
+
+const readsWrittenValue = reachable('a read returns a written value', (w: WorldReader) =>
+  operations(w.history()).some((o) => (o.result?.kind === 'value' || o.result?.kind === 'readAt') && o.result.value > 0));
+
+// ---------------------------------------------------------------- the protocol
+
+export default spec.define({
+  roles: { server: server(correctRules, correctKv) },
+  clients: {
+    count: (p) => p.clients,
+    target: 'server',
+    ops: (p) => {
+      const ops: Op[] = [];
+      for (let key = 0; key < p.keys; key++) {
+        for (let value = 1; value <= p.values; value++) ops.push({ kind: 'put', key, value });
+        ops.push({ kind: 'get', key });
+        if (p.cas) ops.push({ kind: 'cas', key, from: 1, to: 2 });
+      }
+      return ops;
+    },
+    opsPerClient: (p) => p.opsPerClient,
+  },
+  properties: (p) => [
+    ...raftInvariants,
+    ...(p.reads === 'follower' ? [followerReadsConsistent] : [linearizable]),
+    reachable('a leader is elected', (w) => w.any<Server>('server', (s) => s.role === 'leader')),
+    reachable('a write is committed', (w) => w.any<Server>('server', (s) => s.log.slice(0, s.commit).some((e) => e.cmd !== null && e.cmd.op.kind !== 'get'))),
+    readsWrittenValue,
+    ...(p.reads === 'lease'
+      ? [reachable('a lease read is served', (w: WorldReader) => operations(w.history()).some((o) => o.result?.kind === 'value' && o.result.via === 'lease'))]
+      : []),
+  ],
+  variants: {
+    'lease-ignores-skew': {
+      doc: 'The leaseholder serves reads for the whole election timeout on its own clock, with no margin for clock error: under skew (--clock-error) a new leader commits a write while the old one still serves the old value (linearizability).',
+      params: { reads: 'lease' },
+      roles: { server: server(correctRules, { ...correctKv, leaseMargin: () => 0 }) },
+    },
+    'follower-read-above-closed': {
+      doc: 'A follower serves reads at its own clock reading instead of its closed timestamp: a write at or below that timestamp may still commit (follower reads).',
+      params: { reads: 'follower' },
+      roles: { server: server(correctRules, { ...correctKv, followerReadTs: (closed, now) => Math.max(closed, now) }) },
+    },
+  },
+});
+
+export type { Op as KvOp, Result as KvResult, Entry as KvEntry, Server as KvServer };
