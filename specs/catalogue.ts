@@ -13,6 +13,10 @@ export const bundledSpecs: Record<string, { summary: string; load: () => Promise
     summary: 'Raft consensus (Ongaro & Ousterhout 2014; raft.tla): elections, replication, commitment, crash/restart',
     load: async () => (await import('./raft/raft.ts')).default,
   },
+  'raft-kv': {
+    summary: 'A KV store on Raft with clients: exactly-once writes; reads through the log, under a leader lease, or at a closed timestamp',
+    load: async () => (await import('./raft/raft-kv.ts')).default,
+  },
 };
 
 /** The bundled protocol `name`, or undefined. */

@@ -1,0 +1,144 @@
+/**
+ * Raft and raft-kv: pinned state counts of bounded exhaustive configurations (BFS and DFS agree),
+ * a fixed-budget random run on a deeper configuration, the broken variants caught (with the
+ * checked-in counterexamples reproduced), and the brute-force linearizability check itself.
+ *
+ * Bounds of the pinned configurations (see docs/protocols/raft.md for the figures):
+ * - raft: 3 servers, terms ≤ 2, logs ≤ 1 entry, 1 value, bag network with loss, ≤ 2 messages in
+ *   flight; and the same with ≤ 1 message in flight and one crash.
+ * - raft-kv: 3 servers, terms ≤ 2, one client issuing 2 operations (put 1, get) on one key,
+ *   reads through the log, bag network, ≤ 1 message in flight (client requests and replies count).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { checkSync, type CheckOptions } from '../../checker/index.ts';
+import raft from './raft.ts';
+import raftKv, { linearizableRegister, operations } from './raft-kv.ts';
+import type { HistoryEntry } from '../core/index.ts';
+
+const bag2: CheckOptions = { network: 'bag', drop: true, maxInFlight: 2 };
+const bag1: CheckOptions = { network: 'bag', drop: true, maxInFlight: 1 };
+
+function example(name: string): { property: { name: string }; steps: unknown[] } {
+  return JSON.parse(readFileSync(new URL(`../../traces/examples/${name}.json`, import.meta.url), 'utf8'));
+}
+
+describe('raft: bounded exhaustive search', () => {
+  for (const mode of ['bfs', 'dfs'] as const) {
+    it(`3 servers, terms ≤ 2, log ≤ 1, bag with loss, ≤ 2 in flight (${mode}): 23,462 states`, () => {
+      const r = checkSync(raft, { ...bag2, mode });
+      expect(r.result).toBe('ok');
+      expect(r.stats.distinctStates).toBe(23_462);
+      if (mode === 'bfs') expect(r.stats.depth).toBe(21);
+      expect(r.goals.every((g) => g.reached)).toBe(true);
+    });
+  }
+
+  it('with one crash and ≤ 1 in flight: 9,415 states, invariants hold', () => {
+    const r = checkSync(raft, { ...bag1, crashes: 1 });
+    expect(r.result).toBe('ok');
+    expect(r.stats.distinctStates).toBe(9_415);
+  });
+
+  it('random mode: 5 servers, terms ≤ 3, log ≤ 2, loss and 2 crashes, fixed budget', () => {
+    const r = checkSync(raft, {
+      mode: 'random', seed: 7, walks: 300, maxDepth: 80,
+      params: { servers: 5, maxTerm: 3, maxLog: 2, values: 2 }, network: 'bag', drop: true, maxInFlight: 4, crashes: 2,
+    });
+    expect(r.result).toBe('incomplete'); // random walks prove nothing, but found no violation
+    expect(r.goals.every((g) => g.reached)).toBe(true);
+  });
+});
+
+describe('raft: broken variants are caught', () => {
+  it('vote-twice: two leaders in term 2 after 8 steps', () => {
+    const r = checkSync(raft.variant('vote-twice'), bag1);
+    expect(r.result).toBe('violation');
+    if (r.result !== 'violation') return;
+    expect(r.property.name).toMatch(/election safety/);
+    expect(r.trace!.steps.length - 1).toBe(8);
+    expect(example('raft-vote-twice').steps).toHaveLength(r.trace!.steps.length);
+  });
+
+  it('volatile-vote: a server that crashes forgets its vote and votes again (one crash)', () => {
+    const r = checkSync(raft.variant('volatile-vote'), { ...bag1, crashes: 1 });
+    expect(r.result).toBe('violation');
+    if (r.result !== 'violation') return;
+    expect(r.property.name).toMatch(/election safety/);
+    expect(r.trace!.steps.map((s) => s.event.kind)).toContain('crash');
+    expect(r.trace!.steps.length - 1).toBe(10);
+    expect(example('raft-volatile-vote').steps).toHaveLength(r.trace!.steps.length);
+    // Without crashes the variant is the protocol.
+    expect(checkSync(raft.variant('volatile-vote'), bag1).result).toBe('ok');
+  });
+
+  it("commit-old-term (Figure 8): a later leader lacks a committed entry; the correct rule holds at the same bounds", () => {
+    const r = checkSync(raft.variant('commit-old-term'), bag1);
+    expect(r.result).toBe('violation');
+    if (r.result !== 'violation') return;
+    expect(r.property.name).toBe('leader completeness');
+    expect(r.trace!.steps.length - 1).toBe(22);
+    expect(example('raft-commit-old-term').steps).toHaveLength(r.trace!.steps.length);
+    const ok = checkSync(raft, { ...bag1, params: { maxTerm: 4 } });
+    expect(ok.result).toBe('ok');
+    expect(ok.stats.distinctStates).toBe(134_358);
+  });
+});
+
+describe('raft-kv', () => {
+  const small = { params: { clients: 1, opsPerClient: 2 }, network: 'bag', maxInFlight: 1 } satisfies CheckOptions;
+
+  for (const mode of ['bfs', 'dfs'] as const) {
+    it(`log reads, one client (put, get), ≤ 1 in flight (${mode}): 58,136 states, linearizable`, () => {
+      const r = checkSync(raftKv, { ...small, mode });
+      expect(r.result).toBe('ok');
+      expect(r.stats.distinctStates).toBe(58_136);
+      expect(r.goals.every((g) => g.reached)).toBe(true);
+    });
+  }
+
+  it('follower-read-above-closed is caught: the read misses a write at or below its timestamp', () => {
+    const r = checkSync(raftKv.variant('follower-read-above-closed'), { ...small, maxTime: 2 });
+    expect(r.result).toBe('violation');
+    if (r.result !== 'violation') return;
+    expect(r.property.name).toMatch(/follower reads/);
+    expect(example('raft-follower-read-above-closed').steps).toHaveLength(r.trace!.steps.length);
+  });
+});
+
+describe('linearizableRegister (the brute-force history check)', () => {
+  const h = (...entries: [string, number, number, unknown][]): HistoryEntry[] =>
+    entries.map(([kind, client, id, x]) => (kind === 'invoke' ? { kind: 'invoke', client, id, op: x } : { kind: 'return', client, id, result: x }));
+  const put1 = { kind: 'put', key: 0, value: 1 };
+  const get = { kind: 'get', key: 0 };
+  const val = (value: number) => ({ kind: 'value', value, via: 'log' });
+
+  it('accepts a read concurrent with a write returning either value', () => {
+    for (const v of [0, 1]) {
+      const hist = h(['invoke', 3, 0, put1], ['invoke', 4, 0, get], ['return', 4, 0, val(v)], ['return', 3, 0, { kind: 'ok' }]);
+      expect(linearizableRegister(operations(hist))).toBe(true);
+    }
+  });
+
+  it('rejects a stale read after a completed write, and a read of a value never written', () => {
+    const stale = h(['invoke', 3, 0, put1], ['return', 3, 0, { kind: 'ok' }], ['invoke', 4, 0, get], ['return', 4, 0, val(0)]);
+    expect(linearizableRegister(operations(stale))).toBe(false);
+    const phantom = h(['invoke', 4, 0, get], ['return', 4, 0, val(2)]);
+    expect(linearizableRegister(operations(phantom))).toBe(false);
+  });
+
+  it('lets a pending write take effect or not', () => {
+    const hist = h(['invoke', 3, 0, put1], ['invoke', 4, 0, get], ['return', 4, 0, val(1)], ['invoke', 4, 1, get], ['return', 4, 1, val(1)]);
+    expect(linearizableRegister(operations(hist))).toBe(true);
+    const flip = h(['invoke', 3, 0, put1], ['invoke', 4, 0, get], ['return', 4, 0, val(1)], ['invoke', 4, 1, get], ['return', 4, 1, val(0)]);
+    expect(linearizableRegister(operations(flip))).toBe(false);
+  });
+
+  it('checks cas results against the register', () => {
+    const cas = { kind: 'cas', key: 0, from: 1, to: 2 };
+    const bad = h(['invoke', 3, 0, cas], ['return', 3, 0, { kind: 'cas', ok: true }]);
+    expect(linearizableRegister(operations(bad))).toBe(false);
+    const good = h(['invoke', 3, 0, put1], ['return', 3, 0, { kind: 'ok' }], ['invoke', 3, 1, cas], ['return', 3, 1, { kind: 'cas', ok: true }]);
+    expect(linearizableRegister(operations(good))).toBe(true);
+  });
+});
