@@ -82,6 +82,8 @@ export class ClusterClient<Op = unknown, R = unknown> {
   #next = 0;
   #pending: Pending | undefined;
   #turn: Promise<unknown> = Promise.resolve();
+  /** Calls queued behind the pending one. */
+  #waiting = 0;
   #closed = false;
   readonly #stats: ClientStats = { invoked: 0, completed: 0, timedOut: 0, staleReplies: 0, dropped: 0 };
   readonly #unsubscribe: () => void;
@@ -116,7 +118,10 @@ export class ClusterClient<Op = unknown, R = unknown> {
    * comes in time (the history keeps the operation with an unknown outcome).
    */
   invoke(op: Op, options: InvokeOptions = {}): Promise<R> {
-    const run = this.#turn.then(() => this.#invokeNow(op, options));
+    // An idle client sends at once (so the request is in flight when this returns); a busy one queues.
+    const run = this.#waiting === 0 && !this.#pending
+      ? this.#invokeNow(op, options)
+      : (this.#waiting++, this.#turn.then(() => (this.#waiting--, this.#invokeNow(op, options))));
     this.#turn = run.catch(() => {});
     return run as Promise<R>;
   }

@@ -102,6 +102,11 @@ export interface Cluster<Op = unknown, R = unknown> {
   address(id: NodeId): PeerAddress | undefined;
   /** Transport counters of node or client `id` (frames, bytes, drops by reason). */
   transportStats(id: NodeId): TransportStats | undefined;
+  /**
+   * Resolves once every node is idle: no input queued, no durable flush in progress. Flushes are
+   * real I/O even under a simulated clock: advance the clock, then await this, until quiet.
+   */
+  idle(): Promise<void>;
   /** Resolves once `predicate()` holds (polled every `pollMs`, default 5), rejects after `timeoutMs` (default 5000). */
   waitUntil(predicate: () => boolean, options?: { timeoutMs?: number; pollMs?: number }): Promise<void>;
   /** Stops every node and client, closes sockets and logs (and removes a temporary data directory). */
@@ -269,6 +274,9 @@ export async function startCluster<Op = unknown, R = unknown>(spec: Protocol, op
       if (id < runtimes.length) return runtimes[id]!.transport?.stats;
       const c = clients[id - runtimes.length];
       return c ? c.transportStats : undefined;
+    },
+    async idle() {
+      for (let round = 0; round < 3; round++) await Promise.all(runtimes.map((r) => r.idle()));
     },
     async waitUntil(predicate, { timeoutMs = 5000, pollMs = 5 } = {}) {
       const start = Date.now();

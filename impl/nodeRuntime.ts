@@ -431,7 +431,11 @@ export class NodeRuntime<S = unknown> {
     while (this.#status === 'running' && this.#queue.length > 0 && (held === null || held.length < batchMax)) {
       const input = this.#queue.shift()!;
       const step = this.#run(input);
-      if (step === null) continue;
+      if (step === null) {
+        // A disabled action already resolved false; a failure rejects the caller of fire().
+        if (input.kind === 'action' && this.#failure) input.done?.reject(this.#failure);
+        continue;
+      }
       if (step.projection !== null) projection = step.projection;
       if (held !== null || step.projection !== null) (held ??= []).push(step.effects);
       else this.#send(step.effects);
