@@ -195,6 +195,11 @@ export class World {
   private readonly lanes = new Int32Array(2);
   private readonly scratch = new Writer(256);
   private readonly interned: (Envelope | undefined)[] = new Array(INTERN_SIZE);
+  /** Per node: states in which delivering an envelope changed nothing (handlers are pure). */
+  private readonly noops: Map<unknown, Set<Envelope>>[] = [];
+  private noopCount = 0;
+  /** Whether the handler being run read the clock (then its outcome is not remembered). */
+  private clockRead = false;
   /** Arrays reused by `decode(buf, true)`: the exhaustive loop's parent dies with its expansion. */
   private decodeScratch!: {
     offsets: Int8Array; crashed: Uint8Array; nodes: unknown[]; nodeBytes: (Uint8Array | null)[];
@@ -269,6 +274,7 @@ export class World {
     }
     this.nodeCount = base;
     for (let id = 0; id < this.nodeCount; id++) this.ctxs.push(this.makeCtx(id));
+    for (let id = 0; id < this.nodeCount; id++) this.noops.push(new Map());
     this.decodeScratch = {
       offsets: new Int8Array(base), crashed: new Uint8Array(base), nodes: new Array(base), nodeBytes: new Array(base),
       nodeAt: new Int32Array(base + 1), nodeHi: new Int32Array(base), nodeLo: new Int32Array(base),
@@ -302,8 +308,12 @@ export class World {
         if (world.roleOfNode[ref.client] !== world.clients.role) throw new SpecError('out.reply', `${String(ref.client)} is not a client`);
         world.replies[world.replyCount++] = { client: ref.client, id: ref.id, result };
       },
-      now: () => world.currentTime + world.currentOffsets[world.current]!,
+      now: () => {
+        world.clockRead = true;
+        return world.currentTime + world.currentOffsets[world.current]!;
+      },
       trueTime: (): Interval => {
+        world.clockRead = true;
         const now = world.currentTime + world.currentOffsets[world.current]!;
         return { earliest: now - world.options.trueTimeEpsilon, latest: now + world.options.trueTimeEpsilon };
       },
@@ -535,6 +545,17 @@ export class World {
     return { time, crashes, crashed, offsets, nodes, nodeBytes, net, history, src: buf, nodeAt, nodeHi, nodeLo };
   }
 
+  private rememberNoop(id: NodeId, state: unknown, e: Envelope): void {
+    const map = this.noops[id]!;
+    let set = map.get(state);
+    if (set === undefined) {
+      set = new Set();
+      map.set(state, set);
+    }
+    set.add(e);
+    this.noopCount++;
+  }
+
   /** The interned envelope for these record bytes and count. */
   private intern(buf: Uint8Array, start: number, len: number, count: number): Envelope {
     const h = this.lanes;
@@ -684,9 +705,27 @@ export class World {
         ev.kind = 'deliver';
         ev.node = e.to;
         ev.envelope = i;
-        const next = this.deliver(s, i, mode !== 'set');
+        if (mode === 'set') {
+          // Under the set network a message stays deliverable forever, and most deliveries
+          // are no-ops by then: remember (node, state, envelope) triples that changed nothing.
+          const known = this.noops[e.to]!.get(s.nodes[e.to]);
+          if (known !== undefined && known.has(e)) continue;
+          this.clockRead = false;
+          const next = this.deliver(s, i, false);
+          if (next === null) {
+            // Only a delivery with no effect at all is a no-op in every world: one whose sends
+            // were already in flight would not be where they are not.
+            if (!this.clockRead && this.sendCount === 0 && this.replyCount === 0 && this.noopCount < NOOP_MAX) {
+              this.rememberNoop(e.to, s.nodes[e.to], e);
+            }
+            continue;
+          }
+          if (visit(next)) return enabled;
+          continue;
+        }
+        const next = this.deliver(s, i, true);
         if (next && visit(next)) return enabled;
-        if (this.options.dup && mode !== 'set') {
+        if (this.options.dup) {
           ev.kind = 'duplicate';
           ev.node = e.to;
           ev.envelope = i;
@@ -1114,6 +1153,8 @@ function compareRange(a: Uint8Array, b: Uint8Array, len: number): number {
 /** Marks a node unchanged since decoding (its section in `src` is copied when packing). */
 const UNCHANGED = new Uint8Array(0);
 const INTERN_SIZE = 1 << 14;
+/** How many no-op deliveries to remember at most (then the cache stops growing). */
+const NOOP_MAX = 1 << 20;
 /** Bound locally: calls through an imported binding cost a getter under some loaders. */
 const hash = hash64;
 
