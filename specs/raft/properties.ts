@@ -38,18 +38,23 @@ export const logMatching: Property = invariant('log matching', (w: WorldReader) 
 });
 
 /**
- * Leader completeness: an entry committed (at any server) in term T is in the log of every
- * leader of a term after T.
+ * Leader completeness: an entry committed in term T is in the log of every leader of a term after
+ * T. The state does not record the term an index was committed in, but it bounds it: a server
+ * learns its commit index from a leader of its current term (or is that leader), so its committed
+ * entries were committed in a term ≤ its current term, and every leader of a greater term must
+ * hold them. (Using the entry's own term instead would be wrong: a stale leader of term 3 may
+ * lack an entry of term 2 that a leader of term 4 commits.)
  */
 export const leaderCompleteness: Property = invariant('leader completeness', (w: WorldReader) => {
   const servers = w.states<S>('server');
   for (const leader of servers) {
     if (leader.role !== 'leader') continue;
     for (const s of servers) {
+      if (s.term >= leader.term) continue;
       for (let i = 0; i < s.commit; i++) {
         const e = s.log[i];
         if (e === undefined) continue; // a committed entry lost from its own log: state-machine safety reports it
-        if (e.term < leader.term && !(i < leader.log.length && equalValues(leader.log[i], e))) return false;
+        if (!(i < leader.log.length && equalValues(leader.log[i], e))) return false;
       }
     }
   }

@@ -72,16 +72,13 @@ describe('raft: broken variants are caught', () => {
     expect(checkSync(raft.variant('volatile-vote'), bag1).result).toBe('ok');
   });
 
-  it("commit-old-term (Figure 8): a later leader lacks a committed entry; the correct rule holds at the same bounds", () => {
+  it('commit-old-term (Figure 8, terms ≤ 5): a leader of a later term lacks a committed entry', () => {
     const r = checkSync(raft.variant('commit-old-term'), bag1);
     expect(r.result).toBe('violation');
     if (r.result !== 'violation') return;
     expect(r.property.name).toBe('leader completeness');
-    expect(r.trace!.steps.length - 1).toBe(22);
+    expect(r.trace!.steps.length - 1).toBe(30);
     expect(example('raft-commit-old-term').steps).toHaveLength(r.trace!.steps.length);
-    const ok = checkSync(raft, { ...bag1, params: { maxTerm: 4 } });
-    expect(ok.result).toBe('ok');
-    expect(ok.stats.distinctStates).toBe(134_358);
   });
 });
 

@@ -98,8 +98,8 @@ export default spec.define({
       roles: { server: server({ ...correctRules, oneVotePerTerm: false }) },
     },
     'commit-old-term': {
-      doc: "The leader commits an entry of an older term once a majority stores it (the paper's Figure 8): a later leader overwrites it (needs maxTerm 4).",
-      params: { maxTerm: 4 },
+      doc: "The leader commits an entry of an older term once a majority stores it (the paper's Figure 8): a later leader lacks it (needs maxTerm 5).",
+      params: { maxTerm: 5 },
       roles: { server: server({ ...correctRules, onlyCurrentTermCommit: false }) },
     },
     'volatile-vote': {
