@@ -32,7 +32,7 @@ function tampered(file: string, edit: (t: TraceFile) => void): string {
 
 describe('pacta replay', () => {
   it('the examples cover every two-phase broken variant', () => {
-    expect(files).toEqual(['two-phase.abort-after-commit.json', 'two-phase.commit-early.json', 'two-phase.rm-ignores-abort.json', 'two-phase.volatile-rm.json']);
+    expect(files.filter((f) => f.startsWith('two-phase.'))).toEqual(['two-phase.abort-after-commit.json', 'two-phase.commit-early.json', 'two-phase.rm-ignores-abort.json', 'two-phase.volatile-rm.json']);
   });
 
   for (const file of files) {
@@ -40,7 +40,7 @@ describe('pacta replay', () => {
       const ok = await pacta('replay', join(examples, file));
       expect(ok.err).toBe('');
       expect(ok.code).toBe(0);
-      expect(ok.out).toMatch(/replays: all \d+ steps reproduce their fingerprints, and the final state violates "consistent/);
+      expect(ok.out).toMatch(/replays: all \d+ steps reproduce their fingerprints, and the final state violates "[^"]+"/);
 
       const trace = JSON.parse(readFileSync(join(examples, file), 'utf8')) as TraceFile;
       const n = trace.steps.length - 1;
@@ -57,14 +57,19 @@ describe('pacta replay', () => {
       expect(cut.out).toMatch(new RegExp(`diverges at step ${mid}: `));
 
       // An event that is not enabled: an action of a role that has no such action.
+      const first = trace.steps[0]!.state.nodes[0]!;
       const bogus = await pacta('replay', tampered(file, (t) => (t.steps[mid]!.event = { kind: 'action', node: 0, action: 'teleport' })));
       expect(bogus.code).toBe(1);
-      expect(bogus.out).toMatch(new RegExp(`diverges at step ${mid}: action tm.teleport is not enabled: role tm has no action "teleport"`));
+      expect(bogus.out).toMatch(new RegExp(`diverges at step ${mid}: action ${first.name}\\.teleport is not enabled: role ${first.role} has no action "teleport"`));
 
-      // The recorded state edited, fingerprint left alone.
-      const edited = await pacta('replay', tampered(file, (t) => (t.steps[n]!.state.nodes[1]!.state = 'working')));
-      expect(edited.code).toBe(1);
-      expect(edited.out).toMatch(new RegExp(`diverges at step ${n}: .*state recorded in the trace differs[\\s\\S]*rm1: expected working, got`));
+      // The recorded state edited (a node's final state swapped for its initial one), fingerprint left alone.
+      const k = trace.steps[n]!.state.nodes.findIndex((node, i) => JSON.stringify(node.state) !== JSON.stringify(trace.steps[0]!.state.nodes[i]!.state));
+      if (k >= 0) {
+        const node = trace.steps[n]!.state.nodes[k]!;
+        const edited = await pacta('replay', tampered(file, (t) => (t.steps[n]!.state.nodes[k]!.state = trace.steps[0]!.state.nodes[k]!.state)));
+        expect(edited.code).toBe(1);
+        expect(edited.out).toMatch(new RegExp(`diverges at step ${n}: .*state recorded in the trace differs[\\s\\S]*${node.name}`));
+      }
 
       // The final state cut off before the violation.
       const early = await pacta('replay', tampered(file, (t) => t.steps.pop()));
