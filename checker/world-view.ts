@@ -75,6 +75,11 @@ export class WorldView implements WorldReader {
     return this.state.time;
   }
 
+  /** Node `id`'s clock reading: true time plus its offset. */
+  clock(id: NodeId): number {
+    return this.state.time + this.state.offsets[id]!;
+  }
+
   /** The client history so far: invocations and returns in the order they happened. */
   history(): readonly HistoryEvent[] {
     return this.state.history;

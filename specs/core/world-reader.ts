@@ -28,6 +28,8 @@ export interface WorldReader {
   crashed(id: NodeId): boolean;
   /** True time. */
   readonly time: number;
+  /** Node `id`'s clock reading (true time plus its offset, under `--clock-error`). */
+  clock(id: NodeId): number;
   /** Messages in flight (or ever sent, under the set network), with their copy counts. */
   messages<M = any>(): { from: NodeId; to: NodeId; msg: M; count: number }[];
   /** The client history so far. */
