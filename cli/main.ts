@@ -17,6 +17,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   show: { summary: 'render a trace: text, Mermaid, HTML viewer or ITF', load: async () => (await import('./commands/show.ts')).showCommand },
   replay: { summary: 'replay a trace on its spec, step by step', load: async () => (await import('./commands/replay.ts')).replayCommand },
   minimize: { summary: 'shrink a counterexample trace', load: async () => (await import('./commands/minimize.ts')).minimizeCommand },
+  run: { summary: 'run one node of a cluster (udp or tcp), or a client of it', load: async () => (await import('./commands/run.ts')).runCommand },
   lincheck: { summary: 'check histories for linearizability (etcd, EDN, JSON)', load: async () => (await import('./commands/lincheck.ts')).lincheckCommand },
   txcheck: { summary: 'check transaction histories for serializability anomalies', load: async () => (await import('./commands/txcheck.ts')).txcheckCommand },
 };

@@ -13,7 +13,7 @@ export {
 export { ClusterLayout, CHANNEL, resolveClusterParams, paramsForNodes, type RoleLayout, type ClientsLayout } from './layout.ts';
 export { fileStore, type DurableStore, type FileStoreOptions } from './durableStore.ts';
 export { replayOnExecutor, type ExecutorReplayResult, type ExecutorDivergence, type ExecutorReplayOptions } from './replay.ts';
-// startNode (one node per process) is exported once impl/node.ts lands.
+export { startNode, connectClient, type NodeProcess, type ClientProcess, type StartNodeOptions, type MemberOptions } from './node.ts';
 export * from './net/index.ts';
 export * from './clock/index.ts';
 export * from './storage/index.ts';

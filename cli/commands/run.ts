@@ -1,0 +1,278 @@
+/**
+ * `pacta run SPEC --node I --peers host:port,... --key HEX --data DIR`: runs one node of a
+ * cluster in this process over udp or tcp (one process per node, across machines if the
+ * addresses say so), printing its address and its events until Ctrl-C. With the id of a
+ * client it sends operations instead and prints their results.
+ */
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { parseParam } from '../../checker/options.ts';
+import { ClusterLayout, connectClient, InvokeTimeout, resolveClusterParams, startNode, type NodeEvent, type PeerAddress } from '../../impl/index.ts';
+import type { ParamValue } from '../../specs/core/index.ts';
+import { Exit, UsageError, type CliIO } from '../io.ts';
+import { loadSpec } from '../load-spec.ts';
+
+export const runUsage = `usage: pacta run <spec> --node I --peers ADDR,ADDR,... --key HEX [--data DIR] [options]
+
+  Runs node I of a cluster of <spec> in this process. --peers lists every member's host:port by
+  node id: the protocol's nodes in role order, then the clients (see 'pacta run <spec> --layout').
+  A protocol node prints its address and its events, and takes commands on stdin:
+    fire ACTION [ARG_JSON]   run a local action (actions without timerMs run only this way)
+    state                    print the node's state
+    stats                    print its counters
+    quit                     stop (as Ctrl-C does)
+  A client (I is a client's id) sends each --op (or each line of stdin) and prints one JSON
+  result per line.
+
+  --node I              this member's node id
+  --peers ADDR,...      host:port of every member, by node id
+  --key HEX             the cluster key, at least 32 hex digits (or env PACTA_CLUSTER_KEY)
+  --data DIR            directory of this node's durable log (protocol nodes)
+  --transport udp|tcp   default udp
+  --param k=v           override a spec param (repeatable; every member must agree)
+  --clients N           how many clients the cluster has (default: the spec's)
+  --cluster-id N        default 1
+  --epoch-ms MS         clock readings count from this Unix time (agree on it across nodes; default: now)
+  --tick-ms MS          milliseconds per unit of spec time (default 1)
+  --timer-ms MIN-MAX    timer range for actions without timerMs (default: they run only by 'fire')
+  --sync MODE           datasync (default), fsync or none
+  --op JSON             a client's operation (repeatable)
+  --timeout-ms MS       a client's call timeout (default 2000)
+  --layout              print the node ids of <spec> under the params and exit
+  --quiet               print only the address, failures and command output
+  --json                print events as JSON lines
+  Exit 0 after Ctrl-C or 'quit' · 1 when the node fails (a handler threw) · 2 bad input.`;
+
+export async function runCommand(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        node: { type: 'string' }, peers: { type: 'string' }, key: { type: 'string' }, data: { type: 'string' },
+        transport: { type: 'string' }, param: { type: 'string', multiple: true }, clients: { type: 'string' },
+        'cluster-id': { type: 'string' }, 'epoch-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'timer-ms': { type: 'string' },
+        sync: { type: 'string' }, op: { type: 'string', multiple: true }, 'timeout-ms': { type: 'string' },
+        layout: { type: 'boolean' }, quiet: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n\n${runUsage}`);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    io.out(`${runUsage}\n`);
+    return Exit.ok;
+  }
+  if (parsed.positionals.length !== 1) throw new UsageError(`expected one spec, got ${parsed.positionals.length || 'none'}\n\n${runUsage}`);
+  const { protocol } = await loadSpec(parsed.positionals[0]!, io.cwd);
+  const params: Record<string, ParamValue> = {};
+  for (const p of v.param ?? []) {
+    const [k, value] = parseParam(protocol, p);
+    params[k] = value;
+  }
+  const int = (name: string, text: string | undefined, min = 0): number | undefined => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${text}'`);
+    return n;
+  };
+  const clients = int('clients', v.clients);
+  let layout: ClusterLayout;
+  try {
+    const resolved = resolveClusterParams(protocol, params);
+    const probe = new ClusterLayout(protocol, resolved);
+    layout = new ClusterLayout(protocol, resolved, protocol.clients ? { clients: clients ?? Math.max(1, probe.clients!.role.count) } : {});
+  } catch (e) {
+    throw asUsage(e);
+  }
+  if (v.layout) {
+    for (let id = 0; id < layout.nodeCount; id++) io.out(`${id}\t${layout.nodeName(id)}\t${layout.roleOf(id)!.name}\n`);
+    return Exit.ok;
+  }
+
+  const id = int('node', v.node);
+  if (id === undefined) throw new UsageError(`--node is required\n\n${runUsage}`);
+  if (!v.peers) throw new UsageError(`--peers is required\n\n${runUsage}`);
+  const peers = v.peers.split(',').map(parseAddress);
+  const keyHex = v.key ?? process.env.PACTA_CLUSTER_KEY;
+  if (!keyHex) throw new UsageError('--key (or env PACTA_CLUSTER_KEY) is required: the hex cluster key every member shares');
+  if (!/^([0-9a-fA-F]{2}){16,}$/.test(keyHex)) throw new UsageError('--key must be at least 32 hex digits (16 bytes), an even number of them');
+  const key = Buffer.from(keyHex, 'hex');
+  const transport = (v.transport ?? 'udp') as 'udp' | 'tcp';
+  if (transport !== 'udp' && transport !== 'tcp') throw new UsageError(`--transport must be udp or tcp, got '${v.transport}'`);
+  const clusterId = int('cluster-id', v['cluster-id']) ?? 1;
+  const common = { id, peers, transport, key, clusterId, params, ...(clients !== undefined ? { clients } : {}) };
+
+  // A client: send the ops, print the results.
+  if (layout.isClient(id)) {
+    const timeoutMs = int('timeout-ms', v['timeout-ms'], 1) ?? 2000;
+    let c;
+    try {
+      c = await connectClient(protocol, { ...common, timeoutMs });
+    } catch (e) {
+      throw asUsage(e);
+    }
+    const clientsDef = c.layout.clients!;
+    const send = async (text: string): Promise<void> => {
+      let op: unknown;
+      try {
+        op = clientsDef.op.fromJSON(JSON.parse(text), 'op');
+      } catch (e) {
+        io.out(`${JSON.stringify({ op: text, error: `not an op of ${protocol.name}: ${(e as Error).message}` })}\n`);
+        return;
+      }
+      const start = performance.now();
+      try {
+        const result = await c.client.invoke(op);
+        io.out(`${JSON.stringify({ op: JSON.parse(text), result: clientsDef.result.toJSON(result), ms: +(performance.now() - start).toFixed(3) })}\n`);
+      } catch (e) {
+        if (!(e instanceof InvokeTimeout)) throw e;
+        io.out(`${JSON.stringify({ op: JSON.parse(text), error: 'timeout', ms: timeoutMs })}\n`);
+      }
+    };
+    try {
+      if (v.op) for (const text of v.op) await send(text);
+      else for await (const line of createInterface({ input: process.stdin })) if (line.trim()) await send(line.trim());
+    } finally {
+      await c.close();
+    }
+    return Exit.ok;
+  }
+
+  if (!v.data) throw new UsageError('--data DIR is required for a protocol node (its durable log goes there)');
+  const timer = v['timer-ms'];
+  let defaultTimerMs: [number, number] | undefined;
+  if (timer !== undefined) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(timer);
+    if (!m) throw new UsageError(`--timer-ms must be MIN-MAX in ms, got '${timer}'`);
+    defaultTimerMs = [Number(m[1]), Number(m[2] ?? m[1])];
+    if (defaultTimerMs[1] < defaultTimerMs[0]) throw new UsageError(`--timer-ms: MAX is below MIN in '${timer}'`);
+  }
+  const sync = v.sync ?? 'datasync';
+  if (!['datasync', 'fsync', 'none'].includes(sync)) throw new UsageError(`--sync must be datasync, fsync or none, got '${sync}'`);
+
+  let failed: ((code: number) => void) | undefined;
+  const names = (n: number): string => layout.nodeName(n);
+  const print = (e: NodeEvent): void => {
+    if (v.json) {
+      io.out(`${JSON.stringify(eventJSON(e, names))}\n`);
+    } else if (e.kind === 'error') {
+      io.err(`${names(e.node)} FAILED: ${e.error.message}\n`);
+    } else if (!v.quiet) {
+      io.out(`${eventText(e, names, node?.runtime)}\n`);
+    }
+    if (e.kind === 'error') failed?.(Exit.violation);
+  };
+  let node: Awaited<ReturnType<typeof startNode>> | undefined;
+  try {
+    node = await startNode(protocol, {
+      ...common, dataDir: v.data, syncMode: sync as 'datasync',
+      ...(v['epoch-ms'] !== undefined ? { epochMs: int('epoch-ms', v['epoch-ms'])! } : {}),
+      ...(v['tick-ms'] !== undefined ? { tickMs: int('tick-ms', v['tick-ms'], 1)! } : {}),
+      ...(defaultTimerMs ? { defaultTimerMs } : {}),
+      onEvent: (e) => print(e),
+    });
+  } catch (e) {
+    throw asUsage(e);
+  }
+  const running = node;
+  const r = running.runtime;
+  io.out(`${r.name} (node ${id} of ${protocol.name}${protocol.variantName ? `:${protocol.variantName}` : ''}) on ${transport} ${formatAddress(running.address)}, log in ${v.data}, epoch ${running.epochMs}\n`);
+
+  const code = await new Promise<number>((resolve) => {
+    let done = false;
+    const finish = (c: number): void => {
+      if (done) return;
+      done = true;
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      rl.close();
+      // Let the process end: an open stdin pipe would keep the event loop alive.
+      process.stdin.destroy();
+      resolve(c);
+    };
+    failed = finish;
+    const onSignal = (): void => finish(Exit.ok);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const rl = createInterface({ input: process.stdin });
+    rl.on('line', (line) => {
+      const [cmd, ...rest] = line.trim().split(/\s+/);
+      if (!cmd) return;
+      if (cmd === 'quit') return finish(Exit.ok);
+      if (cmd === 'state') return void io.out(`${JSON.stringify(r.status === 'running' ? r.role.def.state.toJSON(r.state) : null)}\n`);
+      if (cmd === 'stats') return void io.out(`${JSON.stringify({ runtime: r.stats, transport: r.transport?.stats })}\n`);
+      if (cmd === 'fire' && rest[0]) {
+        let arg: unknown;
+        try {
+          arg = rest.length > 1 ? JSON.parse(rest.slice(1).join(' ')) : undefined;
+        } catch {
+          return void io.out(`fire ${rest[0]}: the argument is not JSON\n`);
+        }
+        r.fire(rest[0], arg).then(
+          (ran) => io.out(`fire ${rest[0]}: ${ran ? 'done' : 'not enabled'}\n`),
+          (e: Error) => io.out(`fire ${rest[0]}: ${e.message}\n`),
+        );
+        return;
+      }
+      io.out(`unknown command '${line.trim()}' (fire ACTION [ARG_JSON] | state | stats | quit)\n`);
+    });
+  });
+  await running.close();
+  return code;
+}
+
+function parseAddress(text: string): PeerAddress {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`--peers: '${text}' is not host:port (use [v6addr]:port for IPv6)`);
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) throw new UsageError(`--peers: bad port in '${text}'`);
+  return { host: m[1]!, port };
+}
+
+function formatAddress(a: PeerAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+function asUsage(e: unknown): unknown {
+  const code = (e as { code?: unknown }).code;
+  if (e instanceof Error && typeof code === 'string' && /\//.test(code)) return new UsageError(e.message);
+  if (e instanceof Error && (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL')) return new UsageError(`cannot bind: ${e.message}`);
+  return e;
+}
+
+function eventJSON(e: NodeEvent, name: (n: number) => string): Record<string, unknown> {
+  switch (e.kind) {
+    case 'error':
+      return { kind: 'error', node: name(e.node), code: e.error.code, message: e.error.message };
+    case 'step':
+      return { ...e, node: name(e.node), ...(e.from !== undefined ? { from: name(e.from) } : {}) };
+    default:
+      return { ...e, node: name(e.node) };
+  }
+}
+
+function eventText(e: NodeEvent, name: (n: number) => string, runtime: { role: { def: { state: { toJSON(v: unknown): unknown } } }; state: unknown } | undefined): string {
+  const who = name(e.node);
+  switch (e.kind) {
+    case 'recovered':
+      return `${who} recovered ${e.fromLog ? 'its durable fields from the log' : 'nothing (a fresh log): starts from init'}`;
+    case 'started':
+      return `${who} started`;
+    case 'step': {
+      const what = e.input === 'action' ? `action ${e.action}` : `${e.input} from ${name(e.from!)}`;
+      const state = e.changed && runtime ? ` -> ${JSON.stringify(runtime.role.def.state.toJSON(runtime.state))}` : ' (no change)';
+      const effects = [e.sent ? `sent ${e.sent}` : '', e.replied ? `replied ${e.replied}` : '', e.durable ? 'flushed' : ''].filter(Boolean).join(', ');
+      return `${who} ${what}${state}${effects ? ` [${effects}]` : ''}`;
+    }
+    case 'dropped':
+      return `${who} dropped a frame from ${e.from}: ${e.reason}: ${e.detail}`;
+    case 'crashed':
+      return `${who} stopped`;
+    case 'error':
+      return `${who} FAILED: ${e.error.message}`;
+  }
+}
