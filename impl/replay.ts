@@ -344,3 +344,15 @@ function describeEvent(layout: ClusterLayout, e: Event): string {
       return 'tick';
   }
 }
+
+/** A replay's outcome in words (for `pacta replay --executor`): one line, plus the differing values on a divergence. */
+export function formatExecutorReplay(file: string, r: ExecutorReplayResult): string {
+  if (r.ok) {
+    return `${file}: replays on the executor: all ${r.steps} steps reach the trace's states (${r.comparisons} node states equal byte for byte; ${r.framesDelivered} frames delivered, ${r.durableSaves} durable flushes, ${r.recoveries} recoveries from a log)\n`;
+  }
+  const d = r.divergence;
+  const lines = [`${file}: diverges on the executor at step ${d.step} (${d.event})${d.node ? `, ${d.node}` : ''}: ${d.reason}`];
+  if (d.expected !== undefined) lines.push(`  trace:    ${JSON.stringify(d.expected)}`);
+  if (d.got !== undefined) lines.push(`  executor: ${JSON.stringify(d.got)}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -77,6 +77,23 @@ function run(args: string[]): Proc {
     exit,
   };
 }
+
+describe('pacta replay --executor', () => {
+  it('replays a checked-in trace on the executor (exit 0) and reports a tampered one at its step (exit 1)', async () => {
+    const file = join(repo, 'traces', 'examples', 'two-phase.volatile-rm.json');
+    const ok = memoryIO(repo);
+    expect(await main(['replay', file, '--executor'], ok)).toBe(0);
+    expect(ok.stdout).toMatch(/replays on the executor: all 11 steps reach the trace's states \(48 node states equal byte for byte; 4 frames delivered, \d+ durable flushes, 1 recoveries from a log\)/);
+
+    const trace = JSON.parse(readFileSync(file, 'utf8')) as { steps: { state: { nodes: { state: unknown }[] } }[] };
+    trace.steps[6]!.state.nodes[1]!.state = 'prepared';
+    const tampered = join(scratch, 'tampered.json');
+    writeFileSync(tampered, JSON.stringify(trace));
+    const bad = memoryIO(repo);
+    expect(await main(['replay', tampered, '--executor'], bad)).toBe(1);
+    expect(bad.stdout).toMatch(/diverges on the executor at step 6 \(.*\), rm1: state differs\n  trace:    "prepared"\n  executor: "(working|aborted)"/);
+  });
+});
 
 describe('pacta run', () => {
   it('prints the layout, and rejects bad input with exit 2', async () => {

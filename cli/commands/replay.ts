@@ -10,19 +10,21 @@ import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadTrace } from '../load-trace.ts';
 
 /** The help text of `pacta replay`. */
-export const replayUsage = `usage: pacta replay <trace.json> [--json]
+export const replayUsage = `usage: pacta replay <trace.json> [--json] [--executor]
 
   Re-executes the trace's events on its spec (the trace names the spec, variant, params and
   options) and checks each step's fingerprint and the final failure.
   Exit 0: it replays · 1: it diverges (the first divergent step is reported) · 2: bad input.
 
-  --json   print one JSON object: { replayed, steps } or { replayed: false, divergence }`;
+  --json   print one JSON object: { replayed, steps } or { replayed: false, divergence }
+  --executor  replay on the executor instead: node runtimes over the memory network, durable
+              logs and a simulated clock; every node's packed state must equal the trace's`;
 
 /** Runs `pacta replay`; resolves to the exit code. */
 export async function replayCommand(args: string[], io: CliIO): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options: { json: { type: 'boolean' }, executor: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n\n${replayUsage}`);
   }
@@ -32,7 +34,15 @@ export async function replayCommand(args: string[], io: CliIO): Promise<number> 
   }
   if (parsed.positionals.length !== 1) throw new UsageError(`expected one trace file, got ${parsed.positionals.length || 'none'}\n\n${replayUsage}`);
   const file = parsed.positionals[0]!;
-  const { trace, model } = await loadTrace(file, io.cwd);
+  const { trace, model, protocol } = await loadTrace(file, io.cwd);
+  if (parsed.values.executor) {
+    const { replayOnExecutor, formatExecutorReplay } = await import('../../impl/replay.ts');
+    const r = await replayOnExecutor(protocol, trace).catch((e: unknown) => {
+      throw typeof (e as { code?: unknown }).code === 'string' ? new UsageError(`${file}: ${(e as Error).message}`) : e;
+    });
+    io.out(parsed.values.json ? `${JSON.stringify(r.ok ? { replayed: true, executor: true, ...r } : { replayed: false, executor: true, ...r })}\n` : formatExecutorReplay(file, r));
+    return r.ok ? Exit.ok : Exit.violation;
+  }
   let result;
   try {
     result = replayTrace(model, trace);
