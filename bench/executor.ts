@@ -1,9 +1,9 @@
 /**
  * Executor benchmark: client round trips per second through the node runtime — a request-reply
  * spec (`echo`: the server answers each request with its payload, no durable state) and a durable
- * put (the primary-backup KV store with no backups: the put is acknowledged once its log entry
- * is flushed with fdatasync) — on the memory, udp and tcp transports, next to a plain
- * JSON-over-socket echo server and client measured in the same run.
+ * write (`register`: each write changes the server's durable state, and the reply leaves once it
+ * is flushed with fdatasync; concurrent writes share a flush) — on the memory, udp and tcp
+ * transports, next to a plain JSON-over-socket echo server and client measured in the same run.
  *
  *   npx tsx bench/executor.ts            (about 30 s)
  *   npx tsx bench/executor.ts --quick    (one short run per figure, noisier)
@@ -27,7 +27,6 @@ import { performance } from 'node:perf_hooks';
 import { cpus } from 'node:os';
 import { startCluster, type Cluster } from '../impl/index.ts';
 import { protocol, t } from '../specs/core/index.ts';
-import pb from '../tests/executor-primary-backup.ts';
 
 const quick = process.argv.includes('--quick');
 const measureMs = quick ? 300 : 1000;
@@ -54,6 +53,23 @@ const echo = echoHead.define({
   clients: { count: 1, target: 'server', ops: () => [{ payload: 'x' }], opsPerClient: 1 },
 });
 
+/** A durable register: every write is flushed before its reply leaves. */
+const registerHead = protocol({ name: 'register', params: {}, messages: t.union('kind', { none: {} }), client: { op: Op, result: t.u32 } });
+const register = registerHead.define({
+  roles: {
+    server: registerHead.role(t.struct({ value: t.string, writes: t.u32 }))({
+      count: 1,
+      durable: true,
+      init: () => ({ value: '', writes: 0 }),
+      onRequest: (s, req, out) => {
+        out.reply(s.writes + 1);
+        return { value: req.op.payload, writes: s.writes + 1 };
+      },
+    }),
+  },
+  clients: { count: 1, target: 'server', ops: () => [{ payload: 'x' }], opsPerClient: 1 },
+});
+
 // ---------------------------------------------------------------- variants
 
 interface Caller {
@@ -62,9 +78,9 @@ interface Caller {
   close(): Promise<void>;
 }
 
-type Variant = { name: string; spec: 'echo' | 'durable put'; make: (clients: number) => Promise<Caller> };
+type Variant = { name: string; spec: 'echo' | 'durable write'; make: (clients: number) => Promise<Caller> };
 
-function runtime(transport: 'memory' | 'udp' | 'tcp', spec: 'echo' | 'durable put'): Variant {
+function runtime(transport: 'memory' | 'udp' | 'tcp', spec: 'echo' | 'durable write'): Variant {
   return {
     name: `runtime ${transport}`,
     spec,
@@ -75,13 +91,11 @@ function runtime(transport: 'memory' | 'udp' | 'tcp', spec: 'echo' | 'durable pu
         cluster = await startCluster(echo, { transport, clients, syncMode: 'none' });
       } else {
         dataDir = await mkdtemp(join(tmpdir(), 'pacta-bench-'));
-        cluster = await startCluster(pb, { transport, params: { backups: 0 }, clients, dataDir, syncMode: 'datasync' });
+        cluster = await startCluster(register, { transport, clients, dataDir, syncMode: 'datasync' });
       }
-      let n = 0;
       return {
         call: async (k) => {
-          const c = cluster.client(k);
-          await c.invoke(spec === 'echo' ? { payload } : { f: 'put', key: `k${k}`, value: `${payload}${n++}` });
+          await cluster.client(k).invoke({ payload });
         },
         close: async () => {
           await cluster.close();
@@ -249,7 +263,7 @@ async function main(): Promise<void> {
   console.log(`executor benchmark: Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPUs, ${quick ? 'quick' : `median of ${repeats}`} (${measureMs} ms windows)`);
   const variants: Variant[] = [
     runtime('memory', 'echo'), runtime('udp', 'echo'), runtime('tcp', 'echo'), jsonUdp, jsonTcp,
-    runtime('memory', 'durable put'), runtime('udp', 'durable put'), runtime('tcp', 'durable put'),
+    runtime('memory', 'durable write'), runtime('udp', 'durable write'), runtime('tcp', 'durable write'),
   ];
   const rows: string[][] = [];
   for (const clients of [1, 8]) {
