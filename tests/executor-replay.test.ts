@@ -2,13 +2,15 @@
  * Executor replay: every counterexample of two-phase's broken variants, found by the checker
  * under each network model, replays on node runtimes (memory network in manual delivery,
  * durable logs on disk, simulated clock) with every node's packed state equal to the trace's
- * at every step; so do the checked-in examples. Tampered traces diverge at the tampered step.
+ * at every step; so do the checked-in examples of every bundled spec (two-phase, Raft, Raft KV
+ * with clients and reads). Tampered traces diverge at the tampered step.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSync } from '../checker/check.ts';
 import { replayOnExecutor } from '../impl/replay.ts';
+import { loadBundledSpec } from '../specs/catalogue.ts';
 import twoPhase from '../specs/two-phase/two-phase.ts';
 import type { TraceFile } from '../traces/format.ts';
 
@@ -44,12 +46,15 @@ describe('replayOnExecutor', () => {
     }
   }
 
+  // Every checked-in example of every bundled spec (two-phase, raft, raft-kv as they land).
   const files = readdirSync(examples).filter((f) => f.endsWith('.json')).sort();
   for (const file of files) {
     it(`replays the checked-in example ${file}`, async () => {
       const trace = JSON.parse(readFileSync(join(examples, file), 'utf8')) as TraceFile;
-      const r = await replayOnExecutor(twoPhase.variant(trace.variant!), trace, { syncMode: 'none' });
-      expect(r.ok).toBe(true);
+      const spec = await loadBundledSpec(trace.spec);
+      expect(spec, `bundled spec ${trace.spec}`).toBeDefined();
+      const r = await replayOnExecutor(trace.variant ? spec!.variant(trace.variant) : spec!, trace, { syncMode: 'none' });
+      expect(r).toMatchObject({ ok: true, steps: trace.steps.length - 1 });
     });
   }
 
