@@ -125,3 +125,71 @@ describe('a primary-backup KV cluster under faults', () => {
     await scenario({ transport: 'tcp' });
   });
 });
+
+describe('a Raft KV cluster (specs/raft/raft-kv.ts) under faults', () => {
+  it('elects leaders, survives a leader crash and a partition, and its history is linearizable', async () => {
+    const { default: raftKv } = await import('../specs/raft/raft-kv.ts');
+    type RaftOp = { kind: 'put'; key: number; value: number } | { kind: 'get'; key: number };
+    type RaftResult = { kind: 'ok' } | { kind: 'value'; value: number } | { kind: 'notLeader' } | { kind: 'cas' | 'readAt' };
+    // Lease reads: a follower that hears from its leader does not time out (the spec's quiet period).
+    const cluster = await startCluster<RaftOp, RaftResult>(raftKv, {
+      transport: 'udp', nodes: 3, params: { maxTerm: 1_000_000, clients: 3, keys: 2, values: 1000, reads: 'lease', electionTicks: 300 }, invokeTimeoutMs: 400,
+    });
+    type Server = { role: string; term: number; log: readonly unknown[] };
+    const leader = (): number | undefined => cluster.nodes.find((id) => cluster.state<Server>(id)?.role === 'leader');
+    try {
+      let stop = false;
+      let value = 1;
+      const counts = { ok: 0, notLeader: 0, timeout: 0 };
+      const loops = [0, 1, 2].map(async (k) => {
+        let to = k % 3;
+        while (!stop) {
+          const op: RaftOp = value % 3 === 0 ? { kind: 'get', key: k % 2 } : { kind: 'put', key: k % 2, value: value++ % 1000 || 1 };
+          try {
+            const r = await cluster.client(k).invoke(op, { to });
+            if (r.kind === 'notLeader') {
+              counts.notLeader++;
+              to = leader() ?? (to + 1) % 3;
+              await new Promise((res) => setTimeout(res, 5));
+            } else counts.ok++;
+          } catch (e) {
+            if (!(e instanceof InvokeTimeout)) throw e;
+            counts.timeout++;
+            to = (to + 1) % 3;
+          }
+        }
+      });
+      await cluster.waitUntil(() => leader() !== undefined && counts.ok >= 10, { timeoutMs: 10_000 });
+      const first = leader()!;
+      await cluster.crash(first);
+      await cluster.waitUntil(() => leader() !== undefined && leader() !== first, { timeoutMs: 10_000 });
+      await cluster.restart(first);
+      const okBefore = counts.ok;
+      const follower = cluster.nodes.find((id) => id !== leader())!;
+      cluster.partition(follower, cluster.nodes.filter((id) => id !== follower));
+      await cluster.waitUntil(() => counts.ok >= okBefore + 10, { timeoutMs: 10_000 });
+      cluster.heal();
+      await cluster.waitUntil(() => counts.ok >= okBefore + 20, { timeoutMs: 10_000 });
+      stop = true;
+      await Promise.all(loops);
+
+      // notLeader answers had no effect: leave them out; timeouts stay with unknown outcomes.
+      const str = (v: number): string => (v === 0 ? '' : String(v));
+      const operations = cluster.history().operations
+        .filter((o) => o.output?.kind !== 'notLeader')
+        .map((o, id) => ({
+          ...o,
+          id,
+          input: (o.input.kind === 'get' ? { f: 'get', key: String(o.input.key) } : { f: 'put', key: String(o.input.key), value: str(o.input.value) }) as KvInput,
+          output: (o.output === undefined ? undefined : o.output.kind === 'value' ? str(o.output.value) : null) as KvOutput | undefined,
+        }));
+      expect(operations.filter((o) => o.output !== undefined).length).toBeGreaterThanOrEqual(30);
+      expect(checkLinearizability({ operations }, kvModel, { timeLimitSeconds: 20 }).result).toBe('linearizable');
+      for (const id of cluster.nodes) expect(cluster.node(id).failure).toBeUndefined();
+      // The restarted leader kept its durable term and log, and caught up.
+      expect(cluster.state<Server>(first)!.term).toBeGreaterThan(1);
+    } finally {
+      await cluster.close();
+    }
+  });
+});
