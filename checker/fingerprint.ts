@@ -8,38 +8,13 @@ export const fp = { hi: 0, lo: 0 };
 
 /** Fingerprints `len` bytes of `buf` from `start` into {@link fp}. Never yields (0, 0). */
 export function fingerprint(buf: Uint8Array, start: number, len: number): void {
-  let h1 = 0x9747b28c ^ len;
-  let h2 = 0x85ebca6b ^ Math.imul(len, 0x27d4eb2d);
-  const end = start + len;
-  let i = start;
-  for (; i + 4 <= end; i += 4) {
-    const k = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
-    let k1 = Math.imul(k, 0xcc9e2d51);
-    k1 = (k1 << 15) | (k1 >>> 17);
-    h1 ^= Math.imul(k1, 0x1b873593);
-    h1 = (h1 << 13) | (h1 >>> 19);
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    let k2 = Math.imul(k, 0x85ebca77);
-    k2 = (k2 << 17) | (k2 >>> 15);
-    h2 ^= Math.imul(k2, 0xc2b2ae3d);
-    h2 = (h2 << 11) | (h2 >>> 21);
-    h2 = (Math.imul(h2, 9) + 0x52dce729) | 0;
-  }
-  const rest = end - i;
-  if (rest > 0) {
-    let tail = buf[i]!;
-    if (rest > 1) tail |= buf[i + 1]! << 8;
-    if (rest > 2) tail |= buf[i + 2]! << 16;
-    const k1 = Math.imul(tail, 0xcc9e2d51);
-    h1 ^= Math.imul((k1 << 15) | (k1 >>> 17), 0x1b873593);
-    h2 ^= Math.imul(tail, 0x85ebca77) ^ (tail >>> 3);
-  }
-  h1 ^= h2;
-  h2 ^= h1 >>> 7;
-  fp.hi = fmix(h1) >>> 0;
-  fp.lo = fmix(h2 ^ 0x5bd1e995) >>> 0;
+  hash64(buf, start, len, 0, lanes);
+  fp.hi = lanes[0]! >>> 0;
+  fp.lo = lanes[1]! >>> 0;
   if (fp.hi === 0 && fp.lo === 0) fp.lo = 1;
 }
+
+const lanes = new Int32Array(2);
 
 function fmix(h: number): number {
   h ^= h >>> 16;

@@ -20,7 +20,8 @@
 import { finishSum, hash64 } from './fingerprint.ts';
 import {
   type AnyRole, type Ctx, type Interval, type NodeId, type Out, type Params, type Property, type Protocol,
-  type RequestRef, type Schema, DecodeError, Reader, SpecError, Writer, compareBytes, equalBytes, structFields, t,
+  type RequestRef, type Schema, CHANNEL, DecodeError, Reader, SpecError, Writer, compareBytes, equalBytes, makeCtx, nodeName,
+  roleCount, structFields, t,
 } from '../specs/core/index.ts';
 
 export type NetworkMode = 'set' | 'bag' | 'fifo';
@@ -132,9 +133,9 @@ interface ClientsInfo {
   history: Schema<readonly HistoryEvent[]>;
 }
 
-const CHANNEL_MESSAGE = 0;
-const CHANNEL_REQUEST = 1;
-const CHANNEL_REPLY = 2;
+const CHANNEL_MESSAGE = CHANNEL.message;
+const CHANNEL_REQUEST = CHANNEL.request;
+const CHANNEL_REPLY = CHANNEL.reply;
 
 /** What an enabled event is, in a reusable form (no allocation per successor). */
 export interface EventRef {
@@ -233,10 +234,7 @@ export class World {
     this.params = params;
     let base = 0;
     for (const [name, def] of Object.entries(protocol.roles)) {
-      const count = typeof def.count === 'function' ? def.count(params) : def.count;
-      if (!Number.isInteger(count) || count < 0 || count > 255) {
-        throw new SpecError('world', `role '${name}' has count ${String(count)}; expected an integer from 0 to 255`);
-      }
+      const count = roleCount(name, def.count, params);
       const durable = (def.durable as unknown) === true ? true : ((def.durable ?? []) as readonly string[]);
       const info: RoleInfo = {
         name, def, count, base, symmetric: Boolean(def.symmetric),
@@ -249,7 +247,7 @@ export class World {
     }
     const cdef = protocol.clients;
     if (cdef) {
-      const count = typeof cdef.count === 'function' ? cdef.count(params) : cdef.count;
+      const count = roleCount('client', cdef.count, params);
       const opsPerClient = typeof cdef.opsPerClient === 'function' ? cdef.opsPerClient(params) : cdef.opsPerClient;
       const state = t.struct({ next: t.u32, pending: t.option(t.struct({ id: t.u32, op: cdef.op })) });
       const role: RoleInfo = {
@@ -321,38 +319,12 @@ export class World {
   }
 
   private makeCtx(id: NodeId): Ctx {
-    const info = this.roleOfNode[id]!;
-    const roles = this.roles;
-    const nodeLists = new Map(roles.map((r) => [r.name, Array.from({ length: r.count }, (_, i) => r.base + i)]));
-    const roleOf = this.roleOfNode;
-    return {
-      self: id,
-      role: info.name,
-      index: id - info.base,
-      params: this.params,
-      count(role) {
-        const list = nodeLists.get(role);
-        if (!list) throw new SpecError('ctx.count', `no role '${role}'`);
-        return list.length;
-      },
-      nodes(role) {
-        const list = nodeLists.get(role);
-        if (!list) throw new SpecError('ctx.nodes', `no role '${role}'`);
-        return list;
-      },
-      roleOf(n) {
-        const r = roleOf[n];
-        if (!r) throw new SpecError('ctx.roleOf', `${String(n)} is not a node id`);
-        return r.name;
-      },
-    };
+    return makeCtx(this.roles, this.roleOfNode, id, this.params);
   }
 
   /** A readable node name: the role, with a 1-based index when the role has several nodes. */
   nodeName(id: NodeId): string {
-    const r = this.roleOfNode[id];
-    if (!r) return `node${id}`;
-    return r.count === 1 ? r.name : `${r.name}${id - r.base + 1}`;
+    return nodeName(this.roleOfNode[id], id);
   }
 
   /** The initial world (protocols here have one: `init` is deterministic). */

@@ -4,24 +4,16 @@
  * executor must run the same handlers with the same ids: node ids are global indexes over the
  * protocol's roles in declaration order, then the clients (role `client`).
  *
- * Limitation: this duplicates the few lines of world.ts that compute roles, ids and ctx, since
- * impl/ may not import checker/ (DESIGN.md). Executor replay of the checker's traces is the test
- * that the two agree.
+ * The ids, names and `ctx` come from specs/core/layout.ts, which the checker's world uses too;
+ * executor replay of the checker's traces is the test that the two agree.
  */
 import {
-  type AnyRole, type Ctx, type NodeId, type Params, type ParamValue, type Protocol, type Schema, SpecError, t,
+  type AnyRole, type Ctx, type NodeId, type Params, type ParamValue, type Protocol, type Schema, CHANNEL, SpecError, makeCtx, nodeName, t,
 } from '../specs/core/index.ts';
 import { UsageError } from './net/usageError.ts';
 
 /** Channel bytes: the frame `kind` the runtime uses (the same numbers as the world's envelopes). */
-export const CHANNEL = {
-  /** A protocol message between nodes. */
-  message: 0,
-  /** A client request `{ id, op }` to a node of the clients' target role. */
-  request: 1,
-  /** A reply `{ id, result }` to a client. */
-  reply: 2,
-} as const;
+export { CHANNEL };
 
 /** One role as laid out: its nodes are `base .. base + count - 1`. */
 export interface RoleLayout {
@@ -131,36 +123,11 @@ export class ClusterLayout {
 
   /** A readable node name, as the checker prints it: the role, with a 1-based index when it has several nodes. */
   nodeName(id: NodeId): string {
-    const r = this.#roleOf[id];
-    if (!r) return `node${id}`;
-    return r.count === 1 ? r.name : `${r.name}${id - r.base + 1}`;
+    return nodeName(this.#roleOf[id], id);
   }
 
   #makeCtx(id: NodeId): Ctx {
-    const info = this.#roleOf[id]!;
-    const lists = new Map(this.roles.map((r) => [r.name, Array.from({ length: r.count }, (_, i) => r.base + i)]));
-    const roleOf = this.#roleOf;
-    return {
-      self: id,
-      role: info.name,
-      index: id - info.base,
-      params: this.params,
-      count(role) {
-        const list = lists.get(role);
-        if (!list) throw new SpecError('ctx.count', `no role '${role}'`);
-        return list.length;
-      },
-      nodes(role) {
-        const list = lists.get(role);
-        if (!list) throw new SpecError('ctx.nodes', `no role '${role}'`);
-        return list;
-      },
-      roleOf(n) {
-        const r = roleOf[n];
-        if (!r) throw new SpecError('ctx.roleOf', `${String(n)} is not a node id`);
-        return r.name;
-      },
-    };
+    return makeCtx(this.roles, this.#roleOf, id, this.params);
   }
 }
 
