@@ -7,10 +7,11 @@ import { isAbsolute } from 'node:path';
 import { bundledSpecs } from '../specs/catalogue.ts';
 import { exhaustive, type SearchResult } from './exhaustive.ts';
 import { parallelBfs } from './parallel.ts';
+import { parallelRandom } from './parallel-random.ts';
 import { Model } from './model.ts';
 import { type CheckOptions, normalizeOptions, OptionsError } from './options.ts';
 import { fastCheckWalks } from './fast-check-walks.ts';
-import { randomOptions, randomWalks } from './random.ts';
+import { randomOptions, randomWalks, type RandomRun } from './random.ts';
 import type { CheckResult, GoalStatus, Stats } from './result.ts';
 import { concretize, traceFile, traceSteps, type ConcretePath } from './trace-builder.ts';
 import { HandlerError } from './world.ts';
@@ -23,22 +24,26 @@ import { formatTrace } from '../traces/text.ts';
  */
 export async function check(spec: Protocol, options: CheckOptions = {}, specRef?: string): Promise<CheckResult> {
   const workers = options?.workers ?? 1;
-  if (workers > 1 && (options.mode ?? 'bfs') === 'bfs') {
+  const mode = options?.mode ?? 'bfs';
+  const parallelRandomOk = mode === 'random' && options.strategy !== 'fast-check' && options.walk === undefined;
+  if (workers > 1 && (mode === 'bfs' || parallelRandomOk)) {
     const ref = specRef ?? spec?.name;
     if (!bundledSpecs[ref] && !isAbsolute(ref)) {
       throw new OptionsError(`option 'workers': worker threads load the spec by module, so pass a bundled spec name or the spec file's absolute path as check()'s third argument (got '${ref}')`);
     }
+    if (mode === 'random') return checkSync(spec, options, ref, undefined, (model) => parallelRandom(model, ref, workers));
     return checkSync(spec, options, ref, (model) => parallelBfs(model, ref, workers));
   }
   return checkSync(spec, options, specRef);
 }
 
 type Search = (model: Model) => SearchResult | Promise<SearchResult>;
+type Walks = (model: Model) => Promise<RandomRun>;
 
 /** The synchronous core of {@link check} (single worker). */
 export function checkSync(spec: Protocol, options?: CheckOptions, specRef?: string): CheckResult;
-export function checkSync(spec: Protocol, options: CheckOptions, specRef: string, search: Search): Promise<CheckResult>;
-export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = spec?.name, search?: Search): CheckResult | Promise<CheckResult> {
+export function checkSync(spec: Protocol, options: CheckOptions, specRef: string, search?: Search, walks?: Walks): Promise<CheckResult>;
+export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = spec?.name, search?: Search, walks?: Walks): CheckResult | Promise<CheckResult> {
   if (!isProtocol(spec)) throw new SpecError('check', 'the first argument must be a protocol made with defineProtocol or protocol(...).define');
   const opts = normalizeOptions(spec, options);
   let model: Model;
@@ -57,8 +62,10 @@ export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = 
     goals,
   });
 
-  if (opts.mode === 'random') {
-    const { outcome, stats, goals } = opts.random.strategy === 'fast-check' ? fastCheckWalks(model) : randomWalks(model);
+  if (opts.mode === 'random' && walks) return walks(model).then((run) => randomResult(run));
+  if (opts.mode === 'random') return randomResult(opts.random.strategy === 'fast-check' ? fastCheckWalks(model) : randomWalks(model));
+
+  function randomResult({ outcome, stats, goals }: Pick<RandomRun, 'outcome' | 'stats' | 'goals'>): CheckResult {
     const base = common(stats, goals);
     // The trace names the walk and logs how it chose its steps (swarm mix, PCT priorities).
     const file = (path: ConcretePath, result: 'violation' | 'deadlock' | 'error', property: { name: string; kind: string } | null, error?: string) => ({

@@ -68,6 +68,9 @@ export interface RandomOptions {
   /** Only this walk (0-based), or null for walks 0, 1, 2, ... */
   walk: number | null;
   cacheStates: number;
+  /** Parallel random mode: this worker runs walks offset, offset + stride, ... (internal). */
+  stride: number;
+  offset: number;
 }
 
 /** Normalized options. */
@@ -173,6 +176,8 @@ function normalizeRandom(o: CheckOptions): RandomOptions {
     swarm,
     walk: o.walk === undefined ? null : count('walk', o.walk),
     cacheStates: o.cacheStates === undefined ? 1 << 18 : count('cacheStates', o.cacheStates),
+    stride: 1,
+    offset: 0,
   };
 }
 

@@ -11,14 +11,18 @@ import { Model } from './model.ts';
 import type { Options } from './options.ts';
 import { SharedStore } from './shared-store.ts';
 import { HandlerError, type WorldState } from './world.ts';
+import { randomWalks } from './random.ts';
+import type { WalksReply } from './parallel-random.ts';
 
 export interface WorkerInit {
   kind: 'init';
   specRef: string;
   variant: string | null;
   options: Omit<Options, 'onProgress'>;
-  table: SharedArrayBuffer;
-  counters: SharedArrayBuffer;
+  table?: SharedArrayBuffer;
+  counters?: SharedArrayBuffer;
+  /** Random mode: no shared table, the worker runs walks. */
+  walksOnly?: boolean;
 }
 
 export interface WorkerTask {
@@ -155,11 +159,28 @@ export class Expander {
 
 let expander: Expander;
 
-if (!isMainThread) parentPort!.on('message', async (m: WorkerInit | WorkerTask | WorkerTable) => {
+let walksModel: Model | null = null;
+
+if (!isMainThread) parentPort!.on('message', async (m: WorkerInit | WorkerTask | WorkerTable | { kind: 'walks' }) => {
   if (m.kind === 'init') {
     const spec = await load(m.specRef, m.variant);
-    expander = new Expander(new Model(spec, m.options as Options), new SharedStore(m.table, m.counters));
+    const model = new Model(spec, m.options as Options);
+    if (m.walksOnly) walksModel = model;
+    else expander = new Expander(model, new SharedStore(m.table!, m.counters!));
     parentPort!.postMessage({ kind: 'ready' });
+  } else if (m.kind === 'walks') {
+    // Parallel random mode: this worker's share of the walks (see parallel-random.ts).
+    const run = randomWalks(walksModel!);
+    const o = run.outcome;
+    const reply: WalksReply = {
+      kind: 'walks-done',
+      outcome: { kind: o.kind, ...('walk' in o ? { walk: o.walk } : {}), ...(o.kind === 'limit' ? { reason: o.reason } : {}) },
+      walks: run.stats.walks ?? 0,
+      steps: run.stats.steps ?? 0,
+      distinct: run.stats.distinctStates,
+      goals: run.goals,
+    };
+    parentPort!.postMessage(reply);
   } else if (m.kind === 'table') {
     expander.store = new SharedStore(m.table, m.counters);
     parentPort!.postMessage({ kind: 'ready' });

@@ -48,3 +48,26 @@ describe('SharedStore', () => {
     expect(s.size).toBe(700);
   });
 });
+
+describe('parallel random mode', () => {
+  it('workers share the walks of one seed; a violation comes back with the trace of its walk', async () => {
+    const r = await check(twoPhase.variant('commit-early'), { mode: 'random', seed: 3, params: { rms: 5 }, workers: 2 }, 'two-phase');
+    expect(r.result).toBe('violation');
+    if (r.result !== 'violation') return;
+    const walk = (r.trace as { walk?: number }).walk!;
+    expect(walk).toBeGreaterThanOrEqual(0);
+    // The same walk alone, single-threaded, gives the same trace.
+    const alone = checkSync(twoPhase.variant('commit-early'), { mode: 'random', seed: 3, params: { rms: 5 }, walk });
+    expect(alone.result).toBe('violation');
+    if (alone.result === 'violation') expect(alone.trace!.steps.map((s) => s.fingerprint)).toEqual(r.trace!.steps.map((s) => s.fingerprint));
+  });
+
+  it('a clean run counts every walk of every worker', async () => {
+    const r = await check(twoPhase, { mode: 'random', seed: 1, walks: 200, workers: 2 }, 'two-phase');
+    const alone = checkSync(twoPhase, { mode: 'random', seed: 1, walks: 200 });
+    expect(r.result).toBe('incomplete');
+    expect(r.stats.walks).toBe(200);
+    expect(r.stats.steps).toBe(alone.stats.steps); // the same 200 walks, split between workers
+    expect(r.goals.map((g) => g.reached)).toEqual(alone.goals.map((g) => g.reached));
+  });
+});

@@ -199,7 +199,8 @@ export function randomWalks(model: Model): RandomRun {
   let walks = 0;
   let lastProgress = started;
 
-  walking: for (let w = first; w < last; w++) {
+  const stride = r.walk === null ? r.stride : 1;
+  walking: for (let w = first + (r.walk === null ? r.offset : 0); w < last; w += stride) {
     walks++;
     const rng = new Rng(walkSeed(o.seed, w));
     const mix = walker.features ? SwarmMix.draw(walker.features, rng) : null;

@@ -27,7 +27,7 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --max-in-flight N      do not explore states with more than N messages in flight
   --symmetry             permute interchangeable nodes (roles declared symmetric)
   --deadlock             report states where no delivery or action is enabled
-  --workers N            worker threads (default: 1)
+  --workers N            worker threads for BFS and random mode (default: 1)
   --max-depth N          explore at most N steps deep
   --max-states N         stop after N distinct states
   --time SECONDS         stop after this long
