@@ -19,7 +19,10 @@
  * [min, max]` gets a timer drawn uniformly from the range when it becomes enabled (at start, or
  * after a step in which it was disabled before — firing consumes the timer, so an action that
  * stays enabled is re-armed, e.g. a heartbeat) and the timer is cancelled when the instance is
- * disabled. When it fires, the action runs if it is still enabled. Actions without `timerMs`
+ * disabled. When it fires, the action runs if it is still enabled. An action with `restartOn`
+ * gets a new draw after every protocol message the node handles (`'message'`) or every step that
+ * changes its state (`'state'`), as an election timeout is pushed back by heartbeats.
+ * Actions without `timerMs`
  * run only through {@link NodeRuntime.fire} (the test, the CLI or executor replay decides),
  * unless `defaultTimerMs` gives them a range. `timers: false` turns every timer off (replay).
  */
@@ -76,6 +79,8 @@ export interface RuntimeStats {
   framesSent: number;
   /** Durable projections flushed. */
   durableSaves: number;
+  /** Armed timers cancelled and drawn again because of an action's `restartOn`. */
+  timerRestarts: number;
   /** Frames the runtime dropped, by reason. */
   dropped: Record<RuntimeDropReason, number>;
 }
@@ -162,6 +167,8 @@ export class NodeRuntime<S = unknown> {
   readonly #prng: Prng;
   readonly #actions: [string, ActionDef<any, any, any, any>][];
   readonly #timed: [string, ActionDef<any, any, any, any>, readonly [number, number]][];
+  /** Some timed action declares `restartOn`. */
+  #restarting = false;
   readonly #out: Out<unknown>;
   readonly #writer = new Writer(256);
   readonly #reader = new Reader(new Uint8Array(0));
@@ -215,6 +222,7 @@ export class NodeRuntime<S = unknown> {
         if (!range) continue;
         if (!(range[0] >= 0 && range[1] >= range[0])) throw new UsageError('NodeRuntime', 'bad-timer-ms', `action '${role.name}.${name}' has timer range [${range.join(', ')}]`);
         this.#timed.push([name, a, range]);
+        if (a.restartOn !== undefined) this.#restarting = true;
       }
     }
     const self = this;
@@ -554,6 +562,7 @@ export class NodeRuntime<S = unknown> {
     }
     if (this.#timed.length > 0) {
       try {
+        this.#restart(input.kind === 'message', changed);
         this.#rearm();
       } catch (e) {
         this.#fail(this.#failed('handler-threw', 'action guards', `threw: ${message(e)}`, e));
@@ -645,6 +654,21 @@ export class NodeRuntime<S = unknown> {
 
   // ---------------------------------------------------------------- timers
 
+  /** Cancels the timers of the actions that restart on this step (`#rearm` then draws new ones). */
+  #restart(message: boolean, changed: boolean): void {
+    if (!this.#restarting) return;
+    for (const [name, action] of this.#timed) {
+      if (!((action.restartOn === 'message' && message) || (action.restartOn === 'state' && changed))) continue;
+      const prefix = `${name}\u0000`;
+      for (const [key, cancel] of this.#armed) {
+        if (key !== name && !key.startsWith(prefix)) continue;
+        cancel();
+        this.#armed.delete(key);
+        this.#stats.timerRestarts++;
+      }
+    }
+  }
+
   /** Arms a timer for each timed action instance that became enabled; cancels those disabled. */
   #rearm(): void {
     if (this.#timed.length === 0 || this.#status !== 'running') return;
@@ -734,5 +758,5 @@ function message(e: unknown): string {
 }
 
 function emptyRuntimeStats(): RuntimeStats {
-  return { steps: 0, messages: 0, requests: 0, actions: 0, framesSent: 0, durableSaves: 0, dropped: { undecodable: 0, 'bad-channel': 0, 'bad-sender': 0, 'send-failed': 0 } };
+  return { steps: 0, messages: 0, requests: 0, actions: 0, framesSent: 0, durableSaves: 0, timerRestarts: 0, dropped: { undecodable: 0, 'bad-channel': 0, 'bad-sender': 0, 'send-failed': 0 } };
 }

@@ -72,6 +72,14 @@ export interface ActionDef<S, M, P extends Params, A = undefined> {
   do(s: S, out: Out<M>, ctx: Ctx<P>, arg: A): S;
   /** Executor trigger: a timer drawn from this range (ms) each time the action becomes enabled. */
   timerMs?: readonly [number, number];
+  /**
+   * Executor only: also restart this action's timer (a new draw from `timerMs`) whenever the node
+   * handles a protocol message (`'message'`; client requests do not count), or whenever a step of
+   * the node changes its state (`'state'`: the handler returned a new object). An election timeout
+   * that a leader's heartbeats push back is the use. The checker ignores it: in the model a
+   * timeout may fire in any state where it is enabled, which covers every restart.
+   */
+  restartOn?: 'message' | 'state';
 }
 
 /** One role: its state, how it starts, and how it reacts. */

@@ -87,7 +87,11 @@ type Version = typeof Version.__type;
 
 const Server = t.struct({
   ...serverFields(Entry),
-  /** Lease reads: no vote and no election before the own clock reaches this; null: just (re)started. */
+  /**
+   * Lease reads: no vote and no election before the own clock reaches this; null: just
+   * (re)started. Log reads: the own clock reading when this term's leader was last heard (it only
+   * tells the executor to restart the election timer: `restartOn: 'state'`). Follower reads: 0.
+   */
   quiet: t.option(t.int),
   /** Leader, lease reads: per follower, the send stamp of the latest acknowledged AppendEntries. */
   acks: t.map(t.node('server'), t.int),
@@ -260,6 +264,9 @@ function server(rules: RaftRules, kvRules: KvRules) {
       if (m.kind === 'requestVote' && quietNow(s0, now, ctx)) return s0;
       const s1 = observeTerm(s0, m.term);
       let s = handleMessage(s1, from, m, out, ctx, rules);
+      // Log reads: record the heartbeat, so that the executor pushes the election timeout back
+      // (restartOn: 'state'), as Raft restarts it on an AppendEntries from the current leader.
+      if (mode(ctx) === 'log' && m.kind === 'append' && m.term === s.term && s.quiet !== now) s = { ...s, quiet: now };
       if (mode(ctx) === 'lease') {
         if (m.kind === 'append' && m.term === s.term) s = { ...s, quiet: now + ctx.params.electionTicks };
         if (m.kind === 'appendReply' && s.role === 'leader' && m.term === s.term && (s.acks.get(from) ?? -1) < m.stamp) {
@@ -302,7 +309,14 @@ function server(rules: RaftRules, kvRules: KvRules) {
         do: (s, out, ctx) => ({ ...s, quiet: out.now() + ctx.params.electionTicks }),
         timerMs: [0, 0],
       },
-      /** The election timer fires: start an election, unless a leader was heard from recently (leases). */
+      /**
+       * The election timer fires: start an election, unless a leader was heard from recently
+       * (leases). The executor draws a new timeout whenever the state changes: a heartbeat of the
+       * current leader changes `quiet` (log and lease reads), a vote granted changes `votedFor`, a
+       * newer term changes `term` (Raft restarts it on the first two; follower reads do not record
+       * heartbeats, so their followers still time out under a healthy leader). Votes refused
+       * change nothing, so a candidate that cannot win times out again.
+       */
       timeout: {
         when: (s, ctx) => s.role !== 'leader' && s.term < ctx.params.maxTerm,
         do: (s, out, ctx) => {
@@ -311,6 +325,7 @@ function server(rules: RaftRules, kvRules: KvRules) {
           return next.role === 'leader' ? propose(next, null, out.now(), ctx) : next;
         },
         timerMs: [150, 300],
+        restartOn: 'state',
       },
       requestVote: {
         choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
