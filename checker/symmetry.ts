@@ -10,7 +10,7 @@
  * The spec needs no code for this: the schemas say which fields hold node ids.
  */
 import { Writer, compareBytes } from '../specs/core/index.ts';
-import type { Envelope, World, WorldState } from './world.ts';
+import { NO_SOURCE, type Envelope, type World, type WorldState } from './world.ts';
 
 const MAX_CANDIDATES = 720;
 const BLIND = 0xffff;
@@ -119,7 +119,7 @@ export class Symmetry {
     const net = this.permuteNet(s.net, perm);
     const clients = this.world.clients;
     const history = clients && clients.history.hasNodes ? clients.history.mapNodes(s.history, perm) : s.history;
-    const view = this.world.encode({ time: s.time, crashes: s.crashes, crashed, offsets, nodes, nodeBytes, net, history, src: null, nodeAt: null, nodeHi: null, nodeLo: null });
+    const view = this.world.encode({ time: s.time, crashes: s.crashes, crashed, offsets, nodes, nodeBytes, net, history, ...NO_SOURCE });
     out.reset();
     out.bytes(view);
     return out.view();

@@ -77,13 +77,8 @@ export interface Envelope {
   readonly hLo: number;
   /** The decoded payload, once asked for. */
   payload: unknown;
-  /**
-   * Where this envelope's record sits in the packed world last decoded (set and bag networks),
-   * so a successor re-packs it by copying. Only trusted when `stampSrc` is the world's `src`.
-   */
-  stampSrc: Uint8Array | null;
-  stampAt: number;
-  stampEnd: number;
+  /** Receiver states in which delivering this envelope had no effect at all (set network). */
+  noops: Set<unknown> | null;
 }
 
 /** One entry of a client history: an invocation or a return, in the order they happened. */
@@ -109,9 +104,17 @@ export interface WorldState {
   /** The packed world this one was derived from, and where each node's section starts in it. */
   src: Uint8Array | null;
   nodeAt: Int32Array | null;
-  /** Component hashes of the nodes of `src` (valid where `nodeBytes[i]` is not null). */
+  /** Component hashes of the nodes of `src` (valid where `nodeBytes[i]` is not null), and their sum. */
   nodeHi: Int32Array | null;
   nodeLo: Int32Array | null;
+  nodeSumHi: number;
+  nodeSumLo: number;
+  /** The network as decoded from `src`, where its section lies there, and its hash sum. */
+  netBase: Envelope[] | null;
+  netAt: number;
+  netEnd: number;
+  netSumHi: number;
+  netSumLo: number;
   /** The client history (empty when the protocol has no clients). */
   history: readonly HistoryEvent[];
 }
@@ -196,9 +199,10 @@ export class World {
   private readonly lanes = new Int32Array(2);
   private readonly scratch = new Writer(256);
   private readonly interned: (Envelope | undefined)[] = new Array(INTERN_SIZE);
-  /** Per node: states in which delivering an envelope changed nothing (handlers are pure). */
-  private readonly noops: Map<unknown, Set<Envelope>>[] = [];
+  /** How many no-op deliveries are remembered (on the envelopes: handlers are pure). */
   private noopCount = 0;
+  private readonly netCache = new BytesCache<NetEntry>(1 << 14);
+  private readonly netReader = new Reader(new Uint8Array(0));
   /** Whether the handler being run read the clock (then its outcome is not remembered). */
   private clockRead = false;
   /** Arrays reused by `decode(buf, true)`: the exhaustive loop's parent dies with its expansion. */
@@ -272,7 +276,6 @@ export class World {
     }
     this.nodeCount = base;
     for (let id = 0; id < this.nodeCount; id++) this.ctxs.push(this.makeCtx(id));
-    for (let id = 0; id < this.nodeCount; id++) this.noops.push(new Map());
     this.decodeScratch = {
       offsets: new Int8Array(base), crashed: new Uint8Array(base), nodes: new Array(base), nodeBytes: new Array(base),
       nodeAt: new Int32Array(base + 1), nodeHi: new Int32Array(base), nodeLo: new Int32Array(base),
@@ -342,10 +345,7 @@ export class World {
       nodeBytes: new Array(this.nodeCount).fill(null),
       net: [],
       history: [],
-      src: null,
-      nodeAt: null,
-      nodeHi: null,
-      nodeLo: null,
+      ...NO_SOURCE,
     };
   }
 
@@ -396,7 +396,8 @@ export class World {
       }
     }
     if (runTo >= 0) w.range(src!, runFrom, runTo - runFrom);
-    this.encodeNet(w, s.net, src);
+    if (src !== null && s.net === s.netBase) w.range(src, s.netAt, s.netEnd - s.netAt);
+    else this.encodeNet(w, s.net);
     if (this.clients) this.clients.history.encode(w, s.history, 'history');
     return w.pos;
   }
@@ -433,32 +434,15 @@ export class World {
     }
   }
 
-  encodeNet(w: Writer, net: Envelope[], src: Uint8Array | null = null): void {
+  encodeNet(w: Writer, net: Envelope[]): void {
     w.varint(net.length);
     const bag = this.options.network === 'bag';
-    let runFrom = 0;
-    let runTo = -1;
     for (let i = 0; i < net.length; i++) {
       const e = net[i]!;
-      if (src !== null && e.stampSrc === src) {
-        if (e.stampAt === runTo) {
-          runTo = e.stampEnd;
-        } else {
-          if (runTo >= 0) w.range(src, runFrom, runTo - runFrom);
-          runFrom = e.stampAt;
-          runTo = e.stampEnd;
-        }
-        continue;
-      }
-      if (runTo >= 0) {
-        w.range(src!, runFrom, runTo - runFrom);
-        runTo = -1;
-      }
       w.varint(e.bytes.length);
       w.bytes(e.bytes);
       if (bag) w.varint(e.count);
     }
-    if (runTo >= 0) w.range(src!, runFrom, runTo - runFrom);
   }
 
   /**
@@ -495,36 +479,57 @@ export class World {
       nodes[id] = this.nodeCache.get(this.roleOfNode[id]!.def.state, buf, start, len, this.nodeReader, h[0]! ^ h[1]!);
     }
     nodeAt[n] = r.pos;
+    // The network section as a whole: networks repeat across many worlds, so the decoded
+    // envelope list and its hash sum come from a cache keyed by the section's bytes.
+    const netAt = r.pos;
+    const count = r.length();
+    const bag = this.options.network === 'bag';
+    for (let i = 0; i < count; i++) {
+      const len = r.length();
+      r.pos += len;
+      if (bag) r.varint();
+    }
+    const netEnd = r.pos;
+    const known = this.netCache.get(buf, netAt, netEnd - netAt);
+    const entry = known ?? this.decodeNet(buf, netAt, netEnd);
+    let nodeSumHi = 0;
+    let nodeSumLo = 0;
+    for (let id = 0; id < n; id++) {
+      nodeSumHi = (nodeSumHi + nodeHi[id]!) | 0;
+      nodeSumLo = (nodeSumLo + nodeLo[id]!) | 0;
+    }
+    const history = this.clients ? this.clients.history.decode(r) : NO_HISTORY;
+    return {
+      time, crashes, crashed, offsets, nodes, nodeBytes, net: entry.net, history, src: buf, nodeAt, nodeHi, nodeLo, nodeSumHi, nodeSumLo,
+      netBase: entry.net, netAt, netEnd, netSumHi: entry.hi, netSumLo: entry.lo,
+    };
+  }
+
+  /** Parses a network section (records interned) and remembers it. */
+  private decodeNet(buf: Uint8Array, at: number, end: number): NetEntry {
+    const r = this.netReader.reset(buf, at, end);
     const count = r.length();
     const net: Envelope[] = new Array(count);
     const bag = this.options.network === 'bag';
-    const stamp = this.options.network !== 'fifo';
+    let hi = 0;
+    let lo = 0;
     for (let i = 0; i < count; i++) {
-      const at = r.pos;
       const len = r.length();
       const start = r.pos;
       r.pos += len;
       const copies = bag ? r.varint() : 1;
       const e = this.intern(buf, start, len, copies);
-      if (stamp) {
-        e.stampSrc = buf;
-        e.stampAt = at;
-        e.stampEnd = r.pos;
-      }
+      hi = (hi + e.hHi) | 0;
+      lo = (lo + e.hLo) | 0;
       net[i] = e;
     }
-    const history = this.clients ? this.clients.history.decode(r) : NO_HISTORY;
-    return { time, crashes, crashed, offsets, nodes, nodeBytes, net, history, src: buf, nodeAt, nodeHi, nodeLo };
+    const entry: NetEntry = { net, hi, lo };
+    this.netCache.set(buf, at, end - at, entry);
+    return entry;
   }
 
-  private rememberNoop(id: NodeId, state: unknown, e: Envelope): void {
-    const map = this.noops[id]!;
-    let set = map.get(state);
-    if (set === undefined) {
-      set = new Set();
-      map.set(state, set);
-    }
-    set.add(e);
+  private rememberNoop(state: unknown, e: Envelope): void {
+    (e.noops ??= new Set()).add(state);
     this.noopCount++;
   }
 
@@ -550,7 +555,7 @@ export class World {
     const from = er.varint();
     const to = er.varint();
     const channel = er.u8();
-    const made: Envelope = { bytes, from, to, channel, count, hHi: h[0]!, hLo: h[1]!, payload: undefined, stampSrc: null, stampAt: 0, stampEnd: 0 };
+    const made: Envelope = { bytes, from, to, channel, count, hHi: h[0]!, hLo: h[1]!, payload: undefined, noops: null };
     this.interned[slot] = made;
     return made;
   }
@@ -579,12 +584,18 @@ export class World {
       }
     }
     const sw = this.scratch;
+    const base = s.nodeHi;
+    if (base !== null) {
+      // From the parent's sum: take out the nodes that changed, add their new hashes.
+      hi = (hi + s.nodeSumHi) | 0;
+      lo = (lo + s.nodeSumLo) | 0;
+    }
     for (let id = 0; id < this.nodeCount; id++) {
       const cached = s.nodeBytes[id];
-      if (cached !== null && s.nodeHi !== null) {
-        hi = (hi + s.nodeHi[id]!) | 0;
-        lo = (lo + s.nodeLo![id]!) | 0;
-        continue;
+      if (cached !== null && base !== null) continue;
+      if (base !== null) {
+        hi = (hi - base[id]!) | 0;
+        lo = (lo - s.nodeLo![id]!) | 0;
       }
       if (cached !== null && cached !== UNCHANGED) {
         hash(cached, 0, cached.length, nodeSeed(id, s.crashed[id]!), h);
@@ -597,9 +608,14 @@ export class World {
       lo = (lo + h[1]!) | 0;
     }
     const net = s.net;
-    for (let i = 0; i < net.length; i++) {
-      hi = (hi + net[i]!.hHi) | 0;
-      lo = (lo + net[i]!.hLo) | 0;
+    if (net === s.netBase) {
+      hi = (hi + s.netSumHi) | 0;
+      lo = (lo + s.netSumLo) | 0;
+    } else {
+      for (let i = 0; i < net.length; i++) {
+        hi = (hi + net[i]!.hHi) | 0;
+        lo = (lo + net[i]!.hLo) | 0;
+      }
     }
     if (this.clients && s.history.length > 0) {
       sw.reset();
@@ -680,15 +696,14 @@ export class World {
         if (mode === 'set') {
           // Under the set network a message stays deliverable forever, and most deliveries
           // are no-ops by then: remember (node, state, envelope) triples that changed nothing.
-          const known = this.noops[e.to]!.get(s.nodes[e.to]);
-          if (known !== undefined && known.has(e)) continue;
+          if (e.noops !== null && e.noops.has(s.nodes[e.to])) continue;
           this.clockRead = false;
           const next = this.deliver(s, i, false);
           if (next === null) {
             // Only a delivery with no effect at all is a no-op in every world: one whose sends
             // were already in flight would not be where they are not.
             if (!this.clockRead && this.sendCount === 0 && this.replyCount === 0 && this.noopCount < NOOP_MAX) {
-              this.rememberNoop(e.to, s.nodes[e.to], e);
+              this.rememberNoop(s.nodes[e.to], e);
             }
             continue;
           }
@@ -901,7 +916,8 @@ export class World {
     nodeBytes[id] = null;
     return {
       time: s.time, crashes: s.crashes, crashed: s.crashed, offsets: s.offsets, nodes, nodeBytes, net, history: s.history,
-      src: s.src, nodeAt: s.nodeAt, nodeHi: s.nodeHi, nodeLo: s.nodeLo,
+      src: s.src, nodeAt: s.nodeAt, nodeHi: s.nodeHi, nodeLo: s.nodeLo, nodeSumHi: s.nodeSumHi, nodeSumLo: s.nodeSumLo,
+      netBase: s.netBase, netAt: s.netAt, netEnd: s.netEnd, netSumHi: s.netSumHi, netSumLo: s.netSumLo,
     };
   }
 
@@ -1023,7 +1039,8 @@ export class World {
     nodeBytes[id] = null; // the crash flag is part of the node's section
     return {
       time: s.time, crashes: s.crashes + 1, crashed, offsets: s.offsets, nodes, nodeBytes, net: s.net, history: s.history,
-      src: s.src, nodeAt: s.nodeAt, nodeHi: s.nodeHi, nodeLo: s.nodeLo,
+      src: s.src, nodeAt: s.nodeAt, nodeHi: s.nodeHi, nodeLo: s.nodeLo, nodeSumHi: s.nodeSumHi, nodeSumLo: s.nodeSumLo,
+      netBase: s.netBase, netAt: s.netAt, netEnd: s.netEnd, netSumHi: s.netSumHi, netSumLo: s.netSumLo,
     };
   }
 
@@ -1137,6 +1154,19 @@ function nodeSeed(id: NodeId, crashed: number): number {
 
 const NO_HISTORY: readonly HistoryEvent[] = [];
 
+/** The source fields of a world not decoded from bytes. */
+export const NO_SOURCE = {
+  src: null, nodeAt: null, nodeHi: null, nodeLo: null, nodeSumHi: 0, nodeSumLo: 0,
+  netBase: null, netAt: 0, netEnd: 0, netSumHi: 0, netSumLo: 0,
+} as const;
+
+/** A decoded network section: its interned envelopes and their hash sum. */
+interface NetEntry {
+  net: Envelope[];
+  hi: number;
+  lo: number;
+}
+
 const NO_ARG: readonly unknown[] = [undefined];
 
 /**
@@ -1171,5 +1201,36 @@ class DecodeCache {
     this.values[slot] = value;
     this.schemas[slot] = schema;
     return value;
+  }
+}
+
+/** A direct-mapped cache of values by the bytes they were decoded from. */
+class BytesCache<T> {
+  private readonly keys: (Uint8Array | null)[];
+  private readonly values: (T | undefined)[];
+  private readonly lanes = new Int32Array(2);
+
+  constructor(private readonly size: number) {
+    this.keys = new Array(size).fill(null);
+    this.values = new Array(size);
+  }
+
+  private slot(buf: Uint8Array, start: number, len: number): number {
+    hash64(buf, start, len, 0x6e6574, this.lanes);
+    return (this.lanes[0]! ^ (this.lanes[1]! >>> 11)) & (this.size - 1);
+  }
+
+  get(buf: Uint8Array, start: number, len: number): T | undefined {
+    const slot = this.slot(buf, start, len);
+    const key = this.keys[slot];
+    if (key === null || key.length !== len) return undefined;
+    for (let i = 0; i < len; i++) if (key[i] !== buf[start + i]) return undefined;
+    return this.values[slot];
+  }
+
+  set(buf: Uint8Array, start: number, len: number, value: T): void {
+    const slot = this.slot(buf, start, len);
+    this.keys[slot] = buf.slice(start, start + len);
+    this.values[slot] = value;
   }
 }
