@@ -30,8 +30,14 @@ interface Chunk {
 }
 
 const PROGRESS_MS = 250;
+/** A level this large (about 60k two-phase states) is worth starting the workers for. */
+const SPAWN_LEVEL_BYTES = 2 << 20;
 
-export async function parallelBfs(model: Model, specRef: string, workers: number): Promise<SearchResult> {
+/**
+ * BFS on `workers` threads. `spawnLevelBytes`: the level size (packed bytes) at which workers
+ * are started; below it the coordinator works alone (tests pass 0 to always use workers).
+ */
+export async function parallelBfs(model: Model, specRef: string, workers: number, spawnLevelBytes = SPAWN_LEVEL_BYTES): Promise<SearchResult> {
   const o = model.options;
   const started = performance.now();
   const goals: GoalStatus[] = model.goals.map((g) => ({ name: g.name, reached: false }));
@@ -52,25 +58,30 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
   first.set(packed, 4);
   let level: Chunk[] = [{ buffer: first.buffer, length: first.length }];
 
-  // Workers start in the background (loading TypeScript and the spec takes a moment); until
-  // they are ready the coordinator expands levels itself, so small searches never wait for them.
+  // Workers start only once a level is big enough to pay for them, and in the background
+  // (loading TypeScript and the spec takes a moment); until they are ready the coordinator
+  // expands levels itself, so small searches never wait for them or start them at all.
   const { onProgress: _ignored, ...options } = o;
-  const threads = Array.from({ length: workers }, () => new Worker(new URL('./parallel-worker.mjs', import.meta.url)));
+  const threads: Worker[] = [];
   const local = new Expander(model, store);
   // Holders, not `let`s: callbacks set them, which flow analysis cannot see.
   const boot: { pool: Worker[] | null } = { pool: null };
   let poolStore = store;
-  const booting = Promise.all(
-    threads.map((w) => request(w, { kind: 'init', specRef, variant: model.protocol.variantName ?? null, options, table: store.tableBuffer, counters: store.counterBuffer })),
-  ).then(
-    () => {
-      boot.pool = threads;
-    },
-    () => {
-      // A worker that cannot start leaves the coordinator to do the work alone.
-    },
-  );
-  void booting;
+  const spawn = () => {
+    if (threads.length > 0) return;
+    poolStore = store;
+    for (let k = 0; k < workers; k++) threads.push(new Worker(new URL('./parallel-worker.mjs', import.meta.url)));
+    Promise.all(
+      threads.map((w) => request(w, { kind: 'init', specRef, variant: model.protocol.variantName ?? null, options, table: store.tableBuffer, counters: store.counterBuffer })),
+    ).then(
+      () => {
+        boot.pool = threads;
+      },
+      () => {
+        // A worker that cannot start leaves the coordinator to do the work alone.
+      },
+    );
+  };
 
   let generated = 1;
   let depth = 0;
@@ -85,6 +96,7 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
         halt.stop = { kind: 'limit', reason: 'max-depth' };
         break;
       }
+      if (level.reduce((n, c) => n + c.length, 0) >= spawnLevelBytes) spawn();
       const next: Chunk[] = [];
       const queue: { chunk: Chunk; offset: number }[] = level.map((chunk) => ({ chunk, offset: 0 }));
       level = [];

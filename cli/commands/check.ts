@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { check, parseParam, type CheckOptions, type CheckResult } from '../../checker/index.ts';
+import { check, defaultWorkers, parseParam, type CheckOptions, type CheckResult } from '../../checker/index.ts';
 import type { ParamValue } from '../../specs/core/index.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { keyValueTable, num, progressLine, seconds } from '../format.ts';
@@ -27,7 +27,8 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --max-in-flight N      do not explore states with more than N messages in flight
   --symmetry             permute interchangeable nodes (roles declared symmetric)
   --deadlock             report states where no delivery or action is enabled
-  --workers N            worker threads for BFS and random mode (default: 1)
+  --workers N            worker threads for BFS and random mode (default: the cores
+                         available for BFS, started only once a BFS level is large; 1 otherwise)
   --max-depth N          explore at most N steps deep
   --max-states N         stop after N distinct states
   --time SECONDS         stop after this long
@@ -97,7 +98,8 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   }
   const timeSeconds = v.time === undefined ? undefined : Number(v.time);
   if (timeSeconds !== undefined && !(timeSeconds > 0)) throw new UsageError(`--time expects a positive number of seconds, got '${v.time}'`);
-  const workers = int('workers', v.workers, 1);
+  // BFS uses the cores by default: workers start only for large levels, so small runs pay nothing.
+  const workers = int('workers', v.workers, 1) ?? ((v.mode ?? 'bfs') === 'bfs' ? defaultWorkers() : 1);
   const options: CheckOptions = {
     params,
     ...(v.mode !== undefined && { mode: v.mode as CheckOptions['mode'] }),
