@@ -4,7 +4,7 @@
  * over two-phase states holds for the spec and fails for a broken variant.
  */
 import { describe, expect, it } from 'vitest';
-import { protocol, t, reachable } from '../specs/core/index.ts';
+import { protocol, t, reachable, linearizable as specLinearizable } from '../specs/core/index.ts';
 import twoPhase from '../specs/two-phase/two-phase.ts';
 import { checkSync } from './check.ts';
 import { atomicCommit, linearizable, operationsOf } from './history-properties.ts';
@@ -100,6 +100,16 @@ describe('linearizable() in the checker', () => {
     const lastReply = events[events.length - 1]!;
     expect(lastReply).toMatch(/"kind":"reply".*"value":0/);
     expect(events.some((e) => /"kind":"reply".*"kind":"ok"/.test(e))).toBe(true);
+  });
+
+  it('a spec can declare linearizable(model) itself (specs/core), with the same verdicts', () => {
+    const declared = { ...Replicated, properties: () => [specLinearizable(register as SequentialModel<number, unknown, unknown>)] };
+    expect(checkSync(declared, { network: 'bag' }).result).toBe('ok');
+    const r = checkSync(declared, { params: { replicas: 2 }, network: 'bag' });
+    expect(r.result).toBe('violation');
+    if (r.result === 'violation') expect(r.property.name).toBe('linearizable (register)');
+    const viaChecker = checkSync(Replicated, { params: { replicas: 2 }, network: 'bag' });
+    expect(r.stats.distinctStates).toBe(viaChecker.stats.distinctStates);
   });
 
   it('atomic commit holds on two-phase and fails on commit-early', () => {

@@ -6,6 +6,7 @@ import type { Property, Protocol } from '../specs/core/index.ts';
 import type { Options } from './options.ts';
 import { fingerprint, fp as fpLanes } from './fingerprint.ts';
 import { Symmetry } from './symmetry.ts';
+import { linearizable as historyLinearizable } from './history-properties.ts';
 import { World, type WorldState } from './world.ts';
 import { WorldView } from './world-view.ts';
 
@@ -25,8 +26,12 @@ export class Model {
     const sym = options.symmetry ? new Symmetry(this.world) : null;
     this.symmetry = sym?.active ? sym : null;
     this.view = new WorldView(this.world);
-    this.invariants = this.world.properties.filter((p) => p.kind === 'invariant');
-    this.goals = this.world.properties.filter((p) => p.kind === 'reachable');
+    // History properties declared by the spec become invariants over the world's history.
+    const properties: Property[] = this.world.properties.map((p) =>
+      p.kind === 'linearizable' ? historyLinearizable(p.model, { name: p.name, mapOp: p.mapOp, mapResult: p.mapResult }) : p,
+    );
+    this.invariants = properties.filter((p) => p.kind === 'invariant');
+    this.goals = properties.filter((p) => p.kind === 'reachable');
   }
 
   /** The packed form of a state for the frontier: canonical under symmetry. A view; copy to keep. */

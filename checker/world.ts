@@ -19,7 +19,7 @@
  */
 import { finishSum, hash64 } from './fingerprint.ts';
 import {
-  type AnyRole, type Ctx, type Interval, type NodeId, type Out, type Params, type Property, type Protocol,
+  type AnyRole, type Ctx, type Interval, type NodeId, type Out, type Params, type SpecProperty, type Protocol,
   type RequestRef, type Schema, CHANNEL, DecodeError, Reader, SpecError, Writer, compareBytes, equalBytes, makeCtx, nodeName,
   roleCount, structFields, t,
 } from '../specs/core/index.ts';
@@ -190,7 +190,7 @@ export class World {
   readonly roleOfNode: RoleInfo[] = [];
   readonly ctxs: Ctx[] = [];
   readonly params: Params;
-  readonly properties: readonly Property[];
+  readonly properties: readonly SpecProperty[];
   private readonly writer = new Writer(1024);
   private readonly envWriter = new Writer(256);
   private readonly nodeReader = new Reader(new Uint8Array(0));

@@ -6,6 +6,7 @@
  */
 import type { NodeId, Schema } from './schema.ts';
 import type { WorldReader } from './world-reader.ts';
+import type { SequentialModel } from './sequential-model.ts';
 import { structFields } from './schema.ts';
 
 /** Parameter values a spec accepts (`--param k=v` overrides the defaults by type). */
@@ -125,6 +126,32 @@ export interface Property<W = WorldReader> {
   readonly check: (w: W) => boolean;
 }
 
+/**
+ * The client history must be linearizable with respect to a sequential model. Declared by the
+ * spec, searched by the checker (Wing–Gong–Lowe, memoized, P-compositional when the model
+ * partitions), re-checked only when the history gains a return.
+ */
+export interface LinearizableProperty {
+  readonly kind: 'linearizable';
+  readonly name: string;
+  readonly model: SequentialModel<any, any, any>;
+  /** Maps the spec's op values to the model's inputs (default: as is). */
+  readonly mapOp?: (op: unknown) => unknown;
+  /** Maps the spec's result values to the model's outputs (default: as is). */
+  readonly mapResult?: (result: unknown) => unknown;
+}
+
+/** Any property a spec may declare. */
+export type SpecProperty = Property | LinearizableProperty;
+
+/** The client history is linearizable with respect to `model` (see {@link LinearizableProperty}). */
+export function linearizable<S, I, O>(
+  model: SequentialModel<S, I, O>,
+  options: { name?: string; mapOp?: (op: unknown) => I; mapResult?: (result: unknown) => O } = {},
+): LinearizableProperty {
+  return { kind: 'linearizable', name: options.name ?? `linearizable (${model.name})`, model, mapOp: options.mapOp, mapResult: options.mapResult };
+}
+
 /** Must hold in every reachable state. */
 export function invariant<W = WorldReader>(name: string, check: (w: W) => boolean): Property<W> {
   return { kind: 'invariant', name, check };
@@ -146,7 +173,7 @@ export interface VariantDef {
   doc?: string;
   params?: Params;
   roles?: Record<string, RoleOverride>;
-  properties?: (params: any) => readonly Property[];
+  properties?: (params: any) => readonly SpecProperty[];
 }
 
 /** Everything a protocol definition holds. */
@@ -158,7 +185,7 @@ export interface ProtocolDef<P extends Params, M> {
   messages: Schema<M>;
   roles: Record<string, AnyRole>;
   clients?: ClientsDef<any, any, P>;
-  properties?(params: P): readonly Property[];
+  properties?(params: P): readonly SpecProperty[];
   variants?: Record<string, VariantDef>;
 }
 
