@@ -29,6 +29,7 @@ const EVENT_FIELDS: Record<string, readonly string[]> = {
   crash: ['node'],
   restart: ['node'],
   tick: [],
+  drift: ['node', 'by'],
   invoke: ['node', 'to', 'op'],
 };
 
