@@ -145,6 +145,9 @@ const correctKv: KvRules = {
   followerReadTs: (closed) => closed,
 };
 
+/** The bug of `lease-ignores-skew`: no safety margin for clock error. */
+const skewBlindKv: KvRules = { ...correctKv, leaseMargin: () => 0 };
+
 // ---------------------------------------------------------------- the state machine
 
 const NO_KV: ReadonlyMap<number, readonly Version[]> = new Map();
@@ -226,19 +229,20 @@ function propose(s: Server, cmd: Cmd | null, now: number, ctx: Ctx<P>): Server {
 }
 
 /** The start of the leader's lease: the send stamp a majority (itself included) acknowledged. */
-function leaseStart(s: Server, ctx: Ctx<P>): number | null {
-  const need = Math.floor(ctx.count('server') / 2); // followers needed besides the leader
+function leaseStart(s: Server, servers: number): number | null {
+  const need = Math.floor(servers / 2); // followers needed besides the leader
   if (need === 0) return Number.POSITIVE_INFINITY;
   const stamps = [...s.acks.values()].sort((a, b) => b - a);
   return stamps.length >= need ? stamps[need - 1]! : null;
 }
 
-function holdsLease(s: Server, now: number, ctx: Ctx<P>, kv: KvRules): boolean {
+/** Whether leader `s` may serve a read from its state machine at clock reading `now` (of `servers` servers). */
+function holdsLease(s: Server, now: number, servers: number, p: P, kv: KvRules): boolean {
   if (s.role !== 'leader' || s.commit === 0 || s.log[s.commit - 1]!.term !== s.term) return false;
-  const start = leaseStart(s, ctx);
+  const start = leaseStart(s, servers);
   if (start === null) return false;
   if (start === Number.POSITIVE_INFINITY) return true;
-  return now < start + ctx.params.electionTicks - kv.leaseMargin(ctx.params);
+  return now < start + p.electionTicks - kv.leaseMargin(p);
 }
 
 /**
@@ -288,7 +292,7 @@ function server(rules: RaftRules, kvRules: KvRules) {
           out.reply({ kind: 'readAt', value: readAt(s.kv, op.key, ts), ts });
           return s;
         }
-        if (reads === 'lease' && holdsLease(s, now, ctx, kvRules)) {
+        if (reads === 'lease' && holdsLease(s, now, ctx.count('server'), ctx.params, kvRules)) {
           out.reply({ kind: 'value', value: readAt(s.kv, op.key), via: 'lease' });
           return s;
         }
@@ -472,6 +476,31 @@ const followerReadsConsistent = invariant('follower reads: a read at ts sees exa
   return true;
 });
 
+/**
+ * Lease safety, as a state invariant over the servers' clocks (`w.clock(id)`): no server that is
+ * up would serve a lease read now — it is a leader, its no-op is committed, and by its own clock
+ * and its own rules its lease is still valid — while another server leads a later term. A later
+ * leader may have committed writes the leaseholder's state machine lacks, so a read served then
+ * can be stale. It fails at the state where the later leader is elected, before any client
+ * operation has to show the stale read (about half the steps the history check needs).
+ */
+function leaseSafe(kvRules: KvRules, p: P) {
+  return invariant('lease safety: no valid lease while another server leads a later term', (w: WorldReader) => {
+    const ids = w.nodes('server');
+    let latest = 0;
+    for (const id of ids) {
+      const s = w.node<Server>(id);
+      if (!w.crashed(id) && s.role === 'leader' && s.term > latest) latest = s.term;
+    }
+    for (const id of ids) {
+      if (w.crashed(id)) continue;
+      const s = w.node<Server>(id);
+      if (s.role === 'leader' && s.term < latest && holdsLease(s, w.clock(id), ids.length, p, kvRules)) return false;
+    }
+    return true;
+  });
+}
+
 const readsWrittenValue = reachable('a read returns a written value', (w: WorldReader) =>
   operations(w.history()).some((o) => (o.result?.kind === 'value' || o.result?.kind === 'readAt') && o.result.value > 0));
 
@@ -493,21 +522,13 @@ export default spec.define({
     },
     opsPerClient: (p) => p.opsPerClient,
   },
-  properties: (p) => [
-    ...raftInvariants,
-    ...(p.reads === 'follower' ? [followerReadsConsistent] : [linearizable]),
-    reachable('a leader is elected', (w) => w.any<Server>('server', (s) => s.role === 'leader')),
-    reachable('a write is committed', (w) => w.any<Server>('server', (s) => s.log.slice(0, s.commit).some((e) => e.cmd !== null && e.cmd.op.kind !== 'get'))),
-    readsWrittenValue,
-    ...(p.reads === 'lease'
-      ? [reachable('a lease read is served', (w: WorldReader) => operations(w.history()).some((o) => o.result?.kind === 'value' && o.result.via === 'lease'))]
-      : []),
-  ],
+  properties: (p) => kvProperties(correctKv, p),
   variants: {
     'lease-ignores-skew': {
-      doc: 'The leaseholder serves reads for the whole election timeout on its own clock, with no margin for clock error: under skew (--clock-error) a new leader commits a write while the old one still serves the old value (linearizability).',
+      doc: 'The leaseholder serves reads for the whole election timeout on its own clock, with no margin for clock error: under skew (--clock-error) a new leader is elected while the old one still holds its lease (lease safety), and commits a write while the old one still serves the old value (linearizability).',
       params: { reads: 'lease' },
-      roles: { server: server(correctRules, { ...correctKv, leaseMargin: () => 0 }) },
+      roles: { server: server(correctRules, skewBlindKv) },
+      properties: (p: P) => kvProperties(skewBlindKv, p),
     },
     'follower-read-above-closed': {
       doc: 'A follower serves reads at its own clock reading instead of its closed timestamp: a write at or below that timestamp may still commit (follower reads).',
@@ -516,5 +537,26 @@ export default spec.define({
     },
   },
 });
+
+/** raft-kv's properties; lease safety judges a lease by the servers' own rules (`kvRules`). */
+function kvProperties(kvRules: KvRules, p: P) {
+  return [
+    ...raftInvariants,
+    ...(p.reads === 'follower' ? [followerReadsConsistent] : [linearizable]),
+    reachable('a leader is elected', (w) => w.any<Server>('server', (s) => s.role === 'leader')),
+    reachable('a write is committed', (w) => w.any<Server>('server', (s) => s.log.slice(0, s.commit).some((e) => e.cmd !== null && e.cmd.op.kind !== 'get'))),
+    readsWrittenValue,
+    ...(p.reads === 'lease'
+      ? [
+        leaseSafe(kvRules, p),
+        reachable('a leader holds a valid lease', (w: WorldReader) => {
+          const ids = w.nodes('server');
+          return ids.some((id) => !w.crashed(id) && holdsLease(w.node<Server>(id), w.clock(id), ids.length, p, kvRules));
+        }),
+        reachable('a lease read is served', (w: WorldReader) => operations(w.history()).some((o) => o.result?.kind === 'value' && o.result.via === 'lease')),
+      ]
+      : []),
+  ];
+}
 
 export type { Op as KvOp, Result as KvResult, Entry as KvEntry, Server as KvServer };

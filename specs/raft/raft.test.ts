@@ -101,6 +101,27 @@ describe('raft-kv', () => {
     expect(r.property.name).toMatch(/follower reads/);
     expect(example('raft-follower-read-above-closed').steps).toHaveLength(r.trace!.steps.length);
   });
+
+  // Lease safety over the servers' clocks (w.clock): no clients needed, terms ≤ 3, an election
+  // timeout of 1 tick, clocks that drift within ±1 (--clock-error 1), no true-time ticks.
+  const lease = { params: { reads: 'lease', clients: 0, maxTerm: 3, electionTicks: 1 }, network: 'bag', maxInFlight: 1 } satisfies CheckOptions;
+
+  it('lease-ignores-skew is caught by lease safety: a follower\'s fast clock ends its promise while the leader\'s lease lasts (BFS, 12 steps)', () => {
+    const r = checkSync(raftKv.variant('lease-ignores-skew'), { ...lease, clockError: 1 });
+    expect(r.result).toBe('violation');
+    if (r.result !== 'violation') return;
+    expect(r.property.name).toMatch(/lease safety/);
+    expect(r.trace!.steps).toHaveLength(13); // the initial state and 12 events
+    expect(r.trace!.steps.some((st) => st.event.kind === 'drift')).toBe(true);
+    expect(example('raft-lease-ignores-skew').steps).toHaveLength(r.trace!.steps.length);
+  });
+
+  it('correct leases keep lease safety: a lease is held, time passes (≤ 1 tick), no violation in every state to depth 14', () => {
+    const r = checkSync(raftKv, { ...lease, maxTime: 1, maxDepth: 14 });
+    expect(r.result).toBe('incomplete'); // bounded by depth: every state to depth 14, no violation
+    expect(r.stats.distinctStates).toBe(25_526);
+    expect(r.goals.find((g) => g.name === 'a leader holds a valid lease')?.reached).toBe(true);
+  });
 });
 
 describe('linearizableRegister (the brute-force history check)', () => {
