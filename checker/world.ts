@@ -151,15 +151,9 @@ export interface EventRef {
   arg: unknown;
 }
 
-/** An event as it appears in traces: plain JSON. */
-export type TraceEvent =
-  | { kind: 'init' }
-  | { kind: 'deliver' | 'duplicate' | 'drop'; from: NodeId; to: NodeId; msg: unknown }
-  | { kind: 'action'; node: NodeId; action: string; arg?: unknown }
-  | { kind: 'crash' | 'restart'; node: NodeId }
-  | { kind: 'invoke'; node: NodeId; to: NodeId; op: unknown }
-  | { kind: 'drift'; node: NodeId; by: number }
-  | { kind: 'tick' };
+/** An event as it appears in traces: plain JSON (defined with the trace format). */
+export type { TraceEvent } from '../traces/format.ts';
+import type { TraceEvent } from '../traces/format.ts';
 
 interface RoleInfo {
   name: string;

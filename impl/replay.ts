@@ -21,7 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NodeId, type Protocol, type Schema, Writer, equalBytes, equalValues, t } from '../specs/core/index.ts';
-import type { TraceFile, TraceStep } from '../traces/format.ts';
+import type { TraceEvent, TraceFile, TraceStep } from '../traces/format.ts';
 import { ClusterClient } from './client.ts';
 import { simulatedClock } from './clock/index.ts';
 import { fileStore } from './durableStore.ts';
@@ -68,14 +68,7 @@ export type ExecutorReplayResult =
     }
   | { readonly ok: false; readonly steps: number; readonly divergence: ExecutorDivergence };
 
-type Event =
-  | { kind: 'init' }
-  | { kind: 'deliver' | 'duplicate' | 'drop'; from: NodeId; to: NodeId; msg: unknown }
-  | { kind: 'action'; node: NodeId; action: string; arg?: unknown }
-  | { kind: 'crash' | 'restart'; node: NodeId }
-  | { kind: 'invoke'; node: NodeId; to: NodeId; op: unknown }
-  | { kind: 'drift'; node: NodeId; by: number }
-  | { kind: 'tick' };
+type Event = TraceEvent;
 
 /** Replays `trace` on node runtimes of `protocol` (the trace's variant already applied). */
 export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, options: ExecutorReplayOptions = {}): Promise<ExecutorReplayResult> {

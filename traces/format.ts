@@ -7,6 +7,16 @@
 export const TRACE_FORMAT = 'pacta-trace';
 export const TRACE_VERSION = 1;
 
+/** An event as it appears in traces (node ids are indexes into `nodes`). */
+export type TraceEvent =
+  | { kind: 'init' }
+  | { kind: 'deliver' | 'duplicate' | 'drop'; from: number; to: number; msg: unknown }
+  | { kind: 'action'; node: number; action: string; arg?: unknown }
+  | { kind: 'crash' | 'restart'; node: number }
+  | { kind: 'invoke'; node: number; to: number; op: unknown }
+  | { kind: 'drift'; node: number; by: number }
+  | { kind: 'tick' };
+
 /** One step: the event taken and the world it led to. Step 0 is the initial state. */
 export interface TraceStep {
   event: { kind: string; [key: string]: unknown };

@@ -50,9 +50,20 @@ function jsonError(path: string, expected: string, got: unknown): SchemaError {
   return new SchemaError(`${path || 'value'}: expected ${expected}, got ${shown === undefined ? String(got) : shown.slice(0, 60)}`);
 }
 
-class U32Schema extends Schema<number> {
-  readonly name = 'u32';
+/** Values without node ids and whose JSON form is the value itself: numbers, strings, booleans. */
+abstract class ScalarSchema<T extends Json> extends Schema<T> {
   readonly hasNodes = false;
+  mapNodes(v: T): T {
+    return v;
+  }
+  toJSON(v: T): Json {
+    return v;
+  }
+  forEachNode(): void {}
+}
+
+class U32Schema extends ScalarSchema<number> {
+  readonly name = 'u32';
   encode(w: Writer, v: number, path = ''): void {
     if (!(v >= 0 && v <= 0xffffffff && Number.isInteger(v))) throw new EncodeError(`expected u32, got ${v}`, path);
     w.varint(v);
@@ -63,23 +74,15 @@ class U32Schema extends Schema<number> {
   compare(a: number, b: number): number {
     return a - b;
   }
-  mapNodes(v: number): number {
-    return v;
-  }
-  toJSON(v: number): Json {
-    return v;
-  }
   fromJSON(j: unknown, path: string): number {
     if (typeof j !== 'number' || !Number.isInteger(j) || j < 0 || j > 0xffffffff) throw jsonError(path, 'u32', j);
     return j;
   }
-  forEachNode(): void {}
 }
 
 /** Signed 32-bit integers, zigzag-encoded so small magnitudes take one byte. */
-class IntSchema extends Schema<number> {
+class IntSchema extends ScalarSchema<number> {
   readonly name = 'int';
-  readonly hasNodes = false;
   encode(w: Writer, v: number, path = ''): void {
     if (!(Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff)) throw new EncodeError(`expected int, got ${v}`, path);
     w.varint(v >= 0 ? v * 2 : -v * 2 - 1);
@@ -91,22 +94,14 @@ class IntSchema extends Schema<number> {
   compare(a: number, b: number): number {
     return a - b;
   }
-  mapNodes(v: number): number {
-    return v;
-  }
-  toJSON(v: number): Json {
-    return v;
-  }
   fromJSON(j: unknown, path: string): number {
     if (typeof j !== 'number' || !Number.isInteger(j) || j < -0x80000000 || j > 0x7fffffff) throw jsonError(path, 'int', j);
     return j;
   }
-  forEachNode(): void {}
 }
 
-class BoolSchema extends Schema<boolean> {
+class BoolSchema extends ScalarSchema<boolean> {
   readonly name = 'bool';
-  readonly hasNodes = false;
   encode(w: Writer, v: boolean, path = ''): void {
     if (typeof v !== 'boolean') throw new EncodeError(`expected bool, got ${String(v)}`, path);
     w.u8(v ? 1 : 0);
@@ -120,22 +115,14 @@ class BoolSchema extends Schema<boolean> {
   compare(a: boolean, b: boolean): number {
     return (a ? 1 : 0) - (b ? 1 : 0);
   }
-  mapNodes(v: boolean): boolean {
-    return v;
-  }
-  toJSON(v: boolean): Json {
-    return v;
-  }
   fromJSON(j: unknown, path: string): boolean {
     if (typeof j !== 'boolean') throw jsonError(path, 'bool', j);
     return j;
   }
-  forEachNode(): void {}
 }
 
-class StringSchema extends Schema<string> {
+class StringSchema extends ScalarSchema<string> {
   readonly name = 'string';
-  readonly hasNodes = false;
   encode(w: Writer, v: string, path = ''): void {
     if (typeof v !== 'string') throw new EncodeError(`expected string, got ${String(v)}`, path);
     w.string(v);
@@ -146,22 +133,14 @@ class StringSchema extends Schema<string> {
   compare(a: string, b: string): number {
     return a < b ? -1 : a > b ? 1 : 0;
   }
-  mapNodes(v: string): string {
-    return v;
-  }
-  toJSON(v: string): Json {
-    return v;
-  }
   fromJSON(j: unknown, path: string): string {
     if (typeof j !== 'string') throw jsonError(path, 'string', j);
     return j;
   }
-  forEachNode(): void {}
 }
 
-class EnumSchema<E extends string> extends Schema<E> {
+class EnumSchema<E extends string> extends ScalarSchema<E> {
   readonly name: string;
-  readonly hasNodes = false;
   private readonly index = new Map<string, number>();
   constructor(readonly values: readonly E[]) {
     super();
@@ -186,17 +165,10 @@ class EnumSchema<E extends string> extends Schema<E> {
   compare(a: E, b: E): number {
     return this.index.get(a)! - this.index.get(b)!;
   }
-  mapNodes(v: E): E {
-    return v;
-  }
-  toJSON(v: E): Json {
-    return v;
-  }
   fromJSON(j: unknown, path: string): E {
     if (typeof j !== 'string' || !this.index.has(j)) throw jsonError(path, `one of ${this.values.join(', ')}`, j);
     return j as E;
   }
-  forEachNode(): void {}
 }
 
 /** A node id, optionally tagged with the role it must belong to. */
