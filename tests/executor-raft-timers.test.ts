@@ -7,7 +7,8 @@
  * in 3 s: docs/running-a-cluster.md.)
  */
 import { describe, expect, it } from 'vitest';
-import { startCluster } from '../impl/index.ts';
+import { simulatedClock, startCluster } from '../impl/index.ts';
+import { protocol, t } from '../specs/core/index.ts';
 import raftKv from '../specs/raft/raft-kv.ts';
 import { leaderOf, startWorkload, type RaftOp, type RaftResult, type RaftServer } from './executor-raft-workload.ts';
 
@@ -41,5 +42,59 @@ describe('raft-kv election timer in the executor', () => {
     } finally {
       await cluster.close();
     }
+  });
+});
+
+// ActionDef.restartOn in the runtime, on a spec of two nodes: `sender` pings `receiver` every 30 ms
+// while on; `receiver`'s `expire` (100 ms) restarts on a message or on a state change. The ping
+// either changes the receiver's state (`count`) or not (`quiet`).
+const Ping = t.union('kind', { ping: {} });
+const p = protocol({ name: 'restart-probe', params: { count: true }, messages: Ping });
+const State = t.struct({ on: t.bool, pings: t.u32, expired: t.u32 });
+function probe(restartOn: 'message' | 'state') {
+  return p.define({
+    roles: {
+      node: p.role(State)({
+        count: 2,
+        init: (ctx) => ({ on: ctx.index === 0, pings: 0, expired: 0 }),
+        onMessage: (s, _from, _m, _out, ctx) => (ctx.params.count ? { ...s, pings: s.pings + 1 } : s),
+        actions: {
+          ping: { when: (s) => s.on, do: (s, out, ctx) => (out.send(ctx.nodes('node')[1]!, { kind: 'ping' }), s), timerMs: [30, 30] },
+          stop: { do: (s) => ({ ...s, on: false }) },
+          expire: { when: (s, ctx) => ctx.index === 1, do: (s) => ({ ...s, expired: s.expired + 1 }), timerMs: [100, 100], restartOn },
+        },
+      }),
+    },
+  });
+}
+
+describe('ActionDef.restartOn in the node runtime', () => {
+  type S = { pings: number; expired: number };
+  async function run(restartOn: 'message' | 'state', count: boolean): Promise<{ during: number; after: number }> {
+    const clock = simulatedClock();
+    const cluster = await startCluster(probe(restartOn), { transport: 'memory', clock, syncMode: 'none', params: { count } });
+    try {
+      for (let i = 0; i < 50; i++) { clock.advance(10); await cluster.idle(); } // 500 ms of pings every 30 ms
+      const during = cluster.state<S>(1)!.expired;
+      await cluster.fire(0, 'stop');
+      for (let i = 0; i < 30; i++) { clock.advance(10); await cluster.idle(); } // 300 ms without
+      return { during, after: cluster.state<S>(1)!.expired };
+    } finally {
+      await cluster.close();
+    }
+  }
+
+  it("'message': every message handled pushes the timer back, whether or not the state changes", async () => {
+    const r = await run('message', false);
+    expect(r.during).toBe(0);
+    expect(r.after).toBeGreaterThanOrEqual(2); // once the pings stop, it fires every 100 ms
+  });
+
+  it("'state': only steps that change the state push it back", async () => {
+    const r = await run('state', true);
+    expect(r.during).toBe(0);
+    expect(r.after).toBeGreaterThanOrEqual(2);
+    // Pings that change nothing do not restart it: it fires every 100 ms meanwhile.
+    expect((await run('state', false)).during).toBeGreaterThanOrEqual(4);
   });
 });
