@@ -1,14 +1,14 @@
 /**
  * Jepsen-style runs of the raft-kv spec as a live 3-node cluster: 4 concurrent clients doing
  * put / get / cas on 3 keys while the leader crashes and restarts, and then the new leader is cut
- * off from the other servers and healed. The recorded client history (every call, with timed-out
+ * off from the other servers (a fifth client keeps reading from it) and healed. The recorded client history (every call, with timed-out
  * calls as unknown outcomes) is checked with checker/linearizability's `kvModel`, for log reads
  * and for lease reads, on the memory transport and on udp over loopback. Each run is bounded: a
  * phase that does not finish within its timeout fails the test.
  */
 import { describe, expect, it } from 'vitest';
 import { checkLinearizability, kvModel } from '../checker/linearizability/index.ts';
-import { startCluster } from '../impl/index.ts';
+import { InvokeTimeout, startCluster } from '../impl/index.ts';
 import raftKv from '../specs/raft/raft-kv.ts';
 import { kvHistory, leaderOf, startWorkload, type RaftOp, type RaftResult, type RaftServer } from './executor-raft-workload.ts';
 
@@ -21,7 +21,7 @@ async function jepsen({ transport, reads }: Run): Promise<void> {
   const cluster = await startCluster<RaftOp, RaftResult>(raftKv, {
     transport, nodes: 3, syncMode: 'none', seed: 5, invokeTimeoutMs: 300,
     // Lease reads need the quiet period to cover the election timeout (ms ticks: 300 ≥ [150, 300]).
-    params: { maxTerm: 1_000_000, clients: 4, keys: 3, reads, electionTicks: 300 },
+    params: { maxTerm: 1_000_000, clients: 5, keys: 3, reads, electionTicks: 300 },
   });
   const load = startWorkload(cluster, { clients: 4, keys: 3, seed: transport === 'udp' ? 7 : 3 });
   const wait = (what: () => boolean, timeoutMs = 4_000): Promise<void> => cluster.waitUntil(what, { timeoutMs });
@@ -36,11 +36,25 @@ async function jepsen({ transport, reads }: Run): Promise<void> {
     await cluster.restart(first);
     // 2. The current leader is cut off from both other servers (its clients still reach it):
     //    the majority elects another leader and goes on; then the partition heals.
+    //    Client 4 stays with the cut-off leader and only reads, as a client of that server would:
+    //    a leaseholder may answer while its lease lasts, never after the majority moved on.
     const second = leaderOf(cluster)!;
     cluster.partition(second, cluster.nodes.filter((id) => id !== second));
+    let partitioned = true;
+    const stuck = (async () => {
+      for (let i = 0; partitioned; i++) {
+        try {
+          await cluster.client(4).invoke({ kind: 'get', key: i % 3 }, { to: second, timeoutMs: 100 });
+        } catch (e) {
+          if (!(e instanceof InvokeTimeout)) throw e;
+        }
+      }
+    })();
     await wait(() => { const l = leaderOf(cluster); return l !== undefined && l !== second && cluster.state<RaftServer>(l)!.term > cluster.state<RaftServer>(second)!.term; });
     const afterPartition = load.counts.acked;
     await wait(() => load.counts.acked >= afterPartition + 20);
+    partitioned = false;
+    await stuck;
     cluster.heal();
     const afterHeal = load.counts.acked;
     await wait(() => load.counts.acked >= afterHeal + 20);

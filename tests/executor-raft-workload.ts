@@ -51,8 +51,8 @@ export function leaderOf(cluster: Cluster<RaftOp, RaftResult>): number | undefin
 }
 
 /**
- * Starts `clients` loops. Values are unique per call (client k writes k·100000 + i), so a read
- * names the write it saw. `mix` weights put, get, cas (default 2 : 2 : 1).
+ * Starts `clients` loops. Values are unique per call (client k writes (k+1)·100000 + i), so a
+ * read names the write it saw; a cas expects the latest value any client saw for the key. `mix` weights put, get, cas (default 2 : 2 : 1).
  */
 export function startWorkload(
   cluster: Cluster<RaftOp, RaftResult>,
@@ -62,6 +62,8 @@ export function startWorkload(
   const latenciesMs: number[] = [];
   const [wPut, wGet, wCas] = options.mix ?? [2, 2, 1];
   let stopped = false;
+  /** The latest value any client saw per key (a cas expects it, so that some cas succeed). */
+  const seen = new Map<number, number>();
   let x = (options.seed ?? 1) >>> 0 || 1;
   const next = (m: number): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0), (x >>> 8) % m);
   const loops = Array.from({ length: options.clients }, async (_, k) => {
@@ -71,7 +73,7 @@ export function startWorkload(
       const key = next(options.keys);
       const r = next(wPut + wGet + wCas);
       const value = (k + 1) * 100_000 + ++i;
-      const op: RaftOp = r < wPut ? { kind: 'put', key, value } : r < wPut + wGet ? { kind: 'get', key } : { kind: 'cas', key, from: next(2) === 0 ? 0 : (k + 1) * 100_000 + Math.max(1, i - 1), to: value };
+      const op: RaftOp = r < wPut ? { kind: 'put', key, value } : r < wPut + wGet ? { kind: 'get', key } : { kind: 'cas', key, from: seen.get(key) ?? 0, to: value };
       const t0 = performance.now();
       try {
         const res = await cluster.client(k).invoke(op, { to });
@@ -83,6 +85,8 @@ export function startWorkload(
           counts.acked++;
           latenciesMs.push(performance.now() - t0);
           if (res.kind === 'value' && res.via === 'lease') counts.lease++;
+          if (res.kind === 'value') seen.set(key, res.value);
+          else if (op.kind === 'put' || (op.kind === 'cas' && res.kind === 'cas' && res.ok)) seen.set(key, value);
         }
       } catch (e) {
         if (!(e instanceof InvokeTimeout)) throw e;
