@@ -1,5 +1,5 @@
 /**
- * Jepsen-style runs of the raft-kv spec as a live 3-node cluster: 4 concurrent clients doing
+ * Jepsen-style runs of the raft-kv spec as a live 3-node (and one 5-node) cluster: 4 concurrent clients doing
  * put / get / cas on 3 keys while the leader crashes and restarts, and then the new leader is cut
  * off from the other servers (a fifth client keeps reading from it) and healed. The recorded client history (every call, with timed-out
  * calls as unknown outcomes) is checked with checker/linearizability's `kvModel`, for log reads
@@ -15,11 +15,13 @@ import { kvHistory, leaderOf, startWorkload, type RaftOp, type RaftResult, type 
 interface Run {
   transport: 'memory' | 'udp';
   reads: 'log' | 'lease';
+  /** Servers (default 3). */
+  servers?: number;
 }
 
-async function jepsen({ transport, reads }: Run): Promise<void> {
+async function jepsen({ transport, reads, servers = 3 }: Run): Promise<void> {
   const cluster = await startCluster<RaftOp, RaftResult>(raftKv, {
-    transport, nodes: 3, syncMode: 'none', seed: 5, invokeTimeoutMs: 300,
+    transport, nodes: servers, syncMode: 'none', seed: 5, invokeTimeoutMs: 300,
     // Lease reads need the quiet period to cover the election timeout (ms ticks: 300 ≥ [150, 300]).
     params: { maxTerm: 1_000_000, clients: 5, keys: 3, reads, electionTicks: 300 },
   });
@@ -84,4 +86,7 @@ describe('raft-kv as a live cluster under crashes, restarts and partitions (Jeps
       }, 30_000);
     }
   }
+  it('memory, log reads, 5 servers: the same faults, a larger majority', async () => {
+    await jepsen({ transport: 'memory', reads: 'log', servers: 5 });
+  }, 30_000);
 });
