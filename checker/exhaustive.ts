@@ -32,7 +32,7 @@ export function exhaustive(model: Model): SearchResult {
   const o = model.options;
   const world = model.world;
   const store = new StateStore(1 << 10);
-  const frontier = new Frontier(o.mode === 'dfs');
+  const frontier = new Frontier(o.mode === 'dfs', o.frontierMemoryBytes);
   const goals: GoalStatus[] = model.goals.map((g) => ({ name: g.name, reached: false }));
   const started = performance.now();
   let generated = 0;
@@ -127,6 +127,8 @@ export function exhaustive(model: Model): SearchResult {
     const path = current ? pathTo(parentIndex) : [];
     const event = current ? world.describe(current) : null;
     outcome = { kind: 'error', error: e.message, path, event };
+  } finally {
+    frontier.close();
   }
   if (outcome.kind === 'done' && depthLimited) outcome = { kind: 'limit', reason: 'max-depth' };
 

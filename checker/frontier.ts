@@ -1,18 +1,30 @@
 /**
  * The frontier: packed states in large byte chunks, used as a FIFO queue (BFS) or a LIFO stack
  * (DFS). Each entry is [state index u32][length u32][bytes]; nothing is stored as objects.
+ *
+ * When the chunks held in memory pass `memoryBytesMax`, the chunks needed last (the newest
+ * ones behind the head of a queue; the oldest ones under the top of a stack) are spilled to a
+ * temporary file and read back when the search reaches them, so a frontier larger than memory
+ * slows the search down instead of crashing it.
  */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 /** Chunks start small (tiny runs stay tiny) and double up to 1 MiB. */
 const FIRST_CHUNK_BYTES = 1 << 14;
 const MAX_CHUNK_BYTES = 1 << 20;
 
 interface Chunk {
-  bytes: Uint8Array;
-  view: DataView;
+  /** The chunk's memory; null while it is spilled to disk. */
+  bytes: Uint8Array | null;
+  view: DataView | null;
   /** Bytes written. */
   used: number;
   /** Entry offsets (stack only: to pop from the back). */
   starts: number[];
+  /** Where the chunk lies in the spill file (when spilled). */
+  spillAt: number;
 }
 
 export class Frontier {
@@ -22,22 +34,33 @@ export class Frontier {
   length = 0;
   /** Bytes of the entry last popped; valid until the next push. */
   current: Uint8Array = new Uint8Array(0);
+  /** Bytes of chunk memory held now. */
+  private held = 0;
+  private spill: { dir: string; fd: number; end: number } | null = null;
+  /** Chunks written to disk so far. */
+  spilledChunks = 0;
 
-  constructor(private readonly lifo: boolean) {}
+  constructor(
+    private readonly lifo: boolean,
+    private readonly memoryBytesMax = Number.POSITIVE_INFINITY,
+  ) {}
 
   push(index: number, bytes: Uint8Array, len: number): void {
     const need = 8 + len;
     let chunk = this.chunks[this.chunks.length - 1];
-    if (!chunk || chunk.used + need > chunk.bytes.length) {
-      const size = chunk ? Math.min(MAX_CHUNK_BYTES, chunk.bytes.length * 2) : FIRST_CHUNK_BYTES;
+    if (!chunk || chunk.bytes === null || chunk.used + need > chunk.bytes.length) {
+      const size = chunk?.bytes ? Math.min(MAX_CHUNK_BYTES, chunk.bytes.length * 2) : FIRST_CHUNK_BYTES;
       const b = new Uint8Array(Math.max(size, need));
-      chunk = { bytes: b, view: new DataView(b.buffer), used: 0, starts: [] };
+      chunk = { bytes: b, view: new DataView(b.buffer), used: 0, starts: [], spillAt: 0 };
       this.chunks.push(chunk);
+      this.held += b.length;
+      if (this.held > this.memoryBytesMax) this.spillSome();
     }
     if (this.lifo) chunk.starts.push(chunk.used);
-    chunk.view.setUint32(chunk.used, index, true);
-    chunk.view.setUint32(chunk.used + 4, len, true);
-    chunk.bytes.set(bytes.subarray(0, len), chunk.used + 8);
+    const view = chunk.view!;
+    view.setUint32(chunk.used, index, true);
+    view.setUint32(chunk.used + 4, len, true);
+    chunk.bytes!.set(bytes.subarray(0, len), chunk.used + 8);
     chunk.used += need;
     this.length++;
   }
@@ -49,33 +72,79 @@ export class Frontier {
     if (this.lifo) {
       let chunk = this.chunks[this.chunks.length - 1]!;
       while (chunk.starts.length === 0) {
-        this.chunks.pop();
+        this.drop(this.chunks.pop()!);
         chunk = this.chunks[this.chunks.length - 1]!;
       }
+      this.load(chunk);
       const at = chunk.starts.pop()!;
       chunk.used = at;
       return this.read(chunk, at);
     }
     let chunk = this.chunks[0]!;
     while (this.head >= chunk.used) {
-      this.chunks.shift();
+      this.drop(this.chunks.shift()!);
       this.head = 0;
       chunk = this.chunks[0]!;
     }
+    this.load(chunk);
     const index = this.read(chunk, this.head);
     this.head += 8 + this.current.length;
     return index;
   }
 
-  /** Bytes held by the frontier's chunks. */
+  /** Bytes held in memory by the frontier's chunks. */
   bytes(): number {
-    return this.chunks.reduce((n, c) => n + c.bytes.length, 0);
+    return this.held;
+  }
+
+  /** Removes the spill file, if any (the frontier is unusable afterwards). */
+  close(): void {
+    if (!this.spill) return;
+    closeSync(this.spill.fd);
+    rmSync(this.spill.dir, { recursive: true, force: true });
+    this.spill = null;
+  }
+
+  /** Writes the chunks needed last to disk until memory is back under the limit. */
+  private spillSome(): void {
+    // Never the chunk being written (the last) nor, for a queue, the one being read (the first).
+    const candidates = this.lifo ? this.chunks.slice(0, -1) : this.chunks.slice(1, -1).reverse();
+    for (const c of candidates) {
+      if (this.held <= this.memoryBytesMax) break;
+      if (c.bytes === null) continue;
+      if (!this.spill) {
+        const dir = mkdtempSync(join(tmpdir(), 'pacta-frontier-'));
+        this.spill = { dir, fd: openSync(join(dir, 'spill'), 'w+'), end: 0 };
+      }
+      writeSync(this.spill.fd, c.bytes, 0, c.used, this.spill.end);
+      c.spillAt = this.spill.end;
+      this.spill.end += c.used;
+      this.held -= c.bytes.length;
+      c.bytes = null;
+      c.view = null;
+      this.spilledChunks++;
+    }
+  }
+
+  /** Brings a spilled chunk back into memory. */
+  private load(c: Chunk): void {
+    if (c.bytes !== null) return;
+    const b = new Uint8Array(Math.max(c.used, 1));
+    readSync(this.spill!.fd, b, 0, c.used, c.spillAt);
+    c.bytes = b;
+    c.view = new DataView(b.buffer);
+    this.held += b.length;
+  }
+
+  private drop(c: Chunk): void {
+    if (c.bytes !== null) this.held -= c.bytes.length;
   }
 
   private read(chunk: Chunk, at: number): number {
-    const len = chunk.view.getUint32(at + 4, true);
+    const view = chunk.view!;
+    const len = view.getUint32(at + 4, true);
     // A copy for the stack: the next push may overwrite the popped bytes in place.
-    this.current = this.lifo ? chunk.bytes.slice(at + 8, at + 8 + len) : chunk.bytes.subarray(at + 8, at + 8 + len);
-    return chunk.view.getUint32(at, true);
+    this.current = this.lifo ? chunk.bytes!.slice(at + 8, at + 8 + len) : chunk.bytes!.subarray(at + 8, at + 8 + len);
+    return view.getUint32(at, true);
   }
 }

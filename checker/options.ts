@@ -2,6 +2,7 @@
  * Check options: what a user may pass to `check()` (and the CLI maps its flags onto), validated
  * and normalized once into {@link Options}; nothing downstream re-reads defaults.
  */
+import { totalmem } from 'node:os';
 import type { Params, ParamValue, Protocol } from '../specs/core/index.ts';
 import type { NetworkMode, WorldOptions } from './world.ts';
 
@@ -40,6 +41,8 @@ export interface CheckOptions {
   timeSeconds?: number;
   /** Worker threads for BFS (default 1; `defaultWorkers()` gives the cores available). */
   workers?: number;
+  /** Frontier bytes kept in memory before the rest spills to a temporary file (default: a quarter of RAM). */
+  frontierMemoryBytes?: number;
   /** Random mode: the seed that decides everything. */
   seed?: number;
   /** Random mode: how many walks. */
@@ -87,6 +90,7 @@ export interface Options {
   walks: number;
   random: RandomOptions;
   workers: number;
+  frontierMemoryBytes: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -97,7 +101,7 @@ export class OptionsError extends Error {
 
 const KNOWN = new Set([
   'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
-  'deadlock', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'onProgress',
+  'deadlock', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
   'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates',
 ]);
 
@@ -153,6 +157,7 @@ export function normalizeOptions(protocol: Protocol, o: CheckOptions = {}): Opti
     walks: o.walks === undefined ? (o.timeSeconds === undefined ? 1000 : Number.POSITIVE_INFINITY) : count('walks', o.walks, 1),
     random: normalizeRandom(o),
     workers: o.workers === undefined ? 1 : count('workers', o.workers, 1),
+    frontierMemoryBytes: o.frontierMemoryBytes === undefined ? Math.floor(totalmem() / 4) : count('frontierMemoryBytes', o.frontierMemoryBytes, 1),
     onProgress: o.onProgress,
   };
 }
