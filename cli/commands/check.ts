@@ -4,13 +4,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { check, defaultWorkers, parseParam, type CheckOptions, type CheckResult } from '../../checker/index.ts';
 import type { ParamValue } from '../../specs/core/index.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { keyValueTable, num, progressLine, seconds } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadSpec } from '../load-spec.ts';
+import { parseCommandArgs } from '../args.ts';
 
 export const checkUsage = `usage: pacta check <spec>[:variant] [options]
 
@@ -78,17 +78,9 @@ function int(name: string, v: string | undefined, min = 0): number | undefined {
 }
 
 export async function checkCommand(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: spec, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${checkUsage}`);
-  }
+  const parsed = parseCommandArgs(args, spec, checkUsage, io);
+  if (!parsed) return Exit.ok;
   const { values: v, positionals } = parsed;
-  if (v.help) {
-    io.out(`${checkUsage}\n`);
-    return Exit.ok;
-  }
   if (positionals.length !== 1) throw new UsageError(`expected one spec, got ${positionals.length ? positionals.join(' ') : 'none'}\n\n${checkUsage}`);
   const loaded = await loadSpec(positionals[0]!, io.cwd);
   const params: Record<string, ParamValue> = {};

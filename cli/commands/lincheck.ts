@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { HistoryFormatError } from '../../checker/history/errors.ts';
 import { parseEtcdLog } from '../../checker/history/etcd-log.ts';
 import type { History } from '../../checker/history/history.ts';
@@ -18,6 +17,7 @@ import type { SequentialModel } from '../../checker/linearizability/model.ts';
 import { registerModel } from '../../checker/linearizability/register-model.ts';
 import { table } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
+import { parseCommandArgs } from '../args.ts';
 
 export const lincheckUsage = `usage: pacta lincheck FILE... [options]
 
@@ -92,17 +92,9 @@ export async function lincheckCommand(args: string[], io: CliIO): Promise<number
 }
 
 function run(args: string[], io: CliIO): number {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${lincheckUsage}`);
-  }
+  const parsed = parseCommandArgs(args, options, lincheckUsage, io);
+  if (!parsed) return Exit.ok;
   const { values: v, positionals: files } = parsed;
-  if (v.help) {
-    io.out(`${lincheckUsage}\n`);
-    return Exit.ok;
-  }
   if (files.length === 0) throw new UsageError(`expected at least one history file\n\n${lincheckUsage}`);
   const model = (v.model ?? 'register') as ModelName;
   if (model !== 'register' && model !== 'kv') throw new UsageError(`--model expects register or kv, got '${v.model}'`);

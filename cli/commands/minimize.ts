@@ -5,13 +5,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { minimizeTrace } from '../../checker/minimize.ts';
 import { ReplayMismatch, replayTrace } from '../../checker/replay.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { seconds } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadTrace } from '../load-trace.ts';
+import { parseCommandArgs } from '../args.ts';
 
 /** The help text of `pacta minimize`. */
 export const minimizeUsage = `usage: pacta minimize <trace.json> [-o OUT] [--bfs-states N] [--time SECONDS] [--json]
@@ -27,28 +27,20 @@ export const minimizeUsage = `usage: pacta minimize <trace.json> [-o OUT] [--bfs
 
 /** Runs `pacta minimize`; resolves to the exit code. */
 export async function minimizeCommand(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        out: { type: 'string', short: 'o' },
-        'bfs-states': { type: 'string' },
-        time: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${minimizeUsage}`);
-  }
+  const parsed = parseCommandArgs(
+    args,
+    {
+      out: { type: 'string', short: 'o' },
+      'bfs-states': { type: 'string' },
+      time: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    minimizeUsage,
+    io,
+  );
+  if (!parsed) return Exit.ok;
   const v = parsed.values;
-  if (v.help) {
-    io.out(`${minimizeUsage}\n`);
-    return Exit.ok;
-  }
   if (parsed.positionals.length !== 1) throw new UsageError(`expected one trace file, got ${parsed.positionals.length || 'none'}\n\n${minimizeUsage}`);
   const bfsStates = v['bfs-states'] === undefined ? undefined : Number(v['bfs-states']);
   if (bfsStates !== undefined && !(Number.isInteger(bfsStates) && bfsStates >= 1)) throw new UsageError(`--bfs-states expects an integer ≥ 1, got '${v['bfs-states']}'`);

@@ -4,10 +4,10 @@
  * recorded failure. Exit 0 when it replays, 1 at the first divergence (reported precisely),
  * 2 for bad input (unreadable trace, unknown spec or variant, mismatched nodes).
  */
-import { parseArgs } from 'node:util';
 import { ReplayMismatch, replayTrace } from '../../checker/replay.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadTrace } from '../load-trace.ts';
+import { parseCommandArgs } from '../args.ts';
 
 /** The help text of `pacta replay`. */
 export const replayUsage = `usage: pacta replay <trace.json> [--json] [--executor]
@@ -22,16 +22,8 @@ export const replayUsage = `usage: pacta replay <trace.json> [--json] [--executo
 
 /** Runs `pacta replay`; resolves to the exit code. */
 export async function replayCommand(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { json: { type: 'boolean' }, executor: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${replayUsage}`);
-  }
-  if (parsed.values.help) {
-    io.out(`${replayUsage}\n`);
-    return Exit.ok;
-  }
+  const parsed = parseCommandArgs(args, { json: { type: 'boolean' }, executor: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, replayUsage, io);
+  if (!parsed) return Exit.ok;
   if (parsed.positionals.length !== 1) throw new UsageError(`expected one trace file, got ${parsed.positionals.length || 'none'}\n\n${replayUsage}`);
   const file = parsed.positionals[0]!;
   const { trace, model, protocol } = await loadTrace(file, io.cwd);

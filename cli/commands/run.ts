@@ -5,12 +5,12 @@
  * client it sends operations instead and prints their results.
  */
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { parseParam } from '../../checker/options.ts';
 import { ClusterLayout, connectClient, InvokeTimeout, resolveClusterParams, startNode, type NodeEvent, type PeerAddress } from '../../impl/index.ts';
 import type { ParamValue } from '../../specs/core/index.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadSpec } from '../load-spec.ts';
+import { parseCommandArgs } from '../args.ts';
 
 export const runUsage = `usage: pacta run <spec> --node I --peers ADDR,ADDR,... --key HEX [--data DIR] [options]
 
@@ -44,28 +44,20 @@ export const runUsage = `usage: pacta run <spec> --node I --peers ADDR,ADDR,... 
   Exit 0 after Ctrl-C or 'quit' · 1 when the node fails (a handler threw) · 2 bad input.`;
 
 export async function runCommand(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        node: { type: 'string' }, peers: { type: 'string' }, key: { type: 'string' }, data: { type: 'string' },
-        transport: { type: 'string' }, param: { type: 'string', multiple: true }, clients: { type: 'string' },
-        'cluster-id': { type: 'string' }, 'epoch-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'timer-ms': { type: 'string' },
-        sync: { type: 'string' }, op: { type: 'string', multiple: true }, 'timeout-ms': { type: 'string' },
-        layout: { type: 'boolean' }, quiet: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${runUsage}`);
-  }
+  const parsed = parseCommandArgs(
+    args,
+    {
+      node: { type: 'string' }, peers: { type: 'string' }, key: { type: 'string' }, data: { type: 'string' },
+      transport: { type: 'string' }, param: { type: 'string', multiple: true }, clients: { type: 'string' },
+      'cluster-id': { type: 'string' }, 'epoch-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'timer-ms': { type: 'string' },
+      sync: { type: 'string' }, op: { type: 'string', multiple: true }, 'timeout-ms': { type: 'string' },
+      layout: { type: 'boolean' }, quiet: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+    runUsage,
+    io,
+  );
+  if (!parsed) return Exit.ok;
   const v = parsed.values;
-  if (v.help) {
-    io.out(`${runUsage}\n`);
-    return Exit.ok;
-  }
   if (parsed.positionals.length !== 1) throw new UsageError(`expected one spec, got ${parsed.positionals.length || 'none'}\n\n${runUsage}`);
   const { protocol } = await loadSpec(parsed.positionals[0]!, io.cwd);
   const params: Record<string, ParamValue> = {};

@@ -5,7 +5,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { toHtml } from '../../traces/html.ts';
 import { toItf } from '../../traces/itf.ts';
 import { toMermaid } from '../../traces/mermaid.ts';
@@ -13,6 +12,7 @@ import { withNodeNames } from '../../traces/node-names.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { readTraceFile, traceProtocol } from '../load-trace.ts';
+import { parseCommandArgs } from '../args.ts';
 
 /** The help text of `pacta show`. */
 export const showUsage = `usage: pacta show <trace.json> [--format text|mermaid|html|itf] [-o FILE]
@@ -28,22 +28,14 @@ const FORMATS = ['text', 'mermaid', 'html', 'itf'] as const;
 
 /** Runs `pacta show`; resolves to the exit code. */
 export async function showCommand(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: { format: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${showUsage}`);
-  }
+  const parsed = parseCommandArgs(
+    args,
+    { format: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
+    showUsage,
+    io,
+  );
+  if (!parsed) return Exit.ok;
   const v = parsed.values;
-  if (v.help) {
-    io.out(`${showUsage}\n`);
-    return Exit.ok;
-  }
   if (parsed.positionals.length !== 1) throw new UsageError(`expected one trace file, got ${parsed.positionals.length || 'none'}\n\n${showUsage}`);
   const format = v.format ?? 'text';
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got '${format}'`);

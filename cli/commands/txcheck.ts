@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { HistoryFormatError } from '../../checker/history/errors.ts';
 import {
   checkTransactions,
@@ -17,6 +16,7 @@ import { parseEdnTransactions, parseJsonTransactions } from '../../checker/trans
 import type { TransactionHistory } from '../../checker/transactions/transaction.ts';
 import { table } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
+import { parseCommandArgs } from '../args.ts';
 
 export const txcheckUsage = `usage: pacta txcheck FILE [options]
 
@@ -63,17 +63,9 @@ export async function txcheckCommand(args: string[], io: CliIO): Promise<number>
 }
 
 function run(args: string[], io: CliIO): number {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${txcheckUsage}`);
-  }
+  const parsed = parseCommandArgs(args, options, txcheckUsage, io);
+  if (!parsed) return Exit.ok;
   const { values: v, positionals } = parsed;
-  if (v.help) {
-    io.out(`${txcheckUsage}\n`);
-    return Exit.ok;
-  }
   if (positionals.length !== 1) throw new UsageError(`expected one history file, got ${positionals.length}\n\n${txcheckUsage}`);
   const model = (v.model ?? 'serializable') as ConsistencyModel;
   if (!CONSISTENCY_MODELS.includes(model)) throw new UsageError(`--model expects one of ${CONSISTENCY_MODELS.join(', ')}, got '${v.model}'`);
