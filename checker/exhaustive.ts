@@ -145,7 +145,8 @@ export function exhaustive(model: Model): SearchResult {
   return { outcome, stats, goals };
 }
 
-function progress(states: number, generated: number, depth: number, queue: number, started: number, now: number): Progress {
+/** A progress report of an exhaustive search (single-threaded or parallel). */
+export function progress(states: number, generated: number, depth: number, queue: number, started: number, now: number): Progress {
   const seconds = (now - started) / 1000;
   return { distinctStates: states, statesGenerated: generated, depth, queue, seconds, statesPerSecond: seconds > 0 ? states / seconds : 0 };
 }

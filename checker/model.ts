@@ -22,7 +22,6 @@ export class Model {
     readonly options: Options,
   ) {
     this.world = new World(protocol, options.params, options.world);
-    this.world.validateDurable();
     const sym = options.symmetry ? new Symmetry(this.world) : null;
     this.symmetry = sym?.active ? sym : null;
     this.view = new WorldView(this.world);
@@ -36,8 +35,16 @@ export class Model {
 
   /** The packed form of a state for the frontier: canonical under symmetry. A view; copy to keep. */
   pack(s: WorldState): Uint8Array {
-    return this.symmetry ? this.symmetry.canonical(s) : this.world.encode(s);
+    if (!this.symmetry) return this.world.encode(s);
+    // The explorers fingerprint a state, then pack it if new: canonicalize it only once.
+    if (s === this.canonicalOf) return this.canonicalBytes;
+    this.canonicalOf = null; // the canonical writer is about to be reused
+    return this.symmetry.canonical(s);
   }
+
+  /** The state last canonicalized by {@link fingerprint}, and its canonical bytes (a view). */
+  private canonicalOf: WorldState | null = null;
+  private canonicalBytes: Uint8Array = new Uint8Array(0);
 
   /** The last fingerprint computed by {@link fingerprint}: [high lane, low lane]. */
   readonly fp = new Uint32Array(2);
@@ -49,6 +56,8 @@ export class Model {
   fingerprint(s: WorldState): void {
     if (this.symmetry) {
       const bytes = this.symmetry.canonical(s);
+      this.canonicalOf = s;
+      this.canonicalBytes = bytes;
       fingerprint(bytes, 0, bytes.length);
       this.fp[0] = fpLanes.hi;
       this.fp[1] = fpLanes.lo;

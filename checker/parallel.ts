@@ -11,10 +11,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SearchResult } from './exhaustive.ts';
-import { exhaustive } from './exhaustive.ts';
+import { exhaustive, progress } from './exhaustive.ts';
 import { collisionProbability } from './fingerprint.ts';
 import { Model } from './model.ts';
-import type { Progress } from './options.ts';
 import type { GoalStatus } from './result.ts';
 import { SharedStore } from './shared-store.ts';
 import { Expander, type WorkerEvent, type WorkerReply, type WorkerTask } from './parallel-worker.ts';
@@ -193,9 +192,4 @@ function request(w: Worker, message: unknown, transfer: ArrayBuffer[] = []): Pro
     w.once('error', onError);
     w.postMessage(message, transfer);
   });
-}
-
-function progress(states: number, generated: number, depth: number, queue: number, started: number, now: number): Progress {
-  const seconds = (now - started) / 1000;
-  return { distinctStates: states, statesGenerated: generated, depth, queue, seconds, statesPerSecond: seconds > 0 ? states / seconds : 0 };
 }

@@ -20,8 +20,8 @@
 import { finishSum, hash64 } from './fingerprint.ts';
 import {
   type AnyRole, type Ctx, type Interval, type NodeId, type Out, type Params, type SpecProperty, type Protocol,
-  type RequestRef, type Schema, CHANNEL, DecodeError, Reader, SpecError, Writer, compareBytes, equalBytes, makeCtx, nodeName,
-  roleCount, structFields, t,
+  type RequestRef, type Schema, CHANNEL, DecodeError, Reader, SpecError, Writer, makeCtx, nodeName,
+  roleCount, t,
 } from '../specs/core/index.ts';
 
 export type NetworkMode = 'set' | 'bag' | 'fifo';
@@ -152,8 +152,8 @@ export interface EventRef {
 }
 
 /** An event as it appears in traces: plain JSON (defined with the trace format). */
-export type { TraceEvent } from '../traces/format.ts';
-import type { TraceEvent } from '../traces/format.ts';
+export type { TraceEvent, WorldJSON } from '../traces/format.ts';
+import type { TraceEvent, WorldJSON } from '../traces/format.ts';
 
 interface RoleInfo {
   name: string;
@@ -1095,32 +1095,9 @@ export class World {
     };
   }
 
-  /** Checks that durable declarations make sense for the state schemas (once, up front). */
-  validateDurable(): void {
-    for (const r of this.roles) {
-      if (r.durable !== true && r.durable.length > 0 && !structFields(r.def.state)) {
-        throw new SpecError('world', `role '${r.name}' declares durable fields but its state is not a struct`);
-      }
-    }
-  }
 
-  /** Equal packed bytes: the same world. */
-  static same(a: Uint8Array, b: Uint8Array): boolean {
-    return equalBytes(a, b);
-  }
 }
 
-/** A world state in trace files. */
-export interface WorldJSON {
-  time: number;
-  crashes: number;
-  /** Each node's clock offset from true time (worlds with clock error). */
-  clockOffsets?: number[];
-  nodes: { id: NodeId; name: string; role: string; crashed: boolean; state: unknown }[];
-  network: { from: NodeId; to: NodeId; msg: unknown; count: number }[];
-  /** Client invocations and returns, in order (protocols with clients). */
-  history?: unknown[];
-}
 
 const DRIFTS = [-1, 1] as const;
 

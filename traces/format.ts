@@ -7,6 +7,18 @@
 export const TRACE_FORMAT = 'pacta-trace';
 export const TRACE_VERSION = 1;
 
+/** A world state as plain JSON (node ids are indexes into `nodes`). */
+export interface WorldJSON {
+  time: number;
+  crashes: number;
+  /** Each node's clock offset from true time (worlds with clock error). */
+  clockOffsets?: number[];
+  nodes: { id: number; name: string; role: string; crashed: boolean; state: unknown }[];
+  network: { from: number; to: number; msg: unknown; count: number }[];
+  /** Client invocations and returns, in order (protocols with clients). */
+  history?: unknown[];
+}
+
 /** An event as it appears in traces (node ids are indexes into `nodes`). */
 export type TraceEvent =
   | { kind: 'init' }
@@ -20,13 +32,8 @@ export type TraceEvent =
 /** One step: the event taken and the world it led to. Step 0 is the initial state. */
 export interface TraceStep {
   event: { kind: string; [key: string]: unknown };
-  /** The world after the event (see checker's WorldJSON). */
-  state: {
-    time: number;
-    crashes: number;
-    nodes: { id: number; name: string; role: string; crashed: boolean; state: unknown }[];
-    network: { from: number; to: number; msg: unknown; count: number }[];
-  };
+  /** The world after the event. */
+  state: WorldJSON;
   /** 16 hex digits: the 64-bit fingerprint of the packed world. */
   fingerprint: string;
 }
