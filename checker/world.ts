@@ -164,6 +164,8 @@ interface RoleInfo {
   actions: [string, AnyRole['actions'] extends Record<string, infer A> | undefined ? A : never][];
   /** Field names that survive a crash; `true` when the whole state does. */
   durable: readonly string[] | true;
+  /** Decoded states of this role by their packed bytes. */
+  decoded: BytesCache<unknown>;
 }
 
 /** A handler threw: the spec is wrong. Carries where, so the checker can report a trace. */
@@ -189,7 +191,6 @@ export class World {
   private readonly envWriter = new Writer(256);
   private readonly nodeReader = new Reader(new Uint8Array(0));
   private readonly worldReader = new Reader(new Uint8Array(0));
-  private readonly nodeCache = new DecodeCache();
   private readonly lanes = new Int32Array(2);
   private readonly scratch = new Writer(256);
   private readonly interned: (Envelope | undefined)[] = new Array(INTERN_SIZE);
@@ -238,6 +239,7 @@ export class World {
         name, def, count, base, symmetric: Boolean(def.symmetric),
         actions: Object.entries(def.actions ?? {}) as RoleInfo['actions'],
         durable,
+        decoded: new BytesCache(1 << 12),
       };
       this.roles.push(info);
       for (let i = 0; i < count; i++) this.roleOfNode.push(info);
@@ -251,6 +253,7 @@ export class World {
       const role: RoleInfo = {
         name: 'client', count, base, symmetric: false, actions: [], durable: true,
         def: { count, state, init: (): ClientState => ({ next: 0, pending: null }) },
+        decoded: new BytesCache(1 << 12),
       };
       this.roles.push(role);
       for (let i = 0; i < count; i++) this.roleOfNode.push(role);
@@ -470,7 +473,7 @@ export class World {
       hash(buf, start, len, nodeSeed(id, crashed[id]!), h);
       nodeHi[id] = h[0]!;
       nodeLo[id] = h[1]!;
-      nodes[id] = this.nodeCache.get(this.roleOfNode[id]!.def.state, buf, start, len, this.nodeReader, h[0]! ^ h[1]!);
+      nodes[id] = this.nodeState(id, buf, start, len, h[0]! ^ h[1]!);
     }
     nodeAt[n] = r.pos;
     // The network section as a whole: networks repeat across many worlds, so the decoded
@@ -484,8 +487,8 @@ export class World {
       if (bag) r.varint();
     }
     const netEnd = r.pos;
-    const known = this.netCache.get(buf, netAt, netEnd - netAt);
-    const entry = known ?? this.decodeNet(buf, netAt, netEnd);
+    const netHash = this.netCache.hashOf(buf, netAt, netEnd - netAt);
+    const entry = this.netCache.get(buf, netAt, netEnd - netAt, netHash) ?? this.decodeNet(buf, netAt, netEnd, netHash);
     let nodeSumHi = 0;
     let nodeSumLo = 0;
     for (let id = 0; id < n; id++) {
@@ -500,7 +503,7 @@ export class World {
   }
 
   /** Parses a network section (records interned) and remembers it. */
-  private decodeNet(buf: Uint8Array, at: number, end: number): NetEntry {
+  private decodeNet(buf: Uint8Array, at: number, end: number, h: number): NetEntry {
     const r = this.netReader.reset(buf, at, end);
     const count = r.length();
     const net: Envelope[] = new Array(count);
@@ -518,8 +521,20 @@ export class World {
       net[i] = e;
     }
     const entry: NetEntry = { net, hi, lo };
-    this.netCache.set(buf, at, end - at, entry);
+    this.netCache.set(buf, at, end - at, h, entry);
     return entry;
+  }
+
+  /** Node `id`'s state from its packed bytes (`h`: their hash), decoded once per byte string per role. */
+  private nodeState(id: NodeId, buf: Uint8Array, start: number, len: number, h: number): unknown {
+    const role = this.roleOfNode[id]!;
+    const known = role.decoded.get(buf, start, len, h);
+    if (known !== undefined) return known;
+    const r = this.nodeReader.reset(buf, start, start + len);
+    const value = role.def.state.decode(r);
+    if (r.pos !== start + len) throw new DecodeError('trailing bytes after a node state', r.pos);
+    role.decoded.set(buf, start, len, h, value);
+    return value;
   }
 
   private rememberNoop(state: unknown, e: Envelope): void {
@@ -1140,42 +1155,13 @@ interface NetEntry {
 
 const NO_ARG: readonly unknown[] = [undefined];
 
+
 /**
- * A direct-mapped cache of decoded values by their bytes. Protocol states and messages repeat
- * across millions of worlds; decoding each once and sharing the (immutable) value saves both
- * time and garbage. A slot holds the last value whose bytes hashed to it.
+ * A direct-mapped cache of values by the bytes they were decoded from. Protocol states and
+ * networks repeat across millions of worlds; decoding each byte string once and sharing the
+ * (immutable) value saves both time and garbage. A slot holds the last value whose bytes
+ * hashed to it. Callers that already hashed the bytes pass that hash.
  */
-class DecodeCache {
-  private static readonly SIZE = 1 << 12;
-  private readonly keys: (Uint8Array | null)[] = new Array(DecodeCache.SIZE).fill(null);
-  private readonly values: unknown[] = new Array(DecodeCache.SIZE);
-  private readonly schemas: (Schema<unknown> | null)[] = new Array(DecodeCache.SIZE).fill(null);
-
-  /** The value of `len` bytes at `start`; `h` is any good hash of those bytes (the caller has one). */
-  get(schema: Schema<unknown>, buf: Uint8Array, start: number, len: number, reader: Reader, h: number): unknown {
-    const slot = (h ^ (h >>> 15)) & (DecodeCache.SIZE - 1);
-    const key = this.keys[slot];
-    if (key !== null && key.length === len && this.schemas[slot] === schema) {
-      let same = true;
-      for (let i = 0; i < len; i++) {
-        if (key[i] !== buf[start + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return this.values[slot];
-    }
-    reader.reset(buf, start, start + len);
-    const value = schema.decode(reader);
-    if (reader.pos !== start + len) throw new DecodeError('trailing bytes after a value', reader.pos);
-    this.keys[slot] = buf.slice(start, start + len);
-    this.values[slot] = value;
-    this.schemas[slot] = schema;
-    return value;
-  }
-}
-
-/** A direct-mapped cache of values by the bytes they were decoded from. */
 class BytesCache<T> {
   private readonly keys: (Uint8Array | null)[];
   private readonly values: (T | undefined)[];
@@ -1186,21 +1172,22 @@ class BytesCache<T> {
     this.values = new Array(size);
   }
 
-  private slot(buf: Uint8Array, start: number, len: number): number {
+  /** A hash of the bytes, for callers that have none. */
+  hashOf(buf: Uint8Array, start: number, len: number): number {
     hash64(buf, start, len, 0x6e6574, this.lanes);
-    return (this.lanes[0]! ^ (this.lanes[1]! >>> 11)) & (this.size - 1);
+    return this.lanes[0]! ^ (this.lanes[1]! >>> 11);
   }
 
-  get(buf: Uint8Array, start: number, len: number): T | undefined {
-    const slot = this.slot(buf, start, len);
+  get(buf: Uint8Array, start: number, len: number, h: number): T | undefined {
+    const slot = (h ^ (h >>> 15)) & (this.size - 1);
     const key = this.keys[slot];
     if (key === null || key.length !== len) return undefined;
     for (let i = 0; i < len; i++) if (key[i] !== buf[start + i]) return undefined;
     return this.values[slot];
   }
 
-  set(buf: Uint8Array, start: number, len: number, value: T): void {
-    const slot = this.slot(buf, start, len);
+  set(buf: Uint8Array, start: number, len: number, h: number, value: T): void {
+    const slot = (h ^ (h >>> 15)) & (this.size - 1);
     this.keys[slot] = buf.slice(start, start + len);
     this.values[slot] = value;
   }
