@@ -22,6 +22,7 @@ export class Symmetry {
   private readonly keyWriter = new Writer(256);
   private readonly candidate = new Writer(1024);
   private readonly best = new Writer(1024);
+  private readonly envWriter = new Writer(64);
 
   constructor(private readonly world: World) {
     this.roles = world.roles.filter((r) => r.symmetric && r.count > 1).map((r) => ({ base: r.base, count: r.count }));
@@ -126,7 +127,7 @@ export class Symmetry {
   }
 
   private permuteNet(net: Envelope[], perm: Int32Array): Envelope[] {
-    const w = new Writer(64);
+    const w = this.envWriter;
     const out: Envelope[] = net.map((e) => {
       const messages = this.world.payloadSchema(e.channel);
       const msg = this.world.message(e);
@@ -137,7 +138,7 @@ export class Symmetry {
       w.varint(to);
       w.u8(e.channel);
       messages.encode(w, messages.hasNodes ? messages.mapNodes(msg, perm) : msg);
-      return this.world.fresh(w.toBytes(), from, to, e.channel, e.count);
+      return this.world.fresh(w.view(), e.count); // interning copies the bytes on a miss
     });
     if (this.world.options.network === 'fifo') {
       // Links in (from, to) order; a stable sort keeps each link's queue order.

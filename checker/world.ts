@@ -942,7 +942,7 @@ export class World {
   }
 
   /** The envelope with these bytes and count (interned). */
-  fresh(bytes: Uint8Array, _from: NodeId, _to: NodeId, _channel: number, count: number): Envelope {
+  fresh(bytes: Uint8Array, count: number): Envelope {
     return this.intern(bytes, 0, bytes.length, count);
   }
 
