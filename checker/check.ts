@@ -31,68 +31,72 @@ export async function check(spec: Protocol, options: CheckOptions = {}, specRef?
     if (!bundledSpecs[ref] && !isAbsolute(ref)) {
       throw new OptionsError(`option 'workers': worker threads load the spec by module, so pass a bundled spec name or the spec file's absolute path as check()'s third argument (got '${ref}')`);
     }
-    if (mode === 'random') return checkSync(spec, options, ref, undefined, (model) => parallelRandom(model, ref, workers));
-    return checkSync(spec, options, ref, (model) => parallelBfs(model, ref, workers));
+    const model = prepare(spec, options);
+    if (!(model instanceof Model)) return model;
+    if (mode === 'random') return randomResult(model, ref, await parallelRandom(model, ref, workers));
+    return exhaustiveResult(model, ref, await parallelBfs(model, ref, workers));
   }
   return checkSync(spec, options, specRef);
 }
 
-type Search = (model: Model) => SearchResult | Promise<SearchResult>;
-type Walks = (model: Model) => Promise<RandomRun>;
-
 /** The synchronous core of {@link check} (single worker). */
-export function checkSync(spec: Protocol, options?: CheckOptions, specRef?: string): CheckResult;
-export function checkSync(spec: Protocol, options: CheckOptions, specRef: string, search?: Search, walks?: Walks): Promise<CheckResult>;
-export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = spec?.name, search?: Search, walks?: Walks): CheckResult | Promise<CheckResult> {
+export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = spec?.name): CheckResult {
+  const model = prepare(spec, options);
+  if (!(model instanceof Model)) return model;
+  if (model.options.mode === 'random') {
+    return randomResult(model, specRef, model.options.random.strategy === 'fast-check' ? fastCheckWalks(model) : randomWalks(model));
+  }
+  return exhaustiveResult(model, specRef, exhaustive(model));
+}
+
+/** The model to explore, or the error result of a spec whose `init` throws. */
+function prepare(spec: Protocol, options: CheckOptions): Model | CheckResult {
   if (!isProtocol(spec)) throw new SpecError('check', 'the first argument must be a protocol made with defineProtocol or protocol(...).define');
   const opts = normalizeOptions(spec, options);
-  let model: Model;
   try {
-    model = new Model(spec, opts);
+    return new Model(spec, opts);
   } catch (e) {
     if (e instanceof HandlerError) return setupError(spec, opts.mode, opts.params, e.message);
     throw e;
   }
-  const common = (stats: Stats, goals: GoalStatus[]) => ({
-    spec: spec.name,
-    variant: spec.variantName ?? null,
-    params: { ...opts.params },
-    mode: opts.mode,
+}
+
+/** The fields every result shares. */
+function common(model: Model, stats: Stats, goals: GoalStatus[]) {
+  return {
+    spec: model.protocol.name,
+    variant: model.protocol.variantName ?? null,
+    params: { ...model.options.params },
+    mode: model.options.mode,
     stats,
     goals,
+  };
+}
+
+function randomResult(model: Model, specRef: string, { outcome, stats, goals }: Pick<RandomRun, 'outcome' | 'stats' | 'goals'>): CheckResult {
+  const base = common(model, stats, goals);
+  // The trace names the walk and logs how it chose its steps (swarm mix, PCT priorities).
+  const file = (path: ConcretePath, result: 'violation' | 'deadlock' | 'error', property: { name: string; kind: string } | null, error?: string) => ({
+    ...traceFile(model, specRef, result, property, traceSteps(model, path), { seed: model.options.seed, error, options: randomOptions(model) }),
+    ...('walk' in outcome && { walk: outcome.walk, schedule: outcome.log }),
   });
-
-  if (opts.mode === 'random' && walks) return walks(model).then((run) => randomResult(run));
-  if (opts.mode === 'random') return randomResult(opts.random.strategy === 'fast-check' ? fastCheckWalks(model) : randomWalks(model));
-
-  function randomResult({ outcome, stats, goals }: Pick<RandomRun, 'outcome' | 'stats' | 'goals'>): CheckResult {
-    const base = common(stats, goals);
-    // The trace names the walk and logs how it chose its steps (swarm mix, PCT priorities).
-    const file = (path: ConcretePath, result: 'violation' | 'deadlock' | 'error', property: { name: string; kind: string } | null, error?: string) => ({
-      ...traceFile(model, specRef, result, property, traceSteps(model, path), { seed: opts.seed, error, options: randomOptions(model) }),
-      ...('walk' in outcome && { walk: outcome.walk, schedule: outcome.log }),
-    });
-    switch (outcome.kind) {
-      case 'violation':
-        return { ...base, result: 'violation', property: { name: outcome.property, kind: 'invariant' }, trace: file(outcome.path, 'violation', { name: outcome.property, kind: 'invariant' }) };
-      case 'deadlock':
-        return { ...base, result: 'deadlock', trace: file(outcome.path, 'deadlock', null) };
-      case 'error':
-        return { ...base, result: 'error', error: outcome.error, trace: file(outcome.path, 'error', null, outcome.error) };
-      case 'limit':
-        return { ...base, result: 'incomplete', reason: outcome.reason };
-      case 'done': {
-        // Random walks never prove anything: a clean run is "incomplete" unless goals are missed.
-        return { ...base, result: 'incomplete', reason: 'walks' };
-      }
-    }
+  switch (outcome.kind) {
+    case 'violation':
+      return { ...base, result: 'violation', property: { name: outcome.property, kind: 'invariant' }, trace: file(outcome.path, 'violation', { name: outcome.property, kind: 'invariant' }) };
+    case 'deadlock':
+      return { ...base, result: 'deadlock', trace: file(outcome.path, 'deadlock', null) };
+    case 'error':
+      return { ...base, result: 'error', error: outcome.error, trace: file(outcome.path, 'error', null, outcome.error) };
+    case 'limit':
+      return { ...base, result: 'incomplete', reason: outcome.reason };
+    case 'done':
+      // Random walks never prove anything: a clean run is "incomplete" unless goals are missed.
+      return { ...base, result: 'incomplete', reason: 'walks' };
   }
+}
 
-  if (search) return Promise.resolve(search(model)).then((r) => exhaustiveResult(r));
-  return exhaustiveResult(exhaustive(model));
-
-  function exhaustiveResult({ outcome, stats, goals }: SearchResult): CheckResult {
-  const base = common(stats, goals);
+function exhaustiveResult(model: Model, specRef: string, { outcome, stats, goals }: SearchResult): CheckResult {
+  const base = common(model, stats, goals);
   switch (outcome.kind) {
     case 'violation': {
       const property = { name: outcome.property, kind: 'invariant' as const };
@@ -117,7 +121,6 @@ export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = 
       if (missed) return { ...base, result: 'violation', property: { name: missed.name, kind: 'reachable' } };
       return { ...base, result: 'ok' };
     }
-  }
   }
 }
 
