@@ -85,6 +85,15 @@ export function exhaustive(model: Model): SearchResult {
     return false;
   };
 
+  // Successors already visited are recognized from their fingerprint before they are built.
+  const seen = model.symmetry
+    ? undefined
+    : (hi: number, lo: number): boolean => {
+        if (store.find(hi, lo) < 0) return false;
+        generated++;
+        return true;
+      };
+
   let current: WorldState | null = null;
   try {
     const init = world.initial();
@@ -106,7 +115,7 @@ export function exhaustive(model: Model): SearchResult {
       }
       childDepth = depth + 1;
       current = world.decode(frontier.current, true);
-      const enabled = world.successors(current, visit);
+      const enabled = world.successors(current, visit, seen);
       if (enabled === 0 && o.deadlock && outcome.kind === 'done') {
         outcome = { kind: 'deadlock', path: pathTo(parentIndex) };
       }

@@ -137,13 +137,22 @@ export class Expander {
       return false;
     };
 
+    // Successors already visited are recognized from their fingerprint before they are built.
+    const seen = model.symmetry
+      ? undefined
+      : (hi: number, lo: number): boolean => {
+          if (!store.has(hi, lo)) return false;
+          generated++;
+          return true;
+        };
+
     let at = task.offset;
     try {
       while (at < task.length && event === null) {
         if (store.full) break;
         const len = view.getUint32(at, true);
         const state = world.decode(bytes.subarray(at + 4, at + 4 + len), true);
-        const enabled = world.successors(state, visit);
+        const enabled = world.successors(state, visit, seen);
         if (event === null && enabled === 0 && model.options.deadlock) event = { kind: 'deadlock' };
         at += 4 + len;
       }

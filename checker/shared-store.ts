@@ -70,6 +70,25 @@ export class SharedStore {
     }
   }
 
+  /** Whether a fingerprint is in the table (a concurrent insert of it may or may not be seen). */
+  has(hi: number, lo: number): boolean {
+    hi |= 0x80000000;
+    lo |= 1;
+    const t = this.table;
+    let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    for (;;) {
+      const at = slot * 2;
+      const l = Atomics.load(t, at);
+      if (l === 0) return false;
+      if (l === lo) {
+        let h = Atomics.load(t, at + 1);
+        while (h === 0) h = Atomics.load(t, at + 1);
+        if (h === hi) return true;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
   /** A table of `slots` slots holding the same fingerprints (coordinator only, between levels). */
   grow(slots: number): SharedStore {
     const next = SharedStore.create(slots);

@@ -4,7 +4,10 @@
  * its index (order of first visit); index 0 is the first initial state.
  */
 export class StateStore {
-  /** Slot → state index + 1 (0 = empty). */
+  /**
+   * Slot pairs [state index + 1 (0 = empty), low fingerprint lane]: a probe compares the low
+   * lane in the slot's own cache line and touches the entry arrays only on a likely match.
+   */
   private slots: Int32Array;
   private mask: number;
   private his: Uint32Array;
@@ -16,7 +19,7 @@ export class StateStore {
   constructor(initialCapacity = 1 << 16) {
     let cap = 1024;
     while (cap < initialCapacity * 2) cap *= 2;
-    this.slots = new Int32Array(cap);
+    this.slots = new Int32Array(cap * 2);
     this.mask = cap - 1;
     this.his = new Uint32Array(initialCapacity);
     this.los = new Uint32Array(initialCapacity);
@@ -29,12 +32,13 @@ export class StateStore {
    * case, so that path allocates nothing).
    */
   insert(hi: number, lo: number, parent: number, depth: number): number {
-    let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     const slots = this.slots;
+    const low = lo | 0;
+    let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     for (;;) {
-      const e = slots[slot]!;
+      const e = slots[slot * 2]!;
       if (e === 0) break;
-      if (this.los[e - 1] === lo && this.his[e - 1] === hi) return -1;
+      if (slots[slot * 2 + 1] === low && this.his[e - 1] === hi) return -1;
       slot = (slot + 1) & this.mask;
     }
     const index = this.size++;
@@ -43,18 +47,20 @@ export class StateStore {
     this.los[index] = lo;
     this.parents[index] = parent;
     this.depths[index] = depth > 0xffff ? 0xffff : depth;
-    slots[slot] = index + 1;
-    if (this.size * 2 > slots.length) this.rehash();
+    slots[slot * 2] = index + 1;
+    slots[slot * 2 + 1] = low;
+    if (this.size * 4 > slots.length) this.rehash();
     return index;
   }
 
   /** The index of a fingerprint, or -1. */
   find(hi: number, lo: number): number {
+    const low = lo | 0;
     let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     for (;;) {
-      const e = this.slots[slot]!;
+      const e = this.slots[slot * 2]!;
       if (e === 0) return -1;
-      if (this.los[e - 1] === lo && this.his[e - 1] === hi) return e - 1;
+      if (this.slots[slot * 2 + 1] === low && this.his[e - 1] === hi) return e - 1;
       slot = (slot + 1) & this.mask;
     }
   }
@@ -95,13 +101,15 @@ export class StateStore {
   }
 
   private rehash(): void {
-    const cap = this.slots.length * 2;
-    const slots = new Int32Array(cap);
+    const cap = this.slots.length; // twice the slots: the array holds pairs
+    const slots = new Int32Array(cap * 2);
     const mask = cap - 1;
     for (let index = 0; index < this.size; index++) {
-      let slot = (this.los[index]! ^ Math.imul(this.his[index]!, 0x9e3779b1)) & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = index + 1;
+      const lo = this.los[index]!;
+      let slot = (lo ^ Math.imul(this.his[index]!, 0x9e3779b1)) & mask;
+      while (slots[slot * 2] !== 0) slot = (slot + 1) & mask;
+      slots[slot * 2] = index + 1;
+      slots[slot * 2 + 1] = lo | 0;
     }
     this.slots = slots;
     this.mask = mask;

@@ -77,9 +77,43 @@ export interface Envelope {
   readonly hLo: number;
   /** The decoded payload, once asked for. */
   payload: unknown;
-  /** Receiver states in which delivering this envelope had no effect at all (set network). */
-  noops: Set<unknown> | null;
+  /** What delivering this envelope did, by receiver state (set network; handlers are pure). */
+  outcomes: Map<unknown, Outcome> | null;
 }
+
+/**
+ * What one handler call did to its node: the state it returned and the messages it sent. A
+ * handler is a pure function of (node, state, event) unless it reads the clock, so outcomes
+ * are remembered and a successor's fingerprint is computed from its parent's without running
+ * the handler, packing or allocating anything.
+ */
+export interface Outcome {
+  readonly after: unknown;
+  /** `after !== state`: the node moved (identity, as the checker has always compared). */
+  readonly changed: boolean;
+  /** The component hash of `after` at this node (not crashed), when changed. */
+  readonly hHi: number;
+  readonly hLo: number;
+  /** Envelopes sent, in order (interned, one copy each). */
+  readonly sends: readonly Envelope[];
+}
+
+/** An outcome with no effect at all: the event is enabled but the world stays as it was. */
+const QUIET: Outcome = { after: undefined, changed: false, hHi: 0, hLo: 0, sends: [] };
+
+/** One enabled local action of a node in a given state, with its outcome (null: not remembered). */
+interface ActionEvent {
+  readonly name: string;
+  readonly arg: unknown;
+  readonly action: RoleInfo['actions'][number][1];
+  readonly outcome: Outcome | null;
+}
+
+/**
+ * Asked with a successor's fingerprint before the successor is built: true when it is already
+ * visited, so the successor is skipped (the caller counts it as generated).
+ */
+export type SeenTest = (hi: number, lo: number) => boolean;
 
 /** One entry of a client history: an invocation or a return, in the order they happened. */
 export type HistoryEvent =
@@ -194,8 +228,21 @@ export class World {
   private readonly lanes = new Int32Array(2);
   private readonly scratch = new Writer(256);
   private readonly interned: (Envelope | undefined)[] = new Array(INTERN_SIZE);
-  /** How many no-op deliveries are remembered (on the envelopes: handlers are pure). */
-  private noopCount = 0;
+  /** How many outcomes are remembered (on envelopes and in `actionMemo`). */
+  private memoCount = 0;
+  /** Per node: its enabled actions and their outcomes, by node state. */
+  private readonly actionMemo: Map<unknown, ActionEvent[]>[] = [];
+  /** The fingerprint of the parent being expanded, summed but not finished (fast path). */
+  private parentHi = 0;
+  private parentLo = 0;
+  private historyHi = 0;
+  private historyLo = 0;
+  private parentInFlight = 0;
+  /** The successor last built by the fast path, and its fingerprint (reused by fingerprintInto). */
+  private fastState: WorldState | null = null;
+  private readonly fastFp = new Uint32Array(2);
+  /** `skip` computed the fingerprint of the successor about to be built. */
+  private fastPending = false;
   private readonly netCache = new BytesCache<NetEntry>(1 << 14);
   private readonly netReader = new Reader(new Uint8Array(0));
   /** Whether the handler being run read the clock (then its outcome is not remembered). */
@@ -272,7 +319,10 @@ export class World {
       };
     }
     this.nodeCount = base;
-    for (let id = 0; id < this.nodeCount; id++) this.ctxs.push(this.makeCtx(id));
+    for (let id = 0; id < this.nodeCount; id++) {
+      this.ctxs.push(this.makeCtx(id));
+      this.actionMemo.push(new Map());
+    }
     this.decodeScratch = {
       offsets: new Int8Array(base), crashed: new Uint8Array(base), nodes: new Array(base), nodeBytes: new Array(base),
       nodeAt: new Int32Array(base + 1), nodeHi: new Int32Array(base), nodeLo: new Int32Array(base),
@@ -537,11 +587,6 @@ export class World {
     return value;
   }
 
-  private rememberNoop(state: unknown, e: Envelope): void {
-    (e.noops ??= new Set()).add(state);
-    this.noopCount++;
-  }
-
   /** The interned envelope for these record bytes and count. */
   private intern(buf: Uint8Array, start: number, len: number, count: number): Envelope {
     const h = this.lanes;
@@ -564,7 +609,7 @@ export class World {
     const from = er.varint();
     const to = er.varint();
     const channel = er.u8();
-    const made: Envelope = { bytes, from, to, channel, count, hHi: h[0]!, hLo: h[1]!, payload: undefined, noops: null };
+    const made: Envelope = { bytes, from, to, channel, count, hHi: h[0]!, hLo: h[1]!, payload: undefined, outcomes: null };
     this.interned[slot] = made;
     return made;
   }
@@ -577,6 +622,11 @@ export class World {
    * suit the set and bag networks; FIFO queues (where order matters) hash their packed bytes.
    */
   fingerprintInto(s: WorldState, out: Uint32Array): void {
+    if (s === this.fastState) {
+      out[0] = this.fastFp[0]!;
+      out[1] = this.fastFp[1]!;
+      return;
+    }
     const h = this.lanes;
     if (this.options.network === 'fifo') {
       const len = this.encodeInto(s);
@@ -584,14 +634,9 @@ export class World {
       finishSum(h[0]!, h[1]!, out);
       return;
     }
-    let hi = (Math.imul(s.time, 0x27d4eb2f) + Math.imul(s.crashes + 1, 0x165667b1)) | 0;
-    let lo = (Math.imul(s.time + 7, 0x9e3779b1) ^ Math.imul(s.crashes, 0x85ebca77)) | 0;
-    if (this.options.clockError > 0) {
-      for (let id = 0; id < this.nodeCount; id++) {
-        hi = (hi + Math.imul(s.offsets[id]! + 128, 0x2545f491 + id)) | 0;
-        lo = (lo ^ Math.imul(s.offsets[id]! + 131 + id, 0x61c88647)) | 0;
-      }
-    }
+    this.clockLanes(s);
+    let hi = h[0]!;
+    let lo = h[1]!;
     const sw = this.scratch;
     const base = s.nodeHi;
     if (base !== null) {
@@ -626,14 +671,35 @@ export class World {
         lo = (lo + net[i]!.hLo) | 0;
       }
     }
+    this.historyLanes(s);
+    finishSum((hi ^ h[0]!) | 0, (lo ^ h[1]!) | 0, out);
+  }
+
+  /** The fingerprint component of the clock and crash counters, into `lanes`. */
+  private clockLanes(s: WorldState): void {
+    let hi = (Math.imul(s.time, 0x27d4eb2f) + Math.imul(s.crashes + 1, 0x165667b1)) | 0;
+    let lo = (Math.imul(s.time + 7, 0x9e3779b1) ^ Math.imul(s.crashes, 0x85ebca77)) | 0;
+    if (this.options.clockError > 0) {
+      for (let id = 0; id < this.nodeCount; id++) {
+        hi = (hi + Math.imul(s.offsets[id]! + 128, 0x2545f491 + id)) | 0;
+        lo = (lo ^ Math.imul(s.offsets[id]! + 131 + id, 0x61c88647)) | 0;
+      }
+    }
+    this.lanes[0] = hi;
+    this.lanes[1] = lo;
+  }
+
+  /** The fingerprint component of the client history (xored in; zero when empty), into `lanes`. */
+  private historyLanes(s: WorldState): void {
+    const h = this.lanes;
     if (this.clients && s.history.length > 0) {
-      sw.reset();
+      const sw = this.scratch.reset();
       this.clients.history.encode(sw, s.history, 'history');
       hash(sw.buf, 0, sw.pos, 0x5eed, h);
-      hi = (hi ^ h[0]!) | 0;
-      lo = (lo ^ h[1]!) | 0;
+    } else {
+      h[0] = 0;
+      h[1] = 0;
     }
-    finishSum(hi, lo, out);
   }
 
   /** The schema of an envelope's payload: a protocol message, a client request or a reply. */
@@ -672,10 +738,14 @@ export class World {
    * describing the event that led to it. `visit` returning true stops the enumeration.
    * Returns the number of enabled protocol events (deliveries and actions), self-loops
    * included, so callers can detect deadlock.
+   *
+   * With `seen`, successors whose fingerprint is already visited are skipped before they are
+   * built, when the world can tell their fingerprint from the parent's and a remembered
+   * {@link Outcome} (set network; `s` decoded from bytes); `seen` counts them.
    */
-  successors(s: WorldState, visit: (next: WorldState) => boolean | void): number {
+  successors(s: WorldState, visit: (next: WorldState) => boolean | void, seen?: SeenTest): number {
     try {
-      return this.enumerate(s, visit);
+      return this.enumerate(s, visit, seen);
     } catch (e) {
       if (!this.inSpec || e instanceof HandlerError) throw e;
       this.inSpec = false;
@@ -685,12 +755,14 @@ export class World {
   }
 
   /** {@link successors} without the error wrapping; spec calls are bracketed by `inSpec`. */
-  private enumerate(s: WorldState, visit: (next: WorldState) => boolean | void): number {
+  private enumerate(s: WorldState, visit: (next: WorldState) => boolean | void, seenTest?: SeenTest): number {
     const ev = this.event;
     const mode = this.options.network;
     let enabled = 0;
     this.currentTime = s.time;
     this.currentOffsets = s.offsets;
+    const seen = mode === 'set' && s.src !== null && s.net === s.netBase ? seenTest : undefined;
+    if (seen !== undefined) this.enterParent(s);
 
     // Deliveries (and their fault twins: duplicate, drop).
     for (let i = 0; i < s.net.length; i++) {
@@ -704,19 +776,17 @@ export class World {
         ev.envelope = i;
         if (mode === 'set') {
           // Under the set network a message stays deliverable forever, and most deliveries
-          // are no-ops by then: remember (node, state, envelope) triples that changed nothing.
-          if (e.noops !== null && e.noops.has(s.nodes[e.to])) continue;
-          this.clockRead = false;
-          const next = this.deliver(s, i, false);
-          if (next === null) {
-            // Only a delivery with no effect at all is a no-op in every world: one whose sends
-            // were already in flight would not be where they are not.
-            if (!this.clockRead && this.sendCount === 0 && this.replyCount === 0 && this.noopCount < NOOP_MAX) {
-              this.rememberNoop(s.nodes[e.to], e);
-            }
+          // change nothing by then: outcomes are remembered per (envelope, receiver state).
+          const o = e.channel === CHANNEL_MESSAGE ? this.deliveryOutcome(s, e) : null;
+          if (o === QUIET) continue;
+          if (o === null) {
+            const next = this.deliver(s, i, false);
+            if (next && visit(next)) return enabled;
             continue;
           }
-          if (visit(next)) return enabled;
+          if (seen !== undefined && this.skip(s, e.to, o, seen)) continue;
+          const next = this.successorOf(s, e.to, o);
+          if (next && visit(next)) return enabled;
           continue;
         }
         const next = this.deliver(s, i, true);
@@ -741,6 +811,34 @@ export class World {
     // Local actions.
     for (let id = 0; id < this.nodeCount; id++) {
       if (s.crashed[id]) continue;
+      if (mode === 'set') {
+        const events = this.actionEvents(id, s.nodes[id]);
+        for (let k = 0; k < events.length; k++) {
+          const x = events[k]!;
+          enabled++;
+          ev.kind = 'action';
+          ev.node = id;
+          ev.action = x.name;
+          ev.arg = x.arg;
+          const o = x.outcome;
+          let next: WorldState | null;
+          if (o === null) {
+            this.current = id;
+            this.sendCount = 0;
+            this.replyCount = 0;
+            this.what = x.name;
+            this.inSpec = true;
+            const after = x.action.do(s.nodes[id], this.out, this.ctxs[id]!, x.arg);
+            this.inSpec = false;
+            next = this.apply(s, id, after);
+          } else {
+            if (o === QUIET || (seen !== undefined && this.skip(s, id, o, seen))) continue;
+            next = this.successorOf(s, id, o);
+          }
+          if (next && visit(next)) return enabled;
+        }
+        continue;
+      }
       const info = this.roleOfNode[id]!;
       const ctx = this.ctxs[id]!;
       const state = s.nodes[id];
@@ -890,6 +988,170 @@ export class World {
     return this.apply({ ...base, net: this.consume(s.net, i) }, id, after, true);
   }
 
+  /** The outcome of delivering protocol message `e` in `s` (remembered), or null when the handler read the clock or replied. */
+  private deliveryOutcome(s: WorldState, e: Envelope): Outcome | null {
+    const id = e.to;
+    const state = s.nodes[id];
+    const memo = e.outcomes;
+    if (memo !== null) {
+      const known = memo.get(state);
+      if (known !== undefined) return known;
+    }
+    const msg = this.message(e);
+    const def = this.roleOfNode[id]!.def;
+    this.current = id;
+    this.sendCount = 0;
+    this.replyCount = 0;
+    this.clockRead = false;
+    let after = state;
+    if (def.onMessage) {
+      this.what = 'onMessage';
+      this.inSpec = true;
+      after = def.onMessage(state, e.from, msg, this.out, this.ctxs[id]!);
+      this.inSpec = false;
+    }
+    if (this.clockRead || this.replyCount > 0) return null;
+    const o = this.outcome(id, state, after);
+    if (this.memoCount < MEMO_MAX) {
+      (e.outcomes ??= new Map()).set(state, o);
+      this.memoCount++;
+    }
+    return o;
+  }
+
+  /**
+   * Node `id`'s enabled actions in `state`, with their outcomes (remembered per node and state:
+   * `choices`, `when` and `do` are pure; an outcome that read the clock is left null).
+   */
+  private actionEvents(id: NodeId, state: unknown): readonly ActionEvent[] {
+    const memo = this.actionMemo[id]!;
+    const known = memo.get(state);
+    if (known !== undefined) return known;
+    const info = this.roleOfNode[id]!;
+    const ctx = this.ctxs[id]!;
+    const ev = this.event;
+    const events: ActionEvent[] = [];
+    this.current = id;
+    for (let a = 0; a < info.actions.length; a++) {
+      const [name, action] = info.actions[a]!;
+      let args: readonly unknown[] = NO_ARG;
+      if (action.choices) {
+        this.what = `${name}.choices`;
+        this.inSpec = true;
+        args = action.choices(state, ctx);
+        this.inSpec = false;
+      }
+      for (let k = 0; k < args.length; k++) {
+        const arg = args[k];
+        this.what = name;
+        if (action.when) {
+          this.inSpec = true;
+          const enabledNow = action.when(state, ctx, arg);
+          this.inSpec = false;
+          if (!enabledNow) continue;
+        }
+        // Said before `do` runs, so an error in it is reported with this event.
+        ev.kind = 'action';
+        ev.node = id;
+        ev.action = name;
+        ev.arg = arg;
+        this.sendCount = 0;
+        this.replyCount = 0;
+        this.clockRead = false;
+        this.inSpec = true;
+        const after = action.do(state, this.out, ctx, arg);
+        this.inSpec = false;
+        const outcome = this.clockRead || this.replyCount > 0 ? null : this.outcome(id, state, after);
+        events.push({ name, arg, action, outcome });
+      }
+    }
+    if (this.memoCount < MEMO_MAX) {
+      memo.set(state, events);
+      this.memoCount += events.length + 1;
+    }
+    return events;
+  }
+
+  /** The outcome of the handler that just ran at node `id` (its sends are in `sendTo`/`sendMsg`). */
+  private outcome(id: NodeId, state: unknown, after: unknown): Outcome {
+    if (after === state && this.sendCount === 0) return QUIET;
+    let hHi = 0;
+    let hLo = 0;
+    if (after !== state) {
+      const sw = this.scratch.reset();
+      this.encodeNodeState(sw, id, after);
+      hash(sw.buf, 0, sw.pos, nodeSeed(id, 0), this.lanes);
+      hHi = this.lanes[0]!;
+      hLo = this.lanes[1]!;
+    }
+    const sends: Envelope[] = new Array(this.sendCount);
+    for (let k = 0; k < this.sendCount; k++) {
+      const len = this.encodeEnvelope(id, this.sendTo[k]!, this.sendMsg[k]);
+      sends[k] = this.intern(this.envWriter.buf, 0, len, 1);
+    }
+    return { after, changed: after !== state, hHi, hLo, sends };
+  }
+
+  /** Prepares the fast path for a parent decoded from bytes: its summed fingerprint lanes and load. */
+  private enterParent(s: WorldState): void {
+    const h = this.lanes;
+    this.clockLanes(s);
+    this.parentHi = (h[0]! + s.nodeSumHi + s.netSumHi) | 0;
+    this.parentLo = (h[1]! + s.nodeSumLo + s.netSumLo) | 0;
+    this.historyLanes(s);
+    this.historyHi = h[0]!;
+    this.historyLo = h[1]!;
+    this.parentInFlight = this.inFlight(s.net);
+  }
+
+  /**
+   * Whether the successor of `s` where node `id` had outcome `o` is to be skipped: it is no
+   * step at all (as {@link apply} would say), or `seen` knows its fingerprint. The fingerprint
+   * is the parent's with node `id`'s component replaced and the new envelopes' added.
+   */
+  private skip(s: WorldState, id: NodeId, o: Outcome, seen: SeenTest): boolean {
+    const net = s.net;
+    const sends = o.sends;
+    let hi = 0;
+    let lo = 0;
+    let added = 0;
+    for (let k = 0; k < sends.length; k++) {
+      const e = sends[k]!;
+      if (indexOfEnvelope(net, e, net.length) >= 0 || indexOfEnvelope(sends, e, k) >= 0) continue;
+      hi = (hi + e.hHi) | 0;
+      lo = (lo + e.hLo) | 0;
+      added++;
+    }
+    if (!o.changed && added === 0) return true;
+    if (added > 0 && this.parentInFlight + added > this.options.maxInFlight) return true;
+    if (o.changed) {
+      hi = (hi + o.hHi - s.nodeHi![id]!) | 0;
+      lo = (lo + o.hLo - s.nodeLo![id]!) | 0;
+    }
+    const fp = this.fastFp;
+    finishSum(((this.parentHi + hi) | 0) ^ this.historyHi, ((this.parentLo + lo) | 0) ^ this.historyLo, fp);
+    if (seen(fp[0]!, fp[1]!)) return true;
+    this.fastPending = true;
+    return false;
+  }
+
+  /** The successor of `s` where node `id` had outcome `o` (set network), or null if it is no step. */
+  private successorOf(s: WorldState, id: NodeId, o: Outcome): WorldState | null {
+    let net = s.net;
+    for (let k = 0; k < o.sends.length; k++) {
+      const e = o.sends[k]!;
+      net = this.insert(net, e.bytes, e.bytes.length, e.from, e.to, net === s.net);
+    }
+    if (!o.changed && net === s.net) return null;
+    if (net !== s.net && this.inFlight(net) > this.options.maxInFlight) return null;
+    const next = o.changed ? this.withNode(s, id, o.after, net) : { ...s, net };
+    if (this.fastPending) {
+      this.fastState = next; // its fingerprint is in fastFp (see skip)
+      this.fastPending = false;
+    }
+    return next;
+  }
+
   /** Client `c` invokes `op` at node `to`. */
   private invoke(s: WorldState, c: NodeId, to: NodeId, op: unknown): WorldState {
     const clients = this.clients!;
@@ -919,6 +1181,11 @@ export class World {
     }
     if (this.inFlight(net) > this.options.maxInFlight) return null;
     if (!nodeChanged) return net === s.net ? s : { ...s, net };
+    return this.withNode(s, id, after, net);
+  }
+
+  /** `s` with node `id` in state `after` and the network `net`. */
+  private withNode(s: WorldState, id: NodeId, after: unknown, net: Envelope[]): WorldState {
     const nodes = s.nodes.slice();
     const nodeBytes = s.nodeBytes.slice();
     nodes[id] = after;
@@ -963,17 +1230,8 @@ export class World {
     let out = net;
     for (let k = 0; k < this.sendCount; k++) {
       const to = this.sendTo[k]!;
-      const msg = this.sendMsg[k];
-      const w = this.envWriter.reset();
-      w.varint(from);
-      w.varint(to);
-      w.u8(CHANNEL_MESSAGE);
-      try {
-        this.protocol.messages.encode(w, msg as never, 'message');
-      } catch (e) {
-        throw new HandlerError(`node ${this.nodeName(from)} sent a message that does not fit the message schema: ${(e as Error).message}`, e);
-      }
-      out = this.insert(out, w.buf, w.pos, from, to, out === net);
+      const len = this.encodeEnvelope(from, to, this.sendMsg[k]);
+      out = this.insert(out, this.envWriter.buf, len, from, to, out === net);
     }
     for (let k = 0; k < this.replyCount; k++) {
       const { client, id, result } = this.replies[k]!;
@@ -989,6 +1247,20 @@ export class World {
       out = this.insert(out, w.buf, w.pos, from, client, out === net);
     }
     return out;
+  }
+
+  /** Encodes a protocol message envelope into `envWriter`; returns its length. */
+  private encodeEnvelope(from: NodeId, to: NodeId, msg: unknown): number {
+    const w = this.envWriter.reset();
+    w.varint(from);
+    w.varint(to);
+    w.u8(CHANNEL_MESSAGE);
+    try {
+      this.protocol.messages.encode(w, msg as never, 'message');
+    } catch (e) {
+      throw new HandlerError(`node ${this.nodeName(from)} sent a message that does not fit the message schema: ${(e as Error).message}`, e);
+    }
+    return w.pos;
   }
 
   /** Adds one envelope (its bytes: `buf[0..len)`); returns `net` itself when a set network already holds it. */
@@ -1128,8 +1400,19 @@ function compareRange(a: Uint8Array, b: Uint8Array, len: number): number {
 /** Marks a node unchanged since decoding (its section in `src` is copied when packing). */
 const UNCHANGED = new Uint8Array(0);
 const INTERN_SIZE = 1 << 14;
-/** How many no-op deliveries to remember at most (then the cache stops growing). */
-const NOOP_MAX = 1 << 20;
+/** How many outcomes to remember at most (then the memo stops growing). */
+const MEMO_MAX = 1 << 19;
+
+/** The index of an envelope equal to `e` (bytes and count) among `list[0..end)`, or -1. */
+function indexOfEnvelope(list: readonly Envelope[], e: Envelope, end: number): number {
+  for (let i = 0; i < end; i++) {
+    const x = list[i]!;
+    if (x === e) return i;
+    if (x.hHi !== e.hHi || x.hLo !== e.hLo || x.count !== e.count || x.bytes.length !== e.bytes.length) continue;
+    if (compareRange(x.bytes, e.bytes, e.bytes.length) === 0) return i;
+  }
+  return -1;
+}
 /** Bound locally: calls through an imported binding cost a getter under some loaders. */
 const hash = hash64;
 
