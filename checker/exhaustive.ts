@@ -89,7 +89,7 @@ export function exhaustive(model: Model): SearchResult {
   const seen = model.symmetry
     ? undefined
     : (hi: number, lo: number): boolean => {
-        if (store.find(hi, lo) < 0) return false;
+        if (!store.has(hi, lo)) return false;
         generated++;
         return true;
       };

@@ -2,13 +2,15 @@
  * The visited set: 64-bit fingerprints in an open-addressing hash table of typed arrays, plus a
  * parent link per state so that paths are rebuilt without storing states. A state is known by
  * its index (order of first visit); index 0 is the first initial state.
+ *
+ * A slot holds both fingerprint lanes, so a lookup of a visited state (the usual case) touches
+ * one cache line; the slot's state index lives in a parallel array read only on insertion.
  */
 export class StateStore {
-  /**
-   * Slot pairs [state index + 1 (0 = empty), low fingerprint lane]: a probe compares the low
-   * lane in the slot's own cache line and touches the entry arrays only on a likely match.
-   */
+  /** Slot pairs [high lane, low lane]; (0, 0) marks an empty slot (no fingerprint is (0, 0)). */
   private slots: Int32Array;
+  /** Slot → state index. */
+  private indexes: Int32Array;
   private mask: number;
   private his: Uint32Array;
   private los: Uint32Array;
@@ -20,6 +22,7 @@ export class StateStore {
     let cap = 1024;
     while (cap < initialCapacity * 2) cap *= 2;
     this.slots = new Int32Array(cap * 2);
+    this.indexes = new Int32Array(cap);
     this.mask = cap - 1;
     this.his = new Uint32Array(initialCapacity);
     this.los = new Uint32Array(initialCapacity);
@@ -33,12 +36,14 @@ export class StateStore {
    */
   insert(hi: number, lo: number, parent: number, depth: number): number {
     const slots = this.slots;
-    const low = lo | 0;
+    const h = hi | 0;
+    const l = lo | 0;
     let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     for (;;) {
-      const e = slots[slot * 2]!;
-      if (e === 0) break;
-      if (slots[slot * 2 + 1] === low && this.his[e - 1] === hi) return -1;
+      const sh = slots[slot * 2]!;
+      const sl = slots[slot * 2 + 1]!;
+      if (sh === h && sl === l) return -1;
+      if (sh === 0 && sl === 0) break;
       slot = (slot + 1) & this.mask;
     }
     const index = this.size++;
@@ -47,20 +52,39 @@ export class StateStore {
     this.los[index] = lo;
     this.parents[index] = parent;
     this.depths[index] = depth > 0xffff ? 0xffff : depth;
-    slots[slot * 2] = index + 1;
-    slots[slot * 2 + 1] = low;
-    if (this.size * 4 > slots.length) this.rehash();
+    slots[slot * 2] = h;
+    slots[slot * 2 + 1] = l;
+    this.indexes[slot] = index;
+    if (this.size * 2 > this.indexes.length) this.rehash();
     return index;
+  }
+
+  /** Whether a fingerprint is in the set. */
+  has(hi: number, lo: number): boolean {
+    const slots = this.slots;
+    const h = hi | 0;
+    const l = lo | 0;
+    let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    for (;;) {
+      const sh = slots[slot * 2]!;
+      const sl = slots[slot * 2 + 1]!;
+      if (sh === h && sl === l) return true;
+      if (sh === 0 && sl === 0) return false;
+      slot = (slot + 1) & this.mask;
+    }
   }
 
   /** The index of a fingerprint, or -1. */
   find(hi: number, lo: number): number {
-    const low = lo | 0;
+    const slots = this.slots;
+    const h = hi | 0;
+    const l = lo | 0;
     let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     for (;;) {
-      const e = this.slots[slot * 2]!;
-      if (e === 0) return -1;
-      if (this.slots[slot * 2 + 1] === low && this.his[e - 1] === hi) return e - 1;
+      const sh = slots[slot * 2]!;
+      const sl = slots[slot * 2 + 1]!;
+      if (sh === h && sl === l) return this.indexes[slot]!;
+      if (sh === 0 && sl === 0) return -1;
       slot = (slot + 1) & this.mask;
     }
   }
@@ -84,7 +108,7 @@ export class StateStore {
   /** Bytes held per stored state (table slots at the current load, plus the entry arrays). */
   bytesPerState(): number {
     if (this.size === 0) return 0;
-    return (this.slots.byteLength + this.size * (4 + 4 + 4 + 2)) / this.size;
+    return (this.slots.byteLength + this.indexes.byteLength + this.size * (4 + 4 + 4 + 2)) / this.size;
   }
 
   private growEntries(): void {
@@ -101,17 +125,21 @@ export class StateStore {
   }
 
   private rehash(): void {
-    const cap = this.slots.length; // twice the slots: the array holds pairs
+    const cap = this.indexes.length * 2;
     const slots = new Int32Array(cap * 2);
+    const indexes = new Int32Array(cap);
     const mask = cap - 1;
     for (let index = 0; index < this.size; index++) {
+      const hi = this.his[index]!;
       const lo = this.los[index]!;
-      let slot = (lo ^ Math.imul(this.his[index]!, 0x9e3779b1)) & mask;
-      while (slots[slot * 2] !== 0) slot = (slot + 1) & mask;
-      slots[slot * 2] = index + 1;
+      let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+      while (slots[slot * 2] !== 0 || slots[slot * 2 + 1] !== 0) slot = (slot + 1) & mask;
+      slots[slot * 2] = hi | 0;
       slots[slot * 2 + 1] = lo | 0;
+      indexes[slot] = index;
     }
     this.slots = slots;
+    this.indexes = indexes;
     this.mask = mask;
   }
 }

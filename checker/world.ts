@@ -94,7 +94,7 @@ export interface Outcome {
   /** The component hash of `after` at this node (not crashed), when changed. */
   readonly hHi: number;
   readonly hLo: number;
-  /** Envelopes sent, in order (interned, one copy each). */
+  /** Envelopes sent, in order, each once (interned, one copy each). */
   readonly sends: readonly Envelope[];
 }
 
@@ -247,6 +247,8 @@ export class World {
   private readonly netReader = new Reader(new Uint8Array(0));
   /** Whether the handler being run read the clock (then its outcome is not remembered). */
   private clockRead = false;
+  /** The sections of the world decoded last, with what they decoded to (see `decode`). */
+  private lastDecoded!: LastDecoded;
   /** Arrays reused by `decode(buf, true)`: the exhaustive loop's parent dies with its expansion. */
   private decodeScratch!: {
     offsets: Int8Array; crashed: Uint8Array; nodes: unknown[]; nodeBytes: (Uint8Array | null)[];
@@ -323,6 +325,7 @@ export class World {
       this.ctxs.push(this.makeCtx(id));
       this.actionMemo.push(new Map());
     }
+    this.lastDecoded = new LastDecoded(base);
     this.decodeScratch = {
       offsets: new Int8Array(base), crashed: new Uint8Array(base), nodes: new Array(base), nodeBytes: new Array(base),
       nodeAt: new Int32Array(base + 1), nodeHi: new Int32Array(base), nodeLo: new Int32Array(base),
@@ -513,17 +516,32 @@ export class World {
     const nodeHi = scratch ? sc.nodeHi : new Int32Array(n);
     const nodeLo = scratch ? sc.nodeLo : new Int32Array(n);
     const h = this.lanes;
+    const last = this.lastDecoded;
     for (let id = 0; id < n; id++) {
       nodeAt[id] = r.pos;
-      crashed[id] = r.u8();
+      const flag = r.u8();
+      crashed[id] = flag;
       const len = r.length();
       const start = r.pos;
       r.pos += len;
       nodeBytes[id] = UNCHANGED;
-      hash(buf, start, len, nodeSeed(id, crashed[id]!), h);
+      // Worlds decoded one after another share most node states: compare with the last first.
+      if (last.crashed[id] === flag && last.same(id, buf, start, len)) {
+        nodeHi[id] = last.hi[id]!;
+        nodeLo[id] = last.lo[id]!;
+        nodes[id] = last.values[id];
+        continue;
+      }
+      hash(buf, start, len, nodeSeed(id, flag), h);
       nodeHi[id] = h[0]!;
       nodeLo[id] = h[1]!;
-      nodes[id] = this.nodeState(id, buf, start, len, h[0]! ^ h[1]!);
+      const value = this.nodeState(id, buf, start, len, h[0]! ^ h[1]!);
+      nodes[id] = value;
+      last.remember(id, buf, start, len);
+      last.crashed[id] = flag;
+      last.hi[id] = h[0]!;
+      last.lo[id] = h[1]!;
+      last.values[id] = value;
     }
     nodeAt[n] = r.pos;
     // The network section as a whole: networks repeat across many worlds, so the decoded
@@ -537,8 +555,15 @@ export class World {
       if (bag) r.varint();
     }
     const netEnd = r.pos;
-    const netHash = this.netCache.hashOf(buf, netAt, netEnd - netAt);
-    const entry = this.netCache.get(buf, netAt, netEnd - netAt, netHash) ?? this.decodeNet(buf, netAt, netEnd, netHash);
+    let entry: NetEntry;
+    if (last.same(n, buf, netAt, netEnd - netAt)) {
+      entry = last.net!;
+    } else {
+      const netHash = this.netCache.hashOf(buf, netAt, netEnd - netAt);
+      entry = this.netCache.get(buf, netAt, netEnd - netAt, netHash) ?? this.decodeNet(buf, netAt, netEnd, netHash);
+      last.remember(n, buf, netAt, netEnd - netAt);
+      last.net = entry;
+    }
     let nodeSumHi = 0;
     let nodeSumLo = 0;
     for (let id = 0; id < n; id++) {
@@ -1084,10 +1109,12 @@ export class World {
       hHi = this.lanes[0]!;
       hLo = this.lanes[1]!;
     }
-    const sends: Envelope[] = new Array(this.sendCount);
+    // Outcomes serve the set network, where sending a message twice in one step sends it once.
+    const sends: Envelope[] = [];
     for (let k = 0; k < this.sendCount; k++) {
       const len = this.encodeEnvelope(id, this.sendTo[k]!, this.sendMsg[k]);
-      sends[k] = this.intern(this.envWriter.buf, 0, len, 1);
+      const e = this.intern(this.envWriter.buf, 0, len, 1);
+      if (indexOfEnvelope(sends, e, sends.length) < 0) sends.push(e);
     }
     return { after, changed: after !== state, hHi, hLo, sends };
   }
@@ -1117,7 +1144,7 @@ export class World {
     let added = 0;
     for (let k = 0; k < sends.length; k++) {
       const e = sends[k]!;
-      if (indexOfEnvelope(net, e, net.length) >= 0 || indexOfEnvelope(sends, e, k) >= 0) continue;
+      if (indexOfEnvelope(net, e, net.length) >= 0) continue;
       hi = (hi + e.hHi) | 0;
       lo = (lo + e.hLo) | 0;
       added++;
@@ -1438,6 +1465,44 @@ interface NetEntry {
 
 const NO_ARG: readonly unknown[] = [undefined];
 
+
+/**
+ * The node sections (0..n-1) and network section (n) of the world decoded last: their bytes
+ * (copied), hashes and decoded values. The frontier holds siblings and cousins one after
+ * another, so most sections equal the last one's and skip hashing and cache lookups.
+ */
+class LastDecoded {
+  readonly bytes: Uint8Array[] = [];
+  readonly lengths: Int32Array;
+  readonly crashed: Int16Array;
+  readonly hi: Int32Array;
+  readonly lo: Int32Array;
+  readonly values: unknown[];
+  net: NetEntry | null = null;
+
+  constructor(nodes: number) {
+    for (let i = 0; i <= nodes; i++) this.bytes.push(new Uint8Array(16));
+    this.lengths = new Int32Array(nodes + 1).fill(-1);
+    this.crashed = new Int16Array(nodes).fill(-1);
+    this.hi = new Int32Array(nodes);
+    this.lo = new Int32Array(nodes);
+    this.values = new Array(nodes);
+  }
+
+  same(section: number, buf: Uint8Array, start: number, len: number): boolean {
+    if (this.lengths[section] !== len) return false;
+    const b = this.bytes[section]!;
+    for (let i = 0; i < len; i++) if (b[i] !== buf[start + i]) return false;
+    return true;
+  }
+
+  remember(section: number, buf: Uint8Array, start: number, len: number): void {
+    let b = this.bytes[section]!;
+    if (b.length < len) this.bytes[section] = b = new Uint8Array(Math.max(len, b.length * 2));
+    for (let i = 0; i < len; i++) b[i] = buf[start + i]!; // sections are short: no view to allocate
+    this.lengths[section] = len;
+  }
+}
 
 /**
  * A direct-mapped cache of values by the bytes they were decoded from. Protocol states and
