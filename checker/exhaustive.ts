@@ -8,6 +8,7 @@ import { Frontier } from './frontier.ts';
 import type { Model } from './model.ts';
 import type { Progress } from './options.ts';
 import type { GoalStatus, Stats } from './result.ts';
+import { RecentSet } from './recent-set.ts';
 import { StateStore } from './state-store.ts';
 import { HandlerError, type TraceEvent, type WorldState } from './world.ts';
 import type { FingerprintPath } from './trace-builder.ts';
@@ -74,6 +75,7 @@ export function exhaustive(model: Model): SearchResult {
     model.fingerprint(next);
     const index = store.insert(fp[0]!, fp[1]!, parentIndex, childDepth);
     if (index < 0) return false;
+    recent.add(fp[0]!, fp[1]!);
     const bytes = model.pack(next);
     if (childDepth + 1 > maxDepth) maxDepth = childDepth + 1;
     if (examine(next, index, childDepth)) return true;
@@ -86,10 +88,14 @@ export function exhaustive(model: Model): SearchResult {
   };
 
   // Successors already visited are recognized from their fingerprint before they are built.
+  const recent = new RecentSet();
   const seen = model.symmetry
     ? undefined
     : (hi: number, lo: number): boolean => {
-        if (!store.has(hi, lo)) return false;
+        if (!recent.has(hi, lo)) {
+          if (!store.has(hi, lo)) return false;
+          recent.add(hi, lo);
+        }
         generated++;
         return true;
       };

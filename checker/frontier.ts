@@ -60,7 +60,13 @@ export class Frontier {
     const view = chunk.view!;
     view.setUint32(chunk.used, index, true);
     view.setUint32(chunk.used + 4, len, true);
-    chunk.bytes!.set(bytes.subarray(0, len), chunk.used + 8);
+    const into = chunk.bytes!;
+    const at = chunk.used + 8;
+    if (len <= 64) {
+      for (let i = 0; i < len; i++) into[at + i] = bytes[i]!; // states are short: no view, no call
+    } else {
+      into.set(bytes.subarray(0, len), at);
+    }
     chunk.used += need;
     this.length++;
   }

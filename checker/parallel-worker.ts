@@ -9,6 +9,7 @@ import { isProtocol, type Protocol } from '../specs/core/index.ts';
 import { loadBundledSpec } from '../specs/catalogue.ts';
 import { Model } from './model.ts';
 import type { Options } from './options.ts';
+import { RecentSet } from './recent-set.ts';
 import { SharedStore } from './shared-store.ts';
 import { HandlerError, type WorldState } from './world.ts';
 import { randomWalks } from './random.ts';
@@ -81,6 +82,8 @@ export class Expander {
   /** Goals this expander has already reported (each is reported once). */
   private readonly reached: boolean[];
   private goalsLeft: number;
+  /** Fingerprints this expander saw visited lately (see RecentSet). */
+  private readonly recent = new RecentSet();
 
   constructor(
     readonly model: Model,
@@ -95,6 +98,7 @@ export class Expander {
     const store = this.store;
     const world = model.world;
     const fp = model.fp;
+    const recent = this.recent;
     const view = new DataView(task.buffer);
     const bytes = new Uint8Array(task.buffer);
     const chunks: { buffer: ArrayBuffer; length: number }[] = [];
@@ -109,6 +113,7 @@ export class Expander {
       generated++;
       model.fingerprint(next);
       if (!store.insert(fp[0]!, fp[1]!)) return false;
+      recent.add(fp[0]!, fp[1]!);
       if (this.goalsLeft > 0) {
         model.view.state = next;
         for (let i = 0; i < model.goals.length; i++) {
@@ -141,7 +146,10 @@ export class Expander {
     const seen = model.symmetry
       ? undefined
       : (hi: number, lo: number): boolean => {
-          if (!store.has(hi, lo)) return false;
+          if (!recent.has(hi, lo)) {
+            if (!store.has(hi, lo)) return false;
+            recent.add(hi, lo);
+          }
           generated++;
           return true;
         };

@@ -91,15 +91,16 @@ export interface Outcome {
   readonly after: unknown;
   /** `after !== state`: the node moved (identity, as the checker has always compared). */
   readonly changed: boolean;
-  /** The component hash of `after` at this node (not crashed), when changed. */
+  /** The component hash of `after` at this node (not crashed), and its packed bytes, when changed. */
   readonly hHi: number;
   readonly hLo: number;
+  readonly bytes: Uint8Array | null;
   /** Envelopes sent, in order, each once (interned, one copy each). */
   readonly sends: readonly Envelope[];
 }
 
 /** An outcome with no effect at all: the event is enabled but the world stays as it was. */
-const QUIET: Outcome = { after: undefined, changed: false, hHi: 0, hLo: 0, sends: [] };
+const QUIET: Outcome = { after: undefined, changed: false, hHi: 0, hLo: 0, bytes: null, sends: [] };
 
 /** One enabled local action of a node in a given state, with its outcome (null: not remembered). */
 interface ActionEvent {
@@ -129,9 +130,9 @@ export interface WorldState {
   offsets: Int8Array;
   nodes: unknown[];
   /**
-   * Not null while node i (state and crash flag) is unchanged since the world was decoded from
-   * `src` (whose section it then copies instead of re-encoding); null once it changed. For a
-   * world not decoded from bytes it may hold the node's packed state itself.
+   * Node i's packed state when known: `UNCHANGED` while node i (state and crash flag) is as
+   * decoded from `src` (whose section packing then copies), else the state's bytes, or null
+   * when the state must be encoded.
    */
   nodeBytes: (Uint8Array | null)[];
   net: Envelope[];
@@ -422,12 +423,12 @@ export class World {
     let runTo = -1;
     for (let id = 0; id < this.nodeCount; id++) {
       const cached = s.nodeBytes[id];
-      if (cached !== null && src !== null) {
+      if (cached === UNCHANGED) {
         const a = at![id]!;
         if (a === runTo) {
           runTo = at![id + 1]!;
         } else {
-          if (runTo >= 0) w.range(src, runFrom, runTo - runFrom);
+          if (runTo >= 0) w.range(src!, runFrom, runTo - runFrom);
           runFrom = a;
           runTo = at![id + 1]!;
         }
@@ -438,7 +439,7 @@ export class World {
         runTo = -1;
       }
       w.u8(s.crashed[id]!);
-      if (cached !== null && cached !== UNCHANGED) {
+      if (cached !== null) {
         w.varint(cached.length);
         w.bytes(cached);
       } else {
@@ -517,44 +518,75 @@ export class World {
     const nodeLo = scratch ? sc.nodeLo : new Int32Array(n);
     const h = this.lanes;
     const last = this.lastDecoded;
+    const end = buf.length;
+    let nodeSumHi = 0;
+    let nodeSumLo = 0;
+    // Lengths under 128 (one varint byte) are read inline; the Reader takes the rest and errors.
+    let p = r.pos;
     for (let id = 0; id < n; id++) {
-      nodeAt[id] = r.pos;
-      const flag = r.u8();
+      nodeAt[id] = p;
+      let len = p + 1 < end ? buf[p + 1]! : 0x80;
+      let start = p + 2;
+      if (len >= 0x80 || start + len > end) {
+        r.pos = p + 1;
+        len = r.length();
+        start = r.pos;
+      }
+      const flag = buf[p]!;
+      p = start + len;
       crashed[id] = flag;
-      const len = r.length();
-      const start = r.pos;
-      r.pos += len;
       nodeBytes[id] = UNCHANGED;
       // Worlds decoded one after another share most node states: compare with the last first.
       if (last.crashed[id] === flag && last.same(id, buf, start, len)) {
-        nodeHi[id] = last.hi[id]!;
-        nodeLo[id] = last.lo[id]!;
+        const hi = last.hi[id]!;
+        const lo = last.lo[id]!;
+        nodeHi[id] = hi;
+        nodeLo[id] = lo;
+        nodeSumHi = (nodeSumHi + hi) | 0;
+        nodeSumLo = (nodeSumLo + lo) | 0;
         nodes[id] = last.values[id];
         continue;
       }
       hash(buf, start, len, nodeSeed(id, flag), h);
-      nodeHi[id] = h[0]!;
-      nodeLo[id] = h[1]!;
-      const value = this.nodeState(id, buf, start, len, h[0]! ^ h[1]!);
+      const hi = h[0]!;
+      const lo = h[1]!;
+      nodeHi[id] = hi;
+      nodeLo[id] = lo;
+      nodeSumHi = (nodeSumHi + hi) | 0;
+      nodeSumLo = (nodeSumLo + lo) | 0;
+      const value = this.nodeState(id, buf, start, len, hi ^ lo);
       nodes[id] = value;
       last.remember(id, buf, start, len);
       last.crashed[id] = flag;
-      last.hi[id] = h[0]!;
-      last.lo[id] = h[1]!;
+      last.hi[id] = hi;
+      last.lo[id] = lo;
       last.values[id] = value;
     }
-    nodeAt[n] = r.pos;
+    nodeAt[n] = p;
     // The network section as a whole: networks repeat across many worlds, so the decoded
     // envelope list and its hash sum come from a cache keyed by the section's bytes.
-    const netAt = r.pos;
+    const netAt = p;
+    r.pos = p;
     const count = r.length();
+    p = r.pos;
     const bag = this.options.network === 'bag';
     for (let i = 0; i < count; i++) {
-      const len = r.length();
-      r.pos += len;
-      if (bag) r.varint();
+      const len = p < end ? buf[p]! : 0x80;
+      if (len < 0x80 && p + 1 + len <= end) {
+        p += 1 + len;
+      } else {
+        r.pos = p;
+        p = r.length();
+        p += r.pos;
+      }
+      if (bag) {
+        r.pos = p;
+        r.varint();
+        p = r.pos;
+      }
     }
-    const netEnd = r.pos;
+    r.pos = p;
+    const netEnd = p;
     let entry: NetEntry;
     if (last.same(n, buf, netAt, netEnd - netAt)) {
       entry = last.net!;
@@ -563,12 +595,6 @@ export class World {
       entry = this.netCache.get(buf, netAt, netEnd - netAt, netHash) ?? this.decodeNet(buf, netAt, netEnd, netHash);
       last.remember(n, buf, netAt, netEnd - netAt);
       last.net = entry;
-    }
-    let nodeSumHi = 0;
-    let nodeSumLo = 0;
-    for (let id = 0; id < n; id++) {
-      nodeSumHi = (nodeSumHi + nodeHi[id]!) | 0;
-      nodeSumLo = (nodeSumLo + nodeLo[id]!) | 0;
     }
     const history = this.clients ? this.clients.history.decode(r) : NO_HISTORY;
     return {
@@ -671,7 +697,7 @@ export class World {
     }
     for (let id = 0; id < this.nodeCount; id++) {
       const cached = s.nodeBytes[id];
-      if (cached !== null && base !== null) continue;
+      if (cached === UNCHANGED) continue;
       if (base !== null) {
         hi = (hi - base[id]!) | 0;
         lo = (lo - s.nodeLo![id]!) | 0;
@@ -1102,12 +1128,14 @@ export class World {
     if (after === state && this.sendCount === 0) return QUIET;
     let hHi = 0;
     let hLo = 0;
+    let bytes: Uint8Array | null = null;
     if (after !== state) {
       const sw = this.scratch.reset();
       this.encodeNodeState(sw, id, after);
       hash(sw.buf, 0, sw.pos, nodeSeed(id, 0), this.lanes);
       hHi = this.lanes[0]!;
       hLo = this.lanes[1]!;
+      bytes = sw.buf.slice(0, sw.pos);
     }
     // Outcomes serve the set network, where sending a message twice in one step sends it once.
     const sends: Envelope[] = [];
@@ -1116,7 +1144,7 @@ export class World {
       const e = this.intern(this.envWriter.buf, 0, len, 1);
       if (indexOfEnvelope(sends, e, sends.length) < 0) sends.push(e);
     }
-    return { after, changed: after !== state, hHi, hLo, sends };
+    return { after, changed: after !== state, hHi, hLo, bytes, sends };
   }
 
   /** Prepares the fast path for a parent decoded from bytes: its summed fingerprint lanes and load. */
@@ -1171,7 +1199,7 @@ export class World {
     }
     if (!o.changed && net === s.net) return null;
     if (net !== s.net && this.inFlight(net) > this.options.maxInFlight) return null;
-    const next = o.changed ? this.withNode(s, id, o.after, net) : { ...s, net };
+    const next = o.changed ? this.withNode(s, id, o.after, net, o.bytes) : { ...s, net };
     if (this.fastPending) {
       this.fastState = next; // its fingerprint is in fastFp (see skip)
       this.fastPending = false;
@@ -1211,12 +1239,12 @@ export class World {
     return this.withNode(s, id, after, net);
   }
 
-  /** `s` with node `id` in state `after` and the network `net`. */
-  private withNode(s: WorldState, id: NodeId, after: unknown, net: Envelope[]): WorldState {
+  /** `s` with node `id` in state `after` (packed: `bytes`, when known) and the network `net`. */
+  private withNode(s: WorldState, id: NodeId, after: unknown, net: Envelope[], bytes: Uint8Array | null = null): WorldState {
     const nodes = s.nodes.slice();
     const nodeBytes = s.nodeBytes.slice();
     nodes[id] = after;
-    nodeBytes[id] = null;
+    nodeBytes[id] = bytes;
     return {
       time: s.time, crashes: s.crashes, crashed: s.crashed, offsets: s.offsets, nodes, nodeBytes, net, history: s.history,
       src: s.src, nodeAt: s.nodeAt, nodeHi: s.nodeHi, nodeLo: s.nodeLo, nodeSumHi: s.nodeSumHi, nodeSumLo: s.nodeSumLo,
