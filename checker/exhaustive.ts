@@ -8,6 +8,7 @@ import { Frontier } from './frontier.ts';
 import type { Model } from './model.ts';
 import type { Progress } from './options.ts';
 import type { GoalStatus, Stats } from './result.ts';
+import { Collapser } from './collapsed.ts';
 import { RecentSet } from './recent-set.ts';
 import { StateStore } from './state-store.ts';
 import { HandlerError, type TraceEvent, type WorldState } from './world.ts';
@@ -29,11 +30,48 @@ export interface SearchResult {
 
 const PROGRESS_MS = 250;
 
-export function exhaustive(model: Model): SearchResult {
+/** The same frontier, in the same order, with each record turned into packed bytes. */
+function unpackFrontier(from: Frontier, collapser: Collapser, model: Model, lifo: boolean, memoryBytes: number): Frontier {
+  const to = new Frontier(lifo, memoryBytes);
+  const move = (index: number, record: Uint8Array) => {
+    const bytes = model.pack(collapser.expand(record, true));
+    to.push(index, bytes, bytes.length);
+  };
+  if (!lifo) {
+    while (from.length > 0) move(from.pop(), from.current);
+  } else {
+    // A stack pops newest first: hold the entries and push them back oldest first.
+    const held: [number, Uint8Array][] = [];
+    while (from.length > 0) held.push([from.pop(), from.current.slice()]);
+    for (let i = held.length - 1; i >= 0; i--) move(held[i]![0], held[i]![1]);
+  }
+  from.close();
+  return to;
+}
+
+/** How the frontier holds states (tests force each path). */
+export interface FrontierTuning {
+  /** Keep states as records of interned components (collapsed.ts) where the world allows. */
+  collapse: boolean;
+  /**
+   * Records turn into packed bytes (checked every 1024 expansions) once the interned components
+   * pass `collapseMinEntries` and `collapseMaxShare` of the states: then they save nothing.
+   */
+  collapseMinEntries: number;
+  collapseMaxShare: number;
+}
+
+const defaultTuning: FrontierTuning = { collapse: true, collapseMinEntries: 1 << 16, collapseMaxShare: 0.5 };
+
+export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning): SearchResult {
   const o = model.options;
   const world = model.world;
   const store = new StateStore(1 << 10);
-  const frontier = new Frontier(o.mode === 'dfs', o.frontierMemoryBytes);
+  let frontier = new Frontier(o.mode === 'dfs', o.frontierMemoryBytes);
+  // States wait in the frontier as records of interned components while those stay few (see
+  // collapsed.ts); packed bytes otherwise. FIFO fingerprints hash packed bytes: no records there.
+  let collapser = !tuning.collapse || model.symmetry || o.world.network === 'fifo' ? null : new Collapser(world);
+  const pack = (s: WorldState): Uint8Array => (collapser ? collapser.collapse(s) : model.pack(s));
   const goals: GoalStatus[] = model.goals.map((g) => ({ name: g.name, reached: false }));
   const started = performance.now();
   let generated = 0;
@@ -76,7 +114,7 @@ export function exhaustive(model: Model): SearchResult {
     const index = store.insert(fp[0]!, fp[1]!, parentIndex, childDepth);
     if (index < 0) return false;
     recent.add(fp[0]!, fp[1]!);
-    const bytes = model.pack(next);
+    const bytes = pack(next);
     if (childDepth + 1 > maxDepth) maxDepth = childDepth + 1;
     if (examine(next, index, childDepth)) return true;
     if (store.size >= o.maxStates) {
@@ -105,7 +143,7 @@ export function exhaustive(model: Model): SearchResult {
     const init = world.initial();
     model.fingerprint(init);
     store.insert(fp[0]!, fp[1]!, -1, 0);
-    const bytes = model.pack(init);
+    const bytes = pack(init);
     generated = 1;
     maxDepth = 1;
     if (!examine(init, 0, 0)) frontier.push(0, bytes, bytes.length);
@@ -120,12 +158,16 @@ export function exhaustive(model: Model): SearchResult {
         continue;
       }
       childDepth = depth + 1;
-      current = world.decode(frontier.current, true);
+      current = collapser ? collapser.expand(frontier.current) : world.decode(frontier.current, true);
       const enabled = world.successors(current, visit, seen);
       if (enabled === 0 && o.deadlock && outcome.kind === 'done') {
         outcome = { kind: 'deadlock', path: pathTo(parentIndex) };
       }
       if ((++expanded & 1023) === 0) {
+        if (collapser && collapser.entries > tuning.collapseMinEntries && collapser.entries > tuning.collapseMaxShare * store.size) {
+          frontier = unpackFrontier(frontier, collapser, model, o.mode === 'dfs', o.frontierMemoryBytes);
+          collapser = null;
+        }
         const now = performance.now();
         if ((now - started) / 1000 > o.timeSeconds) {
           outcome = { kind: 'limit', reason: 'time' };

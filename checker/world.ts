@@ -79,6 +79,9 @@ export interface Envelope {
   payload: unknown;
   /** What delivering this envelope did, by receiver state (set network; handlers are pure). */
   outcomes: Map<unknown, Outcome> | null;
+  /** The receiver state last looked up in `outcomes`, and its outcome (consecutive worlds share it). */
+  lastState: unknown;
+  lastOutcome: Outcome | null;
 }
 
 /**
@@ -233,6 +236,9 @@ export class World {
   private memoCount = 0;
   /** Per node: its enabled actions and their outcomes, by node state. */
   private readonly actionMemo: Map<unknown, ActionEvent[]>[] = [];
+  /** Per node: the state last looked up in `actionMemo`, and its events. */
+  private readonly lastActionState: unknown[] = [];
+  private readonly lastActionEvents: (ActionEvent[] | null)[] = [];
   /** The fingerprint of the parent being expanded, summed but not finished (fast path). */
   private parentHi = 0;
   private parentLo = 0;
@@ -325,6 +331,8 @@ export class World {
     for (let id = 0; id < this.nodeCount; id++) {
       this.ctxs.push(this.makeCtx(id));
       this.actionMemo.push(new Map());
+      this.lastActionState.push(undefined);
+      this.lastActionEvents.push(null);
     }
     this.lastDecoded = new LastDecoded(base);
     this.decodeScratch = {
@@ -660,7 +668,7 @@ export class World {
     const from = er.varint();
     const to = er.varint();
     const channel = er.u8();
-    const made: Envelope = { bytes, from, to, channel, count, hHi: h[0]!, hLo: h[1]!, payload: undefined, outcomes: null };
+    const made: Envelope = { bytes, from, to, channel, count, hHi: h[0]!, hLo: h[1]!, payload: undefined, outcomes: null, lastState: undefined, lastOutcome: null };
     this.interned[slot] = made;
     return made;
   }
@@ -812,8 +820,7 @@ export class World {
     let enabled = 0;
     this.currentTime = s.time;
     this.currentOffsets = s.offsets;
-    const seen = mode === 'set' && s.src !== null && s.net === s.netBase ? seenTest : undefined;
-    if (seen !== undefined) this.enterParent(s);
+    const seen = mode === 'set' && seenTest !== undefined && this.enterParent(s) ? seenTest : undefined;
 
     // Deliveries (and their fault twins: duplicate, drop).
     for (let i = 0; i < s.net.length; i++) {
@@ -1043,10 +1050,15 @@ export class World {
   private deliveryOutcome(s: WorldState, e: Envelope): Outcome | null {
     const id = e.to;
     const state = s.nodes[id];
+    if (e.lastOutcome !== null && e.lastState === state) return e.lastOutcome;
     const memo = e.outcomes;
     if (memo !== null) {
       const known = memo.get(state);
-      if (known !== undefined) return known;
+      if (known !== undefined) {
+        e.lastState = state;
+        e.lastOutcome = known;
+        return known;
+      }
     }
     const msg = this.message(e);
     const def = this.roleOfNode[id]!.def;
@@ -1075,9 +1087,14 @@ export class World {
    * `choices`, `when` and `do` are pure; an outcome that read the clock is left null).
    */
   private actionEvents(id: NodeId, state: unknown): readonly ActionEvent[] {
+    if (this.lastActionEvents[id] !== null && this.lastActionState[id] === state) return this.lastActionEvents[id]!;
     const memo = this.actionMemo[id]!;
     const known = memo.get(state);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.lastActionState[id] = state;
+      this.lastActionEvents[id] = known;
+      return known;
+    }
     const info = this.roleOfNode[id]!;
     const ctx = this.ctxs[id]!;
     const ev = this.event;
@@ -1147,8 +1164,14 @@ export class World {
     return { after, changed: after !== state, hHi, hLo, bytes, sends };
   }
 
-  /** Prepares the fast path for a parent decoded from bytes: its summed fingerprint lanes and load. */
-  private enterParent(s: WorldState): void {
+  /**
+   * Prepares the fast path for a parent whose component hashes are all known (decoded from
+   * bytes, or expanded from interned components): its summed fingerprint lanes and load. False
+   * when `s` is not such a world.
+   */
+  private enterParent(s: WorldState): boolean {
+    if (s.nodeHi === null || s.net !== s.netBase) return false;
+    for (let id = 0; id < this.nodeCount; id++) if (s.nodeBytes[id] !== UNCHANGED) return false;
     const h = this.lanes;
     this.clockLanes(s);
     this.parentHi = (h[0]! + s.nodeSumHi + s.netSumHi) | 0;
@@ -1157,6 +1180,7 @@ export class World {
     this.historyHi = h[0]!;
     this.historyLo = h[1]!;
     this.parentInFlight = this.inFlight(s.net);
+    return true;
   }
 
   /**
@@ -1453,7 +1477,7 @@ function compareRange(a: Uint8Array, b: Uint8Array, len: number): number {
   return a.length - len;
 }
 /** Marks a node unchanged since decoding (its section in `src` is copied when packing). */
-const UNCHANGED = new Uint8Array(0);
+export const UNCHANGED = new Uint8Array(0);
 const INTERN_SIZE = 1 << 14;
 /** How many outcomes to remember at most (then the memo stops growing). */
 const MEMO_MAX = 1 << 19;
@@ -1472,7 +1496,7 @@ function indexOfEnvelope(list: readonly Envelope[], e: Envelope, end: number): n
 const hash = hash64;
 
 /** Seeds a node's component hash with its position and crash flag. */
-function nodeSeed(id: NodeId, crashed: number): number {
+export function nodeSeed(id: NodeId, crashed: number): number {
   return Math.imul(id + 1, 0x9e3779b1) ^ (crashed ? 0x7f4a7c15 : 0);
 }
 
