@@ -13,6 +13,9 @@ import { Writer } from '../specs/core/index.ts';
 import { hash64 } from './fingerprint.ts';
 import { UNCHANGED, nodeSeed, type Envelope, type HistoryEvent, type World, type WorldState } from './world.ts';
 
+/** How many bytes objects per node, and network arrays, ids are remembered for by identity. */
+const BY_BYTES_MAX = 1 << 16;
+
 interface NodeEntry {
   readonly value: unknown;
   readonly crashed: number;
@@ -39,8 +42,11 @@ export class Collapser {
   private readonly n: number;
   private readonly nodeIds: Interner[] = [];
   private readonly nodeEntries: NodeEntry[][] = [];
+  /** Per node: ids by the identity of a known bytes object (see `node`). */
+  private readonly idsByBytes: Map<Uint8Array, number>[] = [];
   private readonly netIds = new Interner();
   private readonly netEntries: NetEntry[] = [];
+  private readonly netIdsByArray = new Map<Envelope[], number>();
   private readonly headIds = new Interner();
   private readonly headEntries: HeadEntry[] = [];
   /** The record being built by {@link collapse}. */
@@ -59,6 +65,7 @@ export class Collapser {
     for (let id = 0; id < n; id++) {
       this.nodeIds.push(new Interner());
       this.nodeEntries.push([]);
+      this.idsByBytes.push(new Map());
     }
     this.scratch = {
       crashed: new Uint8Array(n), nodes: new Array(n), nodeBytes: new Array(n).fill(UNCHANGED),
@@ -156,6 +163,18 @@ export class Collapser {
   }
 
   private node(node: number, crashed: number, known: Uint8Array | null, value: unknown): number {
+    // A handler outcome's bytes are one object for every successor it makes: remember its id.
+    const byBytes = this.idsByBytes[node]!;
+    if (known !== null && crashed === 0) {
+      const id = byBytes.get(known);
+      if (id !== undefined) return id;
+    }
+    const id = this.intern(node, crashed, known, value);
+    if (known !== null && crashed === 0 && byBytes.size < BY_BYTES_MAX) byBytes.set(known, id);
+    return id;
+  }
+
+  private intern(node: number, crashed: number, known: Uint8Array | null, value: unknown): number {
     const w = this.w.reset();
     w.u8(crashed);
     if (known !== null) w.bytes(known);
@@ -173,6 +192,16 @@ export class Collapser {
   }
 
   private network(net: Envelope[]): number {
+    // The world hands out one array per (network, sends): remember its id by identity.
+    const known = this.netIdsByArray.get(net);
+    if (known !== undefined) return known;
+    const id = this.internNetwork(net);
+    if (this.netIdsByArray.size >= BY_BYTES_MAX) this.netIdsByArray.clear();
+    this.netIdsByArray.set(net, id);
+    return id;
+  }
+
+  private internNetwork(net: Envelope[]): number {
     const w = this.w.reset();
     this.world.encodeNet(w, net);
     const h = this.hashOf(w.buf, w.pos, 0x6e6574);

@@ -234,6 +234,8 @@ export class World {
   private readonly interned: (Envelope | undefined)[] = new Array(INTERN_SIZE);
   /** How many outcomes are remembered (on envelopes and in `actionMemo`). */
   private memoCount = 0;
+  /** Networks after sends, by network and the sends' array (see `withSends`). */
+  private readonly sendsMemo = new Map<Envelope[], Map<readonly Envelope[], Envelope[]>>();
   /** Per node: its enabled actions and their outcomes, by node state. */
   private readonly actionMemo: Map<unknown, ActionEvent[]>[] = [];
   /** Per node: the state last looked up in `actionMemo`, and its events. */
@@ -1216,11 +1218,7 @@ export class World {
 
   /** The successor of `s` where node `id` had outcome `o` (set network), or null if it is no step. */
   private successorOf(s: WorldState, id: NodeId, o: Outcome): WorldState | null {
-    let net = s.net;
-    for (let k = 0; k < o.sends.length; k++) {
-      const e = o.sends[k]!;
-      net = this.insert(net, e.bytes, e.bytes.length, e.from, e.to, net === s.net);
-    }
+    const net = o.sends.length === 0 ? s.net : this.withSends(s.net, o.sends);
     if (!o.changed && net === s.net) return null;
     if (net !== s.net && this.inFlight(net) > this.options.maxInFlight) return null;
     const next = o.changed ? this.withNode(s, id, o.after, net, o.bytes) : { ...s, net };
@@ -1229,6 +1227,26 @@ export class World {
       this.fastPending = false;
     }
     return next;
+  }
+
+  /**
+   * `net` with `sends` added (set network). Networks are immutable and recur across many
+   * parents, so the result is remembered per (network, sends): equal inputs give the same
+   * array, which packing and interning then recognize by identity.
+   */
+  private withSends(net: Envelope[], sends: readonly Envelope[]): Envelope[] {
+    let bySends = this.sendsMemo.get(net);
+    const known = bySends?.get(sends);
+    if (known !== undefined) return known;
+    let out = net;
+    for (let k = 0; k < sends.length; k++) {
+      const e = sends[k]!;
+      out = this.insert(out, e.bytes, e.bytes.length, e.from, e.to, out === net);
+    }
+    if (this.sendsMemo.size >= SENDS_MEMO_MAX) this.sendsMemo.clear();
+    if (bySends === undefined) this.sendsMemo.set(net, (bySends = new Map()));
+    bySends.set(sends, out);
+    return out;
   }
 
   /** Client `c` invokes `op` at node `to`. */
@@ -1479,6 +1497,8 @@ function compareRange(a: Uint8Array, b: Uint8Array, len: number): number {
 /** Marks a node unchanged since decoding (its section in `src` is copied when packing). */
 export const UNCHANGED = new Uint8Array(0);
 const INTERN_SIZE = 1 << 14;
+/** How many networks `withSends` remembers results for (then it starts over). */
+const SENDS_MEMO_MAX = 1 << 14;
 /** How many outcomes to remember at most (then the memo stops growing). */
 const MEMO_MAX = 1 << 19;
 
