@@ -116,6 +116,8 @@ function exhaustiveResult(model: Model, specRef: string, { outcome, stats, goals
     }
     case 'limit':
       return { ...base, result: 'incomplete', reason: outcome.reason };
+    case 'handoff':
+      throw new Error('exhaustiveResult: a BFS handed off to workers is finished by parallelBfs');
     case 'done': {
       const missed = goals.find((g) => !g.reached);
       if (missed) return { ...base, result: 'violation', property: { name: missed.name, kind: 'reachable' } };

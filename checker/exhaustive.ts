@@ -9,6 +9,7 @@ import type { Model } from './model.ts';
 import type { Progress } from './options.ts';
 import type { GoalStatus, Stats } from './result.ts';
 import { Collapser } from './collapsed.ts';
+import { LevelWriter, type LevelChunk } from './level-spill.ts';
 import { RecentSet } from './recent-set.ts';
 import { StateStore } from './state-store.ts';
 import { HandlerError, type TraceEvent, type WorldState } from './world.ts';
@@ -20,7 +21,9 @@ export type SearchOutcome =
   | { kind: 'violation'; property: string; path: FingerprintPath }
   | { kind: 'deadlock'; path: FingerprintPath }
   | { kind: 'limit'; reason: 'max-states' | 'max-depth' | 'time' }
-  | { kind: 'error'; error: string; path: FingerprintPath; event: TraceEvent | null };
+  | { kind: 'error'; error: string; path: FingerprintPath; event: TraceEvent | null }
+  /** BFS reached a level worth worker threads (see `handOffLevelStates`): parallel.ts goes on from it. */
+  | { kind: 'handoff'; level: LevelChunk[]; depth: number; store: StateStore };
 
 export interface SearchResult {
   outcome: SearchOutcome;
@@ -29,6 +32,18 @@ export interface SearchResult {
 }
 
 const PROGRESS_MS = 250;
+
+/** The level being started (its first state just popped, the rest in the frontier), packed. */
+function packLevel(frontier: Frontier, collapser: Collapser | null, model: Model): LevelChunk[] {
+  const out = new LevelWriter();
+  const packed = (entry: Uint8Array) => (collapser ? model.pack(collapser.expand(entry, true)) : entry);
+  out.push(packed(frontier.current));
+  while (frontier.length > 0) {
+    frontier.pop();
+    out.push(packed(frontier.current));
+  }
+  return out.finish();
+}
 
 /** The same frontier, in the same order, with each record turned into packed bytes. */
 function unpackFrontier(from: Frontier, collapser: Collapser, model: Model, lifo: boolean, memoryBytes: number): Frontier {
@@ -59,9 +74,11 @@ export interface FrontierTuning {
    */
   collapseMinEntries: number;
   collapseMaxShare: number;
+  /** BFS: stop at the first level of at least this many states and hand it off (packed). */
+  handOffLevelStates?: number;
 }
 
-const defaultTuning: FrontierTuning = { collapse: true, collapseMinEntries: 1 << 16, collapseMaxShare: 0.5 };
+export const defaultTuning: FrontierTuning = { collapse: true, collapseMinEntries: 1 << 16, collapseMaxShare: 0.5 };
 
 export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning): SearchResult {
   const o = model.options;
@@ -78,6 +95,7 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
   let maxDepth = 0;
   let depthLimited = false;
   let outcome: SearchOutcome = { kind: 'done' };
+  let spilledBytes = 0;
 
   const pathTo = (index: number): FingerprintPath => {
     const path: FingerprintPath = [];
@@ -150,9 +168,19 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
 
     let lastReport = started;
     let expanded = 0;
+    const handOffAt = o.mode === 'bfs' ? (tuning.handOffLevelStates ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+    let levelDepth = -1;
     while (frontier.length > 0 && outcome.kind === 'done') {
       parentIndex = frontier.pop();
       const depth = store.depth(parentIndex);
+      if (depth > levelDepth) {
+        // A BFS level starts: every state in the frontier is at this depth.
+        levelDepth = depth;
+        if (frontier.length + 1 >= handOffAt) {
+          outcome = { kind: 'handoff', level: packLevel(frontier, collapser, model), depth, store };
+          break;
+        }
+      }
       if (depth + 1 >= o.maxDepth + 1) {
         depthLimited = true;
         continue;
@@ -165,6 +193,7 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
       }
       if ((++expanded & 1023) === 0) {
         if (collapser && collapser.entries > tuning.collapseMinEntries && collapser.entries > tuning.collapseMaxShare * store.size) {
+          spilledBytes += frontier.spilledBytes;
           frontier = unpackFrontier(frontier, collapser, model, o.mode === 'dfs', o.frontierMemoryBytes);
           collapser = null;
         }
@@ -185,6 +214,7 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
     const event = current ? world.describe(current) : null;
     outcome = { kind: 'error', error: e.message, path, event };
   } finally {
+    spilledBytes += frontier.spilledBytes;
     frontier.close();
   }
   if (outcome.kind === 'done' && depthLimited) outcome = { kind: 'limit', reason: 'max-depth' };
@@ -197,6 +227,7 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
     seconds,
     statesPerSecond: seconds > 0 ? store.size / seconds : 0,
     bytesPerState: store.bytesPerState(),
+    ...(spilledBytes > 0 ? { spilledBytes } : {}),
     collisionProbability: collisionProbability(store.size),
   };
   return { outcome, stats, goals };

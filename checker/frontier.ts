@@ -37,19 +37,25 @@ export class Frontier {
   /** Bytes of chunk memory held now. */
   private held = 0;
   private spill: { dir: string; fd: number; end: number } | null = null;
-  /** Chunks written to disk so far. */
+  /** Chunks and bytes written to disk so far. */
   spilledChunks = 0;
+  spilledBytes = 0;
+
+  /** Chunks grow up to this: a quarter of the budget at most, so a small budget still spills. */
+  private readonly chunkBytesMax: number;
 
   constructor(
     private readonly lifo: boolean,
     private readonly memoryBytesMax = Number.POSITIVE_INFINITY,
-  ) {}
+  ) {
+    this.chunkBytesMax = Math.max(FIRST_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES, Math.floor(memoryBytesMax / 4)));
+  }
 
   push(index: number, bytes: Uint8Array, len: number): void {
     const need = 8 + len;
     let chunk = this.chunks[this.chunks.length - 1];
     if (!chunk || chunk.bytes === null || chunk.used + need > chunk.bytes.length) {
-      const size = chunk?.bytes ? Math.min(MAX_CHUNK_BYTES, chunk.bytes.length * 2) : FIRST_CHUNK_BYTES;
+      const size = chunk?.bytes ? Math.min(this.chunkBytesMax, chunk.bytes.length * 2) : FIRST_CHUNK_BYTES;
       const b = new Uint8Array(Math.max(size, need));
       chunk = { bytes: b, view: new DataView(b.buffer), used: 0, starts: [], spillAt: 0 };
       this.chunks.push(chunk);
@@ -129,6 +135,7 @@ export class Frontier {
       c.bytes = null;
       c.view = null;
       this.spilledChunks++;
+      this.spilledBytes += c.used;
     }
   }
 

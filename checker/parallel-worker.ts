@@ -9,6 +9,7 @@ import { isProtocol, type Protocol } from '../specs/core/index.ts';
 import { loadBundledSpec } from '../specs/catalogue.ts';
 import { Model } from './model.ts';
 import type { Options } from './options.ts';
+import { LevelWriter, type LevelChunk } from './level-spill.ts';
 import { RecentSet } from './recent-set.ts';
 import { SharedStore } from './shared-store.ts';
 import { HandlerError, type WorldState } from './world.ts';
@@ -52,7 +53,7 @@ export interface WorkerReply {
   kind: 'done';
   id: number;
   /** New states for the next level: chunks of [u32 length][bytes] entries. */
-  chunks: { buffer: ArrayBuffer; length: number }[];
+  chunks: LevelChunk[];
   /** Byte offset in the task up to which states were fully expanded (= length when done). */
   processed: number;
   /** The task's buffer, handed back when the task stopped before its end. */
@@ -62,7 +63,6 @@ export interface WorkerReply {
   event: WorkerEvent | null;
 }
 
-const CHUNK = 1 << 20;
 
 async function load(specRef: string, variant: string | null): Promise<Protocol> {
   let spec = await loadBundledSpec(specRef);
@@ -101,10 +101,7 @@ export class Expander {
     const recent = this.recent;
     const view = new DataView(task.buffer);
     const bytes = new Uint8Array(task.buffer);
-    const chunks: { buffer: ArrayBuffer; length: number }[] = [];
-    let out = new Uint8Array(CHUNK);
-    let outView = new DataView(out.buffer);
-    let used = 0;
+    const out = new LevelWriter();
     let generated = 0;
     const goals: number[] = [];
     let event: WorkerEvent | null = null;
@@ -129,16 +126,7 @@ export class Expander {
         event = { kind: 'violation', property: bad.name };
         return true;
       }
-      const packed = model.pack(next);
-      if (used + 4 + packed.length > out.length) {
-        chunks.push({ buffer: out.buffer as ArrayBuffer, length: used });
-        out = new Uint8Array(Math.max(CHUNK, 4 + packed.length));
-        outView = new DataView(out.buffer);
-        used = 0;
-      }
-      outView.setUint32(used, packed.length, true);
-      out.set(packed, used + 4);
-      used += 4 + packed.length;
+      out.push(model.pack(next));
       return false;
     };
 
@@ -168,7 +156,7 @@ export class Expander {
       if (!(e instanceof HandlerError)) throw e;
       event = { kind: 'error', message: e.message };
     }
-    if (used > 0) chunks.push({ buffer: out.buffer as ArrayBuffer, length: used });
+    const chunks = out.finish();
     const rest = at < task.length ? task.buffer : null;
     return { kind: 'done', id: task.id, chunks, processed: at, rest, generated, goals, event };
   }
@@ -203,7 +191,7 @@ if (!isMainThread) parentPort!.on('message', async (m: WorkerInit | WorkerTask |
     parentPort!.postMessage({ kind: 'ready' });
   } else {
     const reply = expander.expand(m);
-    const transfer = reply.chunks.map((c) => c.buffer);
+    const transfer = reply.chunks.map((c) => c.buffer!); // fresh chunks are in memory
     if (reply.rest) transfer.push(reply.rest);
     parentPort!.postMessage(reply, transfer);
   }

@@ -29,6 +29,33 @@ describe('parallel BFS', () => {
     }
   });
 
+  it('a search started on one thread hands a large level to the workers: the same counts and goals', async () => {
+    const one = checkSync(twoPhase, { params: { rms: 6 } });
+    for (const spawnAt of [50, 2000]) {
+      const model = new Model(twoPhase, normalizeOptions(twoPhase, { params: { rms: 6 } }));
+      const r = await parallelBfs(model, 'two-phase', 2, spawnAt);
+      expect(r.outcome.kind).toBe('done');
+      expect(r.stats.distinctStates).toBe(one.stats.distinctStates);
+      expect(r.stats.statesGenerated).toBe(one.stats.statesGenerated);
+      expect(r.stats.depth).toBe(one.stats.depth);
+      expect(r.goals.map((g) => [g.name, g.reached, g.depth])).toEqual(one.goals.map((g) => [g.name, g.reached, g.depth]));
+    }
+    const broken = twoPhase.variant('abort-after-commit');
+    const r = await parallelBfs(new Model(broken, normalizeOptions(broken, { params: { rms: 5 } })), 'two-phase', 2, 200);
+    expect(r.outcome.kind).toBe('violation');
+    if (r.outcome.kind === 'violation') expect(r.outcome.path).toHaveLength(checkSync(broken, { params: { rms: 5 } }).trace!.steps.length);
+  });
+
+  it('levels past the frontier memory budget go to disk and come back: the same counts', async () => {
+    const one = checkSync(twoPhase, { params: { rms: 6 } });
+    const r = await onWorkers({ params: { rms: 6 }, workers: 2, frontierMemoryBytes: 64 << 10 });
+    expect(r.outcome.kind).toBe('done');
+    expect(r.stats.spilledBytes).toBeGreaterThan(64 << 10);
+    expect(r.stats.distinctStates).toBe(one.stats.distinctStates);
+    expect(r.stats.statesGenerated).toBe(one.stats.statesGenerated);
+    expect(r.stats.depth).toBe(one.stats.depth);
+  });
+
   it('check() with workers gives the same results (small levels: the coordinator alone)', async () => {
     for (const rms of [3, 5]) {
       const one = checkSync(twoPhase, { params: { rms } });

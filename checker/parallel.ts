@@ -11,10 +11,11 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SearchResult } from './exhaustive.ts';
-import { exhaustive, progress } from './exhaustive.ts';
+import { defaultTuning, exhaustive, progress } from './exhaustive.ts';
 import { collisionProbability } from './fingerprint.ts';
 import { Model } from './model.ts';
 import type { GoalStatus } from './result.ts';
+import { LevelSpill, type LevelChunk } from './level-spill.ts';
 import { SharedStore } from './shared-store.ts';
 import { Expander, type WorkerEvent, type WorkerReply, type WorkerTask } from './parallel-worker.ts';
 
@@ -23,43 +24,37 @@ export function defaultWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 
-interface Chunk {
-  buffer: ArrayBuffer;
-  length: number;
-}
 
 const PROGRESS_MS = 250;
-/** A level this large (about 250k two-phase states) is worth starting the workers for (measured: two-phase rms 8, whose levels stay below it, ran slower with workers; rms 9 ran 1.93x faster). */
-const SPAWN_LEVEL_BYTES = 8 << 20;
+/**
+ * A level this large is worth starting the workers for; smaller searches stay on one thread,
+ * whose collapsed frontier is faster than a worker's packed one (two-phase rms 8, whose widest
+ * level has 244,342 states, runs on one thread).
+ */
+const SPAWN_LEVEL_STATES = 1 << 18;
 
 /**
- * BFS on `workers` threads. `spawnLevelBytes`: the level size (packed bytes) at which workers
- * are started; below it the coordinator works alone (tests pass 0 to always use workers).
+ * BFS on `workers` threads. The search starts on this thread and hands off to the workers at the
+ * first level of `spawnLevelStates` states (tests pass 0 to use the workers from the start).
  */
-export async function parallelBfs(model: Model, specRef: string, workers: number, spawnLevelBytes = SPAWN_LEVEL_BYTES): Promise<SearchResult> {
+export async function parallelBfs(model: Model, specRef: string, workers: number, spawnLevelStates = SPAWN_LEVEL_STATES): Promise<SearchResult> {
   const o = model.options;
   const started = performance.now();
-  const goals: GoalStatus[] = model.goals.map((g) => ({ name: g.name, reached: false }));
-  let store = SharedStore.create(1 << 16);
+  const alone = exhaustive(model, { ...defaultTuning, handOffLevelStates: spawnLevelStates });
+  if (alone.outcome.kind !== 'handoff') return alone;
+  const goals: GoalStatus[] = alone.goals;
+  const visited = alone.outcome.store;
+  let slots = 1 << 16;
+  while (visited.size > slots * 0.3) slots *= 2;
+  let store = SharedStore.create(slots);
+  for (let i = 0; i < visited.size; i++) store.insert(visited.hi(i), visited.lo(i));
+  // Levels past the frontier's memory budget go to disk (see level-spill.ts).
+  const spill = new LevelSpill(o.frontierMemoryBytes);
+  let level: LevelChunk[] = alone.outcome.level;
+  for (const chunk of level) spill.hold(chunk, level);
 
-  // The initial state, checked here like any other.
-  const init = model.world.initial();
-  model.fingerprint(init);
-  store.insert(model.fp[0]!, model.fp[1]!);
-  model.view.state = init;
-  model.goals.forEach((g, i) => {
-    if (g.check(model.view)) goals[i] = { name: g.name, reached: true, depth: 0 };
-  });
-  if (model.violated(init)) return exhaustive(model);
-  const packed = model.pack(init);
-  const first = new Uint8Array(4 + packed.length);
-  new DataView(first.buffer).setUint32(0, packed.length, true);
-  first.set(packed, 4);
-  let level: Chunk[] = [{ buffer: first.buffer, length: first.length }];
-
-  // Workers start only once a level is big enough to pay for them, and in the background
-  // (loading TypeScript and the spec takes a moment); until they are ready the coordinator
-  // expands levels itself, so small searches never wait for them or start them at all.
+  // The workers start at once (the level is large) and in the background (loading TypeScript
+  // and the spec takes a moment); until they are ready the coordinator expands on its own.
   const { onProgress: _ignored, ...options } = o;
   const threads: Worker[] = [];
   const local = new Expander(model, store);
@@ -82,8 +77,8 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
     );
   };
 
-  let generated = 1;
-  let depth = 0;
+  let generated = alone.stats.statesGenerated;
+  let depth = alone.outcome.depth;
   type Stop = { kind: 'event'; event: WorkerEvent; depth: number } | { kind: 'limit'; reason: 'max-states' | 'max-depth' | 'time' };
   // A holder, not a `let`: workers' callbacks set it, which flow analysis cannot see.
   const halt: { stop: Stop | null } = { stop: null };
@@ -95,9 +90,9 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
         halt.stop = { kind: 'limit', reason: 'max-depth' };
         break;
       }
-      if (level.reduce((n, c) => n + c.length, 0) >= spawnLevelBytes) spawn();
-      const next: Chunk[] = [];
-      const queue: { chunk: Chunk; offset: number }[] = level.map((chunk) => ({ chunk, offset: 0 }));
+      spawn();
+      const next: LevelChunk[] = [];
+      const queue: { chunk: LevelChunk; offset: number }[] = level.map((chunk) => ({ chunk, offset: 0 }));
       level = [];
       while (queue.length > 0 && halt.stop === null) {
         // Room for this round: grow between rounds, while no worker is inserting.
@@ -120,19 +115,29 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
             if (w === null && boot.pool !== null) break;
             const item = round[cursor++]!;
             // The chunk's buffer moves to the worker (no copy) and comes back if unfinished.
-            const task: WorkerTask = { kind: 'task', id: nextId++, buffer: item.chunk.buffer, offset: item.offset, length: item.chunk.length, depth };
+            const buffer = spill.load(item.chunk);
+            spill.release(item.chunk);
+            const task: WorkerTask = { kind: 'task', id: nextId++, buffer, offset: item.offset, length: item.chunk.length, depth };
             let reply: WorkerReply;
             if (w === null) {
               reply = local.expand(task);
               await new Promise((resolve) => setImmediate(resolve)); // let worker start-up messages in
             } else {
-              reply = (await request(w, task, [item.chunk.buffer])) as WorkerReply;
+              reply = (await request(w, task, [buffer])) as WorkerReply;
             }
             generated += reply.generated;
-            for (const c of reply.chunks) next.push(c);
+            for (const c of reply.chunks) {
+              const chunk = { buffer: c.buffer, length: c.length, spillAt: 0 };
+              next.push(chunk);
+              spill.hold(chunk, next);
+            }
             for (const g of reply.goals) if (!goals[g]!.reached) goals[g] = { name: goals[g]!.name, reached: true, depth: depth + 1 };
             if (reply.event && halt.stop === null) halt.stop = { kind: 'event', event: reply.event, depth: depth + 1 };
-            if (reply.rest) queue.push({ chunk: { buffer: reply.rest, length: task.length }, offset: reply.processed });
+            if (reply.rest) {
+              const chunk = { buffer: reply.rest, length: task.length, spillAt: 0 };
+              spill.hold(chunk, []);
+              queue.push({ chunk, offset: reply.processed });
+            }
             if (store.size >= o.maxStates && halt.stop === null) halt.stop = { kind: 'limit', reason: 'max-states' };
             const now = performance.now();
             if ((now - started) / 1000 > o.timeSeconds && halt.stop === null) halt.stop = { kind: 'limit', reason: 'time' };
@@ -151,6 +156,7 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
       if (next.length > 0) depth++;
     }
   } finally {
+    spill.close();
     await Promise.all(threads.map((w) => w.terminate()));
   }
 
@@ -172,6 +178,7 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
       seconds,
       statesPerSecond: seconds > 0 ? distinct / seconds : 0,
       bytesPerState: distinct ? store.table.byteLength / distinct : 0,
+      ...(spill.spilledBytes > 0 ? { spilledBytes: spill.spilledBytes } : {}),
       collisionProbability: collisionProbability(distinct) * 4, // 62 of the 64 bits are kept
     },
   };

@@ -13,6 +13,8 @@ export interface Stats {
   bytesPerState: number;
   /** Probability that two distinct states shared a fingerprint (so one was never explored). */
   collisionProbability: number;
+  /** Bytes of frontier written to disk because the frontier passed its memory budget. */
+  spilledBytes?: number;
   /** Random mode: walks and steps taken. */
   walks?: number;
   steps?: number;

@@ -32,6 +32,8 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --max-depth N          explore at most N steps deep
   --max-states N         stop after N distinct states
   --time SECONDS         stop after this long
+  --frontier-memory MIB  frontier held in memory before the rest goes to a temporary file
+                         (default: a quarter of RAM)
   --seed S               random mode: the seed that decides everything (default 0)
   --walks N              random mode: number of walks (default 1000)
   --walk W               random mode: run only walk W of the seed (how a violation is reproduced)
@@ -60,6 +62,7 @@ const spec = {
   'max-depth': { type: 'string' },
   'max-states': { type: 'string' },
   time: { type: 'string' },
+  'frontier-memory': { type: 'string' },
   seed: { type: 'string' },
   walks: { type: 'string' },
   walk: { type: 'string' },
@@ -108,6 +111,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v['max-depth'] !== undefined && { maxDepth: int('max-depth', v['max-depth'], 1) }),
     ...(v['max-states'] !== undefined && { maxStates: int('max-states', v['max-states'], 1) }),
     ...(timeSeconds !== undefined && { timeSeconds }),
+    ...(v['frontier-memory'] !== undefined && { frontierMemoryBytes: int('frontier-memory', v['frontier-memory'], 1)! * 2 ** 20 }),
     ...(v.seed !== undefined && { seed: int('seed', v.seed) }),
     ...(v.walks !== undefined && { walks: int('walks', v.walks, 1) }),
     ...(v.walk !== undefined && { walk: int('walk', v.walk) }),
@@ -176,6 +180,7 @@ function jsonReport(r: CheckResult, traceFile: string | undefined): Record<strin
     goals: r.goals,
   };
   if (s.walks !== undefined) Object.assign(out, { walks: s.walks, steps: s.steps });
+  if (s.spilledBytes !== undefined) out.spilledBytes = s.spilledBytes;
   if (r.result === 'violation') {
     out.violation = { property: r.property.name, kind: r.property.kind, traceFile: traceFile ?? null, length: r.trace ? r.trace.steps.length - 1 : null };
   }
@@ -207,6 +212,7 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     ['fingerprint collision probability', s.collisionProbability.toExponential(1)],
   ];
   if (s.walks !== undefined) rows.splice(1, 0, ['walks', num(s.walks)]);
+  if (s.spilledBytes !== undefined) rows.push(['frontier spilled to disk', `${(s.spilledBytes / 2 ** 20).toFixed(1)} MiB`]);
   lines.push(keyValueTable(rows));
   if (r.goals.length) {
     lines.push('reachable goals:');
