@@ -2,7 +2,7 @@
  * One explorer run in its own process (so peak RSS and whole-process time are its own):
  * `tsx bench/explorer-run.ts SPEC PARAMS_JSON OPTIONS_JSON` prints one JSON line.
  */
-import { check } from '../checker/index.ts';
+import { check } from '../checker/check.ts';
 import { loadBundledSpec } from '../specs/catalogue.ts';
 
 const [name, paramsJson = '{}', optionsJson = '{}'] = process.argv.slice(2);

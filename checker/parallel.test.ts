@@ -43,7 +43,9 @@ describe('parallel BFS', () => {
     const broken = twoPhase.variant('abort-after-commit');
     const r = await parallelBfs(new Model(broken, normalizeOptions(broken, { params: { rms: 5 } })), 'two-phase', 2, 200);
     expect(r.outcome.kind).toBe('violation');
-    if (r.outcome.kind === 'violation') expect(r.outcome.path).toHaveLength(checkSync(broken, { params: { rms: 5 } }).trace!.steps.length);
+    const single = checkSync(broken, { params: { rms: 5 } });
+    expect(single.result).toBe('violation');
+    if (r.outcome.kind === 'violation' && single.result === 'violation') expect(r.outcome.path).toHaveLength(single.trace!.steps.length);
   });
 
   it('levels past the frontier memory budget go to disk and come back: the same counts', async () => {

@@ -1,6 +1,6 @@
 /** Terminal formatting shared by commands: tables, numbers, the live progress line. */
 import Table from 'cli-table3';
-import type { Progress } from '../checker/index.ts';
+import type { Progress } from '../checker/options.ts';
 import type { CliIO } from './io.ts';
 
 /** `1234567` → `1,234,567`. */

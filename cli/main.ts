@@ -2,7 +2,7 @@
  * The `pacta` command. The only code that prints to the terminal or sets exit codes; commands
  * are functions of (args, io) so tests run them in-process.
  */
-import { OptionsError } from '../checker/index.ts';
+import { OptionsError } from '../checker/options.ts';
 import { SpecError } from '../specs/core/index.ts';
 import { checkCommand } from './commands/check.ts';
 import { listCommand } from './commands/list.ts';

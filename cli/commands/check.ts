@@ -4,7 +4,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { check, defaultWorkers, parseParam, type CheckOptions, type CheckResult } from '../../checker/index.ts';
+import { check } from '../../checker/check.ts';
+import { parseParam, type CheckOptions } from '../../checker/options.ts';
+import { defaultWorkers } from '../../checker/parallel.ts';
+import type { CheckResult } from '../../checker/result.ts';
 import type { ParamValue } from '../../specs/core/index.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { keyValueTable, num, progressLine, seconds } from '../format.ts';
