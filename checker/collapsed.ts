@@ -118,7 +118,7 @@ export class Collapser {
       }
       parent[i] = v;
     }
-    const sc = this.scratch;
+    const sc = this.scratch; // its nodeBytes stay all UNCHANGED: successors copy before changing
     const head = this.headEntries[parent[0]!]!;
     let sumHi = 0;
     let sumLo = 0;
@@ -128,7 +128,6 @@ export class Collapser {
       sc.crashed[id] = e.crashed;
       sc.nodeHi[id] = e.hi;
       sc.nodeLo[id] = e.lo;
-      sc.nodeBytes[id] = UNCHANGED;
       sumHi = (sumHi + e.hi) | 0;
       sumLo = (sumLo + e.lo) | 0;
     }

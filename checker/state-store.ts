@@ -125,7 +125,8 @@ export class StateStore {
   }
 
   private rehash(): void {
-    const cap = this.indexes.length * 2;
+    // Past a million slots, grow fourfold: each rehash is a pass of random writes over the table.
+    const cap = this.indexes.length * (this.indexes.length >= 1 << 20 ? 4 : 2);
     const slots = new Int32Array(cap * 2);
     const indexes = new Int32Array(cap);
     const mask = cap - 1;
