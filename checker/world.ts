@@ -831,24 +831,22 @@ export class World {
       const deliverable = !s.crashed[e.to];
       if (deliverable) {
         enabled++;
-        ev.kind = 'deliver';
-        ev.node = e.to;
-        ev.envelope = i;
         if (mode === 'set') {
           // Under the set network a message stays deliverable forever, and most deliveries
           // change nothing by then: outcomes are remembered per (envelope, receiver state).
-          const o = e.channel === CHANNEL_MESSAGE ? this.deliveryOutcome(s, e) : null;
-          if (o === QUIET) continue;
-          if (o === null) {
-            const next = this.deliver(s, i, false);
-            if (next && visit(next)) return enabled;
-            continue;
-          }
-          if (seen !== undefined && this.skip(s, e.to, o, seen)) continue;
-          const next = this.successorOf(s, e.to, o);
+          // `ev` is said only for a successor built (or a handler run): skipped ones need none.
+          const o = e.channel === CHANNEL_MESSAGE ? this.deliveryOutcome(s, e, i) : null;
+          if (o === QUIET || (o !== null && seen !== undefined && this.skip(s, e.to, o, seen))) continue;
+          ev.kind = 'deliver';
+          ev.node = e.to;
+          ev.envelope = i;
+          const next = o === null ? this.deliver(s, i, false) : this.successorOf(s, e.to, o);
           if (next && visit(next)) return enabled;
           continue;
         }
+        ev.kind = 'deliver';
+        ev.node = e.to;
+        ev.envelope = i;
         const next = this.deliver(s, i, true);
         if (next && visit(next)) return enabled;
         if (this.options.dup) {
@@ -876,11 +874,12 @@ export class World {
         for (let k = 0; k < events.length; k++) {
           const x = events[k]!;
           enabled++;
+          const o = x.outcome;
+          if (o !== null && (o === QUIET || (seen !== undefined && this.skip(s, id, o, seen)))) continue;
           ev.kind = 'action';
           ev.node = id;
           ev.action = x.name;
           ev.arg = x.arg;
-          const o = x.outcome;
           let next: WorldState | null;
           if (o === null) {
             this.current = id;
@@ -892,7 +891,6 @@ export class World {
             this.inSpec = false;
             next = this.apply(s, id, after);
           } else {
-            if (o === QUIET || (seen !== undefined && this.skip(s, id, o, seen))) continue;
             next = this.successorOf(s, id, o);
           }
           if (next && visit(next)) return enabled;
@@ -1049,7 +1047,7 @@ export class World {
   }
 
   /** The outcome of delivering protocol message `e` in `s` (remembered), or null when the handler read the clock or replied. */
-  private deliveryOutcome(s: WorldState, e: Envelope): Outcome | null {
+  private deliveryOutcome(s: WorldState, e: Envelope, index: number): Outcome | null {
     const id = e.to;
     const state = s.nodes[id];
     if (e.lastOutcome !== null && e.lastState === state) return e.lastOutcome;
@@ -1064,6 +1062,10 @@ export class World {
     }
     const msg = this.message(e);
     const def = this.roleOfNode[id]!.def;
+    // Said before the handler runs, so an error in it is reported with this event.
+    this.event.kind = 'deliver';
+    this.event.node = id;
+    this.event.envelope = index;
     this.current = id;
     this.sendCount = 0;
     this.replyCount = 0;
