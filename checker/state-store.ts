@@ -125,8 +125,10 @@ export class StateStore {
   }
 
   private rehash(): void {
-    // Past a million slots, grow fourfold: each rehash is a pass of random writes over the table.
-    const cap = this.indexes.length * (this.indexes.length >= 1 << 20 ? 4 : 2);
+    // Between 1 M and 16 M slots grow fourfold (each rehash is a pass of random writes over the
+    // table); past that, twofold, so a large table does not sit mostly empty.
+    const now = this.indexes.length;
+    const cap = now * (now >= 1 << 20 && now < 1 << 24 ? 4 : 2);
     const slots = new Int32Array(cap * 2);
     const indexes = new Int32Array(cap);
     const mask = cap - 1;
