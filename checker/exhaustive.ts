@@ -148,10 +148,7 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
   const seen = model.symmetry
     ? undefined
     : (hi: number, lo: number): boolean => {
-        if (!recent.has(hi, lo)) {
-          if (!store.has(hi, lo)) return false;
-          recent.add(hi, lo);
-        }
+        if (!recent.visitedIn(store, hi, lo)) return false;
         generated++;
         return true;
       };

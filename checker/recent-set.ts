@@ -14,6 +14,14 @@ export class RecentSet {
     this.mask = (1 << bits) - 1;
   }
 
+  /** Whether `visited` holds a fingerprint, asked here first (and remembered when it does). */
+  visitedIn(visited: { has(hi: number, lo: number): boolean }, hi: number, lo: number): boolean {
+    if (this.has(hi, lo)) return true;
+    if (!visited.has(hi, lo)) return false;
+    this.add(hi, lo);
+    return true;
+  }
+
   has(hi: number, lo: number): boolean {
     const at = ((lo ^ (hi >>> 11)) & this.mask) * 2;
     return this.slots[at] === (hi | 0) && this.slots[at + 1] === (lo | 0);

@@ -61,21 +61,17 @@ export class StateStore {
 
   /** Whether a fingerprint is in the set. */
   has(hi: number, lo: number): boolean {
-    const slots = this.slots;
-    const h = hi | 0;
-    const l = lo | 0;
-    let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
-    for (;;) {
-      const sh = slots[slot * 2]!;
-      const sl = slots[slot * 2 + 1]!;
-      if (sh === h && sl === l) return true;
-      if (sh === 0 && sl === 0) return false;
-      slot = (slot + 1) & this.mask;
-    }
+    return this.slotOf(hi, lo) >= 0;
   }
 
   /** The index of a fingerprint, or -1. */
   find(hi: number, lo: number): number {
+    const slot = this.slotOf(hi, lo);
+    return slot < 0 ? -1 : this.indexes[slot]!;
+  }
+
+  /** The slot holding a fingerprint, or -1. */
+  private slotOf(hi: number, lo: number): number {
     const slots = this.slots;
     const h = hi | 0;
     const l = lo | 0;
@@ -83,7 +79,7 @@ export class StateStore {
     for (;;) {
       const sh = slots[slot * 2]!;
       const sl = slots[slot * 2 + 1]!;
-      if (sh === h && sl === l) return this.indexes[slot]!;
+      if (sh === h && sl === l) return slot;
       if (sh === 0 && sl === 0) return -1;
       slot = (slot + 1) & this.mask;
     }

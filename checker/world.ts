@@ -869,72 +869,30 @@ export class World {
     // Local actions.
     for (let id = 0; id < this.nodeCount; id++) {
       if (s.crashed[id]) continue;
-      if (mode === 'set') {
-        const events = this.actionEvents(id, s.nodes[id]);
-        for (let k = 0; k < events.length; k++) {
-          const x = events[k]!;
-          enabled++;
-          const o = x.outcome;
-          if (o !== null && (o === QUIET || (seen !== undefined && this.skip(s, id, o, seen)))) continue;
-          ev.kind = 'action';
-          ev.node = id;
-          ev.action = x.name;
-          ev.arg = x.arg;
-          let next: WorldState | null;
-          if (o === null) {
-            this.current = id;
-            this.sendCount = 0;
-            this.replyCount = 0;
-            this.what = x.name;
-            this.inSpec = true;
-            const after = x.action.do(s.nodes[id], this.out, this.ctxs[id]!, x.arg);
-            this.inSpec = false;
-            next = this.apply(s, id, after);
-          } else {
-            next = this.successorOf(s, id, o);
-          }
-          if (next && visit(next)) return enabled;
-        }
-        continue;
-      }
-      const info = this.roleOfNode[id]!;
-      const ctx = this.ctxs[id]!;
-      const state = s.nodes[id];
-      for (let a = 0; a < info.actions.length; a++) {
-        const [name, action] = info.actions[a]!;
-        this.current = id;
-        let args: readonly unknown[] = NO_ARG;
-        if (action.choices) {
-          this.what = `${name}.choices`;
-          this.inSpec = true;
-          args = action.choices(state, ctx);
-          this.inSpec = false;
-        }
-        for (let k = 0; k < args.length; k++) {
-          const arg = args[k];
-          if (action.when) {
-            this.current = id;
-            this.what = name;
-            this.inSpec = true;
-            const enabledNow = action.when(state, ctx, arg);
-            this.inSpec = false;
-            if (!enabledNow) continue;
-          }
-          enabled++;
-          ev.kind = 'action';
-          ev.node = id;
-          ev.action = name;
-          ev.arg = arg;
+      const events = this.actionEvents(id, s.nodes[id]);
+      for (let k = 0; k < events.length; k++) {
+        const x = events[k]!;
+        enabled++;
+        const o = x.outcome;
+        if (o !== null && (o === QUIET || (seen !== undefined && this.skip(s, id, o, seen)))) continue;
+        ev.kind = 'action';
+        ev.node = id;
+        ev.action = x.name;
+        ev.arg = x.arg;
+        let next: WorldState | null;
+        if (o === null) {
           this.current = id;
           this.sendCount = 0;
           this.replyCount = 0;
-          this.what = name;
+          this.what = x.name;
           this.inSpec = true;
-          const after = action.do(state, this.out, ctx, arg);
+          const after = x.action.do(s.nodes[id], this.out, this.ctxs[id]!, x.arg);
           this.inSpec = false;
-          const next = this.apply(s, id, after);
-          if (next && visit(next)) return enabled;
+          next = this.apply(s, id, after);
+        } else {
+          next = this.successorOf(s, id, o);
         }
+        if (next && visit(next)) return enabled;
       }
     }
 
@@ -1087,8 +1045,9 @@ export class World {
   }
 
   /**
-   * Node `id`'s enabled actions in `state`, with their outcomes (remembered per node and state:
-   * `choices`, `when` and `do` are pure; an outcome that read the clock is left null).
+   * Node `id`'s enabled actions in `state` (remembered per node and state: `choices` and `when`
+   * are pure), with their outcomes on the set network (`do` is pure too; an outcome that read
+   * the clock is left null, as are all outcomes on other networks, where `do` runs each time).
    */
   private actionEvents(id: NodeId, state: unknown): readonly ActionEvent[] {
     if (this.lastActionEvents[id] !== null && this.lastActionState[id] === state) return this.lastActionEvents[id]!;
@@ -1103,6 +1062,7 @@ export class World {
     const ctx = this.ctxs[id]!;
     const ev = this.event;
     const events: ActionEvent[] = [];
+    const outcomes = this.options.network === 'set';
     this.current = id;
     for (let a = 0; a < info.actions.length; a++) {
       const [name, action] = info.actions[a]!;
@@ -1121,6 +1081,10 @@ export class World {
           const enabledNow = action.when(state, ctx, arg);
           this.inSpec = false;
           if (!enabledNow) continue;
+        }
+        if (!outcomes) {
+          events.push({ name, arg, action, outcome: null });
+          continue;
         }
         // Said before `do` runs, so an error in it is reported with this event.
         ev.kind = 'action';
