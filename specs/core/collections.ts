@@ -38,14 +38,37 @@ export function compareValues(a: unknown, b: unknown): number {
   return 0;
 }
 
-/** Structural equality of plain values. */
+/**
+ * Structural equality of plain values: `compareValues(a, b) === 0`, without the key sorting and
+ * arrays an order needs (properties compare log entries in every state they check).
+ */
 export function equalValues(a: unknown, b: unknown): boolean {
-  return compareValues(a, b) === 0;
+  if (a === b) return true;
+  if (a === null || a === undefined || b === null || b === undefined) return (a === null || a === undefined) && (b === null || b === undefined);
+  const t = typeof a;
+  if (t !== typeof b) return false;
+  if (t === 'number' || t === 'string') return !((a as number) < (b as number)) && !((a as number) > (b as number));
+  if (t === 'boolean') return false; // distinct booleans (equal ones returned above)
+  const arrays = Array.isArray(a);
+  if (arrays && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!equalValues(a[i], (b as unknown[])[i])) return false;
+    return true;
+  }
+  if (a instanceof Map || b instanceof Map || arrays || Array.isArray(b)) return compareValues(a, b) === 0;
+  // Plain objects: the same keys, in any order, with equal values.
+  let keys = 0;
+  for (const k in a as object) {
+    if (!Object.prototype.hasOwnProperty.call(b, k) || !equalValues((a as any)[k], (b as any)[k])) return false;
+    keys++;
+  }
+  for (const _ in b as object) keys--;
+  return keys === 0;
 }
 
 /** Whether the set holds `x`. */
 export function has<T>(set: readonly T[], x: T): boolean {
-  for (const y of set) if (y === x || compareValues(x, y) === 0) return true;
+  for (const y of set) if (equalValues(x, y)) return true;
   return false;
 }
 
