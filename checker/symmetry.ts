@@ -14,6 +14,8 @@ import { NO_SOURCE, type Envelope, type World, type WorldState } from './world.t
 
 const MAX_CANDIDATES = 720;
 const BLIND = 0xffff;
+/** Entries each permutation cache holds before it starts over. */
+const CACHE_MAX = 1 << 18;
 
 export class Symmetry {
   /** Symmetric roles with at least two nodes. */
@@ -23,6 +25,17 @@ export class Symmetry {
   private readonly candidate = new Writer(1024);
   private readonly best = new Writer(1024);
   private readonly envWriter = new Writer(64);
+  private readonly stateWriter = new Writer(256);
+  /**
+   * Canonicalizing tries a few permutations of many similar worlds, so the pieces are cached
+   * (node states and envelopes are immutable): each permutation's small id by its image, a node
+   * state's packed bytes under each permutation (per role), an envelope's image under each, and
+   * a node state's blinded bytes (its sort key).
+   */
+  private readonly permIds = new Map<string, number>();
+  private readonly stateImages = new Map<object, Map<unknown, Uint8Array[]>>();
+  private readonly envelopeImages = new Map<Envelope, Envelope[]>();
+  private readonly blinded = new Map<object, Map<unknown, Uint8Array>>();
 
   constructor(private readonly world: World) {
     this.roles = world.roles.filter((r) => r.symmetric && r.count > 1).map((r) => ({ base: r.base, count: r.count }));
@@ -92,9 +105,68 @@ export class Symmetry {
     const w = this.keyWriter.reset();
     w.u8(s.crashed[id]!);
     w.u8(s.offsets[id]! & 0xff);
-    const schema = this.world.roleOfNode[id]!.def.state;
-    schema.encode(w, schema.hasNodes ? schema.mapNodes(s.nodes[id], this.blind) : s.nodes[id]);
+    const role = this.world.roleOfNode[id]!;
+    const cache = cached(this.blinded, role);
+    const state = s.nodes[id];
+    let bytes = cache.get(state);
+    if (bytes === undefined) {
+      const schema = role.def.state;
+      const sw = this.stateWriter.reset();
+      schema.encode(sw, schema.hasNodes ? schema.mapNodes(state, this.blind) : state);
+      bytes = sw.toBytes();
+      if (cache.size >= CACHE_MAX) cache.clear();
+      cache.set(state, bytes);
+    }
+    w.bytes(bytes);
     return w.toBytes();
+  }
+
+  /** A small id for a permutation (the index into the image caches). */
+  private permId(perm: Int32Array): number {
+    const key = perm.join(',');
+    let id = this.permIds.get(key);
+    if (id === undefined) this.permIds.set(key, (id = this.permIds.size));
+    return id;
+  }
+
+  /** Node `id`'s state with node ids renamed by `perm`, packed. */
+  private stateImage(id: number, state: unknown, perm: Int32Array, pid: number): Uint8Array {
+    const role = this.world.roleOfNode[id]!;
+    const cache = cached(this.stateImages, role);
+    let images = cache.get(state);
+    if (images === undefined) {
+      if (cache.size >= CACHE_MAX) cache.clear();
+      cache.set(state, (images = []));
+    }
+    let bytes = images[pid];
+    if (bytes === undefined) {
+      const schema = role.def.state;
+      const w = this.stateWriter.reset();
+      this.world.encodeNodeState(w, id, schema.hasNodes ? schema.mapNodes(state, perm) : state);
+      images[pid] = bytes = w.toBytes();
+    }
+    return bytes;
+  }
+
+  /** An envelope with node ids renamed by `perm` (interned). */
+  private envelopeImage(e: Envelope, perm: Int32Array, pid: number): Envelope {
+    let images = this.envelopeImages.get(e);
+    if (images === undefined) {
+      if (this.envelopeImages.size >= CACHE_MAX) this.envelopeImages.clear();
+      this.envelopeImages.set(e, (images = []));
+    }
+    let image = images[pid];
+    if (image === undefined) {
+      const w = this.envWriter.reset();
+      const messages = this.world.payloadSchema(e.channel);
+      const msg = this.world.message(e);
+      w.varint(perm[e.from]!);
+      w.varint(perm[e.to]!);
+      w.u8(e.channel);
+      messages.encode(w, messages.hasNodes ? messages.mapNodes(msg, perm) : msg);
+      images[pid] = image = this.world.fresh(w.view(), e.count); // interning copies the bytes on a miss
+    }
+    return image;
   }
 
   /** The packed bytes of `s` with node ids renamed by `perm` (old id → new id); a copy. */
@@ -104,20 +176,20 @@ export class Symmetry {
 
   private encodePermuted(s: WorldState, perm: Int32Array, out: Writer): Uint8Array {
     const n = this.world.nodeCount;
+    const pid = this.permId(perm);
+    // Packing reads node states from their bytes: `nodes` only keeps the world well-formed.
     const nodes = new Array<unknown>(n);
     const crashed = new Uint8Array(n);
     const offsets = new Int8Array(n);
     const nodeBytes = new Array<Uint8Array | null>(n);
     for (let id = 0; id < n; id++) {
       const to = perm[id]!;
-      const schema = this.world.roleOfNode[id]!.def.state;
-      const mapped = schema.hasNodes ? schema.mapNodes(s.nodes[id], perm) : s.nodes[id];
-      nodes[to] = mapped;
+      nodes[to] = s.nodes[id];
       crashed[to] = s.crashed[id]!;
       offsets[to] = s.offsets[id]!;
-      nodeBytes[to] = null;
+      nodeBytes[to] = this.stateImage(id, s.nodes[id], perm, pid);
     }
-    const net = this.permuteNet(s.net, perm);
+    const net = this.permuteNet(s.net, perm, pid);
     const clients = this.world.clients;
     const history = clients && clients.history.hasNodes ? clients.history.mapNodes(s.history, perm) : s.history;
     const view = this.world.encode({ time: s.time, crashes: s.crashes, crashed, offsets, nodes, nodeBytes, net, history, ...NO_SOURCE });
@@ -126,20 +198,8 @@ export class Symmetry {
     return out.view();
   }
 
-  private permuteNet(net: Envelope[], perm: Int32Array): Envelope[] {
-    const w = this.envWriter;
-    const out: Envelope[] = net.map((e) => {
-      const messages = this.world.payloadSchema(e.channel);
-      const msg = this.world.message(e);
-      w.reset();
-      const from = perm[e.from]!;
-      const to = perm[e.to]!;
-      w.varint(from);
-      w.varint(to);
-      w.u8(e.channel);
-      messages.encode(w, messages.hasNodes ? messages.mapNodes(msg, perm) : msg);
-      return this.world.fresh(w.view(), e.count); // interning copies the bytes on a miss
-    });
+  private permuteNet(net: Envelope[], perm: Int32Array, pid: number): Envelope[] {
+    const out: Envelope[] = net.map((e) => this.envelopeImage(e, perm, pid));
     if (this.world.options.network === 'fifo') {
       // Links in (from, to) order; a stable sort keeps each link's queue order.
       out.sort((a, b) => a.from - b.from || a.to - b.to);
@@ -148,6 +208,13 @@ export class Symmetry {
     }
     return out;
   }
+}
+
+/** The cache kept for `owner` in `caches` (made on first use). */
+function cached<V>(caches: Map<object, Map<unknown, V>>, owner: object): Map<unknown, V> {
+  let cache = caches.get(owner);
+  if (cache === undefined) caches.set(owner, (cache = new Map()));
+  return cache;
 }
 
 function factorial(n: number): number {
