@@ -2,8 +2,9 @@
  * The fast path of successor enumeration: a successor's fingerprint computed from its parent's
  * and a remembered handler outcome, before the successor exists, must equal the fingerprint of
  * the successor built, packed and decoded from scratch. Checked on every successor the fast
- * path produces over bounded searches of the bundled specs on the set network, including
- * clients (history in the fingerprint), a clock, crashes and an in-flight bound.
+ * path produces over bounded searches of the bundled specs on the set and bag networks,
+ * including clients (history in the fingerprint), a clock, crashes, drops, duplicates and an
+ * in-flight bound.
  */
 import { describe, expect, it } from 'vitest';
 import type { Protocol } from '../specs/core/index.ts';
@@ -64,6 +65,13 @@ describe('fast fingerprints equal fingerprints computed from scratch', () => {
     const opts = { network: 'set', maxInFlight: 4, crashes: 1, params: { maxTerm: 2, maxLog: 1 } } satisfies CheckOptions;
     expect(compareFastFingerprints(raft, opts, 3000)).toBeGreaterThan(5000);
     expect(compareFastFingerprints(raft, { ...opts, maxTime: 2, clockError: 1 }, 3000)).toBeGreaterThan(5000);
+  });
+
+  it('the bag network: consumed copies, repeated sends, drops and duplicates', () => {
+    expect(compareFastFingerprints(twoPhase, { params: { rms: 3 }, network: 'bag', drop: true, dup: true, maxInFlight: 4 }, 1e6)).toBeGreaterThan(1000);
+    const opts = { network: 'bag', drop: true, dup: true, maxInFlight: 3, crashes: 1, params: { maxTerm: 2, maxLog: 1 } } satisfies CheckOptions;
+    expect(compareFastFingerprints(raft, opts, 3000)).toBeGreaterThan(5000);
+    expect(compareFastFingerprints(raftKv, { network: 'bag', maxInFlight: 2, params: { clients: 1, opsPerClient: 2 } }, 3000)).toBeGreaterThan(500);
   });
 
   it('raft-kv with clients (the history is part of the fingerprint)', () => {

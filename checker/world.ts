@@ -98,12 +98,14 @@ export interface Outcome {
   readonly hHi: number;
   readonly hLo: number;
   readonly bytes: Uint8Array | null;
-  /** Envelopes sent, in order, each once (interned, one copy each). */
+  /** Envelopes sent, in order, each once (interned, one copy each): what the set network adds. */
   readonly sends: readonly Envelope[];
+  /** Every envelope sent, in order, repeats included: what the bag network adds. */
+  readonly all: readonly Envelope[];
 }
 
 /** An outcome with no effect at all: the event is enabled but the world stays as it was. */
-const QUIET: Outcome = { after: undefined, changed: false, hHi: 0, hLo: 0, bytes: null, sends: [] };
+const QUIET: Outcome = { after: undefined, changed: false, hHi: 0, hLo: 0, bytes: null, sends: [], all: [] };
 
 /** One enabled local action of a node in a given state, with its outcome (null: not remembered). */
 interface ActionEvent {
@@ -252,6 +254,8 @@ export class World {
   private readonly fastFp = new Uint32Array(2);
   /** `skip` computed the fingerprint of the successor about to be built. */
   private fastPending = false;
+  /** Records `skipBag` changed: bytes, new count, bytes, new count, ... */
+  private readonly touched: (Uint8Array | number)[] = [];
   private readonly netCache = new BytesCache<NetEntry>(1 << 14);
   private readonly netReader = new Reader(new Uint8Array(0));
   /** Whether the handler being run read the clock (then its outcome is not remembered). */
@@ -822,7 +826,7 @@ export class World {
     let enabled = 0;
     this.currentTime = s.time;
     this.currentOffsets = s.offsets;
-    const seen = mode === 'set' && seenTest !== undefined && this.enterParent(s) ? seenTest : undefined;
+    const seen = mode !== 'fifo' && seenTest !== undefined && this.enterParent(s) ? seenTest : undefined;
 
     // Deliveries (and their fault twins: duplicate, drop).
     for (let i = 0; i < s.net.length; i++) {
@@ -844,24 +848,29 @@ export class World {
           if (next && visit(next)) return enabled;
           continue;
         }
-        ev.kind = 'deliver';
-        ev.node = e.to;
-        ev.envelope = i;
-        const next = this.deliver(s, i, true);
-        if (next && visit(next)) return enabled;
-        if (this.options.dup) {
+        // Bag: a delivery consumes one copy; its outcome (remembered) gives the successor's
+        // fingerprint, so a visited one is skipped before the handler runs again.
+        const o = seen !== undefined && e.channel === CHANNEL_MESSAGE ? this.deliveryOutcome(s, e, i) : null;
+        if (o === null || !this.skipBag(s, e.to, o, i, seen!)) {
+          ev.kind = 'deliver';
+          ev.node = e.to;
+          ev.envelope = i;
+          const next = this.built(this.deliver(s, i, true));
+          if (next && visit(next)) return enabled;
+        }
+        if (this.options.dup && (o === null || !this.skipBag(s, e.to, o, -1, seen!))) {
           ev.kind = 'duplicate';
           ev.node = e.to;
           ev.envelope = i;
-          const twin = this.deliver(s, i, false);
+          const twin = this.built(this.deliver(s, i, false));
           if (twin && visit(twin)) return enabled;
         }
       }
-      if (this.options.drop && mode !== 'set') {
+      if (this.options.drop && mode !== 'set' && (seen === undefined || !this.skipBag(s, e.to, QUIET, i, seen))) {
         ev.kind = 'drop';
         ev.node = e.to;
         ev.envelope = i;
-        const next = this.withNet(s, this.consume(s.net, i));
+        const next = this.built(this.withNet(s, this.consume(s.net, i)));
         if (next && visit(next)) return enabled;
       }
     }
@@ -874,7 +883,7 @@ export class World {
         const x = events[k]!;
         enabled++;
         const o = x.outcome;
-        if (o !== null && (o === QUIET || (seen !== undefined && this.skip(s, id, o, seen)))) continue;
+        if (o !== null && (o === QUIET || (seen !== undefined && (mode === 'set' ? this.skip(s, id, o, seen) : this.skipBag(s, id, o, -1, seen))))) continue;
         ev.kind = 'action';
         ev.node = id;
         ev.action = x.name;
@@ -889,8 +898,18 @@ export class World {
           const after = x.action.do(s.nodes[id], this.out, this.ctxs[id]!, x.arg);
           this.inSpec = false;
           next = this.apply(s, id, after);
-        } else {
+        } else if (mode === 'set') {
           next = this.successorOf(s, id, o);
+        } else {
+          // Bag: the outcome's sends are added one copy each, as `apply` does after running `do`.
+          this.current = id;
+          this.sendCount = 0;
+          this.replyCount = 0;
+          this.what = x.name;
+          this.inSpec = true;
+          const after = x.action.do(s.nodes[id], this.out, this.ctxs[id]!, x.arg);
+          this.inSpec = false;
+          next = this.built(this.apply(s, id, after));
         }
         if (next && visit(next)) return enabled;
       }
@@ -1062,7 +1081,7 @@ export class World {
     const ctx = this.ctxs[id]!;
     const ev = this.event;
     const events: ActionEvent[] = [];
-    const outcomes = this.options.network === 'set';
+    const outcomes = this.options.network !== 'fifo';
     this.current = id;
     for (let a = 0; a < info.actions.length; a++) {
       const [name, action] = info.actions[a]!;
@@ -1122,14 +1141,16 @@ export class World {
       hLo = this.lanes[1]!;
       bytes = sw.buf.slice(0, sw.pos);
     }
-    // Outcomes serve the set network, where sending a message twice in one step sends it once.
+    // The set network sends a message sent twice in one step once; the bag, twice.
     const sends: Envelope[] = [];
+    const all: Envelope[] = new Array(this.sendCount);
     for (let k = 0; k < this.sendCount; k++) {
       const len = this.encodeEnvelope(id, this.sendTo[k]!, this.sendMsg[k]);
       const e = this.intern(this.envWriter.buf, 0, len, 1);
+      all[k] = e;
       if (indexOfEnvelope(sends, e, sends.length) < 0) sends.push(e);
     }
-    return { after, changed: after !== state, hHi, hLo, bytes, sends };
+    return { after, changed: after !== state, hHi, hLo, bytes, sends, all: all.length === sends.length ? sends : all };
   }
 
   /**
@@ -1180,6 +1201,77 @@ export class World {
     if (seen(fp[0]!, fp[1]!)) return true;
     this.fastPending = true;
     return false;
+  }
+
+  /**
+   * {@link skip} for the bag network: the successor of `s` where node `id` had outcome `o` after
+   * one copy of envelope `consumed` was taken (-1: none, as for an action or a duplicating
+   * delivery), with every send added as one more copy. Counts are part of an envelope's
+   * component hash, so each touched record swaps its old hash for the new one.
+   */
+  private skipBag(s: WorldState, id: NodeId, o: Outcome, consumed: number, seen: SeenTest): boolean {
+    const all = o.all;
+    if (consumed < 0 && !o.changed && all.length === 0) return true; // no step at all
+    const load = this.parentInFlight + all.length - (consumed < 0 ? 0 : 1);
+    if (load > this.options.maxInFlight) return true; // as `apply` refuses it
+    const touched = this.touched;
+    touched.length = 0;
+    let hi = 0;
+    let lo = 0;
+    const h = this.lanes;
+    const recount = (bytes: Uint8Array, from: number, to: number): void => {
+      if (from > 0) {
+        hash(bytes, 0, bytes.length, from, h);
+        hi = (hi - h[0]!) | 0;
+        lo = (lo - h[1]!) | 0;
+      }
+      if (to > 0) {
+        hash(bytes, 0, bytes.length, to, h);
+        hi = (hi + h[0]!) | 0;
+        lo = (lo + h[1]!) | 0;
+      }
+      touched.push(bytes, to);
+    };
+    if (consumed >= 0) {
+      const e = s.net[consumed]!;
+      recount(e.bytes, e.count, e.count - 1);
+    }
+    for (let k = 0; k < all.length; k++) {
+      const bytes = all[k]!.bytes;
+      recount(bytes, this.copiesIn(s.net, bytes), this.copiesIn(s.net, bytes) + 1);
+    }
+    if (o.changed) {
+      hi = (hi + o.hHi - s.nodeHi![id]!) | 0;
+      lo = (lo + o.hLo - s.nodeLo![id]!) | 0;
+    }
+    const fp = this.fastFp;
+    finishSum(((this.parentHi + hi) | 0) ^ this.historyHi, ((this.parentLo + lo) | 0) ^ this.historyLo, fp);
+    if (seen(fp[0]!, fp[1]!)) return true;
+    this.fastPending = true;
+    return false;
+  }
+
+  /** Copies of the envelope with these bytes, counting the changes `skipBag` made so far. */
+  private copiesIn(net: Envelope[], bytes: Uint8Array): number {
+    const touched = this.touched;
+    for (let t = touched.length - 2; t >= 0; t -= 2) {
+      const b = touched[t] as Uint8Array;
+      if (b === bytes || (b.length === bytes.length && compareRange(b, bytes, bytes.length) === 0)) return touched[t + 1] as number;
+    }
+    for (let i = 0; i < net.length; i++) {
+      const b = net[i]!.bytes;
+      if (b === bytes || (b.length === bytes.length && compareRange(b, bytes, bytes.length) === 0)) return net[i]!.count;
+    }
+    return 0;
+  }
+
+  /** A successor built the usual way after `skipBag` let it through: it carries that fingerprint. */
+  private built(next: WorldState | null): WorldState | null {
+    if (this.fastPending) {
+      this.fastState = next;
+      this.fastPending = false;
+    }
+    return next;
   }
 
   /** The successor of `s` where node `id` had outcome `o` (set network), or null if it is no step. */
