@@ -2,6 +2,7 @@
  * The `pacta` command. The only code that prints to the terminal or sets exit codes; commands
  * are functions of (args, io) so tests run them in-process.
  */
+import { HistoryFormatError } from '../checker/history/errors.ts';
 import { OptionsError } from '../checker/options.ts';
 import { SpecError } from '../specs/core/index.ts';
 import { checkCommand } from './commands/check.ts';
@@ -53,7 +54,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   try {
     return await (await command.load())(args, io);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof OptionsError) {
+    if (e instanceof UsageError || e instanceof OptionsError || e instanceof HistoryFormatError) {
       io.err(`pacta ${name}: ${e.message}\n`);
       return Exit.usage;
     }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { lincheckCommand } from '../cli/commands/lincheck.ts';
+import { main } from '../cli/main.ts';
 import { memoryIO } from '../cli/io.ts';
 
 const anchors = fileURLToPath(new URL('../../shared/anchors/porcupine/', import.meta.url));
@@ -14,7 +14,7 @@ const write = (name: string, text: string): string => {
 };
 const run = async (args: string[], cwd = anchors) => {
   const io = memoryIO(cwd);
-  const code = await lincheckCommand(args, io);
+  const code = await main(['lincheck', ...args], io);
   return { code, out: io.stdout, err: io.stderr };
 };
 

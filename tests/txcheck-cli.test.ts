@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { txcheckCommand } from '../cli/commands/txcheck.ts';
+import { main } from '../cli/main.ts';
 import { memoryIO } from '../cli/io.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'pacta-txcheck-'));
@@ -12,7 +12,7 @@ const write = (name: string, text: string): string => {
 };
 const run = async (args: string[]) => {
   const io = memoryIO(scratch);
-  const code = await txcheckCommand(args, io);
+  const code = await main(['txcheck', ...args], io);
   return { code, out: io.stdout, err: io.stderr };
 };
 const history = (transactions: unknown[]): string => JSON.stringify({ format: 'pacta-transactions', version: 1, transactions }, null, 1);

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { HistoryFormatError } from '../../checker/history/errors.ts';
 import { parseEtcdLog } from '../../checker/history/etcd-log.ts';
 import type { History } from '../../checker/history/history.ts';
 import { parseEdnKvHistory, parseEdnRegisterHistory } from '../../checker/history/jepsen-edn.ts';
@@ -78,20 +77,8 @@ function jsonLine(file: string, r: LinearizabilityResult): string {
   });
 }
 
-/** Runs `pacta lincheck`; resolves to the exit code. Prints usage errors itself (exit 2). */
+/** Runs `pacta lincheck`; resolves to the exit code (main.ts reports usage and history format errors, exit 2). */
 export async function lincheckCommand(args: string[], io: CliIO): Promise<number> {
-  try {
-    return run(args, io);
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof HistoryFormatError) {
-      io.err(`pacta lincheck: ${e.message}\n`);
-      return Exit.usage;
-    }
-    throw e;
-  }
-}
-
-function run(args: string[], io: CliIO): number {
   const parsed = parseCommandArgs(args, options, lincheckUsage, io);
   if (!parsed) return Exit.ok;
   const { values: v, positionals: files } = parsed;

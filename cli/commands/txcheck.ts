@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { HistoryFormatError } from '../../checker/history/errors.ts';
 import {
   checkTransactions,
   CONSISTENCY_MODELS,
@@ -49,20 +48,8 @@ function readTransactions(path: string, label: string, format: string | undefine
   return kind === 'json' ? parseJsonTransactions(text, label) : parseEdnTransactions(text, label);
 }
 
-/** Runs `pacta txcheck`; resolves to the exit code. Prints usage errors itself (exit 2). */
+/** Runs `pacta txcheck`; resolves to the exit code (main.ts reports usage and history format errors, exit 2). */
 export async function txcheckCommand(args: string[], io: CliIO): Promise<number> {
-  try {
-    return run(args, io);
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof HistoryFormatError) {
-      io.err(`pacta txcheck: ${e.message}\n`);
-      return Exit.usage;
-    }
-    throw e;
-  }
-}
-
-function run(args: string[], io: CliIO): number {
   const parsed = parseCommandArgs(args, options, txcheckUsage, io);
   if (!parsed) return Exit.ok;
   const { values: v, positionals } = parsed;
