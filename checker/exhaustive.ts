@@ -98,9 +98,9 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
   let spilledBytes = 0;
 
   const pathTo = (index: number): FingerprintPath => {
-    const path: FingerprintPath = [];
-    for (let i = index; i >= 0; i = store.parent(i)) path.push([store.hi(i), store.lo(i)]);
-    return path.reverse();
+    const indexes: number[] = [];
+    for (let i = index; i >= 0; i = store.parent(i)) indexes.push(i);
+    return store.fingerprintsOf(indexes.reverse());
   };
 
   /** Checks goals and invariants on a new state; returns true when the search must stop. */

@@ -47,7 +47,7 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
   let slots = 1 << 16;
   while (visited.size > slots * 0.3) slots *= 2;
   let store = SharedStore.create(slots);
-  for (let i = 0; i < visited.size; i++) store.insert(visited.hi(i), visited.lo(i));
+  visited.forEach((hi, lo) => store.insert(hi, lo));
   // Levels past the frontier's memory budget go to disk (see level-spill.ts).
   const spill = new LevelSpill(o.frontierMemoryBytes);
   let level: LevelChunk[] = alone.outcome.level;

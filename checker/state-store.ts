@@ -4,7 +4,9 @@
  * its index (order of first visit); index 0 is the first initial state.
  *
  * A slot holds both fingerprint lanes, so a lookup of a visited state (the usual case) touches
- * one cache line; the slot's state index lives in a parallel array read only on insertion.
+ * one cache line; the slot's state index lives in a parallel array read only on insertion. A
+ * state's fingerprint is kept only in its slot: rebuilding a path (once per counterexample)
+ * finds the fingerprints of the path's states in one pass over the table.
  */
 export class StateStore {
   /** Slot pairs [high lane, low lane]; (0, 0) marks an empty slot (no fingerprint is (0, 0)). */
@@ -12,8 +14,6 @@ export class StateStore {
   /** Slot → state index. */
   private indexes: Int32Array;
   private mask: number;
-  private his: Uint32Array;
-  private los: Uint32Array;
   private parents: Int32Array;
   private depths: Uint16Array;
   size = 0;
@@ -24,8 +24,6 @@ export class StateStore {
     this.slots = new Int32Array(cap * 2);
     this.indexes = new Int32Array(cap);
     this.mask = cap - 1;
-    this.his = new Uint32Array(initialCapacity);
-    this.los = new Uint32Array(initialCapacity);
     this.parents = new Int32Array(initialCapacity);
     this.depths = new Uint16Array(initialCapacity);
   }
@@ -47,9 +45,7 @@ export class StateStore {
       slot = (slot + 1) & this.mask;
     }
     const index = this.size++;
-    if (index >= this.his.length) this.growEntries();
-    this.his[index] = hi;
-    this.los[index] = lo;
+    if (index >= this.parents.length) this.growEntries();
     this.parents[index] = parent;
     this.depths[index] = depth > 0xffff ? 0xffff : depth;
     slots[slot * 2] = h;
@@ -70,6 +66,41 @@ export class StateStore {
     return slot < 0 ? -1 : this.indexes[slot]!;
   }
 
+  parent(index: number): number {
+    return this.parents[index]!;
+  }
+
+  depth(index: number): number {
+    return this.depths[index]!;
+  }
+
+  /** The fingerprints [high, low] (unsigned) of the states `indexes`, in that order: one pass over the table. */
+  fingerprintsOf(indexes: readonly number[]): [number, number][] {
+    const wanted = new Map<number, number[]>();
+    indexes.forEach((index, at) => wanted.set(index, [...(wanted.get(index) ?? []), at]));
+    const out: [number, number][] = new Array(indexes.length);
+    this.forEach((hi, lo, index) => {
+      for (const at of wanted.get(index) ?? []) out[at] = [hi, lo];
+    });
+    return out;
+  }
+
+  /** Calls `f` with every fingerprint (unsigned lanes) and its state index, in table order. */
+  forEach(f: (hi: number, lo: number, index: number) => void): void {
+    const slots = this.slots;
+    for (let slot = 0; slot < this.indexes.length; slot++) {
+      const hi = slots[slot * 2]!;
+      const lo = slots[slot * 2 + 1]!;
+      if (hi !== 0 || lo !== 0) f(hi >>> 0, lo >>> 0, this.indexes[slot]!);
+    }
+  }
+
+  /** Bytes held per stored state (table slots at the current load, plus the entry arrays). */
+  bytesPerState(): number {
+    if (this.size === 0) return 0;
+    return (this.slots.byteLength + this.indexes.byteLength + this.size * (4 + 2)) / this.size;
+  }
+
   /** The slot holding a fingerprint, or -1. */
   private slotOf(hi: number, lo: number): number {
     const slots = this.slots;
@@ -85,39 +116,14 @@ export class StateStore {
     }
   }
 
-  parent(index: number): number {
-    return this.parents[index]!;
-  }
-
-  depth(index: number): number {
-    return this.depths[index]!;
-  }
-
-  hi(index: number): number {
-    return this.his[index]!;
-  }
-
-  lo(index: number): number {
-    return this.los[index]!;
-  }
-
-  /** Bytes held per stored state (table slots at the current load, plus the entry arrays). */
-  bytesPerState(): number {
-    if (this.size === 0) return 0;
-    return (this.slots.byteLength + this.indexes.byteLength + this.size * (4 + 4 + 4 + 2)) / this.size;
-  }
-
   private growEntries(): void {
-    const cap = this.his.length * 2;
-    const grow = <T extends Uint32Array | Int32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap);
-      b.set(a);
-      return b;
-    };
-    this.his = grow(this.his, (n) => new Uint32Array(n));
-    this.los = grow(this.los, (n) => new Uint32Array(n));
-    this.parents = grow(this.parents, (n) => new Int32Array(n));
-    this.depths = grow(this.depths, (n) => new Uint16Array(n));
+    const cap = this.parents.length * 2;
+    const parents = new Int32Array(cap);
+    parents.set(this.parents);
+    const depths = new Uint16Array(cap);
+    depths.set(this.depths);
+    this.parents = parents;
+    this.depths = depths;
   }
 
   private rehash(): void {
@@ -128,14 +134,16 @@ export class StateStore {
     const slots = new Int32Array(cap * 2);
     const indexes = new Int32Array(cap);
     const mask = cap - 1;
-    for (let index = 0; index < this.size; index++) {
-      const hi = this.his[index]!;
-      const lo = this.los[index]!;
+    const old = this.slots;
+    for (let from = 0; from < now; from++) {
+      const hi = old[from * 2]!;
+      const lo = old[from * 2 + 1]!;
+      if (hi === 0 && lo === 0) continue;
       let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
       while (slots[slot * 2] !== 0 || slots[slot * 2 + 1] !== 0) slot = (slot + 1) & mask;
-      slots[slot * 2] = hi | 0;
-      slots[slot * 2 + 1] = lo | 0;
-      indexes[slot] = index;
+      slots[slot * 2] = hi;
+      slots[slot * 2 + 1] = lo;
+      indexes[slot] = this.indexes[from]!;
     }
     this.slots = slots;
     this.indexes = indexes;
