@@ -7,9 +7,7 @@
  * temporary file and read back when the search reaches them, so a frontier larger than memory
  * slows the search down instead of crashing it.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { SpillFile } from './spill-file.ts';
 
 /** Chunks start small (tiny runs stay tiny) and double up to 1 MiB. */
 const FIRST_CHUNK_BYTES = 1 << 14;
@@ -36,10 +34,9 @@ export class Frontier {
   current: Uint8Array = new Uint8Array(0);
   /** Bytes of chunk memory held now. */
   private held = 0;
-  private spill: { dir: string; fd: number; end: number } | null = null;
-  /** Chunks and bytes written to disk so far. */
+  private readonly spill = new SpillFile('pacta-frontier-');
+  /** Chunks written to disk so far. */
   spilledChunks = 0;
-  spilledBytes = 0;
 
   /** Chunks grow up to this: a quarter of the budget at most, so a small budget still spills. */
   private readonly chunkBytesMax: number;
@@ -109,12 +106,14 @@ export class Frontier {
     return this.held;
   }
 
+  /** Bytes written to disk so far. */
+  get spilledBytes(): number {
+    return this.spill.writtenBytes;
+  }
+
   /** Removes the spill file, if any (the frontier is unusable afterwards). */
   close(): void {
-    if (!this.spill) return;
-    closeSync(this.spill.fd);
-    rmSync(this.spill.dir, { recursive: true, force: true });
-    this.spill = null;
+    this.spill.close();
   }
 
   /** Writes the chunks needed last to disk until memory is back under the limit. */
@@ -124,18 +123,11 @@ export class Frontier {
     for (const c of candidates) {
       if (this.held <= this.memoryBytesMax) break;
       if (c.bytes === null) continue;
-      if (!this.spill) {
-        const dir = mkdtempSync(join(tmpdir(), 'pacta-frontier-'));
-        this.spill = { dir, fd: openSync(join(dir, 'spill'), 'w+'), end: 0 };
-      }
-      writeSync(this.spill.fd, c.bytes, 0, c.used, this.spill.end);
-      c.spillAt = this.spill.end;
-      this.spill.end += c.used;
+      c.spillAt = this.spill.write(c.bytes, c.used);
       this.held -= c.bytes.length;
       c.bytes = null;
       c.view = null;
       this.spilledChunks++;
-      this.spilledBytes += c.used;
     }
   }
 
@@ -143,7 +135,7 @@ export class Frontier {
   private load(c: Chunk): void {
     if (c.bytes !== null) return;
     const b = new Uint8Array(Math.max(c.used, 1));
-    readSync(this.spill!.fd, b, 0, c.used, c.spillAt);
+    this.spill.read(b, c.used, c.spillAt);
     c.bytes = b;
     c.view = new DataView(b.buffer);
     this.held += b.length;

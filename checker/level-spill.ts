@@ -4,9 +4,7 @@
  * and read back when they are handed out. The order of states within a level does not change
  * what the next level holds, so any chunk may go to disk.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { SpillFile } from './spill-file.ts';
 
 /** A chunk of a level: `length` bytes of [u32 length][state] entries, in memory or on disk. */
 export interface LevelChunk {
@@ -20,11 +18,9 @@ export interface LevelChunk {
 export class LevelSpill {
   /** Bytes of level chunks in memory (kept by the caller through `hold` and `release`). */
   private held = 0;
-  private file: { dir: string; fd: number; end: number } | null = null;
+  private readonly file = new SpillFile('pacta-level-');
   /** Chunks on disk not yet read back: when none are left, the file is written from its start again. */
   private onDisk = 0;
-  /** Bytes written to disk so far. */
-  spilledBytes = 0;
 
   constructor(private readonly memoryBytesMax: number) {}
 
@@ -42,35 +38,30 @@ export class LevelSpill {
     this.held -= chunk.length;
   }
 
+  /** Bytes written to disk so far. */
+  get spilledBytes(): number {
+    return this.file.writtenBytes;
+  }
+
   /** The chunk's memory, read back from disk if it was written there. */
   load(chunk: LevelChunk): ArrayBuffer {
     if (chunk.buffer !== null) return chunk.buffer;
     const bytes = new Uint8Array(Math.max(chunk.length, 1));
-    readSync(this.file!.fd, bytes, 0, chunk.length, chunk.spillAt);
+    this.file.read(bytes, chunk.length, chunk.spillAt);
     chunk.buffer = bytes.buffer;
     this.held += chunk.length;
-    if (--this.onDisk === 0) this.file!.end = 0;
+    if (--this.onDisk === 0) this.file.rewind();
     return chunk.buffer;
   }
 
   /** Removes the spill file, if any. */
   close(): void {
-    if (!this.file) return;
-    closeSync(this.file.fd);
-    rmSync(this.file.dir, { recursive: true, force: true });
-    this.file = null;
+    this.file.close();
   }
 
   private write(c: LevelChunk): void {
-    if (!this.file) {
-      const dir = mkdtempSync(join(tmpdir(), 'pacta-level-'));
-      this.file = { dir, fd: openSync(join(dir, 'spill'), 'w+'), end: 0 };
-    }
-    writeSync(this.file.fd, new Uint8Array(c.buffer!, 0, c.length), 0, c.length, this.file.end);
-    c.spillAt = this.file.end;
-    this.file.end += c.length;
+    c.spillAt = this.file.write(new Uint8Array(c.buffer!, 0, c.length), c.length);
     this.onDisk++;
-    this.spilledBytes += c.length;
     this.held -= c.length;
     c.buffer = null;
   }

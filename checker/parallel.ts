@@ -126,8 +126,7 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
               reply = (await request(w, task, [buffer])) as WorkerReply;
             }
             generated += reply.generated;
-            for (const c of reply.chunks) {
-              const chunk = { buffer: c.buffer, length: c.length, spillAt: 0 };
+            for (const chunk of reply.chunks) {
               next.push(chunk);
               spill.hold(chunk, next);
             }

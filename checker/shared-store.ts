@@ -61,13 +61,16 @@ export class SharedStore {
           return true;
         }
       }
-      if (l === lo) {
-        let h = Atomics.load(t, at + 1);
-        while (h === 0) h = Atomics.load(t, at + 1); // the claiming writer is about to store it
-        if (h === hi) return false;
-      }
+      if (l === lo && this.highAt(at) === hi) return false;
       slot = (slot + 1) & this.mask;
     }
+  }
+
+  /** The high word of a claimed slot, waiting while its writer is between the two stores. */
+  private highAt(at: number): number {
+    let h = Atomics.load(this.table, at + 1);
+    while (h === 0) h = Atomics.load(this.table, at + 1);
+    return h;
   }
 
   /** Whether a fingerprint is in the table (a concurrent insert of it may or may not be seen). */
@@ -80,11 +83,7 @@ export class SharedStore {
       const at = slot * 2;
       const l = Atomics.load(t, at);
       if (l === 0) return false;
-      if (l === lo) {
-        let h = Atomics.load(t, at + 1);
-        while (h === 0) h = Atomics.load(t, at + 1);
-        if (h === hi) return true;
-      }
+      if (l === lo && this.highAt(at) === hi) return true;
       slot = (slot + 1) & this.mask;
     }
   }

@@ -33,23 +33,16 @@ export class StateStore {
    * case, so that path allocates nothing).
    */
   insert(hi: number, lo: number, parent: number, depth: number): number {
+    const found = this.probe(hi, lo);
+    if (found >= 0) return -1;
+    const slot = -found - 1;
     const slots = this.slots;
-    const h = hi | 0;
-    const l = lo | 0;
-    let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
-    for (;;) {
-      const sh = slots[slot * 2]!;
-      const sl = slots[slot * 2 + 1]!;
-      if (sh === h && sl === l) return -1;
-      if (sh === 0 && sl === 0) break;
-      slot = (slot + 1) & this.mask;
-    }
     const index = this.size++;
     if (index >= this.parents.length) this.growEntries();
     this.parents[index] = parent;
     this.depths[index] = depth > 0xffff ? 0xffff : depth;
-    slots[slot * 2] = h;
-    slots[slot * 2 + 1] = l;
+    slots[slot * 2] = hi | 0;
+    slots[slot * 2 + 1] = lo | 0;
     this.indexes[slot] = index;
     if (this.size * 2 > this.indexes.length) this.rehash();
     return index;
@@ -57,12 +50,12 @@ export class StateStore {
 
   /** Whether a fingerprint is in the set. */
   has(hi: number, lo: number): boolean {
-    return this.slotOf(hi, lo) >= 0;
+    return this.probe(hi, lo) >= 0;
   }
 
   /** The index of a fingerprint, or -1. */
   find(hi: number, lo: number): number {
-    const slot = this.slotOf(hi, lo);
+    const slot = this.probe(hi, lo);
     return slot < 0 ? -1 : this.indexes[slot]!;
   }
 
@@ -101,8 +94,8 @@ export class StateStore {
     return (this.slots.byteLength + this.indexes.byteLength + this.size * (4 + 2)) / this.size;
   }
 
-  /** The slot holding a fingerprint, or -1. */
-  private slotOf(hi: number, lo: number): number {
+  /** The slot holding a fingerprint, or -(the empty slot where it would go) - 1. */
+  private probe(hi: number, lo: number): number {
     const slots = this.slots;
     const h = hi | 0;
     const l = lo | 0;
@@ -111,7 +104,7 @@ export class StateStore {
       const sh = slots[slot * 2]!;
       const sl = slots[slot * 2 + 1]!;
       if (sh === h && sl === l) return slot;
-      if (sh === 0 && sl === 0) return -1;
+      if (sh === 0 && sl === 0) return -slot - 1;
       slot = (slot + 1) & this.mask;
     }
   }

@@ -77,7 +77,7 @@ export interface Envelope {
   readonly hLo: number;
   /** The decoded payload, once asked for. */
   payload: unknown;
-  /** What delivering this envelope did, by receiver state (set network; handlers are pure). */
+  /** What delivering this envelope did, by receiver state (set and bag networks; handlers are pure). */
   outcomes: Map<unknown, Outcome> | null;
   /** The receiver state last looked up in `outcomes`, and its outcome (consecutive worlds share it). */
   lastState: unknown;
@@ -254,8 +254,10 @@ export class World {
   private readonly fastFp = new Uint32Array(2);
   /** `skip` computed the fingerprint of the successor about to be built. */
   private fastPending = false;
-  /** Records `skipBag` changed: bytes, new count, bytes, new count, ... */
+  /** Records `skipBag` changed (bytes, new count, bytes, new count, ...) and the net sum's change. */
   private readonly touched: (Uint8Array | number)[] = [];
+  private recountHi = 0;
+  private recountLo = 0;
   private readonly netCache = new BytesCache<NetEntry>(1 << 14);
   private readonly netReader = new Reader(new Uint8Array(0));
   /** Whether the handler being run read the clock (then its outcome is not remembered). */
@@ -806,7 +808,7 @@ export class World {
    *
    * With `seen`, successors whose fingerprint is already visited are skipped before they are
    * built, when the world can tell their fingerprint from the parent's and a remembered
-   * {@link Outcome} (set network; `s` decoded from bytes); `seen` counts them.
+   * {@link Outcome} (set and bag networks; `s` decoded or expanded); `seen` counts them.
    */
   successors(s: WorldState, visit: (next: WorldState) => boolean | void, seen?: SeenTest): number {
     try {
@@ -889,19 +891,10 @@ export class World {
         ev.action = x.name;
         ev.arg = x.arg;
         let next: WorldState | null;
-        if (o === null) {
-          this.current = id;
-          this.sendCount = 0;
-          this.replyCount = 0;
-          this.what = x.name;
-          this.inSpec = true;
-          const after = x.action.do(s.nodes[id], this.out, this.ctxs[id]!, x.arg);
-          this.inSpec = false;
-          next = this.apply(s, id, after);
-        } else if (mode === 'set') {
+        if (o !== null && mode === 'set') {
           next = this.successorOf(s, id, o);
         } else {
-          // Bag: the outcome's sends are added one copy each, as `apply` does after running `do`.
+          // Not remembered, or the bag (sends add copies, as `apply` does): run `do` again.
           this.current = id;
           this.sendCount = 0;
           this.replyCount = 0;
@@ -1065,8 +1058,8 @@ export class World {
 
   /**
    * Node `id`'s enabled actions in `state` (remembered per node and state: `choices` and `when`
-   * are pure), with their outcomes on the set network (`do` is pure too; an outcome that read
-   * the clock is left null, as are all outcomes on other networks, where `do` runs each time).
+   * are pure), with their outcomes on the set and bag networks (`do` is pure too; an outcome
+   * that read the clock is left null, as are all outcomes on FIFO networks).
    */
   private actionEvents(id: NodeId, state: unknown): readonly ActionEvent[] {
     if (this.lastActionEvents[id] !== null && this.lastActionState[id] === state) return this.lastActionEvents[id]!;
@@ -1192,6 +1185,17 @@ export class World {
     }
     if (!o.changed && added === 0) return true;
     if (added > 0 && this.parentInFlight + added > this.options.maxInFlight) return true;
+    return this.seenWith(s, id, o, hi, lo, seen);
+  }
+
+  /**
+   * Whether `seen` knows the successor whose network sum differs from the parent's by
+   * (`netHi`, `netLo`) and where node `id` had outcome `o`; if not, the fingerprint waits in
+   * `fastFp` for the successor about to be built (see {@link built}).
+   */
+  private seenWith(s: WorldState, id: NodeId, o: Outcome, netHi: number, netLo: number, seen: SeenTest): boolean {
+    let hi = netHi;
+    let lo = netLo;
     if (o.changed) {
       hi = (hi + o.hHi - s.nodeHi![id]!) | 0;
       lo = (lo + o.hLo - s.nodeLo![id]!) | 0;
@@ -1214,41 +1218,35 @@ export class World {
     if (consumed < 0 && !o.changed && all.length === 0) return true; // no step at all
     const load = this.parentInFlight + all.length - (consumed < 0 ? 0 : 1);
     if (load > this.options.maxInFlight) return true; // as `apply` refuses it
-    const touched = this.touched;
-    touched.length = 0;
-    let hi = 0;
-    let lo = 0;
-    const h = this.lanes;
-    const recount = (bytes: Uint8Array, from: number, to: number): void => {
-      if (from > 0) {
-        hash(bytes, 0, bytes.length, from, h);
-        hi = (hi - h[0]!) | 0;
-        lo = (lo - h[1]!) | 0;
-      }
-      if (to > 0) {
-        hash(bytes, 0, bytes.length, to, h);
-        hi = (hi + h[0]!) | 0;
-        lo = (lo + h[1]!) | 0;
-      }
-      touched.push(bytes, to);
-    };
+    this.touched.length = 0;
+    this.recountHi = 0;
+    this.recountLo = 0;
     if (consumed >= 0) {
       const e = s.net[consumed]!;
-      recount(e.bytes, e.count, e.count - 1);
+      this.recountRecord(e.bytes, e.count, e.count - 1);
     }
     for (let k = 0; k < all.length; k++) {
       const bytes = all[k]!.bytes;
-      recount(bytes, this.copiesIn(s.net, bytes), this.copiesIn(s.net, bytes) + 1);
+      const copies = this.copiesIn(s.net, bytes);
+      this.recountRecord(bytes, copies, copies + 1);
     }
-    if (o.changed) {
-      hi = (hi + o.hHi - s.nodeHi![id]!) | 0;
-      lo = (lo + o.hLo - s.nodeLo![id]!) | 0;
+    return this.seenWith(s, id, o, this.recountHi, this.recountLo, seen);
+  }
+
+  /** Adds to `recountHi/Lo` the change of the record with these bytes from `from` copies to `to`. */
+  private recountRecord(bytes: Uint8Array, from: number, to: number): void {
+    const h = this.lanes;
+    if (from > 0) {
+      hash(bytes, 0, bytes.length, from, h);
+      this.recountHi = (this.recountHi - h[0]!) | 0;
+      this.recountLo = (this.recountLo - h[1]!) | 0;
     }
-    const fp = this.fastFp;
-    finishSum(((this.parentHi + hi) | 0) ^ this.historyHi, ((this.parentLo + lo) | 0) ^ this.historyLo, fp);
-    if (seen(fp[0]!, fp[1]!)) return true;
-    this.fastPending = true;
-    return false;
+    if (to > 0) {
+      hash(bytes, 0, bytes.length, to, h);
+      this.recountHi = (this.recountHi + h[0]!) | 0;
+      this.recountLo = (this.recountLo + h[1]!) | 0;
+    }
+    this.touched.push(bytes, to);
   }
 
   /** Copies of the envelope with these bytes, counting the changes `skipBag` made so far. */
@@ -1265,7 +1263,7 @@ export class World {
     return 0;
   }
 
-  /** A successor built the usual way after `skipBag` let it through: it carries that fingerprint. */
+  /** A successor built after `skip` or `skipBag` let it through: it carries the fingerprint they computed. */
   private built(next: WorldState | null): WorldState | null {
     if (this.fastPending) {
       this.fastState = next;
@@ -1279,12 +1277,7 @@ export class World {
     const net = o.sends.length === 0 ? s.net : this.withSends(s.net, o.sends);
     if (!o.changed && net === s.net) return null;
     if (net !== s.net && this.inFlight(net) > this.options.maxInFlight) return null;
-    const next = o.changed ? this.withNode(s, id, o.after, net, o.bytes) : { ...s, net };
-    if (this.fastPending) {
-      this.fastState = next; // its fingerprint is in fastFp (see skip)
-      this.fastPending = false;
-    }
-    return next;
+    return this.built(o.changed ? this.withNode(s, id, o.after, net, o.bytes) : { ...s, net });
   }
 
   /**
