@@ -1,12 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
 import { memoryIO } from '../cli/io.ts';
+import { porcupineCorpus } from './fixtures/porcupine.ts';
 
-const anchors = fileURLToPath(new URL('../../shared/anchors/porcupine/', import.meta.url));
+const anchors = porcupineCorpus;
 const scratch = mkdtempSync(join(tmpdir(), 'pacta-lincheck-'));
 const write = (name: string, text: string): string => {
   writeFileSync(join(scratch, name), text);

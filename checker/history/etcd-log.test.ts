@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HistoryFormatError } from './errors.ts';
 import { parseEtcdLog } from './etcd-log.ts';
+import { porcupineCorpus } from '../../tests/fixtures/porcupine.ts';
 
-const anchors = fileURLToPath(new URL('../../../shared/anchors/porcupine/', import.meta.url));
+const anchors = porcupineCorpus;
 const line = (p: number, type: string, f: string, v: string): string => `INFO  jepsen.util - ${p}\t:${type}\t:${f}\t${v}`;
 
 describe('parseEtcdLog', () => {

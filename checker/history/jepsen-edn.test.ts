@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { splitEdnForms } from './edn-forms.ts';
 import { HistoryFormatError } from './errors.ts';
 import { parseEdnKvHistory, parseEdnRegisterHistory, parseJepsenEvents } from './jepsen-edn.ts';
+import { porcupineCorpus } from '../../tests/fixtures/porcupine.ts';
 
-const anchors = fileURLToPath(new URL('../../../shared/anchors/porcupine/', import.meta.url));
+const anchors = porcupineCorpus;
 
 const formatError = (f: () => unknown): HistoryFormatError => {
   try {

@@ -4,7 +4,6 @@
  * a valid one.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseEtcdLog } from '../history/etcd-log.ts';
 import type { History } from '../history/history.ts';
@@ -13,8 +12,9 @@ import { checkLinearizability, formatExplanation, type LinearizabilityResult } f
 import { kvModel } from './kv-model.ts';
 import { resolveModel, type SequentialModel } from './model.ts';
 import { registerModel } from './register-model.ts';
+import { porcupineCorpus } from '../../tests/fixtures/porcupine.ts';
 
-const anchors = fileURLToPath(new URL('../../../shared/anchors/porcupine/', import.meta.url));
+const anchors = porcupineCorpus;
 const expected = readFileSync(`${anchors}expected.csv`, 'utf8')
   .trim()
   .split('\n')
