@@ -118,11 +118,12 @@ function flag(name: string, v: unknown): boolean {
 }
 
 /** Validates and normalizes options against a protocol. */
-export function normalizeOptions(protocol: Protocol, o: CheckOptions = {}): Options {
-  if (o === null || typeof o !== 'object') throw new OptionsError('options must be an object');
-  for (const k of Object.keys(o)) {
+export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): Options {
+  if (given === null || typeof given !== 'object') throw new OptionsError('options must be an object');
+  for (const k of Object.keys(given)) {
     if (!KNOWN.has(k)) throw new OptionsError(`unknown option '${k}' (known: ${[...KNOWN].join(', ')})`);
   }
+  const o = withExposure(protocol, given);
   const mode = o.mode ?? 'bfs';
   if (!['bfs', 'dfs', 'random'].includes(mode)) throw new OptionsError(`option 'mode' must be bfs, dfs or random, got ${JSON.stringify(mode)}`);
   const network = o.network ?? 'set';
@@ -160,6 +161,27 @@ export function normalizeOptions(protocol: Protocol, o: CheckOptions = {}): Opti
     frontierMemoryBytes: o.frontierMemoryBytes === undefined ? Math.floor(totalmem() / 4) : count('frontierMemoryBytes', o.frontierMemoryBytes, 1),
     onProgress: o.onProgress,
   };
+}
+
+/**
+ * The options a variant declares to expose its bug (`expose.options`), under the user's own: an
+ * option the user gives wins, and so does a conflicting choice (a user who asks for the set
+ * network drops the variant's drop and dup, which need bag or fifo).
+ */
+export function withExposure(protocol: Protocol, o: CheckOptions): CheckOptions {
+  const exposed = protocol.exposure?.options;
+  if (!exposed) return o;
+  const out: CheckOptions = { ...(exposed as CheckOptions) };
+  if (o.network === 'set') {
+    delete out.drop;
+    delete out.dup;
+  }
+  if (o.mode !== undefined && o.mode !== 'random') {
+    delete out.seed;
+    delete out.walks;
+  }
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
 }
 
 function normalizeRandom(o: CheckOptions): RandomOptions {

@@ -17,6 +17,8 @@ export interface WalksReply {
   walks: number;
   steps: number;
   distinct: number;
+  /** The deepest walk's length. */
+  deepest: number;
   goals: GoalStatus[];
 }
 
@@ -72,7 +74,7 @@ export async function parallelRandom(model: Model, specRef: string, workers: num
     stats: {
       distinctStates: distinct,
       statesGenerated: steps,
-      depth: o.maxDepth,
+      depth: replies.reduce((n, r) => Math.max(n, r.deepest), 0),
       seconds,
       statesPerSecond: seconds > 0 ? steps / seconds : 0,
       bytesPerState: 0,

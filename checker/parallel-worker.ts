@@ -180,6 +180,7 @@ if (!isMainThread) parentPort!.on('message', async (m: WorkerInit | WorkerTask |
       walks: run.stats.walks ?? 0,
       steps: run.stats.steps ?? 0,
       distinct: run.stats.distinctStates,
+      deepest: run.stats.depth,
       goals: run.goals,
     };
     parentPort!.postMessage(reply);

@@ -65,6 +65,8 @@ export class Walker {
   private goalsLeft: number;
   private initialEntry: StateEntry | null = null;
   steps = 0;
+  /** The deepest walk so far (steps from the initial state). */
+  deepest = 0;
 
   constructor(readonly model: Model) {
     const o = model.options;
@@ -141,6 +143,7 @@ export class Walker {
 
   /** The entry of successor `k` of `from`, linked for next time when both are cached. */
   follow(from: StateEntry, exp: Expansion, k: number, depth: number): StateEntry {
+    if (depth > this.deepest) this.deepest = depth;
     const linked = exp.next[k];
     if (linked) return linked;
     const e = this.entry(exp.states[k]!, depth);
@@ -167,7 +170,7 @@ export class Walker {
     return {
       distinctStates: size,
       statesGenerated: this.steps,
-      depth: this.model.options.maxDepth,
+      depth: this.deepest,
       seconds,
       statesPerSecond: seconds > 0 ? size / seconds : 0,
       bytesPerState: size ? this.store.bytesPerState() : 0,

@@ -15,7 +15,7 @@ export interface Stats {
   collisionProbability: number;
   /** Bytes of frontier written to disk because the frontier passed its memory budget. */
   spilledBytes?: number;
-  /** Random mode: walks and steps taken. */
+  /** Random mode: walks and steps taken (`depth` is then the deepest walk). */
   walks?: number;
   steps?: number;
 }
@@ -33,6 +33,11 @@ interface Common {
   variant: string | null;
   params: Record<string, number | boolean | string>;
   mode: 'bfs' | 'dfs' | 'random';
+  /**
+   * Whether the result covers every reachable state: true for a completed BFS or DFS, false for
+   * random mode (walks sample the space; "ok" there means no walk found a violation).
+   */
+  exhaustive: boolean;
   stats: Stats;
   goals: GoalStatus[];
 }
@@ -58,7 +63,7 @@ export interface Deadlock extends Common {
 /** A limit stopped the search before it explored everything; no violation was seen. */
 export interface Incomplete extends Common {
   result: 'incomplete';
-  reason: 'max-states' | 'max-depth' | 'time' | 'walks';
+  reason: 'max-states' | 'max-depth' | 'time';
 }
 
 /** Spec code threw (or returned a value its schema rejects); the trace leads to the step that did. */

@@ -2,6 +2,7 @@
 import Table from 'cli-table3';
 import type { Progress } from '../checker/options.ts';
 import type { CliIO } from './io.ts';
+import type { ExposeOptions, Exposure } from '../specs/core/index.ts';
 
 /** `1234567` → `1,234,567`. */
 export function num(n: number): string {
@@ -45,4 +46,21 @@ export function progressLine(io: CliIO): { update(p: Progress): void; clear(): v
       drawn = false;
     },
   };
+}
+
+/** The CLI flags that stand for a variant's exposure (`expose: { params, options }`). */
+export function exposureFlags(exposure: Exposure | undefined): string[] {
+  if (!exposure) return [];
+  const flags: string[] = [];
+  for (const [k, v] of Object.entries(exposure.params ?? {})) flags.push(`--param ${k}=${String(v)}`);
+  const names: Record<keyof ExposeOptions, string> = {
+    mode: '--mode', network: '--network', drop: '--drop', dup: '--dup', crashes: '--crashes', maxTime: '--max-time',
+    trueTimeEpsilon: '--epsilon', clockError: '--clock-error', maxInFlight: '--max-in-flight', symmetry: '--symmetry',
+    deadlock: '--deadlock', maxDepth: '--max-depth', seed: '--seed', walks: '--walks',
+  };
+  for (const [k, v] of Object.entries(exposure.options ?? {}) as [keyof ExposeOptions, unknown][]) {
+    if (v === false || v === undefined) continue;
+    flags.push(v === true ? names[k] : `${names[k]} ${String(v)}`);
+  }
+  return flags;
 }

@@ -97,7 +97,9 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   const timeSeconds = v.time === undefined ? undefined : Number(v.time);
   if (timeSeconds !== undefined && !(timeSeconds > 0)) throw new UsageError(`--time expects a positive number of seconds, got '${v.time}'`);
   // BFS uses the cores by default: workers start only for large levels, so small runs pay nothing.
-  const workers = int('workers', v.workers, 1) ?? ((v.mode ?? 'bfs') === 'bfs' ? defaultWorkers() : 1);
+  // A variant may declare the mode that exposes it (`expose.options.mode`).
+  const mode = v.mode ?? loaded.protocol.exposure?.options?.mode ?? 'bfs';
+  const workers = int('workers', v.workers, 1) ?? (mode === 'bfs' ? defaultWorkers() : 1);
   const options: CheckOptions = {
     params,
     ...(v.mode !== undefined && { mode: v.mode as CheckOptions['mode'] }),
@@ -123,8 +125,8 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v.swarm && { swarm: true }),
     ...(workers !== undefined && workers > 1 && { workers }),
   };
-  if (v.seed !== undefined && v.mode !== 'random') throw new UsageError('--seed only applies to --mode random');
-  if (v.walks !== undefined && v.mode !== 'random') throw new UsageError('--walks only applies to --mode random');
+  if (v.seed !== undefined && mode !== 'random') throw new UsageError('--seed only applies to --mode random');
+  if (v.walks !== undefined && mode !== 'random') throw new UsageError('--walks only applies to --mode random');
 
   const progress = progressLine(io);
   if (!v.json) options.onProgress = (p) => progress.update(p);
@@ -172,6 +174,7 @@ function jsonReport(r: CheckResult, traceFile: string | undefined): Record<strin
     variant: r.variant,
     params: r.params,
     mode: r.mode,
+    exhaustive: r.exhaustive,
     result: r.result,
     distinctStates: s.distinctStates,
     statesGenerated: s.statesGenerated,
@@ -182,7 +185,7 @@ function jsonReport(r: CheckResult, traceFile: string | undefined): Record<strin
     collisionProbability: s.collisionProbability,
     goals: r.goals,
   };
-  if (s.walks !== undefined) Object.assign(out, { walks: s.walks, steps: s.steps });
+  if (s.walks !== undefined) Object.assign(out, { walks: s.walks, steps: s.steps, deepestWalk: s.depth });
   if (s.spilledBytes !== undefined) out.spilledBytes = s.spilledBytes;
   if (r.result === 'violation') {
     out.violation = { property: r.property.name, kind: r.property.kind, traceFile: traceFile ?? null, length: r.trace ? r.trace.steps.length - 1 : null };
@@ -198,7 +201,7 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
   const name = r.variant ? `${r.spec}:${r.variant}` : r.spec;
   const params = Object.entries(r.params).map(([k, x]) => `${k}=${String(x)}`).join(' ');
   const headline: Record<CheckResult['result'], string> = {
-    ok: 'ok: every property holds',
+    ok: r.exhaustive ? 'ok: every property holds' : `ok: no walk found a violation (random search samples the space; it is not exhaustive)`,
     violation: 'VIOLATION',
     deadlock: 'DEADLOCK',
     incomplete: 'incomplete: a limit stopped the search; no violation found so far',
@@ -208,7 +211,7 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
   const rows: [string, string][] = [
     ['distinct states', num(s.distinctStates)],
     [r.mode === 'random' ? 'steps' : 'states generated', num(s.statesGenerated)],
-    [r.mode === 'random' ? 'max depth' : 'depth', String(s.depth)],
+    [r.mode === 'random' ? 'deepest walk' : 'depth', String(s.depth)],
     ['time', seconds(s.seconds)],
     ['states/s', num(s.statesPerSecond)],
     ['bytes/state', s.bytesPerState.toFixed(1)],
@@ -219,7 +222,8 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
   lines.push(keyValueTable(rows));
   if (r.goals.length) {
     lines.push('reachable goals:');
-    for (const g of r.goals) lines.push(`  ${g.reached ? '✓' : '✗'} ${g.name}${g.reached ? ` (depth ${g.depth})` : ' — not reached'}`);
+    const missed = r.exhaustive ? ' — not reached' : ' — not reached by any walk';
+    for (const g of r.goals) lines.push(`  ${g.reached ? '✓' : '✗'} ${g.name}${g.reached ? ` (depth ${g.depth})` : missed}`);
   }
   if (r.result === 'violation') {
     lines.push(`property violated: ${r.property.name}${r.property.kind === 'reachable' ? ' (a reachable goal was never reached: the spec may be vacuous)' : ''}`);

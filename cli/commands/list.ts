@@ -1,6 +1,6 @@
-/** `pacta list`: the bundled specs with their params and broken variants. */
+/** `pacta list`: the bundled specs with their params and broken variants (and what exposes each). */
 import { bundledSpecs } from '../../specs/catalogue.ts';
-import { table } from '../format.ts';
+import { exposureFlags } from '../format.ts';
 import { Exit, type CliIO } from '../io.ts';
 
 export async function listCommand(args: string[], io: CliIO): Promise<number> {
@@ -8,18 +8,50 @@ export async function listCommand(args: string[], io: CliIO): Promise<number> {
   const rows = await Promise.all(
     Object.entries(bundledSpecs).map(async ([name, entry]) => {
       const p = await entry.load();
-      return { name, summary: entry.summary, params: p.params, variants: Object.keys(p.variants ?? {}) };
+      const variants = Object.keys(p.variants ?? {});
+      const exposure = Object.fromEntries(
+        variants.map((v) => {
+          const e = p.variants![v]!.expose ?? {};
+          return [v, { params: e.params ?? {}, options: e.options ?? {}, flags: exposureFlags(e).join(' ') }];
+        }),
+      );
+      return { name, summary: entry.summary, params: p.params, variants, exposure };
     }),
   );
   if (json) {
     io.out(`${JSON.stringify(rows)}\n`);
     return Exit.ok;
   }
-  io.out(
-    `${table(
-      ['spec', 'what', 'params (defaults)', 'broken variants'],
-      rows.map((r) => [r.name, r.summary, Object.entries(r.params).map(([k, v]) => `${k}=${String(v)}`).join(' '), r.variants.join('\n')]),
-    )}\n`,
-  );
+  // One block per spec, wrapped to fit 100 columns: names first, then params and variants.
+  const lines: string[] = [];
+  for (const r of rows) {
+    lines.push(...wrap(`${r.name.padEnd(12)}${r.summary}`, 12));
+    lines.push(...wrap(`  params    ${Object.entries(r.params).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`, 12));
+    r.variants.forEach((v, i) => {
+      const flags = r.exposure[v]!.flags;
+      lines.push(...wrap(`${i === 0 ? '  variants  ' : ' '.repeat(12)}${spec(r.name, v)}${flags ? `  ${flags}` : ''}`, 14));
+    });
+    lines.push('');
+  }
+  lines.push('Check a variant with `npx pacta check SPEC:VARIANT`; the flags shown are added unless you give your own.');
+  io.out(`${lines.join('\n')}\n`);
   return Exit.ok;
+}
+
+function spec(name: string, variant: string): string {
+  return `${name}:${variant}`;
+}
+
+/** Splits `text` at spaces into lines of at most `width` columns, continuation lines indented. */
+function wrap(text: string, indent: number, width = 100): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/(?<=\S) (?=\S)/)) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = ' '.repeat(indent) + word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  out.push(line);
+  return out;
 }

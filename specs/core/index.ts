@@ -5,7 +5,7 @@ export { Writer, Reader, DecodeError, EncodeError, compareBytes, equalBytes } fr
 export { protocol, defineProtocol, invariant, reachable, linearizable, isProtocol, SpecError } from './protocol.ts';
 export type {
   Protocol, ProtocolDef, RoleDef, AnyRole, ActionDef, ClientsDef, Ctx, Out, Request, RequestRef, Interval,
-  Params, ParamValue, Property, LinearizableProperty, SpecProperty, VariantDef, RoleOverride,
+  Params, ParamValue, Property, LinearizableProperty, SpecProperty, VariantDef, RoleOverride, Exposure, ExposeOptions,
 } from './protocol.ts';
 export { add, remove, has, put, del, setAt, compareValues, equalValues, unreachable } from './collections.ts';
 export type { WorldReader, StateTest, HistoryEntry } from './world-reader.ts';

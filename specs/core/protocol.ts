@@ -162,18 +162,59 @@ export function reachable<W = WorldReader>(name: string, check: (w: W) => boolea
   return { kind: 'reachable', name, check };
 }
 
-/** Overrides for one role in a broken variant; actions merge field by field. */
-export type RoleOverride = {
-  [K in keyof AnyRole]?: K extends 'actions' ? Record<string, Partial<ActionDef<any, any, any, any>>> : AnyRole[K];
-};
+/**
+ * Overrides for one role in a broken variant, typed by the role they override: handlers see the
+ * role's own state, message and param types. Fields replace the role's; actions merge field by
+ * field (a variant may change only an action's `when`). A whole role (`server(brokenRules)`)
+ * is an override too.
+ */
+export type RoleOverride<Role extends AnyRole = AnyRole> =
+  Role extends RoleDef<infer S, infer M, infer P, infer Op, infer R>
+    ? Partial<Omit<RoleDef<S, M, P, Op, R>, 'actions' | 'state'>> & {
+        actions?: Record<string, Partial<ActionDef<S, M, P, any>>>;
+      }
+    : never;
+
+/**
+ * The options of a check that a variant may need to show its bug: faults, clocks and search
+ * bounds. The same names as `check()`'s options (checker/options.ts), declared here because
+ * specs do not import the checker.
+ */
+export interface ExposeOptions {
+  mode?: 'bfs' | 'dfs' | 'random';
+  network?: 'set' | 'bag' | 'fifo';
+  drop?: boolean;
+  dup?: boolean;
+  crashes?: number;
+  maxTime?: number;
+  trueTimeEpsilon?: number;
+  clockError?: number;
+  maxInFlight?: number;
+  symmetry?: boolean;
+  deadlock?: boolean;
+  maxDepth?: number;
+  seed?: number;
+  walks?: number;
+}
+
+/**
+ * What a check needs to expose a variant's bug: param values and check options. `pacta check
+ * spec:variant` and `check(spec.variant(name))` use them as defaults; the user's own params and
+ * options override them.
+ */
+export interface Exposure<P extends Params = Params> {
+  params?: Partial<P>;
+  options?: ExposeOptions;
+}
 
 /** A deliberately broken (or alternative) version of the protocol. */
-export interface VariantDef {
-  /** What is broken and which property should catch it. */
+export interface VariantDef<P extends Params = Params, Roles extends Record<string, AnyRole> = Record<string, AnyRole>> {
+  /** What is broken, which property catches it, and the real bug it stands for. */
   doc?: string;
-  params?: Params;
-  roles?: Record<string, RoleOverride>;
-  properties?: (params: any) => readonly SpecProperty[];
+  /** The params and options under which a bare check of the variant finds its bug. */
+  expose?: Exposure<P>;
+  roles?: { [K in keyof Roles]?: RoleOverride<Roles[K]> };
+  properties?: (params: P) => readonly SpecProperty[];
 }
 
 /** Everything a protocol definition holds. */
@@ -186,7 +227,7 @@ export interface ProtocolDef<P extends Params, M> {
   roles: Record<string, AnyRole>;
   clients?: ClientsDef<any, any, P>;
   properties?(params: P): readonly SpecProperty[];
-  variants?: Record<string, VariantDef>;
+  variants?: Record<string, VariantDef<any, any>>;
 }
 
 /** A defined protocol, as the checker, the executor and the CLI receive it. */
@@ -196,6 +237,8 @@ export interface Protocol<P extends Params = Params, M = any> extends ProtocolDe
   variant(name: string): Protocol<P, M>;
   /** The variant this protocol is (undefined for the original). */
   readonly variantName?: string;
+  /** The variant's exposure (defaults for `check()`); undefined for the original. */
+  readonly exposure?: Exposure<P>;
 }
 
 /** Misuse of the spec API: a stable code naming the function, and what to do. */
@@ -231,9 +274,14 @@ export function protocol<P extends Params, M, Op = never, R = never>(head: {
     role<S>(state: Schema<S>) {
       return (def: Omit<RoleDef<S, M, P, Op, R>, 'state'>): RoleDef<S, M, P, Op, R> => ({ ...def, state });
     },
-    /** Completes the protocol. With `client` in the head, `clients` needs no op/result schemas. */
-    define(
-      rest: Omit<ProtocolDef<P, M>, 'name' | 'doc' | 'params' | 'messages' | 'clients'> & {
+    /**
+     * Completes the protocol. With `client` in the head, `clients` needs no op/result schemas.
+     * Variants are typed by the roles given here: their overrides see each role's own types.
+     */
+    define<Roles extends Record<string, RoleDef<any, M, P, Op, R>>>(
+      rest: Omit<ProtocolDef<P, M>, 'name' | 'doc' | 'params' | 'messages' | 'clients' | 'roles' | 'variants'> & {
+        roles: Roles;
+        variants?: Record<string, VariantDef<P, Roles>>;
         clients?: Omit<ClientsDef<Op, R, P>, 'op' | 'result'> & Partial<Pick<ClientsDef<Op, R, P>, 'op' | 'result'>>;
       },
     ): Protocol<P, M> {
@@ -251,15 +299,16 @@ export function protocol<P extends Params, M, Op = never, R = never>(head: {
 /** Validates a protocol definition once and returns it with its variants attached. */
 export function defineProtocol<P extends Params, M>(def: ProtocolDef<P, M>): Protocol<P, M> {
   validate(def);
-  return attach(def, undefined);
+  return attach(def, undefined, undefined);
 }
 
-function attach<P extends Params, M>(def: ProtocolDef<P, M>, variantName: string | undefined): Protocol<P, M> {
+function attach<P extends Params, M>(def: ProtocolDef<P, M>, variantName: string | undefined, exposure?: Exposure<P>): Protocol<P, M> {
   const base = def;
   const proto: Protocol<P, M> = {
     ...def,
     __pacta: 'protocol',
     variantName,
+    exposure,
     variant(name: string): Protocol<P, M> {
       const v = base.variants?.[name];
       if (!v) {
@@ -269,7 +318,7 @@ function attach<P extends Params, M>(def: ProtocolDef<P, M>, variantName: string
           `protocol '${base.name}' has no variant '${name}'` + (known.length ? ` (variants: ${known.join(', ')})` : ' (it has none)'),
         );
       }
-      return attach(applyVariant(base, v), name);
+      return attach(applyVariant(base, v), name, v.expose ?? {});
     },
   };
   return proto;
@@ -280,7 +329,7 @@ function applyVariant<P extends Params, M>(def: ProtocolDef<P, M>, v: VariantDef
   for (const [roleName, override] of Object.entries(v.roles ?? {})) {
     const role = roles[roleName];
     if (!role) throw new SpecError('variant', `variant overrides unknown role '${roleName}'`);
-    const { actions: actionOverrides, ...rest } = override;
+    const { actions: actionOverrides, ...rest } = override as RoleOverride;
     const actions = { ...(role.actions ?? {}) };
     for (const [a, ao] of Object.entries(actionOverrides ?? {})) {
       actions[a] = { ...(actions[a] ?? {}), ...ao } as ActionDef<any, any, any, any>;
@@ -290,7 +339,8 @@ function applyVariant<P extends Params, M>(def: ProtocolDef<P, M>, v: VariantDef
   }
   const merged: ProtocolDef<P, M> = {
     ...def,
-    params: { ...def.params, ...(v.params ?? {}) } as P,
+    // The exposing params become the variant's defaults (the executor runs a variant with them too).
+    params: { ...def.params, ...(v.expose?.params ?? {}) } as P,
     roles,
     properties: v.properties ?? def.properties,
   };

@@ -526,13 +526,19 @@ export default spec.define({
   variants: {
     'lease-ignores-skew': {
       doc: 'The leaseholder serves reads for the whole election timeout on its own clock, with no margin for clock error: under skew (--clock-error) a new leader is elected while the old one still holds its lease (lease safety), and commits a write while the old one still serves the old value (linearizability).',
-      params: { reads: 'lease' },
+      expose: {
+        params: { reads: 'lease', clients: 0, maxTerm: 3, electionTicks: 1 },
+        options: { network: 'bag', clockError: 1, maxInFlight: 1 },
+      },
       roles: { server: server(correctRules, skewBlindKv) },
       properties: (p: P) => kvProperties(skewBlindKv, p),
     },
     'follower-read-above-closed': {
       doc: 'A follower serves reads at its own clock reading instead of its closed timestamp: a write at or below that timestamp may still commit (follower reads).',
-      params: { reads: 'follower' },
+      expose: {
+        params: { reads: 'follower', clients: 1, opsPerClient: 2 },
+        options: { network: 'bag', maxTime: 2, maxInFlight: 1 },
+      },
       roles: { server: server(correctRules, { ...correctKv, followerReadTs: (closed, now) => Math.max(closed, now) }) },
     },
   },

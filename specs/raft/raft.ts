@@ -99,11 +99,12 @@ export default spec.define({
     },
     'commit-old-term': {
       doc: "The leader commits an entry of an older term once a majority stores it (the paper's Figure 8): a later leader lacks it (needs maxTerm 5).",
-      params: { maxTerm: 5 },
+      expose: { params: { maxTerm: 5 }, options: { network: 'bag', drop: true, maxInFlight: 1 } },
       roles: { server: server({ ...correctRules, onlyCurrentTermCommit: false }) },
     },
     'volatile-vote': {
       doc: 'votedFor is not persisted before the vote is sent: after a crash (--crashes 1) a server votes again in the same term (election safety).',
+      expose: { options: { network: 'bag', drop: true, crashes: 1, maxInFlight: 1 } },
       roles: { server: { ...server(correctRules), durable: ['term', 'log'] } },
     },
   },

@@ -123,13 +123,14 @@ export default spec.define({
       doc: 'An RM that has prepared commits on its own when it sees an abort, assuming a retry.',
       roles: {
         rm: {
-          onMessage: (s: string, _from: number, m: { kind: string }) =>
+          onMessage: (s, _from, m) =>
             m.kind === 'commit' ? 'committed' : m.kind === 'abort' ? (s === 'prepared' ? 'committed' : 'aborted') : s,
         },
       },
     },
     'volatile-rm': {
       doc: 'RMs keep their state in memory only: after a crash (--crashes 1) a committed RM restarts working and may abort.',
+      expose: { options: { crashes: 1 } },
       roles: { rm: { durable: undefined } },
     },
     'abort-after-commit': {
