@@ -17,6 +17,10 @@ export const bundledSpecs: Record<string, { summary: string; load: () => Promise
     summary: 'A KV store on Raft with clients: exactly-once writes; reads through the log, under a leader lease, or at a closed timestamp',
     load: async () => (await import('./raft/raft-kv.ts')).default,
   },
+  aurora: {
+    summary: "Amazon Aurora's quorum storage: 4/6 writes, 3/6 recovery reads, VDL commits, truncation and epochs, replicas, dual-quorum membership",
+    load: async () => (await import('./aurora/aurora.ts')).default,
+  },
 };
 
 /** The bundled protocol `name`, or undefined. */
