@@ -70,7 +70,7 @@
  */
 import { add, invariant, protocol, put, reachable, t, unreachable, type Ctx, type NodeId, type Out, type WorldReader } from '../core/index.ts';
 import {
-  Config, Rec, chain, completeKeys, cplOnChain, head, holds, isQuorum, key, members, missableBy, pgcl, scl, subsets,
+  Config, Rec, Txns, addTxn, chain, completeKeys, cplOnChain, head, holds, isQuorum, key, members, missableBy, pgcl, scl, subsets,
   type Pos, type Quorums, type SegmentLog,
 } from './log.ts';
 
@@ -114,7 +114,7 @@ const Reply = t.struct({
   cut: Cut,
   base: t.u32,
   baseEpoch: t.u32,
-  txns: t.set(t.u32),
+  txns: Txns,
   log: t.array(Rec),
 });
 type Reply = typeof Reply.__type;
@@ -133,9 +133,9 @@ const Msg = t.union('kind', {
   /** Segment → writer: membership installed; with its SCL. */
   bumped: { epoch: t.u32, mepoch: t.u32, scl: t.u32 },
   /** Segment → segment (gossip): its chain, and its pages if it has coalesced. */
-  fill: { epoch: t.u32, base: t.u32, baseEpoch: t.u32, txns: t.set(t.u32), recs: t.array(Rec) },
+  fill: { epoch: t.u32, base: t.u32, baseEpoch: t.u32, txns: Txns, recs: t.array(Rec) },
   /** Writer → replica: the records in (from, to] (whole MTRs; to = VDL); `snap`: the pages at `from` when the writer has no records below. */
-  batch: { from: t.u32, to: t.u32, toEpoch: t.u32, snap: t.option(t.set(t.u32)), recs: t.array(Rec) },
+  batch: { from: t.u32, to: t.u32, toEpoch: t.u32, snap: t.option(Txns), recs: t.array(Rec) },
 });
 type Msg = typeof Msg.__type;
 
@@ -194,7 +194,7 @@ const Writer = t.struct({
   /** Records not yet shipped to the replicas, above `tailFrom`; `snap`: the pages at `tailFrom`. */
   tail: t.array(Rec),
   tailFrom: t.u32,
-  snap: t.option(t.set(t.u32)),
+  snap: t.option(Txns),
 });
 type Writer = typeof Writer.__type;
 
@@ -209,13 +209,13 @@ const Storage = t.struct({
   /** Everything at or below `base` (a CPL of epoch `baseEpoch`) is coalesced into `txns`, the pages. */
   base: t.u32,
   baseEpoch: t.u32,
-  txns: t.set(t.u32),
+  txns: Txns,
   /** Records above `base`, by LSN. */
   log: t.array(Rec),
 });
 type Storage = typeof Storage.__type;
 
-const Replica = t.struct({ applied: t.u32, appliedEpoch: t.u32, txns: t.set(t.u32) });
+const Replica = t.struct({ applied: t.u32, appliedEpoch: t.u32, txns: Txns });
 type Replica = typeof Replica.__type;
 
 // ---------------------------------------------------------------- rules (the variants change them)
@@ -298,7 +298,7 @@ function coalesce(s: Storage, vdl: number): Storage {
   for (const r of c) if (r.cpl && r.lsn <= vdl) point = { lsn: r.lsn, epoch: r.epoch };
   if (!point) return s;
   let txns = s.txns;
-  for (const r of c) if (r.lsn <= point.lsn && r.cpl) txns = add(txns, r.txn);
+  for (const r of c) if (r.lsn <= point.lsn && r.cpl) txns = addTxn(txns, r.txn);
   // Records at or below a durable CPL that are off its chain are dead: no recovery revives them.
   return { ...s, base: point.lsn, baseEpoch: point.epoch, txns, log: s.log.filter((r) => r.lsn > point.lsn) };
 }
@@ -335,6 +335,11 @@ function readQuorums(s: Writer, ctx: Ctx<P>, size: number): NodeId[][] {
   return out;
 }
 
+/** Whether `n` is joining the protection group (in the new set of a change in progress, not in the old). */
+function joining(s: Writer, n: NodeId): boolean {
+  return s.change === 'dual' && s.config.neu.includes(n) && !s.config.old.includes(n);
+}
+
 function sendBump(s: Writer, to: NodeId, out: Out<Msg, Result>): void {
   out.send(to, { kind: 'bump', epoch: s.epoch, mepoch: s.mepoch, config: s.announce });
 }
@@ -352,9 +357,8 @@ function writer(rules: Rules) {
     for (const p of s.pending) if (p.lsn <= vdl) out.reply({ kind: 'committed', lsn: p.lsn, epoch: s.epoch }, { client: p.client, id: p.id });
     const recs = s.tail.filter((r) => r.lsn <= vdl);
     for (const r of ctx.nodes('replica')) out.send(r, { kind: 'batch', from: s.tailFrom, to: vdl, toEpoch: s.epoch, snap: s.snap, recs });
-    // An SCL at or below VDL can no longer raise it (but G's tells how far it is hydrated).
-    const g = segments(ctx.nodes('storage')).spare;
-    const acks = new Map([...s.acks].filter(([n, v]) => v > vdl || (n === g && s.change === 'dual')));
+    // An SCL at or below VDL can no longer raise it (but a joining segment's tells how far it is hydrated).
+    const acks = new Map([...s.acks].filter(([n, v]) => v > vdl || joining(s, n)));
     return {
       ...s, vdl, cpls: s.cpls.filter((c) => c > vdl), pending: s.pending.filter((p) => p.lsn > vdl), acks,
       tail: s.tail.filter((r) => r.lsn > vdl), tailFrom: vdl, snap: null,
@@ -425,7 +429,9 @@ function writer(rules: Rules) {
     onMessage: (s, from, m, out, ctx) => {
       switch (m.kind) {
         case 'ack': {
-          if (s.phase !== 'open' || m.epoch !== s.epoch || m.scl <= s.vdl || (s.acks.get(from) ?? -1) >= m.scl) return s;
+          if (s.phase !== 'open' || m.epoch !== s.epoch || (s.acks.get(from) ?? -1) >= m.scl) return s;
+          // An SCL at or below VDL cannot raise it (but a joining segment's tells how far it is hydrated).
+          if (m.scl <= s.vdl && !joining(s, from)) return s;
           return advance({ ...s, acks: put(s.acks, from, m.scl) }, out, ctx);
         }
         case 'state': {
@@ -435,9 +441,11 @@ function writer(rules: Rules) {
         case 'bumped': {
           if (s.phase !== 'open' || m.epoch !== s.epoch || m.mepoch !== s.mepoch) return s;
           let n = s;
-          if (m.scl > n.vdl && (n.acks.get(from) ?? -1) < m.scl) n = { ...n, acks: put(n.acks, from, m.scl) };
-          if (!n.heard.includes(from)) n = { ...n, heard: add(n.heard, from) };
-          if (n.change === 'finishing' && isQuorum(n.config, (x) => n.heard.includes(x), q.write)) n = { ...n, config: n.announce, change: 'done' };
+          if ((m.scl > n.vdl || joining(n, from)) && (n.acks.get(from) ?? -1) < m.scl) n = { ...n, acks: put(n.acks, from, m.scl) };
+          // Only the final configuration must be installed on a write quorum (of both sets) before
+          // the writer relies on it alone; the dual one is announced for a writer that recovers.
+          if (n.change === 'finishing' && !n.heard.includes(from)) n = { ...n, heard: add(n.heard, from) };
+          if (n.change === 'finishing' && isQuorum(n.config, (x) => n.heard.includes(x), q.write)) n = { ...n, config: n.announce, change: 'done', heard: [] };
           return n === s ? s : advance(n, out, ctx);
         }
         case 'write': case 'read': case 'fill': case 'batch': case 'bump':
@@ -504,9 +512,8 @@ function writer(rules: Rules) {
       },
       /** Membership: G holds everything acknowledged before the change; install ABCDEG alone. */
       finishChange: {
-        when: (s, ctx) => {
-          const g = segments(ctx.nodes('storage')).spare;
-          return s.phase === 'open' && s.change === 'dual' && g !== undefined && (s.acks.get(g) ?? 0) >= s.hydrateTo;
+        when: (s) => {
+          return s.phase === 'open' && s.change === 'dual' && s.config.neu.every((n) => !joining(s, n) || (s.acks.get(n) ?? 0) >= s.hydrateTo);
         },
         do: (s, out) => {
           const n: Writer = { ...s, mepoch: s.mepoch + 1, announce: { old: s.config.neu, neu: [] }, change: 'finishing', heard: [] };
@@ -619,7 +626,7 @@ const replica = spec.role(Replica)({
       txns = m.snap;
       applied = m.from;
     }
-    for (const r of m.recs) if (r.lsn > applied && r.lsn <= m.to && r.cpl) txns = add(txns, r.txn);
+    for (const r of m.recs) if (r.lsn > applied && r.lsn <= m.to && r.cpl) txns = addTxn(txns, r.txn);
     return { applied: m.to, appliedEpoch: m.toEpoch, txns };
   },
 });

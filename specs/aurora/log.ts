@@ -143,6 +143,42 @@ export function missableBy(c: Config, live: (n: NodeId) => boolean, ok: (n: Node
   return isQuorum(c, (n) => live(n) && !ok(n), q);
 }
 
+/**
+ * A set of transaction ids as sorted, disjoint, non-adjacent inclusive ranges: a segment's pages
+ * and a replica's database here. Clients number their transactions, so a few ranges hold them all.
+ */
+export const Txns = t.array(t.tuple(t.u32, t.u32));
+export type Txns = typeof Txns.__type;
+
+/** The set with `v` added (the same array when it is there already). */
+export function addTxn(set: Txns, v: number): Txns {
+  let i = 0;
+  while (i < set.length && set[i]![1] < v - 1) i++;
+  if (i === set.length) return [...set, [v, v]];
+  const [lo, hi] = set[i]!;
+  if (v >= lo && v <= hi) return set;
+  if (v === hi + 1) {
+    const next = set[i + 1];
+    if (next && next[0] === v + 1) return [...set.slice(0, i), [lo, next[1]], ...set.slice(i + 2)];
+    return [...set.slice(0, i), [lo, v], ...set.slice(i + 1)];
+  }
+  if (v === lo - 1) return [...set.slice(0, i), [v, hi], ...set.slice(i + 1)];
+  return [...set.slice(0, i), [v, v], ...set.slice(i)];
+}
+
+/** Whether the set holds `v`. */
+export function hasTxn(set: Txns, v: number): boolean {
+  for (const [lo, hi] of set) if (v >= lo && v <= hi) return true;
+  return false;
+}
+
+/** How many ids the set holds. */
+export function txnCount(set: Txns): number {
+  let n = 0;
+  for (const [lo, hi] of set) n += hi - lo + 1;
+  return n;
+}
+
 /** The subsets of `xs` with `k` elements, in lexicographic order. */
 export function subsets<T>(xs: readonly T[], k: number): T[][] {
   if (k === 0) return [[]];
