@@ -102,7 +102,11 @@ export function cplOnChain(seg: SegmentLog, top: Pos): Pos {
   return { lsn: seg.base, epoch: seg.baseEpoch };
 }
 
-/** Whether segment `seg` holds position `p`: coalesced into its pages, or a complete record. */
+/**
+ * Whether segment `seg` holds position `p`: coalesced into its pages, or a complete record. For a
+ * position at or below `base` this trusts that `p` was on the chain the segment coalesced, which
+ * holds for acknowledged commits of a correct writer (coalescing folds durable CPLs only).
+ */
 export function holds(seg: SegmentLog, p: Pos): boolean {
   return p.lsn <= seg.base || completeKeys(seg).has(key(p.lsn, p.epoch));
 }
