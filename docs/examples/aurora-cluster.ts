@@ -47,6 +47,8 @@ export interface AuroraRunOptions {
   /** Flush mode of the nodes' durable logs. Default datasync. */
   readonly syncMode?: 'datasync' | 'fsync' | 'none';
   readonly seed?: number;
+  /** Commits each client makes before the fault cycles, with no fault (the benchmark's steady state). Default 0. */
+  readonly steadyCommits?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -190,6 +192,12 @@ export async function run(options: AuroraRunOptions = {}): Promise<AuroraRunRepo
 
   try {
     await cluster.waitUntil(() => cluster.state<WriterState>(writer)?.phase === 'open', { timeoutMs: 5_000 });
+    const steady = options.steadyCommits ?? 0;
+    if (steady > 0) {
+      await Promise.all(Array.from({ length: clientCount }, async (_, c) => {
+        for (let k = 0; k < steady; k++) await commit(c, nextTxn++, Date.now() + 10_000);
+      }));
+    }
     for (let cycle = 0; cycle < cycles; cycle++) {
       // An AZ outage (AZ+1 every third cycle: one more segment, of the next AZ, for a while).
       const down = az(cycle % 3);
@@ -260,13 +268,13 @@ export async function run(options: AuroraRunOptions = {}): Promise<AuroraRunRepo
     // The history: the clients' commits, then one read per transaction from the replica's database.
     const history = cluster.history();
     const readAt = Math.max(...history.operations.map((o) => (Number.isFinite(o.return) ? o.return : o.call))) + 1;
-    const ops = history.operations.map((o, id) => ({
-      id, process: o.process, call: o.call, return: o.return,
-      input: { f: 'commit' as const, txn: o.input.txn }, output: o.output === undefined ? undefined : null,
-    }));
+    const ops: { id: number; process: number; call: number; return: number; input: TxnIn; output: boolean | null | undefined }[] =
+      history.operations.map((o, id) => ({
+        id, process: o.process, call: o.call, return: o.return, input: { f: 'commit', txn: o.input.txn }, output: o.output === undefined ? undefined : null,
+      }));
     const txns = [...new Set(history.operations.map((o) => o.input.txn))];
     for (const txn of txns) {
-      ops.push({ id: ops.length, process: clientCount, call: readAt, return: readAt + 1, input: { f: 'read' as const, txn }, output: hasTxn(replicaState.txns, txn) as never });
+      ops.push({ id: ops.length, process: clientCount, call: readAt, return: readAt + 1, input: { f: 'read', txn }, output: hasTxn(replicaState.txns, txn) });
     }
     const verdict = checkLinearizability({ operations: ops }, txnModel as SequentialModel<boolean, TxnIn, unknown>);
     const latencies = history.operations.filter((o) => o.output !== undefined).map((o) => o.return - o.call).sort((a, b) => a - b);

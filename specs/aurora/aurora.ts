@@ -542,7 +542,8 @@ function storage() {
           if (m.epoch < s.epoch) return s; // fenced: a writer of an older epoch
           let n = m.epoch > s.epoch ? { ...s, epoch: m.epoch } : s;
           n = attach(n, m.rec);
-          if (ctx.params.coalesce) n = coalesce(n, m.vdl);
+          // Fold only a chain that is this writer's (its head of this epoch): its VDL says nothing of a stale branch.
+          if (ctx.params.coalesce && sclIn(n, m.epoch) > 0) n = coalesce(n, m.vdl);
           // Acknowledge a change, and a duplicate (the first acknowledgement may have been lost).
           if (n !== s || s.log.some((x) => x.lsn === m.rec.lsn && x.epoch === m.rec.epoch)) {
             out.send(from, { kind: 'ack', epoch: n.epoch, scl: sclIn(n, n.epoch) });
@@ -644,10 +645,14 @@ export function acked(w: WorldReader): Pos[] {
   return out;
 }
 
-/** What a reader may have seen: acknowledged commits, and the replicas' positions. */
+/**
+ * What a reader may have seen: acknowledged commits, the replicas' positions, and the points up to
+ * which segments folded the log into their pages.
+ */
 function visible(w: WorldReader): Pos[] {
   const out = acked(w);
   for (const r of w.states<Replica>('replica')) if (r.applied > 0) out.push({ lsn: r.applied, epoch: r.appliedEpoch });
+  for (const s of w.states<Storage>('storage')) if (s.base > 0 && !s.failed) out.push({ lsn: s.base, epoch: s.baseEpoch });
   return out;
 }
 
