@@ -22,8 +22,11 @@
  *   answers with its segment complete LSN (SCL). The writer's PGCL is the highest LSN a write
  *   quorum (4/6) of SCLs reaches; with one protection group the volume complete LSN (VCL) is the
  *   PGCL; the volume durable LSN (VDL) is the highest CPL at or below it. A commit is acknowledged
- *   once VDL ≥ its LSN. LAL: no LSN is allocated above max(VDL, the epoch's truncation end) + `lal`;
- *   the writer answers `busy` instead.
+ *   once VDL ≥ its LSN. LAL: no LSN is allocated above max(VDL, the epoch's truncation end) + `lal`.
+ *   A writer that cannot take a commit (recovering, or at the LAL) leaves the request unanswered:
+ *   it comes again (the set network delivers it again; the executor's client retries). The writer
+ *   keeps the last request id of each client durably (`seen`), so that a request delivered again
+ *   after a crash is not committed twice (a real writer loses its client connections instead).
  * - **Recovery.** A restarted writer takes the next volume epoch (its durable counter: in Aurora
  *   the control plane hands out the writer) and reads a read quorum (3/6) of segments; a segment
  *   that is read takes the new epoch, and from then on refuses writes of an older one (the fence).
@@ -37,7 +40,8 @@
  *   range by LAL because their records carry none). A commit of the new writer is durable only on
  *   segments that truncated.
  * - **Read replicas** receive, each time VDL advances, the records up to VDL (whole MTRs only, from
- *   the recovered prefix on after a recovery) and apply them.
+ *   the recovered prefix on after a recovery, with the pages when the writer's records do not
+ *   reach back to the replica) and apply them.
  * - **Membership change** (`membership`): the writer replaces s1 (F) by the spare s7 (G): it
  *   announces the dual configuration ABCDEF/ABCDEG under the next membership epoch and from then
  *   on needs a write quorum of each set; G is hydrated by gossip from its peers; once G's SCL
@@ -54,13 +58,16 @@
  * which is also any temporary outage of a segment or an AZ); the writer's `crash` action (at most
  * `writerCrashes`, at any point: its volatile state is lost, its messages in flight stay: the late
  * writes of an old writer); the permanent loss of a segment with its data (`fail`, for
- * s1..s`failures`; the segments are interchangeable, so this is "any `failures` segments"; the
+ * s1..s`failures`, once the segment holds a record: losing an empty one is the same as never
+ * hearing from it; the segments are interchangeable, so this is "any `failures` segments"; the
  * default 3 is AZ1 plus one segment of AZ2, the AZ+1 of the papers).
  *
- * Model choices that cut the state space without removing behaviours: a recovering writer sends
- * its reads to one read quorum (a `boot` choice: the first segments to answer) and `reread` asks
- * them again (the executor's `readAll` asks every segment); the writer forgets acknowledgements at
- * or below its VDL (they can no longer raise it).
+ * Model choices that cut the state space without removing behaviours (the properties name no
+ * segment): a recovering writer sends its reads to one read quorum (a `boot` choice: the first
+ * segments to answer; `reread` asks them again, and with `readAll`, the executor's setting, any
+ * segment), and in the first recovery the segments that cannot fail are picked in order (a
+ * symmetry reduction: 8 choices instead of 20 at the defaults); the writer forgets
+ * acknowledgements at or below its VDL (they can no longer raise it).
  *
  * Not modeled: more than one protection group (VCL = PGCL; backlinks are consecutive except across
  * a truncation), pages and their materialization beyond the set of committed transactions, reads
@@ -70,7 +77,7 @@
  */
 import { add, invariant, protocol, put, reachable, t, unreachable, type Ctx, type NodeId, type Out, type WorldReader } from '../core/index.ts';
 import {
-  Config, Rec, Txns, addTxn, chain, completeKeys, cplOnChain, head, holds, isQuorum, key, members, missableBy, pgcl, scl, subsets,
+  Config, Rec, Txns, addTxn, chain, cplOnChain, head, holds, isQuorum, key, members, missableBy, pgcl, scl, subsets,
   type Pos, type Quorums, type SegmentLog,
 } from './log.ts';
 
@@ -784,5 +791,4 @@ export default spec.define({
   },
 });
 
-export { completeKeys };
 export type { Writer as AuroraWriter, Storage as AuroraStorage, Replica as AuroraReplica, Op as AuroraOp, Result as AuroraResult, Msg as AuroraMsg };
