@@ -19,10 +19,15 @@ export interface CycleStep {
   readonly reason: string;
 }
 
-/** The steps of a found cycle. */
+/** The steps of a found cycle, rotated to begin at its smallest transaction id (stable output). */
 export function cycleSteps(analysis: Analysis, cycle: FoundCycle): CycleStep[] {
   const g = analysis.graph;
-  return cycle.edges.map((e) => {
+  let first = 0;
+  cycle.edges.forEach((e, i) => {
+    if (g.edgeFrom(e) < g.edgeFrom(cycle.edges[first]!)) first = i;
+  });
+  const edges = [...cycle.edges.slice(first), ...cycle.edges.slice(0, first)];
+  return edges.map((e) => {
     const ex = analysis.explain(e);
     const step: CycleStep = { from: g.edgeFrom(e), to: g.edgeTo(e), type: ex.type, reason: ex.text };
     return ex.key === undefined ? step : { ...step, key: ex.key };
