@@ -11,7 +11,7 @@ import { invariant, type HistoryEntry, type Property, type WorldReader } from '.
 import { checkAtomicCommit, type CommitRun } from './atomic-commit/index.ts';
 import type { History, Operation } from './history/index.ts';
 import { checkLinearizability, type SequentialModel } from './linearizability/index.ts';
-import { checkTransactions, makeTransactionHistory, type ConsistencyModel, type TransactionInit, type TxnOp } from './transactions/index.ts';
+import { checkTransactions, makeTransactionHistory, type ConsistencyModel, type TransactionCheckOptions, type TransactionInit, type TxnOp } from './transactions/index.ts';
 
 /** The client history of a world as operations: call and return times are positions in it. */
 export function operationsOf<I, O>(entries: readonly HistoryEntry[], mapOp: (op: unknown) => I = (x) => x as I, mapResult: (r: unknown) => O = (x) => x as O): History<I, O> {
@@ -79,8 +79,10 @@ export interface TransactionView {
   commitTs?(result: unknown): number | undefined;
 }
 
-function transactional(model: ConsistencyModel, view: TransactionView, name: string): Property {
+function transactional(model: ConsistencyModel, view: TransactionView, name: string, options: TransactionCheckOptions = {}): Property {
   const verdict = memo<boolean>();
+  // only `valid` is needed: search just what the model forbids
+  const checkOptions: TransactionCheckOptions = { exhaustive: false, ...options, model };
   return invariant(name, (w) => {
     if (!justReturned(w)) return true;
     const h = w.history();
@@ -98,9 +100,19 @@ function transactional(model: ConsistencyModel, view: TransactionView, name: str
           txns.push({ process: c.process, ops: view.ops(c.op, e.result), status: view.status(e.result), call: c.call, return: t, ...(ts === undefined ? {} : { commitTs: ts }) });
         }
       });
-      return checkTransactions(makeTransactionHistory(txns), { model }).valid;
+      return checkTransactions(makeTransactionHistory(txns), checkOptions).valid;
     });
   });
+}
+
+/**
+ * The committed transactions of the client history satisfy `model` (any of Elle's models:
+ * `read-committed`, `snapshot-isolation`, `strong-session-serializable`, ...). `options` passes
+ * inference assumptions (`initialState`, `wfrKeys`, ...) to {@link checkTransactions}.
+ */
+export function isolation(model: ConsistencyModel, view: TransactionView, options: TransactionCheckOptions & { name?: string } = {}): Property {
+  const { name, ...rest } = options;
+  return transactional(model, view, name ?? model, rest);
 }
 
 /** The committed transactions of the client history are strictly serializable (Elle's anomalies with real-time edges). */
@@ -111,6 +123,11 @@ export function strictSerializable(view: TransactionView, name = 'strict seriali
 /** Serializable (no real-time order required). */
 export function serializable(view: TransactionView, name = 'serializable'): Property {
   return transactional('serializable', view, name);
+}
+
+/** Snapshot isolation (Elle's: no G0, G1, G-nonadjacent, lost update, internal anomaly). */
+export function snapshotIsolated(view: TransactionView, name = 'snapshot isolated'): Property {
+  return transactional('snapshot-isolation', view, name);
 }
 
 /** External consistency: strict serializability plus commit-timestamp order (Spanner). */

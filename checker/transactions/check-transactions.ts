@@ -4,18 +4,20 @@
  * models the history rules out.
  *
  * What is searched: by default every anomaly (so every model's verdict is exact); with
- * `anomalies`, only those (and what implies them) plus what the models asked for forbid.
+ * `anomalies` or `exhaustive: false`, only the anomalies asked for (and what implies them)
+ * plus what the asked models forbid.
  * What decides `valid`: none of the anomalies the asked models forbid (and none of the asked
  * anomalies) was found. Each anomaly found names the weakest models it rules out.
  */
 import type { Analysis, InferOptions } from './analysis.ts';
-import { DEFAULT_SEARCH_BUDGET, findCycles } from './cycles.ts';
+import { DEFAULT_SEARCH_BUDGET, findCycles, type FoundCycle } from './cycles.ts';
 import { cyclePath, cycleSteps, explainSteps, type CycleStep } from './explain.ts';
 import { inferListAppend } from './infer-list-append.ts';
 import { inferRwRegister } from './infer-rw-register.ts';
 import {
   ANOMALIES,
   CONSISTENCY_MODELS,
+  CYCLE_ANOMALIES,
   cycleShape,
   forbiddenAnomalies,
   isCycleAnomaly,
@@ -109,6 +111,12 @@ export interface TransactionCheckOptions {
   readonly sequentialKeys?: boolean;
   /** rw-register: assume each key linearizable: real-time order gives version order outright (Elle's `linearizable-keys?`). */
   readonly linearizableKeys?: boolean;
+  /**
+   * Search every anomaly (default true), so that `models` is exact for every model; false:
+   * only what the asked models and anomalies forbid (faster; the model checker's properties
+   * use it, needing only `valid`).
+   */
+  readonly exhaustive?: boolean;
   /** Edge visits per cycle class and component before the search settles (default 20 M). */
   readonly searchBudget?: number;
 }
@@ -121,15 +129,9 @@ export interface TransactionCheckOptions {
 export function checkTransactions(history: TransactionHistory, options: TransactionCheckOptions = {}): TransactionCheckResult {
   const started = performance.now();
   const askedAnomalies = options.anomalies ?? [];
-  const modelNames = [...(options.model !== undefined ? [options.model] : []), ...(options.models ?? [])];
-  const asked = [...new Set((modelNames.length === 0 && askedAnomalies.length === 0 ? ['serializable'] : modelNames).map(parseModel))];
-  const prohibited = new Set<AnomalyType>([...asked.flatMap((m) => [...forbiddenAnomalies(m)]), ...askedAnomalies.flatMap(parseAnomaly)]);
-  const workload = resolveWorkload(history, options.workload);
   const timestamps = history.transactions.some((t) => t.commitTs !== undefined);
-  const searched = (askedAnomalies.length > 0 ? ANOMALIES.filter((a) => prohibited.has(a)) : [...ANOMALIES]).filter(
-    (a) => timestamps || !isCycleAnomaly(a) || cycleShape(a).level < 3,
-  );
-  const levels = searched.filter(isCycleAnomaly).map((a) => cycleShape(a).level);
+  const { asked, prohibited, searched, levels } = planFor(options, askedAnomalies, timestamps);
+  const workload = resolveWorkload(history, options.workload);
   const infer: InferOptions = {
     initialState: options.initialState ?? (workload === 'list-append' ? 'empty' : 'unknown'),
     wfrKeys: options.wfrKeys ?? true,
@@ -140,54 +142,43 @@ export function checkTransactions(history: TransactionHistory, options: Transact
     timestamps: timestamps && levels.includes(3),
   };
   const analysis: Analysis = workload === 'list-append' ? inferListAppend(history, infer) : inferRwRegister(history, infer);
-  const wantedCycles = new Set(searched.filter(isCycleAnomaly));
-  const search = findCycles(analysis.graph, wantedCycles, options.searchBudget ?? DEFAULT_SEARCH_BUDGET);
+  const search = findCycles(analysis.graph, searched.cycles, options.searchBudget ?? DEFAULT_SEARCH_BUDGET);
 
-  const searchedSet = new Set(searched);
   const anomalies: TransactionAnomaly[] = [];
   const counts: Partial<Record<AnomalyType, number>> = {};
-  const notOf = (type: AnomalyType): ConsistencyModel[] => weakestModels(ruledOutModels([type]));
   for (const d of analysis.direct) {
-    if (!searchedSet.has(d.type)) continue;
-    anomalies.push({ type: d.type, transactions: d.transactions, description: `${d.type}: ${d.description}`, not: notOf(d.type) });
+    if (!searched.all.has(d.type)) continue;
+    anomalies.push({ type: d.type, transactions: d.transactions, description: `${d.type}: ${d.description}`, not: weakestRuledOut(d.type) });
   }
-  for (const [type, n] of analysis.directCounts) if (searchedSet.has(type)) counts[type] = n;
-  for (const type of ANOMALIES) {
-    if (!isCycleAnomaly(type)) continue;
-    const hit = search.found.get(type as CycleAnomalyType);
+  for (const [type, n] of analysis.directCounts) if (searched.all.has(type)) counts[type] = n;
+  for (const type of CYCLE_ANOMALIES) {
+    const hit = search.found.get(type);
     if (!hit) continue;
-    const steps = cycleSteps(analysis, hit.cycle);
     counts[type] = hit.components;
-    anomalies.push({
-      type,
-      transactions: steps.map((s) => s.from),
-      description: `${type}: ${cyclePath(steps)}`,
-      not: notOf(type),
-      cycle: steps,
-      explanation: explainSteps(analysis.txns, steps),
-      components: hit.components,
-      shortest: hit.cycle.shortest,
-    });
+    anomalies.push(cycleAnomaly(analysis, type, hit.cycle, hit.components));
   }
   const foundTypes = new Set(anomalies.map((a) => a.type));
   const out = ruledOutModels(foundTypes);
   const not = weakestModels(out);
   const incomplete = search.incomplete.filter((t) => !foundTypes.has(t));
-  const valid = ![...foundTypes].some((t) => prohibited.has(t));
+  let valid = true;
+  for (const t of foundTypes) if (prohibited.has(t)) valid = false;
   let effective = 0;
   for (const e of analysis.effective) effective += e;
+  const models = {} as Record<ConsistencyModel, boolean>;
+  for (const m of CONSISTENCY_MODELS) models[m] = !out.has(m);
   return {
     ...(asked.length > 0 ? { model: asked[0] } : {}),
     asked,
     askedAnomalies,
     valid,
     complete: !incomplete.some((t) => prohibited.has(t)),
-    models: Object.fromEntries(CONSISTENCY_MODELS.map((m) => [m, !out.has(m)])) as Record<ConsistencyModel, boolean>,
+    models,
     not,
     alsoNot: CONSISTENCY_MODELS.filter((m) => out.has(m) && !not.includes(m)),
     anomalies,
     counts,
-    searched,
+    searched: searched.list,
     incomplete,
     workload,
     transactions: history.transactions.length,
@@ -196,6 +187,63 @@ export function checkTransactions(history: TransactionHistory, options: Transact
     graph: { edges: analysis.graph.edgeCount, components: search.components, largestComponent: search.largestComponent },
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** A cycle anomaly; its steps and explanation are put into words only when read. */
+function cycleAnomaly(analysis: Analysis, type: CycleAnomalyType, cycle: FoundCycle, components: number): TransactionAnomaly {
+  let steps: CycleStep[] | undefined;
+  let explanation: string[] | undefined;
+  const getSteps = (): CycleStep[] => (steps ??= cycleSteps(analysis, cycle));
+  return {
+    type,
+    get transactions() {
+      return getSteps().map((s) => s.from);
+    },
+    get description() {
+      return `${type}: ${cyclePath(getSteps())}`;
+    },
+    not: weakestRuledOut(type),
+    get cycle() {
+      return getSteps();
+    },
+    get explanation() {
+      return (explanation ??= explainSteps(analysis.txns, getSteps()));
+    },
+    components,
+    shortest: cycle.shortest,
+  };
+}
+
+interface Plan {
+  readonly asked: readonly ConsistencyModel[];
+  readonly prohibited: ReadonlySet<AnomalyType>;
+  readonly searched: { readonly list: readonly AnomalyType[]; readonly all: ReadonlySet<AnomalyType>; readonly cycles: ReadonlySet<CycleAnomalyType> };
+  readonly levels: readonly number[];
+}
+const plans = new Map<string, Plan>();
+/** What to search and what decides validity, for these options (cached: the model checker asks the same thing per state). */
+function planFor(options: TransactionCheckOptions, askedAnomalies: readonly string[], timestamps: boolean): Plan {
+  const modelNames = [...(options.model !== undefined ? [options.model] : []), ...(options.models ?? [])];
+  const key = JSON.stringify([modelNames, askedAnomalies, options.exhaustive !== false, timestamps]);
+  const cached = plans.get(key);
+  if (cached) return cached;
+  const asked = [...new Set((modelNames.length === 0 && askedAnomalies.length === 0 ? ['serializable'] : modelNames).map(parseModel))];
+  const prohibited = new Set<AnomalyType>([...asked.flatMap((m) => [...forbiddenAnomalies(m)]), ...askedAnomalies.flatMap(parseAnomaly)]);
+  const everything = askedAnomalies.length === 0 && options.exhaustive !== false;
+  const list = (everything ? [...ANOMALIES] : ANOMALIES.filter((a) => prohibited.has(a))).filter((a) => timestamps || !isCycleAnomaly(a) || cycleShape(a).level < 3);
+  const cycles = new Set(list.filter(isCycleAnomaly));
+  const plan: Plan = { asked, prohibited, searched: { list, all: new Set(list), cycles }, levels: [...new Set([...cycles].map((a) => cycleShape(a).level))] };
+  if (plans.size > 1000) plans.clear();
+  plans.set(key, plan);
+  return plan;
+}
+
+const weakest = new Map<AnomalyType, readonly ConsistencyModel[]>();
+/** The weakest models an anomaly rules out (cached). */
+function weakestRuledOut(type: AnomalyType): readonly ConsistencyModel[] {
+  let w = weakest.get(type);
+  if (!w) weakest.set(type, (w = weakestModels(ruledOutModels([type]))));
+  return w;
 }
 
 /** Renders an anomaly: its line, the weakest models it rules out, and for a cycle its explanation. */

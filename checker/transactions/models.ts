@@ -210,12 +210,14 @@ const DIRECT_FORBIDS: Readonly<Record<ConsistencyModel, readonly Node[]>> = {
 };
 
 /** A model and every model it implies. */
-function weakerOrEqual(m: ConsistencyModel): Set<ConsistencyModel> {
+function computeWeakerOrEqual(m: ConsistencyModel): Set<ConsistencyModel> {
   const seen = new Set<ConsistencyModel>([m]);
   const stack = [m];
   while (stack.length > 0) for (const w of WEAKER[stack.pop()!]) if (!seen.has(w)) (seen.add(w), stack.push(w));
   return seen;
 }
+const WEAKER_OR_EQUAL = new Map(CONSISTENCY_MODELS.map((m) => [m, computeWeakerOrEqual(m)]));
+const weakerOrEqual = (m: ConsistencyModel): ReadonlySet<ConsistencyModel> => WEAKER_OR_EQUAL.get(m)!;
 
 const FORBIDDEN: Readonly<Record<ConsistencyModel, ReadonlySet<AnomalyType>>> = Object.fromEntries(
   CONSISTENCY_MODELS.map((m) => [m, new Set([...weakerOrEqual(m)].flatMap((w) => DIRECT_FORBIDS[w].flatMap((a) => implying(a))))]),
@@ -228,14 +230,17 @@ export function forbiddenAnomalies(model: ConsistencyModel): ReadonlySet<Anomaly
 
 /** The models ruled out by anomalies: every model forbidding one of them. */
 export function ruledOutModels(anomalies: Iterable<AnomalyType>): Set<ConsistencyModel> {
-  const found = new Set(anomalies);
-  return new Set(CONSISTENCY_MODELS.filter((m) => [...found].some((a) => FORBIDDEN[m].has(a))));
+  const found = [...new Set(anomalies)];
+  const out = new Set<ConsistencyModel>();
+  if (found.length === 0) return out;
+  for (const m of CONSISTENCY_MODELS) if (found.some((a) => FORBIDDEN[m].has(a))) out.add(m);
+  return out;
 }
 
 /** The weakest models of a set: those implying no other model of the set (Elle's `:not`). */
 export function weakestModels(models: Iterable<ConsistencyModel>): ConsistencyModel[] {
-  const set = new Set(models);
-  return CONSISTENCY_MODELS.filter((m) => set.has(m) && ![...set].some((o) => o !== m && weakerOrEqual(m).has(o)));
+  const list = [...new Set(models)];
+  return list.length === 0 ? [] : CONSISTENCY_MODELS.filter((m) => list.includes(m) && !list.some((o) => o !== m && weakerOrEqual(m).has(o)));
 }
 
 /** Whether model `a` implies model `b` (a history satisfying `a` satisfies `b`). */

@@ -41,17 +41,22 @@ export const whyOf = (i: number): number => (i >> 5) & 7;
 export class TxnGraph {
   /** number of nodes (transaction ids 0..n-1) */
   readonly n: number;
-  private from = new Int32Array(1024);
-  private to = new Int32Array(1024);
-  private infos = new Int32Array(1024);
-  private keys = new Int32Array(1024);
+  private from: Int32Array<ArrayBuffer>;
+  private to: Int32Array<ArrayBuffer>;
+  private infos: Int32Array<ArrayBuffer>;
+  private keys: Int32Array<ArrayBuffer>;
   private count = 0;
   /** CSR after {@link freeze}: out-edges of node u are edgeIds[start[u] .. start[u+1]) */
   start: Int32Array = new Int32Array(0);
   edgeIds: Int32Array = new Int32Array(0);
 
-  constructor(n: number) {
+  /** `capacity`: expected edge count (the arrays grow past it). */
+  constructor(n: number, capacity = 4 * n + 16) {
     this.n = n;
+    this.from = new Int32Array(capacity);
+    this.to = new Int32Array(capacity);
+    this.infos = new Int32Array(capacity);
+    this.keys = new Int32Array(capacity);
   }
 
   get edgeCount(): number {
@@ -117,7 +122,7 @@ export function nontrivialSccs(graph: TxnGraph, allow: (infoWord: number) => boo
   const order = scratch(n, 'order');
   const low = scratch(n, 'low');
   const inScope = nodes ? scratch(n, 'scope') : undefined;
-  const list = nodes ?? Int32Array.from({ length: n }, (_, i) => i);
+  const list = nodes ?? allNodes(n);
   const stamp = ++stampCounter;
   for (const v of list) {
     order[v] = -1;
@@ -181,6 +186,15 @@ export function nontrivialSccs(graph: TxnGraph, allow: (infoWord: number) => boo
     }
   }
   return result;
+}
+
+let identity = new Int32Array(0);
+function allNodes(n: number): Int32Array {
+  if (identity.length !== n) {
+    identity = new Int32Array(n);
+    for (let i = 0; i < n; i++) identity[i] = i;
+  }
+  return identity;
 }
 
 // Scratch arrays reused across calls (the checker runs once per explored state in the model

@@ -24,12 +24,13 @@ export function resolveWorkload(history: TransactionHistory, given?: Workload): 
     for (const op of t.ops) {
       const w = workloadOf(op);
       if (!w) continue;
-      const what = op.f === 'r' ? `a read of ${Array.isArray(op.value) ? 'a list' : 'a single value'} (${T(t.id)}, key ${String(op.key)})` : `[${op.f} ...] (${T(t.id)})`;
+      if (seen && seen.workload === w && !expected) continue;
+      const what = (): string => (op.f === 'r' ? `a read of ${Array.isArray(op.value) ? 'a list' : 'a single value'} (${T(t.id)}, key ${String(op.key)})` : `[${op.f} ...] (${T(t.id)})`);
       const line = t.line ?? 0;
-      if (expected && w !== expected) throw new HistoryFormatError(file, line, `${what} belongs to the ${w} workload, not ${expected}`);
-      if (!seen) seen = { workload: w, line, what };
+      if (expected && w !== expected) throw new HistoryFormatError(file, line, `${what()} belongs to the ${w} workload, not ${expected}`);
+      if (!seen) seen = { workload: w, line, what: what() };
       else if (seen.workload !== w) {
-        throw new HistoryFormatError(file, line, `mixed workloads: ${what} is ${w}, but ${seen.what}${seen.line ? ` on line ${seen.line}` : ''} is ${seen.workload}`);
+        throw new HistoryFormatError(file, line, `mixed workloads: ${what()} is ${w}, but ${seen.what}${seen.line ? ` on line ${seen.line}` : ''} is ${seen.workload}`);
       }
     }
   }
