@@ -42,6 +42,10 @@ interface KeyState {
   /** readers by the last element of what they read; readers of the empty list apart */
   readersByLast: Map<TxnValue, number[]>;
   readersOfEmpty: number[];
+  /** first positions in `longest` of: an element seen earlier in it, one nobody appended, one an aborted transaction appended (Infinity: none) */
+  firstDuplicate: number;
+  firstGarbage: number;
+  firstAborted: number;
 }
 
 const EMPTY: readonly TxnValue[] = [];
@@ -59,19 +63,25 @@ export function inferListAppend(history: TransactionHistory, options: InferOptio
     const id = keyTable.id(key);
     let s = keys[id];
     if (!s) {
-      s = { key, id, appenders: new Map(), longest: EMPTY, longestReader: -1, order: EMPTY, pos: new Map(), readersByLast: new Map(), readersOfEmpty: [] };
+      s = { key, id, appenders: new Map(), longest: EMPTY, longestReader: -1, order: EMPTY, pos: new Map(), readersByLast: new Map(), readersOfEmpty: [], firstDuplicate: Infinity, firstGarbage: Infinity, firstAborted: Infinity };
       keys[id] = s;
     }
     return s;
   };
 
-  // 1. Appenders (every transaction: aborted ones too, for G1a), longest reads, in-transaction checks.
+  // 1. Key ids of every operation (looked up once), appenders (every transaction: aborted
+  //    ones too, for G1a), longest reads, in-transaction checks.
+  const offset = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) offset[i + 1] = offset[i]! + txns[i]!.ops.length;
+  const opKey = new Int32Array(offset[n]!);
   for (const t of txns) {
     const ops = t.ops;
+    const base = offset[t.id]!;
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
-      if (op.f !== 'append') continue;
       const s = stateOf(op.key);
+      opKey[base + i] = s.id;
+      if (op.f !== 'append') continue;
       const other = s.appenders.get(op.value);
       if (other) {
         throw new HistoryFormatError(
@@ -85,10 +95,11 @@ export function inferListAppend(history: TransactionHistory, options: InferOptio
       s.appenders.set(op.value, { txn: t.id, intermediate });
     }
     if (t.status !== 'committed') continue;
-    for (const op of ops) {
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
       if (op.f !== 'r') continue;
       const list = asList(op.value);
-      const s = stateOf(op.key);
+      const s = keys[opKey[base + i]!]!;
       if (list.length > s.longest.length) {
         s.longest = list;
         s.longestReader = t.id;
@@ -102,7 +113,15 @@ export function inferListAppend(history: TransactionHistory, options: InferOptio
   for (const t of txns) if (t.status === 'committed') effective[t.id] = 1;
   for (const s of keys) {
     let order = s.longest;
-    if (new Set(order).size !== order.length) order = [...new Set(order)];
+    const seen = new Set<TxnValue>();
+    order.forEach((v, i) => {
+      if (seen.has(v)) s.firstDuplicate = Math.min(s.firstDuplicate, i);
+      seen.add(v);
+      const a = s.appenders.get(v);
+      if (!a) s.firstGarbage = Math.min(s.firstGarbage, i);
+      else if (txns[a.txn]!.status === 'aborted') s.firstAborted = Math.min(s.firstAborted, i);
+    });
+    if (s.firstDuplicate !== Infinity) order = [...seen];
     if (order.length === 0 && s.appenders.size === 1) {
       const [[v, a]] = [...s.appenders];
       if (txns[a.txn]!.status !== 'aborted') order = [v];
@@ -117,14 +136,18 @@ export function inferListAppend(history: TransactionHistory, options: InferOptio
   }
 
   // 3. Each committed read against its key's order: prefix check, garbage, aborted and
-  //    intermediate elements, duplicates; index readers by the state they saw.
+  //    intermediate elements, duplicates; index readers by the state they saw; wr edges.
+  const graph = new TxnGraph(n);
   const incompatibleKeys = new Set<number>();
   for (const t of txns) {
     if (t.status !== 'committed') continue;
-    for (const op of t.ops) {
+    const ops = t.ops;
+    const base = offset[t.id]!;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
       if (op.f !== 'r') continue;
       const list = asList(op.value);
-      const s = keys[keyTable.id(op.key)]!;
+      const s = keys[opKey[base + i]!]!;
       checkRead(t, s, list, findings, txns, options, incompatibleKeys);
       if (list.length === 0) s.readersOfEmpty.push(t.id);
       else {
@@ -132,26 +155,23 @@ export function inferListAppend(history: TransactionHistory, options: InferOptio
         let readers = s.readersByLast.get(last);
         if (!readers) s.readersByLast.set(last, (readers = []));
         readers.push(t.id);
+        const a = s.appenders.get(last);
+        if (a && effective[a.txn]) graph.add(a.txn, t.id, info(WR, 0), s.id);
       }
     }
   }
   for (const s of keys) checkDirtyUpdate(s, txns, findings);
   lostUpdates(txns, findings);
 
-  // 4. Edges.
-  const graph = new TxnGraph(n);
+  // 4. ww and rw edges.
   for (const t of txns) {
     if (!effective[t.id]) continue;
-    for (const op of t.ops) {
-      const s = keys[keyTable.id(op.key)]!;
-      if (op.f === 'r') {
-        const list = asList(op.value);
-        if (list.length === 0) continue;
-        const a = s.appenders.get(list[list.length - 1]!);
-        if (a && effective[a.txn]) graph.add(a.txn, t.id, info(WR, 0), s.id);
-        continue;
-      }
+    const ops = t.ops;
+    const base = offset[t.id]!;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
       if (op.f !== 'append') continue;
+      const s = keys[opKey[base + i]!]!;
       const prev = previousElement(s, op.value);
       if (prev !== undefined) {
         const a = s.appenders.get(prev);
@@ -194,8 +214,6 @@ export function inferListAppend(history: TransactionHistory, options: InferOptio
     return { type: kind === WW ? 'ww' : 'rw', key: s.key, text: `${T(a.id)} precedes ${T(b.id)} on ${k}` };
   };
 
-  let effectiveCount = 0;
-  for (let i = 0; i < n; i++) effectiveCount += effective[i]!;
   return { workload: 'list-append', txns, effective, graph, direct: findings.list, directCounts: findings.counts, explain };
 }
 
@@ -209,8 +227,9 @@ function previousElement(s: KeyState, v: TxnValue): TxnValue | undefined {
 function checkRead(t: Transaction, s: KeyState, list: readonly TxnValue[], f: Findings, txns: readonly Transaction[], options: InferOptions, incompatible: Set<number>): void {
   const k = String(s.key);
   const longest = s.longest;
-  let prefix = list.length <= longest.length;
-  for (let i = 0; prefix && i < list.length; i++) prefix = list[i] === longest[i];
+  const n = list.length;
+  let prefix = n <= longest.length;
+  if (prefix && list !== longest) for (let i = 0; i < n; i++) if (list[i] !== longest[i]) { prefix = false; break; }
   if (!prefix && !incompatible.has(s.id)) {
     incompatible.add(s.id);
     f.add(
@@ -220,23 +239,27 @@ function checkRead(t: Transaction, s: KeyState, list: readonly TxnValue[], f: Fi
       s.key,
     );
   }
-  if (list.length > 1 && new Set(list).size !== list.length) {
+  // a prefix of the longest read has what the longest has up to its length; others are scanned
+  const duplicate = prefix ? s.firstDuplicate < n : n > 1 && new Set(list).size !== n;
+  const garbage = prefix ? s.firstGarbage < n : list.some((v) => !s.appenders.has(v));
+  const aborted = prefix ? s.firstAborted < n : list.some((v) => txns[s.appenders.get(v)?.txn ?? -1]?.status === 'aborted');
+  if (duplicate) {
     const seen = new Set<TxnValue>();
     const dups = list.filter((v) => (seen.has(v) ? true : (seen.add(v), false)));
     f.add('duplicate-elements', [t.id], () => `${T(t.id)} read ${k} = ${showValue(list)}, which holds ${showValue([...new Set(dups)])} more than once`, s.key);
   }
-  for (const v of list) {
-    const a = s.appenders.get(v);
-    if (!a) {
-      if (options.initialState === 'empty') f.add('garbage-read', [t.id], () => `${T(t.id)} read ${k} = ${showValue(list)}, but no transaction appended ${showValue(v)} (keys start empty)`, s.key);
-      continue;
-    }
-    if (txns[a.txn]!.status === 'aborted') {
-      f.add('G1a', [a.txn, t.id], () => `${T(t.id)} read ${k} = ${showValue(list)}, and ${showValue(v)} was appended by ${T(a.txn)}, which aborted`, s.key);
+  if (garbage && options.initialState === 'empty') {
+    const v = list.find((x) => !s.appenders.has(x))!;
+    f.add('garbage-read', [t.id], () => `${T(t.id)} read ${k} = ${showValue(list)}, but no transaction appended ${showValue(v)} (keys start empty)`, s.key);
+  }
+  if (aborted) {
+    for (const v of list) {
+      const a = s.appenders.get(v);
+      if (a && txns[a.txn]!.status === 'aborted') f.add('G1a', [a.txn, t.id], () => `${T(t.id)} read ${k} = ${showValue(list)}, and ${showValue(v)} was appended by ${T(a.txn)}, which aborted`, s.key);
     }
   }
-  if (list.length > 0) {
-    const last = list[list.length - 1]!;
+  if (n > 0) {
+    const last = list[n - 1]!;
     const a = s.appenders.get(last);
     if (a && a.intermediate && a.txn !== t.id) {
       f.add('G1b', [a.txn, t.id], () => `${T(t.id)} read ${k} = ${showValue(list)}, ending in ${showValue(last)}, an intermediate append of ${T(a.txn)} (it appended more to ${k} afterwards)`, s.key);
@@ -244,10 +267,16 @@ function checkRead(t: Transaction, s: KeyState, list: readonly TxnValue[], f: Fi
   }
 }
 
+/** Whether some key appears twice among the operations (only then can a transaction contradict itself). */
+function repeatsKey(ops: Transaction['ops']): boolean {
+  for (let i = 1; i < ops.length; i++) for (let j = 0; j < i; j++) if (ops[i]!.key === ops[j]!.key) return true;
+  return false;
+}
+
 /** Internal consistency and future reads within one committed transaction. */
 function checkWithinTransaction(t: Transaction, f: Findings): void {
   const ops = t.ops;
-  if (ops.length < 2) return;
+  if (ops.length < 2 || !repeatsKey(ops)) return;
   // expected state per key: a known list, or an unknown prefix followed by known appends
   const state = new Map<TxnKey, { known: boolean; elems: TxnValue[] }>();
   for (let i = 0; i < ops.length; i++) {
@@ -300,7 +329,7 @@ function checkDirtyUpdate(s: KeyState, txns: readonly Transaction[], f: Findings
 function lostUpdates(txns: readonly Transaction[], f: Findings): void {
   const groups = new Map<TxnKey, Map<string, number[]>>();
   for (const t of txns) {
-    if (t.status !== 'committed') continue;
+    if (t.status !== 'committed' || !repeatsKey(t.ops)) continue;
     const firstRead = new Map<TxnKey, readonly TxnValue[]>();
     const counted = new Set<TxnKey>();
     for (const op of t.ops) {

@@ -231,7 +231,7 @@ export function inferRwRegister(history: TransactionHistory, options: InferOptio
 function lostUpdates(txns: readonly Transaction[], f: Findings): void {
   const groups = new Map<TxnKey, Map<string, number[]>>();
   for (const t of txns) {
-    if (t.status !== 'committed') continue;
+    if (t.status !== 'committed' || t.ops.length < 2) continue;
     const firstRead = new Map<TxnKey, TxnValue | null>();
     const counted = new Set<TxnKey>();
     for (const op of t.ops) {

@@ -7,6 +7,7 @@
 import { HistoryFormatError } from '../history/errors.ts';
 import type { ProcessId } from '../history/history.ts';
 import { parseJepsenEvents } from '../history/jepsen-edn.ts';
+import { fastJepsenEvents } from './fast-edn.ts';
 import { parseLocatedJson } from '../history/json-lines.ts';
 import { WORKLOADS, type Transaction, type TransactionHistory, type TxnKey, type TxnOp, type TxnStatus, type TxnValue, type Workload } from './transaction.ts';
 
@@ -109,7 +110,7 @@ export function parseJsonTransactions(text: string, file = '<json>'): Transactio
  * completion gives the commit timestamp. Times are positions in the file.
  */
 export function parseEdnTransactions(text: string, file = '<edn>'): TransactionHistory {
-  const events = parseJepsenEvents(text, file);
+  const events = fastJepsenEvents(text) ?? parseJepsenEvents(text, file);
   interface Draft { process: ProcessId; call: number; callLine: number; invoked: readonly TxnOp[]; done?: Transaction }
   const drafts: Draft[] = [];
   const pending = new Map<ProcessId, Draft>();
