@@ -157,6 +157,10 @@ class ClassSearch {
       const c = sub[u]!;
       if (c < 0) continue;
       if (best && best.length === minimum) break;
+      if (this.stamp >= 0x3fffffff) {
+        this.seen.fill(0);
+        this.stamp = 0;
+      }
       const stamp = ++this.stamp;
       let head = 0;
       let tail = 0;

@@ -123,6 +123,10 @@ export function nontrivialSccs(graph: TxnGraph, allow: (infoWord: number) => boo
   const low = scratch(n, 'low');
   const inScope = nodes ? scratch(n, 'scope') : undefined;
   const list = nodes ?? allNodes(n);
+  if (stampCounter >= 0x3fffffff && inScope) {
+    inScope.fill(0);
+    stampCounter = 0;
+  }
   const stamp = ++stampCounter;
   for (const v of list) {
     order[v] = -1;

@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { HistoryCheckerError } from '../../checker/history/errors.ts';
+import { MAX_EXAMPLES } from '../../checker/transactions/analysis.ts';
 import { checkTransactions, formatAnomaly } from '../../checker/transactions/check-transactions.ts';
 import { cycleDot } from '../../checker/transactions/explain.ts';
 import { CONSISTENCY_MODELS, forbiddenAnomalies, MODEL_ALIASES, parseAnomaly, parseModel } from '../../checker/transactions/models.ts';
@@ -141,7 +142,7 @@ export async function txcheckCommand(args: string[], io: CliIO): Promise<number>
     if (result.anomalies.length === 0) io.out('No anomalies found.\n');
     for (const a of result.anomalies) io.out(`\n${formatAnomaly(a)}\n`);
     const more = Object.entries(result.counts).filter(([type, n]) => n! > result.anomalies.filter((a) => a.type === type).length);
-    if (more.length > 0) io.out(`\n(${more.map(([type, n]) => `${n} ${type} in all`).join(', ')}; the first ${100} of each are shown)\n`);
+    if (more.length > 0) io.out(`\n(${more.map(([type, n]) => `${n} ${type} in all`).join(', ')}; the first ${MAX_EXAMPLES} of each are shown)\n`);
     if (result.incomplete.length > 0) io.out(`\nSearch cut short (budget) for: ${result.incomplete.join(', ')}\n`);
     io.out(`\n${result.valid ? (result.complete ? 'Valid' : 'Not decided (search cut short)') : 'Invalid'} for ${[...result.asked, ...result.askedAnomalies].join(', ')}.\n`);
   }
