@@ -21,7 +21,7 @@ export class Model {
     readonly protocol: Protocol,
     readonly options: Options,
   ) {
-    this.world = new World(protocol, options.params, options.world);
+    this.world = new World(protocol, options.params, options.world, options.fastPath);
     const sym = options.symmetry ? new Symmetry(this.world) : null;
     this.symmetry = sym?.active ? sym : null;
     this.view = new WorldView(this.world);

@@ -9,7 +9,5 @@ export type {
 } from './protocol.ts';
 export { add, remove, has, put, del, setAt, compareValues, equalValues, unreachable } from './collections.ts';
 export type { WorldReader, StateTest, HistoryEntry } from './world-reader.ts';
-export { CHANNEL, makeCtx, nodeName, roleCount } from './layout.ts';
-export type { RoleSpan } from './layout.ts';
 export { ILLEGAL } from './sequential-model.ts';
 export type { SequentialModel, StepResult } from './sequential-model.ts';
