@@ -23,7 +23,7 @@ export { minimizeTrace } from './minimize.ts';
 export type { MinimizeOptions, MinimizeResult, PhaseReport } from './minimize.ts';
 export { parallelBfs, defaultWorkers } from './parallel.ts';
 export { SharedStore } from './shared-store.ts';
-export { linearizable, strictSerializable, serializable, externallyConsistent, atomicCommit, operationsOf } from './history-properties.ts';
+export { linearizable, strictSerializable, serializable, externallyConsistent, atomicCommit, operationsOf, transactionalProperty } from './history-properties.ts';
 export type { TransactionView } from './history-properties.ts';
 export * from './history/index.ts';
 export * from './linearizability/index.ts';
