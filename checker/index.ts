@@ -17,7 +17,7 @@ export { fastCheckWalks } from './fast-check-walks.ts';
 export { PctScheduler } from './pct.ts';
 export { SwarmFeatures, SwarmMix } from './swarm.ts';
 export { TransitionCache } from './transition-cache.ts';
-export { replayTrace, modelForTrace, traceCheckOptions, stepsMatching, ReplayMismatch } from './replay.ts';
+export { replayTrace, modelForTrace, traceCheckOptions, ReplayMismatch } from './replay.ts';
 export type { ReplayResult, Divergence } from './replay.ts';
 export { minimizeTrace } from './minimize.ts';
 export type { MinimizeOptions, MinimizeResult, PhaseReport } from './minimize.ts';
