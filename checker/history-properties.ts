@@ -7,11 +7,11 @@
  * later or not at all), so only states whose history just gained a return are checked; and a
  * verdict is remembered per history, since many states share one history.
  */
-import { invariant, type HistoryEntry, type Property, type WorldReader } from '../specs/core/index.ts';
+import { invariant, type HistoryEntry, type Property, type TransactionalProperty, type WorldReader } from '../specs/core/index.ts';
 import { checkAtomicCommit, type CommitRun } from './atomic-commit/index.ts';
 import type { History, Operation } from './history/index.ts';
 import { checkLinearizability, type SequentialModel } from './linearizability/index.ts';
-import { checkTransactions, makeTransactionHistory, type ConsistencyModel, type TransactionCheckOptions, type TransactionInit, type TxnOp } from './transactions/index.ts';
+import { checkTransactions, makeTransactionHistory, type ConsistencyModel, type TransactionInit, type TxnOp } from './transactions/index.ts';
 
 /** The client history of a world as operations: call and return times are positions in it. */
 export function operationsOf<I, O>(entries: readonly HistoryEntry[], mapOp: (op: unknown) => I = (x) => x as I, mapResult: (r: unknown) => O = (x) => x as O): History<I, O> {
@@ -79,10 +79,8 @@ export interface TransactionView {
   commitTs?(result: unknown): number | undefined;
 }
 
-function transactional(model: ConsistencyModel, view: TransactionView, name: string, options: TransactionCheckOptions = {}): Property {
+function transactional(model: ConsistencyModel, view: TransactionView, name: string): Property {
   const verdict = memo<boolean>();
-  // only `valid` is needed: search just what the model forbids
-  const checkOptions: TransactionCheckOptions = { exhaustive: false, ...options, model };
   return invariant(name, (w) => {
     if (!justReturned(w)) return true;
     const h = w.history();
@@ -100,19 +98,26 @@ function transactional(model: ConsistencyModel, view: TransactionView, name: str
           txns.push({ process: c.process, ops: view.ops(c.op, e.result), status: view.status(e.result), call: c.call, return: t, ...(ts === undefined ? {} : { commitTs: ts }) });
         }
       });
-      return checkTransactions(makeTransactionHistory(txns), checkOptions).valid;
+      // only `valid` is needed: search just what the model forbids
+      return checkTransactions(makeTransactionHistory(txns), { model, exhaustive: false }).valid;
     });
   });
 }
 
 /**
- * The committed transactions of the client history satisfy `model` (any of Elle's models:
- * `read-committed`, `snapshot-isolation`, `strong-session-serializable`, ...). `options` passes
- * inference assumptions (`initialState`, `wfrKeys`, ...) to {@link checkTransactions}.
+ * A spec's declarative {@link TransactionalProperty} as a checker property: the spec turns the
+ * history into transactions, and the same `checkTransactions` that `pacta txcheck` runs decides
+ * the isolation level. Checked only when the history just gained a return (an invocation adds a
+ * transaction of unknown outcome, which no other transaction has read yet); verdicts are kept
+ * per history.
  */
-export function isolation(model: ConsistencyModel, view: TransactionView, options: TransactionCheckOptions & { name?: string } = {}): Property {
-  const { name, ...rest } = options;
-  return transactional(model, view, name ?? model, rest);
+export function transactionalProperty(p: TransactionalProperty): Property {
+  const verdict = memo<boolean>();
+  return invariant(p.name, (w) => {
+    if (!justReturned(w)) return true;
+    const h = w.history();
+    return verdict(JSON.stringify(h), () => checkTransactions(makeTransactionHistory(p.transactions(h)), { model: p.model, exhaustive: false }).valid);
+  });
 }
 
 /** The committed transactions of the client history are strictly serializable (Elle's anomalies with real-time edges). */
@@ -123,11 +128,6 @@ export function strictSerializable(view: TransactionView, name = 'strict seriali
 /** Serializable (no real-time order required). */
 export function serializable(view: TransactionView, name = 'serializable'): Property {
   return transactional('serializable', view, name);
-}
-
-/** Snapshot isolation (Elle's: no G0, G1, G-nonadjacent, lost update, internal anomaly). */
-export function snapshotIsolated(view: TransactionView, name = 'snapshot isolated'): Property {
-  return transactional('snapshot-isolation', view, name);
 }
 
 /** External consistency: strict serializability plus commit-timestamp order (Spanner). */

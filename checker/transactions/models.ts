@@ -14,6 +14,7 @@
  * - a found anomaly **rules out** every model forbidding it or anything it implies; the
  *   weakest of those are what a report names first (Elle's `:not`), the rest are `alsoNot`.
  */
+import type { IsolationLevel } from '../../specs/core/index.ts';
 import { HistoryCheckerError } from '../history/errors.ts';
 
 /** Cycle anomalies without a suffix: the data-dependency shape of the cycle. */
@@ -129,21 +130,11 @@ function implying(a: Node): AnomalyType[] {
 // Models.
 
 /**
- * The consistency models, by Elle's names, plus `external-consistency`. Adya's names are
- * accepted as aliases (see {@link MODEL_ALIASES}).
+ * The consistency models, by Elle's names, plus `external-consistency` (one definition, shared
+ * with the spec contract's `IsolationLevel`). Adya's names are accepted as aliases (see
+ * {@link MODEL_ALIASES}).
  */
-export type ConsistencyModel =
-  | 'read-uncommitted'
-  | 'read-committed'
-  | 'monotonic-atomic-view'
-  | 'repeatable-read'
-  | 'snapshot-isolation'
-  | 'serializable'
-  | 'strong-session-snapshot-isolation'
-  | 'strong-session-serializable'
-  | 'strong-snapshot-isolation'
-  | 'strict-serializable'
-  | 'external-consistency';
+export type ConsistencyModel = IsolationLevel;
 
 /** The models, weakest first: every model comes after the models it implies (a linear extension of the lattice). */
 export const CONSISTENCY_MODELS: readonly ConsistencyModel[] = [
