@@ -98,9 +98,11 @@ if (sizes.length > 1) {
 }
 for (const size of sizes.filter((s) => s <= 100_000)) {
   const text = toEdn(generateListAppend({ transactions: size, seed: size }));
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const h = parseEdnTransactions(text, `${size}.edn`);
-  console.log(`reading ${size.toLocaleString('en')} transactions of EDN (${mb(text.length)} MB, ${h.transactions.length} transactions): ${((performance.now() - t0) / 1000).toFixed(2)} s wall`);
+  const c = process.cpuUsage(c0);
+  console.log(`reading ${size.toLocaleString('en')} transactions of EDN (${mb(text.length)} MB, ${h.transactions.length} transactions): ${((performance.now() - t0) / 1000).toFixed(2)} s wall, ${((c.user + c.system) / 1e6).toFixed(2)} s CPU`);
 }
 console.log(explanations.join('\n'));
 console.log(`load average at end: ${load()}`);

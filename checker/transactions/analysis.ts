@@ -4,7 +4,7 @@
  * cycle), and an explainer that puts any edge into words.
  */
 import type { DirectAnomalyType } from './models.ts';
-import { KIND_NAMES, kindOf, levelOf, PROCESS, REALTIME, TIMESTAMP, type EdgeKindName, type TxnGraph } from './txn-graph.ts';
+import { kindOf, PROCESS, REALTIME, TIMESTAMP, type EdgeKindName, type TxnGraph } from './txn-graph.ts';
 import type { Transaction, TxnKey, Workload } from './transaction.ts';
 
 /** Which assumptions and order edges the inference uses. */
@@ -103,6 +103,3 @@ export function explainOrderEdge(graph: TxnGraph, e: number, txns: readonly Tran
   if (kind === TIMESTAMP) return { type: 'timestamp', text: `${T(a.id)} committed at timestamp ${a.commitTs} < ${T(b.id)}'s ${b.commitTs}` };
   return undefined;
 }
-
-export const kindName = (infoWord: number): EdgeKindName => KIND_NAMES[kindOf(infoWord)] as EdgeKindName;
-export const edgeLevel = levelOf;
