@@ -27,10 +27,30 @@
 import { execSync } from 'node:child_process';
 import { table } from '../cli/format.ts';
 import { run, type AuroraRunReport } from '../docs/examples/aurora-cluster.ts';
+import type { NodeEvent } from '../impl/index.ts';
+import { FRAME_OVERHEAD_BYTES } from '../impl/net/frame.ts';
+import { Writer } from '../specs/core/bytes.ts';
+import aurora, { type AuroraMsg } from '../specs/aurora/aurora.ts';
 
 const quick = process.argv.includes('--quick');
 const PAGE_BYTES = 16 * 1024;
-const FRAME_OVERHEAD = 28 + 16;
+
+/** Sizes the `write` messages segments receive from the writer (node 0): payload, and frame with pacta's header and tag. */
+function writeSizer(): { bytes: number; payloadBytes: number; onEvent: (e: NodeEvent) => void } {
+  const sizes = {
+    bytes: 0,
+    payloadBytes: 0,
+    onEvent: (e: NodeEvent): void => {
+      if (e.kind !== 'step' || e.input !== 'message' || e.from !== 0 || (e.payload as { kind: string }).kind !== 'write') return;
+      const w = new Writer(64);
+      aurora.messages.encode(w, e.payload as AuroraMsg);
+      const n = w.toBytes().length;
+      sizes.payloadBytes += n;
+      sizes.bytes += n + FRAME_OVERHEAD_BYTES;
+    },
+  };
+  return sizes;
+}
 
 function load(): string {
   try {
@@ -57,12 +77,13 @@ console.log(table(
 ));
 
 // 2. Steady state (and the same without flushes, to show what fdatasync costs).
-const steady: AuroraRunReport = await run({ cycles: 0, clients: 2, syncMode: 'datasync', log: () => {}, steadyCommits: quick ? 100 : 400 });
+const sizer = writeSizer();
+const steady: AuroraRunReport = await run({ cycles: 0, clients: 2, syncMode: 'datasync', log: () => {}, steadyCommits: quick ? 100 : 400, onEvent: sizer.onEvent });
 const unsynced: AuroraRunReport = await run({ cycles: 0, clients: 2, syncMode: 'none', log: () => {}, steadyCommits: quick ? 100 : 400 });
-const perCommit = steady.writes.bytes / steady.acknowledged;
-const payloadPerCommit = steady.writes.payloadBytes / steady.acknowledged;
-const framesPerCommit = steady.writes.frames / steady.acknowledged;
-const pagesPerCommit = steady.mtrRecords * 6 * (PAGE_BYTES + FRAME_OVERHEAD);
+const perCommit = sizer.bytes / steady.acknowledged;
+const payloadPerCommit = sizer.payloadBytes / steady.acknowledged;
+const framesPerCommit = steady.writeFrames / steady.acknowledged;
+const pagesPerCommit = steady.mtrRecords * 6 * (PAGE_BYTES + FRAME_OVERHEAD_BYTES);
 console.log(`\nsteady state: ${steady.acknowledged} commits, ${steady.seconds.toFixed(1)} s (${(steady.acknowledged / steady.seconds).toFixed(0)} commits/s); ${load()}`);
 console.log(table(
   ['p50 ms', 'p90 ms', 'p99 ms', 'write frames/commit', 'log bytes/commit', 'of which payload', 'pages bytes/commit (16 KiB)', 'pages / log'],

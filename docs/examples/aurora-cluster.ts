@@ -22,9 +22,9 @@
  * --sync datasync|fsync|none, --seed N, --variant NAME, --json.
  */
 import { pathToFileURL } from 'node:url';
-import { Writer, loadBundledSpec, type NodeId } from 'pacta';
+import { loadBundledSpec, type NodeId } from 'pacta';
 import { checkLinearizability, type SequentialModel } from 'pacta/checker';
-import { FRAME_OVERHEAD_BYTES, InvokeTimeout, startCluster, type Cluster, type NodeEvent } from 'pacta/impl';
+import { InvokeTimeout, startCluster, type Cluster, type NodeEvent } from 'pacta/impl';
 
 type Op = { kind: 'commit'; txn: number };
 type Result = { kind: 'committed'; lsn: number; epoch: number };
@@ -49,6 +49,8 @@ export interface AuroraRunOptions {
   readonly seed?: number;
   /** Commits each client makes before the fault cycles, with no fault (the benchmark's steady state). Default 0. */
   readonly steadyCommits?: number;
+  /** Every node's events (the benchmark sizes the writer's messages from them). */
+  readonly onEvent?: (event: NodeEvent) => void;
   readonly log?: (line: string) => void;
 }
 
@@ -68,8 +70,8 @@ export interface AuroraRunReport {
   readonly linearizable: boolean;
   /** Client-side latency of acknowledged commits, ms. */
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly mean: number };
-  /** The writer's `write` messages to segments (log records): frames, their bytes with framing, and payload bytes. */
-  readonly writes: { readonly frames: number; readonly bytes: number; readonly payloadBytes: number };
+  /** The writer's `write` messages (log records) that reached a segment. */
+  readonly writeFrames: number;
   /** Every byte the writer sent (writes, recovery reads, replica batches, client replies). */
   readonly writerBytesSent: number;
   /** Redo records per commit (one per page the commit's mini-transaction touches). */
@@ -123,18 +125,11 @@ export async function run(options: AuroraRunOptions = {}): Promise<AuroraRunRepo
   const spec = options.variant ? base.variant(options.variant) : base;
 
   // Count the log records the writer ships: each `write` message a segment receives.
-  const writes = { frames: 0, bytes: 0, payloadBytes: 0 };
+  let writeFrames = 0;
   let writerId = -1;
   const onEvent = (e: NodeEvent): void => {
-    if (e.kind !== 'step' || e.input !== 'message' || e.from !== writerId) return;
-    const msg = e.payload as { kind: string };
-    if (msg.kind !== 'write') return;
-    const w = new Writer(64);
-    spec.messages.encode(w, msg);
-    const n = w.toBytes().length;
-    writes.frames++;
-    writes.payloadBytes += n;
-    writes.bytes += n + FRAME_OVERHEAD_BYTES;
+    options.onEvent?.(e);
+    if (e.kind === 'step' && e.input === 'message' && e.from === writerId && (e.payload as { kind: string }).kind === 'write') writeFrames++;
   };
 
   const cluster: Cluster<Op, Result> = await startCluster<Op, Result>(spec, {
@@ -285,7 +280,7 @@ export async function run(options: AuroraRunOptions = {}): Promise<AuroraRunRepo
         p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0,
         mean: latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : 0,
       },
-      writes: { ...writes }, writerBytesSent: writerBytesSent + (cluster.transportStats(writer)?.bytesSent ?? 0), mtrRecords,
+      writeFrames, writerBytesSent: writerBytesSent + (cluster.transportStats(writer)?.bytesSent ?? 0), mtrRecords,
       seconds: (Date.now() - started) / 1000,
     };
     log(`${acked.size} commits acknowledged (${attempts} calls), ${writerRestarts} writer restarts, ${azOutages} AZ outages (${azPlusOne} AZ+1): ` +

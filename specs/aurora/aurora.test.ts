@@ -11,7 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkSync } from '../../checker/index.ts';
-import { makeCtx, type Ctx, type Out, type RoleSpan } from '../core/index.ts';
+import type { Ctx, Out } from '../core/index.ts';
+import { Layout } from '../core/layout.ts';
 import aurora, { type AuroraMsg, type AuroraStorage } from './aurora.ts';
 
 function example(variant: string): { property: { name: string }; steps: { event: { kind: string; action?: string } }[] } {
@@ -55,14 +56,8 @@ describe('aurora: membership change (random walks)', () => {
 
 describe('aurora: segment handlers', () => {
   const params = { ...aurora.params, coalesce: true };
-  const spans: RoleSpan[] = [
-    { name: 'writer', base: 0, count: 1 },
-    { name: 'storage', base: 1, count: 6 },
-    { name: 'replica', base: 7, count: 1 },
-    { name: 'client', base: 8, count: 1 },
-  ];
-  const roleOf = spans.flatMap((s) => Array.from({ length: s.count }, () => s));
-  const ctx = makeCtx(spans, roleOf, 1, params) as Ctx<typeof params>;
+  // Node ids: writer 0, storage 1..6, replica 7, client 8; the handlers run as storage1.
+  const ctx = new Layout(aurora, params).ctxs[1] as Ctx<typeof params>;
   const sent: AuroraMsg[] = [];
   const out = { send: (_to: number, m: AuroraMsg) => sent.push(m), broadcast() {}, reply() {}, now: () => 0, trueTime: () => ({ earliest: 0, latest: 0 }) } as Out<AuroraMsg>;
   const seg = (log: AuroraStorage['log'], epoch = 2): AuroraStorage => ({
