@@ -46,6 +46,8 @@ const bounds: Record<string, { params: Record<string, number | boolean | string>
   'two-phase': { params: { rms: 2 }, maxDepth: 12 },
   raft: { params: { servers: 3, maxTerm: 2, maxLog: 1, values: 1 }, maxDepth: 6 },
   'raft-kv': { params: { servers: 3, maxTerm: 2, clients: 1, opsPerClient: 1 }, maxDepth: 6 },
+  // Each round to 6 segments multiplies the states by hundreds: depth 4 (boot, commit, a write, its ack or a loss).
+  aurora: { params: { failures: 1, replicas: 0, writerCrashes: 1 }, maxDepth: 4 },
 };
 
 /** The world options tried on each spec: every network kind, with and without faults and clocks. */
