@@ -22,8 +22,13 @@ export async function importModule(pathOrUrl: string): Promise<Record<string, un
   if (!fromSources && typescript.test(new URL(url).pathname) && !tsxRegistered) {
     // A global registration, not tsImport's namespaced one: a spec importing `pacta` by name
     // then gets the very module instances this process runs (tsImport would load a second copy).
-    const { register } = await import('tsx/esm/api');
-    register();
+    let tsx: typeof import('tsx/esm/api');
+    try {
+      tsx = await import('tsx/esm/api');
+    } catch {
+      throw new Error(`loading a TypeScript spec takes tsx, a dependency of pacta that is not installed (run \`npm ci\` in pacta's folder), or compile the spec to JavaScript first`);
+    }
+    tsx.register();
     tsxRegistered = true;
   }
   return import(url);

@@ -39,7 +39,8 @@ async function fromSources() {
   try {
     const { registerSourceLoader } = await import('../checker/source-loader.mjs');
     registerSourceLoader();
-  } catch {
+  } catch (e) {
+    if (e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
     process.stderr.write('pacta: the build in dist/ is missing or older than the sources, and tsx (to run the sources) is not installed.\nRun `npm run build` in the pacta folder (`npm ci` runs it, unless given --ignore-scripts).\n');
     process.exit(2);
   }

@@ -4,7 +4,7 @@
  * give a clear message, never a stack trace.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -163,8 +163,57 @@ describe('pacta list', () => {
   });
 });
 
+describe('pacta --version', () => {
+  it('prints the version in package.json, as --version and -V', async () => {
+    const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+    for (const flag of ['--version', '-V']) {
+      const r = await run(flag);
+      expect(r.code).toBe(0);
+      expect(r.out).toBe(`${version}\n`);
+    }
+  });
+});
+
+/** Mirrors cli/pacta.mjs: the build in dist/ is current when its stamp is newer than every source. */
+function buildIsCurrent(): boolean {
+  const stamp = join(repo, 'dist', '.built');
+  if (!existsSync(stamp)) return false;
+  const built = statSync(stamp).mtimeMs;
+  const newest = (d: string): number =>
+    Math.max(0, ...readdirSync(d, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(d, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? statSync(join(d, e.name)).mtimeMs : 0)));
+  return ['cli', 'specs', 'checker', 'impl', 'traces'].every((f) => newest(join(repo, f)) <= built);
+}
+
 describe('the installed command (a real process)', () => {
   const bin = join(repo, 'cli', 'pacta.mjs');
+  const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+
+  it('pacta --version', () => {
+    const r = spawnSync(process.execPath, [bin, '--version'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${version}\n`);
+  });
+
+  // On a clean clone `npm ci` builds dist/ (prepare), and CI runs this: the commands that load
+  // no TypeScript of the user's run plain JavaScript. A resolve hook makes any import of tsx fail.
+  it.skipIf(!buildIsCurrent())('from a current build, list, --version and check run without tsx', () => {
+    const noTsx = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, next) { if (s.startsWith("tsx")) throw new Error("tsx was loaded: " + s); return next(s, c); }'));`;
+    const node = (...args: string[]) => spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(noTsx)}`, bin, ...args], { cwd: dir, encoding: 'utf8' });
+    for (const args of [['--version'], ['list'], ['check', 'two-phase'], ['check', 'two-phase', '--mode', 'random', '--workers', '2', '--walks', '40']]) {
+      const r = node(...args);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    }
+    // The control: a user's TypeScript spec does need tsx, and without it the message says so.
+    expect(node('check', 'counter.ts').stderr).toMatch(/loading a TypeScript spec takes tsx/);
+  });
+
+  it('parallel random walks load a user .ts spec in each worker thread', () => {
+    const r = spawnSync(process.execPath, [bin, 'check', 'counter.ts:unbounded', '--mode', 'random', '--workers', '2', '--seed', '3', '--json', '--out', 'traces-out'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ spec: 'counter', variant: 'unbounded', result: 'violation' });
+  });
+
   it('npx pacta check two-phase prints a result and exits 0', () => {
     const r = spawnSync(process.execPath, [bin, 'check', 'two-phase'], { cwd: dir, encoding: 'utf8' });
     expect(r.status).toBe(0);
