@@ -5,9 +5,9 @@ import type { Progress } from '../checker/options.ts';
 import type { CliIO } from './io.ts';
 import type { ExposeOptions, Exposure } from '../specs/core/index.ts';
 
-/** `1234567` → `1,234,567`. */
+/** `1234567` → `1,234,567`. By hand: toLocaleString's first call loads ICU data, tens of ms of start-up. */
 export function num(n: number): string {
-  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n);
+  return Number.isFinite(n) ? String(Math.round(n)).replace(/\B(?=(\d{3})+$)/g, ',') : String(n);
 }
 
 export function seconds(s: number): string {

@@ -16,9 +16,17 @@
  * The order is the transitive closure of these facts; it may be partial, and then fewer
  * `ww`/`rw` edges are known (Elle's limitation too: some anomalies stay invisible).
  */
-import { DirectedGraph } from 'graphology';
+import { createRequire } from 'node:module';
+import type * as Graphology from 'graphology';
+import type { DirectedGraph } from 'graphology';
 import { HistoryFormatError } from '../history/errors.ts';
 import type { Transaction, TransactionHistory, TxnKey, TxnValue } from './transaction.ts';
+
+let graphologyModule: typeof Graphology | undefined;
+/** graphology (its CommonJS build) loads with the first dependency graph: a check without transaction properties never loads it. */
+function graphology(): typeof Graphology {
+  return (graphologyModule ??= createRequire(import.meta.url)('graphology') as typeof Graphology);
+}
 
 /** The kinds of edges. */
 export type DependencyType = 'ww' | 'wr' | 'rw' | 'rt' | 'ts';
@@ -147,7 +155,7 @@ export function buildDependencyGraph(history: TransactionHistory, options: Depen
     }
   }
 
-  const graph: DependencyGraph = new DirectedGraph();
+  const graph: DependencyGraph = new (graphology()).DirectedGraph();
   for (const txn of txns) if (inGraph.has(txn.id)) graph.addNode(String(txn.id), { txn });
   const addEdge = (from: number, to: number, reason: DependencyReason): void => {
     if (from === to) return;
