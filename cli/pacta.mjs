@@ -59,5 +59,6 @@ async function fromBuild() {
 
 // An installed package has no sources beside its build: nothing to compare.
 const built = !existsSync(new URL('cli/main.ts', root)) || buildIsCurrent();
+if (process.env.PACTA_DEBUG) process.stderr.write(`pacta: running ${built ? 'the build in dist/' : 'the TypeScript sources through tsx'}\n`);
 const { main } = built ? await fromBuild() : await fromSources();
 process.exitCode = await main(process.argv.slice(2));
