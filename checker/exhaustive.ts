@@ -12,7 +12,7 @@ import { Collapser } from './collapsed.ts';
 import { LevelWriter, type LevelChunk } from './level-spill.ts';
 import { RecentSet } from './recent-set.ts';
 import { StateStore } from './state-store.ts';
-import { HandlerError, type TraceEvent, type WorldState } from './world.ts';
+import { HandlerError, type EventRef, type TraceEvent, type WorldState } from './world.ts';
 import type { FingerprintPath } from './trace-builder.ts';
 
 /** How an exhaustive search ended. Paths are fingerprint paths, rebuilt into traces by the caller. */
@@ -76,6 +76,11 @@ export interface FrontierTuning {
   collapseMaxShare: number;
   /** BFS: stop at the first level of at least this many states and hand it off (packed). */
   handOffLevelStates?: number;
+  /**
+   * Tests: told of every successor edge, visited or skipped, with the parent's fingerprint, the
+   * event (the world's, valid during the call) and the successor's fingerprint.
+   */
+  observeEdge?: (parent: WorldState, parentFp: readonly [number, number], event: EventRef, hi: number, lo: number) => void;
 }
 
 export const defaultTuning: FrontierTuning = { collapse: true, collapseMinEntries: 1 << 16, collapseMaxShare: 0.5 };
@@ -87,7 +92,8 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
   let frontier = new Frontier(o.mode === 'dfs', o.frontierMemoryBytes);
   // States wait in the frontier as records of interned components while those stay few (see
   // collapsed.ts); packed bytes otherwise. FIFO fingerprints hash packed bytes: no records there.
-  let collapser = !tuning.collapse || model.symmetry || o.world.network === 'fifo' ? null : new Collapser(world);
+  // Without the fast path, states wait packed and are decoded plainly (the reference explorer).
+  let collapser = !tuning.collapse || !o.fastPath || model.symmetry || o.world.network === 'fifo' ? null : new Collapser(world);
   const pack = (s: WorldState): Uint8Array => (collapser ? collapser.collapse(s) : model.pack(s));
   const goals: GoalStatus[] = model.goals.map((g) => ({ name: g.name, reached: false }));
   const started = performance.now();
@@ -126,9 +132,13 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
   let parentIndex = 0;
   let childDepth = 0;
   const fp = model.fp;
+  const observe = tuning.observeEdge;
+  let parentFp: readonly [number, number] = [0, 0];
+  let current: WorldState | null = null;
   const visit = (next: WorldState): boolean => {
     generated++;
     model.fingerprint(next);
+    if (observe) observe(current!, parentFp, world.event, fp[0]!, fp[1]!);
     const index = store.insert(fp[0]!, fp[1]!, parentIndex, childDepth);
     if (index < 0) return false;
     recent.add(fp[0]!, fp[1]!);
@@ -145,15 +155,15 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
 
   // Successors already visited are recognized from their fingerprint before they are built.
   const recent = new RecentSet();
-  const seen = model.symmetry
+  const seen = model.symmetry || !o.fastPath
     ? undefined
     : (hi: number, lo: number): boolean => {
         if (!recent.visitedIn(store, hi, lo)) return false;
         generated++;
+        if (observe) observe(current!, parentFp, world.event, hi >>> 0, lo >>> 0);
         return true;
       };
 
-  let current: WorldState | null = null;
   try {
     const init = world.initial();
     model.fingerprint(init);
@@ -184,6 +194,10 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
       }
       childDepth = depth + 1;
       current = collapser ? collapser.expand(frontier.current) : world.decode(frontier.current, true);
+      if (observe) {
+        model.fingerprint(current);
+        parentFp = [fp[0]!, fp[1]!];
+      }
       const enabled = world.successors(current, visit, seen);
       if (enabled === 0 && o.deadlock && outcome.kind === 'done') {
         outcome = { kind: 'deadlock', path: pathTo(parentIndex) };

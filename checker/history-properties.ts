@@ -7,7 +7,7 @@
  * later or not at all), so only states whose history just gained a return are checked; and a
  * verdict is remembered per history, since many states share one history.
  */
-import { invariant, type HistoryEntry, type Property, type WorldReader } from '../specs/core/index.ts';
+import { invariant, type HistoryEntry, type Property, type TransactionalProperty, type WorldReader } from '../specs/core/index.ts';
 import { checkAtomicCommit, type CommitRun } from './atomic-commit/index.ts';
 import type { History, Operation } from './history/index.ts';
 import { checkLinearizability, type SequentialModel } from './linearizability/index.ts';
@@ -100,6 +100,22 @@ function transactional(model: ConsistencyModel, view: TransactionView, name: str
       });
       return checkTransactions(makeTransactionHistory(txns), { model }).valid;
     });
+  });
+}
+
+/**
+ * A spec's declarative {@link TransactionalProperty} as a checker property: the spec turns the
+ * history into transactions, and the same `checkTransactions` that `pacta txcheck` runs decides
+ * the isolation level. Checked only when the history just gained a return (an invocation adds a
+ * transaction of unknown outcome, which no other transaction has read yet); verdicts are kept
+ * per history.
+ */
+export function transactionalProperty(p: TransactionalProperty): Property {
+  const verdict = memo<boolean>();
+  return invariant(p.name, (w) => {
+    if (!justReturned(w)) return true;
+    const h = w.history();
+    return verdict(JSON.stringify(h), () => checkTransactions(makeTransactionHistory(p.transactions(h)), { model: p.model }).valid);
   });
 }
 

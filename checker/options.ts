@@ -57,6 +57,11 @@ export interface CheckOptions {
   walk?: number;
   /** Random mode: how many states' successors to remember (0: none). */
   cacheStates?: number;
+  /**
+   * Explore with the fast successor layer (default true). False explores with the reference
+   * semantics (`events`/`next`, no caches): slower, for cross-checking (CLI `--no-fast-path`).
+   */
+  fastPath?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -91,6 +96,7 @@ export interface Options {
   random: RandomOptions;
   workers: number;
   frontierMemoryBytes: number;
+  fastPath: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -102,7 +108,7 @@ export class OptionsError extends Error {
 const KNOWN = new Set([
   'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
   'deadlock', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
-  'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates',
+  'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath',
 ]);
 
 function count(name: string, v: unknown, min = 0): number {
@@ -159,6 +165,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
     random: normalizeRandom(o),
     workers: o.workers === undefined ? 1 : count('workers', o.workers, 1),
     frontierMemoryBytes: o.frontierMemoryBytes === undefined ? Math.floor(totalmem() / 4) : count('frontierMemoryBytes', o.frontierMemoryBytes, 1),
+    fastPath: o.fastPath === undefined ? true : flag('fastPath', o.fastPath),
     onProgress: o.onProgress,
   };
 }

@@ -157,8 +157,7 @@ export class Walker {
     const states = entries.map((e) => e.state);
     const events: TraceEvent[] = [{ kind: 'init' }];
     refs.forEach((ref, i) => {
-      Object.assign(world.event, ref);
-      events.push(world.describe(states[i]!));
+      events.push(world.describe(states[i]!, ref));
     });
     return { states, events };
   }
