@@ -192,7 +192,7 @@ describe('the installed command (a real process)', () => {
 
   // On a clean clone `npm ci` builds dist/ (prepare), and CI runs this: the commands that load
   // no TypeScript of the user's run plain JavaScript. A resolve hook makes any import of tsx fail.
-  it.skipIf(!runsTheBuild())('from a current build, list, --version and check run without tsx', () => {
+  it.skipIf(!runsTheBuild())('from a current build, list, --version, check and the workers run without tsx', () => {
     const noTsx = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, next) { if (s.startsWith("tsx")) throw new Error("tsx was loaded: " + s); return next(s, c); }'));`;
     const node = (...args: string[]) => spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(noTsx)}`, bin, ...args], { cwd: dir, encoding: 'utf8' });
     for (const args of [['--version'], ['list'], ['check', 'two-phase'], ['check', 'two-phase', '--mode', 'random', '--workers', '2', '--walks', '40']]) {
@@ -200,6 +200,17 @@ describe('the installed command (a real process)', () => {
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
     }
+    // Parallel BFS with workers from the first level: each thread starts at the compiled module.
+    const bfs = `const d = ${JSON.stringify(`${repo}/dist/`)};
+      const { Model } = await import(d + 'checker/model.js');
+      const { normalizeOptions } = await import(d + 'checker/options.js');
+      const { parallelBfs } = await import(d + 'checker/parallel.js');
+      const spec = await (await import(d + 'specs/index.js')).loadBundledSpec('two-phase');
+      const r = await parallelBfs(new Model(spec, normalizeOptions(spec, { params: { rms: 4 }, workers: 2 })), 'two-phase', 2, 0);
+      console.log(r.outcome.kind, r.stats.distinctStates);`;
+    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(noTsx)}`, '--input-type=module', '-e', bfs], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('done 1568\n');
     // The control: a user's TypeScript spec does need tsx, and without it the message says so.
     expect(node('check', 'counter.ts').stderr).toMatch(/loading a TypeScript spec takes tsx/);
   });
