@@ -28,7 +28,7 @@ export class Model {
     // History properties declared by the spec become invariants over the world's history.
     const properties: Property[] = this.world.properties.map((p) =>
       p.kind === 'linearizable'
-        ? historyLinearizable(p.model, { name: p.name, mapOp: p.mapOp, mapResult: p.mapResult })
+        ? historyLinearizable(p.model, { name: p.name, mapOp: p.mapOp, mapResult: p.mapResult, keep: p.keep })
         : p.kind === 'transactional'
           ? transactionalProperty(p)
           : p,

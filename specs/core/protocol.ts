@@ -139,6 +139,12 @@ export interface LinearizableProperty {
   readonly mapOp?: (op: unknown) => unknown;
   /** Maps the spec's result values to the model's outputs (default: as is). */
   readonly mapResult?: (result: unknown) => unknown;
+  /**
+   * Which operations the history check includes (default: all): false leaves an operation out,
+   * e.g. a request refused without effect (`notLeader`), or a read not meant to be
+   * linearizable. `result` is undefined while the operation is pending.
+   */
+  readonly keep?: (op: unknown, result: unknown) => boolean;
 }
 
 /** The isolation levels a {@link TransactionalProperty} may ask for (weakest first). */
@@ -192,9 +198,9 @@ export function transactional(
 /** The client history is linearizable with respect to `model` (see {@link LinearizableProperty}). */
 export function linearizable<S, I, O>(
   model: SequentialModel<S, I, O>,
-  options: { name?: string; mapOp?: (op: unknown) => I; mapResult?: (result: unknown) => O } = {},
+  options: { name?: string; mapOp?: (op: any) => I; mapResult?: (result: any) => O; keep?: (op: any, result: any) => boolean } = {},
 ): LinearizableProperty {
-  return { kind: 'linearizable', name: options.name ?? `linearizable (${model.name})`, model, mapOp: options.mapOp, mapResult: options.mapResult };
+  return { kind: 'linearizable', name: options.name ?? `linearizable (${model.name})`, model, mapOp: options.mapOp, mapResult: options.mapResult, keep: options.keep };
 }
 
 /** Must hold in every reachable state. */
