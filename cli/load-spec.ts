@@ -47,7 +47,7 @@ export async function loadSpec(arg: string, cwd: string): Promise<LoadedSpec> {
     try {
       protocol = protocol.variant(variant);
     } catch (e) {
-      // By name: a spec file that imports pacta's sources throws their SpecError, not ours.
+      // By name: a spec file that brings its own copy of the library throws that copy's SpecError.
       if (e instanceof Error && e.name === 'SpecError') throw new UsageError(e.message.replace(/^variant: /, ''));
       throw e;
     }

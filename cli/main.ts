@@ -2,9 +2,9 @@
  * The `pacta` command. The only code that prints to the terminal or sets exit codes; commands
  * are functions of (args, io) so tests run them in-process.
  *
- * Start-up is part of the interface (`pacta --version` and `pacta list` answer in well under
- * 150 ms from the build): this module imports nothing but io.ts, every command loads its
- * module when it runs, and errors are told apart by name, not by importing their classes.
+ * Start-up is part of the interface (docs/performance.md#start-up): this module imports
+ * nothing but io.ts, so `pacta --version` pays for Node and little else; every command loads
+ * its module when it runs, and errors are told apart by name, not by importing their classes.
  */
 import { readFileSync } from 'node:fs';
 import { Exit, processIO, type CliIO } from './io.ts';
@@ -79,8 +79,8 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   try {
     return await (await command.load())(args, io);
   } catch (e) {
-    // By name: an error from a second copy of the library (a spec file that imports pacta's
-    // sources while the CLI runs the build) is recognized all the same.
+    // By name: no class to import before a command runs, and an error from another copy of
+    // the library (a spec file that brings its own) is recognized all the same.
     const kind = e instanceof Error ? e.name : '';
     if (usageErrors.has(kind)) {
       io.err(`pacta ${name}: ${(e as Error).message}\n`);

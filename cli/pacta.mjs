@@ -7,33 +7,10 @@
 // to start, never stale. It then also resolves the package's own name (a spec file's
 // `import ... from 'pacta'`) to the sources, through the `pacta-source` export condition, so
 // the spec and the CLI share one copy of the library.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { buildIsCurrent } from './build-state.mjs';
 
 const root = new URL('../', import.meta.url);
-const sourceFolders = ['cli', 'specs', 'checker', 'impl', 'traces'];
-
-/** The newest modification time of the sources the build compiles (tests excluded). */
-function newestSource(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** True when dist/ holds a finished build at least as new as every source file. */
-function buildIsCurrent() {
-  let built;
-  try {
-    built = statSync(new URL('dist/.built', root)).mtimeMs;
-  } catch {
-    return false;
-  }
-  const base = decodeURIComponent(root.pathname);
-  return sourceFolders.every((d) => !existsSync(base + d) || newestSource(base + d) <= built);
-}
 
 async function fromSources() {
   try {
@@ -57,8 +34,8 @@ async function fromBuild() {
   return import(entry.href);
 }
 
-// An installed package has no sources beside its build: nothing to compare.
-const built = !existsSync(new URL('cli/main.ts', root)) || buildIsCurrent();
+// An installed package has no sources beside its build: it runs the build (or says it is missing).
+const built = !existsSync(new URL('cli/main.ts', root)) || buildIsCurrent(root);
 if (process.env.PACTA_DEBUG) process.stderr.write(`pacta: running ${built ? 'the build in dist/' : 'the TypeScript sources through tsx'}\n`);
 const { main } = built ? await fromBuild() : await fromSources();
 process.exitCode = await main(process.argv.slice(2));

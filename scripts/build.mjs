@@ -14,16 +14,22 @@
  * The build goes to a fresh folder that then replaces dist/: a `pacta` process running from
  * dist/ meanwhile (its commands, specs and workers load lazily) never sees a half-written
  * build, and a source file deleted or renamed leaves no module behind.
+ *
+ * `--if-stale` (what `prepare` runs) skips a build that is current: the first `npx pacta` in a
+ * clone installs the folder into npx's cache, which runs `prepare` again right after `npm ci`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { buildIsCurrent } from '../cli/build-state.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const dist = `${root}dist`;
 const fresh = `${root}.dist-${process.pid}`;
 const old = `${root}.dist-old-${process.pid}`;
+
+if (process.argv.includes('--if-stale') && buildIsCurrent(new URL('../', import.meta.url))) process.exit(0);
 
 let tsc;
 try {
