@@ -2,6 +2,8 @@
 // choose between the build and the sources, and `prepare` to skip a build that is current
 // (npx installs a clone's folder into its cache on first use and runs `prepare` again).
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** The folders the build compiles. */
 const sourceFolders = ['cli', 'specs', 'checker', 'impl', 'traces'];
@@ -10,7 +12,7 @@ const sourceFolders = ['cli', 'specs', 'checker', 'impl', 'traces'];
 function newestSource(dir) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = `${dir}/${entry.name}`;
+    const path = join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
     else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
   }
@@ -30,6 +32,6 @@ export function buildIsCurrent(root) {
   } catch {
     return false;
   }
-  const base = decodeURIComponent(root.pathname);
-  return sourceFolders.every((d) => !existsSync(base + d) || newestSource(base + d) <= built);
+  const base = fileURLToPath(root);
+  return sourceFolders.every((d) => !existsSync(join(base, d)) || newestSource(join(base, d)) <= built);
 }

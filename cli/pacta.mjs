@@ -8,6 +8,7 @@
 // `import ... from 'pacta'`) to the sources, through the `pacta-source` export condition, so
 // the spec and the CLI share one copy of the library.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { buildIsCurrent } from './build-state.mjs';
 
 const root = new URL('../', import.meta.url);
@@ -28,7 +29,7 @@ async function fromSources() {
 async function fromBuild() {
   const entry = new URL('dist/cli/main.js', root);
   if (!existsSync(entry)) {
-    process.stderr.write(`pacta: ${decodeURIComponent(entry.pathname)} is missing: run \`npm run build\` in the pacta folder.\n`);
+    process.stderr.write(`pacta: ${fileURLToPath(entry)} is missing: run \`npm run build\` in the pacta folder.\n`);
     process.exit(2);
   }
   return import(entry.href);
