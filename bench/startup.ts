@@ -1,6 +1,7 @@
 /**
- * Start-up of the `pacta` command: `--version`, `list` and a trivial `check two-phase`, each run
- * as a whole process N times (default 20), beside `node -e 0` (the floor no command gets under).
+ * Start-up of the `pacta` command: `--version`, `list`, a trivial `check two-phase`, and the same
+ * spec given as a TypeScript file (compiled on load), each run as a whole process N times
+ * (default 20), beside `node -e 0` (the floor no command gets under).
  * Prints, per command, the mean, median and fastest wall time, and the CPU time the process used
  * (user + system, read from /proc/self/stat's waited-for-children fields: Linux only), which
  * load on a shared machine distorts much less than wall time. The load average is printed beside.
@@ -61,15 +62,15 @@ for (const dir of checkouts) {
   const probe = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8', env: { ...process.env, PACTA_DEBUG: '1' } });
   const version = probe.status === 0 ? ['--version'] : ['--help']; // --help where --version is not known yet
   console.log(`${dir}: ${/running (.*)/.exec(probe.stderr)?.[1] ?? 'the sources through tsx (a checkout from before the build)'}`);
-  for (const command of [version, ['list'], ['check', 'two-phase']]) {
+  for (const command of [version, ['list'], ['check', 'two-phase'], ['check', 'specs/two-phase/two-phase.ts']]) {
     rows.push(measure(`${dir === repo ? '' : `${dir}: `}pacta ${command.join(' ')}`, [bin, ...command], dir));
   }
 }
 console.log(`start-up, ${runs} runs each; load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')} on ${process.platform}, Node ${process.version}`);
-console.log(`${'command'.padEnd(48)}      mean    median   fastest  CPU/run`);
+console.log(`${'command'.padEnd(58)}      mean    median   fastest  CPU/run`);
 for (const r of rows) {
   const sorted = [...r.wall].sort((a, b) => a - b);
   const mean = r.wall.reduce((a, b) => a + b, 0) / r.wall.length;
-  console.log(`${r.label.padEnd(48)} ${ms(mean)} ${ms(sorted[Math.floor(sorted.length / 2)]!)} ${ms(sorted[0]!)} ${Number.isNaN(r.cpu) ? '     —' : ms(r.cpu)}`);
+  console.log(`${r.label.padEnd(58)} ${ms(mean)} ${ms(sorted[Math.floor(sorted.length / 2)]!)} ${ms(sorted[0]!)} ${Number.isNaN(r.cpu) ? '     —' : ms(r.cpu)}`);
 }
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -78,11 +78,11 @@ async function loadFile(path: string): Promise<Protocol> {
   return def;
 }
 
-/** The useful part of a module-load failure: esbuild's located syntax errors, or the thrown message. */
+/** The useful part of a module-load failure: esbuild's located syntax errors (as esbuild prints them), or the thrown message. */
 function loadErrorMessage(e: unknown): string {
   if (e && typeof e === 'object' && 'errors' in e && Array.isArray((e as { errors: unknown[] }).errors)) {
     return (e as { errors: { text: string; location?: { file: string; line: number; column: number; lineText: string } }[] }).errors
-      .map((x) => (x.location ? `  ${x.location.file}:${x.location.line}:${x.location.column}: ${x.text}\n    ${x.location.lineText}` : `  ${x.text}`))
+      .map((x) => (x.location ? `  ${x.location.file}:${x.location.line}:${x.location.column}: ERROR: ${x.text}\n    ${x.location.lineText}` : `  ERROR: ${x.text}`))
       .join('\n');
   }
   const message = e instanceof Error ? e.message : String(e);
