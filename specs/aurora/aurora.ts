@@ -759,32 +759,32 @@ export default spec.define({
   properties,
   variants: {
     'write-quorum-3': {
-      doc: 'The writer counts a write durable at 3/6: a commit acknowledged on 3 segments is on none of the other 3, a read quorum that an AZ+1 loss leaves (durability).',
+      doc: 'The writer counts a write durable at 3/6: a commit acknowledged on 3 segments is on none of the other 3, a read quorum that an AZ+1 loss leaves (durability). Breaks the quorum rule V_w > V/2, V_r + V_w > V of SIGMOD 2017 §2.1.',
       expose: { params: { failures: 0, replicas: 0, writerCrashes: 0 } },
       roles: { writer: writer({ ...correctRules, writeQuorum: 3 }) },
     },
     'read-quorum-2': {
-      doc: 'Recovery reads 2/6 segments: they can both miss a commit on 4/6 (2 + 4 = 6), and the recovered VDL truncates it (recovery keeps acknowledged commits).',
+      doc: 'Recovery reads 2/6 segments: they can both miss a commit on 4/6 (2 + 4 = 6), and the recovered VDL truncates it (recovery keeps acknowledged commits). Breaks V_r + V_w > V (SIGMOD 2017 §2.1; recovery reads a read quorum, SIGMOD 2018 §2.4).',
       expose: { params: { failures: 0, replicas: 0 } },
       roles: { writer: writer({ ...correctRules, readQuorum: 2 }) },
     },
     'ack-before-vdl': {
-      doc: 'The writer acknowledges a commit as soon as it sends its records, before VDL reaches it: a crash now loses it (durability; on the executor the commit is missing after the restart).',
+      doc: 'The writer acknowledges a commit as soon as it sends its records, before VDL reaches it: a crash now loses it (durability; on the executor the commit is missing after the restart). Breaks the commit rule of SIGMOD 2018 §2.3 (acknowledge only once VDL ≥ the commit LSN).',
       expose: { params: { failures: 0, replicas: 0, writerCrashes: 0 } },
       roles: { writer: writer({ ...correctRules, ackAtVdl: false }) },
     },
     'no-truncate': {
-      doc: 'A recovered writer continues the log from the VCL instead of the VDL, keeping what lies above the VDL: the recovered log ends inside a torn mini-transaction, and the next commit would build on it (the writer\'s log ends at a CPL).',
+      doc: 'A recovered writer continues the log from the VCL instead of the VDL, keeping what lies above the VDL: the recovered log ends inside a torn mini-transaction, and the next commit would build on it (the writer\'s log ends at a CPL). Breaks the truncation of SIGMOD 2017 §4.3 / SIGMOD 2018 §2.4 (everything above the recovered VDL is truncated).',
       expose: { params: { mtrRecords: 2, failures: 0, replicas: 0 } },
       roles: { writer: writer({ ...correctRules, truncate: false }) },
     },
     'no-epoch-bump': {
-      doc: "Recovery keeps the volume epoch: segments cannot tell the old writer's late writes from the new writer's, and a stale record lands below the new log's head (one chain).",
+      doc: "Recovery keeps the volume epoch: segments cannot tell the old writer's late writes from the new writer's, and a stale record lands below the new log's head (one chain). Breaks the volume epochs of SIGMOD 2018 §2.4 (recovery increments the epoch; storage refuses older ones).",
       expose: { params: { clients: 2, failures: 0, replicas: 0, lal: 1 } },
       roles: { writer: writer({ ...correctRules, bumpEpoch: false }) },
     },
     'single-quorum-membership': {
-      doc: 'Replacing F by G switches straight to ABCDEG with a single quorum: a commit on ABCD EF-side segments is on only 3 of ABCDEG, and G is empty (durability across the change).',
+      doc: 'Replacing F by G switches straight to ABCDEG with a single quorum: a commit on ABCD EF-side segments is on only 3 of ABCDEG, and G is empty (durability across the change). Breaks the dual quorums of SIGMOD 2018 §4 (ABCDEF → ABCDEF/ABCDEG → ABCDEG).',
       expose: { params: { membership: true, failures: 0, replicas: 0, writerCrashes: 0 } },
       roles: { writer: writer({ ...correctRules, dualQuorum: false }) },
     },
