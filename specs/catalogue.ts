@@ -17,6 +17,10 @@ export const bundledSpecs: Record<string, { summary: string; load: () => Promise
     summary: 'A KV store on Raft with clients: exactly-once writes; reads through the log, under a leader lease, or at a closed timestamp',
     load: async () => (await import('./raft/raft-kv.ts')).default,
   },
+  spanner: {
+    summary: 'Spanner (OSDI 2012): TrueTime commit wait, 2PC across Paxos groups, read-only transactions at t_safe; leader change',
+    load: async () => (await import('./spanner/spanner.ts')).default,
+  },
 };
 
 /** The bundled protocol `name`, or undefined. */
