@@ -237,6 +237,8 @@ export interface Rules {
   tSafe(paxosSafe: number, minPrepared: number): number;
   /** s ≥ every participant's prepare timestamp. */
   readonly coverPrepares: boolean;
+  /** A leader prepares or commits a transaction only while it still holds the transaction's read locks. */
+  readonly checkReadLocks: boolean;
 }
 
 export const correctRules: Rules = {
@@ -245,6 +247,7 @@ export const correctRules: Rules = {
   readTs: (tt) => tt.latest,
   tSafe: (paxosSafe, prep) => Math.min(paxosSafe, prep - 1),
   coverPrepares: true,
+  checkReadLocks: true,
 };
 
 // ---------------------------------------------------------------- layout helpers
@@ -316,7 +319,7 @@ function replica(rules: Rules) {
 
   /** Whether `txn` still holds read locks on `keys`, and no other transaction holds `writes`' keys. */
   function lockable(s: Replica, txn: TxnId, reads: readonly number[], writes: readonly Write[]): boolean {
-    for (const key of reads) if (!(s.locks.get(key) ?? NONE).includes(txn)) return false;
+    if (rules.checkReadLocks) for (const key of reads) if (!(s.locks.get(key) ?? NONE).includes(txn)) return false;
     const writers = logWriters(s.log, s.applied);
     for (const [t2, p] of s.pending) if (t2 !== txn && p.req) for (const w of p.req.writes) writers.set(w.key, t2);
     for (const w of writes) {
@@ -764,6 +767,11 @@ export default spec.define({
       doc: 'The coordinator picks s from its own floor and its own assigned timestamps only, not from the participants\' prepare timestamps (§4.2.1: s ≥ every prepare timestamp). A participant whose group already promised a larger timestamp (a safe-time record for a strong read) prepares above s and is told to commit below it: the read at that timestamp was answered without the write.',
       expose: { params: { replicas: 1 }, options: { maxTime: 1 } },
       roles: broken({ coverPrepares: false }),
+    },
+    'unchecked-read-locks': {
+      doc: 'A leader prepares a transaction without checking that it still holds the transaction\'s read locks. Read locks live in the leader\'s memory: after the leader crashes and restarts (or another takes over) they are gone, another transaction writes the key read, and the first one commits on a stale read: a lost update (Spanner §4.2.1 relies on the locks being held from the read to the commit; a transaction whose locks were lost must abort).',
+      expose: { params: { writes: true, strongReads: false, groups: 1, replicas: 1 }, options: { crashes: 1, trueTimeEpsilon: 0, maxTime: 2 } },
+      roles: broken({ checkReadLocks: false }),
     },
   },
 });
