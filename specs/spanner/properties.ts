@@ -27,46 +27,11 @@
  */
 import {
   equalValues, invariant, reachable, transactional,
-  type HistoryEntry, type NodeId, type SpecProperty, type TransactionRecord, type WorldReader,
+  type HistoryEntry, type NodeId, type SpecProperty, type WorldReader,
 } from '../core/index.ts';
-import { completed, microOps, tagOf, totalConserved, type TxnResult, type TxnValue } from '../txn/index.ts';
+import { completed, tagOf, totalConserved, transactionsOf, type TxnOp, type TxnResult, type TxnValue } from '../txn/index.ts';
 import { recordsOf, type Entry, type Log, type TxnId } from './log.ts';
 import type { Frontend, P, Replica, SpannerOp } from './spanner.ts';
-
-/** The transactions of a history, as transaction records: those `keep` selects, with a commit timestamp where `stamp` says. */
-export function spannerRecords(
-  history: readonly HistoryEntry[],
-  keep: (op: SpannerOp) => boolean,
-  stamp: (op: SpannerOp) => boolean,
-): TransactionRecord[] {
-  const out: TransactionRecord[] = [];
-  const open = new Map<string, { client: number; id: number; op: SpannerOp; call: number }>();
-  const done: ({ client: number; id: number; op: SpannerOp; call: number } & { result?: TxnResult; ret?: number })[] = [];
-  history.forEach((e, i) => {
-    const key = `${e.client}:${e.id}`;
-    if (e.kind === 'invoke') {
-      const r = { client: e.client, id: e.id, op: e.op as SpannerOp, call: i };
-      open.set(key, r);
-      done.push(r);
-    } else {
-      const r = open.get(key);
-      if (!r) return;
-      open.delete(key);
-      Object.assign(r, { result: e.result as TxnResult, ret: i });
-    }
-  });
-  for (const r of done) {
-    if (!keep(r.op)) continue;
-    const ops = microOps(r.client, r.id, r.op, r.result);
-    if (!r.result || r.ret === undefined || r.result.status === 'unknown') {
-      out.push({ process: r.client, call: r.call, status: 'unknown', ops });
-      continue;
-    }
-    const base = { process: r.client, call: r.call, return: r.ret, status: r.result.status, ops };
-    out.push(r.result.status === 'committed' && stamp(r.op) ? { ...base, commitTs: r.result.commitTs } : base);
-  }
-  return out;
-}
 
 /** Every transaction committed in some group's logged prefix: its commit timestamp and writes. */
 export function commitsOf(w: WorldReader): Map<TxnId, { ts: number; writes: Map<number, TxnValue> }> {
@@ -246,17 +211,18 @@ function groupLogsDisagree(w: WorldReader, p: P): boolean {
   return false;
 }
 
-const isRw = (op: SpannerOp): boolean => op.mode === 'rw';
+const isRw = (op: TxnOp): boolean => (op as SpannerOp).mode === 'rw';
+const notSnapshot = (op: TxnOp): boolean => (op as SpannerOp).mode !== 'snapshot';
 
 /** Spanner's properties at params `p`. */
 export function spannerProperties(p: P): SpecProperty[] {
   const props: SpecProperty[] = [
     invariant('every read sees the latest version committed at its timestamp (read-only: at or below s_read; read-write: below s)', (w) => inexactReads(w).length === 0),
     invariant('external consistency: a transaction that starts after another returned commits at a larger timestamp', (w) => inversions(w.history()) === 0),
-    transactional('external-consistency', (h) => spannerRecords(h, (op) => op.mode !== 'snapshot', isRw), {
+    transactional('external-consistency', (h) => transactionsOf(h, { keep: notSnapshot, stamp: isRw }), {
       name: 'external consistency (transaction checker: strictly serializable, commit timestamps in real-time order)',
     }),
-    transactional('serializable', (h) => spannerRecords(h, () => true, () => false), { name: 'serializable (transaction checker, snapshot reads included)' }),
+    transactional('serializable', (h) => transactionsOf(h, { stamp: () => false }), { name: 'serializable (transaction checker, snapshot reads included)' }),
     invariant('atomic commit across groups', (w) => atomicityViolation(w, p) === null),
     invariant('read-only transactions take no locks (they never block writes)', (w) => !readOnlyHoldsLock(w)),
     invariant('the replicas of a group agree on every logged record', (w) => !groupLogsDisagree(w, p)),
