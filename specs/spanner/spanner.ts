@@ -148,7 +148,8 @@ const Msg = t.union('kind', {
   decide: { txn: TxnId, commit: t.bool, ts: t.u32, fwd: t.bool },
   // within a group
   advance: { ts: t.u32, fwd: t.bool },
-  append: { epoch: t.u32, log: t.array(Entry), applied: t.u32 },
+  /** The leader's log from index `from` on (the replica holds the rest, in this epoch), and how much of it is applied. */
+  append: { epoch: t.u32, from: t.u32, entries: t.array(Entry), applied: t.u32 },
   appended: { epoch: t.u32, logEpoch: t.u32, length: t.u32 },
   campaign: { epoch: t.u32 },
   vote: { epoch: t.u32, logEpoch: t.u32, log: t.array(Entry) },
@@ -408,7 +409,9 @@ function replica(rules: Rules) {
       const last = sent.get(n);
       const behind = (last?.length ?? 0) < s.log.length || (ctx.params.followerReads && (last?.applied ?? 0) < s.applied);
       if (!force && (last?.waiting || !behind)) continue;
-      out.send(n, { kind: 'append', epoch: s.epoch, log: s.log, applied: s.applied });
+      // What the replica acknowledged of this epoch's log, it holds: ship the rest.
+      const from = Math.min(s.acks.get(n) ?? 0, s.log.length);
+      out.send(n, { kind: 'append', epoch: s.epoch, from, entries: s.log.slice(from), applied: s.applied });
       sent = put(sent, n, { length: s.log.length, applied: s.applied, waiting: true });
     }
     return sent === s.sent ? s : { ...s, sent };
@@ -520,7 +523,12 @@ function replica(rules: Rules) {
           return s;
         }
         let next = s.role === 'follower' && s.epoch === m.epoch ? (s.leader === from ? s : { ...s, leader: from }) : asFollower(s, m.epoch, from);
-        if (m.epoch > next.logEpoch || m.log.length > next.log.length) next = { ...next, log: m.log, logEpoch: m.epoch };
+        // Within an epoch every log is a prefix of the leader's: extend by what is new. A log of an
+        // older epoch is replaced, by a whole log only (`from` 0; otherwise the ack asks for it).
+        const end = m.from + m.entries.length;
+        if (m.epoch === next.logEpoch ? m.from <= next.log.length && end > next.log.length : m.from === 0) {
+          next = { ...next, log: [...next.log.slice(0, m.from), ...m.entries], logEpoch: m.epoch };
+        }
         const applied = Math.max(next.applied, Math.min(m.applied, next.log.length));
         if (applied !== next.applied) next = { ...next, applied, chosen: Math.max(next.chosen, applied) };
         out.send(from, { kind: 'appended', epoch: next.epoch, logEpoch: next.logEpoch, length: next.log.length });
