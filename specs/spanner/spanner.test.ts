@@ -65,11 +65,11 @@ function passes(options: CheckOptions): number {
 
 describe('the correct protocol (pinned state counts; bag network, ε = 1, 4 ticks unless said)', () => {
   it('a transfer across groups then a strong read, groups of 2 replicas', () => {
-    expect(passes({ params: { clients: 1, opsPerClient: 2 } })).toBe(2_029);
+    expect(passes({ params: { clients: 1, opsPerClient: 2 } })).toBe(1_882);
   });
 
   it('with message loss', () => {
-    expect(passes({ params: { clients: 1, opsPerClient: 2 }, drop: true })).toBe(5_814);
+    expect(passes({ params: { clients: 1, opsPerClient: 2 }, drop: true })).toBe(5_396);
   });
 
   it('with clocks that drift within ε (two writes in two groups, 3 ticks)', () => {
@@ -93,7 +93,7 @@ describe('the correct protocol (pinned state counts; bag network, ε = 1, 4 tick
   });
 
   it.runIf(process.env.PACTA_LONG)('at the default bounds: two concurrent clients, transfers and strong reads (minutes)', () => {
-    expect(passes({})).toBe(280_065);
+    expect(passes({})).toBe(197_527);
   }, 1_200_000);
 });
 

@@ -18,12 +18,9 @@
  *
  * **Read-write transactions** (`mode: 'rw'`). The frontend sends each read to its group's leader,
  * which takes a shared read lock and answers the latest applied version; the writes are buffered
- * at the frontend (an `add` step writes what it read plus a delta). Locks are **no-wait**: a lock
- * that conflicts is refused at once and the transaction aborts (Spanner uses wound-wait; both
- * avoid deadlock, and no-wait needs no transaction priorities in the state; the model checks
- * safety, which does not depend on which transaction gives way). Commit (§4.2.1): the frontend
- * picks the lowest written group as coordinator and sends `commit` to its leader and `prepare`
- * to every other participant's leader (a participant is every group read or written: read locks
+ * at the frontend (an `add` step writes what it read plus a delta). Commit (§4.2.1): the frontend
+ * picks the lowest written group as coordinator and sends `commit` to its leader and `prepare` to
+ * every other participant's leader (a participant is every group read or written: read locks
  * must hold until commit). A participant leader checks it still holds the transaction's read
  * locks (a leader that restarted or took over has none: the transaction's reads are no longer
  * protected, so it votes no), takes the write locks, picks a prepare timestamp greater than any
@@ -33,6 +30,15 @@
  * latest, s > any timestamp it assigned; it logs the commit record through a majority, and
  * applies it (answering the frontend, telling the participants, releasing locks) only once
  * TT.after(s): **commit wait**. Each participant logs the outcome and applies the writes at s.
+ *
+ * **Locks: no-wait, except behind a committing writer.** Spanner uses wound-wait; here a lock
+ * request that conflicts at prepare or commit (a write lock over another transaction's read or
+ * write lock) is refused at once and the transaction aborts (no-wait), while a read that finds the
+ * key write-locked waits until the writer's outcome is applied. Write locks are only taken by
+ * transactions already committing, which never wait for anything, so no cycle of waits can form
+ * (deadlock-free without priorities in the state), and a transaction that follows a commit on the
+ * same keys waits for it instead of aborting. The model checks safety, which does not depend on
+ * which transaction gives way.
  *
  * **Read-only transactions** (`mode: 'strong'` at s_read = TT.now().latest, and `'snapshot'` at
  * a past timestamp TT.now().earliest − `staleness`) take no locks. Each read goes to one replica
@@ -140,7 +146,7 @@ const Msg = t.union('kind', {
   // frontend → any replica: a read at a timestamp
   snap: { txn: TxnId, key: t.u32, ts: t.u32, fe: t.node('frontend') },
   // replicas → frontend
-  readReply: { txn: TxnId, key: t.u32, ok: t.bool, value: t.option(TxnValue) },
+  readReply: { txn: TxnId, key: t.u32, value: t.option(TxnValue) },
   snapReply: { txn: TxnId, key: t.u32, value: t.option(TxnValue) },
   outcome: { txn: TxnId, commit: t.bool, ts: t.u32 },
   // two-phase commit between leaders: a vote (also sent again as an inquiry), and the decision
@@ -165,6 +171,10 @@ const Pending = t.struct({
   votes: t.map(t.u32, t.struct({ ts: t.u32, at: t.node('replica') })),
 });
 type Pending = typeof Pending.__type;
+
+/** A read of a read-write transaction waiting for a committing writer to release the key. */
+const Queued = t.struct({ txn: TxnId, key: t.u32, fe: t.node('frontend') });
+type Queued = typeof Queued.__type;
 
 /** A read-only read waiting for t_safe to reach its timestamp. */
 const Wait = t.struct({ txn: TxnId, key: t.u32, ts: t.u32, fe: t.node('frontend') });
@@ -193,6 +203,8 @@ export const Replica = t.struct({
   best: t.option(t.struct({ logEpoch: t.u32, log: t.array(Entry) })),
   /** Leader: shared read locks, per key (volatile: lost on a crash or a leader change). */
   locks: t.map(t.u32, t.set(TxnId)),
+  /** Leader: reads waiting for a committing writer (volatile). */
+  queued: t.array(Queued),
   /** Coordinator leader: transactions not yet decided (volatile). */
   pending: t.map(TxnId, Pending),
   /** Read-only reads waiting for t_safe. */
@@ -288,7 +300,7 @@ const NONE: readonly never[] = [];
 function asFollower(s: Replica, epoch: number, leader: NodeId | null): Replica {
   return {
     ...s, epoch, role: 'follower', leader, acks: NO_ACKS, sent: NO_SENT, votes: NONE, best: null,
-    locks: NO_LOCKS, pending: NO_PENDING, voted: NONE, asked: NONE,
+    locks: NO_LOCKS, queued: NONE, pending: NO_PENDING, voted: NONE, asked: NONE,
   };
 }
 
@@ -329,6 +341,33 @@ function replica(rules: Rules) {
       for (const r of s.locks.get(w.key) ?? NONE) if (r !== txn) return false;
     }
     return true;
+  }
+
+  /** The transaction other than `txn` that holds the write lock on `key` (prepared, committing, or a coordinator's pending commit), or null. */
+  function writerOf(s: Replica, key: number, txn: TxnId): TxnId | null {
+    const writer = logWriters(s.log, s.applied).get(key);
+    if (writer !== undefined && writer !== txn) return writer;
+    for (const [t2, p] of s.pending) if (t2 !== txn && p.req?.writes.some((w) => w.key === key)) return t2;
+    return null;
+  }
+
+  /** Grants a read lock and answers the read with the latest applied version. */
+  function grant(s: Replica, q: Queued, out: Out<Msg, TxnResult>): Replica {
+    out.send(q.fe, { kind: 'readReply', txn: q.txn, key: q.key, value: versionAt(appliedView(s.log, s.applied), q.key) });
+    const holders = s.locks.get(q.key) ?? NONE;
+    return holders.includes(q.txn) ? s : { ...s, locks: put(s.locks, q.key, add(holders, q.txn)) };
+  }
+
+  /** Grants the queued reads whose key no writer holds any more. */
+  function grantQueued(s: Replica, out: Out<Msg, TxnResult>): Replica {
+    if (s.queued.length === 0) return s;
+    let next = s;
+    const rest: Queued[] = [];
+    for (const q of s.queued) {
+      if (writerOf(next, q.key, q.txn) === null) next = grant(next, q, out);
+      else rest.push(q);
+    }
+    return rest.length === s.queued.length ? s : { ...next, queued: rest };
   }
 
   /** Appends a record at the leader. */
@@ -393,7 +432,7 @@ function replica(rules: Rules) {
       voted = add(voted, e.txn);
     }
     if (chosen !== s.chosen) s = { ...s, chosen, voted };
-    s = applyLogged(s, out);
+    s = grantQueued(applyLogged(s, out), out);
     return serveWaits(ship(s, out, ctx, false), out);
   }
 
@@ -447,20 +486,17 @@ function replica(rules: Rules) {
     const { group } = placeOf(ctx.self, ctx);
     switch (m.kind) {
       case 'read': {
-        // A read of a read-write transaction: a shared lock, then the latest applied version.
-        const writer = logWriters(s.log, s.applied).get(m.key);
-        let blocked = writer !== undefined && writer !== m.txn;
-        for (const [t2, p] of s.pending) if (t2 !== m.txn && p.req?.writes.some((w) => w.key === m.key)) blocked = true;
-        if (blocked) {
-          out.send(m.fe, { kind: 'readReply', txn: m.txn, key: m.key, ok: false, value: null });
-          return s;
-        }
-        out.send(m.fe, { kind: 'readReply', txn: m.txn, key: m.key, ok: true, value: versionAt(appliedView(s.log, s.applied), m.key) });
-        const holders = s.locks.get(m.key) ?? NONE;
-        return holders.includes(m.txn) ? s : { ...s, locks: put(s.locks, m.key, add(holders, m.txn)) };
+        // A read of a read-write transaction: a shared lock and the latest applied version, or a
+        // wait behind a writer that is committing.
+        if (s.queued.some((q) => q.txn === m.txn && q.key === m.key)) return s;
+        const q = { txn: m.txn, key: m.key, fe: m.fe };
+        return writerOf(s, m.key, m.txn) === null ? grant(s, q, out) : { ...s, queued: [...s.queued, q] };
       }
-      case 'release':
-        return recordsOf(s.log, m.txn).prepare !== null || s.pending.has(m.txn) ? s : unlock(s, m.txn);
+      case 'release': {
+        const queued = s.queued.filter((q) => q.txn !== m.txn);
+        const next = queued.length === s.queued.length ? s : { ...s, queued };
+        return recordsOf(s.log, m.txn).prepare !== null || s.pending.has(m.txn) ? next : unlock(next, m.txn);
+      }
       case 'prepare': {
         const r = recordsOf(s.log, m.txn);
         if (r.prepare !== null || r.outcome !== null) return s;
@@ -570,7 +606,7 @@ function replica(rules: Rules) {
       const { group, position } = placeOf(ctx.self, ctx);
       return {
         epoch: 0, role: position === 0 ? 'leader' : 'follower', log: NONE, logEpoch: 0, chosen: 0, applied: 0,
-        leader: groupNodes(group, ctx)[0]!, acks: NO_ACKS, sent: NO_SENT, votes: NONE, best: null, locks: NO_LOCKS, pending: NO_PENDING,
+        leader: groupNodes(group, ctx)[0]!, acks: NO_ACKS, sent: NO_SENT, votes: NONE, best: null, locks: NO_LOCKS, queued: NONE, pending: NO_PENDING,
         waits: NONE, voted: NONE, asked: NONE,
       };
     },
@@ -692,10 +728,9 @@ function frontend(rules: Rules) {
           const tx = s.txns.get(m.txn);
           if (!tx || tx.phase !== 'reading' || tx.reads.has(m.key)) {
             // A lock granted to a transaction that already gave up: let it go.
-            if (m.ok && (!tx || tx.phase !== 'reading')) out.send(from, { kind: 'release', txn: m.txn, fwd: false });
+            if (!tx) out.send(from, { kind: 'release', txn: m.txn, fwd: false });
             return s;
           }
-          if (!m.ok) return abandon(s, m.txn, tx, out, ctx);
           const g = groupOfKey(m.key, ctx.params);
           const leaders = s.leaders.get(g) === from || (s.leaders.get(g) === undefined && groupNodes(g, ctx)[0] === from) ? s.leaders : put(s.leaders, g, from);
           const next = { ...tx, reads: put(tx.reads, m.key, m.value) };
