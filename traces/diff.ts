@@ -80,6 +80,11 @@ export function describeEvent(trace: TraceFile, step: TraceStep): string {
       return `${name(e.node)} restarts`;
     case 'tick':
       return 'clock tick';
+    case 'drift': {
+      const by = Number(e.by);
+      const offset = (step.state as { clockOffsets?: readonly number[] }).clockOffsets?.[e.node as number];
+      return `${name(e.node)}'s clock drifts ${by > 0 ? '+' : ''}${by}${offset === undefined ? '' : ` (now ${offset > 0 ? '+' : ''}${offset} from true time)`}`;
+    }
     case 'invoke':
       return `${name(e.node)} invokes ${show(e.op)} at ${name(e.to)}`;
     default:
