@@ -22,13 +22,15 @@ export class Model {
     readonly options: Options,
   ) {
     this.world = new World(protocol, options.params, options.world, options.fastPath);
+    // The first handler calls of a run are run twice and checked for mutation and nondeterminism.
+    this.world.runner.checkHandlers(options.checkDeterminism);
     const sym = options.symmetry ? new Symmetry(this.world) : null;
     this.symmetry = sym?.active ? sym : null;
     this.view = new WorldView(this.world);
     // History properties declared by the spec become invariants over the world's history.
     const properties: Property[] = this.world.properties.map((p) =>
       p.kind === 'linearizable'
-        ? historyLinearizable(p.model, { name: p.name, mapOp: p.mapOp, mapResult: p.mapResult })
+        ? historyLinearizable(p.model, { name: p.name, mapOp: p.mapOp, mapResult: p.mapResult, keep: p.keep })
         : p.kind === 'transactional'
           ? transactionalProperty(p)
           : p,

@@ -5,6 +5,7 @@
 import { totalmem } from 'node:os';
 import type { Params, ParamValue, Protocol } from '../specs/core/index.ts';
 import type { NetworkMode, WorldOptions } from './world.ts';
+import { ParamError, parseParam as parseSpecParam, resolveParams as resolveSpecParams } from '../specs/core/params.ts';
 
 export type Mode = 'bfs' | 'dfs' | 'random';
 
@@ -62,6 +63,12 @@ export interface CheckOptions {
    * semantics (`events`/`next`, no caches): slower, for cross-checking (CLI `--no-fast-path`).
    */
   fastPath?: boolean;
+  /**
+   * How many handler calls at the start of a run are checked for breaking the contract: each is
+   * run twice and must give the same result and effects, and must leave its input state as it
+   * was (default 1,000; 0 turns the check off). CLI `--check-determinism N`.
+   */
+  checkDeterminism?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -97,6 +104,7 @@ export interface Options {
   workers: number;
   frontierMemoryBytes: number;
   fastPath: boolean;
+  checkDeterminism: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -108,7 +116,7 @@ export class OptionsError extends Error {
 const KNOWN = new Set([
   'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
   'deadlock', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
-  'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath',
+  'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism',
 ]);
 
 function count(name: string, v: unknown, min = 0): number {
@@ -166,6 +174,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
     workers: o.workers === undefined ? 1 : count('workers', o.workers, 1),
     frontierMemoryBytes: o.frontierMemoryBytes === undefined ? Math.floor(totalmem() / 4) : count('frontierMemoryBytes', o.frontierMemoryBytes, 1),
     fastPath: o.fastPath === undefined ? true : flag('fastPath', o.fastPath),
+    checkDeterminism: o.checkDeterminism === undefined ? 1000 : count('checkDeterminism', o.checkDeterminism),
     onProgress: o.onProgress,
   };
 }
@@ -215,40 +224,20 @@ function normalizeRandom(o: CheckOptions): RandomOptions {
   };
 }
 
-/** The spec's params with overrides applied; each override must name a param and match its type. */
+/** The spec's params with overrides applied (the one rule of specs/core/params.ts), as an options error. */
 export function resolveParams(protocol: Protocol, overrides: Record<string, ParamValue>): Params {
-  const out: Params = { ...protocol.params };
-  for (const [k, v] of Object.entries(overrides)) {
-    if (!(k in protocol.params)) {
-      const known = Object.keys(protocol.params);
-      throw new OptionsError(`spec '${protocol.name}' has no param '${k}'` + (known.length ? ` (params: ${known.join(', ')})` : ' (it takes none)'));
-    }
-    const expected = typeof protocol.params[k];
-    if (typeof v !== expected) throw new OptionsError(`param '${k}' must be a ${expected}, got ${JSON.stringify(v)}`);
-    out[k] = v;
+  try {
+    return resolveSpecParams(protocol, overrides);
+  } catch (e) {
+    throw e instanceof ParamError ? new OptionsError(e.message) : e;
   }
-  return out;
 }
 
-/** Parses a `--param k=v` value by the type of the param's default. */
+/** Parses a `--param k=v` value by the type of the param's default, as an options error. */
 export function parseParam(protocol: Protocol, text: string): [string, ParamValue] {
-  const eq = text.indexOf('=');
-  if (eq <= 0) throw new OptionsError(`--param expects k=v, got '${text}'`);
-  const k = text.slice(0, eq);
-  const raw = text.slice(eq + 1);
-  if (!(k in protocol.params)) {
-    const known = Object.keys(protocol.params);
-    throw new OptionsError(`spec '${protocol.name}' has no param '${k}'` + (known.length ? ` (params: ${known.join(', ')})` : ' (it takes none)'));
+  try {
+    return parseSpecParam(protocol, text);
+  } catch (e) {
+    throw e instanceof ParamError ? new OptionsError(e.message) : e;
   }
-  const d = protocol.params[k];
-  if (typeof d === 'number') {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) throw new OptionsError(`param '${k}' must be a number, got '${raw}'`);
-    return [k, n];
-  }
-  if (typeof d === 'boolean') {
-    if (raw !== 'true' && raw !== 'false') throw new OptionsError(`param '${k}' must be true or false, got '${raw}'`);
-    return [k, raw === 'true'];
-  }
-  return [k, raw];
 }

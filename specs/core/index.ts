@@ -12,3 +12,6 @@ export { add, remove, has, put, del, setAt, compareValues, equalValues, unreacha
 export type { WorldReader, StateTest, HistoryEntry } from './world-reader.ts';
 export { ILLEGAL } from './sequential-model.ts';
 export type { SequentialModel, StepResult } from './sequential-model.ts';
+export { kvModel, type KvState } from './models/kv.ts';
+export { registerModel, type RegisterState } from './models/register.ts';
+export type { KvInput, KvOutput, RegisterInput, RegisterOutput, RegisterValue } from './models/operations.ts';
