@@ -17,6 +17,14 @@ export const bundledSpecs: Record<string, { summary: string; load: () => Promise
     summary: 'A KV store on Raft with clients: exactly-once writes; reads through the log, under a leader lease, or at a closed timestamp',
     load: async () => (await import('./raft/raft-kv.ts')).default,
   },
+  vitess: {
+    summary: 'Vitess atomic distributed transactions: VTGate, MM dt_state, RM redo logs, watchdog; Single/Multi/TwoPC; scatter reads; a global index',
+    load: async () => (await import('./vitess/vitess.ts')).default,
+  },
+  citus: {
+    summary: 'Citus 2PC: pg_dist_transaction in the local transaction, PREPARE/COMMIT PREPARED, presumed-abort recovery, reference tables, deadlock detection',
+    load: async () => (await import('./citus/citus.ts')).default,
+  },
 };
 
 /** The bundled protocol `name`, or undefined. */
