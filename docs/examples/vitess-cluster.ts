@@ -129,7 +129,7 @@ export async function run(options: RunOptions = {}): Promise<RunReport> {
     for (let i = 0; i < cycles; i++) {
       const dtid = `${client.id}:${client.modelState.next}`;
       const op = gsi ? (i % 2 === 0 ? gsiInsert(i, i + 1) : gsiDelete(i - 1, i)) : txnOp(3 * i + (i % 3), 3 * i + ((i + 1) % 3), 3 * i + ((i + 2) % 3));
-      const writes = (op as { writes: VitessWrite[] }).writes;
+      const writes: readonly VitessWrite[] = op.kind === 'txn' ? op.writes : [];
       const shards = participants(writes, shardIds);
       const fault = options.variant === 'watchdog-rolls-back-commit' ? 4 : i % 4;
       const rm = shards[1]!;

@@ -555,6 +555,8 @@ function coordinator(rules: CoordinatorRules) {
           const b = s.txns.get(dtid)!;
           return b.phase === 'prepare' ? abort(s, dtid, b, { kind: 'aborted' }, out) : done(s, dtid);
         },
+        // Executor: a reply still missing after 500 ms counts as a failed connection.
+        timerMs: [500, 500],
       },
       /** The maintenance daemon recovers one worker's prepared transactions. */
       recover: {
