@@ -122,9 +122,11 @@ export async function run(options: RunOptions = {}): Promise<RunReport> {
   };
 
   cluster = await startCluster<VitessOp, VitessResult>(spec, {
-    transport: 'memory', seed: options.seed ?? 1, syncMode: 'none', invokeTimeoutMs: 400,
+    transport: 'memory', seed: options.seed ?? 1, syncMode: 'none', invokeTimeoutMs: 1000,
     params: { shards: 3, clients: 2, watchdog: recovery },
-    faults: { delayMsMin: 1, delayMsMax: 3 },
+    // Slower links for commit-prepared-after-reparent: its CommitPrepared must find the RM back up
+    // (a restart takes a few ms) but not yet serving.
+    faults: options.variant === 'commit-prepared-after-reparent' ? { delayMsMin: 5, delayMsMax: 10 } : { delayMsMin: 1, delayMsMax: 3 },
     onEvent,
   });
   const c = cluster;

@@ -111,10 +111,14 @@ const By = t.enum('backend', 'recovery');
 const Msg = t.union('kind', {
   /** A statement of transaction `dtid` on this worker (`first`: its first statement here). */
   exec: { dtid: t.string, stmt: t.u32, keys: t.array(t.string), first: t.bool },
-  /** One-phase COMMIT. */
-  commit: { dtid: t.string },
-  /** PREPARE TRANSACTION. */
-  prepare: { dtid: t.string },
+  /**
+   * One-phase COMMIT. `keys`: the rows the transaction wrote on this worker, so that a worker whose
+   * transaction is not the one the coordinator ran (a restart lost it and a stale statement opened
+   * another) refuses, as PostgreSQL refuses on a connection that lost its transaction.
+   */
+  commit: { dtid: t.string, keys: t.array(t.string) },
+  /** PREPARE TRANSACTION (`keys`: as for commit). */
+  prepare: { dtid: t.string, keys: t.array(t.string) },
   /** COMMIT PREPARED. */
   commitPrepared: { dtid: t.string, by: By },
   /** ROLLBACK PREPARED (recovery). */
@@ -238,6 +242,14 @@ function targets(s: Stmt, workers: readonly NodeId[]): NodeId[] {
   return s.table === 'ref' ? [...workers] : [workers[s.key % workers.length]!];
 }
 
+/** The rows statements write on worker `w`. */
+function keysOn(stmts: readonly Stmt[], w: NodeId, ctx: Ctx<P>): string[] {
+  const all = ctx.nodes('worker');
+  const keys: string[] = [];
+  for (const st of stmts) if (targets(st, all).includes(w) && !keys.includes(rowKey(st))) keys.push(rowKey(st));
+  return keys.sort();
+}
+
 /** The workers a transaction writes on. */
 export function participants(stmts: readonly Stmt[], workers: readonly NodeId[]): NodeId[] {
   const out: NodeId[] = [];
@@ -269,6 +281,8 @@ function grantWaiters(s: Worker, out: Out<Msg, Result>, coordinator: NodeId): Wo
   }
   return w;
 }
+
+const sameKeys = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((k) => b.includes(k));
 
 function union(a: readonly string[], b: readonly string[]): string[] {
   const out = [...a];
@@ -315,7 +329,7 @@ const worker = spec.role(Worker)({
       case 'commit': {
         const keys = s.open.get(m.dtid);
         if (has(s.committed, m.dtid)) return s;
-        if (keys === undefined) {
+        if (keys === undefined || !sameKeys(keys, m.keys)) {
           out.send(from, { kind: 'commitReply', dtid: m.dtid, ok: false });
           return rollBack(s, m.dtid);
         }
@@ -325,7 +339,7 @@ const worker = spec.role(Worker)({
       case 'prepare': {
         const keys = s.open.get(m.dtid);
         if (s.prepared.has(m.dtid) || has(s.committed, m.dtid)) return s; // a duplicate
-        if (keys === undefined) {
+        if (keys === undefined || !sameKeys(keys, m.keys)) {
           out.send(from, { kind: 'prepareReply', dtid: m.dtid, ok: false });
           return rollBack(s, m.dtid);
         }
@@ -402,12 +416,12 @@ function coordinator(rules: CoordinatorRules) {
   };
 
   /** COMMIT: one-phase on one worker; otherwise log a record per worker and PREPARE TRANSACTION everywhere. */
-  const commit = (s: Coordinator, dtid: string, b: Backend, out: Out<Msg, Result>): Coordinator => {
+  const commit = (s: Coordinator, dtid: string, b: Backend, out: Out<Msg, Result>, ctx: Ctx<P>): Coordinator => {
     if (b.touched.length === 1) {
-      out.send(b.touched[0]!, { kind: 'commit', dtid });
+      out.send(b.touched[0]!, { kind: 'commit', dtid, keys: keysOn(b.stmts, b.touched[0]!, ctx) });
       return set(s, dtid, { ...b, phase: 'commit1pc', awaiting: b.touched });
     }
-    for (const w of b.touched) out.send(w, { kind: 'prepare', dtid });
+    for (const w of b.touched) out.send(w, { kind: 'prepare', dtid, keys: keysOn(b.stmts, w, ctx) });
     if (rules.recordInLocalTransaction) return set(s, dtid, { ...b, phase: 'prepare', awaiting: b.touched, pending: b.touched });
     // The broken variant: each record is committed at once, outside the coordinator's transaction.
     let records = s.records;
@@ -429,7 +443,7 @@ function coordinator(rules: CoordinatorRules) {
         if (!m.ok) return abort(s, m.dtid, b, { kind: 'aborted' }, out);
         if (awaiting.length > 0) return set(s, m.dtid, { ...b, awaiting });
         const next = { ...b, next: b.next + 1, awaiting };
-        return next.next < b.stmts.length ? runStatement(s, m.dtid, next, out, ctx) : commit(s, m.dtid, next, out);
+        return next.next < b.stmts.length ? runStatement(s, m.dtid, next, out, ctx) : commit(s, m.dtid, next, out, ctx);
       }
       case 'commitReply':
         if (b.phase !== 'commit1pc') return s;

@@ -401,13 +401,15 @@ function shard(rules: ShardRules) {
           out.send(ctx.nodes('vtgate')[0]!, { kind: 'resolve', dtid, state: rec.state, rms: rec.rms });
           return s;
         },
-        timerMs: [100, 200],
+        // Executor: the abandon age (Vitess's default is 15 minutes; short here, well above a commit's round trips).
+        timerMs: [300, 500],
       },
       /** After a restart (or a reparent), redo the prepared transactions from the redo log before serving. */
       redoPrepared: {
         when: (s) => !s.ready && s.redo.size > 0,
         do: (s) => ({ ...s, ready: true }),
-        timerMs: [20, 50],
+        // Executor: a promotion takes a while (the tablet is NOT_SERVING meanwhile).
+        timerMs: [100, 150],
       },
     },
   });
