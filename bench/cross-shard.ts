@@ -35,6 +35,8 @@ interface Row {
   notAtomic: number;
   blockedP50: string;
   blockedP99: string;
+  allP50: string;
+  allP99: string;
   stillBlocked: number;
   seconds: string;
 }
@@ -49,21 +51,25 @@ for (const recovery of [true, false]) {
   rows.push({
     system: 'vitess (VTGate + 3 shards)', recovery: recovery ? 'watchdog' : 'none', cycles, transactions: v.transactions,
     resolved: v.resolved, notAtomic: v.broken.length,
-    blockedP50: ms(v.blocked.p50), blockedP99: ms(v.blocked.p99), stillBlocked: v.blocked.open, seconds: v.seconds.toFixed(1),
+    blockedP50: ms(v.blocked.p50), blockedP99: ms(v.blocked.p99), allP50: ms(v.blocked.p50All), allP99: ms(v.blocked.p99All), stillBlocked: v.blocked.open, seconds: v.seconds.toFixed(1),
   });
   const c = await runCitus({ cycles, recovery, settleMs, log: silent });
   rows.push({
     system: 'citus (coordinator + 3 workers)', recovery: recovery ? 'recovery' : 'none', cycles, transactions: c.transactions,
     resolved: c.resolved, notAtomic: c.broken.length,
-    blockedP50: ms(c.blocked.p50), blockedP99: ms(c.blocked.p99), stillBlocked: c.blocked.open, seconds: c.seconds.toFixed(1),
+    blockedP50: ms(c.blocked.p50), blockedP99: ms(c.blocked.p99), allP50: ms(c.blocked.p50All), allP99: ms(c.blocked.p99All), stillBlocked: c.blocked.open, seconds: c.seconds.toFixed(1),
   });
 }
 
 console.log(`cross-shard commit under failure: ${cycles} fault cycles per run; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log(table(
-  ['system', 'recovery', 'cycles', 'txns', 'resolved', 'not atomic', 'blocked p50', 'blocked p99', 'still blocked', 's'],
-  rows.map((r) => [r.system, r.recovery, String(r.cycles), String(r.transactions), String(r.resolved), String(r.notAtomic), r.blockedP50, r.blockedP99, String(r.stillBlocked), r.seconds]),
+  ['system', 'recovery', 'cycles', 'txns', 'resolved', 'not atomic', 'decided: p50', 'p99', 'still blocked', 'all: p50', 'p99', 's'],
+  rows.map((r) => [
+    r.system, r.recovery, String(r.cycles), String(r.transactions), String(r.resolved), String(r.notAtomic), r.blockedP50, r.blockedP99,
+    String(r.stillBlocked), (r.stillBlocked > 0 ? '≥ ' : '') + r.allP50, (r.stillBlocked > 0 ? '≥ ' : '') + r.allP99, r.seconds,
+  ]),
 ));
-console.log(`without recovery, "still blocked" participants were prepared when the ${settleWithout} ms settle window ended: blocked at least that long, and for good.`);
+console.log('blocked: from a participant\'s PREPARE to its decision. "decided": over the participants that decided; "all": over every');
+console.log(`prepared participant, the still-blocked ones counted up to the end of the run (lower bounds). Without recovery they stay blocked for good.`);
 const failed = rows.some((r) => r.notAtomic > 0 || (r.recovery !== 'none' && r.resolved !== r.transactions));
 process.exit(failed ? 1 : 0);

@@ -58,6 +58,12 @@ export interface Blocked {
   readonly max: number;
   /** Still prepared at the end. */
   readonly open: number;
+  /**
+   * p50 and p99 over every prepared participant, the ones still blocked counted with the time
+   * they had been blocked when the run ended (so these are lower bounds when `open > 0`).
+   */
+  readonly p50All: number;
+  readonly p99All: number;
 }
 
 /** What a run saw. */
@@ -265,9 +271,11 @@ function verdict(c: C, coordinator: number, workerIds: readonly number[], since:
   const snapshot = workerIds.every((id) => states.get(id)!.prepared.size === 0);
   const referenceDiverged = snapshot && refs.some((r) => r !== refs[0]);
   const sorted = [...blocked].sort((a, b) => a - b);
+  const end = performance.now();
+  const all = [...blocked, ...[...since.values()].filter((t) => t >= 0).map((t) => end - t)].sort((a, b) => a - b);
   return {
     transactions: committed + aborted, resolved: committed + aborted - pending.size, committed, aborted, deadlocks, unresolved, broken, referenceDiverged,
-    blocked: { count: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN, open: [...since.values()].filter((t) => t >= 0).length },
+    blocked: { count: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN, p50All: percentile(all, 0.5), p99All: percentile(all, 0.99), open: [...since.values()].filter((t) => t >= 0).length },
     seconds,
     ok: broken.length === 0 && unresolved.length === 0 && !referenceDiverged,
   };

@@ -55,6 +55,12 @@ export interface Blocked {
   readonly max: number;
   /** Still prepared at the end (blocked at least `settleMs`). */
   readonly open: number;
+  /**
+   * p50 and p99 over every prepared participant, the ones still blocked counted with the time
+   * they had been blocked when the run ended (so these are lower bounds when `open > 0`).
+   */
+  readonly p50All: number;
+  readonly p99All: number;
 }
 
 /** What a run saw. */
@@ -265,10 +271,12 @@ function verdict(
     else aborted++;
   }
   const sorted = [...blocked].sort((a, b) => a - b);
+  const end = performance.now();
+  const all = [...blocked, ...[...since.values()].filter((t) => t >= 0).map((t) => end - t)].sort((a, b) => a - b);
   const open = [...since.values()].filter((t) => t >= 0).length;
   return {
     transactions: committed + aborted, resolved: committed + aborted - pending.size, committed, aborted, unresolved, broken, indexViolations,
-    blocked: { count: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN, open },
+    blocked: { count: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN, p50All: percentile(all, 0.5), p99All: percentile(all, 0.99), open },
     seconds,
     ok: broken.length === 0 && unresolved.length === 0 && indexViolations === 0,
   };

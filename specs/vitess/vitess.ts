@@ -784,22 +784,22 @@ export default spec.define({
   variants: {
     'commit-prepared-after-reparent': {
       doc: 'CommitPrepared on a shard whose prepared pool is empty because of a restart or reparent (the redo has not run yet) reports success, as if the transaction had been committed already: VTGate concludes, and the shard later redoes a prepared transaction that nobody will commit (Vitess PR #16576: an empty pool after DemotePrimary returned success → a non-atomic commit).',
-      expose: { params: { singleShard: false, reads: false, clients: 1 }, options: { crashes: 1 } },
+      expose: { params: { singleShard: false }, options: { crashes: 1 } },
       roles: { shard: shard({ ...correctShard, commitPreparedOkWhenNotServing: true }) },
     },
     'watchdog-rolls-back-commit': {
       doc: 'SetRollback moves dt_state to ROLLBACK whatever its state (the update lacks twopc.go\'s "state = PREPARE" guard): the watchdog reads PREPARE, StartCommit commits the MM meanwhile, and the resolver then rolls back the RMs of a transaction whose decision is COMMIT.',
-      expose: { params: { singleShard: false, reads: false, clients: 1 } },
+      expose: { params: { singleShard: false } },
       roles: { shard: shard({ ...correctShard, rollbackOnlyFromPrepare: false }) },
     },
     'decision-not-durable': {
       doc: 'VTGate sends CommitPrepared together with StartCommit, before the MM\'s COMMIT decision is durable: an RM commits while the MM rolls back (the watchdog\'s SetRollback or a lost MM transaction wins). The same hazard as a decision acknowledged but not replicated (why Vitess refuses TwoPC without semi-sync).',
-      expose: { params: { singleShard: false, reads: false, clients: 1 } },
+      expose: { params: { singleShard: false } },
       roles: { vtgate: vtgate({ ...correctGate, commitBeforeDecision: true }) },
     },
     'async-index': {
       doc: 'The index (lookup) writes are applied after the base transaction commits, outside it: at committed snapshots a row lacks its index entry, or after a delete an entry dangles (reads through the index see rows that are gone).',
-      expose: { params: { workload: 'gsi', clients: 1, opsPerClient: 2 } },
+      expose: { params: { workload: 'gsi', opsPerClient: 2 } },
       roles: { vtgate: vtgate({ ...correctGate, asyncIndex: true }) },
       properties: (p: P) => vitessProperties(p, { ...correctGate, asyncIndex: true }),
     },
