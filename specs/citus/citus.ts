@@ -582,6 +582,15 @@ function coordinator(rules: CoordinatorRules) {
         },
         timerMs: [100, 200],
       },
+      /**
+       * A recovery round or a deadlock-detector run whose reply does not come (the worker crashed,
+       * the connection broke) ends without acting: the next round starts over.
+       */
+      giveUpRound: {
+        when: (s) => s.recovery !== null || s.detector !== null,
+        do: (s) => ({ ...s, recovery: null, detector: null }),
+        timerMs: [1000, 1000],
+      },
       /** The maintenance daemon gathers the wait edges of every worker. */
       detectDeadlocks: {
         // A distributed deadlock needs two transactions still running statements.

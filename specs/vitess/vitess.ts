@@ -619,6 +619,15 @@ function vtgate(rules: GateRules) {
         do: (s, out, _ctx, dtid: string) => finish(s, dtid, s.sessions.get(dtid)!, { kind: 'unknown' }, out),
         timerMs: [2000, 2000],
       },
+      /**
+       * The resolver gives up on a resolution whose replies do not come (a shard crashed, the RPC
+       * timed out); the watchdog reports the transaction again.
+       */
+      dropResolution: {
+        choices: (s) => [...s.resolving.keys()],
+        do: (s, _out, _ctx, dtid: string) => ({ ...s, resolving: del(s.resolving, dtid) }),
+        timerMs: [1000, 1000],
+      },
     },
   });
 }
