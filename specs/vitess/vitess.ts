@@ -54,8 +54,9 @@
  * shard: committed rows, the committed and rolled-back transaction ids, dt_state/dt_participant,
  * the redo log; volatile: open transactions and whether the prepared pool is rebuilt. VTGate is
  * stateless (nothing durable). The watchdog may fire at any time (no abandon age: the most
- * adversarial timing). VTGate may give up on a session after it sent CreateTransaction (an RPC
- * deadline, the application gone: `abandon`), leaving it to the watchdog. Transaction ids
+ * adversarial timing). VTGate may give up on a session once its Prepares went out (an RPC
+ * deadline, the application gone: `abandon`), leaving it to the watchdog, and its resolver may
+ * give up on a resolution whose replies do not come (`dropResolution`). Transaction ids
  * (dtids) are the client and request ids; a shard remembers the ids it rolled back, so a Prepare
  * that arrives after the rollback fails (Vitess relies on the abandon age and the transaction
  * killer here).
@@ -611,7 +612,7 @@ function vtgate(rules: GateRules) {
     },
     actions: {
       /**
-       * VTGate gives up on a 2PC session once CreateTransaction went out (an RPC deadline, the
+       * VTGate gives up on a 2PC session once its Prepares went out (an RPC deadline, the
        * application gone): the client hears `unknown` and the watchdog decides.
        */
       abandon: {
