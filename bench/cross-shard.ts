@@ -7,12 +7,13 @@
  * stayed blocked (from PREPARE to their decision; p50 and p99 over those that decided, and how
  * many were still prepared when the run ended — blocked at least the settle window).
  *
- *   npx tsx bench/cross-shard.ts              (60 cycles each; about a minute)
+ *   npx tsx bench/cross-shard.ts              (60 cycles each; about 3 minutes of wall time, mostly timers)
  *   npx tsx bench/cross-shard.ts --quick      (12 cycles each)
  *
- * What the blocked time measures: the recovery timers of the specs (watchdog and recovery fire
- * 100–200 ms after a transaction's metadata appears, and again every 100–200 ms; a backend that
- * waits on a crashed worker gives up after 500 ms), plus the 30 ms the coordinator stays down.
+ * What the blocked time measures: the recovery timers of the specs (Vitess's watchdog fires
+ * 300–500 ms after a transaction's metadata appears, Citus's recovery every 100–200 ms; a Citus
+ * backend that waits on a crashed worker gives up after 500 ms, a recovery round or a resolution
+ * whose replies do not come is given up after 1 s), plus the 30 ms the coordinator stays down.
  * Without recovery nothing ends a transaction the coordinator abandoned: those participants stay
  * blocked for good (here: until the end of the settle window). Everything shares one event loop
  * on a shared machine: the load is printed beside the figures.
