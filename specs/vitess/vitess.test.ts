@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkSync, type CheckResult } from '../../checker/index.ts';
+import { partialRead } from '../../docs/examples/vitess-partial-read.ts';
+import { formatTrace } from '../../traces/index.ts';
 import vitess, { applyWrites, cellKey, gsiDelete, gsiInsert, participants } from './vitess.ts';
 
 const unreached = (r: CheckResult): string[] => r.goals.filter((g) => !g.reached).map((g) => g.name);
@@ -29,6 +31,13 @@ describe('vitess (TwoPC): the correct protocol', () => {
     expect(r.stats.distinctStates).toBe(1_767);
     const goal = r.goals.find((g) => g.name.startsWith('a scatter read'));
     expect(goal).toMatchObject({ reached: true, depth: 14 });
+  });
+
+  it('the partial scatter read as a trace (docs/examples/vitess-partial-read.ts): "reads are isolated" fails in 14 steps', async () => {
+    const r = await partialRead();
+    expect(violated(r)).toMatch(/^isolation/);
+    expect(steps(r)).toBe(14);
+    expect(formatTrace(r.result === 'violation' ? r.trace! : (undefined as never))).toMatch(/reply\(id: 0, result: read\(seen: \[\{shard: 0, dtid: 4:0\}\]\)\)/);
   });
 
   it('global secondary index: the index agrees with the base table at every committed snapshot', () => {
