@@ -7,8 +7,8 @@
  * stayed blocked (from PREPARE to their decision; p50 and p99 over those that decided, and how
  * many were still prepared when the run ended — blocked at least the settle window).
  *
- *   npx tsx bench/cross-shard.ts              (60 cycles each; about 3 minutes of wall time, mostly timers)
- *   npx tsx bench/cross-shard.ts --quick      (12 cycles each)
+ *   npx tsx --conditions=pacta-source bench/cross-shard.ts              (60 cycles each; about 3 minutes of wall time, mostly timers)
+ *   npx tsx --conditions=pacta-source bench/cross-shard.ts --quick      (12 cycles each)
  *
  * What the blocked time measures: the recovery timers of the specs (Vitess's watchdog fires
  * 300–500 ms after a transaction's metadata appears, Citus's recovery every 100–200 ms; a Citus

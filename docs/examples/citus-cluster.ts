@@ -7,10 +7,10 @@
  * detector clean up. At the end every transaction must be resolved, none half-committed, the
  * reference table the same on every worker, and what each client was told must match.
  *
- *   npx tsx docs/examples/citus-cluster.ts                        (12 cycles, recovery on)
- *   npx tsx docs/examples/citus-cluster.ts --cycles 60
- *   npx tsx docs/examples/citus-cluster.ts --no-recovery --settle 1000   (orphaned prepared transactions stay)
- *   npx tsx docs/examples/citus-cluster.ts --variant record-outside-transaction
+ *   npx tsx --conditions=pacta-source docs/examples/citus-cluster.ts                        (12 cycles, recovery on)
+ *   npx tsx --conditions=pacta-source docs/examples/citus-cluster.ts --cycles 60
+ *   npx tsx --conditions=pacta-source docs/examples/citus-cluster.ts --no-recovery --settle 1000   (orphaned prepared transactions stay)
+ *   npx tsx --conditions=pacta-source docs/examples/citus-cluster.ts --variant record-outside-transaction
  *
  * Exit 0 when every transaction resolved atomically, 1 otherwise. The fault schedule reproduces
  * the variants record-outside-transaction (the crashed coordinator's records survive) and

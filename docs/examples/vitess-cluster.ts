@@ -6,10 +6,10 @@
  * was left behind. At the end every transaction must be resolved, none half-committed, and what
  * each client was told must match the shards.
  *
- *   npx tsx docs/examples/vitess-cluster.ts                       (10 cycles, the watchdog on)
- *   npx tsx docs/examples/vitess-cluster.ts --cycles 60           (a longer run)
- *   npx tsx docs/examples/vitess-cluster.ts --no-recovery --settle 1000   (no watchdog: prepared RMs stay blocked)
- *   npx tsx docs/examples/vitess-cluster.ts --variant commit-prepared-after-reparent
+ *   npx tsx --conditions=pacta-source docs/examples/vitess-cluster.ts                       (10 cycles, the watchdog on)
+ *   npx tsx --conditions=pacta-source docs/examples/vitess-cluster.ts --cycles 60           (a longer run)
+ *   npx tsx --conditions=pacta-source docs/examples/vitess-cluster.ts --no-recovery --settle 1000   (no watchdog: prepared RMs stay blocked)
+ *   npx tsx --conditions=pacta-source docs/examples/vitess-cluster.ts --variant commit-prepared-after-reparent
  *
  * Exit 0 when every transaction resolved atomically, 1 otherwise. The variants the fault schedule
  * reproduces here: commit-prepared-after-reparent, decision-not-durable, watchdog-rolls-back-commit

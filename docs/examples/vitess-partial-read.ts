@@ -4,8 +4,8 @@
  * into the invariant it refutes ("no scatter read sees part of a transaction") and checks it, so
  * that the checker returns the shortest witness as a trace, and prints it.
  *
- *   npx tsx docs/examples/vitess-partial-read.ts                     (the trace as text)
- *   npx tsx docs/examples/vitess-partial-read.ts --format mermaid    (as a Mermaid diagram)
+ *   npx tsx --conditions=pacta-source docs/examples/vitess-partial-read.ts                     (the trace as text)
+ *   npx tsx --conditions=pacta-source docs/examples/vitess-partial-read.ts --format mermaid    (as a Mermaid diagram)
  *
  * The same recipe gives a trace for any goal of any spec. Exit 0 when the witness is found.
  */
