@@ -36,6 +36,16 @@ export const bundledSpecs: Record<string, BundledSpec> = {
     module: moduleUrl('./spanner/spanner'),
     load: async () => (await import('./spanner/spanner.ts')).default,
   },
+  vitess: {
+    summary: 'Vitess atomic distributed transactions: VTGate, MM dt_state, RM redo logs, watchdog; Single/Multi/TwoPC; scatter reads; a global index',
+    module: moduleUrl('./vitess/vitess'),
+    load: async () => (await import('./vitess/vitess.ts')).default,
+  },
+  citus: {
+    summary: 'Citus 2PC: pg_dist_transaction in the local transaction, PREPARE/COMMIT PREPARED, presumed-abort recovery, reference tables, deadlock detection',
+    module: moduleUrl('./citus/citus'),
+    load: async () => (await import('./citus/citus.ts')).default,
+  },
 };
 
 /** The bundled protocol `name`, or undefined. */
