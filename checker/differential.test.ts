@@ -46,6 +46,9 @@ const bounds: Record<string, { params: Record<string, number | boolean | string>
   'two-phase': { params: { rms: 2 }, maxDepth: 12 },
   raft: { params: { servers: 3, maxTerm: 2, maxLog: 1, values: 1 }, maxDepth: 6 },
   'raft-kv': { params: { servers: 3, maxTerm: 2, clients: 1, opsPerClient: 1 }, maxDepth: 6 },
+  spanner: { params: { replicas: 1, clients: 1, opsPerClient: 1, strongReads: false }, maxDepth: 8 },
+  vitess: { params: { shards: 2, clients: 1, opsPerClient: 1, singleShard: false }, maxDepth: 7 },
+  citus: { params: { workers: 2, clients: 1, opsPerClient: 1, unilateralAbort: false, connectionFailures: false }, maxDepth: 6 },
   // Each round to 6 segments multiplies the states by hundreds: depth 4 (boot, commit, a write, its ack or a loss).
   aurora: { params: { failures: 1, replicas: 0, writerCrashes: 1 }, maxDepth: 4 },
 };

@@ -31,6 +31,21 @@ export const bundledSpecs: Record<string, BundledSpec> = {
     module: moduleUrl('./raft/raft-kv'),
     load: async () => (await import('./raft/raft-kv.ts')).default,
   },
+  spanner: {
+    summary: 'Spanner (OSDI 2012): TrueTime commit wait, 2PC across Paxos groups, read-only transactions at t_safe; leader change',
+    module: moduleUrl('./spanner/spanner'),
+    load: async () => (await import('./spanner/spanner.ts')).default,
+  },
+  vitess: {
+    summary: 'Vitess atomic distributed transactions: VTGate, MM dt_state, RM redo logs, watchdog; Single/Multi/TwoPC; scatter reads; a global index',
+    module: moduleUrl('./vitess/vitess'),
+    load: async () => (await import('./vitess/vitess.ts')).default,
+  },
+  citus: {
+    summary: 'Citus 2PC: pg_dist_transaction in the local transaction, PREPARE/COMMIT PREPARED, presumed-abort recovery, reference tables, deadlock detection',
+    module: moduleUrl('./citus/citus'),
+    load: async () => (await import('./citus/citus.ts')).default,
+  },
   aurora: {
     summary: "Amazon Aurora's quorum storage: 4/6 writes, 3/6 recovery reads, VDL commits, truncation and epochs, replicas, dual-quorum membership",
     module: moduleUrl('./aurora/aurora'),
