@@ -2,8 +2,8 @@
  * Aurora benchmark: the bundled `aurora` spec as a cluster in this process (a writer, 6 segments
  * with durable logs flushed by fdatasync, a read replica; memory transport with 0–2 ms delays).
  *
- *   npx tsx bench/aurora.ts            (50 fault cycles: 100 writer crash/restarts; a few minutes under load)
- *   npx tsx bench/aurora.ts --quick    (10 cycles)
+ *   npx tsx --conditions=pacta-source bench/aurora.ts            (50 fault cycles: 100 writer crash/restarts; a few minutes under load)
+ *   npx tsx --conditions=pacta-source bench/aurora.ts --quick    (10 cycles)
  *
  * 1. Faults: docs/examples/aurora-cluster.ts's workload — per cycle an AZ outage (AZ+1 every
  *    third), the writer crashed in the middle of the clients' commits and restarted, then cut off

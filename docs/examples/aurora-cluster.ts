@@ -14,9 +14,9 @@
  * up on the segments, and the history (commits, then those reads) is checked for
  * linearizability. Exit 0 when no acknowledged commit was lost, 1 otherwise.
  *
- *   npx tsx docs/examples/aurora-cluster.ts                        (8 cycles, memory transport)
- *   npx tsx docs/examples/aurora-cluster.ts --cycles 50
- *   npx tsx docs/examples/aurora-cluster.ts --variant ack-before-vdl   (loses a commit: exit 1)
+ *   npx tsx --conditions=pacta-source docs/examples/aurora-cluster.ts                        (8 cycles, memory transport)
+ *   npx tsx --conditions=pacta-source docs/examples/aurora-cluster.ts --cycles 50
+ *   npx tsx --conditions=pacta-source docs/examples/aurora-cluster.ts --variant ack-before-vdl   (loses a commit: exit 1)
  *
  * Options: --cycles N, --commits N (per client and cycle), --clients N, --transport memory|udp|tcp,
  * --sync datasync|fsync|none, --seed N, --variant NAME, --json.
