@@ -9,6 +9,22 @@ export const bundledSpecs: Record<string, { summary: string; load: () => Promise
     summary: "Two-phase commit (Lamport's TwoPhase.tla): one TM, N RMs",
     load: async () => (await import('./two-phase/two-phase.ts')).default,
   },
+  'two-phase-recovery': {
+    summary: '2PC surviving coordinator crashes: a durable decision log, presumed abort, a termination protocol, a backup coordinator',
+    load: async () => (await import('./two-phase-recovery/two-phase-recovery.ts')).default,
+  },
+  'two-phase-btm-tla': {
+    summary: "2PC with a backup TM shaped like 2PCwithBTM.tla (one node holds the module state): TLC's 1,245 states",
+    load: async () => (await import('./two-phase-recovery/two-phase-btm-tla.ts')).default,
+  },
+  'paxos-commit': {
+    summary: 'Paxos Commit (Gray & Lamport 2006): each vote decided by Paxos among acceptors; the commit survives the coordinator',
+    load: async () => (await import('./paxos-commit/paxos-commit.ts')).default,
+  },
+  'paxos-commit-tla': {
+    summary: "Paxos Commit shaped like PaxosCommit.tla (one node holds the module state): TLC's 1,321,761 states",
+    load: async () => (await import('./paxos-commit/paxos-commit-tla.ts')).default,
+  },
   raft: {
     summary: 'Raft consensus (Ongaro & Ousterhout 2014; raft.tla): elections, replication, commitment, crash/restart',
     load: async () => (await import('./raft/raft.ts')).default,
