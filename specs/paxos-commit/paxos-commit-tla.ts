@@ -328,7 +328,8 @@ export default spec.define({
       }),
       reachable('every RM commits', (w) => only(w).rm.every((r) => r === 'committed')),
       reachable('an RM aborts on Abort', (w) => sent(only(w).msgs, l.abort) && only(w).rm.includes('aborted')),
-      reachable('an instance chooses in ballot 1', (w) => l.rmArgs.some((ins) => votes.some((v) => l.B > 1 && chosenIn(l, only(w).msgs, ins, 1, v)))),
+      // A takeover: some instance chose its vote in ballot 1 (with ballots above 0 at all).
+      ...(l.B > 1 ? [reachable('an instance chooses in ballot 1', (w) => l.rmArgs.some((ins) => votes.some((v) => chosenIn(l, only(w).msgs, ins, 1, v))))] : []),
     ];
   },
 });
