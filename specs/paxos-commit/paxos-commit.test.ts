@@ -4,6 +4,8 @@
  * actor protocol's pinned counts, its goals (the commit surviving a crashed coordinator), the
  * broken acceptor caught, and the shared acceptor rules.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSync } from '../../checker/index.ts';
 import { defineProtocol, type WorldReader } from '../core/index.ts';
@@ -92,5 +94,13 @@ describe('paxos.ts acceptor rules', () => {
     expect(valueToPropose([{ bal: 0, val: 'prepared' }, { bal: 1, val: 'aborted' }])).toBe('aborted');
     expect(minimalMajorities(3)).toEqual([[0, 1], [0, 2], [1, 2]]);
     expect(minimalMajorities(5)).toHaveLength(10);
+  });
+});
+
+describe('paxos-commit traces', () => {
+  it('every variant has its minimized trace in traces/examples (tests/traces-replay.test.ts replays them)', () => {
+    for (const v of Object.keys(paxosCommit.variants ?? {})) {
+      expect(existsSync(join(import.meta.dirname, '..', '..', 'traces', 'examples', `paxos-commit.${v}.json`))).toBe(true);
+    }
   });
 });

@@ -311,8 +311,9 @@ export default spec.define({
   variants: {
     'accept-below-promise': {
       doc:
-        'An acceptor accepts a message of a ballot below the one it promised (it checks the ballot it last accepted ' +
-        "instead of its promise): a backup leader's ballot 1 learns no vote from a majority and proposes aborted, while " +
+        'An acceptor accepts a message of a ballot below the one it promised (as in ScyllaDB LWT, issue ' +
+        'scylladb/scylladb#6139, where accepting did not raise the promise): a backup leader\'s ballot 1 learns no vote ' +
+        'from a majority and proposes aborted, while ' +
         "an RM's late ballot-0 vote is still accepted by a member of that majority and chosen, so the coordinator " +
         'commits while the backup leader aborts. One RM is enough to show it (the consensus invariant fails first).',
       expose: { params: { rms: 1 } },

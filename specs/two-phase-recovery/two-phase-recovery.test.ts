@@ -5,6 +5,8 @@
  * atomic-commit property (checker/atomic-commit) on the same states. two-phase-btm-tla's counts
  * are TLC's on 2PCwithBTM.tla for the model's cfg and the three other failure settings.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { atomicCommit, check, checkSync, type CommitRun } from '../../checker/index.ts';
 import { defineProtocol, type Protocol, type WorldReader } from '../core/index.ts';
@@ -111,6 +113,14 @@ describe('two-phase-recovery', () => {
     for (const [name] of variants) {
       const r = await check(withCheckerProperty(recovery.variant(name)), {});
       expect([name, r.result]).toEqual([name, 'violation']);
+    }
+  });
+});
+
+describe('two-phase-recovery traces', () => {
+  it('every variant has its minimized trace in traces/examples (tests/traces-replay.test.ts replays them)', () => {
+    for (const v of Object.keys(recovery.variants ?? {})) {
+      expect(existsSync(join(import.meta.dirname, '..', '..', 'traces', 'examples', `two-phase-recovery.${v}.json`))).toBe(true);
     }
   });
 });

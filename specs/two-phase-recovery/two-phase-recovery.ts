@@ -310,10 +310,10 @@ export default spec.define({
   variants: {
     'abort-after-prepare': {
       doc:
-        'A participant aborts on its own after voting yes (a lock or transaction timeout that also fires on prepared ' +
-        'transactions): the coordinator commits on its vote, so one participant commits while another aborted. Real ' +
-        'systems exempt prepared transactions from such killers (MySQL XA keeps them across disconnects and restarts; ' +
-        "PostgreSQL's idle_in_transaction_session_timeout never touches a PREPARE TRANSACTION).",
+        'A participant aborts on its own after voting yes: the coordinator commits on its vote, so one participant ' +
+        'commits while another aborted. MySQL rolled back a prepared XA transaction when its client disconnected (bug ' +
+        '#12161, fixed in 5.7.7 by WL#6860), as did MariaDB until MDEV-742 (10.5); lock and transaction timeouts that ' +
+        'also fire on prepared transactions are the same bug.',
       roles: { rm: { actions: { chooseToAbort: { when: (s) => s === 'working' || s === 'prepared' } } } },
     },
     'decision-not-logged': {
