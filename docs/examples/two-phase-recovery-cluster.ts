@@ -31,9 +31,10 @@
  */
 import { pathToFileURL } from 'node:url';
 import { loadBundledSpec } from 'pacta';
-import { checkAtomicCommitEvents, type AtomicCommitViolation, type CommitEvent } from 'pacta/checker';
+import { checkAtomicCommitEvents, type AtomicCommitResult, type CommitEvent } from 'pacta/checker';
 import { startCluster, type Cluster, type NodeEvent } from 'pacta/impl';
 
+type AtomicCommitViolation = AtomicCommitResult['violations'][number];
 type Decision = 'none' | 'commit' | 'abort';
 type Rm = 'working' | 'prepared' | 'committed' | 'aborted';
 interface Coordinator { decision: Decision; phase: 'idle' | 'collecting'; proposed: Decision; votes: readonly number[] }
