@@ -3,7 +3,7 @@
  * two-phase-recovery cluster is killed between PREPARE and COMMIT (each fault once), every
  * transaction resolves and none is half-committed, by the atomic-commit checker over the
  * recorded events; each broken variant is caught by the fault that exposes it. The blocking
- * figures (p50/p99, 50+ cycles per configuration) are in bench/two-phase-recovery.ts.
+ * figures (p50/p99, 50+ cycles per configuration) are in bench/commit-recovery.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { run } from '../docs/examples/two-phase-recovery-cluster.ts';

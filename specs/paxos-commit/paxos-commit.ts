@@ -23,9 +23,10 @@
  * proposed in it (a leader must never propose twice in one ballot, as the TLA+ module notes).
  *
  * Roles: `leader` (L of them; leader 1 is the coordinator), `rm` (durable), `acceptor` (durable:
- * per instance its promise and the ballot and vote it last accepted). Checks crash one node by
- * default (`checkDefaults: { crashes: 1 }`): the coordinator's failure and a backup leader's
- * takeover are explored. The acceptor rules are paxos.ts, shared with `paxos-commit-tla`.
+ * per instance its promise and the ballot and vote it last accepted). The bare check is
+ * crash-free: a coordinator that stops is one that takes no more steps, which crash-free runs
+ * already include (a backup leader may take over at any point); `--crashes 1` adds real crashes
+ * (a test does, with one RM). The acceptor rules are paxos.ts, shared with `paxos-commit-tla`.
  *
  * Granularity and what is not modeled: messages are received one at a time (the TLA+ module's
  * leaders read the set of all sent messages instead, and run a ballot per instance;
