@@ -1,36 +1,54 @@
 /**
  * The bundled protocols, by the name `pacta check NAME` takes. Loaded lazily so the CLI starts
- * fast whatever the catalogue's size.
+ * fast whatever the catalogue's size. Only the CLI (and tests, benches) read the catalogue: the
+ * checker takes the spec to check as an argument, and its worker threads load it by `module`.
  */
 import type { Protocol } from './core/index.ts';
 
-export const bundledSpecs: Record<string, { summary: string; load: () => Promise<Protocol> }> = {
+export interface BundledSpec {
+  summary: string;
+  /** The `file:` URL of the module whose default export is the spec (worker threads load it). */
+  module: string;
+  load: () => Promise<Protocol>;
+}
+
+/** The URL of a spec module beside this file: its `.ts` source, or its `.js` build when this file is built. */
+const moduleUrl = (path: string): string => new URL(`${path}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+
+export const bundledSpecs: Record<string, BundledSpec> = {
   'two-phase': {
     summary: "Two-phase commit (Lamport's TwoPhase.tla): one TM, N RMs",
+    module: moduleUrl('./two-phase/two-phase'),
     load: async () => (await import('./two-phase/two-phase.ts')).default,
   },
   'two-phase-recovery': {
     summary: '2PC surviving coordinator crashes: a durable decision log, presumed abort, a termination protocol, a backup coordinator',
+    module: moduleUrl('./two-phase-recovery/two-phase-recovery'),
     load: async () => (await import('./two-phase-recovery/two-phase-recovery.ts')).default,
   },
   'two-phase-btm-tla': {
     summary: "2PC with a backup TM shaped like 2PCwithBTM.tla (one node holds the module state): TLC's 1,245 states",
+    module: moduleUrl('./two-phase-recovery/two-phase-btm-tla'),
     load: async () => (await import('./two-phase-recovery/two-phase-btm-tla.ts')).default,
   },
   'paxos-commit': {
     summary: 'Paxos Commit (Gray & Lamport 2006): each vote decided by Paxos among acceptors; the commit survives the coordinator',
+    module: moduleUrl('./paxos-commit/paxos-commit'),
     load: async () => (await import('./paxos-commit/paxos-commit.ts')).default,
   },
   'paxos-commit-tla': {
     summary: "Paxos Commit shaped like PaxosCommit.tla (one node holds the module state): TLC's 1,321,761 states",
+    module: moduleUrl('./paxos-commit/paxos-commit-tla'),
     load: async () => (await import('./paxos-commit/paxos-commit-tla.ts')).default,
   },
   raft: {
     summary: 'Raft consensus (Ongaro & Ousterhout 2014; raft.tla): elections, replication, commitment, crash/restart',
+    module: moduleUrl('./raft/raft'),
     load: async () => (await import('./raft/raft.ts')).default,
   },
   'raft-kv': {
     summary: 'A KV store on Raft with clients: exactly-once writes; reads through the log, under a leader lease, or at a closed timestamp',
+    module: moduleUrl('./raft/raft-kv'),
     load: async () => (await import('./raft/raft-kv.ts')).default,
   },
 };
