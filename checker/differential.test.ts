@@ -50,6 +50,7 @@ const bounds: Record<string, { params: Record<string, number | boolean | string>
   'two-phase-btm-tla': { params: { rms: 2 }, maxDepth: 12 },
   'paxos-commit': { params: { rms: 1 }, maxDepth: 5 },
   'paxos-commit-tla': { params: { rms: 1, maxBallot: 1 }, maxDepth: 7 },
+  spanner: { params: { replicas: 1, clients: 1, opsPerClient: 1, strongReads: false }, maxDepth: 8 },
 };
 
 /** The world options tried on each spec: every network kind, with and without faults and clocks. */
