@@ -28,6 +28,7 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --epsilon N            TrueTime uncertainty ε in ticks
   --clock-error N        node clocks drift up to N ticks from true time
   --max-in-flight N      do not explore states with more than N messages in flight
+                         ('none' lifts a bound the spec's own check defaults set)
   --symmetry             permute interchangeable nodes (roles declared symmetric)
   --deadlock             report states where no delivery or action is enabled
   --workers N            worker threads for BFS and random mode (default: the cores
@@ -116,7 +117,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v['max-time'] !== undefined && { maxTime: int('max-time', v['max-time']) }),
     ...(v.epsilon !== undefined && { trueTimeEpsilon: int('epsilon', v.epsilon) }),
     ...(v['clock-error'] !== undefined && { clockError: int('clock-error', v['clock-error']) }),
-    ...(v['max-in-flight'] !== undefined && { maxInFlight: int('max-in-flight', v['max-in-flight']) }),
+    ...(v['max-in-flight'] !== undefined && { maxInFlight: v['max-in-flight'] === 'none' ? Number.POSITIVE_INFINITY : int('max-in-flight', v['max-in-flight']) }),
     ...(v.symmetry && { symmetry: true }),
     ...(v.deadlock && { deadlock: true }),
     ...(v['max-depth'] !== undefined && { maxDepth: int('max-depth', v['max-depth'], 1) }),
