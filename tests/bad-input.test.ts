@@ -1,0 +1,132 @@
+/**
+ * The bad inputs of issue 25's audit (325 hostile inputs against every command; 45 failed),
+ * each with the exit class it must get and the message that says why: exit 2 with one line
+ * naming the file and what was expected, never "internal error", never a hang, never code
+ * run from a data file. Commands run in-process through `main`.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { memoryIO } from '../cli/io.ts';
+import { main } from '../cli/main.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'pacta-bad-input-'));
+/** The working directory of every command here (a project of its own). */
+const cwd = join(root, 'project');
+/** Somewhere else: where a downloaded bug report lands. */
+const elsewhere = join(root, 'report');
+mkdirSync(cwd);
+mkdirSync(elsewhere);
+afterAll(() => {
+  // Left for inspection on failure; the OS cleans tmp.
+});
+
+const example = readFileSync(join(import.meta.dirname, '..', 'traces', 'examples', 'two-phase.commit-early.json'), 'utf8');
+
+async function pacta(...args: string[]) {
+  const io = memoryIO(cwd);
+  const code = await main(args, io);
+  return { code, out: io.stdout, err: io.stderr };
+}
+
+function write(dir: string, name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function edited(edit: (t: Record<string, any>) => void): string {
+  const t = JSON.parse(example);
+  edit(t);
+  return JSON.stringify(t, null, 1);
+}
+
+/** A module that leaves a file behind when it runs: the proof that data ran code. */
+function evilModule(dir: string, name: string): { module: string; ran: () => boolean } {
+  const marker = join(dir, `${name}.RAN`);
+  const module = write(dir, `${name}.mjs`, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default {};\n`);
+  return { module, ran: () => existsSync(marker) };
+}
+
+describe('data never runs code', () => {
+  it('show renders a trace naming a module beside it without loading the module (every format but itf)', async () => {
+    // Even under the working directory: show renders from the trace alone.
+    const evil = evilModule(cwd, 'shown');
+    const trace = write(cwd, 'evil-trace.json', edited((t) => (t.spec = './shown.mjs')));
+    for (const format of ['text', 'mermaid', 'html']) {
+      const r = await pacta('show', trace, '--format', format);
+      expect(r.code, r.err).toBe(0);
+      expect(evil.ran()).toBe(false);
+    }
+    const text = await pacta('show', trace);
+    expect(text.out).toMatch(/violates "consistent: no RM committed while another aborted" after 3 steps/);
+    const itf = await pacta('show', trace, '--format', 'itf');
+    expect(itf).toMatchObject({ code: 2, err: expect.stringMatching(/--format itf needs the trace's spec, "\.\/shown\.mjs", which is not bundled: name it with --spec <file>/) });
+    expect(evil.ran()).toBe(false);
+  });
+
+  it('replay and minimize refuse a spec file outside the working directory, and say how to allow it', async () => {
+    const evil = evilModule(elsewhere, 'evil');
+    const trace = write(elsewhere, 'evil-trace.json', edited((t) => (t.spec = './evil.mjs')));
+    const absolute = write(elsewhere, 'evil-abs.json', edited((t) => (t.spec = evil.module)));
+    for (const command of ['replay', 'minimize']) {
+      for (const file of [trace, absolute]) {
+        const r = await pacta(command, file);
+        expect(r.code).toBe(2);
+        expect(r.err).toMatch(/outside the working directory: a trace is data, and pacta does not load code a data file points to\. If you trust that file, name it yourself: --spec \S*evil\.mjs/);
+        expect(evil.ran()).toBe(false);
+      }
+    }
+  });
+
+  it('a symlink under the working directory to a module elsewhere is outside too', async () => {
+    const { symlinkSync } = await import('node:fs');
+    const evil = evilModule(root, 'target');
+    symlinkSync(evil.module, join(cwd, 'linked.mjs'));
+    const trace = write(cwd, 'linked-trace.json', edited((t) => (t.spec = './linked.mjs')));
+    expect(await pacta('replay', trace)).toMatchObject({ code: 2, err: expect.stringMatching(/outside the working directory/) });
+    expect(evil.ran()).toBe(false);
+  });
+
+  it('--spec names the spec explicitly (a bundled name here), and replay runs on it', async () => {
+    const trace = write(elsewhere, 'named.json', edited((t) => (t.spec = './gone.mjs')));
+    expect(await pacta('replay', trace)).toMatchObject({ code: 2 });
+    expect(await pacta('replay', trace, '--spec', 'two-phase')).toMatchObject({ code: 0, out: expect.stringMatching(/replays: all 3 steps/) });
+  });
+
+  it('trace options are validated strictly: an unknown network or option is an error, not a default', async () => {
+    const cases: [string, (t: Record<string, any>) => void, RegExp][] = [
+      ['network "quantum"', (t) => (t.options.network = 'quantum'), /options\.network: expected "set", "bag", "fifo", got "quantum"/],
+      ['an unknown option', (t) => (t.options.teleport = true), /options\.teleport: unknown option/],
+      ['a negative crash bound', (t) => (t.options.crashes = -1), /options\.crashes: expected an integer ≥ 0, got -1/],
+      ['drop given as a string', (t) => (t.options.drop = 'yes'), /options\.drop: expected true or false, got "yes"/],
+      ['a __proto__ option', (t) => (t.options = JSON.parse('{"network":"bag","__proto__":{"x":1}}')), /options\.__proto__: unknown option/],
+    ];
+    for (const [what, edit, message] of cases) {
+      const file = write(cwd, 'opts.json', edited(edit));
+      for (const command of ['replay', 'show', 'minimize']) {
+        const r = await pacta(command, file);
+        expect(r.code, `${command}, ${what}: ${r.err}`).toBe(2);
+        expect(r.err, what).toMatch(message);
+      }
+    }
+  });
+});
+
+describe('nesting past the documented depth is bad input (exit 2), not a stack overflow', () => {
+  const N = 100_000;
+  it('a trace nested 100,000 deep inside a node state, and a malformed one', async () => {
+    const text = example.replace('"state": "working"', `"state": ${'['.repeat(N)}0${']'.repeat(N)}`);
+    expect(text).not.toBe(example);
+    const deep = write(cwd, 'deep.json', text);
+    const open = write(cwd, 'deep-open.json', '['.repeat(N));
+    for (const command of ['show', 'replay', 'minimize']) {
+      for (const file of [deep, open]) {
+        const r = await pacta(command, file);
+        expect(r.code, `${command} ${file}: ${r.err}`).toBe(2);
+        expect(r.err).toMatch(/nested deeper than 1000 levels at line \d+ \(pacta reads traces nested at most 1000 deep\)/);
+      }
+    }
+  });
+});
