@@ -130,3 +130,78 @@ describe('nesting past the documented depth is bad input (exit 2), not a stack o
     }
   });
 });
+
+describe('history checkers: no wrong verdict, no hang', () => {
+  const etcd = (lines: string[]) => `${lines.map((l) => `INFO  jepsen.util - ${l}`).join('\n')}\n`;
+
+  it('lincheck compares integers above 2^53 exactly: a read of ...992 after a write of ...993 is not linearizable', async () => {
+    const log = write(cwd, 'big.log', etcd(['0\t:invoke\t:write\t9007199254740993', '0\t:ok\t:write\t9007199254740993', '1\t:invoke\t:read\tnil', '1\t:ok\t:read\t9007199254740992']));
+    const r = await pacta('lincheck', log);
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toMatch(/Stuck: #1 p1 read\(\) -> 9007199254740992/);
+    expect(r.out).toMatch(/State after it: 9007199254740993/);
+    const json = await pacta('lincheck', log, '--json');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.out).result).toBe('not-linearizable');
+    // and the same digits read back are linearizable (exact, not merely different)
+    const same = write(cwd, 'same.log', etcd(['0\t:invoke\t:cas\t[9007199254740993 18446744073709551617]', '0\t:fail\t:cas\t[9007199254740993 18446744073709551617]', '1\t:invoke\t:write\t18446744073709551617', '1\t:ok\t:write\t18446744073709551617', '2\t:invoke\t:read\tnil', '2\t:ok\t:read\t18446744073709551617']));
+    expect(await pacta('lincheck', same)).toMatchObject({ code: 0 });
+  });
+
+  it('JSON and EDN register histories refuse integers a double cannot hold, rather than round them', async () => {
+    const json = write(cwd, 'big.json', JSON.stringify({ format: 'pacta-history', version: 1, operations: [{ process: 0, call: 0, return: 1, input: { f: 'write', value: 1 }, output: null }] }).replace('"value":1', '"value":9007199254740993'));
+    expect(await pacta('lincheck', json)).toMatchObject({ code: 2, err: expect.stringMatching(/big\.json:\d+: operation 0: 9007199254740992 is an integer beyond ±\(2\^53 - 1\).*write it as a string/) });
+    const edn = write(cwd, 'big.edn', '{:process 0, :type :invoke, :f :write, :value 9007199254740993}\n{:process 0, :type :ok, :f :write, :value 9007199254740993}\n');
+    expect(await pacta('lincheck', edn)).toMatchObject({ code: 2, err: expect.stringMatching(/big\.edn:1: .*integer beyond ±\(2\^53 - 1\)/) });
+  });
+
+  it('an empty history is an error (exit 2), for lincheck and txcheck', async () => {
+    for (const name of ['empty.log', 'empty.edn', 'empty.json', 'blank.edn']) write(cwd, name, name.startsWith('blank') ? '\n  \n' : '');
+    for (const name of ['empty.log', 'empty.edn', 'empty.json', 'blank.edn']) {
+      expect(await pacta('lincheck', name)).toMatchObject({ code: 2, err: expect.stringMatching(new RegExp(`${name.replace('.', '\\.')} is empty: a history needs at least one operation`)) });
+    }
+    for (const name of ['empty.edn', 'empty.json']) expect(await pacta('txcheck', name)).toMatchObject({ code: 2, err: expect.stringMatching(/is empty/) });
+    // no client operation at all (only the nemesis), or an empty operations array
+    write(cwd, 'nemesis.edn', '{:process :nemesis, :type :info, :f :start, :value nil}\n');
+    expect(await pacta('lincheck', 'nemesis.edn')).toMatchObject({ code: 2, err: expect.stringMatching(/nemesis\.edn holds no client operations: nothing to check/) });
+    write(cwd, 'none.json', '{"format": "pacta-history", "version": 1, "operations": []}');
+    expect(await pacta('lincheck', 'none.json')).toMatchObject({ code: 2, err: expect.stringMatching(/none\.json holds no client operations/) });
+  });
+
+  it('history paths must be regular files: a FIFO, /dev/zero and a folder are refused at once (no hang)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const fifo = join(cwd, 'pipe.log');
+    execFileSync('mkfifo', [fifo]);
+    mkdirSync(join(cwd, 'folder.log'));
+    const cases: [string[], RegExp][] = [
+      [['lincheck', '--format', 'etcd', fifo], /pipe\.log is a named pipe: history files must be regular files/],
+      [['txcheck', '--format', 'edn', fifo], /pipe\.log is a named pipe/],
+      [['lincheck', '--format', 'etcd', '/dev/zero'], /\/dev\/zero is a device: history files must be regular files/],
+      [['txcheck', '--format', 'edn', '/dev/zero'], /\/dev\/zero is a device/],
+      [['lincheck', 'folder.log'], /folder\.log is a directory, not a history file/],
+      [['txcheck', '--format', 'edn', 'folder.log'], /folder\.log is a directory/],
+      [['lincheck', 'missing.log'], /cannot read missing\.log: no such file/],
+    ];
+    for (const [args, message] of cases) expect(await pacta(...args), args.join(' ')).toMatchObject({ code: 2, err: expect.stringMatching(message) });
+  });
+
+  it('a history larger than --max-bytes is refused before it is read', async () => {
+    const log = write(cwd, 'small.log', etcd(['0\t:invoke\t:read\tnil', '0\t:ok\t:read\tnil']));
+    expect(await pacta('lincheck', log, '--max-bytes', '10')).toMatchObject({ code: 2, err: expect.stringMatching(/small\.log is \d+ bytes, more than the 10 bytes allowed \(--max-bytes raises the limit/) });
+    expect(await pacta('lincheck', log, '--max-bytes', 'lots')).toMatchObject({ code: 2, err: expect.stringMatching(/--max-bytes expects a size/) });
+    expect(await pacta('lincheck', log, '--max-bytes', '1K')).toMatchObject({ code: 0 });
+  });
+
+  it('EDN and JSON histories nested 100,000 deep are refused with the line (no stack overflow)', async () => {
+    const N = 100_000;
+    write(cwd, 'deep.edn', `${'['.repeat(N)}${']'.repeat(N)}`);
+    write(cwd, 'deep-form.edn', `{:process 0 :type :invoke :f :write :value ${'['.repeat(N)}${']'.repeat(N)}}\n`);
+    write(cwd, 'deep.json', `${'['.repeat(N)}${']'.repeat(N)}`);
+    for (const command of ['lincheck', 'txcheck']) {
+      for (const name of ['deep.edn', 'deep-form.edn']) {
+        expect(await pacta(command, name), `${command} ${name}`).toMatchObject({ code: 2, err: expect.stringMatching(new RegExp(`${name.replace('.', '\\.')}:1: nested deeper than 1000 levels \\(pacta reads EDN nested at most 1000 deep\\)`)) });
+      }
+      expect(await pacta(command, 'deep.json')).toMatchObject({ code: 2, err: expect.stringMatching(/deep\.json:1: nested deeper than 1000 levels \(pacta reads JSON/) });
+    }
+  });
+});
