@@ -205,3 +205,26 @@ describe('history checkers: no wrong verdict, no hang', () => {
     }
   });
 });
+
+describe('the environment and the command line are input too (exit 2, not "internal error")', () => {
+  it('check --out naming an existing file or a folder that cannot be made is refused before the search', async () => {
+    write(cwd, 'a-file', '{}');
+    expect(await pacta('check', 'two-phase:commit-early', '--out', 'a-file')).toMatchObject({ code: 2, err: expect.stringMatching(/--out a-file: \S*a-file exists and is not a folder/) });
+    expect(await pacta('check', 'two-phase:commit-early', '--out', 'a-file/deeper')).toMatchObject({ code: 2, err: expect.stringMatching(/exists and is not a folder/) });
+    // /proc: Node's recursive mkdir retries forever there; ours stops at the first level it cannot make
+    expect(await pacta('check', 'two-phase:commit-early', '--out', '/proc/pacta-nope/traces')).toMatchObject({ code: 2, err: expect.stringMatching(/--out \/proc\/pacta-nope\/traces: cannot create the folder \/proc\/pacta-nope/) });
+    expect(await pacta('show', write(cwd, 'ok.json', example), '-o', '/proc/pacta-nope/x')).toMatchObject({ code: 2, err: expect.stringMatching(/cannot write \/proc\/pacta-nope\/x/) });
+  });
+
+  it('unknown flags and arguments are rejected, also by list', async () => {
+    expect(await pacta('list', '--bogus')).toMatchObject({ code: 2, err: expect.stringMatching(/Unknown option '--bogus'/) });
+    expect(await pacta('list', 'two-phase')).toMatchObject({ code: 2, err: expect.stringMatching(/unexpected argument 'two-phase'/) });
+    expect(await pacta('list', '--json')).toMatchObject({ code: 0 });
+  });
+
+  it('--param __proto__=1 (and constructor) name no param', async () => {
+    for (const p of ['__proto__=1', 'constructor=1', 'toString=x']) {
+      expect(await pacta('check', 'two-phase', '--param', p)).toMatchObject({ code: 2, err: expect.stringMatching(/spec 'two-phase' has no param '(__proto__|constructor|toString)' \(params: rms\)/) });
+    }
+  });
+});

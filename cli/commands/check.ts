@@ -2,7 +2,7 @@
  * `pacta check <spec>`: explore a protocol and report, as DESIGN.md's CLI contract says.
  * Exit 0 ok, 1 property violated (or deadlock), 2 bad input, 3 incomplete, 4 spec error.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { check } from '../../checker/check.ts';
 import { parseParam, type CheckOptions } from '../../checker/options.ts';
@@ -13,6 +13,7 @@ import { formatTrace } from '../../traces/text.ts';
 import { keyValueTable, num, progressLine, seconds } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadSpec } from '../load-spec.ts';
+import { makeOutputDir } from '../output-dir.ts';
 import { parseCommandArgs } from '../args.ts';
 
 export const checkUsage = `usage: pacta check <spec>[:variant] [options]
@@ -136,6 +137,9 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   if (v.seed !== undefined && mode !== 'random') throw new UsageError('--seed only applies to --mode random');
   if (v.walks !== undefined && mode !== 'random') throw new UsageError('--walks only applies to --mode random');
 
+  // An --out that cannot take a trace is found before the search, not after it.
+  if (v.out !== undefined) makeOutputDir(io.cwd, v.out, '--out');
+
   const progress = progressLine(io);
   if (!v.json) options.onProgress = (p) => progress.update(p);
   const result = await check(loaded.protocol, options, { ref: loaded.path ?? loaded.ref, module: loaded.module });
@@ -145,11 +149,14 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   const reproduce = reproduceCommand(positionals[0]!, walk === undefined ? args : oneWalkArgs(args, String(options.seed ?? 0), walk));
   let traceFile: string | undefined;
   if ('trace' in result && result.trace) {
-    const dir = resolve(io.cwd, v.out ?? 'pacta-traces');
-    mkdirSync(dir, { recursive: true });
+    const dir = makeOutputDir(io.cwd, v.out ?? 'pacta-traces', '--out');
     const name = [loaded.ref.replace(/^.*[/\\]/, '').replace(/\.[^.]+$/, ''), loaded.variant, result.mode, result.result].filter(Boolean).join('.');
     traceFile = join(dir, `${name}.json`);
-    writeFileSync(traceFile, `${JSON.stringify(result.trace, null, 1)}\n`);
+    try {
+      writeFileSync(traceFile, `${JSON.stringify(result.trace, null, 1)}\n`);
+    } catch (e) {
+      throw new UsageError(`--out: cannot write ${traceFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
   }
 
   if (v.json) {

@@ -5,7 +5,7 @@
  * it was cut short, 2 bad input (unknown option, model or anomaly, unreadable or malformed
  * file, mixed workloads: one line naming the file and line).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { HistoryCheckerError } from '../../checker/history/errors.ts';
 import { MAX_EXAMPLES } from '../../checker/transactions/analysis.ts';
@@ -17,6 +17,7 @@ import { WORKLOADS, type TransactionHistory, type Workload } from '../../checker
 import { table } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { parseMaxBytes, readHistoryFile } from '../input-file.ts';
+import { makeOutputDir } from '../output-dir.ts';
 import { parseCommandArgs } from '../args.ts';
 
 export const txcheckUsage = `usage: pacta txcheck FILE [options]
@@ -109,9 +110,8 @@ export async function txcheckCommand(args: string[], io: CliIO): Promise<number>
   });
 
   if (v.dot !== undefined) {
-    const dir = resolve(io.cwd, v.dot);
+    const dir = makeOutputDir(io.cwd, v.dot, '--dot');
     try {
-      mkdirSync(dir, { recursive: true });
       for (const a of result.anomalies) {
         if (a.cycle) writeFileSync(join(dir, `${a.type}.dot`), cycleDot(`${file}: ${a.type}`, history.transactions, a.cycle));
       }
