@@ -228,3 +228,40 @@ describe('the environment and the command line are input too (exit 2, not "inter
     }
   });
 });
+
+describe('params declare ranges, checked before anything is allocated', () => {
+  it('--param outside its range or not among its values is exit 2 naming the range (raft-kv)', async () => {
+    const cases: [string, RegExp][] = [
+      ['reads=bogus', /param 'reads' must be one of "log", "lease", "follower", got "bogus"/],
+      ['keys=1e9', /param 'keys' must be from 1 to 64, got 1000000000/],
+      ['values=-5', /param 'values' must be from 1 to 4294967295, got -5/],
+      ['keys=2.5', /param 'keys' must be an integer, got 2\.5/],
+    ];
+    for (const [param, message] of cases) {
+      const started = Date.now();
+      expect(await pacta('check', 'raft-kv', '--param', param, '--max-states', '2000'), param).toMatchObject({ code: 2, err: expect.stringMatching(message) });
+      expect(Date.now() - started).toBeLessThan(10_000);
+    }
+  });
+
+  it('a trace whose params are out of range is refused before its model is built', async () => {
+    const raft = readFileSync(join(import.meta.dirname, '..', 'traces', 'examples', 'raft-lease-ignores-skew.json'), 'utf8');
+    const t = JSON.parse(raft);
+    t.params.keys = 1e9;
+    const file = write(cwd, 'raft-keys.json', JSON.stringify(t));
+    for (const command of ['replay', 'minimize']) {
+      expect(await pacta(command, file), command).toMatchObject({ code: 2, err: expect.stringMatching(/raft-keys\.json: param 'keys' must be from 1 to 64, got 1000000000/) });
+    }
+  });
+
+  it('a spec whose default does not fit its own range is malformed', async () => {
+    const { protocol, t } = await import('../specs/core/index.ts');
+    const spec = protocol({ name: 'ranged', params: { n: { default: 0, min: 1, max: 3 } }, messages: t.union('kind', { ping: {} }) });
+    expect(() => spec.define({ roles: { a: spec.role(t.u32)({ count: 1, init: () => 0 }) } })).toThrow(/param 'n' = 0 does not fit its own range: it must be from 1 to 3/);
+    const ok = protocol({ name: 'ranged', params: { n: { default: 2, min: 1, max: 3 } }, messages: t.union('kind', { ping: {} }) });
+    const p = ok.define({ roles: { a: ok.role(t.u32)({ count: (q) => q.n, init: () => 0 }) } });
+    expect(p.params).toEqual({ n: 2 });
+    const { resolveParams } = await import('../specs/core/params.ts');
+    expect(() => resolveParams(p, { n: 4 })).toThrow(/param 'n' must be from 1 to 3, got 4/);
+  });
+});
