@@ -265,3 +265,25 @@ describe('params declare ranges, checked before anything is allocated', () => {
     expect(() => resolveParams(p, { n: 4 })).toThrow(/param 'n' must be from 1 to 3, got 4/);
   });
 });
+
+describe('bounded resources', () => {
+  it('--workers beyond the cores needs --force, and never exceeds 256', async () => {
+    const { availableParallelism } = await import('node:os');
+    const cores = Math.max(1, availableParallelism());
+    expect(await pacta('check', 'two-phase', '--workers', '1000')).toMatchObject({ code: 2, err: expect.stringMatching(/--workers expects at most 256, got 1000/) });
+    expect(await pacta('check', 'two-phase', '--workers', String(cores + 1))).toMatchObject({ code: 2, err: expect.stringMatching(new RegExp(`--workers ${cores + 1} is more than the ${cores} cores available; add --force`)) });
+    expect(await pacta('check', 'two-phase', '--workers', String(cores + 1), '--force', '--max-states', '50')).toMatchObject({ code: 3 });
+  });
+
+  it('a reader that closes the pipe (pacta ... | head) ends pacta quietly: no EPIPE stack', async () => {
+    const { spawn } = await import('node:child_process');
+    const bin = join(import.meta.dirname, '..', 'cli', 'pacta.mjs');
+    const child = spawn(process.execPath, [bin, 'list'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    expect(err.replace(/^pacta: running the TypeScript sources.*\n/m, '')).toBe('');
+    expect(code).toBe(0);
+  }, 60_000);
+});

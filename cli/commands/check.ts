@@ -32,7 +32,9 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --symmetry             permute interchangeable nodes (roles declared symmetric)
   --deadlock             report states where no delivery or action is enabled
   --workers N            worker threads for BFS and random mode (default: the cores
-                         available for BFS, started only once a BFS level is large; 1 otherwise)
+                         available for BFS, started only once a BFS level is large; 1 otherwise);
+                         more than the cores needs --force (at most 256)
+  --force                allow --workers beyond the cores available
   --max-depth N          explore at most N steps deep
   --max-states N         stop after N distinct states
   --time SECONDS         stop after this long
@@ -81,8 +83,12 @@ const spec = {
   swarm: { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** Worker threads never exceed this, even with --force. */
+const MAX_WORKERS = 256;
 
 function int(name: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
@@ -107,6 +113,12 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   // A variant may declare the mode that exposes it (`expose.options.mode`).
   const mode = v.mode ?? loaded.protocol.exposure?.options?.mode ?? 'bfs';
   const workers = int('workers', v.workers, 1) ?? (mode === 'bfs' ? defaultWorkers() : 1);
+  // Each worker holds its own copy of the spec and a share of the frontier: more workers than
+  // cores only cost memory (the audit's --workers 1000 was killed for it).
+  if (workers > MAX_WORKERS) throw new UsageError(`--workers expects at most ${MAX_WORKERS}, got ${workers}`);
+  if (workers > defaultWorkers() && !v.force) {
+    throw new UsageError(`--workers ${workers} is more than the ${defaultWorkers()} cores available; add --force to start them anyway`);
+  }
   const options: CheckOptions = {
     params,
     ...(v.mode !== undefined && { mode: v.mode as CheckOptions['mode'] }),
