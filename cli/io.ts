@@ -57,6 +57,8 @@ export const Exit = {
   usage: 2,
   incomplete: 3,
   internal: 4,
+  /** Stopped by Ctrl-C (SIGINT) or SIGTERM, after printing what was found so far (128 + SIGINT). */
+  interrupted: 130,
 } as const;
 
 /** A usage or input error: printed as one line, exit 2. Never shown as a stack trace. */

@@ -287,3 +287,32 @@ describe('bounded resources', () => {
     expect(code).toBe(0);
   }, 60_000);
 });
+
+describe('interrupting a check', () => {
+  it("check()'s stop option ends the search at a safe point: incomplete, reason interrupted", async () => {
+    const { checkSync } = await import('../checker/check.ts');
+    const { bundledSpecs } = await import('../specs/catalogue.ts');
+    const spec = await bundledSpecs['two-phase']!.load();
+    let asked = 0;
+    const r = checkSync(spec, { params: { rms: 6 }, stop: () => ++asked > 2 });
+    expect(r).toMatchObject({ result: 'incomplete', reason: 'interrupted' });
+    expect(r.stats.distinctStates).toBeGreaterThan(0);
+  });
+
+  it('SIGTERM (or Ctrl-C) during a long multi-worker pacta check prints the partial summary, exit 130', async () => {
+    const { spawn } = await import('node:child_process');
+    const bin = join(import.meta.dirname, '..', 'cli', 'pacta.mjs');
+    const child = spawn(process.execPath, [bin, 'check', 'two-phase', '--param', 'rms=10', '--workers', '2', '--force'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    setTimeout(() => child.kill('SIGTERM'), 6000);
+    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    expect(code, err).toBe(130);
+    expect(out).toMatch(/two-phase rms=10 \(bfs\): interrupted: a partial result; no violation found so far/);
+    expect(out).toMatch(/distinct states +│ +[\d,]+/);
+    expect(out).toMatch(/stopped by: interrupted/);
+    expect(err).toMatch(/SIGTERM: stopping at the next safe point/);
+  }, 120_000);
+});

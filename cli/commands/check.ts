@@ -11,7 +11,7 @@ import type { CheckResult } from '../../checker/result.ts';
 import type { ParamValue } from '../../specs/core/index.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { keyValueTable, num, progressLine, seconds } from '../format.ts';
-import { Exit, UsageError, type CliIO } from '../io.ts';
+import { Exit, processIO, UsageError, type CliIO } from '../io.ts';
 import { loadSpec } from '../load-spec.ts';
 import { makeOutputDir } from '../output-dir.ts';
 import { parseCommandArgs } from '../args.ts';
@@ -154,7 +154,14 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
 
   const progress = progressLine(io);
   if (!v.json) options.onProgress = (p) => progress.update(p);
-  const result = await check(loaded.protocol, options, { ref: loaded.path ?? loaded.ref, module: loaded.module });
+  const signals = interruptible(io, workers > 1 && mode === 'bfs');
+  if (signals) options.stop = signals.stop;
+  let result: CheckResult;
+  try {
+    result = await check(loaded.protocol, options, { ref: loaded.path ?? loaded.ref, module: loaded.module });
+  } finally {
+    signals?.dispose();
+  }
   progress.clear();
 
   const walk = 'trace' in result ? result.trace?.walk : undefined;
@@ -179,7 +186,34 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   return exitCode(result);
 }
 
+/**
+ * Ctrl-C (SIGINT) and SIGTERM during a check: the first asks the search to stop at its next safe
+ * point (the partial summary is then printed, exit 130); a second one quits at once. Only when
+ * the search runs on worker threads: a search on this thread never yields to the event loop, so
+ * a handler here would only delay the signal to the end of the run (there the default, quitting
+ * at once, is kept).
+ */
+function interruptible(io: CliIO, async: boolean): { stop: () => boolean; dispose: () => void } | undefined {
+  if (!async || io !== processIO) return undefined;
+  let asked = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (asked) process.exit(Exit.interrupted);
+    asked = true;
+    io.err(`\n${signal}: stopping at the next safe point (again to quit at once)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stop: () => asked,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 export function exitCode(r: CheckResult): number {
+  if (r.result === 'incomplete' && r.reason === 'interrupted') return Exit.interrupted;
   switch (r.result) {
     case 'ok':
       return Exit.ok;
@@ -231,7 +265,7 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     ok: r.exhaustive ? 'ok: every property holds' : `ok: no walk found a violation (random search samples the space; it is not exhaustive)`,
     violation: 'VIOLATION',
     deadlock: 'DEADLOCK',
-    incomplete: 'incomplete: a limit stopped the search; no violation found so far',
+    incomplete: r.result === 'incomplete' && r.reason === 'interrupted' ? 'interrupted: a partial result; no violation found so far' : 'incomplete: a limit stopped the search; no violation found so far',
     error: 'ERROR in spec code',
   };
   const lines: string[] = [`${name} ${params} (${r.mode}): ${headline[r.result]}`];
