@@ -19,7 +19,7 @@ export type SearchOutcome =
   | { kind: 'done' }
   | { kind: 'violation'; property: string; path: FingerprintPath }
   | { kind: 'deadlock'; path: FingerprintPath }
-  | { kind: 'limit'; reason: 'max-states' | 'max-depth' | 'time' }
+  | { kind: 'limit'; reason: 'max-states' | 'max-depth' | 'time' | 'interrupted' }
   | { kind: 'error'; error: string; path: FingerprintPath; event: TraceEvent | null }
   /** BFS reached a level worth worker threads (see `handOffLevelStates`): parallel.ts goes on from it. */
   | { kind: 'handoff'; level: LevelChunk[]; depth: number; store: StateStore };
@@ -195,8 +195,9 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
           collapser = null;
         }
         const now = performance.now();
-        if (search.limit(0, now) === 'time') {
-          outcome = { kind: 'limit', reason: 'time' };
+        const limit = search.limit(0, now);
+        if (limit === 'time' || limit === 'interrupted') {
+          outcome = { kind: 'limit', reason: limit };
           break;
         }
         search.progress(store.size, search.depth, frontier.length, now);

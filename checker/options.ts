@@ -70,6 +70,12 @@ export interface CheckOptions {
    */
   checkDeterminism?: number;
   onProgress?: (p: Progress) => void;
+  /**
+   * Asked at the same safe points as the time limit (between BFS chunks, walks): true stops the
+   * search there, result `incomplete` with reason `interrupted` (the CLI's Ctrl-C). Not passed
+   * to worker threads: the coordinating thread asks it.
+   */
+  stop?: () => boolean;
 }
 
 /** How random mode picks each step: uniformly, by PCT priorities, or by fast-check (shrinking). */
@@ -106,6 +112,7 @@ export interface Options {
   fastPath: boolean;
   checkDeterminism: number;
   onProgress?: (p: Progress) => void;
+  stop?: () => boolean;
 }
 
 /** Bad options: the message names the option. */
@@ -116,7 +123,7 @@ export class OptionsError extends Error {
 const KNOWN = new Set([
   'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
   'deadlock', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
-  'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism',
+  'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism', 'stop',
 ]);
 
 function count(name: string, v: unknown, min = 0): number {
@@ -150,6 +157,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
   const timeSeconds = o.timeSeconds === undefined ? Number.POSITIVE_INFINITY : o.timeSeconds;
   if (typeof timeSeconds !== 'number' || !(timeSeconds > 0)) throw new OptionsError(`option 'timeSeconds' must be a positive number, got ${JSON.stringify(o.timeSeconds)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new OptionsError(`option 'onProgress' must be a function`);
+  if (o.stop !== undefined && typeof o.stop !== 'function') throw new OptionsError(`option 'stop' must be a function`);
   return {
     mode,
     params: resolveParams(protocol, o.params ?? {}),
@@ -176,6 +184,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
     fastPath: o.fastPath === undefined ? true : flag('fastPath', o.fastPath),
     checkDeterminism: o.checkDeterminism === undefined ? 1000 : count('checkDeterminism', o.checkDeterminism),
     onProgress: o.onProgress,
+    ...(o.stop && { stop: o.stop }),
   };
 }
 

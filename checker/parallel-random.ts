@@ -25,7 +25,7 @@ export interface WalksReply {
 export async function parallelRandom(model: Model, specModule: string, workers: number): Promise<RandomRun> {
   const o = model.options;
   const started = performance.now();
-  const { onProgress: _ignored, ...options } = o;
+  const { onProgress: _ignored, stop: _asked, ...options } = o;
   const threads = Array.from({ length: workers }, () => startWorker());
   let found: { walk: number; worker: number } | null = null;
   let replies: WalksReply[] = [];

@@ -16,6 +16,7 @@ import { Model } from './model.ts';
 import { LevelSpill, type LevelChunk } from './level-spill.ts';
 import { SharedStore } from './shared-store.ts';
 import { Expander, startWorker, type WorkerEvent, type WorkerReply, type WorkerTask } from './parallel-worker.ts';
+import type { LimitReason } from './search.ts';
 
 /** How many workers `--workers` defaults to: the cores available. */
 export function defaultWorkers(): number {
@@ -52,7 +53,7 @@ export async function parallelBfs(model: Model, specModule: string, workers: num
 
   // The workers start at once (the level is large) and in the background (loading TypeScript
   // and the spec takes a moment); until they are ready the coordinator expands on its own.
-  const { onProgress: _ignored, ...options } = o;
+  const { onProgress: _ignored, stop: _asked, ...options } = o;
   const threads: Worker[] = [];
   const local = new Expander(model, store);
   // Holders, not `let`s: callbacks set them, which flow analysis cannot see.
@@ -75,7 +76,7 @@ export async function parallelBfs(model: Model, specModule: string, workers: num
   };
 
   let depth = alone.outcome.depth;
-  type Stop = { kind: 'event'; event: WorkerEvent; depth: number } | { kind: 'limit'; reason: 'max-states' | 'max-depth' | 'time' };
+  type Stop = { kind: 'event'; event: WorkerEvent; depth: number } | { kind: 'limit'; reason: LimitReason };
   // A holder, not a `let`: workers' callbacks set it, which flow analysis cannot see.
   const halt: { stop: Stop | null } = { stop: null };
   let nextId = 0;

@@ -12,7 +12,7 @@ import type { GoalStatus, Stats } from './result.ts';
 import type { WorldState } from './world-state.ts';
 
 /** Why a search stopped before it explored everything. */
-export type LimitReason = 'max-states' | 'max-depth' | 'time';
+export type LimitReason = 'max-states' | 'max-depth' | 'time' | 'interrupted';
 
 const PROGRESS_MS = 250;
 
@@ -65,6 +65,7 @@ export class Search {
     const o = this.model.options;
     if (distinct >= o.maxStates) return 'max-states';
     if ((now - this.started) / 1000 > o.timeSeconds) return 'time';
+    if (o.stop?.()) return 'interrupted';
     return null;
   }
 

@@ -21,6 +21,22 @@ export const processIO: CliIO = {
   cwd: process.cwd(),
 };
 
+let guarded = false;
+
+/**
+ * A reader that goes away (`pacta run ... | head -1`) closes the pipe: the next write to stdout
+ * fails with EPIPE, which Node reports as an unhandled 'error' event and a stack trace. The
+ * output is no longer wanted, so the process ends quietly instead (exit 0).
+ */
+export function quietOnClosedStdout(): void {
+  if (guarded) return;
+  guarded = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 /** An in-memory IO for tests: collects what a command printed. */
 export function memoryIO(cwd = process.cwd()): CliIO & { stdout: string; stderr: string } {
   const io = {
@@ -41,6 +57,8 @@ export const Exit = {
   usage: 2,
   incomplete: 3,
   internal: 4,
+  /** Stopped by Ctrl-C (SIGINT) or SIGTERM, after printing what was found so far (128 + SIGINT). */
+  interrupted: 130,
 } as const;
 
 /** A usage or input error: printed as one line, exit 2. Never shown as a stack trace. */

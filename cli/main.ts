@@ -7,7 +7,7 @@
  * its module when it runs, and errors are told apart by name, not by importing their classes.
  */
 import { readFileSync } from 'node:fs';
-import { Exit, processIO, type CliIO } from './io.ts';
+import { Exit, processIO, quietOnClosedStdout, type CliIO } from './io.ts';
 
 type Command = (args: string[], io: CliIO) => Promise<number>;
 
@@ -63,6 +63,7 @@ const usageErrors = new Set(['UsageError', 'OptionsError', 'HistoryFormatError']
 /** Runs the CLI; resolves to the exit code. Never throws. */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   const [name, ...args] = argv;
+  if (io === processIO) quietOnClosedStdout();
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(`${usage()}\n`);
     return name ? Exit.ok : Exit.usage;

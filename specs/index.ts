@@ -8,7 +8,7 @@ export { protocol, defineProtocol, invariant, reachable, linearizable, transacti
 export type {
   Protocol, ProtocolDef, RoleDef, ActionDef, ClientsDef, Ctx, Out, Request, RequestRef, Interval, Params, ParamValue,
   Property, LinearizableProperty, TransactionalProperty, TransactionRecord, TransactionMicroOp, IsolationLevel, SpecProperty,
-  VariantDef, RoleOverride, Exposure, ExposeOptions,
+  VariantDef, RoleOverride, Exposure, ExposeOptions, ParamDecl, ParamDecls, ParamRule, ParamsOf,
 } from './core/protocol.ts';
 export { t, SchemaError } from './core/schema.ts';
 export type { Schema, Infer, InferFields, InferUnion, Fields, NodeId, Json } from './core/schema.ts';

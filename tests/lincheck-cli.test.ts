@@ -29,7 +29,11 @@ describe('pacta lincheck', () => {
   });
 
   it('exits 0 when every history is linearizable', async () => {
-    expect((await run(['jepsen/etcd_005.log', 'jepsen/etcd_095.log'])).code).toBe(0);
+    expect((await run(['jepsen/etcd_005.log', 'jepsen/etcd_007.log'])).code).toBe(0);
+  });
+
+  it('refuses an empty history (etcd_095.log of the Porcupine corpus is an empty file): exit 2, not linearizable', async () => {
+    expect(await run(['jepsen/etcd_095.log'])).toMatchObject({ code: 2, err: expect.stringMatching(/etcd_095\.log is empty/) });
   });
 
   it('prints one JSON object per file with --json, kv histories partitioned by key', async () => {

@@ -6,6 +6,7 @@
  * Whether the spec and variant named in the file exist is for the loader to say (cli/).
  */
 import { TRACE_FORMAT, TRACE_VERSION, type TraceFile } from './format.ts';
+import { MAX_NESTING, nestingPastLimit } from './nesting.ts';
 
 /** A trace file that cannot be used: the message says where and why. */
 export class TraceError extends Error {
@@ -39,6 +40,8 @@ export const EVENT_KINDS: readonly string[] = Object.keys(EVENT_FIELDS);
 /** Parses and validates a trace file's text. */
 export function parseTrace(text: string): TraceFile {
   if (text.trim() === '') throw new TraceError('the file is empty (expected a pacta trace: JSON with "format": "pacta-trace")');
+  const deep = nestingPastLimit(text);
+  if (deep) throw new TraceError(`nested deeper than ${MAX_NESTING} levels at line ${deep.line} (pacta reads traces nested at most ${MAX_NESTING} deep)`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -73,7 +76,7 @@ export function validateTrace(json: unknown): TraceFile {
   for (const [k, v] of Object.entries(params)) {
     if (!['number', 'boolean', 'string'].includes(typeof v)) throw new TraceError(`expected a number, boolean or string, got ${short(v)}`, `params.${k}`);
   }
-  object(root.options, 'options');
+  traceOptions(object(root.options, 'options'));
   if (root.seed !== null) nat(root.seed, 'seed');
   if (!['violation', 'deadlock', 'error'].includes(root.result as string)) {
     throw new TraceError(`expected "violation", "deadlock" or "error", got ${short(root.result)}`, 'result');
@@ -101,6 +104,47 @@ export function validateTrace(json: unknown): TraceFile {
   if (steps.length === 0) throw new TraceError('expected at least one step (the initial state)', 'steps');
   steps.forEach((s, i) => step(s, i, nodes.length));
   return json as TraceFile;
+}
+
+/**
+ * The options a trace may record (trace-builder's describeOptions, random mode's strategy) and
+ * what each must be. Strict: an unknown option or value is an error, never a silent default (a
+ * trace whose network is "quantum" must not be replayed under "set").
+ */
+const TRACE_OPTIONS: Record<string, { expect: string; ok: (v: unknown) => boolean }> = {
+  mode: oneOf('bfs', 'dfs', 'random'),
+  network: oneOf('set', 'bag', 'fifo'),
+  strategy: oneOf('uniform', 'pct', 'fast-check'),
+  drop: bool(),
+  dup: bool(),
+  symmetry: bool(),
+  deadlock: bool(),
+  swarm: bool(),
+  crashes: natural(0),
+  maxTime: natural(0),
+  trueTimeEpsilon: natural(0),
+  clockError: natural(0),
+  maxInFlight: natural(0),
+  maxDepth: natural(1),
+  pctDepth: natural(1),
+};
+
+function oneOf(...values: string[]): { expect: string; ok: (v: unknown) => boolean } {
+  return { expect: values.map((x) => `"${x}"`).join(', '), ok: (v) => values.includes(v as string) };
+}
+function bool(): { expect: string; ok: (v: unknown) => boolean } {
+  return { expect: 'true or false', ok: (v) => typeof v === 'boolean' };
+}
+function natural(min: number): { expect: string; ok: (v: unknown) => boolean } {
+  return { expect: `an integer ≥ ${min}`, ok: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min };
+}
+
+function traceOptions(options: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(options)) {
+    const rule = Object.hasOwn(TRACE_OPTIONS, k) ? TRACE_OPTIONS[k]! : undefined;
+    if (!rule) throw new TraceError(`unknown option (a trace records ${Object.keys(TRACE_OPTIONS).join(', ')})`, `options.${k}`);
+    if (!rule.ok(v)) throw new TraceError(`expected ${rule.expect}, got ${short(v)}`, `options.${k}`);
+  }
 }
 
 function step(json: unknown, i: number, nodeCount: number): void {

@@ -4,6 +4,7 @@
  * themselves) silently accepts unbalanced or odd input, so structure is checked here first.
  * A file that is one vector or list of forms (`[{...} {...}]`) is split into its elements.
  */
+import { MAX_NESTING } from '../../traces/nesting.ts';
 import { HistoryFormatError } from './errors.ts';
 
 /** One top-level EDN form: its source text and 1-based starting line. */
@@ -101,6 +102,7 @@ export function splitEdnForms(text: string, file: string): EdnForm[] {
     }
     if (c === '(' || c === '[' || c === '{' || (c === '#' && text[i + 1] === '{')) {
       const opener = c === '#' ? '#{' : c;
+      if (stack.length >= MAX_NESTING) bad(line, `nested deeper than ${MAX_NESTING} levels (pacta reads EDN nested at most ${MAX_NESTING} deep)`);
       stack.push({ opener, line, forms: 0, start: i });
       // a prefix applies to the collection as a whole, not to its elements
       (stack[stack.length - 1] as Open & { prefixes?: number }).prefixes = pendingPrefixes;

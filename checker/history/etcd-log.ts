@@ -16,6 +16,15 @@ const LINE = /^INFO\s+jepsen\.util\s+-\s+(\d+)\s+(:invoke|:ok|:fail|:info)\s+(:r
 const INT = /^-?\d+$/;
 const PAIR = /^\[\s*(-?\d+)\s+(-?\d+)\s*\]$/;
 
+/**
+ * An integer's digits as a number when a double holds it exactly, else as a bigint: values are
+ * compared exactly, so 9007199254740993 and 9007199254740992 stay two values.
+ */
+export function exactInteger(digits: string): number | bigint {
+  const n = Number(digits);
+  return Number.isSafeInteger(n) ? n : BigInt(digits);
+}
+
 interface Pending {
   readonly id: number;
   readonly f: 'read' | 'write' | 'cas';
@@ -59,11 +68,11 @@ export function parseEtcdLog(text: string, file = '<etcd log>'): History<Registe
         input = { f: 'read' };
       } else if (f === 'write') {
         if (!INT.test(value)) bad(`a write is invoked with an integer, got ${value}`);
-        input = { f: 'write', value: Number(value) };
+        input = { f: 'write', value: exactInteger(value) };
       } else {
         const pair = PAIR.exec(value);
         if (!pair) bad(`a cas is invoked with [from to], got ${value}`);
-        input = { f: 'cas', from: Number(pair![1]), to: Number(pair![2]) };
+        input = { f: 'cas', from: exactInteger(pair![1]!), to: exactInteger(pair![2]!) };
       }
       const id = ops.length;
       ops.push({ id, process, input, output: undefined, call: now, return: Number.POSITIVE_INFINITY, source: { callLine: lineNo } });
@@ -86,7 +95,7 @@ export function parseEtcdLog(text: string, file = '<etcd log>'): History<Registe
     if (type === 'ok') {
       if (f === 'read') {
         if (value !== 'nil' && !INT.test(value)) bad(`a read returns nil or an integer, got ${value}`);
-        output = value === 'nil' ? null : Number(value);
+        output = value === 'nil' ? null : exactInteger(value);
       } else if (f === 'write') {
         if (!INT.test(value)) bad(`a write completes with its integer, got ${value}`);
         output = null;

@@ -14,7 +14,7 @@ import type * as EdnData from 'edn-data';
 import { splitEdnForms } from './edn-forms.ts';
 import { HistoryFormatError } from './errors.ts';
 import type { History, Operation, ProcessId } from './history.ts';
-import type { Decoded, KvInput, KvOutput, RegisterInput, RegisterOutput } from './operations.ts';
+import { inexactInteger, type Decoded, type KvInput, type KvOutput, type RegisterInput, type RegisterOutput } from './operations.ts';
 
 /** One event of a Jepsen history, as read (keywords become strings without the colon). */
 export interface JepsenEvent {
@@ -167,7 +167,9 @@ export function pairJepsenEvents<I, O>(events: readonly JepsenEvent[], decoder: 
 }
 
 const fail = (error: string): { ok: false; error: string } => ({ ok: false, error });
-const isValue = (v: unknown): v is number | string => (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string';
+const isValue = (v: unknown): v is number | string => (typeof v === 'number' && Number.isFinite(v) && !inexactInteger(v)) || typeof v === 'string';
+/** EDN integers past 2^53 are read rounded (edn-data gives doubles): refused rather than compared wrongly. */
+const inexact = (v: unknown): string => `${String(v)} is an integer beyond ±(2^53 - 1), which this reader gets rounded: it cannot be compared exactly (write it as a string)`;
 
 /** Jepsen's cas-register: `:read nil`, `:write v`, `:cas [from to]`. */
 export const jepsenRegisterDecoder: JepsenDecoder<RegisterInput, RegisterOutput> = {
@@ -176,9 +178,11 @@ export const jepsenRegisterDecoder: JepsenDecoder<RegisterInput, RegisterOutput>
       case 'read':
         return { ok: true, value: { f: 'read' } };
       case 'write':
+        if (inexactInteger(ev.value)) return fail(inexact(ev.value));
         return isValue(ev.value) ? { ok: true, value: { f: 'write', value: ev.value } } : fail(`:write needs a number or string :value, got ${JSON.stringify(ev.value)}`);
       case 'cas': {
         const v = ev.value;
+        if (Array.isArray(v) && (inexactInteger(v[0]) || inexactInteger(v[1]))) return fail(inexact(inexactInteger(v[0]) ? v[0] : v[1]));
         return Array.isArray(v) && v.length === 2 && isValue(v[0]) && isValue(v[1])
           ? { ok: true, value: { f: 'cas', from: v[0], to: v[1] } }
           : fail(`:cas needs :value [from to], got ${JSON.stringify(v)}`);
@@ -190,6 +194,7 @@ export const jepsenRegisterDecoder: JepsenDecoder<RegisterInput, RegisterOutput>
   output(input, ev) {
     if (ev.f !== input.f) return fail(`completion :${ev.f} does not match invocation :${input.f}`);
     if (input.f === 'read') {
+      if (inexactInteger(ev.value)) return fail(inexact(ev.value));
       return ev.value === null || isValue(ev.value) ? { ok: true, value: ev.value } : fail(`a :read returns nil, a number or a string, got ${JSON.stringify(ev.value)}`);
     }
     return { ok: true, value: input.f === 'cas' ? true : null };

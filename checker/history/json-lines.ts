@@ -3,6 +3,7 @@
  * that remembers the line where each value starts, so a semantic error ("operation 3 has no
  * call time") can name its line.
  */
+import { MAX_NESTING, nestingPastLimit } from '../../traces/nesting.ts';
 import { HistoryFormatError } from './errors.ts';
 
 /** A parsed JSON document and the line on which each value starts, by JSON pointer. */
@@ -14,6 +15,8 @@ export interface LocatedJson {
 
 /** Parses JSON text; syntax errors become a {@link HistoryFormatError} with the line. */
 export function parseLocatedJson(text: string, file: string, maxDepth = 4): LocatedJson {
+  const deep = nestingPastLimit(text);
+  if (deep) throw new HistoryFormatError(file, deep.line, `nested deeper than ${MAX_NESTING} levels (pacta reads JSON nested at most ${MAX_NESTING} deep)`);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -11,7 +11,18 @@ export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly o
 
 const fail = (error: string): { ok: false; error: string } => ({ ok: false, error });
 const isRegisterValue = (v: unknown): v is RegisterValue =>
-  (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string';
+  (typeof v === 'number' && Number.isFinite(v) && !inexactInteger(v)) || typeof v === 'bigint' || typeof v === 'string';
+
+/**
+ * A number that is an integer a double cannot tell from its neighbours (|v| ≥ 2^53): JSON and
+ * EDN readers have already rounded it, so comparing it would give wrong verdicts.
+ */
+export function inexactInteger(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v);
+}
+
+const inexact = (v: unknown): string =>
+  `${String(v)} is an integer beyond ±(2^53 - 1), which a JSON number cannot hold exactly (it was read rounded): write it as a string to compare it exactly`;
 const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v));
 
 /** Decodes a raw `{f, value?, from?, to?}` object (the JSON history format) as a register input. */
@@ -22,10 +33,12 @@ export function decodeRegisterInput(raw: unknown): Decoded<RegisterInput> {
     case 'read':
       return { ok: true, value: { f: 'read' } };
     case 'write':
+      if (inexactInteger(r.value)) return fail(inexact(r.value));
       return isRegisterValue(r.value)
         ? { ok: true, value: { f: 'write', value: r.value } }
         : fail(`write needs a number or string "value", got ${show(r.value)}`);
     case 'cas':
+      if (inexactInteger(r.from) || inexactInteger(r.to)) return fail(inexact(inexactInteger(r.from) ? r.from : r.to));
       return isRegisterValue(r.from) && isRegisterValue(r.to)
         ? { ok: true, value: { f: 'cas', from: r.from, to: r.to } }
         : fail(`cas needs number or string "from" and "to", got ${show(r.from)} and ${show(r.to)}`);
@@ -38,6 +51,7 @@ export function decodeRegisterInput(raw: unknown): Decoded<RegisterInput> {
 export function decodeRegisterOutput(input: RegisterInput, raw: unknown): Decoded<RegisterOutput> {
   switch (input.f) {
     case 'read':
+      if (inexactInteger(raw)) return fail(inexact(raw));
       return raw === null || isRegisterValue(raw)
         ? { ok: true, value: raw }
         : fail(`a read returns a number, a string or null, got ${show(raw)}`);

@@ -5,6 +5,7 @@
  * Errors name the line.
  */
 import { HistoryFormatError } from '../history/errors.ts';
+import { MAX_NESTING, nestingPastLimit } from '../../traces/nesting.ts';
 import type { ProcessId } from '../history/history.ts';
 import { parseJepsenEvents } from '../history/jepsen-edn.ts';
 import { fastJepsenEvents } from './fast-edn.ts';
@@ -110,6 +111,9 @@ export function parseJsonTransactions(text: string, file = '<json>'): Transactio
  * completion gives the commit timestamp. Times are positions in the file.
  */
 export function parseEdnTransactions(text: string, file = '<edn>'): TransactionHistory {
+  // The fast reader recurses: refuse deep nesting first (the careful reader bounds it too).
+  const deep = nestingPastLimit(text, MAX_NESTING, true);
+  if (deep) throw new HistoryFormatError(file, deep.line, `nested deeper than ${MAX_NESTING} levels (pacta reads EDN nested at most ${MAX_NESTING} deep)`);
   const events = fastJepsenEvents(text) ?? parseJepsenEvents(text, file);
   interface Draft { process: ProcessId; call: number; callLine: number; invoked: readonly TxnOp[]; done?: Transaction }
   const drafts: Draft[] = [];

@@ -2,7 +2,7 @@
  * `pacta check <spec>`: explore a protocol and report, as DESIGN.md's CLI contract says.
  * Exit 0 ok, 1 property violated (or deadlock), 2 bad input, 3 incomplete, 4 spec error.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { check } from '../../checker/check.ts';
 import { parseParam, type CheckOptions } from '../../checker/options.ts';
@@ -11,8 +11,9 @@ import type { CheckResult } from '../../checker/result.ts';
 import type { ParamValue } from '../../specs/core/index.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { keyValueTable, num, progressLine, seconds } from '../format.ts';
-import { Exit, UsageError, type CliIO } from '../io.ts';
+import { Exit, processIO, UsageError, type CliIO } from '../io.ts';
 import { loadSpec } from '../load-spec.ts';
+import { makeOutputDir } from '../output-dir.ts';
 import { parseCommandArgs } from '../args.ts';
 
 export const checkUsage = `usage: pacta check <spec>[:variant] [options]
@@ -32,7 +33,9 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --symmetry             permute interchangeable nodes (roles declared symmetric)
   --deadlock             report states where no delivery or action is enabled
   --workers N            worker threads for BFS and random mode (default: the cores
-                         available for BFS, started only once a BFS level is large; 1 otherwise)
+                         available for BFS, started only once a BFS level is large; 1 otherwise);
+                         more than the cores needs --force (at most 256)
+  --force                allow --workers beyond the cores available
   --max-depth N          explore at most N steps deep
   --max-states N         stop after N distinct states
   --time SECONDS         stop after this long
@@ -81,8 +84,12 @@ const spec = {
   swarm: { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** Worker threads never exceed this, even with --force. */
+const MAX_WORKERS = 256;
 
 function int(name: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
@@ -107,6 +114,12 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   // A variant may declare the mode that exposes it (`expose.options.mode`).
   const mode = v.mode ?? loaded.protocol.exposure?.options?.mode ?? 'bfs';
   const workers = int('workers', v.workers, 1) ?? (mode === 'bfs' ? defaultWorkers() : 1);
+  // Each worker holds its own copy of the spec and a share of the frontier: more workers than
+  // cores only cost memory (the audit's --workers 1000 was killed for it).
+  if (workers > MAX_WORKERS) throw new UsageError(`--workers expects at most ${MAX_WORKERS}, got ${workers}`);
+  if (workers > defaultWorkers() && !v.force) {
+    throw new UsageError(`--workers ${workers} is more than the ${defaultWorkers()} cores available; add --force to start them anyway`);
+  }
   const options: CheckOptions = {
     params,
     ...(v.mode !== undefined && { mode: v.mode as CheckOptions['mode'] }),
@@ -137,20 +150,33 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   if (v.seed !== undefined && mode !== 'random') throw new UsageError('--seed only applies to --mode random');
   if (v.walks !== undefined && mode !== 'random') throw new UsageError('--walks only applies to --mode random');
 
+  // An --out that cannot take a trace is found before the search, not after it.
+  if (v.out !== undefined) makeOutputDir(io.cwd, v.out, '--out');
+
   const progress = progressLine(io);
   if (!v.json) options.onProgress = (p) => progress.update(p);
-  const result = await check(loaded.protocol, options, { ref: loaded.path ?? loaded.ref, module: loaded.module });
+  const signals = interruptible(io, workers > 1 && mode === 'bfs');
+  if (signals) options.stop = signals.stop;
+  let result: CheckResult;
+  try {
+    result = await check(loaded.protocol, options, { ref: loaded.path ?? loaded.ref, module: loaded.module });
+  } finally {
+    signals?.dispose();
+  }
   progress.clear();
 
   const walk = 'trace' in result ? result.trace?.walk : undefined;
   const reproduce = reproduceCommand(positionals[0]!, walk === undefined ? args : oneWalkArgs(args, String(options.seed ?? 0), walk));
   let traceFile: string | undefined;
   if ('trace' in result && result.trace) {
-    const dir = resolve(io.cwd, v.out ?? 'pacta-traces');
-    mkdirSync(dir, { recursive: true });
+    const dir = makeOutputDir(io.cwd, v.out ?? 'pacta-traces', '--out');
     const name = [loaded.ref.replace(/^.*[/\\]/, '').replace(/\.[^.]+$/, ''), loaded.variant, result.mode, result.result].filter(Boolean).join('.');
     traceFile = join(dir, `${name}.json`);
-    writeFileSync(traceFile, `${JSON.stringify(result.trace, null, 1)}\n`);
+    try {
+      writeFileSync(traceFile, `${JSON.stringify(result.trace, null, 1)}\n`);
+    } catch (e) {
+      throw new UsageError(`--out: cannot write ${traceFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
   }
 
   if (v.json) {
@@ -161,7 +187,34 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   return exitCode(result);
 }
 
+/**
+ * Ctrl-C (SIGINT) and SIGTERM during a check: the first asks the search to stop at its next safe
+ * point (the partial summary is then printed, exit 130); a second one quits at once. Only when
+ * the search runs on worker threads: a search on this thread never yields to the event loop, so
+ * a handler here would only delay the signal to the end of the run (there the default, quitting
+ * at once, is kept).
+ */
+function interruptible(io: CliIO, async: boolean): { stop: () => boolean; dispose: () => void } | undefined {
+  if (!async || io !== processIO) return undefined;
+  let asked = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (asked) process.exit(Exit.interrupted);
+    asked = true;
+    io.err(`\n${signal}: stopping at the next safe point (again to quit at once)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stop: () => asked,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 export function exitCode(r: CheckResult): number {
+  if (r.result === 'incomplete' && r.reason === 'interrupted') return Exit.interrupted;
   switch (r.result) {
     case 'ok':
       return Exit.ok;
@@ -213,7 +266,7 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     ok: r.exhaustive ? 'ok: every property holds' : `ok: no walk found a violation (random search samples the space; it is not exhaustive)`,
     violation: 'VIOLATION',
     deadlock: 'DEADLOCK',
-    incomplete: 'incomplete: a limit stopped the search; no violation found so far',
+    incomplete: r.result === 'incomplete' && r.reason === 'interrupted' ? 'interrupted: a partial result; no violation found so far' : 'incomplete: a limit stopped the search; no violation found so far',
     error: 'ERROR in spec code',
   };
   const lines: string[] = [`${name} ${params} (${r.mode}): ${headline[r.result]}`];

@@ -3,7 +3,6 @@
  * Exit 0 all linearizable, 1 some not, 3 some unknown (time limit), 2 bad input (unknown
  * option, unreadable or malformed file: the message names the file and line).
  */
-import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { parseEtcdLog } from '../../checker/history/etcd-log.ts';
 import type { History } from '../../checker/history/history.ts';
@@ -17,6 +16,7 @@ import { registerModel } from '../../specs/core/models/register.ts';
 import { table } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { parseCommandArgs } from '../args.ts';
+import { parseMaxBytes, readHistoryFile } from '../input-file.ts';
 
 export const lincheckUsage = `usage: pacta lincheck FILE... [options]
 
@@ -28,13 +28,17 @@ export const lincheckUsage = `usage: pacta lincheck FILE... [options]
                           .edn/.txt Jepsen EDN, .json pacta's JSON history)
   --time-limit S          give up on a file after S seconds: result unknown, exit 3
   --json                  one JSON object per file per line: file, result, operations,
-                          seconds (checking time, reading excluded), explanation on failure`;
+                          seconds (checking time, reading excluded), explanation on failure
+  --max-bytes N           refuse a file larger than N bytes (default 256M; at most 512M)
+
+  A history must be a regular file (not a pipe, device or folder) with at least one operation.`;
 
 const options = {
   model: { type: 'string' },
   format: { type: 'string' },
   'time-limit': { type: 'string' },
   json: { type: 'boolean' },
+  'max-bytes': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -50,13 +54,13 @@ function formatOf(file: string, given: Format | undefined): Format {
   throw new UsageError(`cannot tell the format of ${file} from its extension; pass --format etcd|edn|json`);
 }
 
-function readHistory(path: string, label: string, format: Format, model: ModelName): History {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${label}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
+function readHistory(path: string, label: string, format: Format, model: ModelName, maxBytes: number): History {
+  const history = parseHistory(readHistoryFile(path, label, maxBytes), label, format, model);
+  if (history.operations.length === 0) throw new UsageError(`${label} holds no client operations: nothing to check`);
+  return history;
+}
+
+function parseHistory(text: string, label: string, format: Format, model: ModelName): History {
   if (format === 'etcd') {
     if (model !== 'register') throw new UsageError(`${label}: etcd logs are register histories; use --model register`);
     return parseEtcdLog(text, label);
@@ -90,8 +94,9 @@ export async function lincheckCommand(args: string[], io: CliIO): Promise<number
   const limit = v['time-limit'] === undefined ? undefined : Number(v['time-limit']);
   if (limit !== undefined && !(limit > 0)) throw new UsageError(`--time-limit expects a positive number of seconds, got '${v['time-limit']}'`);
 
+  const maxBytes = parseMaxBytes(v['max-bytes']);
   // Read every file first: bad input is reported before any checking starts.
-  const histories = files.map((file) => ({ file, history: readHistory(resolve(io.cwd, file), file, formatOf(file, format), model) }));
+  const histories = files.map((file) => ({ file, history: readHistory(resolve(io.cwd, file), file, formatOf(file, format), model, maxBytes) }));
   const sequential = (model === 'kv' ? kvModel : registerModel) as SequentialModel<unknown, unknown, unknown>;
   const results: { file: string; result: LinearizabilityResult }[] = [];
   for (const { file, history } of histories) {

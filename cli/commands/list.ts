@@ -1,10 +1,21 @@
 /** `pacta list`: the bundled specs with their params and broken variants (and what exposes each). */
 import { bundledSpecs } from '../../specs/catalogue.ts';
 import { exposureFlags } from '../format.ts';
-import { Exit, type CliIO } from '../io.ts';
+import { parseCommandArgs } from '../args.ts';
+import { Exit, UsageError, type CliIO } from '../io.ts';
+
+/** The help text of `pacta list`. */
+export const listUsage = `usage: pacta list [--json]
+
+  The bundled specs: summary, params (with their ranges) and broken variants (with the flags
+  that expose each).
+  --json   print one JSON array`;
 
 export async function listCommand(args: string[], io: CliIO): Promise<number> {
-  const json = args.includes('--json');
+  const parsed = parseCommandArgs(args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, listUsage, io);
+  if (!parsed) return Exit.ok;
+  if (parsed.positionals.length) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'\n\n${listUsage}`);
+  const json = parsed.values.json ?? false;
   const rows = await Promise.all(
     Object.entries(bundledSpecs).map(async ([name, entry]) => {
       const p = await entry.load();

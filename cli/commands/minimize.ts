@@ -14,7 +14,7 @@ import { loadTrace } from '../load-trace.ts';
 import { parseCommandArgs } from '../args.ts';
 
 /** The help text of `pacta minimize`. */
-export const minimizeUsage = `usage: pacta minimize <trace.json> [-o OUT] [--bfs-states N] [--time SECONDS] [--json]
+export const minimizeUsage = `usage: pacta minimize <trace.json> [-o OUT] [--bfs-states N] [--time SECONDS] [--json] [--spec SPEC]
 
   Shrinks a violation or deadlock trace: delta debugging over its events (replaying each
   candidate and skipping events no longer enabled), bounded BFS for shortcuts between its
@@ -23,7 +23,10 @@ export const minimizeUsage = `usage: pacta minimize <trace.json> [-o OUT] [--bfs
   -o, --out OUT      where to write the minimized trace (default: <trace>.min.json beside it)
   --bfs-states N     states each shortcut search may visit (default 20000)
   --time SECONDS     stop improving after this long and keep the best so far (default 60)
-  --json             print one JSON object: { before, after, seconds, out, phases }`;
+  --json             print one JSON object: { before, after, seconds, out, phases }
+  --spec SPEC        the spec to minimize on (a bundled name or a .ts/.js file), instead of the
+                     one the trace names; a spec file the trace names is loaded only from under
+                     the working directory (a trace is data: it does not get to run code)`;
 
 /** Runs `pacta minimize`; resolves to the exit code. */
 export async function minimizeCommand(args: string[], io: CliIO): Promise<number> {
@@ -34,6 +37,7 @@ export async function minimizeCommand(args: string[], io: CliIO): Promise<number
       'bfs-states': { type: 'string' },
       time: { type: 'string' },
       json: { type: 'boolean' },
+      spec: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     minimizeUsage,
@@ -48,7 +52,7 @@ export async function minimizeCommand(args: string[], io: CliIO): Promise<number
   if (timeSeconds !== undefined && !(timeSeconds > 0)) throw new UsageError(`--time expects a positive number of seconds, got '${v.time}'`);
 
   const file = parsed.positionals[0]!;
-  const { trace, path, model } = await loadTrace(file, io.cwd);
+  const { trace, path, model } = await loadTrace(file, io.cwd, parsed.values.spec);
   let result;
   try {
     result = minimizeTrace(model, trace, { bfsStates, timeSeconds });

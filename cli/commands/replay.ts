@@ -10,7 +10,7 @@ import { loadTrace } from '../load-trace.ts';
 import { parseCommandArgs } from '../args.ts';
 
 /** The help text of `pacta replay`. */
-export const replayUsage = `usage: pacta replay <trace.json> [--json] [--executor]
+export const replayUsage = `usage: pacta replay <trace.json> [--json] [--executor] [--spec SPEC]
 
   Re-executes the trace's events on its spec (the trace names the spec, variant, params and
   options) and checks each step's fingerprint and the final failure.
@@ -18,15 +18,18 @@ export const replayUsage = `usage: pacta replay <trace.json> [--json] [--executo
 
   --json   print one JSON object: { replayed, steps } or { replayed: false, divergence }
   --executor  replay on the executor instead: node runtimes over the memory network, durable
-              logs and a simulated clock; every node's packed state must equal the trace's`;
+              logs and a simulated clock; every node's packed state must equal the trace's
+  --spec SPEC the spec to replay on (a bundled name or a .ts/.js file), instead of the one the
+              trace names; a spec file the trace names is loaded only from under the working
+              directory (a trace is data: it does not get to run code from elsewhere)`;
 
 /** Runs `pacta replay`; resolves to the exit code. */
 export async function replayCommand(args: string[], io: CliIO): Promise<number> {
-  const parsed = parseCommandArgs(args, { json: { type: 'boolean' }, executor: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, replayUsage, io);
+  const parsed = parseCommandArgs(args, { json: { type: 'boolean' }, executor: { type: 'boolean' }, spec: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, replayUsage, io);
   if (!parsed) return Exit.ok;
   if (parsed.positionals.length !== 1) throw new UsageError(`expected one trace file, got ${parsed.positionals.length || 'none'}\n\n${replayUsage}`);
   const file = parsed.positionals[0]!;
-  const { trace, model, protocol } = await loadTrace(file, io.cwd);
+  const { trace, model, protocol } = await loadTrace(file, io.cwd, parsed.values.spec);
   if (parsed.values.executor) {
     const { replayOnExecutor, formatExecutorReplay } = await import('../../impl/replay.ts');
     const r = await replayOnExecutor(protocol, trace).catch((e: unknown) => {

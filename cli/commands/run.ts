@@ -12,6 +12,7 @@ import type { ParamValue } from '../../specs/core/index.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadSpec } from '../load-spec.ts';
 import { parseCommandArgs } from '../args.ts';
+import { makeOutputDir } from '../output-dir.ts';
 
 export const runUsage = `usage: pacta run <spec> --node I --peers ADDR,ADDR,... --key HEX [--data DIR] [options]
 
@@ -136,6 +137,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   }
 
   if (!v.data) throw new UsageError('--data DIR is required for a protocol node (its durable log goes there)');
+  makeOutputDir(io.cwd, v.data, '--data');
   const timer = v['timer-ms'];
   let defaultTimerMs: [number, number] | undefined;
   if (timer !== undefined) {

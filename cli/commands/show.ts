@@ -11,18 +11,23 @@ import { toMermaid } from '../../traces/mermaid.ts';
 import { withNodeNames } from '../../traces/node-names.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
-import { readTraceFile, traceProtocol } from '../load-trace.ts';
+import { namesBundledSpec, readTraceFile, traceProtocol } from '../load-trace.ts';
 import { parseCommandArgs } from '../args.ts';
 
 /** The help text of `pacta show`. */
-export const showUsage = `usage: pacta show <trace.json> [--format text|mermaid|html|itf] [-o FILE]
+export const showUsage = `usage: pacta show <trace.json> [--format text|mermaid|html|itf] [-o FILE] [--spec SPEC]
+
+  Renders from the trace alone: a trace is data, and show runs no code it names. Node ids
+  inside states are shown as names when the trace's spec is bundled or --spec names it.
 
   --format text     one line per step with what it changed (default)
   --format mermaid  a Mermaid sequence diagram (paste into Markdown or mermaid.live)
   --format html     one self-contained page: lanes per node, message arrows, a step slider
                     and the state diff at each step (opens offline)
   --format itf      the Informal Trace Format of Apalache and Quint (JSON)
-  -o, --out FILE    write to FILE instead of stdout`;
+  -o, --out FILE    write to FILE instead of stdout
+  --spec SPEC       the trace's spec (a bundled name or a .ts/.js file): loaded for node names
+                    and needed by --format itf when the spec is not bundled`;
 
 const FORMATS = ['text', 'mermaid', 'html', 'itf'] as const;
 
@@ -30,7 +35,7 @@ const FORMATS = ['text', 'mermaid', 'html', 'itf'] as const;
 export async function showCommand(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandArgs(
     args,
-    { format: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
+    { format: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' }, spec: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     showUsage,
     io,
   );
@@ -40,18 +45,23 @@ export async function showCommand(args: string[], io: CliIO): Promise<number> {
   const format = v.format ?? 'text';
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got '${format}'`);
   const { trace, path } = readTraceFile(parsed.positionals[0]!, io.cwd);
+  // Only pacta's own specs, or the one the user names, are loaded: never a module the trace points to.
+  const canLoad = v.spec !== undefined || namesBundledSpec(trace);
   let text: string;
   if (format === 'itf') {
     // ITF needs the spec's schemas (sets vs lists, maps, node ids): the spec must load.
-    text = `${JSON.stringify(toItf(trace, await traceProtocol(trace, path, io.cwd)), null, 1)}\n`;
+    if (!canLoad) throw new UsageError(`--format itf needs the trace's spec, "${trace.spec}", which is not bundled: name it with --spec <file> (show loads no code a trace names)`);
+    text = `${JSON.stringify(toItf(trace, await traceProtocol(trace, path, io.cwd, v.spec)), null, 1)}\n`;
   } else {
     // For people, node ids inside states read better as names; without the spec, ids stay.
     let shown = trace;
-    try {
-      shown = withNodeNames(trace, await traceProtocol(trace, path, io.cwd));
-    } catch (e) {
-      if (!(e instanceof UsageError)) throw e;
-      io.err(`note: node ids inside states are shown as numbers (${e.message})\n`);
+    if (canLoad) {
+      try {
+        shown = withNodeNames(trace, await traceProtocol(trace, path, io.cwd, v.spec));
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        io.err(`note: node ids inside states are shown as numbers (${e.message})\n`);
+      }
     }
     text = format === 'mermaid' ? toMermaid(shown) : format === 'html' ? toHtml(shown) : `${formatTrace(shown)}\n`;
   }

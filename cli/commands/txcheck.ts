@@ -5,7 +5,7 @@
  * it was cut short, 2 bad input (unknown option, model or anomaly, unreadable or malformed
  * file, mixed workloads: one line naming the file and line).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { HistoryCheckerError } from '../../checker/history/errors.ts';
 import { MAX_EXAMPLES } from '../../checker/transactions/analysis.ts';
@@ -16,6 +16,8 @@ import { parseEdnTransactions, parseJsonTransactions } from '../../checker/trans
 import { WORKLOADS, type TransactionHistory, type Workload } from '../../checker/transactions/transaction.ts';
 import { table } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
+import { parseMaxBytes, readHistoryFile } from '../input-file.ts';
+import { makeOutputDir } from '../output-dir.ts';
 import { parseCommandArgs } from '../args.ts';
 
 export const txcheckUsage = `usage: pacta txcheck FILE [options]
@@ -42,7 +44,10 @@ export const txcheckUsage = `usage: pacta txcheck FILE [options]
   --format json|edn       the file format (default from the extension)
   --json                  print one JSON object: file, workload, valid, asked, models,
                           not, alsoNot, anomalies (cycles with steps and explanation)
-  --dot DIR               write a Graphviz DOT file per cycle anomaly to DIR`;
+  --dot DIR               write a Graphviz DOT file per cycle anomaly to DIR
+  --max-bytes N           refuse a file larger than N bytes (default 256M; at most 512M)
+
+  A history must be a regular file (not a pipe, device or folder) with at least one transaction.`;
 
 const options = {
   workload: { type: 'string' },
@@ -55,22 +60,19 @@ const options = {
   format: { type: 'string' },
   json: { type: 'boolean' },
   dot: { type: 'string' },
+  'max-bytes': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function readTransactions(path: string, label: string, format: string | undefined): TransactionHistory {
+function readTransactions(path: string, label: string, format: string | undefined, maxBytes: number): TransactionHistory {
   const kind = format ?? (extname(label).toLowerCase() === '.json' ? 'json' : ['.edn', '.txt'].includes(extname(label).toLowerCase()) ? 'edn' : undefined);
   if (kind !== 'json' && kind !== 'edn') {
     throw new UsageError(format ? `--format expects json or edn, got '${format}'` : `cannot tell the format of ${label} from its extension; pass --format json|edn`);
   }
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${label}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
-  }
-  return kind === 'json' ? parseJsonTransactions(text, label) : parseEdnTransactions(text, label);
+  const text = readHistoryFile(path, label, maxBytes);
+  const history = kind === 'json' ? parseJsonTransactions(text, label) : parseEdnTransactions(text, label);
+  if (history.transactions.length === 0) throw new UsageError(`${label} holds no transactions: nothing to check`);
+  return history;
 }
 
 /** Names given as values of a repeatable option, each possibly comma-separated. */
@@ -96,7 +98,7 @@ export async function txcheckCommand(args: string[], io: CliIO): Promise<number>
   if (initialState !== undefined && initialState !== 'empty' && initialState !== 'unknown') throw new UsageError(`--initial-state expects empty or unknown, got '${initialState}'`);
   if (v.dot !== undefined && v.dot === '') throw new UsageError('--dot expects a directory');
   const file = positionals[0]!;
-  const history = readTransactions(resolve(io.cwd, file), file, v.format);
+  const history = readTransactions(resolve(io.cwd, file), file, v.format, parseMaxBytes(v['max-bytes']));
   const result = checkTransactions(history, {
     models,
     anomalies,
@@ -108,9 +110,8 @@ export async function txcheckCommand(args: string[], io: CliIO): Promise<number>
   });
 
   if (v.dot !== undefined) {
-    const dir = resolve(io.cwd, v.dot);
+    const dir = makeOutputDir(io.cwd, v.dot, '--dot');
     try {
-      mkdirSync(dir, { recursive: true });
       for (const a of result.anomalies) {
         if (a.cycle) writeFileSync(join(dir, `${a.type}.dot`), cycleDot(`${file}: ${a.type}`, history.transactions, a.cycle));
       }

@@ -5,7 +5,7 @@ export { Writer, Reader, DecodeError, EncodeError, compareBytes, equalBytes } fr
 export { protocol, defineProtocol, invariant, reachable, linearizable, transactional, isProtocol, SpecError } from './protocol.ts';
 export type {
   Protocol, ProtocolDef, RoleDef, AnyRole, ActionDef, ClientsDef, Ctx, Out, Request, RequestRef, Interval,
-  Params, ParamValue, Property, LinearizableProperty, SpecProperty, VariantDef, RoleOverride, Exposure, ExposeOptions,
+  Params, ParamValue, ParamDecl, ParamDecls, ParamRule, ParamsOf, Property, LinearizableProperty, SpecProperty, VariantDef, RoleOverride, Exposure, ExposeOptions,
   TransactionalProperty, TransactionRecord, TransactionMicroOp, IsolationLevel,
 } from './protocol.ts';
 export { add, remove, has, put, del, setAt, compareValues, equalValues, unreachable } from './collections.ts';

@@ -1,9 +1,10 @@
 /**
  * Param resolution, one rule for the checker (`--param`, `check({ params })`), the executor
  * (`startCluster({ params })`) and trace files: an override must name a param the spec declares
- * and have the type of its default.
+ * and have the type of its default, and fit the range the spec declares for it (checked here,
+ * before any node, state or store is made from the value).
  */
-import type { Params, ParamValue, Protocol } from './protocol.ts';
+import { paramRuleProblem, type Params, type ParamValue, type Protocol } from './protocol.ts';
 
 /** A param override that does not fit the spec: unknown name or wrong type. */
 export class ParamError extends Error {
@@ -24,6 +25,8 @@ export function resolveParams(protocol: Protocol, overrides: Readonly<Record<str
     if (typeof v !== expected || (expected === 'number' && !Number.isFinite(v))) {
       throw new ParamError(`param '${k}' must be a ${expected === 'number' ? 'finite number' : expected}, got ${JSON.stringify(v)}`);
     }
+    const problem = paramRuleProblem(protocol.paramRules?.[k], v);
+    if (problem) throw new ParamError(`param '${k}' ${problem}, got ${JSON.stringify(v)}`);
     out[k] = v;
   }
   return out;

@@ -13,6 +13,54 @@ import { structFields } from './schema.ts';
 export type ParamValue = number | boolean | string;
 export type Params = Record<string, ParamValue>;
 
+/**
+ * The values a param accepts, checked before anything is allocated (by `check()`, the executor,
+ * `--param` and trace files alike): a number within `min`..`max` (an integer when `integer`,
+ * the default for integer defaults), a value among `oneOf`.
+ */
+export interface ParamRule {
+  readonly min?: number;
+  readonly max?: number;
+  readonly integer?: boolean;
+  readonly oneOf?: readonly ParamValue[];
+}
+
+/** A param as `protocol({ params })` takes it: a default, or a default with its range. */
+export type ParamDecl = ParamValue | ({ readonly default: ParamValue } & ParamRule);
+export type ParamDecls = Record<string, ParamDecl>;
+
+/** The params (default values) declared by `D`: `{ keys: { default: 1, max: 64 } }` gives `{ keys: number }`. */
+export type ParamsOf<D> = { [K in keyof D]: D[K] extends { readonly default: infer V } ? V : D[K] };
+
+/** Splits declarations into default values and rules. */
+export function splitParamDecls(decls: ParamDecls): { params: Params; rules: Record<string, ParamRule> } {
+  const params: Params = {};
+  const rules: Record<string, ParamRule> = {};
+  for (const [k, d] of Object.entries(decls)) {
+    if (d !== null && typeof d === 'object') {
+      const { default: value, ...rule } = d;
+      params[k] = value;
+      rules[k] = { ...rule, integer: rule.integer ?? (typeof value === 'number' && Number.isInteger(value)) };
+    } else {
+      params[k] = d;
+    }
+  }
+  return { params, rules };
+}
+
+/** Why `v` does not fit `rule` (a phrase), or null when it does. */
+export function paramRuleProblem(rule: ParamRule | undefined, v: ParamValue): string | null {
+  if (!rule) return null;
+  if (rule.oneOf && !rule.oneOf.includes(v)) return `must be one of ${rule.oneOf.map((x) => JSON.stringify(x)).join(', ')}`;
+  if (typeof v === 'number') {
+    if (rule.integer && !Number.isInteger(v)) return 'must be an integer';
+    const lo = rule.min ?? Number.NEGATIVE_INFINITY;
+    const hi = rule.max ?? Number.POSITIVE_INFINITY;
+    if (v < lo || v > hi) return rule.max === undefined ? `must be ≥ ${lo}` : rule.min === undefined ? `must be ≤ ${hi}` : `must be from ${lo} to ${hi}`;
+  }
+  return null;
+}
+
 /** A reference to a client request, kept in state by specs that reply later (after commit). */
 export interface RequestRef {
   readonly client: NodeId;
@@ -297,6 +345,8 @@ export interface ProtocolDef<P extends Params, M> {
   /** The algorithm, its source, what is not modeled. */
   doc?: string;
   params: P;
+  /** The ranges params declared (`{ default, min, max }` in `protocol({ params })`). */
+  paramRules?: Readonly<Record<string, ParamRule>>;
   messages: Schema<M>;
   roles: Record<string, AnyRole>;
   clients?: ClientsDef<any, any, P>;
@@ -340,10 +390,11 @@ export class SpecError extends Error {
  * Starts a protocol definition, fixing its params and message types so that the role
  * definitions made with the returned `role` are typed without annotations.
  */
-export function protocol<P extends Params, M, Op = never, R = never>(head: {
+export function protocol<D extends ParamDecls, M, Op = never, R = never, P extends Params = ParamsOf<D> & Params>(head: {
   name: string;
   doc?: string;
-  params: P;
+  /** Each param's default, or `{ default, min, max }` / `{ default, oneOf }` with its range. */
+  params: D;
   messages: Schema<M>;
   /** For protocols that serve clients: the schemas of operations and their results. */
   client?: { op: Schema<Op>; result: Schema<R> };
@@ -375,7 +426,8 @@ export function protocol<P extends Params, M, Op = never, R = never>(head: {
       if (clients && (!clients.op || !clients.result)) {
         throw new SpecError('defineProtocol', `protocol '${head.name}': clients need op and result schemas (give them as 'client' in protocol(...))`);
       }
-      return defineProtocol({ ...rest0, ...rest, clients } as ProtocolDef<P, M>);
+      const { params, rules } = splitParamDecls(head.params);
+      return defineProtocol({ ...rest0, ...rest, params, ...(Object.keys(rules).length && { paramRules: rules }), clients } as unknown as ProtocolDef<P, M>);
     },
   };
 }
@@ -439,6 +491,11 @@ function validate(def: ProtocolDef<any, any>): void {
   if (!def.name || typeof def.name !== 'string') throw new SpecError('defineProtocol', 'a protocol needs a name');
   if (!def.messages || typeof (def.messages as Schema<unknown>).encode !== 'function') {
     throw new SpecError('defineProtocol', `${where}: 'messages' must be a schema (t.union(...))`);
+  }
+  for (const [k, rule] of Object.entries(def.paramRules ?? {})) {
+    if (!Object.hasOwn(def.params, k)) throw new SpecError('defineProtocol', `${where}: a range is declared for param '${k}', which has no default`);
+    const problem = paramRuleProblem(rule, def.params[k]!);
+    if (problem) throw new SpecError('defineProtocol', `${where}: param '${k}' = ${JSON.stringify(def.params[k])} does not fit its own range: it ${problem}`);
   }
   const roleNames = Object.keys(def.roles ?? {});
   if (roleNames.length === 0) throw new SpecError('defineProtocol', `${where}: define at least one role`);

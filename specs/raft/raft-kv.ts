@@ -47,7 +47,7 @@
  */
 import {
   invariant, kvModel, linearizable as linearizableHistory, protocol, put, reachable, t,
-  type Ctx, type HistoryEntry, type KvInput, type KvOutput, type NodeId, type Out, type WorldReader,
+  type Ctx, type HistoryEntry, type KvInput, type KvOutput, type NodeId, type Out, type WorldReader, type ParamsOf,
 } from '../core/index.ts';
 import {
   advanceCommit, correctRules, handleMessage, initialCore, isQuorum, observeTerm, raftMessages, sendAppend, sendRequestVote,
@@ -112,25 +112,29 @@ type Server = typeof Server.__type;
 
 type ReadMode = 'log' | 'lease' | 'follower';
 
+/**
+ * The params, with ranges checked before anything is built from them (a thousand million keys
+ * would allocate per key before the first state).
+ */
 const params = {
-  servers: 3,
-  maxTerm: 2,
-  clients: 2,
-  opsPerClient: 1,
-  keys: 1,
-  values: 1,
+  servers: { default: 3, min: 1, max: 255 },
+  maxTerm: { default: 2, min: 0 },
+  clients: { default: 2, min: 0, max: 255 },
+  opsPerClient: { default: 1, min: 0 },
+  keys: { default: 1, min: 1, max: 64 },
+  values: { default: 1, min: 1, max: 2 ** 32 - 1 },
   /** Clients may also send cas(key, 1 → 2). */
   cas: false,
   /** How reads are served: log, lease or follower. */
-  reads: 'log' as string,
+  reads: { default: 'log' as string, oneOf: ['log', 'lease', 'follower'] },
   /** The minimum election timeout, in clock ticks (leases). */
-  electionTicks: 2,
+  electionTicks: { default: 2, min: 1 },
   /** The clock error the lease's safety margin allows for, in ticks (the world's --clock-error is the real one). */
-  maxClockError: 0,
+  maxClockError: { default: 0, min: 0 },
   /** Follower reads: how far the closed timestamp trails the leader's clock. */
-  closeLag: 1,
+  closeLag: { default: 1, min: 0 },
 };
-type P = typeof params;
+type P = ParamsOf<typeof params>;
 
 const spec = protocol({
   name: 'raft-kv',

@@ -4,8 +4,12 @@
  * them. Plain data, JSON-friendly.
  */
 
-/** A value a register holds. `null` is the register's initial "nil". */
-export type RegisterValue = number | string;
+/**
+ * A value a register holds. `null` is the register's initial "nil". Integers beyond ±(2^53 - 1)
+ * are bigints (readers keep their digits), so that values compare exactly: a double would round
+ * 9007199254740993 to ...992 and call two different writes the same.
+ */
+export type RegisterValue = number | bigint | string;
 
 /** An operation on a compare-and-set register (the etcd histories' object). */
 export type RegisterInput =

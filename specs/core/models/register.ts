@@ -34,7 +34,7 @@ export const registerModel: SequentialModel<RegisterState, RegisterInput, Regist
   // a read never changes the register, nor does a cas that reported failure
   readOnly: (input, output) => input.f === 'read' || (input.f === 'cas' && output === false),
   equal: (a, b) => a === b,
-  hash: (s) => (typeof s === 'number' ? Math.imul(s | 0, 0x9e3779b1) : s === null ? 0x68e31da4 : hashString(s)),
+  hash: (s) => (typeof s === 'number' ? Math.imul(s | 0, 0x9e3779b1) : s === null ? 0x68e31da4 : typeof s === 'bigint' ? hashString(`${s}n`) : hashString(s)),
   describeOperation(input, output) {
     const result = output === undefined ? '?' : output === null ? (input.f === 'read' ? 'nil' : 'ok') : typeof output === 'boolean' ? (output ? 'ok' : 'fail') : show(output);
     switch (input.f) {
