@@ -17,6 +17,10 @@ export const bundledSpecs: Record<string, { summary: string; load: () => Promise
     summary: 'A KV store on Raft with clients: exactly-once writes; reads through the log, under a leader lease, or at a closed timestamp',
     load: async () => (await import('./raft/raft-kv.ts')).default,
   },
+  percolator: {
+    summary: "Percolator (TiKV): transactions on a timestamp oracle, lock resolution; async commit and 1PC as params",
+    load: async () => (await import('./percolator/percolator.ts')).default,
+  },
 };
 
 /** The bundled protocol `name`, or undefined. */

@@ -32,8 +32,19 @@ interface Done {
   result: TxnResult;
 }
 
-/** The transactions of a history that returned, with their results. */
-export function completed(history: readonly HistoryEntry[]): Done[] {
+const completedCache = new WeakMap<readonly HistoryEntry[], readonly Done[]>();
+
+/**
+ * The transactions of a history that returned, with their results. Remembered per history
+ * (histories are immutable and shared by many states; invariants ask on every state).
+ */
+export function completed(history: readonly HistoryEntry[]): readonly Done[] {
+  let out = completedCache.get(history);
+  if (out === undefined) completedCache.set(history, (out = completedOf(history)));
+  return out;
+}
+
+function completedOf(history: readonly HistoryEntry[]): Done[] {
   const open = new Map<string, { client: number; id: number; op: TxnOp }>();
   const out: Done[] = [];
   for (const e of history) {
