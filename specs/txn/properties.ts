@@ -102,24 +102,31 @@ export const noLostUpdate: Property = invariant('no lost update: no two committe
  * number `initial` before any write) sees them sum to `keys.length × initial`.
  */
 export function totalConserved(keys: readonly number[], initial: number, name = 'bank: every snapshot of all accounts sums to the initial total'): Property {
+  return invariant(name, (w) => wrongTotals(w.history(), keys, initial).length === 0);
+}
+
+/**
+ * The committed transactions that read all of `keys` and saw a total other than
+ * `keys.length × initial`: `[client.id, total seen]`.
+ */
+export function wrongTotals(history: readonly HistoryEntry[], keys: readonly number[], initial: number): [string, number][] {
   const total = keys.length * initial;
-  return invariant(name, (w) => {
-    for (const d of completed(w.history())) {
-      if (d.result.status !== 'committed') continue;
-      const seen = new Map<number, number>();
-      let r = 0;
-      for (const s of d.op.steps) {
-        if (s.f === 'w') continue;
-        const v = d.result.reads[r++] ?? null;
-        if (!seen.has(s.key)) seen.set(s.key, numberOf(v, initial));
-      }
-      if (!keys.every((k) => seen.has(k))) continue;
-      let sum = 0;
-      for (const k of keys) sum += seen.get(k)!;
-      if (sum !== total) return false;
+  const out: [string, number][] = [];
+  for (const d of completed(history)) {
+    if (d.result.status !== 'committed') continue;
+    const seen = new Map<number, number>();
+    let r = 0;
+    for (const s of d.op.steps) {
+      if (s.f === 'w') continue;
+      const v = d.result.reads[r++] ?? null;
+      if (!seen.has(s.key)) seen.set(s.key, numberOf(v, initial));
     }
-    return true;
-  });
+    if (!keys.every((k) => seen.has(k))) continue;
+    let sum = 0;
+    for (const k of keys) sum += seen.get(k)!;
+    if (sum !== total) out.push([`${d.client}.${d.id}`, sum]);
+  }
+  return out;
 }
 
 /** Goals: a transaction commits; one commits after reading another's write; one aborts. */
