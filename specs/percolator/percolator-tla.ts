@@ -97,19 +97,49 @@ function primaryOf(p: P, i: number): number {
 }
 
 // ---------------------------------------------------------------- key columns
+// Plain loops, no closures: these run for every generated state.
 
-const key = (db: Db, k: number): Key => db.keys[k - 1]!;
-const setKey = (keys: readonly Key[], k: number, v: Key): readonly Key[] => keys.map((x, i) => (i === k - 1 ? v : x));
-const hasLockLE = (kk: Key, ts: number) => kk.lock.some((l) => l.ts <= ts);
-const hasLockEQ = (kk: Key, ts: number) => kk.lock.some((l) => l.ts === ts);
-const findWriteWithStartTS = (kk: Key, ts: number) => kk.write.filter((w): w is Extract<Write, { type: 'write' }> => w.type === 'write' && w.startTs === ts);
-const findWriteWithCommitTS = (kk: Key, ts: number) => kk.write.filter((w) => w.type === 'write' && w.ts === ts);
-const hasRollback = (kk: Key, ts: number) => kk.write.some((w) => w.type === 'rollback' && w.ts === ts);
-const sameLock = (a: Lock, b: Lock) => a.ts === b.ts && a.primary === b.primary;
-const withoutLock = (locks: readonly Lock[], l: Lock) => locks.filter((x) => !sameLock(x, l));
+function key(db: Db, k: number): Key {
+  return db.keys[k - 1]!;
+}
+function setKey(keys: readonly Key[], k: number, v: Key): readonly Key[] {
+  const out = keys.slice();
+  out[k - 1] = v;
+  return out;
+}
+function hasLockLE(kk: Key, ts: number): boolean {
+  for (const l of kk.lock) if (l.ts <= ts) return true;
+  return false;
+}
+function hasLockEQ(kk: Key, ts: number): boolean {
+  for (const l of kk.lock) if (l.ts === ts) return true;
+  return false;
+}
+type CommitRecord = Extract<Write, { type: 'write' }>;
+function findWriteWithStartTS(kk: Key, ts: number): CommitRecord[] {
+  const out: CommitRecord[] = [];
+  for (const w of kk.write) if (w.type === 'write' && w.startTs === ts) out.push(w);
+  return out;
+}
+function findWriteWithCommitTS(kk: Key, ts: number): CommitRecord[] {
+  const out: CommitRecord[] = [];
+  for (const w of kk.write) if (w.type === 'write' && w.ts === ts) out.push(w);
+  return out;
+}
+function hasRollback(kk: Key, ts: number): boolean {
+  for (const w of kk.write) if (w.type === 'rollback' && w.ts === ts) return true;
+  return false;
+}
+function withoutLock(locks: readonly Lock[], l: Lock): readonly Lock[] {
+  const out: Lock[] = [];
+  for (const x of locks) if (x.ts !== l.ts || x.primary !== l.primary) out.push(x);
+  return out;
+}
 
 /** checkSnapshotIsolation: a commit at or below the last read timestamp breaks the key's snapshot. */
-const checkSi = (kk: Key, commitTs: number): boolean => (kk.lastReadTs >= commitTs ? false : kk.si);
+function checkSi(kk: Key, commitTs: number): boolean {
+  return kk.lastReadTs >= commitTs ? false : kk.si;
+}
 
 interface Variant {
   /** OptimizedCommitTS: any prewrite order, commit ts from last reads, rollback records. */
@@ -122,41 +152,57 @@ type GetMove =
   | { c: NodeId; move: 'cleanup'; k: number; l: Lock; w: number }
   | { c: NodeId; move: 'read'; k: number };
 
-/** The successors of cleaning up stale lock `l` of key `k` (cleanupStaleLock), as new key arrays. */
-function cleanup(db: Db, k: number, l: Lock, v: Variant): (readonly Key[])[] {
-  const kk = key(db, k);
-  // eraseLock: data and lock go; OptimizedCommitTS also appends a rollback record.
-  const erase = (keys: readonly Key[], at: number): readonly Key[] => {
-    const x = keys[at - 1]!;
-    return setKey(keys, at, {
-      ...x,
-      data: remove(x.data, l.ts),
-      lock: withoutLock(x.lock, l),
-      write: v.optimized ? [...x.write, { type: 'rollback', ts: l.ts }] : x.write,
-    });
-  };
-  if (l.primary === k) return [erase(db.keys, k)];
-  const writes = findWriteWithStartTS(key(db, l.primary), l.ts);
+/** eraseLock: the lock and its data go; OptimizedCommitTS also appends a rollback record. */
+function erase(keys: readonly Key[], at: number, l: Lock, v: Variant): readonly Key[] {
+  const x = keys[at - 1]!;
+  return setKey(keys, at, {
+    data: remove(x.data, l.ts),
+    lock: withoutLock(x.lock, l),
+    write: v.optimized ? [...x.write, { type: 'rollback', ts: l.ts }] : x.write,
+    lastReadTs: x.lastReadTs,
+    si: x.si,
+  });
+}
+
+/** How many successors cleaning up stale lock `l` of key `k` has (one per committed write of its primary, else one). */
+function cleanupCount(db: Db, k: number, l: Lock): number {
+  if (l.primary === k) return 1;
+  return Math.max(1, findWriteWithStartTS(key(db, l.primary), l.ts).length);
+}
+
+/** Successor `w` of cleaning up stale lock `l` of key `k` (cleanupStaleLock), as the new key array. */
+function cleanup(db: Db, k: number, l: Lock, w: number, v: Variant): readonly Key[] {
+  if (l.primary === k) return erase(db.keys, k, l, v);
+  const primary = key(db, l.primary);
+  const writes = findWriteWithStartTS(primary, l.ts);
   if (writes.length === 0) {
-    const primaryFirst = v.optimized ? !hasRollback(key(db, l.primary), l.ts) : hasLockEQ(key(db, l.primary), l.ts);
-    return [erase(db.keys, primaryFirst ? l.primary : k)];
+    // The primary did not commit: roll it back first (Percolator.tla: while its lock is there;
+    // OptimizedCommitTS: until it has a rollback record), then this secondary.
+    const primaryFirst = v.optimized ? !hasRollback(primary, l.ts) : hasLockEQ(primary, l.ts);
+    return erase(db.keys, primaryFirst ? l.primary : k, l, v);
   }
   // The primary committed: commit the secondary (one successor per such write, as \E w \in ws).
-  return writes.map((w) => setKey(db.keys, k, { ...kk, lock: withoutLock(kk.lock, l), write: [...kk.write, w], si: checkSi(kk, w.ts) }));
+  const kk = key(db, k);
+  const rec = writes[w]!;
+  return setKey(db.keys, k, { data: kk.data, lock: withoutLock(kk.lock, l), write: [...kk.write, rec], lastReadTs: kk.lastReadTs, si: checkSi(kk, rec.ts) });
 }
 
 function canLockKey(kk: Key, ts: number): boolean {
-  return kk.lock.length === 0 && !kk.write.some((w) => w.ts >= ts);
+  if (kk.lock.length > 0) return false;
+  for (const w of kk.write) if (w.ts >= ts) return false;
+  return true;
+}
+
+function setClient(db: Db, c: NodeId, cl: Client, nextTs = db.nextTs, keys = db.keys): Db {
+  const clients = new Map(db.clients);
+  clients.set(c, cl);
+  return { nextTs, clients, keys };
 }
 
 function makeSpec(name: string, summary: string, v: Variant) {
   const spec = protocol({ name, doc: summary, params, messages: t.union('kind', { none: {} }) });
 
   const txn = spec.role(t.unit)({ count: (p) => p.clients, symmetric: true, init: () => ({}) });
-
-  const setClient = (db: Db, c: NodeId, cl: Client): Db => ({ ...db, clients: new Map(db.clients).set(c, cl) });
-  const clientIds = (db: Db) => [...db.clients.keys()];
-  const secondaries = (p: P, cl: Client) => Array.from({ length: p.keys }, (_, i) => i + 1).filter((k) => k !== cl.primary);
 
   const db = spec.role(Db)({
     count: 1,
@@ -171,43 +217,51 @@ function makeSpec(name: string, summary: string, v: Variant) {
     actions: {
       /** Start(c): take a start timestamp. */
       start: {
-        choices: (s) => clientIds(s).filter((c) => s.clients.get(c)!.state === 'init'),
+        choices: (s) => {
+          const out: NodeId[] = [];
+          for (const [c, cl] of s.clients) if (cl.state === 'init') out.push(c);
+          return out;
+        },
         do: (s, _out, _ctx, c: NodeId) => {
           const ts = s.nextTs + 1;
           const cl = s.clients.get(c)!;
-          return setClient({ ...s, nextTs: ts }, c, { ...cl, state: 'working', startTs: ts, commitTs: v.optimized ? ts : cl.commitTs });
+          return setClient(s, c, { state: 'working', startTs: ts, commitTs: v.optimized ? ts : cl.commitTs, primary: cl.primary, pending: cl.pending }, ts);
         },
       },
       /** Get(c): move to prewriting, clean up one stale lock, or read one key. */
       get: {
-        choices: (s, ctx) => {
+        choices: (s) => {
           const moves: GetMove[] = [];
-          for (const c of clientIds(s)) {
-            const cl = s.clients.get(c)!;
+          for (const [c, cl] of s.clients) {
             if (cl.state !== 'working') continue;
             moves.push({ c, move: 'prewriting' });
-            const all = [cl.primary, ...secondaries(ctx.params, cl)];
-            for (const k of all) {
-              for (const l of key(s, k).lock) {
+            for (let k = 1; k <= s.keys.length; k++) {
+              const kk = s.keys[k - 1]!;
+              let stale = false;
+              for (const l of kk.lock) {
                 if (l.ts > cl.startTs) continue;
-                cleanup(s, k, l, v).forEach((_, w) => moves.push({ c, move: 'cleanup', k, l, w }));
+                stale = true;
+                const n = cleanupCount(s, k, l);
+                for (let w = 0; w < n; w++) moves.push({ c, move: 'cleanup', k, l, w });
               }
-            }
-            for (const k of all) {
-              const kk = key(s, k);
-              if (!hasLockLE(kk, cl.startTs) && kk.lastReadTs < cl.startTs) moves.push({ c, move: 'read', k });
+              if (!stale && kk.lastReadTs < cl.startTs) moves.push({ c, move: 'read', k });
             }
           }
           return moves;
         },
         do: (s, _out, _ctx, m: GetMove) => {
           switch (m.move) {
-            case 'prewriting':
-              return setClient(s, m.c, { ...s.clients.get(m.c)!, state: 'prewriting' });
+            case 'prewriting': {
+              const cl = s.clients.get(m.c)!;
+              return setClient(s, m.c, { state: 'prewriting', startTs: cl.startTs, commitTs: cl.commitTs, primary: cl.primary, pending: cl.pending });
+            }
             case 'cleanup':
-              return { ...s, keys: cleanup(s, m.k, m.l, v)[m.w]! };
-            case 'read':
-              return { ...s, keys: setKey(s.keys, m.k, { ...key(s, m.k), lastReadTs: s.clients.get(m.c)!.startTs }) };
+              return { nextTs: s.nextTs, clients: s.clients, keys: cleanup(s, m.k, m.l, m.w, v) };
+            case 'read': {
+              const kk = key(s, m.k);
+              const startTs = s.clients.get(m.c)!.startTs;
+              return { nextTs: s.nextTs, clients: s.clients, keys: setKey(s.keys, m.k, { data: kk.data, lock: kk.lock, write: kk.write, lastReadTs: startTs, si: kk.si }) };
+            }
           }
         },
       },
@@ -215,53 +269,64 @@ function makeSpec(name: string, summary: string, v: Variant) {
       prewrite: {
         choices: (s) => {
           const moves: { c: NodeId; k: number }[] = [];
-          for (const c of clientIds(s)) {
-            const cl = s.clients.get(c)!;
+          for (const [c, cl] of s.clients) {
             if (cl.state !== 'prewriting') continue;
             if (cl.pending.length === 0) {
               moves.push({ c, k: 0 });
               continue;
             }
-            const candidates = !v.optimized && cl.pending.includes(cl.primary) ? [cl.primary] : cl.pending;
-            for (const k of candidates) if (canLockKey(key(s, k), cl.startTs)) moves.push({ c, k });
+            if (!v.optimized && cl.pending.includes(cl.primary)) {
+              if (canLockKey(key(s, cl.primary), cl.startTs)) moves.push({ c, k: cl.primary });
+              continue;
+            }
+            for (const k of cl.pending) if (canLockKey(key(s, k), cl.startTs)) moves.push({ c, k });
           }
           return moves;
         },
         do: (s, _out, _ctx, { c, k }: { c: NodeId; k: number }) => {
           const cl = s.clients.get(c)!;
           if (k === 0) {
-            if (v.optimized) return setClient(s, c, { ...cl, state: 'committing', commitTs: cl.commitTs + 1 });
+            if (v.optimized) return setClient(s, c, { state: 'committing', startTs: cl.startTs, commitTs: cl.commitTs + 1, primary: cl.primary, pending: cl.pending });
             const ts = s.nextTs + 1;
-            return setClient({ ...s, nextTs: ts }, c, { ...cl, state: 'committing', commitTs: ts });
+            return setClient(s, c, { state: 'committing', startTs: cl.startTs, commitTs: ts, primary: cl.primary, pending: cl.pending }, ts);
           }
           const kk = key(s, k);
-          const keys = setKey(s.keys, k, { ...kk, lock: add(kk.lock, { ts: cl.startTs, primary: cl.primary }), data: add(kk.data, cl.startTs) });
+          const keys = setKey(s.keys, k, { data: add(kk.data, cl.startTs), lock: add(kk.lock, { ts: cl.startTs, primary: cl.primary }), write: kk.write, lastReadTs: kk.lastReadTs, si: kk.si });
           const commitTs = v.optimized ? Math.max(cl.commitTs, kk.lastReadTs) : cl.commitTs;
-          return setClient({ ...s, keys }, c, { ...cl, pending: remove(cl.pending, k), commitTs });
+          return setClient(s, c, { state: cl.state, startTs: cl.startTs, commitTs, primary: cl.primary, pending: remove(cl.pending, k) }, s.nextTs, keys);
         },
       },
       /** Commit(c): commit the primary if its lock is still there. */
       commit: {
-        choices: (s) => clientIds(s).filter((c) => {
-          const cl = s.clients.get(c)!;
-          return cl.state === 'committing' && hasLockEQ(key(s, cl.primary), cl.startTs);
-        }),
+        choices: (s) => {
+          const out: NodeId[] = [];
+          for (const [c, cl] of s.clients) if (cl.state === 'committing' && hasLockEQ(key(s, cl.primary), cl.startTs)) out.push(c);
+          return out;
+        },
         do: (s, _out, _ctx, c: NodeId) => {
           const cl = s.clients.get(c)!;
           const kk = key(s, cl.primary);
           const keys = setKey(s.keys, cl.primary, {
-            ...kk,
-            write: [...kk.write, { type: 'write', ts: cl.commitTs, startTs: cl.startTs }],
+            data: kk.data,
             lock: withoutLock(kk.lock, { ts: cl.startTs, primary: cl.primary }),
+            write: [...kk.write, { type: 'write', ts: cl.commitTs, startTs: cl.startTs }],
+            lastReadTs: kk.lastReadTs,
             si: checkSi(kk, cl.commitTs),
           });
-          return setClient({ ...s, keys }, c, { ...cl, state: 'committed' });
+          return setClient(s, c, { state: 'committed', startTs: cl.startTs, commitTs: cl.commitTs, primary: cl.primary, pending: cl.pending }, s.nextTs, keys);
         },
       },
       /** Abort(c): at any time before committing (a crash, a give-up, a failed transaction). */
       abort: {
-        choices: (s) => clientIds(s).filter((c) => s.clients.get(c)!.state !== 'committed' && s.clients.get(c)!.state !== 'aborted'),
-        do: (s, _out, _ctx, c: NodeId) => setClient(s, c, { ...s.clients.get(c)!, state: 'aborted' }),
+        choices: (s) => {
+          const out: NodeId[] = [];
+          for (const [c, cl] of s.clients) if (cl.state !== 'committed' && cl.state !== 'aborted') out.push(c);
+          return out;
+        },
+        do: (s, _out, _ctx, c: NodeId) => {
+          const cl = s.clients.get(c)!;
+          return setClient(s, c, { state: 'aborted', startTs: cl.startTs, commitTs: cl.commitTs, primary: cl.primary, pending: cl.pending });
+        },
       },
     },
   });
