@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const repo = resolve(import.meta.dirname, '..');
-const all = ['explorer', 'random', 'lincheck', 'network', 'executor', 'raft'];
+const all = ['explorer', 'random', 'lincheck', 'network', 'executor', 'raft', 'percolator'];
 const args = process.argv.slice(2);
 const chosen = args.filter((a) => !a.startsWith('--'));
 const flags = args.filter((a) => a.startsWith('--'));
