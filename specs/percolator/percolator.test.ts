@@ -4,6 +4,8 @@
  * bare check of every variant is in tests/variants-caught.test.ts; the set-network default and
  * Test1 under symmetry are too long for the suite (docs/protocols/percolator.md, bench/percolator.ts).
  */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSync, checkTransactions, makeTransactionHistory } from '../../checker/index.ts';
 import type { HistoryEntry } from '../core/index.ts';
@@ -66,6 +68,13 @@ describe('the TLA+-shaped siblings match TLC on pingcap Test2', () => {
     const reduced = checkSync(percolatorTla, { params: same, symmetry: true }).stats.distinctStates;
     expect(reduced).toBeLessThan(full);
     expect(reduced).toBeGreaterThan(full / 2);
+  });
+});
+
+describe('every variant has its minimized trace in traces/examples (tests/traces-replay.test.ts replays them)', () => {
+  it('one file per variant', () => {
+    const files = readdirSync(join(import.meta.dirname, '..', '..', 'traces', 'examples')).filter((f) => f.startsWith('percolator.'));
+    expect(files.sort()).toEqual(Object.keys(percolator.variants ?? {}).map((v) => `percolator.${v}.json`).sort());
   });
 });
 
