@@ -21,14 +21,14 @@ export class Model {
     readonly protocol: Protocol,
     readonly options: Options,
   ) {
-    this.world = new World(protocol, options.params, options.world);
+    this.world = new World(protocol, options.params, options.world, options.fastPath);
     const sym = options.symmetry ? new Symmetry(this.world) : null;
     this.symmetry = sym?.active ? sym : null;
     this.view = new WorldView(this.world);
     // History properties declared by the spec become invariants over the world's history.
     const properties: Property[] = this.world.properties.map((p) =>
       p.kind === 'linearizable'
-        ? historyLinearizable(p.model, { name: p.name, mapOp: p.mapOp, mapResult: p.mapResult })
+        ? historyLinearizable(p.model, { name: p.name, mapOp: p.mapOp, mapResult: p.mapResult, keep: p.keep })
         : p.kind === 'transactional'
           ? transactionalProperty(p)
           : p,

@@ -27,8 +27,9 @@
  * unless `defaultTimerMs` gives them a range. `timers: false` turns every timer off (replay).
  */
 import {
-  type ActionDef, type Ctx, type Interval, type NodeId, type Out, type RequestRef, DecodeError, Reader, Writer, equalBytes, equalValues,
+  type ActionDef, type Ctx, type NodeId, DecodeError, Reader, Writer, equalBytes, equalValues,
 } from '../specs/core/index.ts';
+import { HandlerError, StepRunner } from '../specs/core/step.ts';
 import type { Clock, Cancel } from './clock/index.ts';
 import type { DurableStore } from './durableStore.ts';
 import { CHANNEL, type ClusterLayout, type RoleLayout } from './layout.ts';
@@ -169,7 +170,8 @@ export class NodeRuntime<S = unknown> {
   readonly #timed: [string, ActionDef<any, any, any, any>, readonly [number, number]][];
   /** Some timed action declares `restartOn`. */
   #restarting = false;
-  readonly #out: Out<unknown>;
+  /** Runs this node's handlers, as the checker's world runs them (specs/core/step.ts). */
+  readonly #runner: StepRunner;
   readonly #writer = new Writer(256);
   readonly #reader = new Reader(new Uint8Array(0));
   #status: NodeStatus = 'new';
@@ -192,10 +194,6 @@ export class NodeRuntime<S = unknown> {
   /** Closing the transport and store after a crash or failure. */
   #closing: Promise<void> = Promise.resolve();
   #stats: RuntimeStats = emptyRuntimeStats();
-  // The handler being run: its sends and replies, and the request it answers.
-  #sends: { to: NodeId; msg: unknown }[] = [];
-  #replies: { client: NodeId; id: number; result: unknown }[] = [];
-  #request: RequestRef | null = null;
 
   constructor(options: NodeRuntimeOptions) {
     this.#opts = options;
@@ -225,28 +223,7 @@ export class NodeRuntime<S = unknown> {
         if (a.restartOn !== undefined) this.#restarting = true;
       }
     }
-    const self = this;
-    this.#out = {
-      send(to, msg) {
-        self.#sends.push({ to, msg });
-      },
-      broadcast(roleName, msg) {
-        const r = self.layout.role(roleName);
-        if (!r || r.name === 'client') throw new Error(`out.broadcast: no role '${roleName}'`);
-        for (let i = 0; i < r.count; i++) if (r.base + i !== self.id) self.#sends.push({ to: r.base + i, msg });
-      },
-      reply(result, to) {
-        if (!self.layout.clients) throw new Error('out.reply: this protocol declares no clients, so there is no request to reply to');
-        const ref = to ?? self.#request;
-        if (!ref) throw new Error(`out.reply: ${self.name} replied outside onRequest without saying to which request (pass the request's { client, id })`);
-        self.#replies.push({ client: ref.client, id: ref.id, result });
-      },
-      now: () => self.now(),
-      trueTime: (): Interval => {
-        const now = self.now();
-        return { earliest: now - self.#epsilon, latest: now + self.#epsilon };
-      },
-    };
+    this.#runner = new StepRunner(options.layout, { now: () => this.now(), epsilon: this.#epsilon });
   }
 
   /** The node's clock reading in spec time units, as `out.now()` returns it. */
@@ -482,8 +459,7 @@ export class NodeRuntime<S = unknown> {
   #run(input: Input): { effects: Effects; projection: Uint8Array | null } | null {
     const def = this.role.def;
     const s = this.#state as S;
-    this.#sends = [];
-    this.#replies = [];
+    const runner = this.#runner;
     let after: S;
     let during = '';
     try {
@@ -491,33 +467,28 @@ export class NodeRuntime<S = unknown> {
         case 'message':
           during = 'onMessage';
           this.#stats.messages++;
-          after = def.onMessage ? (def.onMessage(s, input.from, input.msg, this.#out, this.#ctx) as S) : s;
+          after = runner.message(this.id, s, input.from, input.msg) as S;
           break;
         case 'request':
           during = 'onRequest';
           this.#stats.requests++;
-          this.#request = { client: input.from, id: input.id };
-          try {
-            after = def.onRequest!(s, { client: input.from, id: input.id, op: input.op }, this.#out, this.#ctx) as S;
-          } finally {
-            this.#request = null;
-          }
+          after = runner.request(this.id, s, input.from, input.id, input.op) as S;
           break;
         case 'action': {
           during = `action ${input.name}`;
           const action = def.actions![input.name]!;
-          if (!this.#enabled(action, input.arg)) {
+          if (!this.#enabled(input.name, action, input.arg)) {
             input.done?.resolve(false);
             this.#rearm();
             return null;
           }
           this.#stats.actions++;
-          after = action.do(s, this.#out, this.#ctx, input.arg) as S;
+          after = runner.action(this.id, s, input.name, action, input.arg) as S;
           break;
         }
       }
     } catch (e) {
-      this.#fail(this.#failed('handler-threw', during, `threw: ${message(e)}`, e));
+      this.#fail(this.#failed('handler-threw', during, `threw: ${message(e instanceof HandlerError ? e.cause : e)}`, e));
       return null;
     }
     this.#stats.steps++;
@@ -557,7 +528,7 @@ export class NodeRuntime<S = unknown> {
       this.#emitEvent({
         kind: 'step', node: this.id, input: input.kind,
         ...(input.kind === 'action' ? { action: input.name } : { from: input.from, payload: input.kind === 'message' ? input.msg : input.op }),
-        changed, sent: this.#sends.length, replied: this.#replies.length, durable: projection !== null,
+        changed, sent: runner.sendCount, replied: runner.replyCount, durable: projection !== null,
       });
     }
     if (this.#timed.length > 0) {
@@ -572,13 +543,10 @@ export class NodeRuntime<S = unknown> {
     return { effects: { frames, ...(done ? { done } : {}) }, projection };
   }
 
-  #enabled(action: ActionDef<any, any, any, any>, arg: unknown): boolean {
+  #enabled(name: string, action: ActionDef<any, any, any, any>, arg: unknown): boolean {
     const s = this.#state;
-    if (action.choices) {
-      const choices = action.choices(s, this.#ctx);
-      if (!choices.some((c) => c === arg || equalValues(c, arg))) return false;
-    }
-    return !action.when || action.when(s, this.#ctx, arg);
+    if (action.choices && !this.#runner.choices(this.id, s, name, action).some((c) => c === arg || equalValues(c, arg))) return false;
+    return this.#runner.enabled(this.id, s, name, action, arg);
   }
 
   /** Encodes the handler's sends and replies into frames, checking each. */
@@ -586,14 +554,14 @@ export class NodeRuntime<S = unknown> {
     const layout = this.layout;
     const max = this.#transport?.payloadBytesMax ?? Number.POSITIVE_INFINITY;
     const frames: Effects['frames'] = [];
-    for (const { to, msg } of this.#sends) {
-      if (!Number.isInteger(to) || to < 0 || to >= layout.nodeCount) throw new Error(`out.send: ${String(to)} is not a node id`);
-      if (layout.isClient(to)) throw new Error(`out.send: a protocol message to client ${layout.nodeName(to)}; answer clients with out.reply`);
-      frames.push({ to, channel: CHANNEL.message, payload: this.#pack(layout.protocol.messages, msg, 'message', max) });
+    // Destinations were checked when the handler called out.send / out.reply (the runner).
+    const r = this.#runner;
+    for (let k = 0; k < r.sendCount; k++) {
+      frames.push({ to: r.sendTo[k]!, channel: CHANNEL.message, payload: this.#pack(layout.protocol.messages, r.sendMsg[k], 'message', max) });
     }
-    for (const { client, id, result } of this.#replies) {
-      if (!layout.isClient(client)) throw new Error(`out.reply: ${String(client)} is not a client`);
-      frames.push({ to: client, channel: CHANNEL.reply, payload: this.#pack(layout.clients!.reply, { id, result }, 'reply', max) });
+    for (let k = 0; k < r.replyCount; k++) {
+      const id = r.replyId[k]!;
+      frames.push({ to: r.replyClient[k]!, channel: CHANNEL.reply, payload: this.#pack(layout.clients!.reply, { id, result: r.replyResult[k] }, 'reply', max) });
     }
     return frames;
   }
@@ -675,9 +643,9 @@ export class NodeRuntime<S = unknown> {
     const s = this.#state;
     const live = new Set<string>();
     for (const [name, action, [min, max]] of this.#timed) {
-      const args = action.choices ? action.choices(s, this.#ctx) : NO_ARG;
+      const args = action.choices ? this.#runner.choices(this.id, s, name, action) : NO_ARG;
       for (const arg of args) {
-        if (action.when && !action.when(s, this.#ctx, arg)) continue;
+        if (action.when && !this.#runner.enabled(this.id, s, name, action, arg)) continue;
         const key = args === NO_ARG ? name : `${name}\u0000${argKey(arg)}`;
         live.add(key);
         if (this.#armed.has(key)) continue;

@@ -6,7 +6,8 @@
  */
 import { createInterface } from 'node:readline';
 import { parseParam } from '../../checker/options.ts';
-import { ClusterLayout, connectClient, InvokeTimeout, resolveClusterParams, startNode, type NodeEvent, type PeerAddress } from '../../impl/index.ts';
+import { ClusterLayout, connectClient, InvokeTimeout, startNode, type NodeEvent, type PeerAddress } from '../../impl/index.ts';
+import { resolveClusterParams } from '../../impl/layout.ts';
 import type { ParamValue } from '../../specs/core/index.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadSpec } from '../load-spec.ts';

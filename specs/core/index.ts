@@ -10,7 +10,8 @@ export type {
 } from './protocol.ts';
 export { add, remove, has, put, del, setAt, compareValues, equalValues, unreachable } from './collections.ts';
 export type { WorldReader, StateTest, HistoryEntry } from './world-reader.ts';
-export { CHANNEL, makeCtx, nodeName, roleCount } from './layout.ts';
-export type { RoleSpan } from './layout.ts';
 export { ILLEGAL } from './sequential-model.ts';
 export type { SequentialModel, StepResult } from './sequential-model.ts';
+export { kvModel, type KvState } from './models/kv.ts';
+export { registerModel, type RegisterState } from './models/register.ts';
+export type { KvInput, KvOutput, RegisterInput, RegisterOutput, RegisterValue } from './models/operations.ts';

@@ -139,15 +139,40 @@ export interface LinearizableProperty {
   readonly mapOp?: (op: unknown) => unknown;
   /** Maps the spec's result values to the model's outputs (default: as is). */
   readonly mapResult?: (result: unknown) => unknown;
+  /**
+   * Which operations the history check includes (default: all): false leaves an operation out,
+   * e.g. a request refused without effect (`notLeader`), or a read not meant to be
+   * linearizable. `result` is undefined while the operation is pending.
+   */
+  readonly keep?: (op: unknown, result: unknown) => boolean;
 }
 
-/** The isolation levels a {@link TransactionalProperty} may ask for (weakest first). */
-export type IsolationLevel = 'snapshot-isolation' | 'serializable' | 'strict-serializable' | 'external-consistency';
+/**
+ * The isolation levels a {@link TransactionalProperty} may ask for: Elle's consistency models
+ * (weakest first in the lattice's order) and pacta's external consistency; the transaction
+ * checker (`checker/transactions/models.ts`) says what each forbids.
+ */
+export type IsolationLevel =
+  | 'read-uncommitted'
+  | 'read-committed'
+  | 'monotonic-atomic-view'
+  | 'repeatable-read'
+  | 'snapshot-isolation'
+  | 'serializable'
+  | 'strong-session-snapshot-isolation'
+  | 'strong-session-serializable'
+  | 'strong-snapshot-isolation'
+  | 'strict-serializable'
+  | 'external-consistency';
 
-/** One read or write of a transaction, as the transaction checker reads it. */
+/**
+ * One micro-operation of a transaction, as the transaction checker reads it: rw-register
+ * reads and writes, or list-append appends and reads of whole lists (`null`: empty).
+ */
 export type TransactionMicroOp =
-  | { readonly f: 'r'; readonly key: string | number; readonly value: string | number | null }
-  | { readonly f: 'w'; readonly key: string | number; readonly value: string | number };
+  | { readonly f: 'r'; readonly key: string | number; readonly value: string | number | readonly (string | number)[] | null }
+  | { readonly f: 'w'; readonly key: string | number; readonly value: string | number }
+  | { readonly f: 'append'; readonly key: string | number; readonly value: string | number };
 
 /**
  * One transaction of a client history, in the shape of pacta's transaction-history format (the
@@ -192,9 +217,9 @@ export function transactional(
 /** The client history is linearizable with respect to `model` (see {@link LinearizableProperty}). */
 export function linearizable<S, I, O>(
   model: SequentialModel<S, I, O>,
-  options: { name?: string; mapOp?: (op: unknown) => I; mapResult?: (result: unknown) => O } = {},
+  options: { name?: string; mapOp?: (op: any) => I; mapResult?: (result: any) => O; keep?: (op: any, result: any) => boolean } = {},
 ): LinearizableProperty {
-  return { kind: 'linearizable', name: options.name ?? `linearizable (${model.name})`, model, mapOp: options.mapOp, mapResult: options.mapResult };
+  return { kind: 'linearizable', name: options.name ?? `linearizable (${model.name})`, model, mapOp: options.mapOp, mapResult: options.mapResult, keep: options.keep };
 }
 
 /** Must hold in every reachable state. */

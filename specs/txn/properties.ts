@@ -18,7 +18,7 @@ export function isolation(level: IsolationLevel, name?: string): TransactionalPr
   return transactional(level, transactionsOf, { name: name ?? `${level} (transaction checker)` });
 }
 
-/** Snapshot isolation of the client history (G0, G1a, G1b, G1c, G-single forbidden). */
+/** Snapshot isolation of the client history (G0, G1, G-single, G-nonadjacent, lost update and internal anomalies forbidden). */
 export const snapshotIsolation = (name?: string): TransactionalProperty => isolation('snapshot-isolation', name);
 /** Serializability of the client history (also G2). */
 export const serializability = (name?: string): TransactionalProperty => isolation('serializable', name);

@@ -95,8 +95,11 @@ describe('clients and history', () => {
     ];
     expect(lostUpdates(both)).toEqual([{ key: 0, version: 'nil', writers: ['4.0', '5.0'] }]);
     expect(lostUpdates(history)).toEqual([]);
-    // the register history alone shows only a G2 cycle: snapshot isolation cannot see it without the version order
-    expect(checkTransactions(makeTransactionHistory(transactionsOf(both)), { model: 'snapshot-isolation' }).valid).toBe(true);
+    // the transaction checker sees it too, as Elle does: both read key 0 = nil and both wrote it
+    // (a lost update, which snapshot isolation forbids)
+    const res = checkTransactions(makeTransactionHistory(transactionsOf(both)), { model: 'snapshot-isolation' });
+    expect(res.valid).toBe(false);
+    expect(res.anomalies.map((a) => a.type)).toContain('lost-update');
   });
 });
 
