@@ -63,8 +63,9 @@ function completedOf(history: readonly HistoryEntry[]): Done[] {
 /**
  * The versions read-then-overwritten by committed transactions: per key, per version read
  * (its tag, or `nil`), the transactions that read it and then wrote the key. Two of them is a
- * lost update, which snapshot isolation forbids (first committer wins) but which a
- * read/write-register history shows only as a G2 cycle unless the version order is known.
+ * lost update, which snapshot isolation forbids (first committer wins). The transaction checker
+ * reports the same as Elle's `lost-update` anomaly; this is the plain version, for invariants and
+ * messages that name the key and the writers.
  */
 export function lostUpdates(history: readonly HistoryEntry[]): { key: number; version: string; writers: string[] }[] {
   const seen = new Map<string, string[]>();
