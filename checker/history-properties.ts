@@ -30,7 +30,11 @@ export function operationsOf<I, O>(
       const o = open.get(key);
       if (!o) return;
       open.delete(key);
-      if (keep(o.op, e.result)) operations.push({ id: operations.length, process: o.process, input: mapOp(o.op), output: mapResult(e.result), call: o.call, return: t });
+      if (!keep(o.op, e.result)) return;
+      // A result the spec maps to undefined is indeterminate (Jepsen's :info): the operation may
+      // take effect at any time after its call, even after this answer, as a pending one may.
+      const output = mapResult(e.result);
+      operations.push({ id: operations.length, process: o.process, input: mapOp(o.op), output, call: o.call, return: output === undefined ? Number.POSITIVE_INFINITY : t });
     }
   });
   // Operations still pending: their effect may or may not have happened.

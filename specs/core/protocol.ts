@@ -137,7 +137,11 @@ export interface LinearizableProperty {
   readonly model: SequentialModel<any, any, any>;
   /** Maps the spec's op values to the model's inputs (default: as is). */
   readonly mapOp?: (op: unknown) => unknown;
-  /** Maps the spec's result values to the model's outputs (default: as is). */
+  /**
+   * Maps the spec's result values to the model's outputs (default: as is). `undefined` makes the
+   * operation indeterminate, as Jepsen's `:info`: it may take effect at any time after its call,
+   * also after the answer (a request refused by one node and delivered again to another).
+   */
   readonly mapResult?: (result: unknown) => unknown;
   /**
    * Which operations the history check includes (default: all): false leaves an operation out,

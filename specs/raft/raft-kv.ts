@@ -21,7 +21,12 @@
  *   its last entry).
  *
  * Clients: the world's clients send `put`, `get` and `cas` to any server; a server that is not
- * the leader answers `notLeader` (the operation had no effect). A write is answered by the server
+ * the leader answers `notLeader`. That server did nothing, but the answer does not mean the
+ * operation never takes effect: the network may deliver the same request again, to the leader
+ * (the set network and `--dup` do), so the linearizability check counts a refused write as
+ * indeterminate, like a pending one. (A check that counted it as "no effect" is violated: the
+ * bare set-network check found a get returning a value whose only put was answered notLeader.)
+ * A write is answered by the server
  * that proposed it, when it applies the entry. Each entry carries the client's request id, and
  * the state machine keeps, per client, the last id applied and its result (a session), so a
  * request delivered twice (`--dup`, the `set` network) takes effect once. A new leader appends a
@@ -408,9 +413,15 @@ export function toKvInput(op: Op): KvInput {
   }
 }
 
-/** raft-kv's results as the kv model's outputs. */
-export function toKvOutput(result: Result): KvOutput {
+/**
+ * raft-kv's results as the kv model's outputs. `notLeader` is indeterminate (undefined): the
+ * server that answered did nothing, but the network may deliver the same request again, to the
+ * leader, which then proposes it — the model's set network and `--dup` do exactly that.
+ */
+export function toKvOutput(result: Result): KvOutput | undefined {
   switch (result.kind) {
+    case 'notLeader':
+      return undefined;
     case 'value':
     case 'readAt':
       return kvValue(result.value);
@@ -422,13 +433,14 @@ export function toKvOutput(result: Result): KvOutput {
 }
 
 /**
- * Which operations the linearizability check includes: a `notLeader` answer had no effect, a
- * follower read is not meant to be linearizable (its own property checks it), and a pending
- * read cannot have changed anything; a pending write may have taken effect, so it stays.
+ * Which operations the linearizability check includes: a follower read is not meant to be
+ * linearizable (its own property checks it), and a read that is pending or was refused
+ * (`notLeader`) cannot have changed anything; a write that is pending or was refused may still
+ * take effect (see {@link toKvOutput}), so it stays, as indeterminate.
  */
 export function keptForLinearizability(op: Op, result: Result | undefined): boolean {
-  if (result === undefined) return op.kind !== 'get';
-  return result.kind !== 'notLeader' && result.kind !== 'readAt';
+  if (result === undefined || result.kind === 'notLeader') return op.kind !== 'get';
+  return result.kind !== 'readAt';
 }
 
 /**
