@@ -46,6 +46,10 @@ const bounds: Record<string, { params: Record<string, number | boolean | string>
   'two-phase': { params: { rms: 2 }, maxDepth: 12 },
   raft: { params: { servers: 3, maxTerm: 2, maxLog: 1, values: 1 }, maxDepth: 6 },
   'raft-kv': { params: { servers: 3, maxTerm: 2, clients: 1, opsPerClient: 1 }, maxDepth: 6 },
+  // Async commit: its variants differ from the 2PC ones only then. The clock world dominates.
+  percolator: { params: { clients: 2, perClient: 1, keys: 2, stores: 1, async: true }, maxDepth: 5 },
+  'percolator-tla': { params: { clients: 2, keys: 2, primaries: '1,2' }, maxDepth: 6 },
+  'optimized-commit-ts-tla': { params: { clients: 2, keys: 2, primaries: '1,2' }, maxDepth: 5 },
 };
 
 /** The world options tried on each spec: every network kind, with and without faults and clocks. */
