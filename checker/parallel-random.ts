@@ -4,11 +4,11 @@
  * finds stops them all, and its walk is re-run here (one walk, same seed) to build the trace.
  * Distinct states are counted per worker and summed, so they may count a state more than once.
  */
-import { Worker } from 'node:worker_threads';
 import { Model } from './model.ts';
 import type { Options } from './options.ts';
 import { randomWalks, type RandomRun } from './random.ts';
 import type { GoalStatus } from './result.ts';
+import { startWorker } from './parallel-worker.ts';
 
 /** What a worker sends back after its share of the walks. */
 export interface WalksReply {
@@ -22,11 +22,11 @@ export interface WalksReply {
   goals: GoalStatus[];
 }
 
-export async function parallelRandom(model: Model, specRef: string, workers: number): Promise<RandomRun> {
+export async function parallelRandom(model: Model, specModule: string, workers: number): Promise<RandomRun> {
   const o = model.options;
   const started = performance.now();
   const { onProgress: _ignored, ...options } = o;
-  const threads = Array.from({ length: workers }, () => new Worker(new URL('./parallel-worker.mjs', import.meta.url)));
+  const threads = Array.from({ length: workers }, () => startWorker());
   let found: { walk: number; worker: number } | null = null;
   let replies: WalksReply[] = [];
   try {
@@ -46,7 +46,7 @@ export async function parallelRandom(model: Model, specRef: string, workers: num
           if (found !== null || --left === 0) resolve(done.filter((d): d is WalksReply => d !== undefined));
         });
         const share: Omit<Options, 'onProgress'> = { ...options, random: { ...o.random, stride: workers, offset: k } };
-        w.postMessage({ kind: 'init', specRef, variant: model.protocol.variantName ?? null, options: share, walksOnly: true });
+        w.postMessage({ kind: 'init', specModule, variant: model.protocol.variantName ?? null, options: share, walksOnly: true });
       });
     });
   } finally {

@@ -9,13 +9,13 @@
  * the search before the violation, which BFS finds early.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { SearchResult } from './exhaustive.ts';
 import { defaultTuning, exhaustive } from './exhaustive.ts';
 import { Model } from './model.ts';
 import { LevelSpill, type LevelChunk } from './level-spill.ts';
 import { SharedStore } from './shared-store.ts';
-import { Expander, type WorkerEvent, type WorkerReply, type WorkerTask } from './parallel-worker.ts';
+import { Expander, startWorker, type WorkerEvent, type WorkerReply, type WorkerTask } from './parallel-worker.ts';
 
 /** How many workers `--workers` defaults to: the cores available. */
 export function defaultWorkers(): number {
@@ -34,7 +34,7 @@ const SPAWN_LEVEL_STATES = 1 << 18;
  * BFS on `workers` threads. The search starts on this thread and hands off to the workers at the
  * first level of `spawnLevelStates` states (tests pass 0 to use the workers from the start).
  */
-export async function parallelBfs(model: Model, specRef: string, workers: number, spawnLevelStates = SPAWN_LEVEL_STATES): Promise<SearchResult> {
+export async function parallelBfs(model: Model, specModule: string, workers: number, spawnLevelStates = SPAWN_LEVEL_STATES): Promise<SearchResult> {
   const o = model.options;
   const alone = exhaustive(model, { ...defaultTuning, handOffLevelStates: spawnLevelStates });
   if (alone.outcome.kind !== 'handoff') return alone;
@@ -61,9 +61,9 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
   const spawn = () => {
     if (threads.length > 0) return;
     poolStore = store;
-    for (let k = 0; k < workers; k++) threads.push(new Worker(new URL('./parallel-worker.mjs', import.meta.url)));
+    for (let k = 0; k < workers; k++) threads.push(startWorker());
     Promise.all(
-      threads.map((w) => request(w, { kind: 'init', specRef, variant: model.protocol.variantName ?? null, options, table: store.tableBuffer, counters: store.counterBuffer })),
+      threads.map((w) => request(w, { kind: 'init', specModule, variant: model.protocol.variantName ?? null, options, table: store.tableBuffer, counters: store.counterBuffer })),
     ).then(
       () => {
         boot.pool = threads;
