@@ -11,10 +11,10 @@
  *    second and commit latency (p50, p99) for 2PC, async commit and 1PC, without faults, on the
  *    memory transport, with fdatasync'd logs and without.
  *
- *   npx tsx bench/percolator.ts                  (Test2s, the bank: about a minute)
- *   npx tsx bench/percolator.ts --full           (adds Test1: minutes for each tool)
- *   npx tsx bench/percolator.ts --workers 2      (both tools with 2 workers; default 1)
- *   npx tsx bench/percolator.ts --no-tlc         (pacta only)
+ *   npx tsx --conditions=pacta-source bench/percolator.ts                  (Test2s, the bank: about a minute)
+ *   npx tsx --conditions=pacta-source bench/percolator.ts --full           (adds Test1: minutes for each tool)
+ *   npx tsx --conditions=pacta-source bench/percolator.ts --workers 2      (both tools with 2 workers; default 1)
+ *   npx tsx --conditions=pacta-source bench/percolator.ts --no-tlc         (pacta only)
  *
  * The machine is shared: the load average is printed beside the figures; compare ratios
  * measured in the same run, not absolute times across runs.

@@ -12,9 +12,9 @@
  * - for the bank's total (every read of all accounts sums to the initial total).
  * The history is written as a `pacta-transactions` file for `npx pacta txcheck FILE`.
  *
- *   npx tsx docs/examples/percolator-cluster.ts                        (exit 0: the history holds)
- *   npx tsx docs/examples/percolator-cluster.ts --variant lost-update  (exit 1: flagged)
- *   npx tsx docs/examples/percolator-cluster.ts --seconds 30 --async --clients 8 --out /tmp/bank.json
+ *   npx tsx --conditions=pacta-source docs/examples/percolator-cluster.ts                        (exit 0: the history holds)
+ *   npx tsx --conditions=pacta-source docs/examples/percolator-cluster.ts --variant lost-update  (exit 1: flagged)
+ *   npx tsx --conditions=pacta-source docs/examples/percolator-cluster.ts --seconds 30 --async --clients 8 --out /tmp/bank.json
  *
  * Options: --variant NAME, --seconds S (default 3), --clients N (4), --accounts N (4),
  * --coordinators N (2), --stores N (2), --async, --1pc, --no-faults, --delay-ms MAX (2), --seed N, --out FILE.
