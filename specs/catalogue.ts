@@ -81,6 +81,11 @@ export const bundledSpecs: Record<string, BundledSpec> = {
     module: moduleUrl('./citus/citus'),
     load: async () => (await import('./citus/citus.ts')).default,
   },
+  aurora: {
+    summary: "Amazon Aurora's quorum storage: 4/6 writes, 3/6 recovery reads, VDL commits, truncation and epochs, replicas, dual-quorum membership",
+    module: moduleUrl('./aurora/aurora'),
+    load: async () => (await import('./aurora/aurora.ts')).default,
+  },
 };
 
 /** The bundled protocol `name`, or undefined. */
