@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const repo = resolve(import.meta.dirname, '..');
-const all = ['explorer', 'random', 'lincheck', 'txcheck', 'network', 'executor', 'raft', 'startup', 'spanner', 'cross-shard', 'commit-recovery', 'commit-tla', 'aurora'];
+const all = ['explorer', 'random', 'lincheck', 'txcheck', 'network', 'executor', 'raft', 'percolator', 'startup', 'spanner', 'cross-shard', 'commit-recovery', 'commit-tla', 'aurora'];
 const args = process.argv.slice(2);
 const chosen = args.filter((a) => !a.startsWith('--'));
 const flags = args.filter((a) => a.startsWith('--'));

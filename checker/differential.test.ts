@@ -55,6 +55,10 @@ const bounds: Record<string, { params: Record<string, number | boolean | string>
   citus: { params: { workers: 2, clients: 1, opsPerClient: 1, unilateralAbort: false, connectionFailures: false }, maxDepth: 6 },
   // Each round to 6 segments multiplies the states by hundreds: depth 4 (boot, commit, a write, its ack or a loss).
   aurora: { params: { failures: 1, replicas: 0, writerCrashes: 1 }, maxDepth: 4 },
+  // Async commit: its variants differ from the 2PC ones only then. The clock world dominates.
+  percolator: { params: { clients: 2, perClient: 1, keys: 2, stores: 1, async: true }, maxDepth: 5 },
+  'percolator-tla': { params: { clients: 2, keys: 2, primaries: '1,2' }, maxDepth: 6 },
+  'optimized-commit-ts-tla': { params: { clients: 2, keys: 2, primaries: '1,2' }, maxDepth: 5 },
 };
 
 /** The world options tried on each spec: every network kind, with and without faults and clocks. */

@@ -51,6 +51,21 @@ export const bundledSpecs: Record<string, BundledSpec> = {
     module: moduleUrl('./raft/raft-kv'),
     load: async () => (await import('./raft/raft-kv.ts')).default,
   },
+  percolator: {
+    summary: "Percolator (TiKV): transactions on a timestamp oracle, lock resolution; async commit and 1PC as params",
+    module: moduleUrl('./percolator/percolator'),
+    load: async () => (await import('./percolator/percolator.ts')).default,
+  },
+  'percolator-tla': {
+    summary: "Percolator at the granularity of pingcap's Percolator.tla (defaults: its Test2 config; TLC 3,308 states)",
+    module: moduleUrl('./percolator/percolator-tla'),
+    load: async () => (await import('./percolator/percolator-tla.ts')).default,
+  },
+  'optimized-commit-ts-tla': {
+    summary: "pingcap's OptimizedCommitTS.tla: commit ts from last reads, rollback records (defaults: Test2; TLC 4,546 states)",
+    module: moduleUrl('./percolator/optimized-commit-ts-tla'),
+    load: async () => (await import('./percolator/optimized-commit-ts-tla.ts')).default,
+  },
   spanner: {
     summary: 'Spanner (OSDI 2012): TrueTime commit wait, 2PC across Paxos groups, read-only transactions at t_safe; leader change',
     module: moduleUrl('./spanner/spanner'),

@@ -29,6 +29,32 @@ export function microOps(client: number, id: number, op: TxnOp, result: TxnResul
   return out;
 }
 
+/** One call of a recorded run: who, which request, what it asked, what came back (undefined: no answer), and when. */
+export interface TxnCall {
+  readonly client: number;
+  readonly id: number;
+  readonly op: TxnOp;
+  readonly result: TxnResult | undefined;
+  /** Invocation and return times (any clock; `Infinity` when it never returned). */
+  readonly call: number;
+  readonly return: number;
+}
+
+/**
+ * A history in the world's form (invocations and returns in order) from recorded calls, e.g. a
+ * cluster's. Events are ordered by time; at equal times invocations come first, so that calls
+ * that touch in time count as concurrent (no real-time order is invented).
+ */
+export function historyOfCalls(calls: readonly TxnCall[]): HistoryEntry[] {
+  const events: { t: number; rank: number; e: HistoryEntry }[] = [];
+  calls.forEach((c) => {
+    events.push({ t: c.call, rank: 0, e: { kind: 'invoke', client: c.client, id: c.id, op: c.op } });
+    if (c.result !== undefined && Number.isFinite(c.return)) events.push({ t: c.return, rank: 1, e: { kind: 'return', client: c.client, id: c.id, result: c.result } });
+  });
+  events.sort((a, b) => a.t - b.t || a.rank - b.rank);
+  return events.map((x) => x.e);
+}
+
 /** Which transactions become records, and which records carry a commit timestamp. */
 export interface RecordOptions {
   /** Keep only the transactions this accepts (default: all). `result` is undefined for one that never returned. */

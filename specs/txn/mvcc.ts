@@ -123,12 +123,18 @@ export function lockBlocksRead(lock: Lock<unknown> | null, ts: number): lock is 
   return lock !== null && lock.startTs <= ts && !(lock.minCommitTs > ts);
 }
 
-/** A write-write conflict for a transaction that started at `startTs`: a version committed at or after it. */
+/**
+ * A write-write conflict for a transaction that started at `startTs`: a version committed after
+ * it, i.e. one its snapshot does not see. (With unique timestamps, as in Percolator's paper and
+ * pingcap's TLA+ models, "at or after" is the same test; with async commit or 1PC a commit
+ * timestamp may equal another transaction's start timestamp, and that version is visible to it:
+ * counting it as a conflict would abort every transaction that read it.)
+ */
 export function hasNewerVersion(ks: KeyState<unknown>, startTs: number): boolean {
   for (let i = ks.writes.length - 1; i >= 0; i--) {
     const w = ks.writes[i]!;
-    if (w.kind === 'put' && w.commitTs >= startTs) return true;
-    if (recordTs(w) < startTs) return false;
+    if (w.kind === 'put' && w.commitTs > startTs) return true;
+    if (recordTs(w) <= startTs) return false;
   }
   return false;
 }
@@ -193,15 +199,15 @@ export function fatesOf<V>(stores: readonly Store<V>[]): Map<number, Fate> {
 }
 
 /**
- * First-committer-wins on one key: the committed versions' [start, commit] intervals do not
- * overlap (each version started after the previous one committed), and each commits after it
- * started. A lost update breaks it.
+ * First-committer-wins on one key: each committed version's snapshot saw the previous one (it
+ * started at or after the previous commit: a version is visible at timestamps at or above its
+ * commit timestamp), and each commits after it started. A lost update breaks it.
  */
 export function versionsDisjoint(ks: KeyState<unknown>): boolean {
   let lastCommit = -1;
   for (const w of ks.writes) {
     if (w.kind !== 'put') continue;
-    if (!(w.startTs < w.commitTs) || !(lastCommit < w.startTs)) return false;
+    if (!(w.startTs < w.commitTs) || !(lastCommit <= w.startTs)) return false;
     lastCommit = w.commitTs;
   }
   return true;

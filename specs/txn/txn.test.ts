@@ -30,8 +30,8 @@ describe('mvcc', () => {
     expect(ks.lock).toBeNull();
     expect(versionAt(ks, 4)).toBeNull();
     expect(versionAt(ks, 5)?.value).toEqual(v(9, 3));
-    expect(hasNewerVersion(ks, 5)).toBe(true);
-    expect(hasNewerVersion(ks, 6)).toBe(false);
+    expect(hasNewerVersion(ks, 4)).toBe(true);
+    expect(hasNewerVersion(ks, 5)).toBe(false); // committed at 5: visible to a snapshot at 5
     // a rollback removes the owner's lock and leaves a record; a second rollback changes nothing
     ks = rollbackKey(withLock(ks, lock(7)), 7);
     expect(ks.lock).toBeNull();
