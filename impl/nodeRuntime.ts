@@ -27,10 +27,11 @@
  * unless `defaultTimerMs` gives them a range. `timers: false` turns every timer off (replay).
  */
 import {
-  type ActionDef, type Ctx, type Interval, type NodeId, type Out, type RequestRef, DecodeError, Reader, Writer, equalBytes, equalValues,
+  type ActionDef, type Ctx, type DamageKind, type Interval, type NodeId, type Out, type RequestRef, DecodeError, Reader, Writer, equalBytes,
+  equalValues, isRefusal,
 } from '../specs/core/index.ts';
 import type { Clock, Cancel } from './clock/index.ts';
-import type { DurableStore } from './durableStore.ts';
+import type { DurableStore, StoreRecovery } from './durableStore.ts';
 import { CHANNEL, type ClusterLayout, type RoleLayout } from './layout.ts';
 import type { Frame, Transport } from './net/index.ts';
 import { xoshiro128ss, type Prng } from './net/prng.ts';
@@ -47,7 +48,9 @@ export type NodeFailureCode =
   /** The durable log could not be read or written. */
   | 'storage'
   /** The durable log holds bytes that do not decode as the role's state (another spec or version). */
-  | 'bad-recovery';
+  | 'bad-recovery'
+  /** The durable state was found damaged and the role's `onRecover` refused to run on it (or the role has none). */
+  | 'refused-recovery';
 
 /** A node stopped: which node, what it was doing, and the cause. */
 export class NodeFailure extends Error {
@@ -66,7 +69,7 @@ export class NodeFailure extends Error {
 }
 
 /** Reasons the runtime drops an authentic frame (the transport counts the unauthentic ones). */
-export type RuntimeDropReason = 'undecodable' | 'bad-channel' | 'bad-sender' | 'send-failed';
+export type RuntimeDropReason = 'undecodable' | 'bad-channel' | 'bad-sender' | 'send-failed' | 'oversized';
 
 /** Counters of one runtime incarnation. */
 export interface RuntimeStats {
@@ -87,7 +90,20 @@ export interface RuntimeStats {
 
 /** What a runtime reports as it runs (set `onEvent` to receive them). */
 export type NodeEvent =
-  | { readonly kind: 'recovered'; readonly node: NodeId; readonly fromLog: boolean }
+  | { readonly kind: 'recovered'; readonly node: NodeId; readonly fromLog: boolean; readonly damage?: DamageKind }
+  | {
+      /** The durable state was found damaged: reported before `recovered` (or before the refusal's `error`). */
+      readonly kind: 'damaged';
+      readonly node: NodeId;
+      readonly damage: DamageKind;
+      /** What the log held, in words. */
+      readonly detail: string;
+      /** Where the damaged file was kept. */
+      readonly keptAs?: string;
+      /** What `onRecover` decided: start from the state it returned, or stay down. */
+      readonly outcome: 'recovered' | 'refused';
+      readonly reason?: string;
+    }
   | { readonly kind: 'started'; readonly node: NodeId }
   | {
       readonly kind: 'step';
@@ -192,6 +208,7 @@ export class NodeRuntime<S = unknown> {
   /** Closing the transport and store after a crash or failure. */
   #closing: Promise<void> = Promise.resolve();
   #stats: RuntimeStats = emptyRuntimeStats();
+  #recovery: { damage: DamageKind; detail: string; keptAs?: string; outcome: 'recovered' | 'refused'; reason?: string } | null = null;
   // The handler being run: its sends and replies, and the request it answers.
   #sends: { to: NodeId; msg: unknown }[] = [];
   #replies: { client: NodeId; id: number; result: unknown }[] = [];
@@ -300,12 +317,15 @@ export class NodeRuntime<S = unknown> {
       throw this.#failed('handler-threw', 'init', `threw: ${message(e)}`, e);
     }
     this.#init = init;
-    let saved: Uint8Array | undefined;
+    let opened: StoreRecovery;
     try {
-      saved = await this.#opts.store.open();
+      const got = await this.#opts.store.open();
+      opened = got === undefined || got instanceof Uint8Array ? { projection: got, damage: null } : got;
     } catch (e) {
       throw this.#failed('storage', 'durable log', `cannot recover: ${message(e)}`, e);
     }
+    let saved = opened.projection;
+    const damage = opened.damage;
     let state = init;
     if (saved !== undefined && this.role.durable !== true && this.role.durable.length === 0) saved = undefined;
     if (saved !== undefined) {
@@ -320,12 +340,71 @@ export class NodeRuntime<S = unknown> {
       }
       state = this.role.durable === true ? kept : this.#merge(init, kept);
     }
+    this.#recovery = damage === null ? null : { damage: damage.kind, detail: damage.detail, ...(damage.keptAs ? { keptAs: damage.keptAs } : {}), outcome: 'recovered' };
+    if (damage !== null) state = await this.#recover(state, damage);
     this.#state = state;
     this.#savedState = state;
     this.#savedBytes = this.#isDurable() ? this.#projection(state) : null;
+    if (damage !== null && this.#savedBytes !== null && !(saved !== undefined && equalBytes(this.#savedBytes, saved))) {
+      // The state onRecover chose (a repair mark, say) is durable before the node runs.
+      try {
+        await this.#opts.store.save(this.#savedBytes);
+      } catch (e) {
+        await this.#opts.store.close();
+        throw this.#failed('storage', 'durable log', `cannot save the recovered state: ${message(e)}`, e);
+      }
+    }
     this.#status = 'recovered';
-    this.#emitEvent({ kind: 'recovered', node: this.id, fromLog: saved !== undefined });
+    this.#emitEvent({ kind: 'recovered', node: this.id, fromLog: saved !== undefined, ...(damage ? { damage: damage.kind } : {}) });
     return state;
+  }
+
+  /** What the last `open()` found wrong with the durable log and what `onRecover` made of it (null: nothing wrong). */
+  get recovery(): { readonly damage: DamageKind; readonly detail: string; readonly keptAs?: string; readonly outcome: 'recovered' | 'refused'; readonly reason?: string } | null {
+    return this.#recovery;
+  }
+
+  /**
+   * Hands damage to the role's `onRecover` (without one: a torn tail is accepted as is, anything
+   * else refused). Reports it; a refusal closes the store and rejects with `refused-recovery`.
+   */
+  async #recover(state: S, damage: NonNullable<StoreRecovery['damage']>): Promise<S> {
+    const hook = this.role.def.onRecover;
+    const report = (outcome: 'recovered' | 'refused', reason?: string): void => {
+      this.#recovery = { damage: damage.kind, detail: damage.detail, ...(damage.keptAs ? { keptAs: damage.keptAs } : {}), outcome, ...(reason ? { reason } : {}) };
+      this.#emitEvent({ kind: 'damaged', node: this.id, damage: damage.kind, detail: damage.detail, ...(damage.keptAs ? { keptAs: damage.keptAs } : {}), outcome, ...(reason ? { reason } : {}) });
+    };
+    const stop = async (error: NodeFailure): Promise<never> => {
+      await this.#opts.store.close();
+      throw error;
+    };
+    let answer: unknown;
+    if (!hook) {
+      answer = damage.kind === 'torn-tail' ? state : { refusal: `role '${this.role.name}' declares no onRecover, so a ${damage.kind} is not survivable` };
+      if (answer !== state) {
+        const reason = (answer as { refusal: string }).refusal;
+        report('refused', reason);
+        return stop(this.#failed('refused-recovery', 'durable log', `${damage.detail}; ${reason}`));
+      }
+    } else {
+      try {
+        answer = hook(state, { kind: damage.kind }, this.#ctx);
+      } catch (e) {
+        return stop(this.#failed('handler-threw', 'onRecover', `threw: ${message(e)}`, e));
+      }
+      if (isRefusal(answer)) {
+        report('refused', answer.reason);
+        return stop(this.#failed('refused-recovery', 'onRecover', `${damage.detail}; onRecover refused: ${answer.reason}`));
+      }
+      try {
+        this.#writer.reset();
+        this.role.def.state.encode(this.#writer, answer, `${this.name}.state`);
+      } catch (e) {
+        return stop(this.#failed('bad-state', 'onRecover', `returned a state that does not fit its schema: ${message(e)}`, e));
+      }
+    }
+    report('recovered');
+    return answer as S;
   }
 
   /** Attaches the recovered node to `transport` (which it then owns and closes) and arms its timers. */
@@ -758,5 +837,5 @@ function message(e: unknown): string {
 }
 
 function emptyRuntimeStats(): RuntimeStats {
-  return { steps: 0, messages: 0, requests: 0, actions: 0, framesSent: 0, durableSaves: 0, timerRestarts: 0, dropped: { undecodable: 0, 'bad-channel': 0, 'bad-sender': 0, 'send-failed': 0 } };
+  return { steps: 0, messages: 0, requests: 0, actions: 0, framesSent: 0, durableSaves: 0, timerRestarts: 0, dropped: { undecodable: 0, 'bad-channel': 0, 'bad-sender': 0, 'send-failed': 0, oversized: 0 } };
 }

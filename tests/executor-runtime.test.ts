@@ -163,7 +163,7 @@ describe('the node runtime', () => {
     const flushed: Uint8Array[] = [];
     const store: DurableStore = {
       saves: 0,
-      open: async () => undefined,
+      open: async () => ({ projection: undefined, damage: null }),
       save: (bytes) => new Promise<void>((resolve) => (release = () => (flushed.push(bytes), resolve()))),
       close: async () => {},
     };

@@ -149,8 +149,12 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   let failed: ((code: number) => void) | undefined;
   const names = (n: number): string => layout.nodeName(n);
   const print = (e: NodeEvent): void => {
+    // Damage to the durable log is reported loudly, whatever the output mode.
+    if (e.kind === 'damaged') io.err(`${eventText(e, names, undefined)}\n`);
     if (v.json) {
       io.out(`${JSON.stringify(eventJSON(e, names))}\n`);
+    } else if (e.kind === 'damaged') {
+      // already on stderr
     } else if (e.kind === 'error') {
       io.err(`${names(e.node)} FAILED: ${e.error.message}\n`);
     } else if (!v.quiet) {
@@ -251,7 +255,9 @@ function eventText(e: NodeEvent, name: (n: number) => string, runtime: { role: {
   const who = name(e.node);
   switch (e.kind) {
     case 'recovered':
-      return `${who} recovered ${e.fromLog ? 'its durable fields from the log' : 'nothing (a fresh log): starts from init'}`;
+      return `${who} recovered ${e.fromLog ? 'its durable fields from the log' : 'nothing (a fresh log): starts from init'}${e.damage ? ` (after ${e.damage}: as onRecover decided)` : ''}`;
+    case 'damaged':
+      return `${who} DAMAGED DURABLE LOG (${e.damage}): ${e.detail}${e.keptAs ? `; the damaged file is kept as ${e.keptAs}` : ''}; ${e.outcome === 'refused' ? `onRecover refused to run: ${e.reason ?? ''}` : 'onRecover chose the state to start from'}`;
     case 'started':
       return `${who} started`;
     case 'step': {
