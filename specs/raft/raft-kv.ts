@@ -42,8 +42,8 @@ import {
   type Ctx, type HistoryEntry, type NodeId, type Out, type WorldReader,
 } from '../core/index.ts';
 import {
-  advanceCommit, correctRules, handleMessage, initialCore, isQuorum, observeTerm, raftMessages, sendAppend, sendRequestVote,
-  serverFields, startElection, type RaftMsg, type RaftRules,
+  advanceCommit, batchOf, correctRules, handleMessage, initialCore, isQuorum, observeTerm, querying, raftMessages, recoverServer,
+  sendAppend, sendRepairQuery, sendRequestVote, serverFields, startElection, type RaftMsg, type RaftRules,
 } from './consensus.ts';
 import { raftInvariants } from './properties.ts';
 
@@ -121,6 +121,8 @@ const params = {
   maxClockError: 0,
   /** Follower reads: how far the closed timestamp trails the leader's clock. */
   closeLag: 1,
+  /** Most entries per AppendEntries (no effect at the model's bounds; it bounds messages on the executor). */
+  batch: 64,
 };
 type P = typeof params;
 
@@ -260,8 +262,10 @@ function server(rules: RaftRules, kvRules: KvRules) {
   return spec.role(Server)({
     count: (p) => p.servers,
     symmetric: true,
-    durable: ['term', 'votedFor', 'log'],
+    durable: ['term', 'votedFor', 'log', 'repair'],
     init: (ctx) => ({ ...initialCore<Entry>(), quiet: mode(ctx) === 'lease' ? null : 0, acks: NO_ACKS, kv: NO_KV, sessions: NO_SESSIONS }),
+    /** A damaged durable state: repair mode, as raft's servers (consensus.ts). */
+    onRecover: (s, damage, ctx) => recoverServer(s, damage, ctx),
     onMessage: (s0, from, m, out, ctx) => {
       const now = out.now();
       // Thesis §4.2.3: within an election timeout of hearing from the leader, ignore RequestVote.
@@ -322,7 +326,7 @@ function server(rules: RaftRules, kvRules: KvRules) {
        * change nothing, so a candidate that cannot win times out again.
        */
       timeout: {
-        when: (s, ctx) => s.role !== 'leader' && s.term < ctx.params.maxTerm,
+        when: (s, ctx) => s.role !== 'leader' && s.term < ctx.params.maxTerm && s.repair === null,
         do: (s, out, ctx) => {
           if (quietNow(s, out.now(), ctx)) return s;
           const next = startElection(s, ctx);
@@ -335,6 +339,13 @@ function server(rules: RaftRules, kvRules: KvRules) {
         choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
         when: (s, _ctx, j: NodeId) => s.role === 'candidate' && !s.votes.includes(j),
         do: (s, out, _ctx, j: NodeId) => sendRequestVote(s, j, out),
+        timerMs: [50, 50],
+      },
+      /** Repair mode: ask `j` for its term (again, if the query or the answer was lost). */
+      repairQuery: {
+        choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
+        when: (s, _ctx, j: NodeId) => querying(s, j),
+        do: (s, out, _ctx, j: NodeId) => sendRepairQuery(s, j, out),
         timerMs: [50, 50],
       },
       /**
@@ -355,7 +366,7 @@ function server(rules: RaftRules, kvRules: KvRules) {
       appendEntries: {
         choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
         when: (s) => s.role === 'leader',
-        do: (s, out, ctx, j: NodeId) => sendAppend(s, j, out, mode(ctx) === 'lease' ? out.now() : 0),
+        do: (s, out, ctx, j: NodeId) => sendAppend(s, j, out, mode(ctx) === 'lease' ? out.now() : 0, batchOf(ctx)),
         timerMs: [50, 50],
       },
     },
