@@ -4,7 +4,7 @@
  * cluster in-process; `replayOnExecutor` drives the runtime through a checker trace.
  */
 export { startCluster, type Cluster, type ClusterOptions } from './cluster.ts';
-export { ClusterClient, InvokeTimeout, type ClusterClientOptions, type ClientStats, type InvokeOptions } from './client.ts';
+export { ClusterClient, InvokeTimeout, SessionTimeout, type ClusterClientOptions, type ClientStats, type InvokeOptions } from './client.ts';
 export { HistoryLog, type ClientHistory, type HistoryOperation, type HistoryEvent } from './history.ts';
 export {
   NodeRuntime, NodeFailure, type NodeRuntimeOptions, type NodeEvent, type NodeStatus, type NodeFailureCode, type RuntimeStats,

@@ -43,7 +43,7 @@ export type NodeFailureCode =
   | 'handler-threw'
   /** A handler returned a state that does not fit the role's schema. */
   | 'bad-state'
-  /** A handler sent a message or reply that does not fit its schema, is too large, or goes to a node that cannot take it. */
+  /** A handler sent a message or reply that does not fit its schema, or to a node that cannot take it (one too large is dropped, not a failure). */
   | 'bad-effect'
   /** The durable log could not be read or written. */
   | 'storage'
@@ -68,7 +68,11 @@ export class NodeFailure extends Error {
   }
 }
 
-/** Reasons the runtime drops an authentic frame (the transport counts the unauthentic ones). */
+/**
+ * Reasons the runtime drops a frame: an authentic incoming one it cannot use (the transport counts
+ * the unauthentic ones), or an outgoing one the transport refused (`send-failed`) or that is
+ * larger than the transport takes (`oversized`: the node survives it, as a message lost).
+ */
 export type RuntimeDropReason = 'undecodable' | 'bad-channel' | 'bad-sender' | 'send-failed' | 'oversized';
 
 /** Counters of one runtime incarnation. */
@@ -668,23 +672,34 @@ export class NodeRuntime<S = unknown> {
     for (const { to, msg } of this.#sends) {
       if (!Number.isInteger(to) || to < 0 || to >= layout.nodeCount) throw new Error(`out.send: ${String(to)} is not a node id`);
       if (layout.isClient(to)) throw new Error(`out.send: a protocol message to client ${layout.nodeName(to)}; answer clients with out.reply`);
-      frames.push({ to, channel: CHANNEL.message, payload: this.#pack(layout.protocol.messages, msg, 'message', max) });
+      const payload = this.#pack(layout.protocol.messages, msg, 'message', max, to);
+      if (payload) frames.push({ to, channel: CHANNEL.message, payload });
     }
     for (const { client, id, result } of this.#replies) {
       if (!layout.isClient(client)) throw new Error(`out.reply: ${String(client)} is not a client`);
-      frames.push({ to: client, channel: CHANNEL.reply, payload: this.#pack(layout.clients!.reply, { id, result }, 'reply', max) });
+      const payload = this.#pack(layout.clients!.reply, { id, result }, 'reply', max, client);
+      if (payload) frames.push({ to: client, channel: CHANNEL.reply, payload });
     }
     return frames;
   }
 
-  #pack(schema: { encode(w: Writer, v: any, path?: string): void }, value: unknown, what: string, max: number): Uint8Array {
+  /**
+   * Packs one outgoing payload. One larger than the transport takes is not sent: it is dropped,
+   * counted (`oversized`) and reported, like a message the network lost, and the node goes on
+   * (null). A value that does not fit its schema is the spec's error (it throws).
+   */
+  #pack(schema: { encode(w: Writer, v: any, path?: string): void }, value: unknown, what: string, max: number, to: NodeId): Uint8Array | null {
     this.#writer.reset();
     try {
       schema.encode(this.#writer, value, what);
     } catch (e) {
       throw new Error(`sent a ${what} that does not fit its schema: ${message(e)}`);
     }
-    if (this.#writer.pos > max) throw new Error(`sent a ${what} of ${this.#writer.pos} bytes; the transport takes at most ${max}`);
+    if (this.#writer.pos > max) {
+      this.#stats.dropped.oversized++;
+      this.#emitEvent({ kind: 'dropped', node: this.id, reason: 'oversized', from: this.id, detail: `a ${what} of ${this.#writer.pos} bytes to ${this.layout.nodeName(to)}: the transport takes at most ${max}` });
+      return null;
+    }
     return this.#writer.toBytes();
   }
 

@@ -2,7 +2,10 @@
 export { t, Schema, SchemaError, NodeSchema, UnionSchema, structFields } from './schema.ts';
 export type { Infer, InferFields, InferUnion, Fields, NodeId, Json } from './schema.ts';
 export { Writer, Reader, DecodeError, EncodeError, compareBytes, equalBytes } from './bytes.ts';
-export { protocol, defineProtocol, invariant, reachable, linearizable, isProtocol, SpecError, refuse, isRefusal, DAMAGE_KINDS } from './protocol.ts';
+export {
+  protocol, defineProtocol, invariant, reachable, linearizable, isProtocol, SpecError, refuse, isRefusal, DAMAGE_KINDS,
+  SESSION_REGISTER_ID, SESSION_IDS,
+} from './protocol.ts';
 export type {
   Protocol, ProtocolDef, RoleDef, AnyRole, ActionDef, ClientsDef, Ctx, Out, Request, RequestRef, Interval,
   Params, ParamValue, Property, LinearizableProperty, SpecProperty, VariantDef, RoleOverride, Exposure, ExposeOptions,

@@ -166,7 +166,31 @@ export interface ClientsDef<Op, R, P extends Params> {
   ops(params: P): readonly Op[];
   /** How many operations each client issues in a run (bounds the state space). */
   opsPerClient: number | ClientsCount<P>;
+  /**
+   * Executor clients: the answers that mean "not served here, ask another node" (the operation
+   * had no effect), with the node to ask when the answer names one; null for any other answer.
+   * The client library then asks elsewhere, with backoff, under the same request id.
+   */
+  redirect?(result: R): { readonly to?: NodeId } | null;
+  /**
+   * Executor clients: sessions that make a restarted client's requests exactly-once. A client
+   * incarnation first sends `register(nonce)` (under request id {@link SESSION_REGISTER_ID}) and
+   * reads its incarnation number k ≥ 1 from the answer with `incarnation(result, nonce)` (null
+   * when the answer is not the registration of that nonce); its requests then carry ids
+   * `k · 2^16 + 1, + 2, ...` (a new incarnation after 65,535 of them), above every id of an
+   * earlier incarnation, so the servers tell its requests from an earlier incarnation's and from
+   * duplicates. The model's clients do not register (ids 0, 1, 2, ...).
+   */
+  session?: {
+    register(nonce: number): Op;
+    incarnation(result: R, nonce: number): number | null;
+  };
 }
+
+/** The request id a client sends its session registration under (above every operation's id). */
+export const SESSION_REGISTER_ID = 0xffff_ffff;
+/** Operations per client incarnation: ids are `incarnation · SESSION_IDS + seq`, seq ≥ 1. */
+export const SESSION_IDS = 0x1_0000;
 
 type ClientsCount<P> = { bivarianceHack(params: P): number }['bivarianceHack'];
 

@@ -20,7 +20,7 @@
  * Beyond raft.tla (no effect at the bundled bounds, where no batch is full and no disk is faulty):
  * - AppendEntries carries at most `batch` entries (a param); a leader whose follower is a full
  *   batch or more behind sends the next batch as soon as one is acknowledged, and a follower
- *   more than a batch behind says how long its log is, so that a lagging follower catches up in
+ *   more than a batch behind says where its log ends, so that a lagging follower catches up in
  *   bounded messages and few round trips;
  * - protocol-aware recovery (Alagappan et al., "Protocol-Aware Recovery for Consensus-Based
  *   Storage", FAST 2018): a server whose durable state was found damaged (`onRecover`) enters a
@@ -57,7 +57,8 @@ export function raftMessages<E>(entry: Schema<E>) {
     append: { term: t.u32, prevIndex: t.u32, prevTerm: t.u32, entries: t.array(entry), commit: t.u32, stamp: t.int },
     /**
      * AppendEntries response: on success, `match` is the index up to which the follower's log
-     * matches; on failure 0, or the follower's log length when it is more than a batch behind.
+     * matches; on failure 0, or — when the follower is more than a batch behind — the index after
+     * its last entry (where the leader should probe next).
      */
     appendReply: { term: t.u32, success: t.bool, match: t.u32, stamp: t.int },
     /** A server in repair mode asks for the receiver's term; `lastIndex` is its own log's length. */
@@ -263,8 +264,9 @@ export function handleMessage<S extends CoreState<E>, E extends Entry, P extends
       const logOk = m.prevIndex === 0 || (m.prevIndex <= base.log.length && base.log[m.prevIndex - 1]!.term === m.prevTerm);
       const batch = batchOf(ctx);
       if (!logOk) {
-        // More than a batch behind: say where the log ends, so the leader does not probe back one by one.
-        const hint = m.prevIndex - base.log.length > batch ? base.log.length : 0;
+        // More than a batch behind: name the next index to try (the end of the log), so that the
+        // leader does not probe back one entry per round trip.
+        const hint = m.prevIndex - base.log.length > batch ? base.log.length + 1 : 0;
         out.send(from, { kind: 'appendReply', term: base.term, success: false, match: hint, stamp: m.stamp });
         return base;
       }
@@ -282,8 +284,8 @@ export function handleMessage<S extends CoreState<E>, E extends Entry, P extends
       if (m.term !== s.term || s.role !== 'leader') return s;
       if (!m.success) {
         const previous = s.next.get(from) ?? 1;
-        // A hint (the follower's log length) skips the probing back; then probe at once.
-        const nextIndex = Math.max(1, m.match > 0 ? Math.min(previous - 1, m.match + 1) : previous - 1);
+        // A hint (the index after the follower's last entry) skips the probing back; then probe at once.
+        const nextIndex = Math.max(1, m.match > 0 ? Math.min(previous - 1, m.match) : previous - 1);
         const next: S = { ...s, next: put(s.next, from, nextIndex) };
         if (m.match > 0) sendAppend(next, from, out, m.stamp, batchOf(ctx));
         return next;

@@ -38,7 +38,7 @@
  * takes its place when checker/linearizability is exported (see docs/protocols/raft.md).
  */
 import {
-  invariant, protocol, put, reachable, t,
+  invariant, protocol, put, reachable, t, SESSION_IDS, SESSION_REGISTER_ID,
   type Ctx, type HistoryEntry, type NodeId, type Out, type WorldReader,
 } from '../core/index.ts';
 import {
@@ -53,6 +53,8 @@ const Op = t.union('kind', {
   put: { key: t.u32, value: t.u32 },
   get: { key: t.u32 },
   cas: { key: t.u32, from: t.u32, to: t.u32 },
+  /** Executor clients: open a new client incarnation (a session; see `clients.session`). */
+  register: { nonce: t.u32 },
 });
 type Op = typeof Op.__type;
 
@@ -64,6 +66,8 @@ const Result = t.union('kind', {
   notLeader: {},
   /** A follower read: the value as of timestamp `ts` (the server's closed timestamp). */
   readAt: { value: t.u32, ts: t.int },
+  /** The answer to `register(nonce)`: the client's new incarnation (0: none left). */
+  registered: { incarnation: t.u32, nonce: t.u32 },
 });
 type Result = typeof Result.__type;
 
@@ -172,9 +176,10 @@ export function applyEntry(kv: Server['kv'], sessions: Server['sessions'], e: En
   const cmd = e.cmd;
   if (cmd === null) return { kv, sessions, result: null };
   const session = sessions.get(cmd.client);
+  const op = cmd.op;
+  if (op.kind === 'register') return register(kv, sessions, cmd.client, op.nonce);
   if (session && session.id >= cmd.id) return { kv, sessions, result: session.id === cmd.id ? session.result : null };
   let result: Result;
-  const op = cmd.op;
   switch (op.kind) {
     case 'put':
       kv = put(kv, op.key, [...(kv.get(op.key) ?? []), { ts: e.ts, value: op.value }]);
@@ -191,6 +196,21 @@ export function applyEntry(kv: Server['kv'], sessions: Server['sessions'], e: En
     }
   }
   return { kv, sessions: put(sessions, cmd.client, { id: cmd.id, result }), result };
+}
+
+/**
+ * A client incarnation registers: its session moves to the next incarnation k, whose requests
+ * carry ids from k · 2^16 + 1 (above every id of the earlier ones, which are now old duplicates).
+ * The session's last id becomes k · 2^16 and its result the registration, so that a retried
+ * registration is answered the same until the incarnation's first request.
+ */
+function register(kv: Server['kv'], sessions: Server['sessions'], client: NodeId, nonce: number): ReturnType<typeof applyEntry> {
+  const session = sessions.get(client);
+  if (session?.result.kind === 'registered' && session.result.nonce === nonce) return { kv, sessions, result: session.result };
+  const incarnation = Math.floor((session?.id ?? 0) / SESSION_IDS) + 1;
+  if (incarnation * SESSION_IDS >= SESSION_REGISTER_ID) return { kv, sessions, result: { kind: 'registered', incarnation: 0, nonce } };
+  const result: Result = { kind: 'registered', incarnation, nonce };
+  return { kv, sessions: put(sessions, client, { id: incarnation * SESSION_IDS, result }), result };
 }
 
 /** Applies the entries the commit index just passed; the proposer answers its clients. */
@@ -305,8 +325,20 @@ function server(rules: RaftRules, kvRules: KvRules) {
         out.reply({ kind: 'notLeader' });
         return s;
       }
-      // Exactly-once at proposal too: a request already in the log is not appended again.
-      if (s.log.some((e) => e.cmd !== null && e.cmd.client === req.client && e.cmd.id === req.id)) return s;
+      // Exactly-once at proposal too: a request already in the log is not appended again; if it
+      // has been applied, its result is answered again (a client retrying elsewhere, or after a
+      // lost reply, gets the answer the proposer gave).
+      const same = op.kind === 'register'
+        ? (e: Entry) => e.cmd !== null && e.cmd.client === req.client && e.cmd.op.kind === 'register' && e.cmd.op.nonce === op.nonce
+        : (e: Entry) => e.cmd !== null && e.cmd.client === req.client && e.cmd.id === req.id;
+      if (s.log.some(same)) {
+        const session = s.sessions.get(req.client);
+        const applied = op.kind === 'register'
+          ? session?.result.kind === 'registered' && session.result.nonce === op.nonce
+          : session?.id === req.id;
+        if (applied) out.reply(session!.result);
+        return s;
+      }
       const next = propose(s, { client: req.client, id: req.id, by: ctx.self, op }, now, ctx);
       return applyCommitted(advanceCommit(next, ctx, rules), s.commit, out, ctx.self); // commits at once only when alone
     },
@@ -448,12 +480,15 @@ function stepRegister(value: number, op: Op, result: Result | null): number | nu
       if (result !== null && !(result.kind === 'cas' && result.ok === ok)) return null;
       return ok ? op.to : value;
     }
+    case 'register':
+      return value;
   }
 }
 
 function byKey(ops: readonly HistOp[]): Map<number, HistOp[]> {
   const out = new Map<number, HistOp[]>();
   for (const o of ops) {
+    if (o.op.kind === 'register') continue; // not a register operation (the model's clients never send it)
     const list = out.get(o.op.key) ?? [];
     list.push(o);
     out.set(o.op.key, list);
@@ -482,7 +517,7 @@ const followerReadsConsistent = invariant('follower reads: a read at ts sees exa
   for (let i = 0; i < longest!.commit; i++) ({ kv, sessions } = applyEntry(kv, sessions, longest!.log[i]!));
   for (const r of reads) {
     const res = r.result as Extract<Result, { kind: 'readAt' }>;
-    if (readAt(kv, r.op.key, res.ts) !== res.value) return false;
+    if (r.op.kind === 'register' || readAt(kv, r.op.key, res.ts) !== res.value) return false;
   }
   return true;
 });
@@ -532,6 +567,11 @@ export default spec.define({
       return ops;
     },
     opsPerClient: (p) => p.opsPerClient,
+    redirect: (r) => (r.kind === 'notLeader' ? {} : null),
+    session: {
+      register: (nonce) => ({ kind: 'register', nonce }),
+      incarnation: (r, nonce) => (r.kind === 'registered' && r.nonce === nonce && r.incarnation > 0 ? r.incarnation : null),
+    },
   },
   properties: (p) => kvProperties(correctKv, p),
   variants: {
