@@ -86,21 +86,21 @@ describe('tcpTransport', () => {
     expect(HELLO_BYTES_MAX).toBeLessThan(100);
   });
 
-  it('keeps serving its peers while 2,000 idle strangers connect', async () => {
+  it('keeps serving its peers while 500 idle strangers connect', async () => {
     // Strangers are evicted, not timed out: they stay as long as they like.
     const { a, b } = await pair({ pendingConnectionsMax: 64, helloTimeoutMs: 60_000 });
     a.t.send(2, 1, Buffer.from('before'));
     await eventually('before', () => b.got.length === 1);
     const strangers: Socket[] = [];
     try {
-      for (let i = 0; i < 2000; i++) {
+      for (let i = 0; i < 500; i++) {
         const s = connect({ host: '127.0.0.1', port: b.t.address.port });
         s.on('error', () => {});
         strangers.push(s);
       }
       // The node took strangers in as fast as the kernel handed them over, and evicted all but the
       // last 64 (connections the kernel could not queue never reach it).
-      await eventually('strangers taken in', () => strangers.every((s) => !s.connecting) && b.t.stats.dropped['no-hello'] >= 1000, 15_000);
+      await eventually('strangers taken in', () => strangers.every((s) => !s.connecting) && b.t.stats.dropped['no-hello'] >= 500 - 64, 15_000);
       // The established peer connection is still served, and a new one gets in (evicting a stranger).
       for (let i = 0; i < 20; i++) a.t.send(2, 1, Buffer.from(`during ${i}`));
       b.t.send(1, 1, Buffer.from('to a'));
