@@ -29,7 +29,7 @@ const load = (): string => loadavg().map((l) => l.toFixed(2)).join(', ');
 console.log(`crash cycles: ${cycles} per mode, ${transport}, 3 raft-kv servers (recovery: ${recovery}), 4 put loops (unique keys); load average before: ${load()}`);
 const reports: CycleReport[] = [];
 for (const mode of modes) {
-  const r = await runCrashCycles({ mode, cycles, transport, seed: 1, recovery });
+  const r = await runCrashCycles({ mode, cycles, transport, seed: 1, recovery, ...(process.argv.includes('--verbose') ? { onCycle: (l: string) => console.log(`    ${l}`) } : {}) });
   reports.push(r);
   console.log(`  ${mode}: ${r.seconds.toFixed(1)} s, load average ${load()}`);
 }

@@ -38,7 +38,7 @@ export interface CycleOptions {
   readonly workMs?: number;
   /** How long the crashed server stays down, ms. Default 50. */
   readonly downMs?: number;
-  /** Give up waiting for a cycle to settle after this long, ms. Default 20,000. */
+  /** Give up waiting for a cycle to settle after this long, ms. Default 60,000. */
   readonly settleTimeoutMs?: number;
   readonly seed?: number;
   readonly syncMode?: 'datasync' | 'fsync' | 'none';
@@ -48,6 +48,8 @@ export interface CycleOptions {
    * Default `repair`.
    */
   readonly recovery?: 'repair' | 'as-is';
+  /** Progress, one line per cycle. */
+  readonly onCycle?: (line: string) => void;
 }
 
 export interface CycleReport {
@@ -134,7 +136,7 @@ export async function runCrashCycles(options: CycleOptions): Promise<CycleReport
   const clients = options.clients ?? 4;
   const workMs = options.workMs ?? 300;
   const downMs = options.downMs ?? 50;
-  const settleTimeoutMs = options.settleTimeoutMs ?? 20_000;
+  const settleTimeoutMs = options.settleTimeoutMs ?? 60_000;
   const next = rng((options.seed ?? 1) * 7919 + CYCLE_MODES.indexOf(options.mode));
   const dataDir = await mkdtemp(join(tmpdir(), `pacta-cycles-${options.mode}-`));
   const events: NodeEvent[] = [];
@@ -202,8 +204,11 @@ export async function runCrashCycles(options: CycleOptions): Promise<CycleReport
         if (inRepair) repaired++;
         maxUnavailableMs = Math.max(maxUnavailableMs, available);
         maxRejoinMs = Math.max(maxRejoinMs, performance.now() - restartedAt);
+        options.onCycle?.(`cycle ${c}: node ${victim} ${report?.kind === 'damaged' ? report.damage : 'no damage'}, available after ${Math.round(available)} ms, rejoined after ${Math.round(performance.now() - restartedAt)} ms`);
       } catch {
         unsettled++;
+        const s = cluster.state<KvServer>(victim);
+        options.onCycle?.(`cycle ${c}: node ${victim} did not settle: available ${Math.round(available)} ms; victim ${s ? `${s.role} term ${s.term} log ${s.log.length} commit ${s.commit} repair ${JSON.stringify(s.repair)}` : 'down'}; leader ${leaderOf(cluster)}`);
       }
     }
     stopped = true;

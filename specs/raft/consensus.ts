@@ -291,7 +291,12 @@ export function handleMessage<S extends CoreState<E>, E extends Entry, P extends
         return next;
       }
       const matchIndex = Math.max(s.match.get(from) ?? 0, m.match);
-      const next: S = advanceCommit({ ...s, match: put(s.match, from, matchIndex), next: put(s.next, from, matchIndex + 1) }, ctx, rules);
+      const matchMap = put(s.match, from, matchIndex);
+      const nextMap = put(s.next, from, matchIndex + 1);
+      // A heartbeat's acknowledgement usually changes nothing: the same state (the executor then
+      // skips re-checking a state that may hold a long log).
+      const moved: S = matchMap === s.match && nextMap === s.next ? s : { ...s, match: matchMap, next: nextMap };
+      const next: S = advanceCommit(moved, ctx, rules);
       // A follower a full batch or more behind gets the next batch now, not at the next heartbeat.
       const batch = batchOf(ctx);
       if (next.log.length - matchIndex >= batch) sendAppend(next, from, out, m.stamp, batch);
