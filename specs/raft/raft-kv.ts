@@ -32,8 +32,14 @@
  * `opsPerClient`) plus one no-op per term; keys 0..`keys`-1, values 1..`values` (0 is "absent").
  * Time (`--max-time`) and clock error (`--clock-error`) come from the world.
  *
- * Not modeled: client retries to another server (a world client issues each operation once),
- * read-index reads, log compaction, membership changes. Linearizability is checked by an exact
+ * Executor clients also register a session first (`register(nonce)`, see `clients.session`): a
+ * client incarnation k numbers its requests from k · 2^16 + 1, so that a client restarted with the
+ * same node id is neither taken for a duplicate of its earlier self nor applied twice; a request
+ * already applied is answered again from the session (a client retrying at another server).
+ * A server whose durable state is found damaged rejoins in Raft's repair mode (consensus.ts).
+ *
+ * Not modeled: client retries to another server and client restarts (a world client issues each
+ * operation once and never registers), read-index reads, log compaction, membership changes. Linearizability is checked by an exact
  * brute-force search over the (small) history, per key; the checker's `linearizable(kvModel)`
  * takes its place when checker/linearizability is exported (see docs/protocols/raft.md).
  */
