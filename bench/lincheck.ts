@@ -16,9 +16,9 @@ import { parseEtcdLog } from '../checker/history/etcd-log.ts';
 import type { History } from '../checker/history/history.ts';
 import { parseEdnKvHistory } from '../checker/history/jepsen-edn.ts';
 import { checkLinearizability, type LinearizabilityResult } from '../checker/linearizability/check-linearizability.ts';
-import { kvModel } from '../checker/linearizability/kv-model.ts';
+import { kvModel } from '../specs/core/models/kv.ts';
 import type { SequentialModel } from '../checker/linearizability/model.ts';
-import { registerModel } from '../checker/linearizability/register-model.ts';
+import { registerModel } from '../specs/core/models/register.ts';
 import { wholeObjectModel } from '../checker/linearizability/whole-object-model.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });

@@ -5,16 +5,16 @@
 import { type Protocol, isProtocol, SpecError } from '../specs/core/index.ts';
 import { isAbsolute } from 'node:path';
 import { bundledSpecs } from '../specs/catalogue.ts';
-import { exhaustive, type SearchResult } from './exhaustive.ts';
+import { exhaustive, type SearchOutcome, type SearchResult } from './exhaustive.ts';
 import { parallelBfs } from './parallel.ts';
 import { parallelRandom } from './parallel-random.ts';
 import { Model } from './model.ts';
 import { type CheckOptions, normalizeOptions, OptionsError } from './options.ts';
 import { fastCheckWalks } from './fast-check-walks.ts';
-import { randomOptions, randomWalks, type RandomRun } from './random.ts';
-import type { CheckResult, GoalStatus, Stats } from './result.ts';
+import { randomOptions, randomWalks, type RandomRun, type WalkLog, type WalkOutcome } from './random.ts';
+import type { CheckResult, GoalStatus, Incomplete, Stats } from './result.ts';
 import { concretize, traceFile, traceSteps, type ConcretePath } from './trace-builder.ts';
-import { HandlerError } from './world.ts';
+import { HandlerError, type TraceEvent } from './world.ts';
 import { formatTrace } from '../traces/text.ts';
 
 /**
@@ -33,8 +33,8 @@ export async function check(spec: Protocol, options: CheckOptions = {}, specRef?
     }
     const model = prepare(spec, options);
     if (!(model instanceof Model)) return model;
-    if (mode === 'random') return randomResult(model, ref, await parallelRandom(model, ref, workers));
-    return exhaustiveResult(model, ref, await parallelBfs(model, ref, workers));
+    if (mode === 'random') return walksResult(model, ref, await parallelRandom(model, ref, workers));
+    return searchResult(model, ref, await parallelBfs(model, ref, workers));
   }
   return checkSync(spec, options, specRef);
 }
@@ -44,9 +44,9 @@ export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = 
   const model = prepare(spec, options);
   if (!(model instanceof Model)) return model;
   if (model.options.mode === 'random') {
-    return randomResult(model, specRef, model.options.random.strategy === 'fast-check' ? fastCheckWalks(model) : randomWalks(model));
+    return walksResult(model, specRef, model.options.random.strategy === 'fast-check' ? fastCheckWalks(model) : randomWalks(model));
   }
-  return exhaustiveResult(model, specRef, exhaustive(model));
+  return searchResult(model, specRef, exhaustive(model));
 }
 
 /** The model to explore, or the error result of a spec whose `init` throws. */
@@ -59,6 +59,14 @@ function prepare(spec: Protocol, options: CheckOptions): Model | CheckResult {
     if (e instanceof HandlerError) return setupError(spec, opts.mode, opts.params, e.message);
     throw e;
   }
+}
+
+function searchResult(model: Model, specRef: string, r: SearchResult): CheckResult {
+  return resultOf(model, specRef, fromExhaustive(model, r.outcome), r.stats, r.goals);
+}
+
+function walksResult(model: Model, specRef: string, r: Pick<RandomRun, 'outcome' | 'stats' | 'goals'>): CheckResult {
+  return resultOf(model, specRef, fromWalks(r.outcome), r.stats, r.goals);
 }
 
 /** The fields every result shares. */
@@ -74,56 +82,70 @@ function common(model: Model, stats: Stats, goals: GoalStatus[]) {
   };
 }
 
-function randomResult(model: Model, specRef: string, { outcome, stats, goals }: Pick<RandomRun, 'outcome' | 'stats' | 'goals'>): CheckResult {
-  const base = common(model, stats, goals);
-  // The trace names the walk and logs how it chose its steps (swarm mix, PCT priorities).
-  const file = (path: ConcretePath, result: 'violation' | 'deadlock' | 'error', property: { name: string; kind: string } | null, error?: string) => ({
-    ...traceFile(model, specRef, result, property, traceSteps(model, path), { seed: model.options.seed, error, options: randomOptions(model) }),
-    ...('walk' in outcome && { walk: outcome.walk, schedule: outcome.log }),
-  });
-  switch (outcome.kind) {
+/**
+ * How any search ended, with its counterexample as a concrete path: exhaustive searches keep
+ * fingerprint paths (concretized here), random walks keep the states they walked.
+ */
+type Ended =
+  | { kind: 'done' }
+  | { kind: 'limit'; reason: Incomplete['reason'] }
+  | { kind: 'violation' | 'deadlock'; property?: string; path: ConcretePath; walk?: { walk: number; log: WalkLog } }
+  | { kind: 'error'; error: string; path: ConcretePath; event?: TraceEvent | null; walk?: { walk: number; log: WalkLog } };
+
+function fromExhaustive(model: Model, o: SearchOutcome): Ended {
+  switch (o.kind) {
     case 'violation':
-      return { ...base, result: 'violation', property: { name: outcome.property, kind: 'invariant' }, trace: file(outcome.path, 'violation', { name: outcome.property, kind: 'invariant' }) };
+      return { kind: 'violation', property: o.property, path: concretize(model, o.path) };
     case 'deadlock':
-      return { ...base, result: 'deadlock', trace: file(outcome.path, 'deadlock', null) };
+      return { kind: 'deadlock', path: concretize(model, o.path) };
     case 'error':
-      return { ...base, result: 'error', error: outcome.error, trace: file(outcome.path, 'error', null, outcome.error) };
-    case 'limit':
-      return { ...base, result: 'incomplete', reason: outcome.reason };
-    case 'done': {
-      // Every walk ran to its end without a violation: "ok", with `exhaustive: false` saying
-      // that walks sample the space (as TLC's -simulate and Quint's run exit 0). A goal no walk
-      // reached proves nothing here: it is listed as not reached, not reported as a violation.
-      return { ...base, result: 'ok' };
-    }
+      return { kind: 'error', error: o.error, path: concretize(model, o.path), event: o.event };
+    case 'handoff':
+      throw new Error('check: a BFS handed off to workers is finished by parallelBfs');
+    default:
+      return o;
   }
 }
 
-function exhaustiveResult(model: Model, specRef: string, { outcome, stats, goals }: SearchResult): CheckResult {
+function fromWalks(o: WalkOutcome): Ended {
+  if (o.kind === 'done' || o.kind === 'limit') return o;
+  const walk = { walk: o.walk, log: o.log };
+  return o.kind === 'error' ? { kind: 'error', error: o.error, path: o.path, walk } : { kind: o.kind, property: o.kind === 'violation' ? o.property : undefined, path: o.path, walk };
+}
+
+/** The result of any search: the same fields, traces and verdicts for every mode. */
+function resultOf(model: Model, specRef: string, ended: Ended, stats: Stats, goals: GoalStatus[]): CheckResult {
   const base = common(model, stats, goals);
-  switch (outcome.kind) {
+  const random = model.options.mode === 'random';
+  const trace = (e: Extract<Ended, { path: ConcretePath }>, result: 'violation' | 'deadlock' | 'error', property: { name: string; kind: string } | null) => {
+    const steps = traceSteps(model, e.path);
+    if (e.kind === 'error' && e.event) {
+      // The failing event, shown on the state it was taken in (it produced no state).
+      steps.push({ event: e.event as never, state: steps[steps.length - 1]!.state, fingerprint: steps[steps.length - 1]!.fingerprint });
+    }
+    const error = e.kind === 'error' ? e.error : undefined;
+    const file = random
+      ? traceFile(model, specRef, result, property, steps, { seed: model.options.seed, error, options: randomOptions(model) })
+      : traceFile(model, specRef, result, property, steps, { error });
+    // A random trace names its walk and logs how the walk chose its steps (swarm mix, PCT priorities).
+    return e.walk ? { ...file, walk: e.walk.walk, schedule: e.walk.log } : file;
+  };
+  switch (ended.kind) {
     case 'violation': {
-      const property = { name: outcome.property, kind: 'invariant' as const };
-      const trace = traceFile(model, specRef, 'violation', property, traceSteps(model, concretize(model, outcome.path)));
-      return { ...base, result: 'violation', property, trace };
+      const property = { name: ended.property!, kind: 'invariant' as const };
+      return { ...base, result: 'violation', property, trace: trace(ended, 'violation', property) };
     }
     case 'deadlock':
-      return { ...base, result: 'deadlock', trace: traceFile(model, specRef, 'deadlock', null, traceSteps(model, concretize(model, outcome.path))) };
-    case 'error': {
-      const path = concretize(model, outcome.path);
-      const steps = traceSteps(model, path);
-      if (outcome.event) {
-        // The failing event, shown on the state it was taken in (it produced no state).
-        steps.push({ event: outcome.event as never, state: steps[steps.length - 1]!.state, fingerprint: steps[steps.length - 1]!.fingerprint });
-      }
-      return { ...base, result: 'error', error: outcome.error, trace: traceFile(model, specRef, 'error', null, steps, { error: outcome.error }) };
-    }
+      return { ...base, result: 'deadlock', trace: trace(ended, 'deadlock', null) };
+    case 'error':
+      return { ...base, result: 'error', error: ended.error, trace: trace(ended, 'error', null) };
     case 'limit':
-      return { ...base, result: 'incomplete', reason: outcome.reason };
-    case 'handoff':
-      throw new Error('exhaustiveResult: a BFS handed off to workers is finished by parallelBfs');
+      return { ...base, result: 'incomplete', reason: ended.reason };
     case 'done': {
-      const missed = goals.find((g) => !g.reached);
+      // Random walks prove nothing: a goal no walk reached is listed as not reached, and the
+      // result is "ok" with `exhaustive: false` (as TLC's -simulate and Quint's run exit 0). An
+      // exhaustive search that never reached a goal reports it: the spec may be vacuous.
+      const missed = random ? undefined : goals.find((g) => !g.reached);
       if (missed) return { ...base, result: 'violation', property: { name: missed.name, kind: 'reachable' } };
       return { ...base, result: 'ok' };
     }

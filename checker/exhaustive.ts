@@ -3,16 +3,15 @@
  * a queue or a stack. States live as packed bytes in the frontier and as 64-bit fingerprints
  * with parent links in the visited set; paths are rebuilt on demand.
  */
-import { collisionProbability } from './fingerprint.ts';
 import { Frontier } from './frontier.ts';
 import type { Model } from './model.ts';
-import type { Progress } from './options.ts';
 import type { GoalStatus, Stats } from './result.ts';
 import { Collapser } from './collapsed.ts';
 import { LevelWriter, type LevelChunk } from './level-spill.ts';
 import { RecentSet } from './recent-set.ts';
 import { StateStore } from './state-store.ts';
-import { HandlerError, type TraceEvent, type WorldState } from './world.ts';
+import { Search } from './search.ts';
+import { HandlerError, type EventRef, type TraceEvent, type WorldState } from './world.ts';
 import type { FingerprintPath } from './trace-builder.ts';
 
 /** How an exhaustive search ended. Paths are fingerprint paths, rebuilt into traces by the caller. */
@@ -29,9 +28,10 @@ export interface SearchResult {
   outcome: SearchOutcome;
   stats: Stats;
   goals: GoalStatus[];
+  /** The search's counters and goals, for a parallel search that goes on from this one. */
+  search?: Search;
 }
 
-const PROGRESS_MS = 250;
 
 /** The level being started (its first state just popped, the rest in the frontier), packed. */
 function packLevel(frontier: Frontier, collapser: Collapser | null, model: Model): LevelChunk[] {
@@ -76,6 +76,11 @@ export interface FrontierTuning {
   collapseMaxShare: number;
   /** BFS: stop at the first level of at least this many states and hand it off (packed). */
   handOffLevelStates?: number;
+  /**
+   * Tests: told of every successor edge, visited or skipped, with the parent's fingerprint, the
+   * event (the world's, valid during the call) and the successor's fingerprint.
+   */
+  observeEdge?: (parent: WorldState, parentFp: readonly [number, number], event: EventRef, hi: number, lo: number) => void;
 }
 
 export const defaultTuning: FrontierTuning = { collapse: true, collapseMinEntries: 1 << 16, collapseMaxShare: 0.5 };
@@ -87,15 +92,12 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
   let frontier = new Frontier(o.mode === 'dfs', o.frontierMemoryBytes);
   // States wait in the frontier as records of interned components while those stay few (see
   // collapsed.ts); packed bytes otherwise. FIFO fingerprints hash packed bytes: no records there.
-  let collapser = !tuning.collapse || model.symmetry || o.world.network === 'fifo' ? null : new Collapser(world);
+  // Without the fast path, states wait packed and are decoded plainly (the reference explorer).
+  let collapser = !tuning.collapse || !o.fastPath || model.symmetry || o.world.network === 'fifo' ? null : new Collapser(world);
   const pack = (s: WorldState): Uint8Array => (collapser ? collapser.collapse(s) : model.pack(s));
-  const goals: GoalStatus[] = model.goals.map((g) => ({ name: g.name, reached: false }));
-  const started = performance.now();
-  let generated = 0;
-  let maxDepth = 0;
+  const search = new Search(model);
   let depthLimited = false;
   let outcome: SearchOutcome = { kind: 'done' };
-  let spilledBytes = 0;
 
   const pathTo = (index: number): FingerprintPath => {
     const indexes: number[] = [];
@@ -105,16 +107,7 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
 
   /** Checks goals and invariants on a new state; returns true when the search must stop. */
   const examine = (s: WorldState, index: number, depth: number): boolean => {
-    if (goals.length) {
-      model.view.state = s;
-      for (let g = 0; g < goals.length; g++) {
-        if (!goals[g]!.reached && model.goals[g]!.check(model.view)) {
-          goals[g]!.reached = true;
-          goals[g]!.depth = depth;
-        }
-      }
-    }
-    const bad = model.violated(s);
+    const bad = search.examine(s, depth);
     if (bad) {
       outcome = { kind: 'violation', property: bad.name, path: pathTo(index) };
       return true;
@@ -126,14 +119,18 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
   let parentIndex = 0;
   let childDepth = 0;
   const fp = model.fp;
+  const observe = tuning.observeEdge;
+  let parentFp: readonly [number, number] = [0, 0];
+  let current: WorldState | null = null;
   const visit = (next: WorldState): boolean => {
-    generated++;
+    search.generated++;
     model.fingerprint(next);
+    if (observe) observe(current!, parentFp, world.event, fp[0]!, fp[1]!);
     const index = store.insert(fp[0]!, fp[1]!, parentIndex, childDepth);
     if (index < 0) return false;
     recent.add(fp[0]!, fp[1]!);
     const bytes = pack(next);
-    if (childDepth + 1 > maxDepth) maxDepth = childDepth + 1;
+    if (childDepth + 1 > search.depth) search.depth = childDepth + 1;
     if (examine(next, index, childDepth)) return true;
     if (store.size >= o.maxStates) {
       outcome = { kind: 'limit', reason: 'max-states' };
@@ -145,25 +142,24 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
 
   // Successors already visited are recognized from their fingerprint before they are built.
   const recent = new RecentSet();
-  const seen = model.symmetry
+  const seen = model.symmetry || !o.fastPath
     ? undefined
     : (hi: number, lo: number): boolean => {
         if (!recent.visitedIn(store, hi, lo)) return false;
-        generated++;
+        search.generated++;
+        if (observe) observe(current!, parentFp, world.event, hi >>> 0, lo >>> 0);
         return true;
       };
 
-  let current: WorldState | null = null;
   try {
     const init = world.initial();
     model.fingerprint(init);
     store.insert(fp[0]!, fp[1]!, -1, 0);
     const bytes = pack(init);
-    generated = 1;
-    maxDepth = 1;
+    search.generated = 1;
+    search.depth = 1;
     if (!examine(init, 0, 0)) frontier.push(0, bytes, bytes.length);
 
-    let lastReport = started;
     let expanded = 0;
     const handOffAt = o.mode === 'bfs' ? (tuning.handOffLevelStates ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
     let levelDepth = -1;
@@ -178,31 +174,32 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
           break;
         }
       }
-      if (depth + 1 >= o.maxDepth + 1) {
+      if (!search.expands(depth)) {
         depthLimited = true;
         continue;
       }
       childDepth = depth + 1;
       current = collapser ? collapser.expand(frontier.current) : world.decode(frontier.current, true);
+      if (observe) {
+        model.fingerprint(current);
+        parentFp = [fp[0]!, fp[1]!];
+      }
       const enabled = world.successors(current, visit, seen);
       if (enabled === 0 && o.deadlock && outcome.kind === 'done') {
         outcome = { kind: 'deadlock', path: pathTo(parentIndex) };
       }
       if ((++expanded & 1023) === 0) {
         if (collapser && collapser.entries > tuning.collapseMinEntries && collapser.entries > tuning.collapseMaxShare * store.size) {
-          spilledBytes += frontier.spilledBytes;
+          search.spilledBytes += frontier.spilledBytes;
           frontier = unpackFrontier(frontier, collapser, model, o.mode === 'dfs', o.frontierMemoryBytes);
           collapser = null;
         }
         const now = performance.now();
-        if ((now - started) / 1000 > o.timeSeconds) {
+        if (search.limit(0, now) === 'time') {
           outcome = { kind: 'limit', reason: 'time' };
           break;
         }
-        if (o.onProgress && now - lastReport >= PROGRESS_MS) {
-          lastReport = now;
-          o.onProgress(progress(store.size, generated, maxDepth, frontier.length, started, now));
-        }
+        search.progress(store.size, search.depth, frontier.length, now);
       }
     }
   } catch (e) {
@@ -211,27 +208,9 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
     const event = current ? world.describe(current) : null;
     outcome = { kind: 'error', error: e.message, path, event };
   } finally {
-    spilledBytes += frontier.spilledBytes;
+    search.spilledBytes += frontier.spilledBytes;
     frontier.close();
   }
   if (outcome.kind === 'done' && depthLimited) outcome = { kind: 'limit', reason: 'max-depth' };
-
-  const seconds = (performance.now() - started) / 1000;
-  const stats: Stats = {
-    distinctStates: store.size,
-    statesGenerated: generated,
-    depth: maxDepth,
-    seconds,
-    statesPerSecond: seconds > 0 ? store.size / seconds : 0,
-    bytesPerState: store.bytesPerState(),
-    ...(spilledBytes > 0 ? { spilledBytes } : {}),
-    collisionProbability: collisionProbability(store.size),
-  };
-  return { outcome, stats, goals };
-}
-
-/** A progress report of an exhaustive search (single-threaded or parallel). */
-export function progress(states: number, generated: number, depth: number, queue: number, started: number, now: number): Progress {
-  const seconds = (now - started) / 1000;
-  return { distinctStates: states, statesGenerated: generated, depth, queue, seconds, statesPerSecond: seconds > 0 ? states / seconds : 0 };
+  return { outcome, stats: search.stats(store.size, store.bytesPerState()), goals: search.goals, search };
 }

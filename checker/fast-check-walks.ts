@@ -16,7 +16,6 @@ import { HandlerError, type EventRef } from './world.ts';
 export function fastCheckWalks(model: Model): RandomRun {
   const o = model.options;
   const walker = new Walker(model);
-  const started = performance.now();
   const maxLength = Math.min(o.maxDepth, 10_000);
   let walks = 0;
 
@@ -69,7 +68,7 @@ export function fastCheckWalks(model: Model): RandomRun {
   } else if (details.interrupted && o.walks !== Number.POSITIVE_INFINITY) {
     outcome = { kind: 'limit', reason: 'time' };
   }
-  return { outcome, goals: walker.goals, stats: walker.stats(walks, started), cache: walker.cacheStats() };
+  return { outcome, goals: walker.goals, stats: walker.stats(walks), cache: walker.cacheStats() };
 
   function errorPath(choices: readonly number[]) {
     // The longest prefix that runs without throwing leads to the state where the handler threw.

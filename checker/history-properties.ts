@@ -7,29 +7,40 @@
  * later or not at all), so only states whose history just gained a return are checked; and a
  * verdict is remembered per history, since many states share one history.
  */
-import { invariant, type HistoryEntry, type Property, type WorldReader } from '../specs/core/index.ts';
+import { invariant, type HistoryEntry, type Property, type TransactionalProperty, type WorldReader } from '../specs/core/index.ts';
 import { checkAtomicCommit, type CommitRun } from './atomic-commit/index.ts';
 import type { History, Operation } from './history/index.ts';
 import { checkLinearizability, type SequentialModel } from './linearizability/index.ts';
 import { checkTransactions, makeTransactionHistory, type ConsistencyModel, type TransactionInit, type TxnOp } from './transactions/index.ts';
 
 /** The client history of a world as operations: call and return times are positions in it. */
-export function operationsOf<I, O>(entries: readonly HistoryEntry[], mapOp: (op: unknown) => I = (x) => x as I, mapResult: (r: unknown) => O = (x) => x as O): History<I, O> {
-  const open = new Map<string, { process: number; input: I; call: number }>();
+export function operationsOf<I, O>(
+  entries: readonly HistoryEntry[],
+  mapOp: (op: unknown) => I = (x) => x as I,
+  mapResult: (r: unknown) => O = (x) => x as O,
+  keep: (op: unknown, result: unknown) => boolean = () => true,
+): History<I, O> {
+  const open = new Map<string, { process: number; op: unknown; call: number }>();
   const operations: Operation<I, O>[] = [];
   entries.forEach((e, t) => {
     const key = `${e.client}:${e.id}`;
     if (e.kind === 'invoke') {
-      open.set(key, { process: e.client, input: mapOp(e.op), call: t });
+      open.set(key, { process: e.client, op: e.op, call: t });
     } else {
       const o = open.get(key);
       if (!o) return;
       open.delete(key);
-      operations.push({ id: operations.length, process: o.process, input: o.input, output: mapResult(e.result), call: o.call, return: t });
+      if (!keep(o.op, e.result)) return;
+      // A result the spec maps to undefined is indeterminate (Jepsen's :info): the operation may
+      // take effect at any time after its call, even after this answer, as a pending one may.
+      const output = mapResult(e.result);
+      operations.push({ id: operations.length, process: o.process, input: mapOp(o.op), output, call: o.call, return: output === undefined ? Number.POSITIVE_INFINITY : t });
     }
   });
   // Operations still pending: their effect may or may not have happened.
-  for (const o of open.values()) operations.push({ id: operations.length, process: o.process, input: o.input, output: undefined, call: o.call, return: Number.POSITIVE_INFINITY });
+  for (const o of open.values()) {
+    if (keep(o.op, undefined)) operations.push({ id: operations.length, process: o.process, input: mapOp(o.op), output: undefined, call: o.call, return: Number.POSITIVE_INFINITY });
+  }
   return { operations };
 }
 
@@ -59,13 +70,13 @@ function justReturned(w: WorldReader): boolean {
  */
 export function linearizable<S, I, O>(
   model: SequentialModel<S, I, O>,
-  options: { name?: string; mapOp?: (op: unknown) => I; mapResult?: (result: unknown) => O } = {},
+  options: { name?: string; mapOp?: (op: unknown) => I; mapResult?: (result: unknown) => O; keep?: (op: unknown, result: unknown) => boolean } = {},
 ): Property {
   const verdict = memo<boolean>();
   return invariant(options.name ?? `linearizable (${model.name})`, (w) => {
     if (!justReturned(w)) return true;
     const h = w.history();
-    return verdict(JSON.stringify(h), () => checkLinearizability(operationsOf(h, options.mapOp, options.mapResult), model).result !== 'not-linearizable');
+    return verdict(JSON.stringify(h), () => checkLinearizability(operationsOf(h, options.mapOp, options.mapResult, options.keep), model).result !== 'not-linearizable');
   });
 }
 
@@ -98,8 +109,25 @@ function transactional(model: ConsistencyModel, view: TransactionView, name: str
           txns.push({ process: c.process, ops: view.ops(c.op, e.result), status: view.status(e.result), call: c.call, return: t, ...(ts === undefined ? {} : { commitTs: ts }) });
         }
       });
-      return checkTransactions(makeTransactionHistory(txns), { model }).valid;
+      // only `valid` is needed: search just what the model forbids
+      return checkTransactions(makeTransactionHistory(txns), { model, exhaustive: false }).valid;
     });
+  });
+}
+
+/**
+ * A spec's declarative {@link TransactionalProperty} as a checker property: the spec turns the
+ * history into transactions, and the same `checkTransactions` that `pacta txcheck` runs decides
+ * the isolation level. Checked only when the history just gained a return (an invocation adds a
+ * transaction of unknown outcome, which no other transaction has read yet); verdicts are kept
+ * per history.
+ */
+export function transactionalProperty(p: TransactionalProperty): Property {
+  const verdict = memo<boolean>();
+  return invariant(p.name, (w) => {
+    if (!justReturned(w)) return true;
+    const h = w.history();
+    return verdict(JSON.stringify(h), () => checkTransactions(makeTransactionHistory(p.transactions(h)), { model: p.model, exhaustive: false }).valid);
   });
 }
 

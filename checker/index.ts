@@ -1,31 +1,36 @@
-/** `pacta/checker`: explore protocols and check their properties. */
+/**
+ * `pacta/checker`: check a protocol (`check`, `checkSync`, `assertSpec`, their options and
+ * results) and check histories (linearizability, transactions, atomic commit; their readers and
+ * models). The explorers, the world and the stores are internal. Trace replay and minimization
+ * are in `pacta/traces`; the declarative history properties of a spec (`linearizable`,
+ * `transactional`) are in `pacta`.
+ */
 export { check, checkSync, assertSpec, SpecCheckFailure } from './check.ts';
-export { normalizeOptions, resolveParams, parseParam, OptionsError } from './options.ts';
-export type { CheckOptions, Options, Progress, Mode } from './options.ts';
+export { OptionsError } from './options.ts';
+export type { CheckOptions, Progress, Mode, Strategy } from './options.ts';
 export type { CheckResult, Ok, Violation, Deadlock, Incomplete, ErrorResult, Stats, GoalStatus } from './result.ts';
-export { World, HandlerError, defaultWorldOptions } from './world.ts';
-export type { WorldOptions, WorldState, WorldJSON, Envelope, NetworkMode, TraceEvent } from './world.ts';
-export { WorldView } from './world-view.ts';
-export { Model } from './model.ts';
-export { fingerprint, fingerprintHex, collisionProbability } from './fingerprint.ts';
-export { StateStore } from './state-store.ts';
-export { Symmetry } from './symmetry.ts';
-export type { Strategy, RandomOptions } from './options.ts';
-export { randomWalks, Walker, Rng, walkSeed } from './random.ts';
-export type { RandomRun, WalkOutcome, WalkLog } from './random.ts';
-export { fastCheckWalks } from './fast-check-walks.ts';
-export { PctScheduler } from './pct.ts';
-export { SwarmFeatures, SwarmMix } from './swarm.ts';
-export { TransitionCache } from './transition-cache.ts';
-export { replayTrace, modelForTrace, traceCheckOptions, stepsMatching, ReplayMismatch } from './replay.ts';
-export type { ReplayResult, Divergence } from './replay.ts';
-export { minimizeTrace } from './minimize.ts';
-export type { MinimizeOptions, MinimizeResult, PhaseReport } from './minimize.ts';
-export { parallelBfs, defaultWorkers } from './parallel.ts';
-export { SharedStore } from './shared-store.ts';
-export { linearizable, strictSerializable, serializable, externallyConsistent, atomicCommit, operationsOf } from './history-properties.ts';
-export type { TransactionView } from './history-properties.ts';
-export * from './history/index.ts';
-export * from './linearizability/index.ts';
-export * from './transactions/index.ts';
-export * from './atomic-commit/index.ts';
+
+// Histories: readers, and the recorder a test harness uses.
+export { HistoryCheckerError, HistoryFormatError } from './history/errors.ts';
+export { makeHistory, type History, type Operation, type OperationInit, type ProcessId } from './history/history.ts';
+export { HistoryRecorder } from './history/recorder.ts';
+export { parseEtcdLog } from './history/etcd-log.ts';
+export { parseEdnKvHistory, parseEdnRegisterHistory } from './history/jepsen-edn.ts';
+export { formatJsonHistory, JSON_HISTORY_FORMAT, parseJsonHistory } from './history/json-history.ts';
+export type { KvInput, KvOutput, RegisterInput, RegisterOutput, RegisterValue } from './history/operations.ts';
+
+// Linearizability.
+export { checkLinearizability, formatExplanation, kvModel, registerModel, wholeObjectModel } from './linearizability/index.ts';
+export type { LinearizabilityExplanation, LinearizabilityOptions, LinearizabilityResult, SequentialModel } from './linearizability/index.ts';
+
+// Transactions.
+export { checkTransactions, CONSISTENCY_MODELS, formatAnomaly, makeTransactionHistory } from './transactions/index.ts';
+export { JSON_TRANSACTIONS_FORMAT, parseEdnTransactions, parseJsonTransactions } from './transactions/index.ts';
+export type {
+  ConsistencyModel, TransactionAnomaly, TransactionCheckOptions, TransactionCheckResult, TransactionHistory, TransactionInit, TxnOp,
+} from './transactions/index.ts';
+
+// Atomic commit.
+export { checkAtomicCommit, checkAtomicCommitEvents, commitRunFromEvents } from './atomic-commit/index.ts';
+export type { AtomicCommitResult, CommitEvent, CommitRun } from './atomic-commit/index.ts';
+export { atomicCommit } from './history-properties.ts';

@@ -22,7 +22,8 @@
 import type { Property } from '../specs/core/index.ts';
 import type { TraceFile } from '../traces/format.ts';
 import type { Model } from './model.ts';
-import { concreteFingerprint, ReplayMismatch, stepsMatching } from './replay.ts';
+import { concreteFingerprint, ReplayMismatch } from './replay.ts';
+import { stepOf } from './trace-events.ts';
 import { traceSteps, type ConcretePath } from './trace-builder.ts';
 import type { EventRef, TraceEvent, WorldState } from './world.ts';
 
@@ -142,8 +143,8 @@ function execute(model: Model, events: readonly TraceEvent[], goal: Goal): Run |
   const run: Run = { events: [], states: [state] };
   if (goal.reached(state)) return run;
   for (const e of events) {
-    const next = stepsMatching(model, state, e)[0];
-    if (!next) continue;
+    const next = stepOf(model.world, state, e);
+    if (typeof next === 'string') continue;
     state = next;
     run.events.push(e);
     run.states.push(state);
@@ -334,8 +335,7 @@ function copyRef(ev: EventRef): EventRef {
 
 /** The trace event of a remembered event reference taken in `parent`. */
 function describeRef(model: Model, parent: WorldState, ref: EventRef): TraceEvent {
-  Object.assign(model.world.event, ref);
-  return model.world.describe(parent);
+  return model.world.describe(parent, ref);
 }
 
 function fingerprintIndex(model: Model, states: WorldState[]): Map<number, number> {

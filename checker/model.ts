@@ -6,7 +6,7 @@ import type { Property, Protocol } from '../specs/core/index.ts';
 import type { Options } from './options.ts';
 import { fingerprint, fp as fpLanes } from './fingerprint.ts';
 import { Symmetry } from './symmetry.ts';
-import { linearizable as historyLinearizable } from './history-properties.ts';
+import { linearizable as historyLinearizable, transactionalProperty } from './history-properties.ts';
 import { World, type WorldState } from './world.ts';
 import { WorldView } from './world-view.ts';
 
@@ -21,13 +21,17 @@ export class Model {
     readonly protocol: Protocol,
     readonly options: Options,
   ) {
-    this.world = new World(protocol, options.params, options.world);
+    this.world = new World(protocol, options.params, options.world, options.fastPath);
     const sym = options.symmetry ? new Symmetry(this.world) : null;
     this.symmetry = sym?.active ? sym : null;
     this.view = new WorldView(this.world);
     // History properties declared by the spec become invariants over the world's history.
     const properties: Property[] = this.world.properties.map((p) =>
-      p.kind === 'linearizable' ? historyLinearizable(p.model, { name: p.name, mapOp: p.mapOp, mapResult: p.mapResult }) : p,
+      p.kind === 'linearizable'
+        ? historyLinearizable(p.model, { name: p.name, mapOp: p.mapOp, mapResult: p.mapResult, keep: p.keep })
+        : p.kind === 'transactional'
+          ? transactionalProperty(p)
+          : p,
     );
     this.invariants = properties.filter((p) => p.kind === 'invariant');
     this.goals = properties.filter((p) => p.kind === 'reachable');

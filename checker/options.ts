@@ -5,6 +5,7 @@
 import { totalmem } from 'node:os';
 import type { Params, ParamValue, Protocol } from '../specs/core/index.ts';
 import type { NetworkMode, WorldOptions } from './world.ts';
+import { ParamError, parseParam as parseSpecParam, resolveParams as resolveSpecParams } from '../specs/core/params.ts';
 
 export type Mode = 'bfs' | 'dfs' | 'random';
 
@@ -57,6 +58,11 @@ export interface CheckOptions {
   walk?: number;
   /** Random mode: how many states' successors to remember (0: none). */
   cacheStates?: number;
+  /**
+   * Explore with the fast successor layer (default true). False explores with the reference
+   * semantics (`events`/`next`, no caches): slower, for cross-checking (CLI `--no-fast-path`).
+   */
+  fastPath?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -91,6 +97,7 @@ export interface Options {
   random: RandomOptions;
   workers: number;
   frontierMemoryBytes: number;
+  fastPath: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -102,7 +109,7 @@ export class OptionsError extends Error {
 const KNOWN = new Set([
   'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
   'deadlock', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
-  'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates',
+  'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath',
 ]);
 
 function count(name: string, v: unknown, min = 0): number {
@@ -159,6 +166,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
     random: normalizeRandom(o),
     workers: o.workers === undefined ? 1 : count('workers', o.workers, 1),
     frontierMemoryBytes: o.frontierMemoryBytes === undefined ? Math.floor(totalmem() / 4) : count('frontierMemoryBytes', o.frontierMemoryBytes, 1),
+    fastPath: o.fastPath === undefined ? true : flag('fastPath', o.fastPath),
     onProgress: o.onProgress,
   };
 }
@@ -208,40 +216,20 @@ function normalizeRandom(o: CheckOptions): RandomOptions {
   };
 }
 
-/** The spec's params with overrides applied; each override must name a param and match its type. */
+/** The spec's params with overrides applied (the one rule of specs/core/params.ts), as an options error. */
 export function resolveParams(protocol: Protocol, overrides: Record<string, ParamValue>): Params {
-  const out: Params = { ...protocol.params };
-  for (const [k, v] of Object.entries(overrides)) {
-    if (!(k in protocol.params)) {
-      const known = Object.keys(protocol.params);
-      throw new OptionsError(`spec '${protocol.name}' has no param '${k}'` + (known.length ? ` (params: ${known.join(', ')})` : ' (it takes none)'));
-    }
-    const expected = typeof protocol.params[k];
-    if (typeof v !== expected) throw new OptionsError(`param '${k}' must be a ${expected}, got ${JSON.stringify(v)}`);
-    out[k] = v;
+  try {
+    return resolveSpecParams(protocol, overrides);
+  } catch (e) {
+    throw e instanceof ParamError ? new OptionsError(e.message) : e;
   }
-  return out;
 }
 
-/** Parses a `--param k=v` value by the type of the param's default. */
+/** Parses a `--param k=v` value by the type of the param's default, as an options error. */
 export function parseParam(protocol: Protocol, text: string): [string, ParamValue] {
-  const eq = text.indexOf('=');
-  if (eq <= 0) throw new OptionsError(`--param expects k=v, got '${text}'`);
-  const k = text.slice(0, eq);
-  const raw = text.slice(eq + 1);
-  if (!(k in protocol.params)) {
-    const known = Object.keys(protocol.params);
-    throw new OptionsError(`spec '${protocol.name}' has no param '${k}'` + (known.length ? ` (params: ${known.join(', ')})` : ' (it takes none)'));
+  try {
+    return parseSpecParam(protocol, text);
+  } catch (e) {
+    throw e instanceof ParamError ? new OptionsError(e.message) : e;
   }
-  const d = protocol.params[k];
-  if (typeof d === 'number') {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) throw new OptionsError(`param '${k}' must be a number, got '${raw}'`);
-    return [k, n];
-  }
-  if (typeof d === 'boolean') {
-    if (raw !== 'true' && raw !== 'false') throw new OptionsError(`param '${k}' must be true or false, got '${raw}'`);
-    return [k, raw === 'true'];
-  }
-  return [k, raw];
 }

@@ -13,6 +13,7 @@ import { LevelWriter, type LevelChunk } from './level-spill.ts';
 import { RecentSet } from './recent-set.ts';
 import { SharedStore } from './shared-store.ts';
 import { HandlerError, type WorldState } from './world.ts';
+import { Search } from './search.ts';
 import { randomWalks } from './random.ts';
 import type { WalksReply } from './parallel-random.ts';
 
@@ -80,8 +81,10 @@ async function load(specRef: string, variant: string | null): Promise<Protocol> 
  */
 export class Expander {
   /** Goals this expander has already reported (each is reported once). */
-  private readonly reached: boolean[];
-  private goalsLeft: number;
+  /** Goals and invariants on each new state (the explorers' shared core). */
+  private readonly search: Search;
+  /** Goals this worker has reported to the coordinator. */
+  private readonly reported: boolean[];
   /** Fingerprints this expander saw visited lately (see RecentSet). */
   private readonly recent = new RecentSet();
 
@@ -89,8 +92,8 @@ export class Expander {
     readonly model: Model,
     public store: SharedStore,
   ) {
-    this.reached = model.goals.map(() => false);
-    this.goalsLeft = this.reached.length;
+    this.search = new Search(model);
+    this.reported = model.goals.map(() => false);
   }
 
   expand(task: WorkerTask): WorkerReply {
@@ -104,6 +107,7 @@ export class Expander {
     const out = new LevelWriter();
     let generated = 0;
     const goals: number[] = [];
+    const search = this.search;
     let event: WorkerEvent | null = null;
 
     const visit = (next: WorldState): boolean => {
@@ -111,17 +115,16 @@ export class Expander {
       model.fingerprint(next);
       if (!store.insert(fp[0]!, fp[1]!)) return false;
       recent.add(fp[0]!, fp[1]!);
-      if (this.goalsLeft > 0) {
-        model.view.state = next;
-        for (let i = 0; i < model.goals.length; i++) {
-          if (!this.reached[i] && model.goals[i]!.check(model.view)) {
-            this.reached[i] = true;
-            this.goalsLeft--;
+      const left = search.goalsLeft;
+      const bad = search.examine(next, task.depth + 1);
+      if (search.goalsLeft < left) {
+        for (let i = 0; i < search.goals.length; i++) {
+          if (search.goals[i]!.reached && !this.reported[i]) {
+            this.reported[i] = true;
             goals.push(i);
           }
         }
       }
-      const bad = model.violated(next);
       if (bad) {
         event = { kind: 'violation', property: bad.name };
         return true;

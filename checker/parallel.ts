@@ -11,10 +11,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SearchResult } from './exhaustive.ts';
-import { defaultTuning, exhaustive, progress } from './exhaustive.ts';
-import { collisionProbability } from './fingerprint.ts';
+import { defaultTuning, exhaustive } from './exhaustive.ts';
 import { Model } from './model.ts';
-import type { GoalStatus } from './result.ts';
 import { LevelSpill, type LevelChunk } from './level-spill.ts';
 import { SharedStore } from './shared-store.ts';
 import { Expander, type WorkerEvent, type WorkerReply, type WorkerTask } from './parallel-worker.ts';
@@ -25,7 +23,6 @@ export function defaultWorkers(): number {
 }
 
 
-const PROGRESS_MS = 250;
 /**
  * A level this large is worth starting the workers for; smaller searches stay on one thread,
  * whose collapsed frontier is faster than a worker's packed one (two-phase rms 8, whose widest
@@ -39,10 +36,10 @@ const SPAWN_LEVEL_STATES = 1 << 18;
  */
 export async function parallelBfs(model: Model, specRef: string, workers: number, spawnLevelStates = SPAWN_LEVEL_STATES): Promise<SearchResult> {
   const o = model.options;
-  const started = performance.now();
   const alone = exhaustive(model, { ...defaultTuning, handOffLevelStates: spawnLevelStates });
   if (alone.outcome.kind !== 'handoff') return alone;
-  const goals: GoalStatus[] = alone.goals;
+  // The same search goes on: its goals, counters, clock and progress reports.
+  const search = alone.search!;
   const visited = alone.outcome.store;
   let slots = 1 << 16;
   while (visited.size > slots * 0.3) slots *= 2;
@@ -77,16 +74,14 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
     );
   };
 
-  let generated = alone.stats.statesGenerated;
   let depth = alone.outcome.depth;
   type Stop = { kind: 'event'; event: WorkerEvent; depth: number } | { kind: 'limit'; reason: 'max-states' | 'max-depth' | 'time' };
   // A holder, not a `let`: workers' callbacks set it, which flow analysis cannot see.
   const halt: { stop: Stop | null } = { stop: null };
-  let lastReport = started;
   let nextId = 0;
   try {
     while (level.length > 0 && halt.stop === null) {
-      if (depth >= o.maxDepth) {
+      if (!search.expands(depth)) {
         halt.stop = { kind: 'limit', reason: 'max-depth' };
         break;
       }
@@ -125,25 +120,22 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
             } else {
               reply = (await request(w, task, [buffer])) as WorkerReply;
             }
-            generated += reply.generated;
+            search.generated += reply.generated;
             for (const chunk of reply.chunks) {
               next.push(chunk);
               spill.hold(chunk, next);
             }
-            for (const g of reply.goals) if (!goals[g]!.reached) goals[g] = { name: goals[g]!.name, reached: true, depth: depth + 1 };
+            for (const g of reply.goals) search.reached(g, depth + 1);
             if (reply.event && halt.stop === null) halt.stop = { kind: 'event', event: reply.event, depth: depth + 1 };
             if (reply.rest) {
               const chunk = { buffer: reply.rest, length: task.length, spillAt: 0 };
               spill.hold(chunk, []);
               queue.push({ chunk, offset: reply.processed });
             }
-            if (store.size >= o.maxStates && halt.stop === null) halt.stop = { kind: 'limit', reason: 'max-states' };
             const now = performance.now();
-            if ((now - started) / 1000 > o.timeSeconds && halt.stop === null) halt.stop = { kind: 'limit', reason: 'time' };
-            if (o.onProgress && now - lastReport >= PROGRESS_MS) {
-              lastReport = now;
-              o.onProgress(progress(store.size, generated, depth + 1, queue.length, started, now));
-            }
+            const limit = search.limit(store.size, now);
+            if (limit !== null && halt.stop === null) halt.stop = { kind: 'limit', reason: limit };
+            search.progress(store.size, depth + 1, queue.length, now);
           }
           // Items a full table left unstarted go back to the queue.
           while (store.full && cursor < round.length) queue.push(round[cursor++]!);
@@ -165,21 +157,14 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
     const rerun = new Model(model.protocol, { ...o, maxDepth: stop.depth, onProgress: undefined });
     return exhaustive(rerun);
   }
-  const seconds = (performance.now() - started) / 1000;
   const distinct = store.size;
+  search.depth = depth + 1;
+  search.spilledBytes += spill.spilledBytes;
   return {
     outcome: stop ? { kind: 'limit', reason: stop.reason } : { kind: 'done' },
-    goals,
-    stats: {
-      distinctStates: distinct,
-      statesGenerated: generated,
-      depth: depth + 1,
-      seconds,
-      statesPerSecond: seconds > 0 ? distinct / seconds : 0,
-      bytesPerState: distinct ? store.table.byteLength / distinct : 0,
-      ...(spill.spilledBytes > 0 ? { spilledBytes: spill.spilledBytes } : {}),
-      collisionProbability: collisionProbability(distinct) * 4, // 62 of the 64 bits are kept
-    },
+    goals: search.goals,
+    // The shared table keeps 62 of the 64 fingerprint bits.
+    stats: search.stats(distinct, distinct ? store.table.byteLength / distinct : 0, { keptBits: 62 }),
   };
 }
 

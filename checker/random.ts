@@ -10,7 +10,8 @@
  * Speed: successors come from a bounded transition memo (transition-cache.ts), so revisited
  * states cost no handler calls and no encoding. What is left per step is the choice itself.
  */
-import { collisionProbability, fingerprint, fp } from './fingerprint.ts';
+import { fingerprint, fp } from './fingerprint.ts';
+import { Search } from './search.ts';
 import type { Model } from './model.ts';
 import { PctScheduler } from './pct.ts';
 import type { GoalStatus, Stats } from './result.ts';
@@ -60,9 +61,9 @@ const NO_REFS: EventRef[] = [];
 export class Walker {
   readonly store = new StateStore();
   readonly cache: TransitionCache;
-  readonly goals: GoalStatus[];
+  /** Goals, counters and statistics (shared with the other explorers). */
+  readonly search: Search;
   readonly features: SwarmFeatures | null;
-  private goalsLeft: number;
   private initialEntry: StateEntry | null = null;
   steps = 0;
   /** The deepest walk so far (steps from the initial state). */
@@ -71,9 +72,12 @@ export class Walker {
   constructor(readonly model: Model) {
     const o = model.options;
     this.cache = new TransitionCache(o.random.cacheStates);
-    this.goals = model.goals.map((g) => ({ name: g.name, reached: false }));
-    this.goalsLeft = this.goals.length;
+    this.search = new Search(model);
     this.features = o.random.swarm ? new SwarmFeatures(model.world) : null;
+  }
+
+  get goals(): GoalStatus[] {
+    return this.search.goals;
   }
 
   /** The entry of the initial state (remembered across walks). */
@@ -98,23 +102,9 @@ export class Walker {
       fingerprint(packed, 0, packed.length);
     }
     this.store.insert(fp.hi, fp.lo, -1, Math.min(depth, 0xffff));
-    const e: StateEntry = { hi, lo, state, bad: model.violated(state), expansion: null, cached: false };
-    if (this.goalsLeft > 0) this.checkGoals(state, depth);
+    const e: StateEntry = { hi, lo, state, bad: this.search.examine(state, depth), expansion: null, cached: false };
     this.cache.add(e);
     return e;
-  }
-
-  private checkGoals(state: WorldState, depth: number): void {
-    const model = this.model;
-    model.view.state = state;
-    for (let i = 0; i < this.goals.length; i++) {
-      const g = this.goals[i]!;
-      if (!g.reached && model.goals[i]!.check(model.view)) {
-        g.reached = true;
-        g.depth = depth;
-        this.goalsLeft--;
-      }
-    }
   }
 
   /** The successors of an entry (computed once for cached entries). */
@@ -157,27 +147,17 @@ export class Walker {
     const states = entries.map((e) => e.state);
     const events: TraceEvent[] = [{ kind: 'init' }];
     refs.forEach((ref, i) => {
-      Object.assign(world.event, ref);
-      events.push(world.describe(states[i]!));
+      events.push(world.describe(states[i]!, ref));
     });
     return { states, events };
   }
 
-  /** Statistics of the run so far. */
-  stats(walks: number, started: number): Stats {
-    const seconds = (performance.now() - started) / 1000;
+  /** Statistics of the run so far (`depth`: the deepest walk). */
+  stats(walks: number): Stats {
     const size = this.store.size;
-    return {
-      distinctStates: size,
-      statesGenerated: this.steps,
-      depth: this.deepest,
-      seconds,
-      statesPerSecond: seconds > 0 ? size / seconds : 0,
-      bytesPerState: size ? this.store.bytesPerState() : 0,
-      collisionProbability: collisionProbability(size),
-      walks,
-      steps: this.steps,
-    };
+    this.search.generated = this.steps;
+    this.search.depth = this.deepest;
+    return this.search.stats(size, size ? this.store.bytesPerState() : 0, { walks, steps: this.steps });
   }
 
   cacheStats(): RandomRun['cache'] {
@@ -191,7 +171,6 @@ export function randomWalks(model: Model): RandomRun {
   const r = o.random;
   const world = model.world;
   const walker = new Walker(model);
-  const started = performance.now();
   const actorNames = [...Array.from({ length: world.nodeCount }, (_, id) => world.nodeName(id)), 'clock'];
   const first = r.walk ?? 0;
   const last = r.walk === null ? o.walks : r.walk + 1;
@@ -200,7 +179,6 @@ export function randomWalks(model: Model): RandomRun {
   let masked = new Int32Array(16);
   let outcome: WalkOutcome = { kind: 'done' };
   let walks = 0;
-  let lastProgress = started;
 
   const stride = r.walk === null ? r.stride : 1;
   walking: for (let w = first + (r.walk === null ? r.offset : 0); w < last; w += stride) {
@@ -268,22 +246,21 @@ export function randomWalks(model: Model): RandomRun {
     }
     if ((walks & 31) === 0) {
       const now = performance.now();
-      if ((now - started) / 1000 > o.timeSeconds) {
+      const limit = walker.search.limit(walker.store.size, now);
+      // A run bounded only by time (no walk count) ends normally when the time is up.
+      if (limit === 'time') {
         if (o.walks !== Number.POSITIVE_INFINITY) outcome = { kind: 'limit', reason: 'time' };
         break;
       }
-      if (walker.store.size >= o.maxStates) {
+      if (limit === 'max-states') {
         outcome = { kind: 'limit', reason: 'max-states' };
         break;
       }
-      if (o.onProgress && now - lastProgress > 250) {
-        lastProgress = now;
-        const seconds = (now - started) / 1000;
-        o.onProgress({ distinctStates: walker.store.size, statesGenerated: walker.steps, depth: 0, queue: 0, seconds, statesPerSecond: walker.steps / seconds });
-      }
+      walker.search.generated = walker.steps;
+      walker.search.progress(walker.store.size, walker.deepest, 0, now);
     }
   }
-  return { outcome, goals: walker.goals, stats: walker.stats(walks, started), cache: walker.cacheStats() };
+  return { outcome, goals: walker.goals, stats: walker.stats(walks), cache: walker.cacheStats() };
 }
 
 /** The options of a random run as trace files record them (the world's, plus the strategy). */

@@ -16,6 +16,11 @@ import { Model } from './model.ts';
 import { normalizeOptions, type CheckOptions } from './options.ts';
 import type { ConcretePath } from './trace-builder.ts';
 import type { TraceEvent, WorldState } from './world.ts';
+import { eventText as words } from '../traces/event-text.ts';
+import { Semantics } from './semantics.ts';
+import { sameJSON, stepOf } from './trace-events.ts';
+
+export { sameJSON };
 
 /** The check options a trace was recorded under (world options and params; search options dropped). */
 export function traceCheckOptions(trace: TraceFile): CheckOptions {
@@ -85,15 +90,10 @@ export function replayTrace(model: Model, trace: TraceFile): ReplayResult {
       if (thrown === null) return diverge({ step: i, reason: `${eventText(trace, event)} ran without error, but the trace says spec code threw: ${trace.error ?? ''}` });
       return { ok: true, steps: last, path: path() };
     }
-    const matches = stepsMatching(model, state, event);
-    if (matches.length === 0) return diverge({ step: i, reason: `${eventText(trace, event)} ${whyNot(model, state, event)}` });
-    const want = step.fingerprint;
-    let next = matches.find((s) => fingerprintHex(world.encode(s)) === want);
-    if (!next) {
-      next = matches[0]!;
-      const d = checkState(model, next, step, i);
-      if (d) return diverge({ ...d, reason: `${eventText(trace, event)} ${d.reason}` });
-    }
+    const next = stepOf(world, state, event);
+    if (typeof next === 'string') return diverge({ step: i, reason: `${eventText(trace, event)} ${next}` });
+    const d = checkState(model, next, step, i);
+    if (d) return diverge({ ...d, reason: `${eventText(trace, event)} ${d.reason}` });
     // A matching fingerprint with a different recorded world means the file was edited.
     if (!sameJSON(world.toJSON(next), step.state)) {
       return diverge({ step: i, reason: `${eventText(trace, event)} reproduces the fingerprint, but the state recorded in the trace differs from the model's`, differences: stateDifferences(model, next, step) });
@@ -143,61 +143,10 @@ function stateDifferences(model: Model, s: WorldState, step: TraceStep): string[
   return out;
 }
 
-/** The successors of `s` reached by an event equal to `event` (usually one). */
-export function stepsMatching(model: Model, s: WorldState, event: TraceEvent): WorldState[] {
-  const world = model.world;
-  const out: WorldState[] = [];
-  const e = event as Record<string, unknown>;
-  world.successors(s, (next) => {
-    const ev = world.event;
-    if (ev.kind !== e.kind) return;
-    // Cheap filters before describing the event (which decodes its message).
-    if ((ev.kind === 'action' || ev.kind === 'crash' || ev.kind === 'restart') && ev.node !== e.node) return;
-    if ((ev.kind === 'deliver' || ev.kind === 'duplicate' || ev.kind === 'drop') && ev.node !== e.to) return;
-    if (ev.kind === 'action' && ev.action !== e.action) return;
-    if (sameJSON(world.describe(s), event)) out.push(next);
-  });
-  return out;
-}
-
-/** Why an event has no successor: not in flight, guard false, or it changes nothing. */
-function whyNot(model: Model, s: WorldState, event: TraceEvent): string {
-  const world = model.world;
-  const e = event as Record<string, unknown>;
-  switch (event.kind) {
-    case 'deliver':
-    case 'duplicate':
-    case 'drop': {
-      const inFlight = s.net.some((env) => env.from === e.from && env.to === e.to && sameJSON(world.toJSON({ ...s, net: [env] }).network[0]!.msg, e.msg));
-      if (!inFlight) return 'is not enabled: no such message is in flight';
-      if (s.crashed[e.to as number]) return `is not enabled: ${world.nodeName(e.to as number)} is crashed`;
-      return 'changes nothing (or is not allowed under the trace\'s options)';
-    }
-    case 'action': {
-      const id = e.node as number;
-      if (s.crashed[id]) return `is not enabled: ${world.nodeName(id)} is crashed`;
-      const info = world.roleOfNode[id]!;
-      const found = info.actions.find(([name]) => name === e.action);
-      if (!found) return `is not enabled: role ${info.name} has no action "${String(e.action)}"`;
-      const [, def] = found;
-      if (def.when && !def.when(s.nodes[id], world.ctxs[id]!, e.arg)) return 'is not enabled: its guard is false';
-      return 'changes nothing';
-    }
-    case 'crash':
-      return s.crashed[e.node as number] ? 'is not enabled: the node is already crashed' : 'is not enabled: no crash left in the budget';
-    case 'restart':
-      return 'is not enabled: the node is not crashed';
-    case 'tick':
-      return 'is not enabled: the clock is at its bound';
-    default:
-      return 'is not enabled';
-  }
-}
-
 /** The message spec code throws on `event` in `s`, or null when it runs fine. */
 function throwsOn(model: Model, s: WorldState, event: TraceEvent): string | null {
   try {
-    stepsMatching(model, s, event);
+    stepOf(model.world, s, event);
     return null;
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
@@ -210,40 +159,12 @@ function holds(model: Model, p: Property, s: WorldState): boolean {
 }
 
 function hasEnabled(model: Model, s: WorldState): boolean {
-  return model.world.successors(s, () => true) > 0;
+  return model.world.events(s).some(Semantics.isProtocolEvent);
 }
 
-/** Deep equality of two JSON values, key order ignored. */
-export function sameJSON(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((x, i) => sameJSON(x, bb[i]));
-  }
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  return ka.length === kb.length && ka.every((k) => sameJSON((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
-
-/** An event in words, with its step's node names. */
+/** An event in words, with the trace's node names. */
 function eventText(trace: TraceFile, e: TraceEvent): string {
-  const ev = e as Record<string, unknown>;
-  const name = (id: unknown) => trace.nodes[id as number] ?? `node${String(id)}`;
-  switch (e.kind) {
-    case 'deliver':
-    case 'duplicate':
-    case 'drop':
-      return `${e.kind} ${name(ev.from)} → ${name(ev.to)}: ${show(ev.msg)}`;
-    case 'action':
-      return `action ${name(ev.node)}.${String(ev.action)}${ev.arg === undefined ? '' : `(${show(ev.arg)})`}`;
-    case 'crash':
-    case 'restart':
-      return `${e.kind} of ${name(ev.node)}`;
-    default:
-      return e.kind;
-  }
+  return words(e, (id) => trace.nodes[id] ?? `node${id}`);
 }
 
 /** Fingerprint (hi, lo) of a concrete state; used by the minimizer's searches. */

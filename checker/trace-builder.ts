@@ -2,8 +2,8 @@
  * Rebuilds concrete traces. Explorers keep only fingerprints and parent links; a path of
  * fingerprints is turned back into events and worlds by re-running the successor function from
  * the initial state and following, at each step, the successor whose packed form has the next
- * fingerprint. Under symmetry the stored states are representatives, and the concrete path
- * follows any successor in the same orbit.
+ * fingerprint (with the reference semantics, `events` and `next`). Under symmetry the stored
+ * states are representatives, and the concrete path follows any successor in the same orbit.
  */
 import { TRACE_FORMAT, TRACE_VERSION, type TraceFile, type TraceStep } from '../traces/format.ts';
 import { fingerprintHex } from './fingerprint.ts';
@@ -18,7 +18,10 @@ export interface ConcretePath {
   states: WorldState[];
 }
 
-/** Follows a fingerprint path on the model. Throws if a step cannot be matched (a bug). */
+/**
+ * Follows a fingerprint path on the model with the reference semantics: at each step, the
+ * enabled event whose successor has the next fingerprint. Throws if none has (a bug).
+ */
 export function concretize(model: Model, path: FingerprintPath): ConcretePath {
   const world = model.world;
   let state = world.initial();
@@ -27,19 +30,17 @@ export function concretize(model: Model, path: FingerprintPath): ConcretePath {
   for (let i = 1; i < path.length; i++) {
     const [hi, lo] = path[i]!;
     let found: WorldState | undefined;
-    let event: TraceEvent | undefined;
-    const parent = state;
-    world.successors(parent, (next) => {
+    for (const e of world.events(state)) {
+      const next = world.next(state, e);
+      if (next === null || next === state) continue;
       model.fingerprint(next);
       if (model.fp[0] === hi && model.fp[1] === lo) {
+        events.push(world.describe(state, e));
         found = next;
-        event = world.describe(parent);
-        return true;
+        break;
       }
-      return false;
-    });
-    if (!found || !event) throw new Error(`concretize: step ${i} of the path is not a successor of step ${i - 1}`);
-    events.push(event);
+    }
+    if (!found) throw new Error(`concretize: step ${i} of the path is not a successor of step ${i - 1}`);
     states.push(found);
     state = found;
   }

@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Model, OptionsError } from '../checker/index.ts';
+import { Model } from '../checker/model.ts';
+import { OptionsError } from '../checker/options.ts';
 import { modelForTrace, ReplayMismatch } from '../checker/replay.ts';
 import type { Protocol } from '../specs/core/index.ts';
 import type { TraceFile } from '../traces/format.ts';

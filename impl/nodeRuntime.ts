@@ -27,9 +27,9 @@
  * unless `defaultTimerMs` gives them a range. `timers: false` turns every timer off (replay).
  */
 import {
-  type ActionDef, type Ctx, type DamageKind, type Interval, type NodeId, type Out, type RequestRef, DecodeError, Reader, Writer, equalBytes,
-  equalValues, isRefusal,
+  type ActionDef, type Ctx, type DamageKind, type NodeId, DecodeError, Reader, Writer, equalBytes, equalValues, isRefusal,
 } from '../specs/core/index.ts';
+import { HandlerError, StepRunner } from '../specs/core/step.ts';
 import type { Clock, Cancel } from './clock/index.ts';
 import type { DurableStore, StoreRecovery } from './durableStore.ts';
 import { CHANNEL, type ClusterLayout, type RoleLayout } from './layout.ts';
@@ -189,7 +189,8 @@ export class NodeRuntime<S = unknown> {
   readonly #timed: [string, ActionDef<any, any, any, any>, readonly [number, number]][];
   /** Some timed action declares `restartOn`. */
   #restarting = false;
-  readonly #out: Out<unknown>;
+  /** Runs this node's handlers, as the checker's world runs them (specs/core/step.ts). */
+  readonly #runner: StepRunner;
   readonly #writer = new Writer(256);
   readonly #reader = new Reader(new Uint8Array(0));
   #status: NodeStatus = 'new';
@@ -213,10 +214,6 @@ export class NodeRuntime<S = unknown> {
   #closing: Promise<void> = Promise.resolve();
   #stats: RuntimeStats = emptyRuntimeStats();
   #recovery: { damage: DamageKind; detail: string; keptAs?: string; outcome: 'recovered' | 'refused'; reason?: string } | null = null;
-  // The handler being run: its sends and replies, and the request it answers.
-  #sends: { to: NodeId; msg: unknown }[] = [];
-  #replies: { client: NodeId; id: number; result: unknown }[] = [];
-  #request: RequestRef | null = null;
 
   constructor(options: NodeRuntimeOptions) {
     this.#opts = options;
@@ -246,28 +243,7 @@ export class NodeRuntime<S = unknown> {
         if (a.restartOn !== undefined) this.#restarting = true;
       }
     }
-    const self = this;
-    this.#out = {
-      send(to, msg) {
-        self.#sends.push({ to, msg });
-      },
-      broadcast(roleName, msg) {
-        const r = self.layout.role(roleName);
-        if (!r || r.name === 'client') throw new Error(`out.broadcast: no role '${roleName}'`);
-        for (let i = 0; i < r.count; i++) if (r.base + i !== self.id) self.#sends.push({ to: r.base + i, msg });
-      },
-      reply(result, to) {
-        if (!self.layout.clients) throw new Error('out.reply: this protocol declares no clients, so there is no request to reply to');
-        const ref = to ?? self.#request;
-        if (!ref) throw new Error(`out.reply: ${self.name} replied outside onRequest without saying to which request (pass the request's { client, id })`);
-        self.#replies.push({ client: ref.client, id: ref.id, result });
-      },
-      now: () => self.now(),
-      trueTime: (): Interval => {
-        const now = self.now();
-        return { earliest: now - self.#epsilon, latest: now + self.#epsilon };
-      },
-    };
+    this.#runner = new StepRunner(options.layout, { now: () => this.now(), epsilon: this.#epsilon });
   }
 
   /** The node's clock reading in spec time units, as `out.now()` returns it. */
@@ -565,8 +541,7 @@ export class NodeRuntime<S = unknown> {
   #run(input: Input): { effects: Effects; projection: Uint8Array | null } | null {
     const def = this.role.def;
     const s = this.#state as S;
-    this.#sends = [];
-    this.#replies = [];
+    const runner = this.#runner;
     let after: S;
     let during = '';
     try {
@@ -574,33 +549,28 @@ export class NodeRuntime<S = unknown> {
         case 'message':
           during = 'onMessage';
           this.#stats.messages++;
-          after = def.onMessage ? (def.onMessage(s, input.from, input.msg, this.#out, this.#ctx) as S) : s;
+          after = runner.message(this.id, s, input.from, input.msg) as S;
           break;
         case 'request':
           during = 'onRequest';
           this.#stats.requests++;
-          this.#request = { client: input.from, id: input.id };
-          try {
-            after = def.onRequest!(s, { client: input.from, id: input.id, op: input.op }, this.#out, this.#ctx) as S;
-          } finally {
-            this.#request = null;
-          }
+          after = runner.request(this.id, s, input.from, input.id, input.op) as S;
           break;
         case 'action': {
           during = `action ${input.name}`;
           const action = def.actions![input.name]!;
-          if (!this.#enabled(action, input.arg)) {
+          if (!this.#enabled(input.name, action, input.arg)) {
             input.done?.resolve(false);
             this.#rearm();
             return null;
           }
           this.#stats.actions++;
-          after = action.do(s, this.#out, this.#ctx, input.arg) as S;
+          after = runner.action(this.id, s, input.name, action, input.arg) as S;
           break;
         }
       }
     } catch (e) {
-      this.#fail(this.#failed('handler-threw', during, `threw: ${message(e)}`, e));
+      this.#fail(this.#failed('handler-threw', during, `threw: ${message(e instanceof HandlerError ? e.cause : e)}`, e));
       return null;
     }
     this.#stats.steps++;
@@ -640,7 +610,7 @@ export class NodeRuntime<S = unknown> {
       this.#emitEvent({
         kind: 'step', node: this.id, input: input.kind,
         ...(input.kind === 'action' ? { action: input.name } : { from: input.from, payload: input.kind === 'message' ? input.msg : input.op }),
-        changed, sent: this.#sends.length, replied: this.#replies.length, durable: projection !== null,
+        changed, sent: runner.sendCount, replied: runner.replyCount, durable: projection !== null,
       });
     }
     if (this.#timed.length > 0) {
@@ -655,13 +625,10 @@ export class NodeRuntime<S = unknown> {
     return { effects: { frames, ...(done ? { done } : {}) }, projection };
   }
 
-  #enabled(action: ActionDef<any, any, any, any>, arg: unknown): boolean {
+  #enabled(name: string, action: ActionDef<any, any, any, any>, arg: unknown): boolean {
     const s = this.#state;
-    if (action.choices) {
-      const choices = action.choices(s, this.#ctx);
-      if (!choices.some((c) => c === arg || equalValues(c, arg))) return false;
-    }
-    return !action.when || action.when(s, this.#ctx, arg);
+    if (action.choices && !this.#runner.choices(this.id, s, name, action).some((c) => c === arg || equalValues(c, arg))) return false;
+    return this.#runner.enabled(this.id, s, name, action, arg);
   }
 
   /** Encodes the handler's sends and replies into frames, checking each. */
@@ -669,16 +636,17 @@ export class NodeRuntime<S = unknown> {
     const layout = this.layout;
     const max = this.#transport?.payloadBytesMax ?? Number.POSITIVE_INFINITY;
     const frames: Effects['frames'] = [];
-    for (const { to, msg } of this.#sends) {
-      if (!Number.isInteger(to) || to < 0 || to >= layout.nodeCount) throw new Error(`out.send: ${String(to)} is not a node id`);
-      if (layout.isClient(to)) throw new Error(`out.send: a protocol message to client ${layout.nodeName(to)}; answer clients with out.reply`);
-      const payload = this.#pack(layout.protocol.messages, msg, 'message', max, to);
+    // Destinations were checked when the handler called out.send / out.reply (the runner).
+    const r = this.#runner;
+    for (let k = 0; k < r.sendCount; k++) {
+      const to = r.sendTo[k]!;
+      const payload = this.#pack(layout.protocol.messages, r.sendMsg[k], 'message', max, to);
       if (payload) frames.push({ to, channel: CHANNEL.message, payload });
     }
-    for (const { client, id, result } of this.#replies) {
-      if (!layout.isClient(client)) throw new Error(`out.reply: ${String(client)} is not a client`);
-      const payload = this.#pack(layout.clients!.reply, { id, result }, 'reply', max, client);
-      if (payload) frames.push({ to: client, channel: CHANNEL.reply, payload });
+    for (let k = 0; k < r.replyCount; k++) {
+      const to = r.replyClient[k]!;
+      const payload = this.#pack(layout.clients!.reply, { id: r.replyId[k]!, result: r.replyResult[k] }, 'reply', max, to);
+      if (payload) frames.push({ to, channel: CHANNEL.reply, payload });
     }
     return frames;
   }
@@ -769,9 +737,9 @@ export class NodeRuntime<S = unknown> {
     const s = this.#state;
     const live = new Set<string>();
     for (const [name, action, [min, max]] of this.#timed) {
-      const args = action.choices ? action.choices(s, this.#ctx) : NO_ARG;
+      const args = action.choices ? this.#runner.choices(this.id, s, name, action) : NO_ARG;
       for (const arg of args) {
-        if (action.when && !action.when(s, this.#ctx, arg)) continue;
+        if (action.when && !this.#runner.enabled(this.id, s, name, action, arg)) continue;
         const key = args === NO_ARG ? name : `${name}\u0000${argKey(arg)}`;
         live.add(key);
         if (this.#armed.has(key)) continue;

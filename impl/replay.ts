@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NodeId, type Protocol, type Schema, Writer, equalBytes, equalValues, t } from '../specs/core/index.ts';
 import type { TraceEvent, TraceFile, TraceStep } from '../traces/format.ts';
+import { eventText } from '../traces/event-text.ts';
 import { ClusterClient } from './client.ts';
 import { simulatedClock } from './clock/index.ts';
 import { fileStore } from './durableStore.ts';
@@ -316,26 +317,7 @@ function stableByLink(keys: string[]): string[] {
 }
 
 function describeEvent(layout: ClusterLayout, e: Event): string {
-  const n = (id: NodeId): string => layout.nodeName(id);
-  switch (e.kind) {
-    case 'init':
-      return 'init';
-    case 'deliver':
-    case 'duplicate':
-    case 'drop':
-      return `${e.kind} ${n(e.from)} → ${n(e.to)} ${JSON.stringify(e.msg)}`;
-    case 'action':
-      return `${n(e.node)} ${e.action}${e.arg === undefined ? '' : `(${JSON.stringify(e.arg)})`}`;
-    case 'crash':
-    case 'restart':
-      return `${e.kind} ${n(e.node)}`;
-    case 'invoke':
-      return `${n(e.node)} invokes ${JSON.stringify(e.op)} at ${n(e.to)}`;
-    case 'drift':
-      return `${n(e.node)} clock drifts ${e.by > 0 ? '+' : ''}${e.by}`;
-    case 'tick':
-      return 'tick';
-  }
+  return eventText(e, (id) => layout.nodeName(id));
 }
 
 /** A replay's outcome in words (for `pacta replay --executor`): one line, plus the differing values on a divergence. */

@@ -13,7 +13,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ClusterLayout, fileStore, resolveClusterParams, startCluster, type NodeEvent } from '../impl/index.ts';
+import { ClusterLayout, fileStore, startCluster, type NodeEvent } from '../impl/index.ts';
+import { resolveClusterParams } from '../impl/layout.ts';
 import { Writer } from '../specs/core/index.ts';
 import raftKv, { type KvEntry, type KvOp, type KvResult, type KvServer } from '../specs/raft/raft-kv.ts';
 

@@ -70,7 +70,7 @@ describe('replayOnExecutor', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.divergence).toMatchObject({ step: crashAt, node: trace.nodes[node], reason: 'state differs', expected: before, got: 'working' });
-    expect(r.divergence.event).toMatch(/^crash rm/);
+    expect(r.divergence.event).toMatch(/^rm\d crashes/);
   });
 
   it('reports a delivery of a message that was never sent', async () => {

@@ -10,8 +10,10 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
-  ClusterLayout, FrameCodec, MemoryNetwork, NodeRuntime, encodeHello, simulatedClock, startCluster, type DurableStore, type NodeEvent,
+  ClusterLayout, MemoryNetwork, NodeRuntime, simulatedClock, startCluster, type DurableStore, type NodeEvent,
 } from '../impl/index.ts';
+import { FrameCodec } from '../impl/net/frame.ts';
+import { encodeHello } from '../impl/net/tcpTransport.ts';
 import { protocol, t, Writer } from '../specs/core/index.ts';
 import twoPhase from '../specs/two-phase/two-phase.ts';
 

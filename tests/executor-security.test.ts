@@ -10,7 +10,9 @@ import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { FrameCodec, encodeHello, startCluster, tcpTransport, type Cluster } from '../impl/index.ts';
+import { startCluster, tcpTransport, type Cluster } from '../impl/index.ts';
+import { FrameCodec } from '../impl/net/frame.ts';
+import { encodeHello } from '../impl/net/tcpTransport.ts';
 import { Writer } from '../specs/core/index.ts';
 import raftKv, { type KvOp, type KvResult, type KvServer } from '../specs/raft/raft-kv.ts';
 

@@ -1,4 +1,5 @@
 /** What changed between two consecutive worlds of a trace, for every renderer. */
+import { eventText } from './event-text.ts';
 import type { TraceFile, TraceStep } from './format.ts';
 
 export interface Change {
@@ -59,30 +60,7 @@ export function show(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** A short description of a step's event, with node names. */
+/** A short description of a step's event, with node names (see event-text.ts). */
 export function describeEvent(trace: TraceFile, step: TraceStep): string {
-  const e = step.event as Record<string, unknown>;
-  const name = (id: unknown) => trace.nodes[id as number] ?? `node${String(id)}`;
-  switch (e.kind) {
-    case 'init':
-      return 'initial state';
-    case 'deliver':
-      return `${name(e.from)} → ${name(e.to)}: ${show(e.msg)}`;
-    case 'duplicate':
-      return `${name(e.from)} → ${name(e.to)}: ${show(e.msg)} (duplicated: stays in flight)`;
-    case 'drop':
-      return `drop ${name(e.from)} → ${name(e.to)}: ${show(e.msg)}`;
-    case 'action':
-      return `${name(e.node)}: ${String(e.action)}${e.arg === undefined ? '' : `(${show(e.arg)})`}`;
-    case 'crash':
-      return `${name(e.node)} crashes`;
-    case 'restart':
-      return `${name(e.node)} restarts`;
-    case 'tick':
-      return 'clock tick';
-    case 'invoke':
-      return `${name(e.node)} invokes ${show(e.op)} at ${name(e.to)}`;
-    default:
-      return String(e.kind);
-  }
+  return eventText(step.event, (id) => trace.nodes[id] ?? `node${id}`);
 }

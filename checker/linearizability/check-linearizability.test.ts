@@ -5,9 +5,9 @@ import { makeHistory, type History, type OperationInit } from '../history/histor
 import type { KvInput, KvOutput, RegisterInput, RegisterOutput } from '../history/operations.ts';
 import { checkLinearizabilityBruteForce } from './brute-force.ts';
 import { checkLinearizability, formatExplanation } from './check-linearizability.ts';
-import { kvModel } from './kv-model.ts';
+import { kvModel } from '../../specs/core/models/kv.ts';
 import { ILLEGAL, type SequentialModel } from './model.ts';
-import { registerModel } from './register-model.ts';
+import { registerModel } from '../../specs/core/models/register.ts';
 import { wholeObjectModel } from './whole-object-model.ts';
 
 /** One operation in ten never returns. */

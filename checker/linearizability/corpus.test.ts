@@ -9,9 +9,9 @@ import { parseEtcdLog } from '../history/etcd-log.ts';
 import type { History } from '../history/history.ts';
 import { parseEdnKvHistory } from '../history/jepsen-edn.ts';
 import { checkLinearizability, formatExplanation, type LinearizabilityResult } from './check-linearizability.ts';
-import { kvModel } from './kv-model.ts';
+import { kvModel } from '../../specs/core/models/kv.ts';
 import { resolveModel, type SequentialModel } from './model.ts';
-import { registerModel } from './register-model.ts';
+import { registerModel } from '../../specs/core/models/register.ts';
 import { porcupineCorpus } from '../../tests/fixtures/porcupine.ts';
 
 const anchors = porcupineCorpus;

@@ -7,6 +7,8 @@
 import type { SequentialModel, StepResult } from '../../specs/core/sequential-model.ts';
 export { ILLEGAL } from '../../specs/core/sequential-model.ts';
 export type { SequentialModel, StepResult } from '../../specs/core/sequential-model.ts';
+import { hashString } from '../../specs/core/models/hash.ts';
+export { hashString };
 
 /** A model with every optional part filled in (done once per check). */
 export interface ResolvedModel<S, I, O> {
@@ -19,16 +21,6 @@ export interface ResolvedModel<S, I, O> {
   readonly partition: ((input: I) => string | number) | undefined;
   readonly describeOperation: (input: I, output: O | undefined) => string;
   readonly describeState: (state: S) => string;
-}
-
-/** A 32-bit hash of a string (FNV-1a). */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h | 0;
 }
 
 /** Default state hash: cheap for primitives, JSON for objects. */

@@ -1,185 +1,241 @@
 /**
- * Shortest cycles of a given anomaly class in a dependency graph. A class says which edges a
- * cycle may use and what it must contain (exactly one `rw` edge for G-single, at least two for
- * G2, ...). The search is a breadth-first search from each transaction over (transaction,
- * counters) pairs — counters of `rw` edges (0, 1, 2+), `wr` edges, edges resting on real time,
- * edges resting on timestamps — so the first accepted return to the start is a shortest cycle
- * of that class through it. Only transactions in a non-trivial strongly connected component of
- * the allowed edges can start one.
+ * Cycle search, SCC first (as Elle does). The graph is split into strongly connected
+ * components over every edge any wanted anomaly may use; a transaction outside a non-trivial
+ * component is on no cycle, so a serializable history costs one linear pass. In each
+ * component, anomaly classes are tried most severe first, and a class implied by one already
+ * found there is skipped (G0 there implies G1c there).
+ *
+ * A class fixes which edges a cycle may use, what it must contain, and its level (the order
+ * edges it needs: none, process, real time, timestamps; a cycle takes the highest level of its
+ * edges, so a -process cycle has a process edge and no real-time one):
+ *
+ * | class | edges | must have |
+ * |---|---|---|
+ * | G0 | ww | (at level 0: a ww edge) |
+ * | G1c | ww, wr | a wr edge |
+ * | G-single | ww, wr, exactly one rw | |
+ * | G-nonadjacent | ww, wr, rw | two or more rw, no two adjacent (around the cycle) |
+ * | G2-item | ww, wr, rw | two or more rw, some two adjacent |
+ *
+ * Every such cycle can be rotated to begin with an edge the class requires (a wr edge for
+ * G1c, an rw edge for the last three, a ww edge or an edge of the class's level for G0). The
+ * search is a breadth-first search from each transaction leaving by such an edge, over
+ * (transaction, state) pairs where the state holds what the shape needs (an edge of the level
+ * seen; two rw edges seen; last edge rw; two adjacent rw seen), inside the sub-component of the
+ * class's edges that holds the first edge (a cycle never leaves it). The first accepted return
+ * to the start is a shortest cycle through it; the shortest over all starts is reported. A
+ * search stops early when it cannot beat the best cycle so far, and gives up past a budget of
+ * edge visits per class and component (then the cycle is short rather than shortest, or the
+ * class is reported as not searched to the end).
  */
-import type { Assumption, DependencyGraph, DependencyReason, DependencyType } from './dependency-graph.ts';
+import { cycleShape, CYCLE_ANOMALIES, impliedAnomalies, type CycleAnomalyType, type CycleBase } from './models.ts';
+import { kindOf, levelOf, nontrivialSccs, PROCESS, REALTIME, RW, TIMESTAMP, WR, WW, type TxnGraph } from './txn-graph.ts';
 
-/** Counters of a path, as the acceptance test sees them. */
-export interface CycleCounts {
-  /** `rw` edges, capped at 2 */
-  readonly rw: number;
-  /** at least one `wr` edge */
-  readonly wr: boolean;
-  /** at least one edge resting on real time */
-  readonly realtime: boolean;
-  /** at least one edge resting on commit timestamps */
-  readonly timestamp: boolean;
+/** A cycle: edge ids of the graph, in order, the last one closing it. */
+export interface FoundCycle {
+  readonly type: CycleAnomalyType;
+  readonly edges: readonly number[];
+  /** False when the search budget ran out before every start was tried. */
+  readonly shortest: boolean;
 }
 
-/** An anomaly class as a cycle shape. */
-export interface CycleClass {
-  /** Edge kinds the cycle may use. */
-  readonly types: readonly DependencyType[];
-  /** The strongest assumption an edge may rest on. */
-  readonly assumption: Assumption;
-  /** Whether a cycle with these counters belongs to the class. */
-  accept(counts: CycleCounts): boolean;
+/** The outcome of {@link findCycles}. */
+export interface CycleSearch {
+  /** Per class: a shortest cycle over all components, and in how many components one was found. */
+  readonly found: ReadonlyMap<CycleAnomalyType, { cycle: FoundCycle; components: number }>;
+  /** Classes whose search was cut short in some component without finding a cycle there. */
+  readonly incomplete: readonly CycleAnomalyType[];
+  /** Non-trivial strongly connected components of the searched graph, and the largest one's size. */
+  readonly components: number;
+  readonly largestComponent: number;
 }
 
-/** One edge of a cycle. */
-export interface CycleStep {
-  readonly from: number;
-  readonly to: number;
-  readonly type: DependencyType;
-  /** Why the edge exists. */
-  readonly reason: string;
-}
+/** Edge visits allowed per class per component before the search settles for what it has. */
+export const DEFAULT_SEARCH_BUDGET = 20_000_000;
 
-interface Arc {
-  readonly to: number;
-  readonly reason: DependencyReason;
-  /** bits: 1 rw, 2 wr, 4 realtime, 8 timestamp */
-  readonly flags: number;
-}
+const LV = 1; // an edge of the class's level seen
+const R2 = 2; // two or more rw edges
+const LR = 4; // last edge was rw
+const ADJ = 8; // two adjacent rw edges seen
+const S = 16;
 
-const rank = (a: Assumption): number => (a === 'none' ? 0 : a === 'realtime' ? 1 : 2);
-/** Most start transactions searched per class; beyond it the cycle found is short, not shortest. */
-const MAX_STARTS = 400;
+const isOrder = (kind: number): boolean => kind === PROCESS || kind === REALTIME || kind === TIMESTAMP;
+const dataAllowed = (base: CycleBase, kind: number): boolean =>
+  kind === WW || isOrder(kind) || (kind === WR && base !== 'G0') || (kind === RW && base !== 'G0' && base !== 'G1c');
 
-/**
- * A shortest cycle of class `cls` in `graph` (transactions as ids), or undefined when there is
- * none. With more than {@link MAX_STARTS} candidate starts only that many are tried.
- */
-export function shortestCycle(graph: DependencyGraph, cls: CycleClass): CycleStep[] | undefined {
-  // Index the allowed arcs by dense node number.
-  const ids: number[] = [];
-  const index = new Map<string, number>();
-  graph.forEachNode((node, attrs) => {
-    index.set(node, ids.length);
-    ids.push(attrs.txn.id);
-  });
-  const n = ids.length;
-  const arcs: Arc[][] = Array.from({ length: n }, () => []);
-  const allowed = new Set(cls.types);
-  graph.forEachEdge((_edge, attrs, source, target) => {
-    const seen = new Set<number>();
-    for (const reason of attrs.reasons) {
-      if (!allowed.has(reason.type) || rank(reason.assumption) > rank(cls.assumption)) continue;
-      const flags =
-        (reason.type === 'rw' ? 1 : 0) |
-        (reason.type === 'wr' ? 2 : 0) |
-        (reason.assumption === 'realtime' ? 4 : 0) |
-        (reason.assumption === 'timestamp' ? 8 : 0);
-      if (seen.has(flags)) continue; // one arc per distinct effect on the counters
-      seen.add(flags);
-      arcs[index.get(source)!]!.push({ to: index.get(target)!, reason, flags });
-    }
-  });
-
-  const starts = nodesOnCycles(arcs).slice(0, MAX_STARTS);
-  // state = node * 24 + rw * 8 + wr * 4 + realtime * 2 + timestamp
-  const STATES = 24;
-  const dist = new Int32Array(n * STATES);
-  const parent = new Int32Array(n * STATES);
-  const parentArc: (Arc | undefined)[] = new Array(n * STATES);
-  let best: CycleStep[] | undefined;
-
-  for (const s of starts) {
-    dist.fill(-1);
-    const queue: number[] = [s * STATES];
-    dist[s * STATES] = 0;
-    let found: { state: number; arc: Arc; from: number } | undefined;
-    for (let head = 0; head < queue.length && !found; head++) {
-      const state = queue[head]!;
-      const d = dist[state]!;
-      if (best && d + 1 >= best.length) break; // cannot beat the best cycle found
-      const node = Math.floor(state / STATES);
-      const c = state % STATES;
-      for (const arc of arcs[node]!) {
-        const rw = Math.min(2, (c >> 3) + (arc.flags & 1));
-        const nc = rw * 8 + ((c & 4) | (arc.flags & 2 ? 4 : 0)) + ((c & 2) | (arc.flags & 4 ? 2 : 0)) + ((c & 1) | (arc.flags & 8 ? 1 : 0));
-        if (arc.to === s) {
-          if (cls.accept({ rw, wr: (nc & 4) !== 0, realtime: (nc & 2) !== 0, timestamp: (nc & 1) !== 0 })) {
-            found = { state, arc, from: node };
-            break;
-          }
-          continue;
-        }
-        const next = arc.to * STATES + nc;
-        if (dist[next] !== -1) continue;
-        dist[next] = d + 1;
-        parent[next] = state;
-        parentArc[next] = arc;
-        queue.push(next);
-      }
-    }
-    if (!found) continue;
-    // rebuild the path s → ... → found.from, then close it
-    const steps: CycleStep[] = [];
-    const step = (from: number, arc: Arc): CycleStep => ({ from: ids[from]!, to: ids[arc.to]!, type: arc.reason.type, reason: arc.reason.text });
-    steps.push(step(found.from, found.arc));
-    for (let state = found.state; dist[state] !== 0; state = parent[state]!) {
-      steps.push(step(Math.floor(parent[state]! / STATES), parentArc[state]!));
-    }
-    steps.reverse();
-    if (!best || steps.length < best.length) best = steps;
-    if (best.length === 2) break; // no cycle is shorter (no self-loops)
-  }
-  return best;
-}
-
-/** Nodes in non-trivial strongly connected components (iterative Tarjan). */
-function nodesOnCycles(arcs: readonly Arc[][]): number[] {
-  const n = arcs.length;
-  const order = new Int32Array(n).fill(-1);
-  const low = new Int32Array(n);
-  const onStack = new Uint8Array(n);
-  const stack: number[] = [];
-  const result: number[] = [];
-  let counter = 0;
-  for (let root = 0; root < n; root++) {
-    if (order[root] !== -1) continue;
-    const work: [number, number][] = [[root, 0]];
-    order[root] = low[root] = counter++;
-    stack.push(root);
-    onStack[root] = 1;
-    while (work.length > 0) {
-      const top = work[work.length - 1]!;
-      const [v, i] = top;
-      if (i < arcs[v]!.length) {
-        top[1]++;
-        const w = arcs[v]![i]!.to;
-        if (order[w] === -1) {
-          order[w] = low[w] = counter++;
-          stack.push(w);
-          onStack[w] = 1;
-          work.push([w, 0]);
-        } else if (onStack[w]) {
-          low[v] = Math.min(low[v]!, order[w]!);
-        }
+/** Finds, for each wanted cycle class, a shortest cycle (see the module comment). */
+export function findCycles(graph: TxnGraph, wanted: ReadonlySet<CycleAnomalyType>, budget = DEFAULT_SEARCH_BUDGET): CycleSearch {
+  const classes = CYCLE_ANOMALIES.filter((c) => wanted.has(c));
+  const found = new Map<CycleAnomalyType, { cycle: FoundCycle; components: number }>();
+  const incomplete = new Set<CycleAnomalyType>();
+  if (classes.length === 0 || graph.edgeCount === 0) return { found, incomplete: [], components: 0, largestComponent: 0 };
+  const shapes = classes.map((c) => cycleShape(c));
+  const maxLevel = Math.max(...shapes.map((s) => s.level));
+  const anyAllowed = (w: number): boolean => levelOf(w) <= maxLevel && shapes.some((s) => dataAllowed(s.base, kindOf(w)));
+  const comp = new Int32Array(graph.n);
+  const sccs = nontrivialSccs(graph, anyAllowed, comp);
+  const search = new ClassSearch(graph, budget);
+  for (const members of sccs) {
+    const skip = new Set<CycleAnomalyType>();
+    for (const type of classes) {
+      if (skip.has(type)) continue;
+      const result = search.run(members, type);
+      if (result === 'gave-up') {
+        incomplete.add(type);
         continue;
       }
-      work.pop();
-      if (work.length > 0) {
-        const u = work[work.length - 1]![0];
-        low[u] = Math.min(low[u]!, low[v]!);
-      }
-      if (low[v] === order[v]) {
-        const component: number[] = [];
-        let w: number;
-        do {
-          w = stack.pop()!;
-          onStack[w] = 0;
-          component.push(w);
-        } while (w !== v);
-        if (component.length > 1) result.push(...component);
-      }
+      if (!result) continue;
+      for (const implied of impliedAnomalies(type)) if (implied !== type) skip.add(implied as CycleAnomalyType);
+      const prev = found.get(type);
+      if (!prev) found.set(type, { cycle: result, components: 1 });
+      else found.set(type, { cycle: result.edges.length < prev.cycle.edges.length ? result : prev.cycle, components: prev.components + 1 });
     }
   }
-  return result.sort((a, b) => a - b);
+  return { found, incomplete: [...incomplete].filter((t) => !found.has(t)), components: sccs.length, largestComponent: sccs.reduce((m, s) => Math.max(m, s.length), 0) };
+}
+
+/** One class search in one component; buffers are reused across calls. */
+class ClassSearch {
+  private local = new Int32Array(0);
+  private seen = new Int32Array(0);
+  private parentState = new Int32Array(0);
+  private parentEdge = new Int32Array(0);
+  private queue = new Int32Array(0);
+  private stamp = 0;
+  private readonly sub: Int32Array;
+  /** run number per member node: membership of the current component */
+  private readonly member: Int32Array;
+  private runs = 0;
+
+  constructor(
+    private readonly graph: TxnGraph,
+    private readonly budget: number,
+  ) {
+    this.local = new Int32Array(graph.n);
+    this.sub = new Int32Array(graph.n);
+    this.member = new Int32Array(graph.n);
+  }
+
+  private ensure(size: number): void {
+    if (this.seen.length >= size) return;
+    this.seen = new Int32Array(size);
+    this.parentState = new Int32Array(size);
+    this.parentEdge = new Int32Array(size);
+    this.queue = new Int32Array(size);
+    this.stamp = 0;
+  }
+
+  run(members: readonly number[], type: CycleAnomalyType): FoundCycle | undefined | 'gave-up' {
+    const { graph, local, sub } = this;
+    const { base, level: L } = cycleShape(type);
+    const allowed = (w: number): boolean => levelOf(w) <= L && dataAllowed(base, kindOf(w));
+    // the edges a cycle uses after its first one: G-single takes no second rw
+    const rest = base === 'G-single' ? (w: number): boolean => allowed(w) && kindOf(w) !== RW : allowed;
+    const first = (w: number): boolean => {
+      if (!allowed(w)) return false;
+      const kind = kindOf(w);
+      if (base === 'G0') return L === 0 ? kind === WW : levelOf(w) === L;
+      if (base === 'G1c') return kind === WR;
+      return kind === RW;
+    };
+    const subs = nontrivialSccs(graph, allowed, sub, members);
+    if (subs.length === 0) return undefined;
+    const run = ++this.runs;
+    const member = this.member;
+    members.forEach((m, i) => {
+      local[m] = i;
+      member[m] = run;
+    });
+    this.ensure(members.length * S);
+    const { start, edgeIds } = graph;
+    const minimum = base === 'G-nonadjacent' ? 4 : 2;
+    let best: number[] | undefined;
+    let visits = 0;
+    let cut = false;
+
+    for (const u of members) {
+      const c = sub[u]!;
+      if (c < 0) continue;
+      if (best && best.length === minimum) break;
+      if (this.stamp >= 0x3fffffff) {
+        this.seen.fill(0);
+        this.stamp = 0;
+      }
+      const stamp = ++this.stamp;
+      let head = 0;
+      let tail = 0;
+      let closing = -1;
+      let closingFrom = -1;
+      // first edges
+      for (let p = start[u]!; p < start[u + 1]!; p++) {
+        const e = edgeIds[p]!;
+        const w = graph.edgeInfo(e);
+        if (!first(w)) continue;
+        const v = graph.edgeTo(e);
+        if (member[v] !== run || sub[v] !== c) continue;
+        const st = (L === 0 || levelOf(w) === L ? LV : 0) | (kindOf(w) === RW ? LR : 0);
+        const idx = local[v]! * S + st;
+        if (this.seen[idx] === stamp) continue;
+        this.seen[idx] = stamp;
+        this.parentState[idx] = -1;
+        this.parentEdge[idx] = e;
+        this.queue[tail++] = idx;
+      }
+      // breadth-first, by levels so that the depth is known
+      let depth = 1;
+      while (head < tail && closing < 0) {
+        if (best && depth + 1 >= best.length) break;
+        const levelEnd = tail;
+        for (; head < levelEnd && closing < 0; head++) {
+          const idx = this.queue[head]!;
+          const x = members[(idx / S) | 0]!;
+          const st = idx % S;
+          for (let p = start[x]!; p < start[x + 1]!; p++) {
+            const e = edgeIds[p]!;
+            const w = graph.edgeInfo(e);
+            if (!rest(w)) continue;
+            const y = graph.edgeTo(e);
+            if (member[y] !== run || sub[y] !== c) continue;
+            visits++;
+            const isRw = kindOf(w) === RW;
+            if (base === 'G-nonadjacent' && isRw && st & LR) continue;
+            let next = st & ~LR;
+            if (L === 0 || levelOf(w) === L) next |= LV;
+            if (isRw) {
+              next |= LR | R2;
+              if (st & LR) next |= ADJ;
+            }
+            if (y === u) {
+              if (!(next & LV)) continue;
+              if (base === 'G-nonadjacent' && (!(next & R2) || isRw)) continue;
+              if (base === 'G2-item' && !(next & R2 && (next & ADJ || isRw))) continue;
+              closing = e;
+              closingFrom = idx;
+              break;
+            }
+            const ni = local[y]! * S + next;
+            if (this.seen[ni] === stamp) continue;
+            this.seen[ni] = stamp;
+            this.parentState[ni] = idx;
+            this.parentEdge[ni] = e;
+            this.queue[tail++] = ni;
+          }
+        }
+        depth++;
+        if (visits > this.budget) {
+          cut = true;
+          break;
+        }
+      }
+      if (closing >= 0) {
+        const edges = [closing];
+        for (let idx = closingFrom; idx >= 0; idx = this.parentState[idx]!) edges.push(this.parentEdge[idx]!);
+        edges.reverse();
+        if (!best || edges.length < best.length) best = edges;
+      }
+      if (cut) break;
+    }
+    if (!best) return cut ? 'gave-up' : undefined;
+    return { type, edges: best, shortest: !cut };
+  }
 }

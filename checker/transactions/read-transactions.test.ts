@@ -36,7 +36,7 @@ describe('transaction readers', () => {
     expect(line).toBe(3);
     expect(message).toMatch(/t\.json:3: transaction 1: "status" must be/);
     const [line2, message2] = lineOf(() => parseJsonTransactions('{"format": "pacta-transactions", "version": 1, "transactions": [\n {"process": 0, "call": 0, "status": "committed",\n  "ops": [["x", "k", 1]]}]}', 't.json'));
-    expect([line2, message2]).toEqual([3, expect.stringMatching(/operation 0: operations are "r" \(read\) and "w" \(write\)/)]);
+    expect([line2, message2]).toEqual([3, expect.stringMatching(/operation 0: operations are "r" \(read\), "w" \(write, rw-register\) and "append" \(list-append\)/)]);
   });
 
   it('reads Elle rw-register EDN: :ok commits, :fail aborts, :info is unknown', () => {
@@ -60,5 +60,23 @@ describe('transaction readers', () => {
   it('names the line of a bad EDN transaction', () => {
     expect(lineOf(() => parseEdnTransactions('{:type :invoke, :f :txn, :value [[:r :x nil]], :process 0}\n{:type :ok, :f :txn, :value [[:w :x 1]], :process 0}'))[0]).toBe(2);
     expect(lineOf(() => parseEdnTransactions('{:type :invoke, :f :txn, :value [[:q :x nil]], :process 0}'))[1]).toMatch(/micro-operation 0/);
+  });
+
+  it('reads list-append EDN (appends, list reads, integer keys) and JSON with a workload', () => {
+    const text = [
+      '{:type :invoke, :f :txn, :value [[:append 5 1] [:r 5 nil]], :process 0, :time 10, :index 0}',
+      '{:type :ok, :f :txn, :value [[:append 5 1] [:r 5 [1]]], :process 0, :time 20, :index 1}',
+      '{:type :invoke, :f :nemesis, :value nil, :process :nemesis}',
+      '{:type :invoke, :f :txn, :value [[:r 5 nil]], :process 1}',
+      '{:type :info, :f :txn, :value [[:r 5 nil]], :process 1}',
+    ].join('\n');
+    const h = parseEdnTransactions(text, 'la.edn');
+    expect(h.transactions[0]!.ops).toEqual([{ f: 'append', key: 5, value: 1 }, { f: 'r', key: 5, value: [1] }]);
+    expect(h.transactions[1]!.ops).toEqual([{ f: 'r', key: 5, value: null }]);
+    const json = parseJsonTransactions(JSON.stringify({ format: 'pacta-transactions', version: 1, workload: 'list-append', transactions: [{ process: 0, call: 0, return: 1, status: 'committed', ops: [['append', 'x', 1], ['r', 'x', [1]]] }] }));
+    expect(json.workload).toBe('list-append');
+    expect(json.transactions[0]!.ops[1]).toEqual({ f: 'r', key: 'x', value: [1] });
+    expect(lineOf(() => parseJsonTransactions('{"format": "pacta-transactions", "version": 1,\n "workload": "bank", "transactions": []}', 'w.json'))).toEqual([2, expect.stringMatching(/"workload" must be "list-append" or "rw-register", got "bank"/)]);
+    expect(lineOf(() => parseEdnTransactions('{:type :invoke, :f :txn, :value [[:r 5 nil]], :process 0}\n{:type :ok, :f :txn, :value [[:r 5 [1 {:a 1}]]], :process 0}'))).toEqual([2, expect.stringMatching(/a list read holds strings or numbers/)]);
   });
 });

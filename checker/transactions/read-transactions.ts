@@ -1,12 +1,15 @@
 /**
- * Readers for transaction histories: pacta's JSON format and Elle's rw-register EDN histories
- * (`{:type :ok, :f :txn, :value [[:r :x 1] [:w :y 2]], :process 0}`). Errors name the line.
+ * Readers for transaction histories: pacta's JSON format and Jepsen/Elle EDN histories, in
+ * both workloads: rw-register (`{:type :ok, :f :txn, :value [[:r :x 1] [:w :y 2]], :process 0}`)
+ * and list-append (`{:type :ok, :f :txn, :value [[:append 5 1] [:r 5 [1]]], :process 0}`).
+ * Errors name the line.
  */
 import { HistoryFormatError } from '../history/errors.ts';
 import type { ProcessId } from '../history/history.ts';
 import { parseJepsenEvents } from '../history/jepsen-edn.ts';
+import { fastJepsenEvents } from './fast-edn.ts';
 import { parseLocatedJson } from '../history/json-lines.ts';
-import type { Transaction, TransactionHistory, TxnKey, TxnOp, TxnStatus, TxnValue } from './transaction.ts';
+import { WORKLOADS, type Transaction, type TransactionHistory, type TxnKey, type TxnOp, type TxnStatus, type TxnValue, type Workload } from './transaction.ts';
 
 /** The `format` tag of pacta's JSON transaction files. */
 export const JSON_TRANSACTIONS_FORMAT = 'pacta-transactions';
@@ -15,26 +18,37 @@ const STATUSES = new Set(['committed', 'aborted', 'unknown']);
 const isKey = (k: unknown): k is TxnKey => typeof k === 'string' || (typeof k === 'number' && Number.isFinite(k));
 const isValue = isKey as (v: unknown) => v is TxnValue;
 
+/** Most elements a list read may hold (a bound on what one line of input can make the checker allocate). */
+const MAX_LIST = 10_000_000;
+
 /** Decodes one micro-operation `[f, key, value]`; returns an error message when invalid. */
 function decodeOp(raw: unknown, readsKnown: boolean): TxnOp | string {
   if (!Array.isArray(raw) || raw.length !== 3) return `an operation is [f, key, value], got ${JSON.stringify(raw)}`;
   const [f, key, value] = raw as unknown[];
   if (!isKey(key)) return `a key is a string or number, got ${JSON.stringify(key)}`;
   if (f === 'r') {
-    if (value !== null && !isValue(value)) return `a read sees a string, a number or null, got ${JSON.stringify(value)}`;
+    if (Array.isArray(value)) {
+      if (value.length > MAX_LIST) return `a read of ${value.length} elements is beyond the limit of ${MAX_LIST}`;
+      const bad = value.find((v) => !isValue(v));
+      if (bad !== undefined) return `a list read holds strings or numbers, got ${JSON.stringify(bad)}`;
+      return { f: 'r', key, value: readsKnown ? (value as TxnValue[]) : null };
+    }
+    if (value !== null && !isValue(value)) return `a read sees a string, a number, a list of them or null, got ${JSON.stringify(value)}`;
     return { f: 'r', key, value: readsKnown ? (value as TxnValue | null) : null };
   }
-  if (f === 'w') {
-    if (!isValue(value)) return `a write writes a string or number, got ${JSON.stringify(value)}`;
-    return { f: 'w', key, value };
+  if (f === 'w' || f === 'append') {
+    if (!isValue(value)) return `${f === 'w' ? 'a write writes' : 'an append appends'} a string or number, got ${JSON.stringify(value)}`;
+    return { f, key, value };
   }
-  return `operations are "r" (read) and "w" (write), got ${JSON.stringify(f)}`;
+  return `operations are "r" (read), "w" (write, rw-register) and "append" (list-append), got ${JSON.stringify(f)}`;
 }
 
 /**
  * Parses pacta's JSON transaction format:
- * `{"format": "pacta-transactions", "version": 1, "transactions": [{"process": 0, "call": 0,
- * "return": 5, "status": "committed", "commitTs": 3, "ops": [["r", "x", null], ["w", "y", 2]]}]}`.
+ * `{"format": "pacta-transactions", "version": 1, "workload": "rw-register", "transactions":
+ * [{"process": 0, "call": 0, "return": 5, "status": "committed", "commitTs": 3, "ops": [["r",
+ * "x", null], ["w", "y", 2]]}]}`; list-append ops are `["append", "x", 3]` and `["r", "x", [1, 2,
+ * 3]]`. `workload` is optional (detected from the operations when absent).
  */
 export function parseJsonTransactions(text: string, file = '<json>'): TransactionHistory {
   const doc = parseLocatedJson(text, file, 5);
@@ -47,6 +61,9 @@ export function parseJsonTransactions(text: string, file = '<json>'): Transactio
   }
   if (root.version !== 1) {
     throw new HistoryFormatError(file, doc.lineOf('/version'), `unsupported "version" ${JSON.stringify(root.version)} (this reader knows version 1)`);
+  }
+  if (root.workload !== undefined && !WORKLOADS.includes(root.workload as Workload)) {
+    throw new HistoryFormatError(file, doc.lineOf('/workload'), `"workload" must be ${WORKLOADS.map((w) => `"${w}"`).join(' or ')}, got ${JSON.stringify(root.workload)}`);
   }
   if (!Array.isArray(root.transactions)) {
     throw new HistoryFormatError(file, doc.lineOf('/transactions'), '"transactions" must be an array');
@@ -81,17 +98,19 @@ export function parseJsonTransactions(text: string, file = '<json>'): Transactio
       line: doc.lineOf(at),
     };
   });
-  return { transactions, file };
+  return root.workload === undefined ? { transactions, file } : { transactions, file, workload: root.workload as Workload };
 }
 
 /**
- * Parses an Elle rw-register history in EDN: `:invoke`/`:ok`/`:fail`/`:info` events with
- * `:f :txn` and a `:value` of `[:r k v]` / `[:w k v]` micro-operations (keywords or strings
- * for `:r`/`:w`). `:ok` commits, `:fail` aborts, `:info` or no completion is unknown. An
- * optional `:commit-ts` on the completion gives the commit timestamp. Times are positions.
+ * Parses a Jepsen/Elle transaction history in EDN: `:invoke`/`:ok`/`:fail`/`:info` events with
+ * `:f :txn` and a `:value` of micro-operations `[:r k v]`, `[:w k v]` (rw-register) or
+ * `[:append k v]`, `[:r k [v ...]]` (list-append); keys and values are integers, strings or
+ * keywords. `:ok` commits, `:fail` aborts, `:info` or no completion is unknown (its writes or
+ * appends may have happened; its reads are unknown). An optional `:commit-ts` on the
+ * completion gives the commit timestamp. Times are positions in the file.
  */
 export function parseEdnTransactions(text: string, file = '<edn>'): TransactionHistory {
-  const events = parseJepsenEvents(text, file);
+  const events = fastJepsenEvents(text) ?? parseJepsenEvents(text, file);
   interface Draft { process: ProcessId; call: number; callLine: number; invoked: readonly TxnOp[]; done?: Transaction }
   const drafts: Draft[] = [];
   const pending = new Map<ProcessId, Draft>();
@@ -102,7 +121,7 @@ export function parseEdnTransactions(text: string, file = '<edn>'): TransactionH
       throw new HistoryFormatError(file, ev.line, detail);
     };
     if (ev.f !== 'txn') bad(`expected :f :txn, got :${ev.f}`);
-    if (!Array.isArray(ev.value)) bad(`:value must be a vector of [:r k v] / [:w k v], got ${JSON.stringify(ev.value)}`);
+    if (!Array.isArray(ev.value)) bad(`:value must be a vector of micro-operations ([:r k v], [:w k v], [:append k v]), got ${JSON.stringify(ev.value)}`);
     const ops = (ev.value as unknown[]).map((raw, k) => {
       const op = decodeOp(raw, ev.type === 'ok');
       if (typeof op === 'string') bad(`micro-operation ${k}: ${op}`);

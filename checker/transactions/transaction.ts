@@ -1,19 +1,33 @@
 /**
- * A history of transactions over read/write registers (Elle's rw-register workload): each
- * transaction reads and writes keys, and committed, aborted or ended with an unknown outcome.
+ * A history of transactions, in one of Elle's two workloads:
+ * - **rw-register**: each key is a register; transactions read it (`[r k v]`, `null` for the
+ *   initial nil) and overwrite it (`[w k v]`);
+ * - **list-append**: each key is a list; transactions append a unique element (`[append k v]`)
+ *   and read the whole list (`[r k [v1 v2 ...]]`, `null` or `[]` for the empty list). Because a
+ *   read returns every element in order, one read gives a prefix of the key's version order.
+ * Each transaction committed, aborted, or ended with an unknown outcome.
  */
 import { HistoryCheckerError } from '../history/errors.ts';
 import type { ProcessId } from '../history/history.ts';
 
 /** A key of the store. */
 export type TxnKey = string | number;
-/** A value written to a key. Values must be unique per key, so a read names its writer. */
+/** A value written to a key (or appended to it). Values must be unique per key, so a read names its writer. */
 export type TxnValue = string | number;
 
-/** One micro-operation: read `key` (seeing `value`, `null` for the initial nil) or write it. */
+/** The two workloads (Elle's names). */
+export type Workload = 'rw-register' | 'list-append';
+/** The workloads, as accepted by `--workload`. */
+export const WORKLOADS: readonly Workload[] = ['list-append', 'rw-register'];
+
+/**
+ * One micro-operation: a read of `key` (a register value or `null` for nil; for list-append the
+ * list, `null` meaning empty), a write (rw-register) or an append (list-append).
+ */
 export type TxnOp =
-  | { readonly f: 'r'; readonly key: TxnKey; readonly value: TxnValue | null }
-  | { readonly f: 'w'; readonly key: TxnKey; readonly value: TxnValue };
+  | { readonly f: 'r'; readonly key: TxnKey; readonly value: TxnValue | readonly TxnValue[] | null }
+  | { readonly f: 'w'; readonly key: TxnKey; readonly value: TxnValue }
+  | { readonly f: 'append'; readonly key: TxnKey; readonly value: TxnValue };
 
 /** How a transaction ended: committed, aborted, or unknown (crashed, timed out). */
 export type TxnStatus = 'committed' | 'aborted' | 'unknown';
@@ -40,6 +54,8 @@ export interface Transaction {
 export interface TransactionHistory {
   readonly transactions: readonly Transaction[];
   readonly file?: string;
+  /** The workload, when the file or the caller says so; otherwise detected from the operations. */
+  readonly workload?: Workload;
 }
 
 /** A transaction as given to {@link makeTransactionHistory}: ids are assigned. */
@@ -66,7 +82,14 @@ export function makeTransactionHistory(txns: readonly TransactionInit[], file?: 
   return file === undefined ? { transactions } : { transactions, file };
 }
 
-/** Renders a transaction's operations Elle-style: `[r x 1] [w y 2]`. */
+/** Renders a value Elle-style: `nil`, `3`, `"a"`, `[1 2 3]`. */
+export function showValue(v: TxnValue | readonly TxnValue[] | null): string {
+  if (v === null) return 'nil';
+  if (Array.isArray(v)) return `[${v.map((x) => JSON.stringify(x)).join(' ')}]`;
+  return JSON.stringify(v);
+}
+
+/** Renders a transaction's operations Elle-style: `[r x 1] [w y 2] [append z 3]`. */
 export function describeOps(ops: readonly TxnOp[]): string {
-  return ops.map((op) => `[${op.f} ${String(op.key)} ${op.value === null ? 'nil' : JSON.stringify(op.value)}]`).join(' ');
+  return ops.map((op) => `[${op.f} ${String(op.key)} ${showValue(op.value)}]`).join(' ');
 }

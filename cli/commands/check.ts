@@ -37,6 +37,8 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --time SECONDS         stop after this long
   --frontier-memory MIB  frontier held in memory before the rest goes to a temporary file
                          (default: a quarter of RAM)
+  --no-fast-path         explore with the reference semantics (no remembered outcomes, no
+                         fingerprint shortcuts, no caches): slower, for cross-checking
   --seed S               random mode: the seed that decides everything (default 0)
   --walks N              random mode: number of walks (default 1000)
   --walk W               random mode: run only walk W of the seed (how a violation is reproduced)
@@ -66,6 +68,7 @@ const spec = {
   'max-states': { type: 'string' },
   time: { type: 'string' },
   'frontier-memory': { type: 'string' },
+  'no-fast-path': { type: 'boolean' },
   seed: { type: 'string' },
   walks: { type: 'string' },
   walk: { type: 'string' },
@@ -123,6 +126,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v.strategy !== undefined && { strategy: v.strategy as CheckOptions['strategy'] }),
     ...(v['pct-depth'] !== undefined && { pctDepth: int('pct-depth', v['pct-depth'], 1) }),
     ...(v.swarm && { swarm: true }),
+    ...(v['no-fast-path'] && { fastPath: false }),
     ...(workers !== undefined && workers > 1 && { workers }),
   };
   if (v.seed !== undefined && mode !== 'random') throw new UsageError('--seed only applies to --mode random');

@@ -11,9 +11,9 @@ import { parseEdnKvHistory, parseEdnRegisterHistory } from '../../checker/histor
 import { parseJsonHistory } from '../../checker/history/json-history.ts';
 import { kvDecoder, registerDecoder } from '../../checker/history/operations.ts';
 import { checkLinearizability, formatExplanation, type LinearizabilityResult } from '../../checker/linearizability/check-linearizability.ts';
-import { kvModel } from '../../checker/linearizability/kv-model.ts';
+import { kvModel } from '../../specs/core/models/kv.ts';
 import type { SequentialModel } from '../../checker/linearizability/model.ts';
-import { registerModel } from '../../checker/linearizability/register-model.ts';
+import { registerModel } from '../../specs/core/models/register.ts';
 import { table } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { parseCommandArgs } from '../args.ts';

@@ -5,7 +5,7 @@
  * into `out`. The checker (checker/) and the executor (impl/) both run these same functions.
  */
 import type { NodeId, Schema } from './schema.ts';
-import type { WorldReader } from './world-reader.ts';
+import type { HistoryEntry, WorldReader } from './world-reader.ts';
 import type { SequentialModel } from './sequential-model.ts';
 import { structFields } from './schema.ts';
 
@@ -212,19 +212,93 @@ export interface LinearizableProperty {
   readonly model: SequentialModel<any, any, any>;
   /** Maps the spec's op values to the model's inputs (default: as is). */
   readonly mapOp?: (op: unknown) => unknown;
-  /** Maps the spec's result values to the model's outputs (default: as is). */
+  /**
+   * Maps the spec's result values to the model's outputs (default: as is). `undefined` makes the
+   * operation indeterminate, as Jepsen's `:info`: it may take effect at any time after its call,
+   * also after the answer (a request refused by one node and delivered again to another).
+   */
   readonly mapResult?: (result: unknown) => unknown;
+  /**
+   * Which operations the history check includes (default: all): false leaves an operation out,
+   * e.g. a request refused without effect (`notLeader`), or a read not meant to be
+   * linearizable. `result` is undefined while the operation is pending.
+   */
+  readonly keep?: (op: unknown, result: unknown) => boolean;
+}
+
+/**
+ * The isolation levels a {@link TransactionalProperty} may ask for: Elle's consistency models
+ * (weakest first in the lattice's order) and pacta's external consistency; the transaction
+ * checker (`checker/transactions/models.ts`) says what each forbids.
+ */
+export type IsolationLevel =
+  | 'read-uncommitted'
+  | 'read-committed'
+  | 'monotonic-atomic-view'
+  | 'repeatable-read'
+  | 'snapshot-isolation'
+  | 'serializable'
+  | 'strong-session-snapshot-isolation'
+  | 'strong-session-serializable'
+  | 'strong-snapshot-isolation'
+  | 'strict-serializable'
+  | 'external-consistency';
+
+/**
+ * One micro-operation of a transaction, as the transaction checker reads it: rw-register
+ * reads and writes, or list-append appends and reads of whole lists (`null`: empty).
+ */
+export type TransactionMicroOp =
+  | { readonly f: 'r'; readonly key: string | number; readonly value: string | number | readonly (string | number)[] | null }
+  | { readonly f: 'w'; readonly key: string | number; readonly value: string | number }
+  | { readonly f: 'append'; readonly key: string | number; readonly value: string | number };
+
+/**
+ * One transaction of a client history, in the shape of pacta's transaction-history format (the
+ * one `pacta txcheck` reads): `call` and `return` are positions in the history; a transaction
+ * that never returned has no `return` and status `unknown`. Written values must be unique per
+ * key, so that a read names the write it saw.
+ */
+export interface TransactionRecord {
+  readonly process: number;
+  readonly call: number;
+  readonly return?: number;
+  readonly status: 'committed' | 'aborted' | 'unknown';
+  readonly commitTs?: number;
+  readonly ops: readonly TransactionMicroOp[];
+}
+
+/**
+ * The client history, read as transactions, satisfies an isolation level. Declared by the spec
+ * (`transactions` turns the history into {@link TransactionRecord}s), checked by the checker with
+ * the same transaction checker `pacta txcheck` runs on recorded histories; re-checked only when
+ * the history gains a return.
+ */
+export interface TransactionalProperty {
+  readonly kind: 'transactional';
+  readonly name: string;
+  readonly model: IsolationLevel;
+  readonly transactions: (history: readonly HistoryEntry[]) => readonly TransactionRecord[];
 }
 
 /** Any property a spec may declare. */
-export type SpecProperty = Property | LinearizableProperty;
+export type SpecProperty = Property | LinearizableProperty | TransactionalProperty;
+
+/** The client history, read as transactions by `transactions`, satisfies `model` (see {@link TransactionalProperty}). */
+export function transactional(
+  model: IsolationLevel,
+  transactions: (history: readonly HistoryEntry[]) => readonly TransactionRecord[],
+  options: { name?: string } = {},
+): TransactionalProperty {
+  return { kind: 'transactional', name: options.name ?? model, model, transactions };
+}
 
 /** The client history is linearizable with respect to `model` (see {@link LinearizableProperty}). */
 export function linearizable<S, I, O>(
   model: SequentialModel<S, I, O>,
-  options: { name?: string; mapOp?: (op: unknown) => I; mapResult?: (result: unknown) => O } = {},
+  options: { name?: string; mapOp?: (op: any) => I; mapResult?: (result: any) => O; keep?: (op: any, result: any) => boolean } = {},
 ): LinearizableProperty {
-  return { kind: 'linearizable', name: options.name ?? `linearizable (${model.name})`, model, mapOp: options.mapOp, mapResult: options.mapResult };
+  return { kind: 'linearizable', name: options.name ?? `linearizable (${model.name})`, model, mapOp: options.mapOp, mapResult: options.mapResult, keep: options.keep };
 }
 
 /** Must hold in every reachable state. */

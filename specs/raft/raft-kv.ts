@@ -21,7 +21,12 @@
  *   its last entry).
  *
  * Clients: the world's clients send `put`, `get` and `cas` to any server; a server that is not
- * the leader answers `notLeader` (the operation had no effect). A write is answered by the server
+ * the leader answers `notLeader`. That server did nothing, but the answer does not mean the
+ * operation never takes effect: the network may deliver the same request again, to the leader
+ * (the set network and `--dup` do), so the linearizability check counts a refused write as
+ * indeterminate, like a pending one. (A check that counted it as "no effect" is violated: the
+ * bare set-network check found a get returning a value whose only put was answered notLeader.)
+ * A write is answered by the server
  * that proposed it, when it applies the entry. Each entry carries the client's request id, and
  * the state machine keeps, per client, the last id applied and its result (a session), so a
  * request delivered twice (`--dup`, the `set` network) takes effect once. A new leader appends a
@@ -39,13 +44,13 @@
  * A server whose durable state is found damaged rejoins in Raft's repair mode (consensus.ts).
  *
  * Not modeled: client retries to another server and client restarts (a world client issues each
- * operation once and never registers), read-index reads, log compaction, membership changes. Linearizability is checked by an exact
- * brute-force search over the (small) history, per key; the checker's `linearizable(kvModel)`
- * takes its place when checker/linearizability is exported (see docs/protocols/raft.md).
+ * operation once and never registers), read-index reads, log compaction, membership changes.
+ * Linearizability is checked by the library's checker against the library's kv model
+ * (`linearizable(kvModel, ...)`), the same code that `pacta lincheck` runs on a recorded history.
  */
 import {
-  invariant, protocol, put, reachable, t, SESSION_IDS, SESSION_REGISTER_ID,
-  type Ctx, type HistoryEntry, type NodeId, type Out, type WorldReader,
+  invariant, kvModel, linearizable as linearizableHistory, protocol, put, reachable, t, SESSION_IDS, SESSION_REGISTER_ID,
+  type Ctx, type HistoryEntry, type KvInput, type KvOutput, type NodeId, type Out, type WorldReader,
 } from '../core/index.ts';
 import {
   advanceCommit, batchOf, correctRules, handleMessage, initialCore, isQuorum, observeTerm, querying, raftMessages, recoverServer,
@@ -442,70 +447,65 @@ export function operations(h: readonly HistoryEntry[]): HistOp[] {
   return ops;
 }
 
-/**
- * Exact linearizability of one key's operations against a register (put, get, cas), by search
- * over linearization orders with memoization (Wing & Gong; fine for the model's few operations).
- * Pending operations may take effect or not; `notLeader` answers and follower reads are left out
- * (the first had no effect; the second are not meant to be linearizable).
- */
-export function linearizableRegister(ops: readonly HistOp[]): boolean {
-  const n = ops.length;
-  if (n === 0) return true;
-  if (n > 30) throw new Error(`linearizableRegister: ${n} operations is beyond the brute-force check`);
-  const completed = ops.reduce((m, o, i) => (o.result !== null ? m | (1 << i) : m), 0);
-  const failed = new Set<string>();
-  const search = (done: number, value: number): boolean => {
-    if ((done & completed) === completed) return true;
-    const memo = `${done}:${value}`;
-    if (failed.has(memo)) return false;
-    for (let i = 0; i < n; i++) {
-      if (done & (1 << i)) continue;
-      const o = ops[i]!;
-      // o may go next only if no other operation left returned before o was invoked.
-      let ok = true;
-      for (let j = 0; j < n && ok; j++) if (j !== i && !(done & (1 << j)) && ops[j]!.returnedAt < o.invokedAt) ok = false;
-      if (!ok) continue;
-      const step = stepRegister(value, o.op, o.result);
-      if (step !== null && search(done | (1 << i), step)) return true;
-    }
-    failed.add(memo);
-    return false;
-  };
-  return search(0, 0);
-}
+/** A raft-kv value as the kv model's string value: 0 is "absent", the model's `''`. */
+const kvValue = (v: number): string => (v === 0 ? '' : String(v));
 
-/** The register after `op` from `value`, or null when `result` is impossible there. */
-function stepRegister(value: number, op: Op, result: Result | null): number | null {
+/** raft-kv's operations in the vocabulary of the library's kv model (specs/core/models/kv.ts). */
+export function toKvInput(op: Op): KvInput {
   switch (op.kind) {
     case 'put':
-      return op.value;
+      return { f: 'put', key: String(op.key), value: kvValue(op.value) };
     case 'get':
-      return result === null || (result.kind === 'value' && result.value === value) ? value : null;
-    case 'cas': {
-      const ok = value === op.from;
-      if (result !== null && !(result.kind === 'cas' && result.ok === ok)) return null;
-      return ok ? op.to : value;
-    }
+      return { f: 'get', key: String(op.key) };
+    case 'cas':
+      return { f: 'cas', key: String(op.key), from: kvValue(op.from), to: kvValue(op.to) };
     case 'register':
-      return value;
+      // Never in the check: keptForLinearizability leaves registrations out.
+      return { f: 'get', key: '' };
   }
 }
 
-function byKey(ops: readonly HistOp[]): Map<number, HistOp[]> {
-  const out = new Map<number, HistOp[]>();
-  for (const o of ops) {
-    if (o.op.kind === 'register') continue; // not a register operation (the model's clients never send it)
-    const list = out.get(o.op.key) ?? [];
-    list.push(o);
-    out.set(o.op.key, list);
+/**
+ * raft-kv's results as the kv model's outputs. `notLeader` is indeterminate (undefined): the
+ * server that answered did nothing, but the network may deliver the same request again, to the
+ * leader, which then proposes it — the model's set network and `--dup` do exactly that.
+ */
+export function toKvOutput(result: Result): KvOutput | undefined {
+  switch (result.kind) {
+    case 'notLeader':
+      return undefined;
+    case 'value':
+    case 'readAt':
+      return kvValue(result.value);
+    case 'cas':
+      return result.ok;
+    default:
+      return null;
   }
-  return out;
 }
 
-const linearizable = invariant('linearizable: log and lease reads and writes (exact search per key)', (w: WorldReader) => {
-  const ops = operations(w.history()).filter((o) => o.result?.kind !== 'notLeader' && o.result?.kind !== 'readAt' && !(o.op.kind === 'get' && o.result === null));
-  for (const list of byKey(ops).values()) if (!linearizableRegister(list)) return false;
-  return true;
+/**
+ * Which operations the linearizability check includes: a follower read is not meant to be
+ * linearizable (its own property checks it), and a read that is pending or was refused
+ * (`notLeader`) cannot have changed anything; a write that is pending or was refused may still
+ * take effect (see {@link toKvOutput}), so it stays, as indeterminate.
+ */
+export function keptForLinearizability(op: Op, result: Result | undefined): boolean {
+  if (op.kind === 'register') return false; // a client's session, not an operation on the store
+  if (result === undefined || result.kind === 'notLeader') return op.kind !== 'get';
+  return result.kind !== 'readAt';
+}
+
+/**
+ * Log and lease reads, writes and cas are linearizable: the library's checker (Wing–Gong–Lowe,
+ * per key) against the library's kv model, as `pacta lincheck --model kv` checks a recorded
+ * history.
+ */
+const linearizable = linearizableHistory(kvModel, {
+  name: 'linearizable: log and lease reads and writes',
+  mapOp: toKvInput,
+  mapResult: toKvOutput,
+  keep: keptForLinearizability,
 });
 
 /**

@@ -13,7 +13,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkSync, type CheckOptions } from '../../checker/index.ts';
 import raft from './raft.ts';
-import raftKv, { linearizableRegister, operations } from './raft-kv.ts';
+import raftKv, { keptForLinearizability, toKvInput, toKvOutput } from './raft-kv.ts';
+import { checkLinearizability, kvModel } from '../../checker/linearizability/index.ts';
+import { operationsOf } from '../../checker/history-properties.ts';
 import type { HistoryEntry } from '../core/index.ts';
 
 const bag2: CheckOptions = { network: 'bag', drop: true, maxInFlight: 2 };
@@ -125,7 +127,9 @@ describe('raft-kv', () => {
   });
 });
 
-describe('linearizableRegister (the brute-force history check)', () => {
+describe("raft-kv's histories against the library's kv model (what its linearizable property checks)", () => {
+  const linearizableRegister = (ops: ReturnType<typeof operationsOf>) => checkLinearizability(ops, kvModel).result !== 'not-linearizable';
+  const operations = (hist: HistoryEntry[]) => operationsOf(hist, toKvInput as (op: unknown) => never, toKvOutput as (r: unknown) => never, keptForLinearizability as (op: unknown, r: unknown) => boolean);
   const h = (...entries: [string, number, number, unknown][]): HistoryEntry[] =>
     entries.map(([kind, client, id, x]) => (kind === 'invoke' ? { kind: 'invoke', client, id, op: x } : { kind: 'return', client, id, result: x }));
   const put1 = { kind: 'put', key: 0, value: 1 };

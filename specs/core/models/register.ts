@@ -5,8 +5,9 @@
  * is legal only if `from` differs from the current value; an unknown result is accepted, and
  * the operation has its effect (a cas swaps if `from` matches).
  */
-import type { RegisterInput, RegisterOutput, RegisterValue } from '../history/operations.ts';
-import { hashString, ILLEGAL, type SequentialModel, type StepResult } from './model.ts';
+import type { RegisterInput, RegisterOutput, RegisterValue } from './operations.ts';
+import { ILLEGAL, type SequentialModel, type StepResult } from '../sequential-model.ts';
+import { hashString } from './hash.ts';
 
 /** The register's state: its value, `null` for nil. */
 export type RegisterState = RegisterValue | null;

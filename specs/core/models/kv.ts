@@ -3,8 +3,8 @@
  * an independent register, so the model's state is the value of one key (`''` when absent).
  * Use {@link wholeObjectModel} to check the map as one object instead.
  */
-import type { KvInput, KvOutput } from '../history/operations.ts';
-import { ILLEGAL, type SequentialModel, type StepResult } from './model.ts';
+import type { KvInput, KvOutput } from './operations.ts';
+import { ILLEGAL, type SequentialModel, type StepResult } from '../sequential-model.ts';
 
 /**
  * The value of one key (`''` when absent) with its polynomial hash, kept incrementally: appends

@@ -1,0 +1,94 @@
+/**
+ * The differential test: the fast successor layer (remembered outcomes, fingerprints computed
+ * before successors are built, collapsed frontier, decode caches) against the reference
+ * semantics (`events`/`next`, plain decode, fingerprints from the packed bytes). For every
+ * bundled spec and variant, under every network kind, with and without loss, duplication,
+ * crashes, clocks, an in-flight bound and symmetry, at small bounds, both explorers must give
+ * the same distinct states, the same fingerprints, the same goals and the same set of
+ * (state, event, next) edges. It is what lets the next person touch the hot loop.
+ */
+import { describe, expect, it } from 'vitest';
+import { bundledSpecs } from '../specs/catalogue.ts';
+import type { Protocol } from '../specs/core/index.ts';
+import { exhaustive } from './exhaustive.ts';
+import { Model } from './model.ts';
+import { normalizeOptions, type CheckOptions } from './options.ts';
+import { defaultTuning } from './exhaustive.ts';
+
+/** What one exploration saw: its states (fingerprints) and edges, keyed as text. */
+interface Explored {
+  states: Set<string>;
+  edges: Set<string>;
+  goals: boolean[];
+  distinct: number;
+  result: string;
+}
+
+const hex = (hi: number, lo: number) => (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+
+export function explore(spec: Protocol, options: CheckOptions, fastPath: boolean): Explored {
+  const model = new Model(spec, normalizeOptions(spec, { ...options, fastPath }));
+  const states = new Set<string>();
+  const edges = new Set<string>();
+  const r = exhaustive(model, {
+    ...defaultTuning,
+    observeEdge: (parent, [phi, plo], event, hi, lo) => {
+      const child = hex(hi, lo);
+      states.add(child);
+      edges.add(`${hex(phi, plo)} ${JSON.stringify(model.world.describe(parent, event))} ${child}`);
+    },
+  });
+  return { states, edges, goals: r.goals.map((g) => g.reached), distinct: r.stats.distinctStates, result: r.outcome.kind };
+}
+
+/** Small bounds per spec, so that the reference explorer (10x slower) stays quick. */
+const bounds: Record<string, { params: Record<string, number | boolean | string>; maxDepth: number }> = {
+  'two-phase': { params: { rms: 2 }, maxDepth: 12 },
+  raft: { params: { servers: 3, maxTerm: 2, maxLog: 1, values: 1 }, maxDepth: 6 },
+  'raft-kv': { params: { servers: 3, maxTerm: 2, clients: 1, opsPerClient: 1 }, maxDepth: 6 },
+};
+
+/** The world options tried on each spec: every network kind, with and without faults and clocks. */
+const worlds: [string, CheckOptions][] = [
+  ['set', { network: 'set' }],
+  ['set, 1 crash', { network: 'set', crashes: 1 }],
+  ['set, clock to 2, clock error 1, ε 1', { network: 'set', maxTime: 2, clockError: 1, trueTimeEpsilon: 1 }],
+  ['set, symmetry', { network: 'set', symmetry: true }],
+  ['bag', { network: 'bag' }],
+  ['bag, drop and dup, ≤ 2 in flight', { network: 'bag', drop: true, dup: true, maxInFlight: 2 }],
+  ['bag, 1 crash, ≤ 1 in flight', { network: 'bag', crashes: 1, maxInFlight: 1 }],
+  ['fifo', { network: 'fifo' }],
+  ['fifo, drop and dup, 1 crash', { network: 'fifo', drop: true, dup: true, crashes: 1 }],
+];
+
+const catalogue = await Promise.all(Object.entries(bundledSpecs).map(async ([name, e]) => ({ name, spec: await e.load() })));
+
+describe('the fast path and the reference semantics explore the same graph', () => {
+  for (const { name, spec } of catalogue) {
+    const b = bounds[name];
+    if (!b) throw new Error(`differential.test.ts: give '${name}' small bounds in 'bounds'`);
+    const protocols: [string, Protocol][] = [[name, spec], ...Object.keys(spec.variants ?? {}).map((v): [string, Protocol] => [`${name}:${v}`, spec.variant(v)])];
+    for (const [label, protocol] of protocols) {
+      it(label, () => {
+        for (const [world, options] of worlds) {
+          // The variant's own exposure is overridden: the same world for both explorers.
+          const o: CheckOptions = { drop: false, dup: false, crashes: 0, maxTime: 0, clockError: 0, trueTimeEpsilon: 0, ...options, params: b.params, maxDepth: b.maxDepth };
+          const fast = explore(protocol, o, true);
+          const reference = explore(protocol, o, false);
+          const where = `${label} (${world})`;
+          expect(fast.distinct, `${where}: distinct states`).toBe(reference.distinct);
+          expect(fast.result, `${where}: result`).toBe(reference.result);
+          expect(fast.goals, `${where}: goals`).toEqual(reference.goals);
+          expect(setDifference(fast.states, reference.states), `${where}: states only the fast path has`).toEqual([]);
+          expect(setDifference(reference.states, fast.states), `${where}: states only the reference has`).toEqual([]);
+          expect(setDifference(fast.edges, reference.edges), `${where}: edges only the fast path has`).toEqual([]);
+          expect(setDifference(reference.edges, fast.edges), `${where}: edges only the reference has`).toEqual([]);
+        }
+      }, 120_000);
+    }
+  }
+});
+
+function setDifference(a: Set<string>, b: Set<string>): string[] {
+  return [...a].filter((x) => !b.has(x)).slice(0, 5);
+}

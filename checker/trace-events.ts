@@ -1,0 +1,123 @@
+/**
+ * Trace events (the JSON in trace files) as world events, and back. A trace names a delivery by
+ * its sender, receiver and message, an action by its node, name and argument, an invocation by
+ * its client, target and operation; {@link eventIn} finds the event of a state that it names,
+ * and the reference semantics' `next` takes it. Replay, minimization and trace building all
+ * step through here: no enumerate-and-compare.
+ */
+import { equalValues } from '../specs/core/collections.ts';
+import type { TraceEvent } from '../traces/format.ts';
+import type { World } from './world.ts';
+import type { EventRef, WorldState } from './world-state.ts';
+
+/** Deep equality of two JSON values, key order ignored. */
+export function sameJSON(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => sameJSON(x, bb[i]));
+  }
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => sameJSON((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function ref(kind: EventRef['kind'], node: number, envelope = 0, action = '', arg: unknown = undefined): EventRef {
+  return { kind, node, envelope, action, arg };
+}
+
+/**
+ * The event of state `s` that trace event `e` names, or a reason why there is none (in words,
+ * completing "the event ..."). The event may still be disabled: `next` decides.
+ */
+export function eventIn(world: World, s: WorldState, e: TraceEvent): EventRef | string {
+  const x = e as Record<string, unknown>;
+  const isNode = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < world.nodeCount;
+  switch (e.kind) {
+    case 'deliver':
+    case 'duplicate':
+    case 'drop': {
+      // The first deliverable envelope that carries this message on this link (FIFO links may
+      // hold equal messages: only the head can go).
+      let found = -1;
+      for (let i = 0; i < s.net.length; i++) {
+        const env = s.net[i]!;
+        if (env.from !== x.from || env.to !== x.to || !sameJSON(world.payloadJSON(env), x.msg)) continue;
+        if (found < 0) found = i;
+        if (world.network.head(s.net, i)) return ref(e.kind, env.to, i);
+      }
+      return found < 0 ? 'is not enabled: no such message is in flight' : 'is not enabled: the message is not at the head of its link';
+    }
+    case 'action': {
+      if (!isNode(x.node)) return `names node ${String(x.node)}, which does not exist`;
+      const role = world.roleOfNode[x.node as number]!;
+      if (!role.actions.some(([name]) => name === x.action)) return `is not enabled: role ${role.name} has no action "${String(x.action)}"`;
+      return ref('action', x.node as number, 0, String(x.action), x.arg);
+    }
+    case 'invoke': {
+      const clients = world.clients;
+      if (!clients || !isNode(x.node) || !isNode(x.to)) return 'names a client or target that does not exist';
+      const k = clients.ops.findIndex((op) => sameJSON(clients.layout.op.toJSON(op), x.op));
+      if (k < 0) return `is not enabled: ${JSON.stringify(x.op)} is not an operation the clients invoke`;
+      return ref('invoke', x.node as number, x.to as number, '', k);
+    }
+    case 'crash':
+    case 'restart':
+      return isNode(x.node) ? ref(e.kind, x.node as number) : `names node ${String(x.node)}, which does not exist`;
+    case 'tick':
+      return ref('tick', 0);
+    case 'drift':
+      return isNode(x.node) ? ref('drift', x.node as number, 0, '', x.by) : `names node ${String(x.node)}, which does not exist`;
+    default:
+      return `has an unknown kind '${String(e.kind)}'`;
+  }
+}
+
+/**
+ * The state trace event `e` leads to from `s`, or why it does not: not enabled, changes nothing,
+ * or is cut by the in-flight bound.
+ */
+export function stepOf(world: World, s: WorldState, e: TraceEvent): WorldState | string {
+  const ev = eventIn(world, s, e);
+  if (typeof ev === 'string') return ev;
+  const next = world.next(s, ev);
+  if (next === s) return 'changes nothing';
+  if (next === null) return whyNot(world, s, ev);
+  return next;
+}
+
+/** Why event `e` has no successor in `s`. */
+function whyNot(world: World, s: WorldState, e: EventRef): string {
+  switch (e.kind) {
+    case 'deliver':
+    case 'duplicate':
+    case 'drop': {
+      const env = s.net[e.envelope]!;
+      if (e.kind === 'duplicate' && !world.network.dup) return 'is not enabled: duplication is off under the trace\'s options';
+      if (e.kind === 'drop' && !world.network.drop) return 'is not enabled: loss is off under the trace\'s options';
+      if (s.crashed[env.to]) return `is not enabled: ${world.nodeName(env.to)} is crashed`;
+      return 'leaves more messages in flight than the trace\'s in-flight bound allows';
+    }
+    case 'action': {
+      if (s.crashed[e.node]) return `is not enabled: ${world.nodeName(e.node)} is crashed`;
+      const [name, def] = world.roleOfNode[e.node]!.actions.find(([n]) => n === e.action)!;
+      world.reading = s;
+      const choices = world.runner.choices(e.node, s.nodes[e.node], name, def);
+      if (!choices.some((c) => c === e.arg || equalValues(c, e.arg) || sameJSON(c, e.arg))) return `is not enabled: ${JSON.stringify(e.arg)} is not one of its choices`;
+      if (!world.runner.enabled(e.node, s.nodes[e.node], name, def, e.arg)) return 'is not enabled: its guard is false';
+      return 'leaves more messages in flight than the trace\'s in-flight bound allows';
+    }
+    case 'invoke':
+      return 'is not enabled: the client is waiting for a reply or has no operations left';
+    case 'crash':
+      return s.crashed[e.node] ? 'is not enabled: the node is already crashed' : 'is not enabled: no crash left in the budget';
+    case 'restart':
+      return 'is not enabled: the node is not crashed';
+    case 'tick':
+      return 'is not enabled: the clock is at its bound';
+    case 'drift':
+      return 'is not enabled: the clock offset would pass the clock-error bound';
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The one place where a spec's handlers run. The checker's world and the executor's node
+ * runtime both call handlers through a {@link StepRunner}, so what a handler may do (`out.send`
+ * to a node, never to a client; `out.broadcast` to a protocol role; `out.reply` to a request)
+ * is checked the same way on both sides, and a handler that throws is reported the same way: a
+ * {@link HandlerError} that names the node, its role and the handler.
+ *
+ * Effects are collected in reused parallel arrays (no allocation per step): the caller reads
+ * `sendCount` / `sendTo` / `sendMsg` and `replyCount` / `replyClient` / `replyId` /
+ * `replyResult` after the call, before the next one.
+ */
+import type { ActionDef, Interval, Out, RequestRef } from './protocol.ts';
+import { SpecError } from './protocol.ts';
+import type { Layout } from './layout.ts';
+import type { NodeId } from './schema.ts';
+
+/**
+ * Spec code broke the contract while it ran: a handler threw, or its effects or state do not fit
+ * their schemas. `handler` names what ran: `onMessage`, `onRequest`, `init`, an action's name,
+ * or `name.choices` / `name.when`.
+ */
+export class HandlerError extends Error {
+  override readonly name = 'HandlerError';
+  constructor(
+    message: string,
+    override readonly cause: unknown,
+    readonly node: NodeId = -1,
+    readonly handler = '',
+  ) {
+    super(message);
+  }
+}
+
+/** A node's clock as handlers read it (`out.now()`), and TrueTime's ε for `out.trueTime()`. */
+export interface ClockSource {
+  now(node: NodeId): number;
+  readonly epsilon: number;
+}
+
+const NO_ARG: readonly unknown[] = [undefined];
+
+/** Runs handlers of a protocol laid out by `layout`, collecting their effects. */
+export class StepRunner {
+  readonly sendTo: NodeId[] = [];
+  readonly sendMsg: unknown[] = [];
+  sendCount = 0;
+  readonly replyClient: NodeId[] = [];
+  readonly replyId: number[] = [];
+  readonly replyResult: unknown[] = [];
+  replyCount = 0;
+  /** The last handler read the clock (its outcome depends on more than its inputs). */
+  clockRead = false;
+  /** The `out` every handler receives. */
+  readonly out: Out<unknown>;
+  /** The node running, and the request its `onRequest` answers (the default target of `reply`). */
+  private node: NodeId = 0;
+  private pendingRequest: RequestRef | null = null;
+
+  constructor(
+    readonly layout: Layout,
+    private readonly clock: ClockSource,
+  ) {
+    const runner = this;
+    this.out = {
+      send(to, msg) {
+        if (!Number.isInteger(to) || to < 0 || to >= layout.nodeCount) {
+          throw new SpecError('out.send', `${layout.nodeName(runner.node)} sent to ${String(to)}, which is not a node id`);
+        }
+        if (layout.isClient(to)) {
+          throw new SpecError('out.send', `${layout.nodeName(runner.node)} sent a protocol message to client ${layout.nodeName(to)}; answer clients with out.reply`);
+        }
+        runner.sendTo[runner.sendCount] = to;
+        runner.sendMsg[runner.sendCount++] = msg;
+      },
+      broadcast(roleName, msg) {
+        const r = layout.role(roleName);
+        if (!r || r === layout.clients?.role) throw new SpecError('out.broadcast', `no protocol role '${roleName}'`);
+        for (let i = 0; i < r.count; i++) {
+          if (r.base + i === runner.node) continue;
+          runner.sendTo[runner.sendCount] = r.base + i;
+          runner.sendMsg[runner.sendCount++] = msg;
+        }
+      },
+      reply(result, to) {
+        if (!layout.clients) throw new SpecError('out.reply', 'this protocol declares no clients, so there is no request to reply to');
+        const ref = to ?? runner.pendingRequest;
+        if (!ref) {
+          throw new SpecError('out.reply', `${layout.nodeName(runner.node)} replied outside onRequest without saying to which request (pass the request's { client, id })`);
+        }
+        if (!layout.isClient(ref.client)) throw new SpecError('out.reply', `${String(ref.client)} is not a client`);
+        runner.replyClient[runner.replyCount] = ref.client;
+        runner.replyId[runner.replyCount] = ref.id;
+        runner.replyResult[runner.replyCount++] = result;
+      },
+      now() {
+        runner.clockRead = true;
+        return runner.clock.now(runner.node);
+      },
+      trueTime(): Interval {
+        runner.clockRead = true;
+        const now = runner.clock.now(runner.node);
+        return { earliest: now - runner.clock.epsilon, latest: now + runner.clock.epsilon };
+      },
+    };
+  }
+
+  /** Node `id`'s initial state. */
+  init(id: NodeId): unknown {
+    const role = this.layout.roleOfNode[id]!;
+    this.begin(id);
+    try {
+      return role.def.init(this.layout.ctxs[id]!);
+    } catch (e) {
+      throw this.thrown(id, 'init', e);
+    }
+  }
+
+  /** Node `id` (in `state`) receives protocol message `msg` from `from`; returns its next state. */
+  message(id: NodeId, state: unknown, from: NodeId, msg: unknown): unknown {
+    const def = this.layout.roleOfNode[id]!.def;
+    this.begin(id);
+    if (!def.onMessage) return state;
+    try {
+      return def.onMessage(state, from, msg, this.out, this.layout.ctxs[id]!);
+    } catch (e) {
+      throw this.thrown(id, 'onMessage', e);
+    }
+  }
+
+  /** Node `id` (in `state`) handles client `client`'s request `reqId` for `op`. */
+  request(id: NodeId, state: unknown, client: NodeId, reqId: number, op: unknown): unknown {
+    const def = this.layout.roleOfNode[id]!.def;
+    this.begin(id);
+    if (!def.onRequest) throw new HandlerError(`${this.layout.nodeName(id)} received a client request but role '${def === undefined ? '?' : this.layout.roleOfNode[id]!.name}' has no onRequest`, null, id, 'onRequest');
+    this.pendingRequest = { client, id: reqId };
+    try {
+      return def.onRequest(state, { client, id: reqId, op }, this.out, this.layout.ctxs[id]!);
+    } catch (e) {
+      throw this.thrown(id, 'onRequest', e);
+    } finally {
+      this.pendingRequest = null;
+    }
+  }
+
+  /** The values action `name` can be taken with at node `id` in `state` (`[undefined]` without `choices`). */
+  choices(id: NodeId, state: unknown, name: string, action: ActionDef<any, any, any, any>): readonly unknown[] {
+    if (!action.choices) return NO_ARG;
+    this.node = id;
+    try {
+      return action.choices(state, this.layout.ctxs[id]!);
+    } catch (e) {
+      throw this.thrown(id, `${name}.choices`, e);
+    }
+  }
+
+  /** Whether action `name` with `arg` is enabled at node `id` in `state`. */
+  enabled(id: NodeId, state: unknown, name: string, action: ActionDef<any, any, any, any>, arg: unknown): boolean {
+    if (!action.when) return true;
+    this.node = id;
+    try {
+      return action.when(state, this.layout.ctxs[id]!, arg);
+    } catch (e) {
+      throw this.thrown(id, `${name}.when`, e);
+    }
+  }
+
+  /** Node `id` (in `state`) takes action `name` with `arg`; returns its next state. */
+  action(id: NodeId, state: unknown, name: string, action: ActionDef<any, any, any, any>, arg: unknown): unknown {
+    this.begin(id);
+    try {
+      return action.do(state, this.out, this.layout.ctxs[id]!, arg);
+    } catch (e) {
+      throw this.thrown(id, name, e);
+    }
+  }
+
+  private begin(id: NodeId): void {
+    this.node = id;
+    this.sendCount = 0;
+    this.replyCount = 0;
+    this.clockRead = false;
+  }
+
+  /** A throw from spec code as a HandlerError naming the node, role and handler. */
+  private thrown(id: NodeId, handler: string, e: unknown): HandlerError {
+    if (e instanceof HandlerError) return e;
+    const message = e instanceof Error ? e.message : String(e);
+    const role = this.layout.roleOfNode[id]!.name;
+    return new HandlerError(`${this.layout.nodeName(id)} (${role}.${handler}) threw: ${message}`, e, id, handler);
+  }
+}
