@@ -30,6 +30,7 @@ import {
   type ActionDef, type Ctx, type DamageKind, type NodeId, DecodeError, Reader, Writer, equalBytes, equalValues, isRefusal,
 } from '../specs/core/index.ts';
 import { HandlerError, StepRunner } from '../specs/core/step.ts';
+import { encodeChangedFields } from '../specs/core/schema.ts';
 import type { Clock, Cancel } from './clock/index.ts';
 import type { DurableStore, StoreRecovery } from './durableStore.ts';
 import { CHANNEL, type ClusterLayout, type RoleLayout } from './layout.ts';
@@ -198,6 +199,8 @@ export class NodeRuntime<S = unknown> {
   #init: S | undefined;
   /** The durable projection last saved (or recovered), to tell whether a step changed it; null when nothing is durable. */
   #savedBytes: Uint8Array | null = null;
+  /** Whether the current state was checked against the role's schema (steps then check only the fields they replace). */
+  #stateChecked = false;
   /** The state whose projection that is (durable field identities are compared first). */
   #savedState: S | undefined;
   /** Effects waiting for the flush in progress. */
@@ -323,6 +326,7 @@ export class NodeRuntime<S = unknown> {
     this.#recovery = damage === null ? null : { damage: damage.kind, detail: damage.detail, ...(damage.keptAs ? { keptAs: damage.keptAs } : {}), outcome: 'recovered' };
     if (damage !== null) state = await this.#recover(state, damage);
     this.#state = state;
+    this.#stateChecked = false;
     this.#savedState = state;
     this.#savedBytes = this.#isDurable() ? this.#projection(state) : null;
     if (damage !== null && this.#savedBytes !== null && !(saved !== undefined && equalBytes(this.#savedBytes, saved))) {
@@ -580,8 +584,13 @@ export class NodeRuntime<S = unknown> {
     if (changed) {
       try {
         this.#writer.reset();
-        def.state.encode(this.#writer, after, `${this.name}.state`);
         // With `durable: true` the packed state is the projection (the writer is reused below).
+        // Otherwise, once a step checked the whole state, only the fields a step replaces need
+        // checking: a heartbeat that moves one field of a server holding a long log costs that
+        // field, not the log (the durable projection is still packed whole when it moved).
+        if (this.role.durable === true || !this.#stateChecked || !encodeChangedFields(def.state, this.#writer, s, after, `${this.name}.state`)) {
+          def.state.encode(this.#writer, after, `${this.name}.state`);
+        }
         if (this.role.durable === true) stateBytes = this.#writer.toBytes();
       } catch (e) {
         this.#fail(this.#failed('bad-state', during, `returned a state that does not fit its schema: ${message(e)}`, e));
@@ -605,6 +614,7 @@ export class NodeRuntime<S = unknown> {
       this.#savedState = after;
     }
     this.#state = after;
+    if (changed) this.#stateChecked = true;
     const done = input.kind === 'action' ? input.done : undefined;
     if (this.#opts.onEvent) {
       this.#emitEvent({

@@ -152,6 +152,10 @@ describe('the node runtime', () => {
       await expect(cluster.fire(1, 'corrupt')).rejects.toMatchObject({ code: 'bad-state', nodeName: 'node2' });
       expect(cluster.node(1).failure!.message).toMatch(/returned a state that does not fit its schema: .*expected u32, got -1/);
       expect(cluster.node(0).status).toBe('running');
+      // After steps that changed the state (then only the fields a step replaces are checked).
+      expect(await cluster.fire(0, 'toggle')).toBe(true);
+      expect(await cluster.fire(0, 'toggle')).toBe(true);
+      await expect(cluster.fire(0, 'corrupt')).rejects.toMatchObject({ code: 'bad-state', nodeName: 'node1' });
     } finally {
       await cluster.close();
     }
