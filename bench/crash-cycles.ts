@@ -1,6 +1,6 @@
 /**
  * Crash cycles (issue 24): a 3-node raft-kv cluster under a put workload with unique keys, 50
- * cycles per mode — a crash; a torn tail (1–300 bytes cut); one bit flipped anywhere in one
+ * cycles per mode — a crash; a torn tail (a save cut short by the crash); one bit flipped anywhere in one
  * replica's log; one replica's log emptied — every acknowledged put read back afterwards and the
  * history checked for linearizability (tests/crash-cycles.ts has the method).
  *

@@ -69,7 +69,7 @@ async function run(...argv: string[]) {
   return { code, out: io.stdout, err: io.stderr };
 }
 
-describe('pacta check', () => {
+describe('pacta check', { timeout: 180_000 }, () => {
   it('checks a bundled spec and prints a summary table', async () => {
     const r = await run('check', 'two-phase');
     expect(r.code).toBe(0);
@@ -155,7 +155,7 @@ describe('pacta check', () => {
   }
 });
 
-describe('pacta list', () => {
+describe('pacta list', { timeout: 180_000 }, () => {
   it('lists bundled specs with params and variants', async () => {
     const r = await run('list', '--json');
     expect(r.code).toBe(0);
@@ -163,7 +163,7 @@ describe('pacta list', () => {
   });
 });
 
-describe('the installed command (a real process)', () => {
+describe('the installed command (a real process)', { timeout: 180_000 }, () => {
   const bin = join(repo, 'cli', 'pacta.mjs');
   it('npx pacta check two-phase prints a result and exits 0', () => {
     const r = spawnSync(process.execPath, [bin, 'check', 'two-phase'], { cwd: dir, encoding: 'utf8' });

@@ -5,7 +5,8 @@
  * the server has rejoined (out of repair mode, caught up). Afterwards every acknowledged put is
  * read back, and the whole client history is checked for linearizability.
  *
- * Modes: `kill` — the crash alone; `torn-tail` — 1 to 300 bytes cut from the end of the log;
+ * Modes: `kill` — the crash alone; `torn-tail` — the log ends in a torn write (the first 1 to
+ * n-1 bytes of one more n-byte record, as a crash during a save leaves it);
  * `bit-flip` — one bit of the log flipped, anywhere (file header included); `empty-log` — the log
  * emptied (0 bytes).
  *
@@ -15,11 +16,13 @@
  * acknowledged save. Used by bench/crash-cycles.ts (50+ cycles per mode) and
  * tests/executor-crash-cycles.test.ts (a few).
  */
-import { mkdtemp, rm, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkLinearizability, kvModel } from '../checker/linearizability/index.ts';
 import { InvokeTimeout, startCluster, type Cluster, type NodeEvent } from '../impl/index.ts';
+import { encodeRecord, RecordType } from '../impl/storage/recordFormat.ts';
+import { scanLog } from '../impl/storage/recoverLog.ts';
 import { defineProtocol } from '../specs/core/index.ts';
 import { recoverAsIs } from '../specs/raft/consensus.ts';
 import raftKv, { type KvOp, type KvResult, type KvServer } from '../specs/raft/raft-kv.ts';
@@ -112,9 +115,16 @@ async function damage(path: string, mode: CycleMode, next: (n: number) => number
     case 'kill':
       return 'crash only';
     case 'torn-tail': {
-      const cut = Math.min(size, 1 + next(300));
-      await truncate(path, size - cut);
-      return `cut ${cut} of ${size} bytes`;
+      // The write in flight when the machine died, cut short: the start of one more record (the
+      // projection saved again). Cutting into the last complete record instead would drop a save
+      // that was flushed and acknowledged: a disk that lost a written record (an fsync that lied),
+      // which no log format can tell from a torn write (docs/durability.md).
+      const bytes = await readFile(path);
+      const { records, snapshot } = scanLog(bytes, path);
+      const record = encodeRecord(RecordType.entry, records.at(-1) ?? snapshot ?? Buffer.alloc(8));
+      const kept = 1 + next(record.length - 1);
+      await appendFile(path, record.subarray(0, kept));
+      return `a torn write: ${kept} of a ${record.length}-byte record after ${size} bytes`;
     }
     case 'bit-flip': {
       const bytes = await readFile(path);

@@ -41,7 +41,7 @@ const blobSpec = blobs.define({
   },
 });
 
-describe('a send larger than the transport takes', () => {
+describe('a send larger than the transport takes', { timeout: 180_000 }, () => {
   it('is dropped, counted and reported (udp): the node survives and goes on', async () => {
     const events: NodeEvent[] = [];
     const cluster = await startCluster(blobSpec, { transport: 'udp', syncMode: 'none', onEvent: (e) => events.push(e) });
@@ -59,7 +59,7 @@ describe('a send larger than the transport takes', () => {
   });
 });
 
-describe('a lagging follower catches up in bounded messages', () => {
+describe('a lagging follower catches up in bounded messages', { timeout: 180_000 }, () => {
   it(`a follower ${ENTRIES.toLocaleString('en')} entries behind catches up over udp without any node failing`, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'pacta-catchup-'));
     const params = { maxTerm: 1_000_000, keys: 1_000, values: 1_000_000, clients: 1 };

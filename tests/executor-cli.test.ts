@@ -72,7 +72,7 @@ function run(args: string[], env: Record<string, string> = {}): Proc {
   return {
     child,
     output: () => out,
-    waitFor: (re, timeoutMs = 45_000) =>
+    waitFor: (re, timeoutMs = 120_000) =>
       new Promise<void>((resolve, reject) => {
         if (re.test(out)) return resolve();
         const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} in:\n${out}`)), timeoutMs);
@@ -83,7 +83,7 @@ function run(args: string[], env: Record<string, string> = {}): Proc {
   };
 }
 
-describe('pacta replay --executor', () => {
+describe('pacta replay --executor', { timeout: 180_000 }, () => {
   it('replays a checked-in trace on the executor (exit 0) and reports a tampered one at its step (exit 1)', async () => {
     const file = join(repo, 'traces', 'examples', 'two-phase.volatile-rm.json');
     const ok = memoryIO(repo);
@@ -100,7 +100,7 @@ describe('pacta replay --executor', () => {
   });
 });
 
-describe('pacta run', () => {
+describe('pacta run', { timeout: 180_000 }, () => {
   it('prints the layout, and rejects bad input with exit 2', async () => {
     const io = memoryIO(repo);
     expect(await main(['run', 'two-phase', '--layout', '--param', 'rms=2'], io)).toBe(0);

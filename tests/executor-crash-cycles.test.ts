@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CYCLE_MODES, runCrashCycles } from './crash-cycles.ts';
 
-describe('crash cycles on a 3-node raft-kv cluster', () => {
+describe('crash cycles on a 3-node raft-kv cluster', { timeout: 180_000 }, () => {
   for (const mode of CYCLE_MODES) {
     it(`${mode}: no acknowledged put lost, linearizable, available again`, async () => {
       const r = await runCrashCycles({ mode, cycles: 2, transport: 'memory', workMs: 150, seed: 3 });

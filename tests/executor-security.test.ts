@@ -27,9 +27,9 @@ const leader = (c: Cluster<KvOp, KvResult>): number | undefined => c.nodes.find(
 let lastSeq = 0;
 const freshSeq = (): number => (lastSeq = Math.max(lastSeq + 1, Date.now() * 1024));
 
-describe('a raft-kv cluster keeps strangers out', () => {
+describe('a raft-kv cluster keeps strangers out', { timeout: 180_000 }, () => {
   it('runs over tcp with mutual TLS (3 nodes, a client, a node restart) and refuses plaintext and foreign-CA peers', async () => {
-    const c = await startCluster<KvOp, KvResult>(raftKv, { transport: 'tcp', nodes: 3, params, key, clusterId, tls: member, syncMode: 'none' });
+    const c = await startCluster<KvOp, KvResult>(raftKv, { transport: 'tcp', nodes: 3, params, key, clusterId, tls: member, syncMode: 'none', invokeTimeoutMs: 30_000 });
     try {
       const client = c.client(0);
       for (let i = 0; i < 5; i++) expect(await client.invoke({ kind: 'put', key: i, value: 100 + i })).toEqual({ kind: 'ok' });
@@ -38,7 +38,7 @@ describe('a raft-kv cluster keeps strangers out', () => {
       await c.crash(follower);
       await c.restart(follower);
       for (let i = 5; i < 10; i++) expect(await client.invoke({ kind: 'put', key: i, value: 100 + i })).toEqual({ kind: 'ok' });
-      await c.waitUntil(() => (c.state<KvServer>(follower)?.commit ?? 0) >= 10);
+      await c.waitUntil(() => (c.state<KvServer>(follower)?.commit ?? 0) >= 10, { timeoutMs: 60_000 });
       expect(await client.invoke({ kind: 'get', key: 7 })).toMatchObject({ kind: 'value', value: 107 });
 
       // Peers that hold the cluster key but no certificate of the cluster's CA.
@@ -50,7 +50,7 @@ describe('a raft-kv cluster keeps strangers out', () => {
       const request = Buffer.from([0]); // never decoded: refused before
       plain.send(target, 1, request);
       foreign.send(target, 1, request);
-      await c.waitUntil(() => c.transportStats(target)!.dropped['no-hello'] >= before.dropped['no-hello'] + 2, { timeoutMs: 10_000 });
+      await c.waitUntil(() => c.transportStats(target)!.dropped['no-hello'] >= before.dropped['no-hello'] + 2, { timeoutMs: 60_000 });
       await plain.close();
       await foreign.close();
       expect(c.transportStats(target)!.framesReceived - before.framesReceived).toBeLessThan(1000); // only the members' traffic
@@ -58,13 +58,13 @@ describe('a raft-kv cluster keeps strangers out', () => {
     } finally {
       await c.close();
     }
-  });
+  }, 180_000);
 
   for (const transport of ['udp', 'tcp'] as const) {
     it(`drops a replayed frame and counts it in the node's stats (${transport})`, async () => {
-      const c = await startCluster<KvOp, KvResult>(raftKv, { transport, nodes: 3, params, key, clusterId, syncMode: 'none' });
+      const c = await startCluster<KvOp, KvResult>(raftKv, { transport, nodes: 3, params, key, clusterId, syncMode: 'none', invokeTimeoutMs: 30_000 });
       try {
-        await c.waitUntil(() => leader(c) !== undefined);
+        await c.waitUntil(() => leader(c) !== undefined, { timeoutMs: 60_000 });
         const target = 0;
         const address = c.address(target)!;
         const codec = new FrameCodec({ clusterId, key });
@@ -86,16 +86,16 @@ describe('a raft-kv cluster keeps strangers out', () => {
             await new Promise<void>((r) => s.once('close', () => r()));
           }
         }
-        await c.waitUntil(() => c.transportStats(target)!.dropped.replayed === before + 1);
+        await c.waitUntil(() => c.transportStats(target)!.dropped.replayed === before + 1, { timeoutMs: 60_000 });
         expect(c.node(target).status).toBe('running');
       } finally {
         await c.close();
       }
-    });
+    }, 180_000);
   }
 
   it('2,000 idle strangers connected to the leader (tcp, TLS) do not stop the cluster', async () => {
-    const c = await startCluster<KvOp, KvResult>(raftKv, { transport: 'tcp', nodes: 3, params, key, clusterId, tls: member, syncMode: 'none' });
+    const c = await startCluster<KvOp, KvResult>(raftKv, { transport: 'tcp', nodes: 3, params, key, clusterId, tls: member, syncMode: 'none', invokeTimeoutMs: 30_000 });
     const strangers: Socket[] = [];
     try {
       const client = c.client(0);
@@ -108,12 +108,12 @@ describe('a raft-kv cluster keeps strangers out', () => {
         s.on('error', () => {});
         strangers.push(s);
       }
-      await c.waitUntil(() => c.transportStats(target)!.dropped['no-hello'] >= 1000, { timeoutMs: 20_000 });
+      await c.waitUntil(() => c.transportStats(target)!.dropped['no-hello'] >= 1000, { timeoutMs: 90_000 });
       for (let i = 2; i < 22; i++) expect(await client.invoke({ kind: 'put', key: i, value: i })).toEqual({ kind: 'ok' });
       expect(c.nodes.map((id) => c.node(id).status)).toEqual(['running', 'running', 'running']);
     } finally {
       for (const s of strangers) s.destroy();
       await c.close();
     }
-  }, 60_000);
+  }, 180_000);
 });

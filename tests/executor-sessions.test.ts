@@ -40,7 +40,7 @@ async function putAll(client: ClusterClient<KvOp, KvResult>, keys: readonly numb
   return { acked, timedOut };
 }
 
-describe('raft-kv client sessions', () => {
+describe('raft-kv client sessions', { timeout: 180_000 }, () => {
   it('a client restarted with the same id registers a new incarnation and gets every put applied exactly once', async () => {
     const c = await startCluster<KvOp, KvResult>(raftKv, { transport: 'memory', nodes: 3, params, syncMode: 'none' });
     try {

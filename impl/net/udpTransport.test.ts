@@ -25,7 +25,7 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((t) => t.close()));
 });
 
-describe('udpTransport', () => {
+describe('udpTransport', { timeout: 180_000 }, () => {
   it('batches the small frames of one turn into one datagram, in order', async () => {
     const { a, b, got } = await pair();
     for (let i = 0; i < 20; i++) a.send(2, 4, Buffer.from(`frame ${i}`));
