@@ -93,18 +93,13 @@ type Ended =
   | { kind: 'error'; error: string; path: ConcretePath; event?: TraceEvent | null; walk?: { walk: number; log: WalkLog } };
 
 function fromExhaustive(model: Model, o: SearchOutcome): Ended {
-  switch (o.kind) {
-    case 'violation':
-      return { kind: 'violation', property: o.property, path: concretize(model, o.path) };
-    case 'deadlock':
-      return { kind: 'deadlock', path: concretize(model, o.path) };
-    case 'error':
-      return { kind: 'error', error: o.error, path: concretize(model, o.path), event: o.event };
-    case 'handoff':
-      throw new Error('check: a BFS handed off to workers is finished by parallelBfs');
-    default:
-      return o;
-  }
+  if (o.kind === 'handoff') throw new Error('check: a BFS handed off to workers is finished by parallelBfs');
+  if (o.kind !== 'violation' && o.kind !== 'deadlock' && o.kind !== 'error') return o;
+  const path = concretize(model, o.path);
+  // A handler that is not deterministic can break its contract only when the path is rebuilt.
+  if (path.brokenBy) return { kind: 'error', error: path.brokenBy.message, path };
+  if (o.kind === 'error') return { kind: 'error', error: o.error, path, event: o.event };
+  return o.kind === 'violation' ? { kind: 'violation', property: o.property, path } : { kind: 'deadlock', path };
 }
 
 function fromWalks(o: WalkOutcome): Ended {

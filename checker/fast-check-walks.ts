@@ -6,11 +6,18 @@
  * earlier events, so the counterexample it reports is already small — no replay-based
  * minimizer involved. The shrunk schedule is logged in the trace (`choices`).
  */
-import fc from 'fast-check';
+import { createRequire } from 'node:module';
+import type * as FastCheck from 'fast-check';
 import type { Model } from './model.ts';
 import { walkSeed, Walker, type RandomRun, type WalkOutcome } from './random.ts';
 import type { StateEntry } from './transition-cache.ts';
 import { HandlerError, type EventRef } from './world.ts';
+
+let fastCheckModule: typeof FastCheck | undefined;
+/** fast-check (its CommonJS build) loads with the first fast-check run: every other check starts without it. */
+function fastCheck(): typeof FastCheck {
+  return (fastCheckModule ??= createRequire(import.meta.url)('fast-check') as typeof FastCheck);
+}
 
 /** Runs fast-check over schedules; returns its shrunk counterexample as a walk outcome. */
 export function fastCheckWalks(model: Model): RandomRun {
@@ -39,6 +46,7 @@ export function fastCheckWalks(model: Model): RandomRun {
     return { bad: -1, entries, refs, deadlock: false };
   };
 
+  const fc = fastCheck();
   const property = fc.property(fc.array(fc.nat(), { maxLength, size: 'max' }), (choices) => {
     walks++;
     const r = run(choices);

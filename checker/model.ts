@@ -22,6 +22,8 @@ export class Model {
     readonly options: Options,
   ) {
     this.world = new World(protocol, options.params, options.world, options.fastPath);
+    // The first handler calls of a run are run twice and checked for mutation and nondeterminism.
+    this.world.runner.checkHandlers(options.checkDeterminism);
     const sym = options.symmetry ? new Symmetry(this.world) : null;
     this.symmetry = sym?.active ? sym : null;
     this.view = new WorldView(this.world);

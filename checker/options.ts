@@ -63,6 +63,12 @@ export interface CheckOptions {
    * semantics (`events`/`next`, no caches): slower, for cross-checking (CLI `--no-fast-path`).
    */
   fastPath?: boolean;
+  /**
+   * How many handler calls at the start of a run are checked for breaking the contract: each is
+   * run twice and must give the same result and effects, and must leave its input state as it
+   * was (default 1,000; 0 turns the check off). CLI `--check-determinism N`.
+   */
+  checkDeterminism?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -98,6 +104,7 @@ export interface Options {
   workers: number;
   frontierMemoryBytes: number;
   fastPath: boolean;
+  checkDeterminism: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -109,7 +116,7 @@ export class OptionsError extends Error {
 const KNOWN = new Set([
   'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
   'deadlock', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
-  'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath',
+  'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism',
 ]);
 
 function count(name: string, v: unknown, min = 0): number {
@@ -167,6 +174,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
     workers: o.workers === undefined ? 1 : count('workers', o.workers, 1),
     frontierMemoryBytes: o.frontierMemoryBytes === undefined ? Math.floor(totalmem() / 4) : count('frontierMemoryBytes', o.frontierMemoryBytes, 1),
     fastPath: o.fastPath === undefined ? true : flag('fastPath', o.fastPath),
+    checkDeterminism: o.checkDeterminism === undefined ? 1000 : count('checkDeterminism', o.checkDeterminism),
     onProgress: o.onProgress,
   };
 }

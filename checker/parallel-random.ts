@@ -4,11 +4,11 @@
  * finds stops them all, and its walk is re-run here (one walk, same seed) to build the trace.
  * Distinct states are counted per worker and summed, so they may count a state more than once.
  */
-import { Worker } from 'node:worker_threads';
 import { Model } from './model.ts';
 import type { Options } from './options.ts';
 import { randomWalks, type RandomRun } from './random.ts';
 import type { GoalStatus } from './result.ts';
+import { startWorker } from './parallel-worker.ts';
 
 /** What a worker sends back after its share of the walks. */
 export interface WalksReply {
@@ -26,7 +26,7 @@ export async function parallelRandom(model: Model, specRef: string, workers: num
   const o = model.options;
   const started = performance.now();
   const { onProgress: _ignored, ...options } = o;
-  const threads = Array.from({ length: workers }, () => new Worker(new URL('./parallel-worker.mjs', import.meta.url)));
+  const threads = Array.from({ length: workers }, () => startWorker());
   let found: { walk: number; worker: number } | null = null;
   let replies: WalksReply[] = [];
   try {

@@ -4,9 +4,10 @@
  * packed for the next level. It stops early, reporting how far it got, when the shared table
  * is too full (the coordinator grows it and hands back the rest).
  */
-import { isMainThread, parentPort } from 'node:worker_threads';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { isProtocol, type Protocol } from '../specs/core/index.ts';
 import { loadBundledSpec } from '../specs/catalogue.ts';
+import { importModule } from './import-module.ts';
 import { Model } from './model.ts';
 import type { Options } from './options.ts';
 import { LevelWriter, type LevelChunk } from './level-spill.ts';
@@ -68,8 +69,7 @@ export interface WorkerReply {
 async function load(specRef: string, variant: string | null): Promise<Protocol> {
   let spec = await loadBundledSpec(specRef);
   if (!spec) {
-    const mod = await import(specRef.startsWith('file:') ? specRef : `file://${specRef}`);
-    spec = mod.default;
+    spec = (await importModule(specRef)).default as Protocol;
   }
   if (!isProtocol(spec)) throw new Error(`worker: ${specRef} does not export a protocol`);
   return variant ? spec.variant(variant) : spec;
@@ -162,11 +162,23 @@ export class Expander {
   }
 }
 
+/**
+ * Starts a worker thread of a parallel run (BFS or random walks) on this module. Compiled, the
+ * thread runs this very file; from the TypeScript sources it starts at parallel-worker.mjs,
+ * which registers tsx first (a worker thread does not inherit its parent's loader). The
+ * workerData mark keeps the message loop below off threads that import this module for
+ * another reason (a test runner's worker, say).
+ */
+export function startWorker(): Worker {
+  const entry = import.meta.url.endsWith('.ts') ? new URL('./parallel-worker.mjs', import.meta.url) : new URL(import.meta.url);
+  return new Worker(entry, { workerData: { pactaWorker: true } });
+}
+
 let expander: Expander;
 
 let walksModel: Model | null = null;
 
-if (!isMainThread) parentPort!.on('message', async (m: WorkerInit | WorkerTask | WorkerTable | { kind: 'walks' }) => {
+if ((workerData as { pactaWorker?: boolean } | null)?.pactaWorker) parentPort!.on('message', async (m: WorkerInit | WorkerTask | WorkerTable | { kind: 'walks' }) => {
   if (m.kind === 'init') {
     const spec = await load(m.specRef, m.variant);
     const model = new Model(spec, m.options as Options);

@@ -9,13 +9,13 @@
  * the search before the violation, which BFS finds early.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { SearchResult } from './exhaustive.ts';
 import { defaultTuning, exhaustive } from './exhaustive.ts';
 import { Model } from './model.ts';
 import { LevelSpill, type LevelChunk } from './level-spill.ts';
 import { SharedStore } from './shared-store.ts';
-import { Expander, type WorkerEvent, type WorkerReply, type WorkerTask } from './parallel-worker.ts';
+import { Expander, startWorker, type WorkerEvent, type WorkerReply, type WorkerTask } from './parallel-worker.ts';
 
 /** How many workers `--workers` defaults to: the cores available. */
 export function defaultWorkers(): number {
@@ -61,7 +61,7 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
   const spawn = () => {
     if (threads.length > 0) return;
     poolStore = store;
-    for (let k = 0; k < workers; k++) threads.push(new Worker(new URL('./parallel-worker.mjs', import.meta.url)));
+    for (let k = 0; k < workers; k++) threads.push(startWorker());
     Promise.all(
       threads.map((w) => request(w, { kind: 'init', specRef, variant: model.protocol.variantName ?? null, options, table: store.tableBuffer, counters: store.counterBuffer })),
     ).then(

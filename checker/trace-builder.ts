@@ -8,7 +8,7 @@
 import { TRACE_FORMAT, TRACE_VERSION, type TraceFile, type TraceStep } from '../traces/format.ts';
 import { fingerprintHex } from './fingerprint.ts';
 import type { Model } from './model.ts';
-import type { TraceEvent, WorldState } from './world.ts';
+import { HandlerError, type TraceEvent, type WorldState } from './world.ts';
 
 /** A path of fingerprints [hi, lo] from the initial state. */
 export type FingerprintPath = [number, number][];
@@ -16,11 +16,15 @@ export type FingerprintPath = [number, number][];
 export interface ConcretePath {
   events: TraceEvent[];
   states: WorldState[];
+  /** A handler broke its contract while the path was rebuilt: the path stops at the state it ran on. */
+  brokenBy?: HandlerError;
 }
 
 /**
  * Follows a fingerprint path on the model with the reference semantics: at each step, the
- * enabled event whose successor has the next fingerprint. Throws if none has (a bug).
+ * enabled event whose successor has the next fingerprint. Throws if none has (a bug). A handler
+ * that is not deterministic may throw its contract error here, on a state the search passed: the
+ * path then ends at that state and carries the error.
  */
 export function concretize(model: Model, path: FingerprintPath): ConcretePath {
   const world = model.world;
@@ -30,15 +34,20 @@ export function concretize(model: Model, path: FingerprintPath): ConcretePath {
   for (let i = 1; i < path.length; i++) {
     const [hi, lo] = path[i]!;
     let found: WorldState | undefined;
-    for (const e of world.events(state)) {
-      const next = world.next(state, e);
-      if (next === null || next === state) continue;
-      model.fingerprint(next);
-      if (model.fp[0] === hi && model.fp[1] === lo) {
-        events.push(world.describe(state, e));
-        found = next;
-        break;
+    try {
+      for (const e of world.events(state)) {
+        const next = world.next(state, e);
+        if (next === null || next === state) continue;
+        model.fingerprint(next);
+        if (model.fp[0] === hi && model.fp[1] === lo) {
+          events.push(world.describe(state, e));
+          found = next;
+          break;
+        }
       }
+    } catch (e) {
+      if (e instanceof HandlerError) return { events, states, brokenBy: e };
+      throw e;
     }
     if (!found) throw new Error(`concretize: step ${i} of the path is not a successor of step ${i - 1}`);
     states.push(found);

@@ -1,16 +1,24 @@
 /** Terminal formatting shared by commands: tables, numbers, the live progress line. */
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type TableType from 'cli-table3';
 import type { Progress } from '../checker/options.ts';
 import type { CliIO } from './io.ts';
 import type { ExposeOptions, Exposure } from '../specs/core/index.ts';
 
-/** `1234567` → `1,234,567`. */
+/** `1234567` → `1,234,567`. By hand: toLocaleString's first call loads ICU data, tens of ms of start-up. */
 export function num(n: number): string {
-  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n);
+  return Number.isFinite(n) ? String(Math.round(n)).replace(/\B(?=(\d{3})+$)/g, ',') : String(n);
 }
 
 export function seconds(s: number): string {
   return s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(1)} s`;
+}
+
+let tableClass: typeof TableType | undefined;
+/** cli-table3 (CommonJS, with its own dependencies) loads with the first table: `pacta list` draws none. */
+function Table(options: ConstructorParameters<typeof TableType>[0]): InstanceType<typeof TableType> {
+  tableClass ??= createRequire(import.meta.url)('cli-table3') as typeof TableType;
+  return new tableClass(options);
 }
 
 /** Box drawing without a rule between every row: tables stay compact. */
@@ -18,14 +26,14 @@ const compact = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 /** A two-column table of label → value. */
 export function keyValueTable(rows: [string, string][]): string {
-  const table = new Table({ chars: compact, style: { head: [], border: [] }, colAligns: ['left', 'right'] });
+  const table = Table({ chars: compact, style: { head: [], border: [] }, colAligns: ['left', 'right'] });
   for (const r of rows) table.push(r);
   return table.toString();
 }
 
 /** A table with a header row. */
 export function table(head: string[], rows: string[][], align?: ('left' | 'right')[]): string {
-  const t = new Table({ head, chars: compact, style: { head: [], border: [] }, ...(align ? { colAligns: align } : {}) });
+  const t = Table({ head, chars: compact, style: { head: [], border: [] }, ...(align ? { colAligns: align } : {}) });
   for (const r of rows) t.push(r);
   return t.toString();
 }

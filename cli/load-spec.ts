@@ -5,9 +5,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importModule } from '../checker/import-module.ts';
 import { bundledSpecs } from '../specs/catalogue.ts';
-import { isProtocol, SpecError, type Protocol } from '../specs/core/index.ts';
+import { isProtocol, type Protocol } from '../specs/core/index.ts';
 import { UsageError } from './io.ts';
 
 export interface LoadedSpec {
@@ -47,7 +47,8 @@ export async function loadSpec(arg: string, cwd: string): Promise<LoadedSpec> {
     try {
       protocol = protocol.variant(variant);
     } catch (e) {
-      if (e instanceof SpecError) throw new UsageError(e.message.replace(/^variant: /, ''));
+      // By name: a spec file that brings its own copy of the library throws that copy's SpecError.
+      if (e instanceof Error && e.name === 'SpecError') throw new UsageError(e.message.replace(/^variant: /, ''));
       throw e;
     }
   }
@@ -59,7 +60,7 @@ async function loadFile(path: string): Promise<Protocol> {
   if (!statSync(path).isFile()) throw new UsageError(`spec path is not a file: ${path}`);
   let mod: Record<string, unknown>;
   try {
-    mod = await import(pathToFileURL(path).href);
+    mod = await importModule(path);
   } catch (e) {
     const code = (e as { code?: string }).code ?? '';
     const hint = /REQUIRE_(CYCLE_MODULE|ESM)|require\(\) ES Module/.test(`${code} ${String((e as Error).message)}`)
@@ -77,11 +78,11 @@ async function loadFile(path: string): Promise<Protocol> {
   return def;
 }
 
-/** The useful part of a module-load failure: esbuild's located syntax errors, or the thrown message. */
+/** The useful part of a module-load failure: esbuild's located syntax errors (as esbuild prints them), or the thrown message. */
 function loadErrorMessage(e: unknown): string {
   if (e && typeof e === 'object' && 'errors' in e && Array.isArray((e as { errors: unknown[] }).errors)) {
     return (e as { errors: { text: string; location?: { file: string; line: number; column: number; lineText: string } }[] }).errors
-      .map((x) => (x.location ? `  ${x.location.file}:${x.location.line}:${x.location.column}: ${x.text}\n    ${x.location.lineText}` : `  ${x.text}`))
+      .map((x) => (x.location ? `  ${x.location.file}:${x.location.line}:${x.location.column}: ERROR: ${x.text}\n    ${x.location.lineText}` : `  ERROR: ${x.text}`))
       .join('\n');
   }
   const message = e instanceof Error ? e.message : String(e);

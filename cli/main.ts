@@ -1,20 +1,20 @@
 /**
  * The `pacta` command. The only code that prints to the terminal or sets exit codes; commands
  * are functions of (args, io) so tests run them in-process.
+ *
+ * Start-up is part of the interface (docs/performance.md#start-up): this module imports
+ * nothing but io.ts, so `pacta --version` pays for Node and little else; every command loads
+ * its module when it runs, and errors are told apart by name, not by importing their classes.
  */
-import { HistoryFormatError } from '../checker/history/errors.ts';
-import { OptionsError } from '../checker/options.ts';
-import { SpecError } from '../specs/core/index.ts';
-import { checkCommand } from './commands/check.ts';
-import { listCommand } from './commands/list.ts';
-import { Exit, processIO, UsageError, type CliIO } from './io.ts';
+import { readFileSync } from 'node:fs';
+import { Exit, processIO, type CliIO } from './io.ts';
 
 type Command = (args: string[], io: CliIO) => Promise<number>;
 
-/** Commands load lazily: `pacta list` should not pay for the executor. */
+/** Commands load lazily: `pacta list` should not pay for the checker, nor `pacta check` for the executor. */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  list: { summary: 'list the bundled specs', load: async () => listCommand },
-  check: { summary: 'explore a spec and check its properties', load: async () => checkCommand },
+  list: { summary: 'list the bundled specs', load: async () => (await import('./commands/list.ts')).listCommand },
+  check: { summary: 'explore a spec and check its properties', load: async () => (await import('./commands/check.ts')).checkCommand },
   show: { summary: 'render a trace: text, Mermaid, HTML viewer or ITF', load: async () => (await import('./commands/show.ts')).showCommand },
   replay: { summary: 'replay a trace on its spec, step by step', load: async () => (await import('./commands/replay.ts')).replayCommand },
   minimize: { summary: 'shrink a counterexample trace', load: async () => (await import('./commands/minimize.ts')).minimizeCommand },
@@ -32,6 +32,7 @@ function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   return [
     'usage: pacta <command> [options]',
+    '       pacta --version',
     '',
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
@@ -39,12 +40,36 @@ function usage(): string {
   ].join('\n');
 }
 
+/**
+ * The package's version, from its package.json: one folder up from cli/main.ts, two from the
+ * build's dist/cli/main.js (the build does not copy package.json: a second one inside dist/
+ * would become the package scope of the compiled modules).
+ */
+export function version(): string {
+  for (const up of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.version && pkg.name) return pkg.version;
+    } catch {
+      // Not this folder: try the next one up.
+    }
+  }
+  return 'unknown';
+}
+
+/** Errors that are the user's input, not pacta's bug: one line, exit 2. */
+const usageErrors = new Set(['UsageError', 'OptionsError', 'HistoryFormatError']);
+
 /** Runs the CLI; resolves to the exit code. Never throws. */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(`${usage()}\n`);
     return name ? Exit.ok : Exit.usage;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(`${version()}\n`);
+    return Exit.ok;
   }
   const command = commands[name];
   if (!command) {
@@ -54,12 +79,15 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   try {
     return await (await command.load())(args, io);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof OptionsError || e instanceof HistoryFormatError) {
-      io.err(`pacta ${name}: ${e.message}\n`);
+    // By name: no class to import before a command runs, and an error from another copy of
+    // the library (a spec file that brings its own) is recognized all the same.
+    const kind = e instanceof Error ? e.name : '';
+    if (usageErrors.has(kind)) {
+      io.err(`pacta ${name}: ${(e as Error).message}\n`);
       return Exit.usage;
     }
-    if (e instanceof SpecError) {
-      io.err(`pacta ${name}: the spec is malformed: ${e.message}\n`);
+    if (kind === 'SpecError') {
+      io.err(`pacta ${name}: the spec is malformed: ${(e as Error).message}\n`);
       return Exit.usage;
     }
     const message = e instanceof Error ? e.message : String(e);

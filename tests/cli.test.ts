@@ -163,8 +163,72 @@ describe('pacta list', { timeout: 180_000 }, () => {
   });
 });
 
+describe('pacta --version', { timeout: 180_000 }, () => {
+  it('prints the version in package.json, as --version and -V', async () => {
+    const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+    for (const flag of ['--version', '-V']) {
+      const r = await run(flag);
+      expect(r.code).toBe(0);
+      expect(r.out).toBe(`${version}\n`);
+    }
+  });
+});
+
+/** Whether the installed command runs the build (current) or the sources (it says so under PACTA_DEBUG). */
+function runsTheBuild(): boolean {
+  const r = spawnSync(process.execPath, [join(repo, 'cli', 'pacta.mjs'), '--version'], { encoding: 'utf8', env: { ...process.env, PACTA_DEBUG: '1' } });
+  return /running the build/.test(r.stderr);
+}
+
 describe('the installed command (a real process)', { timeout: 180_000 }, () => {
   const bin = join(repo, 'cli', 'pacta.mjs');
+  const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+
+  it('pacta --version', () => {
+    const r = spawnSync(process.execPath, [bin, '--version'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${version}\n`);
+  });
+
+  // On a clean clone `npm ci` builds dist/ (prepare), and CI runs this: the command runs plain
+  // JavaScript, never tsx; esbuild loads only with a user's TypeScript spec (to compile it). A
+  // resolve hook given to node makes every import of the packages named fail, workers included.
+  it.skipIf(!runsTheBuild())('from a current build, the command needs no tsx, and esbuild only for a .ts spec', () => {
+    const refusing = (...names: string[]) => {
+      const hook = `export async function resolve(s, c, next) { if (${JSON.stringify(names)}.some((n) => s === n || s.startsWith(n + '/'))) throw new Error('refused: ' + s); return next(s, c); }`;
+      const preload = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
+      return (...args: string[]) => spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, bin, ...args], { cwd: dir, encoding: 'utf8' });
+    };
+    const plain = refusing('tsx', 'esbuild');
+    for (const args of [['--version'], ['list'], ['check', 'two-phase', '--mode', 'random', '--workers', '2', '--walks', '40']]) {
+      const r = plain(...args);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    }
+    // The control: a user's TypeScript spec takes esbuild, and without it the message says so.
+    expect(plain('check', 'counter.ts').stderr).toMatch(/loading a TypeScript spec takes esbuild/);
+    // ... and never tsx, on the main thread or in the workers.
+    const r = refusing('tsx')('check', 'counter.ts', '--mode', 'random', '--workers', '2', '--walks', '40', '--json');
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ spec: 'counter', result: 'ok' });
+  });
+
+  // A spec that imports pacta's sources by path (`../specs/core/index.ts`, as bundled specs and
+  // this repository's test specs do) must run on the library the command runs, not on a second
+  // copy, whose schemas the first would not recognize. Its workers load it the same way.
+  it('a spec importing pacta\'s sources by path runs, on the main thread and on worker threads', () => {
+    const spec = join(repo, 'tests', 'executor-primary-backup.ts');
+    const r = spawnSync(process.execPath, [bin, 'check', spec, '--json', '--mode', 'random', '--workers', '2', '--walks', '20'], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ spec: 'primary-backup', result: 'ok', walks: 20 });
+  });
+
+  it('parallel random walks load a user .ts spec in each worker thread', () => {
+    const r = spawnSync(process.execPath, [bin, 'check', 'counter.ts:unbounded', '--mode', 'random', '--workers', '2', '--seed', '3', '--json', '--out', 'traces-out'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ spec: 'counter', variant: 'unbounded', result: 'violation' });
+  });
+
   it('npx pacta check two-phase prints a result and exits 0', () => {
     const r = spawnSync(process.execPath, [bin, 'check', 'two-phase'], { cwd: dir, encoding: 'utf8' });
     expect(r.status).toBe(0);

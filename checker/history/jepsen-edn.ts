@@ -9,7 +9,8 @@
  * not an integer or string (e.g. `:nemesis` events) are not client operations and are skipped.
  * Times are event positions: the file's order is the real-time order.
  */
-import { parseEDNString } from 'edn-data';
+import { createRequire } from 'node:module';
+import type * as EdnData from 'edn-data';
 import { splitEdnForms } from './edn-forms.ts';
 import { HistoryFormatError } from './errors.ts';
 import type { History, Operation, ProcessId } from './history.ts';
@@ -29,6 +30,9 @@ export interface JepsenEvent {
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
+/** edn-data (its CommonJS build) loads with the first EDN form parsed: `pacta check` never loads it. */
+let ednData: typeof EdnData | undefined;
+
 const TYPES = new Set(['invoke', 'ok', 'fail', 'info']);
 
 /**
@@ -36,7 +40,8 @@ const TYPES = new Set(['invoke', 'ok', 'fail', 'info']);
  * data: keywords and symbols as strings, maps as objects, lists and sets as arrays.
  */
 export function parseEdnForm(text: string): unknown {
-  return parseEDNString(text, { mapAs: 'object', keywordAs: 'string', listAs: 'array', setAs: 'array', symbolAs: 'string', charAs: 'string' });
+  ednData ??= createRequire(import.meta.url)('edn-data') as typeof EdnData;
+  return ednData.parseEDNString(text, { mapAs: 'object', keywordAs: 'string', listAs: 'array', setAs: 'array', symbolAs: 'string', charAs: 'string' });
 }
 
 /**

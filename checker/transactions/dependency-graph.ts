@@ -3,7 +3,9 @@
  * it (the checker itself works on the typed-array graph of `txn-graph.ts`): one node per
  * transaction that took effect, one edge per ordered pair, with every reason for it.
  */
-import { DirectedGraph } from 'graphology';
+import { createRequire } from 'node:module';
+import type * as Graphology from 'graphology';
+import type { DirectedGraph } from 'graphology';
 import type { InferOptions } from './analysis.ts';
 import { inferListAppend } from './infer-list-append.ts';
 import { inferRwRegister } from './infer-rw-register.ts';
@@ -11,6 +13,12 @@ import type { DirectAnomalyType } from './models.ts';
 import { levelOf, type EdgeKindName } from './txn-graph.ts';
 import type { Transaction, TransactionHistory } from './transaction.ts';
 import { resolveWorkload } from './workload.ts';
+
+let graphologyModule: typeof Graphology | undefined;
+/** graphology (its CommonJS build) loads with the first dependency graph: a check without transaction properties never loads it. */
+function graphology(): typeof Graphology {
+  return (graphologyModule ??= createRequire(import.meta.url)('graphology') as typeof Graphology);
+}
 
 /** The kinds of edges. */
 export type DependencyType = EdgeKindName;
@@ -66,7 +74,7 @@ export function buildDependencyGraph(history: TransactionHistory, options: Depen
     timestamps: options.timestamps ?? false,
   };
   const a = workload === 'list-append' ? inferListAppend(history, infer) : inferRwRegister(history, infer);
-  const graph: DependencyGraph = new DirectedGraph();
+  const graph: DependencyGraph = new (graphology()).DirectedGraph();
   for (const t of a.txns) if (a.effective[t.id]) graph.addNode(String(t.id), { txn: t });
   for (let e = 0; e < a.graph.edgeCount; e++) {
     const s = String(a.graph.edgeFrom(e));

@@ -37,6 +37,8 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --time SECONDS         stop after this long
   --frontier-memory MIB  frontier held in memory before the rest goes to a temporary file
                          (default: a quarter of RAM)
+  --check-determinism N  run the first N handler calls twice and check that they give the same
+                         result and leave their input state unchanged (default 1000; 0: off)
   --no-fast-path         explore with the reference semantics (no remembered outcomes, no
                          fingerprint shortcuts, no caches): slower, for cross-checking
   --seed S               random mode: the seed that decides everything (default 0)
@@ -69,6 +71,7 @@ const spec = {
   time: { type: 'string' },
   'frontier-memory': { type: 'string' },
   'no-fast-path': { type: 'boolean' },
+  'check-determinism': { type: 'string' },
   seed: { type: 'string' },
   walks: { type: 'string' },
   walk: { type: 'string' },
@@ -127,6 +130,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v['pct-depth'] !== undefined && { pctDepth: int('pct-depth', v['pct-depth'], 1) }),
     ...(v.swarm && { swarm: true }),
     ...(v['no-fast-path'] && { fastPath: false }),
+    ...(v['check-determinism'] !== undefined && { checkDeterminism: int('check-determinism', v['check-determinism']) }),
     ...(workers !== undefined && workers > 1 && { workers }),
   };
   if (v.seed !== undefined && mode !== 'random') throw new UsageError('--seed only applies to --mode random');

@@ -12,7 +12,8 @@
 import type { ActionDef, Interval, Out, RequestRef } from './protocol.ts';
 import { SpecError } from './protocol.ts';
 import type { Layout } from './layout.ts';
-import type { NodeId } from './schema.ts';
+import type { NodeId, Schema } from './schema.ts';
+import { Writer, equalBytes } from './bytes.ts';
 
 /**
  * Spec code broke the contract while it ran: a handler threw, or its effects or state do not fit
@@ -39,6 +40,15 @@ export interface ClockSource {
 
 const NO_ARG: readonly unknown[] = [undefined];
 
+/** JSON of a value with Maps and Sets spelled out (for comparing effects). */
+function jsonOf(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x instanceof Map ? [...x.entries()] : x instanceof Set ? [...x] : x)) ?? 'undefined';
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || jsonOf(a) === jsonOf(b);
+}
+
 /** Runs handlers of a protocol laid out by `layout`, collecting their effects. */
 export class StepRunner {
   readonly sendTo: NodeId[] = [];
@@ -55,6 +65,15 @@ export class StepRunner {
   /** The node running, and the request its `onRequest` answers (the default target of `reply`). */
   private node: NodeId = 0;
   private pendingRequest: RequestRef | null = null;
+  /**
+   * How many more handler calls to check for breaking the contract (0: none): each checked call
+   * must leave its input state as it was (no mutation), and run twice on the same input, it must
+   * return the same state and the same effects (no `Math.random()`, no module variables). See
+   * {@link checkHandlers}.
+   */
+  private checksLeft = 0;
+  private readonly before = new Writer(256);
+  private readonly after = new Writer(256);
 
   constructor(
     readonly layout: Layout,
@@ -104,6 +123,14 @@ export class StepRunner {
     };
   }
 
+  /**
+   * Checks the next `calls` handler calls for mutation of their input and for nondeterminism
+   * (the checker turns this on for the first calls of a run; the executor does not).
+   */
+  checkHandlers(calls: number): void {
+    this.checksLeft = calls;
+  }
+
   /** Node `id`'s initial state. */
   init(id: NodeId): unknown {
     const role = this.layout.roleOfNode[id]!;
@@ -120,8 +147,9 @@ export class StepRunner {
     const def = this.layout.roleOfNode[id]!.def;
     this.begin(id);
     if (!def.onMessage) return state;
+    const call = () => def.onMessage!(state, from, msg, this.out, this.layout.ctxs[id]!);
     try {
-      return def.onMessage(state, from, msg, this.out, this.layout.ctxs[id]!);
+      return this.checksLeft > 0 ? this.checked(id, 'onMessage', state, call, true) : call();
     } catch (e) {
       throw this.thrown(id, 'onMessage', e);
     }
@@ -133,8 +161,9 @@ export class StepRunner {
     this.begin(id);
     if (!def.onRequest) throw new HandlerError(`${this.layout.nodeName(id)} received a client request but role '${def === undefined ? '?' : this.layout.roleOfNode[id]!.name}' has no onRequest`, null, id, 'onRequest');
     this.pendingRequest = { client, id: reqId };
+    const call = () => def.onRequest!(state, { client, id: reqId, op }, this.out, this.layout.ctxs[id]!);
     try {
-      return def.onRequest(state, { client, id: reqId, op }, this.out, this.layout.ctxs[id]!);
+      return this.checksLeft > 0 ? this.checked(id, 'onRequest', state, call, true) : call();
     } catch (e) {
       throw this.thrown(id, 'onRequest', e);
     } finally {
@@ -146,8 +175,9 @@ export class StepRunner {
   choices(id: NodeId, state: unknown, name: string, action: ActionDef<any, any, any, any>): readonly unknown[] {
     if (!action.choices) return NO_ARG;
     this.node = id;
+    const call = () => action.choices!(state, this.layout.ctxs[id]!);
     try {
-      return action.choices(state, this.layout.ctxs[id]!);
+      return this.checksLeft > 0 ? this.checked(id, `${name}.choices`, state, call, false) : call();
     } catch (e) {
       throw this.thrown(id, `${name}.choices`, e);
     }
@@ -157,8 +187,9 @@ export class StepRunner {
   enabled(id: NodeId, state: unknown, name: string, action: ActionDef<any, any, any, any>, arg: unknown): boolean {
     if (!action.when) return true;
     this.node = id;
+    const call = () => action.when!(state, this.layout.ctxs[id]!, arg);
     try {
-      return action.when(state, this.layout.ctxs[id]!, arg);
+      return this.checksLeft > 0 ? this.checked(id, `${name}.when`, state, call, false) : call();
     } catch (e) {
       throw this.thrown(id, `${name}.when`, e);
     }
@@ -167,11 +198,59 @@ export class StepRunner {
   /** Node `id` (in `state`) takes action `name` with `arg`; returns its next state. */
   action(id: NodeId, state: unknown, name: string, action: ActionDef<any, any, any, any>, arg: unknown): unknown {
     this.begin(id);
+    const call = () => action.do(state, this.out, this.layout.ctxs[id]!, arg);
     try {
-      return action.do(state, this.out, this.layout.ctxs[id]!, arg);
+      return this.checksLeft > 0 ? this.checked(id, name, state, call, true) : call();
     } catch (e) {
       throw this.thrown(id, name, e);
     }
+  }
+
+  /**
+   * Runs `call` twice on the same input and checks the contract: the input state is unchanged
+   * afterwards (a handler must return a new state, never edit its input), and both runs give
+   * the same result and, for handlers with effects, the same sends and replies.
+   */
+  private checked<T>(id: NodeId, handler: string, state: unknown, call: () => T, effects: boolean): T {
+    this.checksLeft--;
+    const schema = this.layout.roleOfNode[id]!.def.state as Schema<unknown>;
+    const input = this.encode(this.before, schema, state);
+    const first = call();
+    if (!equalBytes(input, this.encode(this.after, schema, state))) throw this.broke(id, handler, 'mutated its state (a handler must return a new state and leave its input as it was)');
+    const sends = effects ? this.effectsText() : '';
+    const out1 = effects ? this.encode(this.after, schema, first) : undefined;
+    if (effects) {
+      this.sendCount = 0;
+      this.replyCount = 0;
+      this.clockRead = false;
+    }
+    const second = call();
+    const same = effects ? equalBytes(out1!, this.encode(this.after, schema, second)) && sends === this.effectsText() : sameValue(first, second);
+    if (!same) throw this.broke(id, handler, 'is not deterministic: run twice on the same state and input, it gave different results (it may read Math.random(), the time, or a variable outside the spec)');
+    return second;
+  }
+
+  private encode(w: Writer, schema: Schema<unknown>, value: unknown): Uint8Array {
+    w.reset();
+    try {
+      schema.encode(w, value, 'state');
+    } catch {
+      return new Uint8Array([0xff, w.pos & 0xff]); // a state that does not fit: the caller reports it elsewhere
+    }
+    return w.buf.slice(0, w.pos);
+  }
+
+  /** The sends and replies of the last call, as comparable text. */
+  private effectsText(): string {
+    const parts: string[] = [];
+    for (let k = 0; k < this.sendCount; k++) parts.push(`${this.sendTo[k]}:${jsonOf(this.sendMsg[k])}`);
+    for (let k = 0; k < this.replyCount; k++) parts.push(`r${this.replyClient[k]}.${this.replyId[k]}:${jsonOf(this.replyResult[k])}`);
+    return parts.join('|');
+  }
+
+  private broke(id: NodeId, handler: string, what: string): HandlerError {
+    const role = this.layout.roleOfNode[id]!.name;
+    return new HandlerError(`${this.layout.nodeName(id)} (${role}.${handler}) ${what}`, null, id, handler);
   }
 
   private begin(id: NodeId): void {
