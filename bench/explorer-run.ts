@@ -3,15 +3,16 @@
  * `tsx bench/explorer-run.ts SPEC PARAMS_JSON OPTIONS_JSON` prints one JSON line.
  */
 import { check } from '../checker/check.ts';
-import { loadBundledSpec } from '../specs/catalogue.ts';
+import { bundledSpecs } from '../specs/catalogue.ts';
 
 const [name, paramsJson = '{}', optionsJson = '{}'] = process.argv.slice(2);
-const spec = await loadBundledSpec(name ?? '');
-if (!spec) {
+const entry = bundledSpecs[name ?? ''];
+if (!entry) {
   console.error(`unknown spec ${name}`);
   process.exit(2);
 }
-const r = await check(spec, { params: JSON.parse(paramsJson), ...JSON.parse(optionsJson) }, name);
+const spec = await entry.load();
+const r = await check(spec, { params: JSON.parse(paramsJson), ...JSON.parse(optionsJson) }, { ref: name!, module: entry.module });
 console.log(
   JSON.stringify({
     result: r.result,

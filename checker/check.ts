@@ -4,7 +4,6 @@
  */
 import { type Protocol, isProtocol, SpecError } from '../specs/core/index.ts';
 import { isAbsolute } from 'node:path';
-import { bundledSpecs } from '../specs/catalogue.ts';
 import { exhaustive, type SearchOutcome, type SearchResult } from './exhaustive.ts';
 import { parallelBfs } from './parallel.ts';
 import { parallelRandom } from './parallel-random.ts';
@@ -18,25 +17,37 @@ import { HandlerError, type TraceEvent } from './world.ts';
 import { formatTrace } from '../traces/text.ts';
 
 /**
- * Explores `spec` under `options`. Rejects (with an OptionsError or SpecError) only on misuse.
- * With `workers > 1`, BFS runs on worker threads, which load the spec themselves: `specRef`
- * must then be a bundled spec name or the absolute path of the spec's module.
+ * Where a spec comes from: `ref`, the name its traces give it (a bundled name or a file path, what
+ * `pacta replay` takes), and `module`, an absolute path or `file:` URL of a module whose default
+ * export is the spec, which worker threads load.
  */
-export async function check(spec: Protocol, options: CheckOptions = {}, specRef?: string): Promise<CheckResult> {
+export interface SpecSource {
+  ref: string;
+  module: string;
+}
+
+/**
+ * Explores `spec` under `options`. Rejects (with an OptionsError or SpecError) only on misuse.
+ * `source` names the spec in traces (default: its name); with `workers > 1`, BFS and random
+ * walks run on worker threads, which load the spec themselves from `source.module` (a string
+ * that is an absolute path or `file:` URL serves as both).
+ */
+export async function check(spec: Protocol, options: CheckOptions = {}, source?: string | SpecSource): Promise<CheckResult> {
   const workers = options?.workers ?? 1;
   const mode = options?.mode ?? 'bfs';
+  const ref = typeof source === 'object' ? source.ref : (source ?? spec?.name);
   const parallelRandomOk = mode === 'random' && options.strategy !== 'fast-check' && options.walk === undefined;
   if (workers > 1 && (mode === 'bfs' || parallelRandomOk)) {
-    const ref = specRef ?? spec?.name;
-    if (!bundledSpecs[ref] && !isAbsolute(ref)) {
-      throw new OptionsError(`option 'workers': worker threads load the spec by module, so pass a bundled spec name or the spec file's absolute path as check()'s third argument (got '${ref}')`);
+    const module = typeof source === 'object' ? source.module : source !== undefined && (isAbsolute(source) || source.startsWith('file:')) ? source : undefined;
+    if (module === undefined) {
+      throw new OptionsError(`option 'workers': worker threads load the spec by module, so pass check() a third argument, { ref, module } or the spec file's absolute path (got '${ref}')`);
     }
     const model = prepare(spec, options);
     if (!(model instanceof Model)) return model;
-    if (mode === 'random') return walksResult(model, ref, await parallelRandom(model, ref, workers));
-    return searchResult(model, ref, await parallelBfs(model, ref, workers));
+    if (mode === 'random') return walksResult(model, ref, await parallelRandom(model, module, workers));
+    return searchResult(model, ref, await parallelBfs(model, module, workers));
   }
-  return checkSync(spec, options, specRef);
+  return checkSync(spec, options, ref);
 }
 
 /** The synchronous core of {@link check} (single worker). */

@@ -5,7 +5,7 @@
  * are in `pacta/traces`; the declarative history properties of a spec (`linearizable`,
  * `transactional`) are in `pacta`.
  */
-export { check, checkSync, assertSpec, SpecCheckFailure } from './check.ts';
+export { check, checkSync, assertSpec, SpecCheckFailure, type SpecSource } from './check.ts';
 export { OptionsError } from './options.ts';
 export type { CheckOptions, Progress, Mode, Strategy } from './options.ts';
 export type { CheckResult, Ok, Violation, Deadlock, Incomplete, ErrorResult, Stats, GoalStatus } from './result.ts';

@@ -22,7 +22,7 @@ export interface WalksReply {
   goals: GoalStatus[];
 }
 
-export async function parallelRandom(model: Model, specRef: string, workers: number): Promise<RandomRun> {
+export async function parallelRandom(model: Model, specModule: string, workers: number): Promise<RandomRun> {
   const o = model.options;
   const started = performance.now();
   const { onProgress: _ignored, ...options } = o;
@@ -46,7 +46,7 @@ export async function parallelRandom(model: Model, specRef: string, workers: num
           if (found !== null || --left === 0) resolve(done.filter((d): d is WalksReply => d !== undefined));
         });
         const share: Omit<Options, 'onProgress'> = { ...options, random: { ...o.random, stride: workers, offset: k } };
-        w.postMessage({ kind: 'init', specRef, variant: model.protocol.variantName ?? null, options: share, walksOnly: true });
+        w.postMessage({ kind: 'init', specModule, variant: model.protocol.variantName ?? null, options: share, walksOnly: true });
       });
     });
   } finally {

@@ -6,7 +6,6 @@
  */
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { isProtocol, type Protocol } from '../specs/core/index.ts';
-import { loadBundledSpec } from '../specs/catalogue.ts';
 import { importModule } from './import-module.ts';
 import { Model } from './model.ts';
 import type { Options } from './options.ts';
@@ -20,7 +19,7 @@ import type { WalksReply } from './parallel-random.ts';
 
 export interface WorkerInit {
   kind: 'init';
-  specRef: string;
+  specModule: string;
   variant: string | null;
   options: Omit<Options, 'onProgress'>;
   table?: SharedArrayBuffer;
@@ -66,12 +65,9 @@ export interface WorkerReply {
 }
 
 
-async function load(specRef: string, variant: string | null): Promise<Protocol> {
-  let spec = await loadBundledSpec(specRef);
-  if (!spec) {
-    spec = (await importModule(specRef)).default as Protocol;
-  }
-  if (!isProtocol(spec)) throw new Error(`worker: ${specRef} does not export a protocol`);
+async function load(specModule: string, variant: string | null): Promise<Protocol> {
+  const spec = (await importModule(specModule)).default as Protocol;
+  if (!isProtocol(spec)) throw new Error(`worker: ${specModule} does not export a protocol`);
   return variant ? spec.variant(variant) : spec;
 }
 
@@ -180,7 +176,7 @@ let walksModel: Model | null = null;
 
 if ((workerData as { pactaWorker?: boolean } | null)?.pactaWorker) parentPort!.on('message', async (m: WorkerInit | WorkerTask | WorkerTable | { kind: 'walks' }) => {
   if (m.kind === 'init') {
-    const spec = await load(m.specRef, m.variant);
+    const spec = await load(m.specModule, m.variant);
     const model = new Model(spec, m.options as Options);
     if (m.walksOnly) walksModel = model;
     else expander = new Expander(model, new SharedStore(m.table!, m.counters!));

@@ -10,10 +10,13 @@ import { normalizeOptions } from './options.ts';
 import { parallelBfs } from './parallel.ts';
 import { SharedStore } from './shared-store.ts';
 
+/** How worker threads find two-phase (the CLI passes the catalogue's module the same way). */
+const twoPhaseSource = { ref: 'two-phase', module: new URL('../specs/two-phase/two-phase.ts', import.meta.url).href };
+
 /** Parallel BFS with the workers started from the first level (check() waits for big levels). */
 async function onWorkers(options: Parameters<typeof checkSync>[1], spec = twoPhase) {
   const model = new Model(spec, normalizeOptions(spec, options));
-  return parallelBfs(model, 'two-phase', 2, 0);
+  return parallelBfs(model, twoPhaseSource.module, 2, 0);
 }
 
 describe('parallel BFS', () => {
@@ -33,7 +36,7 @@ describe('parallel BFS', () => {
     const one = checkSync(twoPhase, { params: { rms: 6 } });
     for (const spawnAt of [50, 2000]) {
       const model = new Model(twoPhase, normalizeOptions(twoPhase, { params: { rms: 6 } }));
-      const r = await parallelBfs(model, 'two-phase', 2, spawnAt);
+      const r = await parallelBfs(model, twoPhaseSource.module, 2, spawnAt);
       expect(r.outcome.kind).toBe('done');
       expect(r.stats.distinctStates).toBe(one.stats.distinctStates);
       expect(r.stats.statesGenerated).toBe(one.stats.statesGenerated);
@@ -41,7 +44,7 @@ describe('parallel BFS', () => {
       expect(r.goals.map((g) => [g.name, g.reached, g.depth])).toEqual(one.goals.map((g) => [g.name, g.reached, g.depth]));
     }
     const broken = twoPhase.variant('abort-after-commit');
-    const r = await parallelBfs(new Model(broken, normalizeOptions(broken, { params: { rms: 5 } })), 'two-phase', 2, 200);
+    const r = await parallelBfs(new Model(broken, normalizeOptions(broken, { params: { rms: 5 } })), twoPhaseSource.module, 2, 200);
     expect(r.outcome.kind).toBe('violation');
     const single = checkSync(broken, { params: { rms: 5 } });
     expect(single.result).toBe('violation');
@@ -61,7 +64,7 @@ describe('parallel BFS', () => {
   it('check() with workers gives the same results (small levels: the coordinator alone)', async () => {
     for (const rms of [3, 5]) {
       const one = checkSync(twoPhase, { params: { rms } });
-      const two = await check(twoPhase, { params: { rms }, workers: 2 }, 'two-phase');
+      const two = await check(twoPhase, { params: { rms }, workers: 2 }, twoPhaseSource);
       expect(two.result).toBe('ok');
       expect(two.stats.distinctStates).toBe(one.stats.distinctStates);
       expect(two.stats.statesGenerated).toBe(one.stats.statesGenerated);
@@ -71,7 +74,7 @@ describe('parallel BFS', () => {
   });
 
   it('a violation found by workers comes back with a shortest trace', async () => {
-    const r = await check(twoPhase.variant('commit-early'), { params: { rms: 4 }, workers: 2 }, 'two-phase');
+    const r = await check(twoPhase.variant('commit-early'), { params: { rms: 4 }, workers: 2 }, twoPhaseSource);
     expect(r.result).toBe('violation');
     if (r.result === 'violation') expect(r.trace!.steps).toHaveLength(4);
   });
@@ -101,7 +104,7 @@ describe('SharedStore', () => {
 
 describe('parallel random mode', () => {
   it('workers share the walks of one seed; a violation comes back with the trace of its walk', async () => {
-    const r = await check(twoPhase.variant('commit-early'), { mode: 'random', seed: 3, params: { rms: 5 }, workers: 2 }, 'two-phase');
+    const r = await check(twoPhase.variant('commit-early'), { mode: 'random', seed: 3, params: { rms: 5 }, workers: 2 }, twoPhaseSource);
     expect(r.result).toBe('violation');
     if (r.result !== 'violation') return;
     const walk = (r.trace as { walk?: number }).walk!;
@@ -113,7 +116,7 @@ describe('parallel random mode', () => {
   });
 
   it('a clean run counts every walk of every worker', async () => {
-    const r = await check(twoPhase, { mode: 'random', seed: 1, walks: 200, workers: 2 }, 'two-phase');
+    const r = await check(twoPhase, { mode: 'random', seed: 1, walks: 200, workers: 2 }, twoPhaseSource);
     const alone = checkSync(twoPhase, { mode: 'random', seed: 1, walks: 200 });
     expect(r.result).toBe('ok');
     expect(r.exhaustive).toBe(false);

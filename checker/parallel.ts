@@ -34,7 +34,7 @@ const SPAWN_LEVEL_STATES = 1 << 18;
  * BFS on `workers` threads. The search starts on this thread and hands off to the workers at the
  * first level of `spawnLevelStates` states (tests pass 0 to use the workers from the start).
  */
-export async function parallelBfs(model: Model, specRef: string, workers: number, spawnLevelStates = SPAWN_LEVEL_STATES): Promise<SearchResult> {
+export async function parallelBfs(model: Model, specModule: string, workers: number, spawnLevelStates = SPAWN_LEVEL_STATES): Promise<SearchResult> {
   const o = model.options;
   const alone = exhaustive(model, { ...defaultTuning, handOffLevelStates: spawnLevelStates });
   if (alone.outcome.kind !== 'handoff') return alone;
@@ -63,7 +63,7 @@ export async function parallelBfs(model: Model, specRef: string, workers: number
     poolStore = store;
     for (let k = 0; k < workers; k++) threads.push(startWorker());
     Promise.all(
-      threads.map((w) => request(w, { kind: 'init', specRef, variant: model.protocol.variantName ?? null, options, table: store.tableBuffer, counters: store.counterBuffer })),
+      threads.map((w) => request(w, { kind: 'init', specModule, variant: model.protocol.variantName ?? null, options, table: store.tableBuffer, counters: store.counterBuffer })),
     ).then(
       () => {
         boot.pool = threads;

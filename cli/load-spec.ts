@@ -14,8 +14,10 @@ export interface LoadedSpec {
   protocol: Protocol;
   /** How the user named it (for trace files and reproduce commands). */
   ref: string;
-  /** The spec file's absolute path (for worker threads), unless bundled. */
+  /** The spec file's absolute path, unless bundled. */
   path?: string;
+  /** The module worker threads load the spec from: the bundled spec's module, or the file. */
+  module: string;
   variant: string | undefined;
 }
 
@@ -34,12 +36,15 @@ export async function loadSpec(arg: string, cwd: string): Promise<LoadedSpec> {
   const [ref, variant] = splitVariant(arg);
   let protocol: Protocol;
   let path: string | undefined;
+  let module: string;
   const bundled = bundledSpecs[ref];
   if (bundled && !looksLikePath(ref)) {
     protocol = await bundled.load();
+    module = bundled.module;
   } else if (looksLikePath(ref)) {
     path = isAbsolute(ref) ? ref : resolve(cwd, ref);
     protocol = await loadFile(path);
+    module = path;
   } else {
     throw new UsageError(`unknown spec '${ref}': not a bundled spec (${Object.keys(bundledSpecs).join(', ')}) nor a path to a .ts file`);
   }
@@ -52,7 +57,7 @@ export async function loadSpec(arg: string, cwd: string): Promise<LoadedSpec> {
       throw e;
     }
   }
-  return { protocol, ref, variant, path };
+  return { protocol, ref, variant, path, module };
 }
 
 async function loadFile(path: string): Promise<Protocol> {

@@ -1,20 +1,34 @@
 /**
  * The bundled protocols, by the name `pacta check NAME` takes. Loaded lazily so the CLI starts
- * fast whatever the catalogue's size.
+ * fast whatever the catalogue's size. Only the CLI (and tests, benches) read the catalogue: the
+ * checker takes the spec to check as an argument, and its worker threads load it by `module`.
  */
 import type { Protocol } from './core/index.ts';
 
-export const bundledSpecs: Record<string, { summary: string; load: () => Promise<Protocol> }> = {
+export interface BundledSpec {
+  summary: string;
+  /** The `file:` URL of the module whose default export is the spec (worker threads load it). */
+  module: string;
+  load: () => Promise<Protocol>;
+}
+
+/** The URL of a spec module beside this file: its `.ts` source, or its `.js` build when this file is built. */
+const moduleUrl = (path: string): string => new URL(`${path}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+
+export const bundledSpecs: Record<string, BundledSpec> = {
   'two-phase': {
     summary: "Two-phase commit (Lamport's TwoPhase.tla): one TM, N RMs",
+    module: moduleUrl('./two-phase/two-phase'),
     load: async () => (await import('./two-phase/two-phase.ts')).default,
   },
   raft: {
     summary: 'Raft consensus (Ongaro & Ousterhout 2014; raft.tla): elections, replication, commitment, crash/restart',
+    module: moduleUrl('./raft/raft'),
     load: async () => (await import('./raft/raft.ts')).default,
   },
   'raft-kv': {
     summary: 'A KV store on Raft with clients: exactly-once writes; reads through the log, under a leader lease, or at a closed timestamp',
+    module: moduleUrl('./raft/raft-kv'),
     load: async () => (await import('./raft/raft-kv.ts')).default,
   },
 };

@@ -147,7 +147,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
 
   const progress = progressLine(io);
   if (!v.json) options.onProgress = (p) => progress.update(p);
-  const result = await check(loaded.protocol, options, loaded.path ?? loaded.ref);
+  const result = await check(loaded.protocol, options, { ref: loaded.path ?? loaded.ref, module: loaded.module });
   progress.clear();
 
   const walk = 'trace' in result ? result.trace?.walk : undefined;
