@@ -126,6 +126,11 @@ const KNOWN = new Set([
   'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism', 'stop',
 ]);
 
+/** Whether `name` is an option this checker takes (a variant's `expose.options` may name one it does not model yet). */
+export function isCheckOption(name: string): boolean {
+  return KNOWN.has(name);
+}
+
 function count(name: string, v: unknown, min = 0): number {
   if (typeof v !== 'number' || !(Number.isInteger(v) || v === Number.POSITIVE_INFINITY) || v < min) {
     throw new OptionsError(`option '${name}' must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);

@@ -18,7 +18,7 @@ import { HistoryLog, type ClientHistory } from './history.ts';
 import { ClusterLayout, paramsForNodes, resolveClusterParams } from './layout.ts';
 import {
   MemoryNetwork, tcpTransport, udpTransport, type Frame, type FrameHandler, type MemoryFaults, type NetTransport, type PeerAddress,
-  type Transport, type TransportStats,
+  type TcpTlsOptions, type Transport, type TransportStats,
 } from './net/index.ts';
 import { UsageError } from './net/usageError.ts';
 import { NodeRuntime, type NodeEvent } from './nodeRuntime.ts';
@@ -65,6 +65,12 @@ export interface ClusterOptions {
   readonly invokeTimeoutMs?: number;
   /** Bind address for udp and tcp. Default 127.0.0.1. */
   readonly host?: string;
+  /**
+   * Mutual TLS (tcp only): the key, certificate and CA (PEM) of every member — one for all, or
+   * one per node id (protocol nodes and clients). A member accepts only peers whose certificate
+   * chains to the CA; frames are still authenticated with the cluster key inside the tunnel.
+   */
+  readonly tls?: TcpTlsOptions | ((id: NodeId) => TcpTlsOptions);
   /** Every node's events (steps, drops, errors, crashes). */
   readonly onEvent?: (event: NodeEvent) => void;
 }
@@ -138,6 +144,8 @@ export async function startCluster<Op = unknown, R = unknown>(spec: Protocol, op
   const network =
     options.transport === 'memory' ? new MemoryNetwork({ clusterId, key, seed, clock, ...(options.faults ?? {}) }) : undefined;
   if (options.faults && !network) throw new UsageError(fn, 'faults-need-memory', 'faults are injected by the memory network; use partition() on sockets');
+  if (options.tls && options.transport !== 'tcp') throw new UsageError(fn, 'tls-needs-tcp', 'TLS runs over the tcp transport only (use transport: tcp)');
+  const tlsOf = (id: NodeId): TcpTlsOptions | undefined => (typeof options.tls === 'function' ? options.tls(id) : options.tls);
   const blocked = new Set<string>();
   const addresses = new Map<NodeId, PeerAddress>();
   const sockets = new Map<NodeId, NetTransport>();
@@ -147,7 +155,10 @@ export async function startCluster<Op = unknown, R = unknown>(spec: Protocol, op
     const make = (p: number): Promise<NetTransport> =>
       options.transport === 'udp'
         ? udpTransport({ self: id, clusterId, key, bind: { host, port: p }, peers: addresses })
-        : tcpTransport({ self: id, clusterId, key, listen: { host, port: p }, peers: addresses, reconnectDelayMsMin: 10, reconnectDelayMsMax: 200 });
+        : tcpTransport({
+            self: id, clusterId, key, listen: { host, port: p }, peers: addresses, reconnectDelayMsMin: 10, reconnectDelayMsMax: 200,
+            ...(options.tls ? { tls: tlsOf(id)! } : {}),
+          });
     let t: NetTransport;
     try {
       t = await make(port);

@@ -16,7 +16,7 @@ export interface HistoryOperation<I = unknown, O = unknown> {
   readonly input: I;
   /** The result; `undefined` when the outcome is unknown (the call timed out). */
   readonly output: O | undefined;
-  /** When the request was sent, in ms of the cluster clock's monotonic time. */
+  /** When the request was sent, in ms of the cluster clock's monotonic time (made strictly increasing across the history's records). */
   readonly call: number;
   /** When the reply arrived; `Infinity` when none did (the effect may land at any later time). */
   readonly return: number;
@@ -40,14 +40,28 @@ interface Entry {
   return: number;
 }
 
+/**
+ * Apart from equal clock readings: what one process records later happened later, so stamps
+ * strictly increase in recording order. A return and the next call read at the same millisecond
+ * (a simulated clock, a coarse one) would otherwise be concurrent to a checker, and a real-time
+ * order the run had (one call awaited after another returned) would be lost from the history.
+ */
+const STAMP_STEP = 1e-6;
+
 /** Records the operations of all clients of a cluster. */
 export class HistoryLog {
   readonly #entries: Entry[] = [];
   readonly #events: HistoryEvent[] = [];
+  #last = Number.NEGATIVE_INFINITY;
+
+  #stamp(time: number): number {
+    this.#last = Math.max(time, this.#last + STAMP_STEP);
+    return this.#last;
+  }
 
   /** Records an invocation; returns the operation's index. */
   invoke(process: number, client: NodeId, requestId: number, input: unknown, time: number): number {
-    this.#entries.push({ process, input, output: undefined, call: time, return: Number.POSITIVE_INFINITY });
+    this.#entries.push({ process, input, output: undefined, call: this.#stamp(time), return: Number.POSITIVE_INFINITY });
     this.#events.push({ kind: 'invoke', client, id: requestId, op: input });
     return this.#entries.length - 1;
   }
@@ -56,7 +70,7 @@ export class HistoryLog {
   complete(index: number, client: NodeId, requestId: number, output: unknown, time: number): void {
     const e = this.#entries[index]!;
     e.output = output;
-    e.return = Math.max(time, e.call);
+    e.return = this.#stamp(time);
     this.#events.push({ kind: 'return', client, id: requestId, result: output });
   }
 

@@ -6,14 +6,14 @@
  * internals are not part of the API.
  */
 export { startCluster, type Cluster, type ClusterOptions } from './cluster.ts';
-export { ClusterClient, InvokeTimeout, type ClusterClientOptions, type ClientStats, type InvokeOptions } from './client.ts';
+export { ClusterClient, InvokeTimeout, SessionTimeout, type ClusterClientOptions, type ClientStats, type InvokeOptions } from './client.ts';
 export { HistoryLog, type ClientHistory, type HistoryOperation, type HistoryEvent } from './history.ts';
 export {
   NodeRuntime, NodeFailure, type NodeRuntimeOptions, type NodeEvent, type NodeStatus, type NodeFailureCode, type RuntimeStats,
   type RuntimeDropReason,
 } from './nodeRuntime.ts';
 export { ClusterLayout } from './layout.ts';
-export { fileStore, type DurableStore, type FileStoreOptions } from './durableStore.ts';
+export { fileStore, type DurableStore, type FileStoreOptions, type StoreRecovery } from './durableStore.ts';
 export { replayOnExecutor, type ExecutorReplayResult, type ExecutorDivergence, type ExecutorReplayOptions } from './replay.ts';
 export { startNode, connectClient, type NodeProcess, type ClientProcess, type StartNodeOptions, type MemberOptions } from './node.ts';
 export { MemoryNetwork, type MemoryFaults, type MemoryNetworkOptions, type InFlightFrame } from './net/memoryNetwork.ts';

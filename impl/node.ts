@@ -15,7 +15,7 @@ import { systemClock, type Clock } from './clock/index.ts';
 import { fileStore } from './durableStore.ts';
 import { HistoryLog, type ClientHistory } from './history.ts';
 import { ClusterLayout, resolveClusterParams } from './layout.ts';
-import { tcpTransport, udpTransport, type NetTransport, type PeerAddress } from './net/index.ts';
+import { tcpTransport, udpTransport, type NetTransport, type PeerAddress, type TcpTlsOptions } from './net/index.ts';
 import { UsageError } from './net/usageError.ts';
 import { NodeRuntime, type NodeEvent } from './nodeRuntime.ts';
 
@@ -36,6 +36,12 @@ export interface MemberOptions {
   /** Local address to bind (default: this member's address in `peers`). */
   readonly bind?: PeerAddress;
   readonly clock?: Clock<number>;
+  /**
+   * Mutual TLS (tcp only): this member's key and certificate and the cluster's CA, PEM. Every
+   * member then presents a certificate and accepts only peers whose certificates chain to `ca`;
+   * frames are still authenticated with the cluster key inside the tunnel.
+   */
+  readonly tls?: TcpTlsOptions;
 }
 
 /** Options of {@link startNode}. */
@@ -84,13 +90,14 @@ function member(fn: string, spec: Protocol, options: MemberOptions): { layout: C
   if (!Number.isInteger(options.id) || options.id < 0 || options.id >= layout.nodeCount) {
     throw new UsageError(fn, 'bad-id', `id must be from 0 to ${layout.nodeCount - 1}, got ${String(options.id)}`);
   }
+  if (options.tls && options.transport !== 'tcp') throw new UsageError(fn, 'tls-needs-tcp', 'TLS runs over the tcp transport only (use transport: tcp)');
   const self = options.bind ?? options.peers[options.id]!;
   const peers = new Map(options.peers.map((a, i) => [i, a] as const));
   const clusterId = options.clusterId ?? 1;
   const open = (): Promise<NetTransport> =>
     options.transport === 'udp'
       ? udpTransport({ self: options.id, clusterId, key: options.key, bind: self, peers })
-      : tcpTransport({ self: options.id, clusterId, key: options.key, listen: self, peers });
+      : tcpTransport({ self: options.id, clusterId, key: options.key, listen: self, peers, ...(options.tls ? { tls: options.tls } : {}) });
   return { layout, open };
 }
 

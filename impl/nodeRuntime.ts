@@ -27,11 +27,12 @@
  * unless `defaultTimerMs` gives them a range. `timers: false` turns every timer off (replay).
  */
 import {
-  type ActionDef, type Ctx, type NodeId, DecodeError, Reader, Writer, equalBytes, equalValues,
+  type ActionDef, type Ctx, type DamageKind, type NodeId, DecodeError, Reader, Writer, equalBytes, equalValues, isRefusal,
 } from '../specs/core/index.ts';
 import { HandlerError, StepRunner } from '../specs/core/step.ts';
+import { encodeChangedFields } from '../specs/core/schema.ts';
 import type { Clock, Cancel } from './clock/index.ts';
-import type { DurableStore } from './durableStore.ts';
+import type { DurableStore, StoreRecovery } from './durableStore.ts';
 import { CHANNEL, type ClusterLayout, type RoleLayout } from './layout.ts';
 import type { Frame, Transport } from './net/index.ts';
 import { xoshiro128ss, type Prng } from './net/prng.ts';
@@ -43,12 +44,14 @@ export type NodeFailureCode =
   | 'handler-threw'
   /** A handler returned a state that does not fit the role's schema. */
   | 'bad-state'
-  /** A handler sent a message or reply that does not fit its schema, is too large, or goes to a node that cannot take it. */
+  /** A handler sent a message or reply that does not fit its schema, or to a node that cannot take it (one too large is dropped, not a failure). */
   | 'bad-effect'
   /** The durable log could not be read or written. */
   | 'storage'
   /** The durable log holds bytes that do not decode as the role's state (another spec or version). */
-  | 'bad-recovery';
+  | 'bad-recovery'
+  /** The durable state was found damaged and the role's `onRecover` refused to run on it (or the role has none). */
+  | 'refused-recovery';
 
 /** A node stopped: which node, what it was doing, and the cause. */
 export class NodeFailure extends Error {
@@ -66,8 +69,12 @@ export class NodeFailure extends Error {
   }
 }
 
-/** Reasons the runtime drops an authentic frame (the transport counts the unauthentic ones). */
-export type RuntimeDropReason = 'undecodable' | 'bad-channel' | 'bad-sender' | 'send-failed';
+/**
+ * Reasons the runtime drops a frame: an authentic incoming one it cannot use (the transport counts
+ * the unauthentic ones), or an outgoing one the transport refused (`send-failed`) or that is
+ * larger than the transport takes (`oversized`: the node survives it, as a message lost).
+ */
+export type RuntimeDropReason = 'undecodable' | 'bad-channel' | 'bad-sender' | 'send-failed' | 'oversized';
 
 /** Counters of one runtime incarnation. */
 export interface RuntimeStats {
@@ -88,7 +95,20 @@ export interface RuntimeStats {
 
 /** What a runtime reports as it runs (set `onEvent` to receive them). */
 export type NodeEvent =
-  | { readonly kind: 'recovered'; readonly node: NodeId; readonly fromLog: boolean }
+  | { readonly kind: 'recovered'; readonly node: NodeId; readonly fromLog: boolean; readonly damage?: DamageKind }
+  | {
+      /** The durable state was found damaged: reported before `recovered` (or before the refusal's `error`). */
+      readonly kind: 'damaged';
+      readonly node: NodeId;
+      readonly damage: DamageKind;
+      /** What the log held, in words. */
+      readonly detail: string;
+      /** Where the damaged file was kept. */
+      readonly keptAs?: string;
+      /** What `onRecover` decided: start from the state it returned, or stay down. */
+      readonly outcome: 'recovered' | 'refused';
+      readonly reason?: string;
+    }
   | { readonly kind: 'started'; readonly node: NodeId }
   | {
       readonly kind: 'step';
@@ -179,6 +199,8 @@ export class NodeRuntime<S = unknown> {
   #init: S | undefined;
   /** The durable projection last saved (or recovered), to tell whether a step changed it; null when nothing is durable. */
   #savedBytes: Uint8Array | null = null;
+  /** Whether the current state was checked against the role's schema (steps then check only the fields they replace). */
+  #stateChecked = false;
   /** The state whose projection that is (durable field identities are compared first). */
   #savedState: S | undefined;
   /** Effects waiting for the flush in progress. */
@@ -194,6 +216,7 @@ export class NodeRuntime<S = unknown> {
   /** Closing the transport and store after a crash or failure. */
   #closing: Promise<void> = Promise.resolve();
   #stats: RuntimeStats = emptyRuntimeStats();
+  #recovery: { damage: DamageKind; detail: string; keptAs?: string; outcome: 'recovered' | 'refused'; reason?: string } | null = null;
 
   constructor(options: NodeRuntimeOptions) {
     this.#opts = options;
@@ -277,12 +300,15 @@ export class NodeRuntime<S = unknown> {
       throw this.#failed('handler-threw', 'init', `threw: ${message(e)}`, e);
     }
     this.#init = init;
-    let saved: Uint8Array | undefined;
+    let opened: StoreRecovery;
     try {
-      saved = await this.#opts.store.open();
+      const got = await this.#opts.store.open();
+      opened = got === undefined || got instanceof Uint8Array ? { projection: got, damage: null } : got;
     } catch (e) {
       throw this.#failed('storage', 'durable log', `cannot recover: ${message(e)}`, e);
     }
+    let saved = opened.projection;
+    const damage = opened.damage;
     let state = init;
     if (saved !== undefined && this.role.durable !== true && this.role.durable.length === 0) saved = undefined;
     if (saved !== undefined) {
@@ -297,12 +323,72 @@ export class NodeRuntime<S = unknown> {
       }
       state = this.role.durable === true ? kept : this.#merge(init, kept);
     }
+    this.#recovery = damage === null ? null : { damage: damage.kind, detail: damage.detail, ...(damage.keptAs ? { keptAs: damage.keptAs } : {}), outcome: 'recovered' };
+    if (damage !== null) state = await this.#recover(state, damage);
     this.#state = state;
+    this.#stateChecked = false;
     this.#savedState = state;
     this.#savedBytes = this.#isDurable() ? this.#projection(state) : null;
+    if (damage !== null && this.#savedBytes !== null && !(saved !== undefined && equalBytes(this.#savedBytes, saved))) {
+      // The state onRecover chose (a repair mark, say) is durable before the node runs.
+      try {
+        await this.#opts.store.save(this.#savedBytes);
+      } catch (e) {
+        await this.#opts.store.close();
+        throw this.#failed('storage', 'durable log', `cannot save the recovered state: ${message(e)}`, e);
+      }
+    }
     this.#status = 'recovered';
-    this.#emitEvent({ kind: 'recovered', node: this.id, fromLog: saved !== undefined });
+    this.#emitEvent({ kind: 'recovered', node: this.id, fromLog: saved !== undefined, ...(damage ? { damage: damage.kind } : {}) });
     return state;
+  }
+
+  /** What the last `open()` found wrong with the durable log and what `onRecover` made of it (null: nothing wrong). */
+  get recovery(): { readonly damage: DamageKind; readonly detail: string; readonly keptAs?: string; readonly outcome: 'recovered' | 'refused'; readonly reason?: string } | null {
+    return this.#recovery;
+  }
+
+  /**
+   * Hands damage to the role's `onRecover` (without one: a torn tail is accepted as is, anything
+   * else refused). Reports it; a refusal closes the store and rejects with `refused-recovery`.
+   */
+  async #recover(state: S, damage: NonNullable<StoreRecovery['damage']>): Promise<S> {
+    const hook = this.role.def.onRecover;
+    const report = (outcome: 'recovered' | 'refused', reason?: string): void => {
+      this.#recovery = { damage: damage.kind, detail: damage.detail, ...(damage.keptAs ? { keptAs: damage.keptAs } : {}), outcome, ...(reason ? { reason } : {}) };
+      this.#emitEvent({ kind: 'damaged', node: this.id, damage: damage.kind, detail: damage.detail, ...(damage.keptAs ? { keptAs: damage.keptAs } : {}), outcome, ...(reason ? { reason } : {}) });
+    };
+    const stop = async (error: NodeFailure): Promise<never> => {
+      await this.#opts.store.close();
+      throw error;
+    };
+    let answer: unknown;
+    if (!hook) {
+      answer = damage.kind === 'torn-tail' ? state : { refusal: `role '${this.role.name}' declares no onRecover, so a ${damage.kind} is not survivable` };
+      if (answer !== state) {
+        const reason = (answer as { refusal: string }).refusal;
+        report('refused', reason);
+        return stop(this.#failed('refused-recovery', 'durable log', `${damage.detail}; ${reason}`));
+      }
+    } else {
+      try {
+        answer = hook(state, { kind: damage.kind }, this.#ctx);
+      } catch (e) {
+        return stop(this.#failed('handler-threw', 'onRecover', `threw: ${message(e)}`, e));
+      }
+      if (isRefusal(answer)) {
+        report('refused', answer.reason);
+        return stop(this.#failed('refused-recovery', 'onRecover', `${damage.detail}; onRecover refused: ${answer.reason}`));
+      }
+      try {
+        this.#writer.reset();
+        this.role.def.state.encode(this.#writer, answer, `${this.name}.state`);
+      } catch (e) {
+        return stop(this.#failed('bad-state', 'onRecover', `returned a state that does not fit its schema: ${message(e)}`, e));
+      }
+    }
+    report('recovered');
+    return answer as S;
   }
 
   /** Attaches the recovered node to `transport` (which it then owns and closes) and arms its timers. */
@@ -498,8 +584,13 @@ export class NodeRuntime<S = unknown> {
     if (changed) {
       try {
         this.#writer.reset();
-        def.state.encode(this.#writer, after, `${this.name}.state`);
         // With `durable: true` the packed state is the projection (the writer is reused below).
+        // Otherwise, once a step checked the whole state, only the fields a step replaces need
+        // checking: a heartbeat that moves one field of a server holding a long log costs that
+        // field, not the log (the durable projection is still packed whole when it moved).
+        if (this.role.durable === true || !this.#stateChecked || !encodeChangedFields(def.state, this.#writer, s, after, `${this.name}.state`)) {
+          def.state.encode(this.#writer, after, `${this.name}.state`);
+        }
         if (this.role.durable === true) stateBytes = this.#writer.toBytes();
       } catch (e) {
         this.#fail(this.#failed('bad-state', during, `returned a state that does not fit its schema: ${message(e)}`, e));
@@ -523,6 +614,7 @@ export class NodeRuntime<S = unknown> {
       this.#savedState = after;
     }
     this.#state = after;
+    if (changed) this.#stateChecked = true;
     const done = input.kind === 'action' ? input.done : undefined;
     if (this.#opts.onEvent) {
       this.#emitEvent({
@@ -557,23 +649,35 @@ export class NodeRuntime<S = unknown> {
     // Destinations were checked when the handler called out.send / out.reply (the runner).
     const r = this.#runner;
     for (let k = 0; k < r.sendCount; k++) {
-      frames.push({ to: r.sendTo[k]!, channel: CHANNEL.message, payload: this.#pack(layout.protocol.messages, r.sendMsg[k], 'message', max) });
+      const to = r.sendTo[k]!;
+      const payload = this.#pack(layout.protocol.messages, r.sendMsg[k], 'message', max, to);
+      if (payload) frames.push({ to, channel: CHANNEL.message, payload });
     }
     for (let k = 0; k < r.replyCount; k++) {
-      const id = r.replyId[k]!;
-      frames.push({ to: r.replyClient[k]!, channel: CHANNEL.reply, payload: this.#pack(layout.clients!.reply, { id, result: r.replyResult[k] }, 'reply', max) });
+      const to = r.replyClient[k]!;
+      const payload = this.#pack(layout.clients!.reply, { id: r.replyId[k]!, result: r.replyResult[k] }, 'reply', max, to);
+      if (payload) frames.push({ to, channel: CHANNEL.reply, payload });
     }
     return frames;
   }
 
-  #pack(schema: { encode(w: Writer, v: any, path?: string): void }, value: unknown, what: string, max: number): Uint8Array {
+  /**
+   * Packs one outgoing payload. One larger than the transport takes is not sent: it is dropped,
+   * counted (`oversized`) and reported, like a message the network lost, and the node goes on
+   * (null). A value that does not fit its schema is the spec's error (it throws).
+   */
+  #pack(schema: { encode(w: Writer, v: any, path?: string): void }, value: unknown, what: string, max: number, to: NodeId): Uint8Array | null {
     this.#writer.reset();
     try {
       schema.encode(this.#writer, value, what);
     } catch (e) {
       throw new Error(`sent a ${what} that does not fit its schema: ${message(e)}`);
     }
-    if (this.#writer.pos > max) throw new Error(`sent a ${what} of ${this.#writer.pos} bytes; the transport takes at most ${max}`);
+    if (this.#writer.pos > max) {
+      this.#stats.dropped.oversized++;
+      this.#emitEvent({ kind: 'dropped', node: this.id, reason: 'oversized', from: this.id, detail: `a ${what} of ${this.#writer.pos} bytes to ${this.layout.nodeName(to)}: the transport takes at most ${max}` });
+      return null;
+    }
     return this.#writer.toBytes();
   }
 
@@ -726,5 +830,5 @@ function message(e: unknown): string {
 }
 
 function emptyRuntimeStats(): RuntimeStats {
-  return { steps: 0, messages: 0, requests: 0, actions: 0, framesSent: 0, durableSaves: 0, timerRestarts: 0, dropped: { undecodable: 0, 'bad-channel': 0, 'bad-sender': 0, 'send-failed': 0 } };
+  return { steps: 0, messages: 0, requests: 0, actions: 0, framesSent: 0, durableSaves: 0, timerRestarts: 0, dropped: { undecodable: 0, 'bad-channel': 0, 'bad-sender': 0, 'send-failed': 0, oversized: 0 } };
 }

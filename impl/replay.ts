@@ -106,7 +106,7 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
   if (layout.clients) {
     for (let k = 0; k < layout.clients.role.count; k++) {
       const id = layout.clients.role.base + k;
-      clients.set(id, new ClusterClient({ layout, id, transport: network.transport(id), clock, history }));
+      clients.set(id, new ClusterClient({ layout, id, transport: network.transport(id), clock, history, sessions: false }));
     }
   }
   const historySchema = layout.clients

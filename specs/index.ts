@@ -4,11 +4,13 @@
  * Only spec authoring lives here: the checker is `pacta/checker`, the runtime `pacta/impl`,
  * traces `pacta/traces`.
  */
-export { protocol, defineProtocol, invariant, reachable, linearizable, transactional, SpecError } from './core/protocol.ts';
+export {
+  protocol, defineProtocol, invariant, reachable, linearizable, transactional, SpecError, refuse, isRefusal, SESSION_IDS, SESSION_REGISTER_ID,
+} from './core/protocol.ts';
 export type {
   Protocol, ProtocolDef, RoleDef, ActionDef, ClientsDef, Ctx, Out, Request, RequestRef, Interval, Params, ParamValue,
   Property, LinearizableProperty, TransactionalProperty, TransactionRecord, TransactionMicroOp, IsolationLevel, SpecProperty,
-  VariantDef, RoleOverride, Exposure, ExposeOptions, ParamDecl, ParamDecls, ParamRule, ParamsOf,
+  VariantDef, RoleOverride, Exposure, ExposeOptions, ParamDecl, ParamDecls, ParamRule, ParamsOf, DamageKind, RecoveryDamage, Refusal,
 } from './core/protocol.ts';
 export { t, SchemaError } from './core/schema.ts';
 export type { Schema, Infer, InferFields, InferUnion, Fields, NodeId, Json } from './core/schema.ts';

@@ -18,6 +18,11 @@ const repo = resolve(import.meta.dirname, '..');
 const pacta = join(repo, 'cli', 'pacta.mjs');
 const key = '5a'.repeat(32);
 const scratch = mkdtempSync(join(tmpdir(), 'pacta-run-'));
+// The cluster key goes in a file (or the environment), never in argv.
+const keyFile = join(scratch, 'cluster.key');
+writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+const testdata = (name: string): string => join(repo, 'impl', 'net', 'testdata', name);
+const tlsFlags = ['--tls-cert', testdata('member.crt'), '--tls-key', testdata('member.key'), '--tls-ca', testdata('cluster-ca.crt')];
 const children: ChildProcessWithoutNullStreams[] = [];
 
 afterAll(() => {
@@ -52,8 +57,8 @@ interface Proc {
   exit: Promise<number | null>;
 }
 
-function run(args: string[]): Proc {
-  const child = spawn(process.execPath, [pacta, 'run', ...args], { cwd: repo, stdio: 'pipe' });
+function run(args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, [pacta, 'run', ...args], { cwd: repo, stdio: 'pipe', env: { ...process.env, ...env } });
   children.push(child);
   let out = '';
   const waiters: { re: RegExp; resolve: () => void }[] = [];
@@ -67,7 +72,7 @@ function run(args: string[]): Proc {
   return {
     child,
     output: () => out,
-    waitFor: (re, timeoutMs = 15_000) =>
+    waitFor: (re, timeoutMs = 120_000) =>
       new Promise<void>((resolve, reject) => {
         if (re.test(out)) return resolve();
         const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} in:\n${out}`)), timeoutMs);
@@ -78,7 +83,7 @@ function run(args: string[]): Proc {
   };
 }
 
-describe('pacta replay --executor', () => {
+describe('pacta replay --executor', { timeout: 180_000 }, () => {
   it('replays a checked-in trace on the executor (exit 0) and reports a tampered one at its step (exit 1)', async () => {
     const file = join(repo, 'traces', 'examples', 'two-phase.volatile-rm.json');
     const ok = memoryIO(repo);
@@ -95,23 +100,41 @@ describe('pacta replay --executor', () => {
   });
 });
 
-describe('pacta run', () => {
+describe('pacta run', { timeout: 180_000 }, () => {
   it('prints the layout, and rejects bad input with exit 2', async () => {
     const io = memoryIO(repo);
     expect(await main(['run', 'two-phase', '--layout', '--param', 'rms=2'], io)).toBe(0);
     expect(io.stdout).toBe('0\ttm\ttm\n1\trm1\trm\n2\trm2\trm\n');
     const bad = memoryIO(repo);
-    expect(await main(['run', 'two-phase', '--node', '0', '--peers', '127.0.0.1:1,127.0.0.1:2', '--key', key, '--data', scratch], bad)).toBe(2);
+    expect(await main(['run', 'two-phase', '--node', '0', '--peers', '127.0.0.1:1,127.0.0.1:2', '--key-file', keyFile, '--data', scratch], bad)).toBe(2);
     expect(bad.stderr).toMatch(/has 4 node\(s\): give 4 peer addresses, got 2/);
     const noKey = memoryIO(repo);
-    expect(await main(['run', 'two-phase', '--node', '0', '--peers', '127.0.0.1:1'], noKey)).toBe(2);
-    expect(noKey.stderr).toMatch(/--key/);
+    const saved = process.env.PACTA_CLUSTER_KEY;
+    delete process.env.PACTA_CLUSTER_KEY;
+    try {
+      expect(await main(['run', 'two-phase', '--node', '0', '--peers', '127.0.0.1:1'], noKey)).toBe(2);
+    } finally {
+      if (saved !== undefined) process.env.PACTA_CLUSTER_KEY = saved;
+    }
+    expect(noKey.stderr).toMatch(/--key-file/);
+    // A key in argv works, with a warning (ps shows it); so does a key file others can read.
+    const argvKey = memoryIO(repo);
+    expect(await main(['run', 'two-phase', '--node', '0', '--peers', '127.0.0.1:1', '--key', key, '--data', scratch], argvKey)).toBe(2);
+    expect(argvKey.stderr).toMatch(/warning: --key puts the cluster key in the process list/);
+    const open = join(scratch, 'open.key');
+    writeFileSync(open, key, { mode: 0o644 });
+    const readable = memoryIO(repo);
+    expect(await main(['run', 'two-phase', '--node', '0', '--peers', '127.0.0.1:1', '--key-file', open, '--data', scratch], readable)).toBe(2);
+    expect(readable.stderr).toMatch(/can be read by other users/);
+    const udpTls = memoryIO(repo);
+    expect(await main(['run', 'two-phase', '--node', '0', '--peers', '127.0.0.1:1,127.0.0.1:2,127.0.0.1:3,127.0.0.1:4', '--key-file', keyFile, '--data', scratch, ...tlsFlags], udpTls)).toBe(2);
+    expect(udpTls.stderr).toMatch(/need --transport tcp/);
   });
 
   it('runs two-phase commit as four udp processes driven through stdin, and stops each on SIGINT', async () => {
     const ports = await freePorts(4, 'udp');
     const peers = ports.map((p) => `127.0.0.1:${p}`).join(',');
-    const nodes = [0, 1, 2, 3].map((i) => run(['two-phase', '--node', `${i}`, '--peers', peers, '--key', key, '--data', join(scratch, `2pc-${i}`)]));
+    const nodes = [0, 1, 2, 3].map((i) => run(['two-phase', '--node', `${i}`, '--peers', peers, '--key-file', keyFile, '--data', join(scratch, `2pc-${i}`)]));
     await Promise.all(nodes.map((n, i) => n.waitFor(new RegExp(`\\(node ${i} of two-phase\\) on udp 127\\.0\\.0\\.1:${ports[i]}`))));
     for (const rm of nodes.slice(1)) rm.send('fire prepare');
     await nodes[0]!.waitFor(/"prepared":\[1,2,3\]/);
@@ -123,7 +146,7 @@ describe('pacta run', () => {
     for (const n of nodes) n.child.kill('SIGINT');
     expect(await Promise.all(nodes.map((n) => n.exit))).toEqual([0, 0, 0, 0]);
     // The TM restarts from its log: committed.
-    const tm = run(['two-phase', '--node', '0', '--peers', peers, '--key', key, '--data', join(scratch, '2pc-0')]);
+    const tm = run(['two-phase', '--node', '0', '--peers', peers, '--key-file', keyFile, '--data', join(scratch, '2pc-0')]);
     await tm.waitFor(/tm recovered its durable fields from the log/);
     tm.send('state');
     await tm.waitFor(/\{"phase":"committed","prepared":\[1,2,3\]\}/);
@@ -131,13 +154,15 @@ describe('pacta run', () => {
     expect(await tm.exit).toBe(0);
   });
 
-  it('runs a primary-backup KV store as three tcp processes with a client process', async () => {
+  it('runs a primary-backup KV store as three tcp processes over mutual TLS with a client process', async () => {
     const ports = await freePorts(5, 'tcp');
     const peers = ports.map((p) => `127.0.0.1:${p}`).join(',');
     const spec = join('tests', 'executor-primary-backup.ts');
-    const replicas = [0, 1, 2].map((i) => run([spec, '--node', `${i}`, '--peers', peers, '--key', key, '--transport', 'tcp', '--data', join(scratch, `kv-${i}`), '--quiet']));
+    const member = ['--peers', peers, '--transport', 'tcp', ...tlsFlags];
+    // The key from the environment, for a change.
+    const replicas = [0, 1, 2].map((i) => run([spec, '--node', `${i}`, ...member, '--data', join(scratch, `kv-${i}`), '--quiet'], { PACTA_CLUSTER_KEY: key }));
     await Promise.all(replicas.map((n, i) => n.waitFor(new RegExp(`\\(node ${i} of primary-backup\\) on tcp`))));
-    const client = run([spec, '--node', '3', '--peers', peers, '--key', key, '--transport', 'tcp', '--op', '{"f":"put","key":"a","value":"1"}', '--op', '{"f":"get","key":"a"}']);
+    const client = run([spec, '--node', '3', ...member, '--key-file', keyFile, '--op', '{"f":"put","key":"a","value":"1"}', '--op', '{"f":"get","key":"a"}']);
     expect(await client.exit).toBe(0);
     const lines = client.output().trim().split('\n').map((l) => JSON.parse(l) as { result: unknown });
     expect(lines.map((l) => l.result)).toEqual([{ kind: 'ok' }, { kind: 'value', value: '1' }]);

@@ -95,7 +95,7 @@ async function scenario(options: Pick<ClusterOptions, 'transport' | 'faults'>): 
   }
 }
 
-describe('a primary-backup KV cluster under faults', () => {
+describe('a primary-backup KV cluster under faults', { timeout: 180_000 }, () => {
   it('is model checked: no acknowledged put is lost, with a crash (4,802 states)', () => {
     const r = checkSync(pb, { params: { backups: 1 }, crashes: 1 });
     expect(r.result).toBe('ok');
@@ -126,7 +126,7 @@ describe('a primary-backup KV cluster under faults', () => {
   });
 });
 
-describe('a Raft KV cluster (specs/raft/raft-kv.ts) under faults', () => {
+describe('a Raft KV cluster (specs/raft/raft-kv.ts) under faults', { timeout: 180_000 }, () => {
   it('elects leaders, survives a leader crash and a partition, and its history is linearizable', async () => {
     const { default: raftKv } = await import('../specs/raft/raft-kv.ts');
     type RaftOp = { kind: 'put'; key: number; value: number } | { kind: 'get'; key: number };
@@ -159,17 +159,17 @@ describe('a Raft KV cluster (specs/raft/raft-kv.ts) under faults', () => {
           }
         }
       });
-      await cluster.waitUntil(() => leader() !== undefined && counts.ok >= 10, { timeoutMs: 10_000 });
+      await cluster.waitUntil(() => leader() !== undefined && counts.ok >= 10, { timeoutMs: 60_000 });
       const first = leader()!;
       await cluster.crash(first);
-      await cluster.waitUntil(() => leader() !== undefined && leader() !== first, { timeoutMs: 10_000 });
+      await cluster.waitUntil(() => leader() !== undefined && leader() !== first, { timeoutMs: 60_000 });
       await cluster.restart(first);
       const okBefore = counts.ok;
       const follower = cluster.nodes.find((id) => id !== leader())!;
       cluster.partition(follower, cluster.nodes.filter((id) => id !== follower));
-      await cluster.waitUntil(() => counts.ok >= okBefore + 10, { timeoutMs: 10_000 });
+      await cluster.waitUntil(() => counts.ok >= okBefore + 10, { timeoutMs: 60_000 });
       cluster.heal();
-      await cluster.waitUntil(() => counts.ok >= okBefore + 20, { timeoutMs: 10_000 });
+      await cluster.waitUntil(() => counts.ok >= okBefore + 20, { timeoutMs: 60_000 });
       stop = true;
       await Promise.all(loops);
 

@@ -15,5 +15,5 @@ describe('docs/examples/raft-kv-cluster.ts', () => {
     expect(r.acknowledged).toBeGreaterThanOrEqual(9);
     expect(r.linearizable).toBe(true);
     expect(lines.at(-1)).toMatch(/linearizable$/);
-  }, 20_000);
+  }, 120_000);
 });

@@ -78,15 +78,15 @@ async function jepsen({ transport, reads, servers = 3 }: Run): Promise<void> {
   }
 }
 
-describe('raft-kv as a live cluster under crashes, restarts and partitions (Jepsen-style)', () => {
+describe('raft-kv as a live cluster under crashes, restarts and partitions (Jepsen-style)', { timeout: 180_000 }, () => {
   for (const transport of ['memory', 'udp'] as const) {
     for (const reads of ['log', 'lease'] as const) {
       it(`${transport}, ${reads} reads: the history is linearizable and the workload progressed after every fault`, async () => {
         await jepsen({ transport, reads });
-      }, 30_000);
+      }, 180_000);
     }
   }
   it('memory, log reads, 5 servers: the same faults, a larger majority', async () => {
     await jepsen({ transport: 'memory', reads: 'log', servers: 5 });
-  }, 30_000);
+  }, 180_000);
 });

@@ -13,6 +13,7 @@ import {
   ClusterLayout, MemoryNetwork, NodeRuntime, simulatedClock, startCluster, type DurableStore, type NodeEvent,
 } from '../impl/index.ts';
 import { FrameCodec } from '../impl/net/frame.ts';
+import { encodeHello } from '../impl/net/tcpTransport.ts';
 import { protocol, t, Writer } from '../specs/core/index.ts';
 import twoPhase from '../specs/two-phase/two-phase.ts';
 
@@ -151,6 +152,10 @@ describe('the node runtime', () => {
       await expect(cluster.fire(1, 'corrupt')).rejects.toMatchObject({ code: 'bad-state', nodeName: 'node2' });
       expect(cluster.node(1).failure!.message).toMatch(/returned a state that does not fit its schema: .*expected u32, got -1/);
       expect(cluster.node(0).status).toBe('running');
+      // After steps that changed the state (then only the fields a step replaces are checked).
+      expect(await cluster.fire(0, 'toggle')).toBe(true);
+      expect(await cluster.fire(0, 'toggle')).toBe(true);
+      await expect(cluster.fire(0, 'corrupt')).rejects.toMatchObject({ code: 'bad-state', nodeName: 'node1' });
     } finally {
       await cluster.close();
     }
@@ -164,7 +169,7 @@ describe('the node runtime', () => {
     const flushed: Uint8Array[] = [];
     const store: DurableStore = {
       saves: 0,
-      open: async () => undefined,
+      open: async () => ({ projection: undefined, damage: null }),
       save: (bytes) => new Promise<void>((resolve) => (release = () => (flushed.push(bytes), resolve()))),
       close: async () => {},
     };
@@ -258,16 +263,19 @@ describe('frames from outside the cluster', () => {
         const req = new Writer();
         new ClusterLayout(probeSpec, {}).clients!.request.encode(req, { id: 0, op: { f: 'read' } });
         const payload = req.toBytes();
-        const oversized = Buffer.from(good.encode({ kind: 1, from: 2, to: 0, seq: 0 }, payload));
+        // Fresh sequence numbers: the socket transports drop replays (replayGuard.ts).
+        let last = 0;
+        const seq = (): number => (last = Math.max(last + 1, Date.now() * 1024));
+        const oversized = Buffer.from(good.encode({ kind: 1, from: 2, to: 0, seq: seq() }, payload));
         oversized.writeUInt32BE(0x7fff_ffff, 24);
         const frames = [
-          forger.encode({ kind: 1, from: 2, to: 0, seq: 0 }, payload), // bad tag
-          foreign.encode({ kind: 1, from: 2, to: 0, seq: 0 }, payload), // wrong cluster
-          good.encode({ kind: 1, from: 2, to: 0, seq: 0 }, payload).subarray(0, 40), // truncated
+          forger.encode({ kind: 1, from: 2, to: 0, seq: seq() }, payload), // bad tag
+          foreign.encode({ kind: 1, from: 2, to: 0, seq: seq() }, payload), // wrong cluster
+          good.encode({ kind: 1, from: 2, to: 0, seq: seq() }, payload).subarray(0, 40), // truncated
           Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff)), // random bytes (first byte: not a version)
-          good.encode({ kind: 1, from: 2, to: 0, seq: 1 }, Uint8Array.of(0, 9)), // authentic, undecodable request
-          good.encode({ kind: 7, from: 2, to: 0, seq: 2 }, payload), // authentic, unknown channel
-          good.encode({ kind: 0, from: 2, to: 0, seq: 3 }, Uint8Array.of(0, 1)), // authentic, a protocol message from a client
+          good.encode({ kind: 1, from: 2, to: 0, seq: seq() }, Uint8Array.of(0, 9)), // authentic, undecodable request
+          good.encode({ kind: 7, from: 2, to: 0, seq: seq() }, payload), // authentic, unknown channel
+          good.encode({ kind: 0, from: 2, to: 0, seq: seq() }, Uint8Array.of(0, 1)), // authentic, a protocol message from a client
           oversized, // length beyond the limit (last: over tcp it ends the connection)
         ];
         if (transport === 'udp') {
@@ -276,9 +284,10 @@ describe('frames from outside the cluster', () => {
           sock.close();
         } else {
           for (const f of frames) {
-            // One connection per frame: a lost framing closes only that connection.
+            // One connection per frame, each opening with its hello: a lost framing closes only that connection.
             const s = connect(target.port, target.host);
             await new Promise<void>((r) => s.once('connect', () => r()));
+            s.write(encodeHello(good, 2, 0, seq()));
             await new Promise<void>((r) => s.end(f, () => r()));
             await new Promise<void>((r) => s.once('close', () => r()));
           }

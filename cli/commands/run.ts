@@ -4,6 +4,8 @@
  * addresses say so), printing its address and its events until Ctrl-C. With the id of a
  * client it sends operations instead and prints their results.
  */
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseParam } from '../../checker/options.ts';
 import { ClusterLayout, connectClient, InvokeTimeout, startNode, type NodeEvent, type PeerAddress } from '../../impl/index.ts';
@@ -14,7 +16,7 @@ import { loadSpec } from '../load-spec.ts';
 import { parseCommandArgs } from '../args.ts';
 import { makeOutputDir } from '../output-dir.ts';
 
-export const runUsage = `usage: pacta run <spec> --node I --peers ADDR,ADDR,... --key HEX [--data DIR] [options]
+export const runUsage = `usage: pacta run <spec> --node I --peers ADDR,ADDR,... --key-file FILE [--data DIR] [options]
 
   Runs node I of a cluster of <spec> in this process. --peers lists every member's host:port by
   node id: the protocol's nodes in role order, then the clients (see 'pacta run <spec> --layout').
@@ -24,11 +26,17 @@ export const runUsage = `usage: pacta run <spec> --node I --peers ADDR,ADDR,... 
     stats                    print its counters
     quit                     stop (as Ctrl-C does)
   A client (I is a client's id) sends each --op (or each line of stdin) and prints one JSON
-  result per line.
+  result per line; it registers a session first where the spec has sessions (a restarted client
+  is a new incarnation), and follows redirects (raft-kv's notLeader) to another node, with backoff.
 
   --node I              this member's node id
   --peers ADDR,...      host:port of every member, by node id
-  --key HEX             the cluster key, at least 32 hex digits (or env PACTA_CLUSTER_KEY)
+  --key-file FILE       the cluster key: a file of at least 32 hex digits (or env PACTA_CLUSTER_KEY);
+                        --key HEX works too but shows the key to every user of the machine (ps)
+  --tls-cert FILE       this member's certificate (PEM): mutual TLS over tcp, with --tls-key, --tls-ca
+  --tls-key FILE        its private key (PEM)
+  --tls-ca FILE         the cluster CA (PEM): only members whose certificates chain to it are accepted
+  --tls-servername NAME the name to check in peers' certificates instead of their addresses
   --data DIR            directory of this node's durable log (protocol nodes)
   --transport udp|tcp   default udp
   --param k=v           override a spec param (repeatable; every member must agree)
@@ -49,7 +57,8 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandArgs(
     args,
     {
-      node: { type: 'string' }, peers: { type: 'string' }, key: { type: 'string' }, data: { type: 'string' },
+      node: { type: 'string' }, peers: { type: 'string' }, key: { type: 'string' }, 'key-file': { type: 'string' }, data: { type: 'string' },
+      'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-servername': { type: 'string' },
       transport: { type: 'string' }, param: { type: 'string', multiple: true }, clients: { type: 'string' },
       'cluster-id': { type: 'string' }, 'epoch-ms': { type: 'string' }, 'tick-ms': { type: 'string' }, 'timer-ms': { type: 'string' },
       sync: { type: 'string' }, op: { type: 'string', multiple: true }, 'timeout-ms': { type: 'string' },
@@ -91,14 +100,13 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (id === undefined) throw new UsageError(`--node is required\n\n${runUsage}`);
   if (!v.peers) throw new UsageError(`--peers is required\n\n${runUsage}`);
   const peers = v.peers.split(',').map(parseAddress);
-  const keyHex = v.key ?? process.env.PACTA_CLUSTER_KEY;
-  if (!keyHex) throw new UsageError('--key (or env PACTA_CLUSTER_KEY) is required: the hex cluster key every member shares');
-  if (!/^([0-9a-fA-F]{2}){16,}$/.test(keyHex)) throw new UsageError('--key must be at least 32 hex digits (16 bytes), an even number of them');
-  const key = Buffer.from(keyHex, 'hex');
+  const key = await clusterKey(v, io);
   const transport = (v.transport ?? 'udp') as 'udp' | 'tcp';
   if (transport !== 'udp' && transport !== 'tcp') throw new UsageError(`--transport must be udp or tcp, got '${v.transport}'`);
+  const tls = await tlsFiles(v, io.cwd);
+  if (tls && transport !== 'tcp') throw new UsageError('--tls-cert, --tls-key and --tls-ca need --transport tcp (TLS runs over tcp)');
   const clusterId = int('cluster-id', v['cluster-id']) ?? 1;
-  const common = { id, peers, transport, key, clusterId, params, ...(clients !== undefined ? { clients } : {}) };
+  const common = { id, peers, transport, key, clusterId, params, ...(clients !== undefined ? { clients } : {}), ...(tls ? { tls } : {}) };
 
   // A client: send the ops, print the results.
   if (layout.isClient(id)) {
@@ -152,8 +160,12 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   let failed: ((code: number) => void) | undefined;
   const names = (n: number): string => layout.nodeName(n);
   const print = (e: NodeEvent): void => {
+    // Damage to the durable log is reported loudly, whatever the output mode.
+    if (e.kind === 'damaged') io.err(`${eventText(e, names, undefined)}\n`);
     if (v.json) {
       io.out(`${JSON.stringify(eventJSON(e, names))}\n`);
+    } else if (e.kind === 'damaged') {
+      // already on stderr
     } else if (e.kind === 'error') {
       io.err(`${names(e.node)} FAILED: ${e.error.message}\n`);
     } else if (!v.quiet) {
@@ -220,6 +232,61 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   return code;
 }
 
+/**
+ * The cluster key: from --key-file or env PACTA_CLUSTER_KEY — never from argv, which every user of
+ * the machine can read (ps). --key HEX still works, with a warning.
+ */
+async function clusterKey(v: { key?: string; 'key-file'?: string }, io: CliIO): Promise<Buffer> {
+  const sources = [v.key !== undefined, v['key-file'] !== undefined].filter(Boolean).length;
+  if (sources > 1) throw new UsageError('give the cluster key once: --key-file FILE or env PACTA_CLUSTER_KEY (--key is discouraged)');
+  let text: string | undefined;
+  let where: string;
+  if (v['key-file'] !== undefined) {
+    const path = resolve(io.cwd, v['key-file']);
+    where = `--key-file ${v['key-file']}`;
+    let info;
+    try {
+      info = await stat(path);
+      text = (await readFile(path, 'utf8')).trim();
+    } catch (e) {
+      throw new UsageError(`--key-file: cannot read ${path}: ${(e as Error).message}`);
+    }
+    if ((info.mode & 0o077) !== 0) io.err(`warning: the cluster key file ${path} can be read by other users (chmod 600 it)\n`);
+  } else if (v.key !== undefined) {
+    io.err('warning: --key puts the cluster key in the process list, where every user of the machine can read it; use --key-file FILE or env PACTA_CLUSTER_KEY\n');
+    text = v.key;
+    where = '--key';
+  } else {
+    text = process.env.PACTA_CLUSTER_KEY;
+    where = 'env PACTA_CLUSTER_KEY';
+  }
+  if (!text) throw new UsageError('the cluster key is required: --key-file FILE (at least 32 hex digits) or env PACTA_CLUSTER_KEY');
+  if (!/^([0-9a-fA-F]{2}){16,}$/.test(text)) throw new UsageError(`${where}: the cluster key must be at least 32 hex digits (16 bytes), an even number of them`);
+  return Buffer.from(text, 'hex');
+}
+
+/** Mutual TLS material from --tls-cert, --tls-key, --tls-ca (all three, or none). */
+async function tlsFiles(v: { 'tls-cert'?: string; 'tls-key'?: string; 'tls-ca'?: string; 'tls-servername'?: string }, cwd: string) {
+  const given = (['tls-cert', 'tls-key', 'tls-ca'] as const).filter((k) => v[k] !== undefined);
+  if (given.length === 0) {
+    if (v['tls-servername'] !== undefined) throw new UsageError('--tls-servername needs --tls-cert, --tls-key and --tls-ca');
+    return undefined;
+  }
+  if (given.length < 3) throw new UsageError('mutual TLS needs all of --tls-cert, --tls-key and --tls-ca');
+  const read = async (flag: 'tls-cert' | 'tls-key' | 'tls-ca'): Promise<Buffer> => {
+    const path = resolve(cwd, v[flag]!);
+    try {
+      return await readFile(path);
+    } catch (e) {
+      throw new UsageError(`--${flag}: cannot read ${path}: ${(e as Error).message}`);
+    }
+  };
+  return {
+    cert: await read('tls-cert'), key: await read('tls-key'), ca: await read('tls-ca'),
+    ...(v['tls-servername'] !== undefined ? { servername: v['tls-servername'] } : {}),
+  };
+}
+
 function parseAddress(text: string): PeerAddress {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
   if (!m) throw new UsageError(`--peers: '${text}' is not host:port (use [v6addr]:port for IPv6)`);
@@ -254,7 +321,9 @@ function eventText(e: NodeEvent, name: (n: number) => string, runtime: { role: {
   const who = name(e.node);
   switch (e.kind) {
     case 'recovered':
-      return `${who} recovered ${e.fromLog ? 'its durable fields from the log' : 'nothing (a fresh log): starts from init'}`;
+      return `${who} recovered ${e.fromLog ? 'its durable fields from the log' : 'nothing (a fresh log): starts from init'}${e.damage ? ` (after ${e.damage}: as onRecover decided)` : ''}`;
+    case 'damaged':
+      return `${who} DAMAGED DURABLE LOG (${e.damage}): ${e.detail}${e.keptAs ? `; the damaged file is kept as ${e.keptAs}` : ''}; ${e.outcome === 'refused' ? `onRecover refused to run: ${e.reason ?? ''}` : 'onRecover chose the state to start from'}`;
     case 'started':
       return `${who} started`;
     case 'step': {

@@ -20,6 +20,7 @@ export { DROP_REASONS, type DropReason, type FrameHandler, type Transport, type 
 export type { NetTransport, PeerAddress, PeerTable } from './peers.ts';
 export { MemoryNetwork, type MemoryFaults, type MemoryNetworkOptions, type InFlightFrame } from './memoryNetwork.ts';
 export { udpTransport, UDP_DATAGRAM_BYTES_MAX, UDP_BATCH_BYTES_DEFAULT, type UdpTransportOptions } from './udpTransport.ts';
-export { tcpTransport, type TcpTransportOptions, type TcpTlsOptions } from './tcpTransport.ts';
+export { tcpTransport, encodeHello, HELLO_KIND, HELLO_BYTES_MAX, type TcpTransportOptions, type TcpTlsOptions } from './tcpTransport.ts';
+export { ReplayGuard, SeqClock, SEQ_PER_MS, type ReplayGuardOptions } from './replayGuard.ts';
 export { xoshiro128ss, type Prng } from './prng.ts';
 export { UsageError } from './usageError.ts';

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
-import { tcpTransport, type TcpTransportOptions } from './tcpTransport.ts';
+import { encodeHello, tcpTransport, HELLO_BYTES_MAX, type TcpTransportOptions } from './tcpTransport.ts';
 import { FrameCodec, FRAME_HEADER_BYTES, type Frame } from './frame.ts';
 import type { NetTransport } from './peers.ts';
 import { eventually } from './testing.ts';
@@ -9,11 +9,20 @@ import { eventually } from './testing.ts';
 const key = Buffer.alloc(32, 11);
 const clusterId = 5;
 const open: NetTransport[] = [];
+const testdata = (name: string): Buffer => readFileSync(new URL(`./testdata/${name}`, import.meta.url));
 const tlsMaterial = (() => {
-  const dir = new URL('./testdata/', import.meta.url);
-  const cert = readFileSync(new URL('node.crt', dir));
-  return { key: readFileSync(new URL('node.key', dir)), cert, ca: cert };
+  const cert = testdata('node.crt');
+  return { key: testdata('node.key'), cert, ca: cert };
 })();
+const member = { key: testdata('member.key'), cert: testdata('member.crt'), ca: testdata('cluster-ca.crt') };
+const stranger = { key: testdata('stranger.key'), cert: testdata('stranger.crt'), ca: testdata('stranger-ca.crt') };
+
+const codec = new FrameCodec({ clusterId, key });
+/** A fresh sequence number (the transports' clock-based ones; see replayGuard.ts). */
+let lastSeq = 0;
+const freshSeq = (): number => (lastSeq = Math.max(lastSeq + 1, Date.now() * 1024));
+/** The hello a raw connection from node `from` to node `to` opens with. */
+const hello = (from = 1, to = 2): Buffer => encodeHello(codec, from, to, freshSeq());
 
 async function node(self: number, extra: Partial<TcpTransportOptions> = {}) {
   const t = await tcpTransport({ self, clusterId, key, reconnectDelayMsMin: 5, reconnectDelayMsMax: 20, ...extra });
@@ -53,7 +62,72 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((t) => t.close()));
 });
 
-describe('tcpTransport', () => {
+describe('tcpTransport', { timeout: 180_000 }, () => {
+  it('reads nothing from a connection before its hello checks out: garbage, a bad or replayed hello, or silence close it', async () => {
+    const { t, got } = await node(2, { helloTimeoutMs: 100 });
+    const port = t.address.port;
+    const h = { kind: 1, from: 1, to: 2, seq: freshSeq() };
+    // A good frame, but not a hello: closed before its tag is even checked.
+    expect((await rawSession(port, [codec.encode(h, Buffer.from('no hello first'))], 2000)).closedByServer).toBe(true);
+    // A declared 1 MiB frame: closed after its 28-byte header, nothing buffered for it.
+    const huge = codec.encode({ ...h, kind: 0xfe }, Buffer.alloc(1));
+    huge.writeUInt32BE(1 << 20, 24);
+    expect((await rawSession(port, [huge.subarray(0, 28)], 2000)).closedByServer).toBe(true);
+    // A hello under another key, and a replayed hello.
+    expect((await rawSession(port, [encodeHello(new FrameCodec({ clusterId, key: Buffer.alloc(32, 12) }), 1, 2, freshSeq())], 2000)).closedByServer).toBe(true);
+    const captured = hello();
+    expect((await rawSession(port, [captured, codec.encode({ ...h, seq: freshSeq() }, Buffer.from('after hello'))], 150)).closedByServer).toBe(false);
+    expect((await rawSession(port, [captured], 2000)).closedByServer).toBe(true);
+    // Silence: closed after helloTimeoutMs.
+    expect((await rawSession(port, [], 1000)).closedByServer).toBe(true);
+    await eventually('counted', () => t.stats.dropped['no-hello'] === 5);
+    expect(t.stats.dropped.replayed).toBe(1);
+    expect(got.map((f) => f.payload.toString())).toEqual(['after hello']);
+    expect(HELLO_BYTES_MAX).toBeLessThan(100);
+  });
+
+  it('keeps serving its peers while 500 idle strangers connect', async () => {
+    // Strangers are evicted, not timed out: they stay as long as they like.
+    const { a, b } = await pair({ pendingConnectionsMax: 64, helloTimeoutMs: 60_000 });
+    a.t.send(2, 1, Buffer.from('before'));
+    await eventually('before', () => b.got.length === 1);
+    const strangers: Socket[] = [];
+    try {
+      for (let i = 0; i < 500; i++) {
+        const s = connect({ host: '127.0.0.1', port: b.t.address.port });
+        s.on('error', () => {});
+        strangers.push(s);
+      }
+      // The node took strangers in as fast as the kernel handed them over, and evicted all but the
+      // last 64 (connections the kernel could not queue never reach it).
+      await eventually('strangers taken in', () => strangers.every((s) => !s.connecting) && b.t.stats.dropped['no-hello'] >= 500 - 64, 60_000);
+      // The established peer connection is still served, and a new one gets in (evicting a stranger).
+      for (let i = 0; i < 20; i++) a.t.send(2, 1, Buffer.from(`during ${i}`));
+      b.t.send(1, 1, Buffer.from('to a'));
+      await eventually('peer traffic during', () => b.got.length === 21 && a.got.length === 1, 60_000);
+    } finally {
+      for (const s of strangers) s.destroy();
+    }
+  }, 180_000);
+
+  it('over mutual TLS with a cluster CA: carries frames; refuses a plaintext peer and a peer of another CA', async () => {
+    const errors: Error[] = [];
+    const { a, b } = await pair({ tls: member, onError: (e) => errors.push(e) });
+    a.t.send(2, 3, Buffer.from('over tls'));
+    await eventually('tls frame', () => b.got.length === 1);
+    // A plaintext peer with the cluster key: refused at the handshake.
+    const plain = await node(3, { peers: { 2: b.t.address } });
+    plain.t.send(2, 3, Buffer.from('plaintext'));
+    // A peer with the cluster key and a certificate of another CA: refused too.
+    const foreign = await node(4, { tls: { ...stranger, ca: member.ca }, peers: { 2: b.t.address }, onError: () => {} });
+    foreign.t.send(2, 3, Buffer.from('wrong CA'));
+    await eventually('both refused', () => b.t.stats.dropped['no-hello'] >= 2, 5000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(b.got.map((f) => f.payload.toString())).toEqual(['over tls']);
+    a.t.send(2, 3, Buffer.from('still serving'));
+    await eventually('after strangers', () => b.got.length === 2);
+  });
+
   it('carries frames both ways, in order, coalescing writes', async () => {
     const { a, b } = await pair();
     for (let i = 0; i < 500; i++) a.t.send(2, 1, Buffer.from(`a${i}`));
@@ -68,24 +142,25 @@ describe('tcpTransport', () => {
     const { a, b } = await pair();
     const port = b.t.address.port;
     const good = new FrameCodec({ clusterId, key });
-    const h = { kind: 1, from: 1, to: 2, seq: 0 };
+    const h = { kind: 1, from: 1, to: 2, seq: freshSeq() };
     const valid = good.encode(h, Buffer.from('valid'));
     // Bad tag and wrong cluster keep the connection: the frame after them is delivered.
     const forged = new FrameCodec({ clusterId, key: Buffer.alloc(32, 12) }).encode(h, Buffer.from('forged'));
     const foreign = new FrameCodec({ clusterId: 6, key }).encode(h, Buffer.from('foreign'));
-    const kept = await rawSession(port, [forged, foreign.subarray(0, 10), foreign.subarray(10), valid]);
+    // Each session authenticates first (a hello); what follows is then decoded.
+    const kept = await rawSession(port, [hello(), forged, foreign.subarray(0, 10), foreign.subarray(10), valid]);
     expect(kept.closedByServer).toBe(false);
     // Lost framing closes the connection.
-    const oversized = good.encode(h, Buffer.from('x'));
+    const oversized = good.encode({ ...h, seq: freshSeq() }, Buffer.from('x'));
     oversized.writeUInt32BE(0xffff_ff00, 24);
-    expect((await rawSession(port, [oversized, valid])).closedByServer).toBe(true);
-    expect((await rawSession(port, [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n' + 'x'.repeat(20)), valid])).closedByServer).toBe(true);
-    const reserved = Buffer.from(valid);
+    expect((await rawSession(port, [hello(), oversized, valid])).closedByServer).toBe(true);
+    expect((await rawSession(port, [hello(), Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n' + 'x'.repeat(20)), valid])).closedByServer).toBe(true);
+    const reserved = good.encode({ ...h, seq: freshSeq() }, Buffer.from('valid'));
     reserved[3] = 1;
-    expect((await rawSession(port, [reserved])).closedByServer).toBe(true);
+    expect((await rawSession(port, [hello(), reserved])).closedByServer).toBe(true);
     // A connection that ends inside a frame.
-    await rawSession(port, [valid.subarray(0, FRAME_HEADER_BYTES + 2)]);
-    await rawSession(port, [good.encode({ ...h, to: 9 }, Buffer.from('misrouted'))]);
+    await rawSession(port, [hello(), valid.subarray(0, FRAME_HEADER_BYTES + 2)]);
+    await rawSession(port, [hello(), good.encode({ ...h, to: 9, seq: freshSeq() }, Buffer.from('misrouted'))]);
     await eventually('all garbage counted', () => Object.values(b.t.stats.dropped).reduce((s, n) => s + n, 0) === 7);
     expect(b.t.stats.dropped).toMatchObject({ 'bad-tag': 1, 'wrong-cluster': 1, oversized: 1, 'bad-version': 1, malformed: 1, truncated: 1, misrouted: 1 });
     expect(b.got.map((f) => f.payload.toString())).toEqual(['valid']);
@@ -96,10 +171,10 @@ describe('tcpTransport', () => {
   it('closes a connection stuck inside a frame, and keeps one idle between frames', async () => {
     const { t, got } = await node(2, { partialFrameTimeoutMs: 50 });
     const good = new FrameCodec({ clusterId, key });
-    const frame = good.encode({ kind: 1, from: 1, to: 2, seq: 0 }, Buffer.alloc(100, 1));
-    const idle = await rawSession(t.address.port, [frame], 150);
+    const frame = good.encode({ kind: 1, from: 1, to: 2, seq: freshSeq() }, Buffer.alloc(100, 1));
+    const idle = await rawSession(t.address.port, [hello(), frame], 150);
     expect(idle.closedByServer).toBe(false);
-    const stuck = await rawSession(t.address.port, [frame.subarray(0, 60)], 1000);
+    const stuck = await rawSession(t.address.port, [hello(), frame.subarray(0, 60)], 1000);
     expect(stuck.closedByServer).toBe(true);
     await eventually('truncated counted', () => t.stats.dropped.truncated === 1);
     expect(got).toHaveLength(1);
@@ -143,7 +218,7 @@ describe('tcpTransport', () => {
     b.t.send(1, 3, Buffer.from('back'));
     await eventually('tls frames', () => b.got.length === 1 && a.got.length === 1);
     expect(b.got[0]!.payload.toString()).toBe('over tls');
-    await rawSession(b.t.address.port, [new FrameCodec({ clusterId, key }).encode({ kind: 1, from: 1, to: 2, seq: 0 }, Buffer.from('plain'))]);
+    await rawSession(b.t.address.port, [hello(), new FrameCodec({ clusterId, key }).encode({ kind: 1, from: 1, to: 2, seq: freshSeq() }, Buffer.from('plain'))]);
     await eventually('handshake error reported', () => errors.length > 0);
     a.t.send(2, 3, Buffer.from('still serving'));
     await eventually('after plaintext', () => b.got.length === 2);

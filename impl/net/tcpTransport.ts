@@ -1,11 +1,22 @@
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { FrameCodec, FRAME_OVERHEAD_BYTES, type FrameCodecOptions, type NodeId } from './frame.ts';
+import { connect as tlsConnect, createServer as createTlsServer, createSecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { FrameCodec, FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, type Frame, type FrameCodecOptions, type NodeId } from './frame.ts';
 import { FrameError } from './frameError.ts';
 import { FrameStreamDecoder } from './frameStreamDecoder.ts';
 import { checkPeer, peerMap, type NetTransport, type PeerAddress, type PeerTable } from './peers.ts';
+import { ReplayGuard, SeqClock, type ReplayGuardOptions } from './replayGuard.ts';
 import { FrameHandlers, copyStats, emptyStats, type FrameHandler, type TransportStats } from './transport.ts';
 import { UsageError, requireInt } from './usageError.ts';
+
+/** The channel byte of a connection's hello frame (transport-internal: never handed to the runtime). */
+export const HELLO_KIND = 0xfe;
+/** The largest hello an inbound connection may send: what an unauthenticated peer can make a node buffer. */
+export const HELLO_BYTES_MAX = FRAME_OVERHEAD_BYTES + 16;
+
+/** The hello a connection opens with: an authenticated, fresh, empty frame from `from` to `to`. */
+export function encodeHello(codec: FrameCodec, from: NodeId, to: NodeId, seq: number): Buffer {
+  return codec.encode({ kind: HELLO_KIND, from, to, seq }, new Uint8Array(0));
+}
 
 /**
  * Mutual TLS material (PEM). Every node presents `cert` and accepts only peers whose certificate
@@ -20,7 +31,7 @@ export interface TcpTlsOptions {
 }
 
 /** Options of {@link tcpTransport}. */
-export interface TcpTransportOptions extends FrameCodecOptions {
+export interface TcpTransportOptions extends FrameCodecOptions, ReplayGuardOptions {
   readonly self: NodeId;
   /** Local listening address. Default 127.0.0.1, port 0 (ephemeral). */
   readonly listen?: { readonly host?: string; readonly port?: number };
@@ -32,8 +43,17 @@ export interface TcpTransportOptions extends FrameCodecOptions {
   /** Reconnect backoff: first delay, doubled per failure up to the max. Defaults 50 and 2000 ms. */
   readonly reconnectDelayMsMin?: number;
   readonly reconnectDelayMsMax?: number;
-  /** Most simultaneous inbound connections. Default 1024. */
+  /** Most simultaneous authenticated inbound connections. Default 1024. */
   readonly connectionsMax?: number;
+  /**
+   * Most inbound connections held before they authenticate (TLS handshake and hello); one more
+   * evicts the oldest, so strangers holding connections cannot lock peers out. Default 128.
+   */
+  readonly pendingConnectionsMax?: number;
+  /** An inbound connection that has not authenticated (handshake and hello) within this is closed. Default 2000 ms. */
+  readonly helloTimeoutMs?: number;
+  /** Drop replayed frames and hellos (default true; see replayGuard.ts). */
+  readonly replayProtection?: boolean;
   /**
    * An inbound connection that stays inside one frame this long is closed (counted `truncated`):
    * a client cannot hold memory by trickling a frame. Idle connections between frames are kept.
@@ -62,6 +82,13 @@ interface Link {
  * connection with a stream decoder. A connection whose framing is lost (bad version, malformed or
  * oversized header) is closed after counting the error; the node keeps serving.
  *
+ * Strangers: every connection opens with a hello — an empty frame of kind {@link HELLO_KIND},
+ * authenticated with the cluster key and fresh (the replay window) — after the TLS handshake when
+ * TLS is on. Until it has checked one, the node reads at most {@link HELLO_BYTES_MAX} bytes from the
+ * connection, holds it at most `helloTimeoutMs`, and holds at most `pendingConnectionsMax` such
+ * connections (a new one evicts the oldest); authenticated connections are counted apart
+ * (`connectionsMax`), so idle strangers cannot take the peers' places.
+ *
  * Limitation: frames written to a connection that then breaks are lost (delivery is best effort,
  * as in the model); frames queued while a peer is unreachable are sent once it is back.
  */
@@ -81,20 +108,38 @@ export async function tcpTransport(options: TcpTransportOptions): Promise<NetTra
   requireInt(fn, 'reconnectDelayMsMax', delayMax, delayMin, 2 ** 31 - 1);
   const connectionsMax = options.connectionsMax ?? 1024;
   requireInt(fn, 'connectionsMax', connectionsMax, 1, 1 << 20);
+  const pendingConnectionsMax = options.pendingConnectionsMax ?? 128;
+  requireInt(fn, 'pendingConnectionsMax', pendingConnectionsMax, 1, 1 << 20);
+  const helloTimeoutMs = options.helloTimeoutMs ?? 2000;
+  requireInt(fn, 'helloTimeoutMs', helloTimeoutMs, 1, 2 ** 31 - 1);
   const partialFrameTimeoutMs = options.partialFrameTimeoutMs ?? 10_000;
   requireInt(fn, 'partialFrameTimeoutMs', partialFrameTimeoutMs, 1, 2 ** 31 - 1);
-
-  const transport = new TcpTransport(options, codec, peers, { queueBytesMax, delayMin, delayMax, partialFrameTimeoutMs });
-  const server = options.tls
-    ? createTlsServer(
-        { key: options.tls.key, cert: options.tls.cert, ca: caList(options.tls), requestCert: true, rejectUnauthorized: true },
-        (socket) => transport.accept(socket),
-      )
-    : createServer({ noDelay: true }, (socket) => transport.accept(socket));
-  server.maxConnections = connectionsMax;
+  if (options.tls) {
+    try {
+      createSecureContext({ key: options.tls.key, cert: options.tls.cert, ca: caList(options.tls) });
+    } catch (e) {
+      throw new UsageError(fn, 'bad-tls', `the TLS key, certificate or CA cannot be used: ${(e as Error).message}`);
+    }
+  }
+  // With TLS, a tls.Server that never listens does the handshakes (it alone refuses a client
+  // certificate that does not verify); the listening net.Server admits connections first.
+  const tlsServer = options.tls
+    ? createTlsServer({ key: options.tls.key, cert: options.tls.cert, ca: caList(options.tls), requestCert: true, rejectUnauthorized: true, handshakeTimeout: helloTimeoutMs })
+    : undefined;
+  const transport = new TcpTransport(options, codec, peers, {
+    queueBytesMax, delayMin, delayMax, partialFrameTimeoutMs, connectionsMax, pendingConnectionsMax, helloTimeoutMs,
+  });
+  const server = createServer({ noDelay: true }, (socket) => {
+    if (!transport.admit(socket)) return;
+    if (tlsServer) tlsServer.emit('connection', socket);
+    else transport.serve(socket, socket);
+  });
+  if (tlsServer) {
+    tlsServer.on('secureConnection', (tls: TLSSocket) => transport.serveTls(tls));
+    // A failed handshake (plaintext, another CA, garbage) concerns that connection only.
+    tlsServer.on('tlsClientError', (e: Error) => options.onError?.(e));
+  }
   server.on('error', (e) => options.onError?.(e));
-  // A failed TLS handshake (garbage, wrong CA) only concerns that connection.
-  server.on('tlsClientError', (e: Error) => options.onError?.(e));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -111,6 +156,9 @@ interface Limits {
   readonly delayMin: number;
   readonly delayMax: number;
   readonly partialFrameTimeoutMs: number;
+  readonly connectionsMax: number;
+  readonly pendingConnectionsMax: number;
+  readonly helloTimeoutMs: number;
 }
 
 class TcpTransport implements NetTransport {
@@ -122,9 +170,16 @@ class TcpTransport implements NetTransport {
   readonly #limits: Limits;
   readonly #stats = emptyStats();
   readonly #handlers = new FrameHandlers();
-  readonly #seq = new Map<NodeId, number>();
+  readonly #seq: SeqClock;
+  readonly #guard: ReplayGuard | undefined;
   readonly #links = new Map<NodeId, Link>();
   readonly #inbound = new Set<Socket>();
+  /** Inbound connections not yet authenticated, oldest first, with how to drop each. */
+  readonly #pending = new Map<Socket, () => void>();
+  /** Their hello timers. */
+  readonly #admitted = new Map<Socket, NodeJS.Timeout>();
+  /** Admitted connections by remote address, to find a TLS connection's raw socket. */
+  readonly #byAddress = new Map<string, Socket>();
   #server: Server | undefined;
   #closed = false;
 
@@ -134,6 +189,8 @@ class TcpTransport implements NetTransport {
     this.#codec = codec;
     this.#peers = peers;
     this.#limits = limits;
+    this.#seq = new SeqClock(options.nowMs);
+    this.#guard = options.replayProtection === false ? undefined : new ReplayGuard(options);
   }
 
   attach(server: Server): void {
@@ -161,9 +218,7 @@ class TcpTransport implements NetTransport {
     const fn = 'tcpTransport.send';
     if (this.#closed) throw new UsageError(fn, 'closed', 'the transport is closed');
     if (!this.#peers.has(to) && to !== this.self) throw new UsageError(fn, 'unknown-peer', `node ${to} is not in the peer table`);
-    const seq = this.#seq.get(to) ?? 0;
-    const frame = this.#codec.encode({ kind, from: this.self, to, seq }, payload);
-    this.#seq.set(to, seq + 1);
+    const frame = this.#codec.encode({ kind, from: this.self, to, seq: this.#seq.next(to) }, payload);
     this.#stats.framesSent++;
     this.#stats.bytesSent += frame.length;
     const link = this.#link(to);
@@ -197,32 +252,71 @@ class TcpTransport implements NetTransport {
       link.queue = [];
     }
     for (const socket of this.#inbound) socket.destroy();
+    for (const drop of [...this.#pending.values()]) drop();
     const server = this.#server;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Serves one inbound connection: decodes its frames until it ends or loses its framing. */
-  accept(socket: Socket | TLSSocket): void {
+  /**
+   * Takes in a new inbound connection, unauthenticated: evicts the oldest unauthenticated one if
+   * there are too many, and gives it `helloTimeoutMs` to authenticate. False if refused.
+   */
+  admit(raw: Socket): boolean {
     if (this.#closed) {
-      socket.destroy();
+      raw.destroy();
+      return false;
+    }
+    if (this.#pending.size >= this.#limits.pendingConnectionsMax) this.#pending.values().next().value?.();
+    raw.on('error', (e) => this.#options.onError?.(e));
+    const timer = setTimeout(() => this.#reject(raw), this.#limits.helloTimeoutMs);
+    this.#pending.set(raw, () => this.#reject(raw));
+    this.#admitted.set(raw, timer);
+    this.#byAddress.set(addressKey(raw), raw);
+    raw.once('close', () => {
+      this.#byAddress.delete(addressKey(raw));
+      if (this.#pending.has(raw)) this.#reject(raw); // gave up, or failed its TLS handshake
+    });
+    return true;
+  }
+
+  /** A connection whose TLS handshake verified its certificate: on to its hello. */
+  serveTls(tls: TLSSocket): void {
+    const raw = this.#byAddress.get(addressKey(tls));
+    if (!raw || !this.#pending.has(raw)) {
+      tls.destroy();
       return;
     }
-    this.#inbound.add(socket);
+    tls.on('error', (e) => this.#options.onError?.(e));
+    this.serve(tls, raw);
+  }
+
+  /** Closes a connection that did not authenticate, counting it. */
+  #reject(raw: Socket): void {
+    if (!this.#pending.has(raw)) return;
+    this.#pending.delete(raw);
+    clearTimeout(this.#admitted.get(raw));
+    this.#admitted.delete(raw);
+    this.#stats.dropped['no-hello']++;
+    raw.destroy();
+  }
+
+  /** Serves an admitted connection (`socket` is `raw`, or its TLS layer): its hello, then its frames. */
+  serve(socket: Socket, raw: Socket): void {
+    const limits = this.#limits;
+    let authenticated = false;
+    let held: Buffer = Buffer.alloc(0);
+    const reject = (): void => this.#reject(raw);
+
     const decoder = new FrameStreamDecoder(this.#codec);
     const count = (results: ReturnType<FrameStreamDecoder['push']>): void => {
       for (const r of results) {
         if (r instanceof FrameError) this.#stats.dropped[r.code]++;
-        else if (r.to !== this.self) this.#stats.dropped.misrouted++;
-        else {
-          this.#stats.framesReceived++;
-          this.#stats.bytesReceived += r.payload.length + FRAME_OVERHEAD_BYTES;
-          this.#handlers.emit(r);
-        }
+        else this.#deliver(r);
       }
     };
     // Armed while the decoder holds part of a frame; the frame's first bytes start the clock.
     let partialTimer: NodeJS.Timeout | undefined;
-    socket.on('data', (chunk: Buffer) => {
+    const onFrames = (chunk: Buffer): void => {
       count(decoder.push(chunk));
       // Framing lost: nothing after this point can be trusted to start a frame.
       if (decoder.failed) socket.destroy();
@@ -230,15 +324,53 @@ class TcpTransport implements NetTransport {
         clearTimeout(partialTimer);
         partialTimer = undefined;
       } else {
-        partialTimer ??= setTimeout(() => socket.destroy(), this.#limits.partialFrameTimeoutMs);
+        partialTimer ??= setTimeout(() => socket.destroy(), limits.partialFrameTimeoutMs);
       }
-    });
-    socket.on('error', (e) => this.#options.onError?.(e));
+    };
+    /** The hello: at most HELLO_BYTES_MAX bytes are held until it checks out. */
+    const onHello = (chunk: Buffer): void => {
+      if (!this.#pending.has(raw)) return;
+      held = held.length === 0 ? chunk : Buffer.concat([held, chunk]);
+      if (held.length < FRAME_HEADER_BYTES) return;
+      const header = this.#codec.parseHeader(held, 0);
+      if (header instanceof FrameError || header.kind !== HELLO_KIND || header.frameBytes > HELLO_BYTES_MAX) return reject();
+      if (held.length < header.frameBytes) return;
+      const hello = this.#codec.finish(held, 0, header);
+      if (hello instanceof FrameError || hello.to !== this.self) return reject();
+      if (this.#guard && !this.#guard.accept(hello.from, hello.seq)) {
+        this.#stats.dropped.replayed++;
+        return reject();
+      }
+      if (this.#inbound.size >= limits.connectionsMax) return reject();
+      authenticated = true;
+      this.#pending.delete(raw);
+      clearTimeout(this.#admitted.get(raw));
+      this.#admitted.delete(raw);
+      this.#inbound.add(socket);
+      const rest = held.subarray(header.frameBytes);
+      held = Buffer.alloc(0);
+      if (rest.length > 0) onFrames(rest);
+    };
+    socket.on('data', (chunk: Buffer) => (authenticated ? onFrames(chunk) : onHello(chunk)));
     socket.on('close', () => {
       clearTimeout(partialTimer);
       this.#inbound.delete(socket);
-      count(decoder.end());
+      if (authenticated) count(decoder.end());
+      else reject();
+      raw.destroy();
     });
+  }
+
+  /** An authentic frame from a connection: misrouted, replayed, a stray hello, or delivered. */
+  #deliver(r: Frame): void {
+    if (r.to !== this.self) this.#stats.dropped.misrouted++;
+    else if (this.#guard && !this.#guard.accept(r.from, r.seq)) this.#stats.dropped.replayed++;
+    else if (r.kind === HELLO_KIND) return;
+    else {
+      this.#stats.framesReceived++;
+      this.#stats.bytesReceived += r.payload.length + FRAME_OVERHEAD_BYTES;
+      this.#handlers.emit(r);
+    }
   }
 
   #link(to: NodeId): Link {
@@ -259,6 +391,8 @@ class TcpTransport implements NetTransport {
       const queued = link.queue;
       link.queue = [];
       link.queueBytes = 0;
+      // The hello goes first: the peer reads nothing else until it has checked it.
+      this.#write(link, encodeHello(this.#codec, this.self, link.to, this.#seq.next(link.to)));
       for (const frame of queued) this.#write(link, frame);
     };
     const socket: Socket = tls
@@ -309,6 +443,10 @@ class TcpTransport implements NetTransport {
     }
     socket.write(frame);
   }
+}
+
+function addressKey(socket: Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}`;
 }
 
 function caList(tls: TcpTlsOptions): (string | Buffer)[] {

@@ -6,12 +6,16 @@ import { FRAME_ERROR_CODES, type FrameErrorCode } from './frameError.ts';
  * - `misrouted`: an authentic frame addressed to another node;
  * - `loss`, `partition`: injected faults (memory transport);
  * - `unreachable`: the destination is down, unknown to the network, or the socket send failed;
- * - `queue-full`: the outgoing buffer to a slow or absent peer is at its limit (tcp).
+ * - `queue-full`: the outgoing buffer to a slow or absent peer is at its limit (tcp);
+ * - `replayed`: an authentic frame seen before, or older than the replay window (udp, tcp);
+ * - `no-hello`: an inbound tcp connection closed before it authenticated (no valid hello in time,
+ *   a bad or replayed hello, or evicted by newer unauthenticated connections) — counted per
+ *   connection, not per frame.
  */
-export type DropReason = FrameErrorCode | 'misrouted' | 'loss' | 'partition' | 'unreachable' | 'queue-full';
+export type DropReason = FrameErrorCode | 'misrouted' | 'loss' | 'partition' | 'unreachable' | 'queue-full' | 'replayed' | 'no-hello';
 
 /** Every {@link DropReason}, in a stable order. */
-export const DROP_REASONS: readonly DropReason[] = [...FRAME_ERROR_CODES, 'misrouted', 'loss', 'partition', 'unreachable', 'queue-full'];
+export const DROP_REASONS: readonly DropReason[] = [...FRAME_ERROR_CODES, 'misrouted', 'loss', 'partition', 'unreachable', 'queue-full', 'replayed', 'no-hello'];
 
 /** Counters of one transport since it was made. */
 export interface TransportStats {
@@ -32,8 +36,9 @@ export type FrameHandler = (frame: Frame) => void;
 
 /**
  * A node's endpoint on the cluster network, addressed by node id. Delivery is best effort, like the
- * model's network: frames may be lost, duplicated or reordered, and the receiver does not
- * deduplicate. Every frame is authenticated with the cluster key.
+ * model's network: frames may be lost, duplicated or reordered. Every frame is authenticated with
+ * the cluster key; the socket transports also drop replayed frames (see replayGuard.ts), the
+ * memory network does not (it duplicates frames on purpose).
  */
 export interface Transport {
   /** This node's id. */

@@ -25,13 +25,16 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((t) => t.close()));
 });
 
-describe('udpTransport', () => {
+describe('udpTransport', { timeout: 180_000 }, () => {
   it('batches the small frames of one turn into one datagram, in order', async () => {
     const { a, b, got } = await pair();
     for (let i = 0; i < 20; i++) a.send(2, 4, Buffer.from(`frame ${i}`));
     await eventually('20 frames', () => got.length === 20);
     expect(got.map((f) => f.payload.toString())).toEqual(Array.from({ length: 20 }, (_, i) => `frame ${i}`));
-    expect(got.map((f) => f.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    // Sequence numbers strictly increase, from the sender's clock (replayGuard.ts).
+    const seqs = got.map((f) => f.seq);
+    expect(seqs.every((q, i) => i === 0 || q > seqs[i - 1]!)).toBe(true);
+    expect(seqs[0]!).toBeGreaterThanOrEqual((Date.now() - 60_000) * 1024);
     expect(a.stats.framesSent).toBe(20);
     expect(a.stats.packetsSent).toBe(1);
     expect(b.stats.framesReceived).toBe(20);
@@ -55,7 +58,7 @@ describe('udpTransport', () => {
     const raw = createSocket('udp4');
     const sendRaw = (bytes: Buffer) => new Promise<void>((resolve) => raw.send(bytes, b.address.port, '127.0.0.1', () => resolve()));
     const good = new FrameCodec({ clusterId, key });
-    const header = { kind: 1, from: 1, to: 2, seq: 0 };
+    const header = { kind: 1, from: 1, to: 2, seq: Date.now() * 1024 };
     const oversized = good.encode(header, Buffer.from('x'));
     oversized.writeUInt32BE(0x7fff_ffff, 24);
     const badVersion = good.encode(header, Buffer.from('x'));
@@ -81,6 +84,28 @@ describe('udpTransport', () => {
     a.send(2, 1, Buffer.from('still serving'));
     await eventually('a good frame', () => got.length === 1);
     expect(got[0]!.payload.toString()).toBe('still serving');
+  });
+
+  it('drops a replayed frame (counted) and a frame from before the receiver started; keeps fresh ones', async () => {
+    const { b, got } = await pair();
+    const raw = createSocket('udp4');
+    const sendRaw = (bytes: Buffer) => new Promise<void>((resolve) => raw.send(bytes, b.address.port, '127.0.0.1', () => resolve()));
+    const good = new FrameCodec({ clusterId, key });
+    const now = Date.now() * 1024;
+    const captured = good.encode({ kind: 1, from: 1, to: 2, seq: now }, Buffer.from('once'));
+    try {
+      await sendRaw(captured);
+      await sendRaw(captured); // replayed
+      await sendRaw(good.encode({ kind: 1, from: 1, to: 2, seq: now - 5 }, Buffer.from('reordered, inside the window')));
+      await sendRaw(captured); // again
+      await sendRaw(good.encode({ kind: 1, from: 1, to: 2, seq: 0 }, Buffer.from('from long before the receiver started')));
+      await sendRaw(good.encode({ kind: 1, from: 1, to: 2, seq: now + 1 }, Buffer.from('fresh')));
+    } finally {
+      raw.close();
+    }
+    await eventually('all counted', () => got.length + b.stats.dropped.replayed === 6);
+    expect(got.map((f) => f.payload.toString())).toEqual(['once', 'reordered, inside the window', 'fresh']);
+    expect(b.stats.dropped.replayed).toBe(3);
   });
 
   it('sends to itself, and rejects unknown peers, bad options and use after close', async () => {

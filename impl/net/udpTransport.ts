@@ -4,6 +4,7 @@ import { FrameError } from './frameError.ts';
 import { decodeDatagram } from './datagram.ts';
 import { checkPeer, isIPv6, peerMap, type NetTransport, type PeerAddress, type PeerTable } from './peers.ts';
 import { FrameHandlers, copyStats, emptyStats, type FrameHandler, type TransportStats } from './transport.ts';
+import { ReplayGuard, SeqClock, type ReplayGuardOptions } from './replayGuard.ts';
 import { UsageError, requireInt } from './usageError.ts';
 
 /** Largest UDP payload over IPv4. */
@@ -12,7 +13,7 @@ export const UDP_DATAGRAM_BYTES_MAX = 65_507;
 export const UDP_BATCH_BYTES_DEFAULT = 1472;
 
 /** Options of {@link udpTransport}. */
-export interface UdpTransportOptions extends Omit<FrameCodecOptions, 'frameBytesMax'> {
+export interface UdpTransportOptions extends Omit<FrameCodecOptions, 'frameBytesMax'>, ReplayGuardOptions {
   readonly self: NodeId;
   /** Local address. Default 127.0.0.1, port 0 (ephemeral). */
   readonly bind?: { readonly host?: string; readonly port?: number };
@@ -29,6 +30,8 @@ export interface UdpTransportOptions extends Omit<FrameCodecOptions, 'frameBytes
   readonly receiveBufferBytes?: number;
   /** Socket errors (they never stop the transport). Default: ignored. */
   readonly onError?: (error: Error) => void;
+  /** Drop replayed frames (default true; see replayGuard.ts). */
+  readonly replayProtection?: boolean;
 }
 
 interface Batch {
@@ -76,7 +79,8 @@ class UdpTransport implements NetTransport {
   readonly #batchBytesMax: number;
   readonly #stats = emptyStats();
   readonly #handlers = new FrameHandlers();
-  readonly #seq = new Map<NodeId, number>();
+  readonly #seq: SeqClock;
+  readonly #guard: ReplayGuard | undefined;
   readonly #batches = new Map<NodeId, Batch>();
   #flushScheduled = false;
   #closed = false;
@@ -87,6 +91,8 @@ class UdpTransport implements NetTransport {
     this.#peers = peers;
     this.#socket = socket;
     this.#batchBytesMax = batchBytesMax;
+    this.#seq = new SeqClock(options.nowMs);
+    this.#guard = options.replayProtection === false ? undefined : new ReplayGuard(options);
     const bound = socket.address();
     this.address = { host: bound.address, port: bound.port };
     const onError = options.onError;
@@ -111,9 +117,7 @@ class UdpTransport implements NetTransport {
     const fn = 'udpTransport.send';
     if (this.#closed) throw new UsageError(fn, 'closed', 'the transport is closed');
     if (!this.#peers.has(to) && to !== this.self) throw new UsageError(fn, 'unknown-peer', `node ${to} is not in the peer table`);
-    const seq = this.#seq.get(to) ?? 0;
-    const frame = this.#codec.encode({ kind, from: this.self, to, seq }, payload);
-    this.#seq.set(to, seq + 1);
+    const frame = this.#codec.encode({ kind, from: this.self, to, seq: this.#seq.next(to) }, payload);
     this.#stats.framesSent++;
     this.#stats.bytesSent += frame.length;
     if (frame.length * 2 > this.#batchBytesMax) {
@@ -179,6 +183,8 @@ class UdpTransport implements NetTransport {
         this.#stats.dropped[result.code]++;
       } else if (result.to !== this.self) {
         this.#stats.dropped.misrouted++;
+      } else if (this.#guard && !this.#guard.accept(result.from, result.seq)) {
+        this.#stats.dropped.replayed++;
       } else {
         this.#stats.framesReceived++;
         this.#stats.bytesReceived += result.payload.length + FRAME_OVERHEAD_BYTES;

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDurableLog } from './durableLog.ts';
 import { recoverLog } from './recoverLog.ts';
-import { LOG_HEADER_BYTES, RECORD_HEADER_BYTES, RecordType, encodeLogHeader, encodeRecord } from './recordFormat.ts';
+import { LOG_HEADER_BYTES, RECORD_HEADER_BYTES, RECORD_HEADER_BYTES_V1, RecordType, encodeLogHeader, encodeRecord, encodeRecordV1 } from './recordFormat.ts';
+import { crc32 } from 'node:zlib';
 
 let dir: string;
 beforeEach(() => {
@@ -36,7 +37,7 @@ describe('openDurableLog', () => {
   it('creates a log, commits records, and recovers them after reopening', async () => {
     const path = join(dir, 'node.log');
     const first = await openDurableLog(path);
-    expect(first.recovered).toMatchObject({ records: [], snapshot: undefined, created: true, tail: 'clean' });
+    expect(first.recovered).toMatchObject({ records: [], snapshot: undefined, created: true, damage: null });
     await first.log.commit(Buffer.from('one'));
     first.log.append(Buffer.from('two'));
     expect(first.log.isSynced).toBe(false);
@@ -45,7 +46,7 @@ describe('openDurableLog', () => {
     await first.log.close();
     const again = await openDurableLog(path);
     expect(texts(again.recovered.records)).toEqual(['one', 'two', 'three']);
-    expect(again.recovered).toMatchObject({ tail: 'clean', truncatedBytes: 0, created: false });
+    expect(again.recovered).toMatchObject({ damage: null, truncatedBytes: 0, created: false });
     await again.log.commit(Buffer.from('four'));
     await again.log.close();
     expect(texts((await recoverLog(path)).records)).toEqual(['one', 'two', 'three', 'four']);
@@ -69,29 +70,32 @@ describe('openDurableLog', () => {
     await log.close();
   });
 
-  it('keeps a prefix and truncates the tail when the file is cut at any byte', async () => {
+  it('keeps a prefix and cuts a torn tail when the file is cut at any byte; a file cut inside its header was emptied', async () => {
     const source = join(dir, 'source.log');
     const bytes = await writeLog(source, payloads);
     const ends = boundaries(payloads);
     const path = join(dir, 'cut.log');
     for (let cut = 0; cut <= bytes.length; cut++) {
       writeFileSync(path, bytes.subarray(0, cut));
-      const { log, recovered } = await openDurableLog(path);
+      const { log, recovered } = await openDurableLog(path, { syncMode: 'none' });
       const whole = ends.filter((end) => end <= cut).length;
       expect(texts(recovered.records), `cut at ${cut}`).toEqual(payloads.slice(0, whole));
       const goodEnd = cut < LOG_HEADER_BYTES ? LOG_HEADER_BYTES : whole === 0 ? LOG_HEADER_BYTES : ends[whole - 1]!;
       expect(recovered.sizeBytes).toBe(goodEnd);
-      expect(recovered.tail).toBe(cut >= LOG_HEADER_BYTES && cut !== goodEnd ? 'torn' : 'clean');
+      const kind = cut < LOG_HEADER_BYTES ? 'empty-log' : cut !== goodEnd ? 'torn-tail' : undefined;
+      expect(recovered.damage?.kind, `cut at ${cut}`).toBe(kind);
+      // The damaged file is kept aside as it was found.
+      if (kind) expect(readFileSync(recovered.damage!.keptAs!)).toEqual(bytes.subarray(0, cut));
       // The log goes on after the cut.
       await log.commit(Buffer.from('after'));
       await log.close();
-      const again = await recoverLog(path);
+      const again = await recoverLog(path, { sync: false });
       expect(texts(again.records)).toEqual([...payloads.slice(0, whole), 'after']);
-      expect(again.tail).toBe('clean');
+      expect(again.damage).toBe(null);
     }
   });
 
-  it('never returns a damaged record: a flipped byte anywhere after the header keeps exactly the records before it', async () => {
+  it('never returns a damaged record: a flipped byte anywhere after the header is corruption, never a torn tail, and keeps exactly the records before it', async () => {
     const source = join(dir, 'source.log');
     const bytes = await writeLog(source, payloads);
     const ends = boundaries(payloads);
@@ -101,27 +105,80 @@ describe('openDurableLog', () => {
         const damaged = Buffer.from(bytes);
         damaged[at]! ^= xor;
         writeFileSync(path, damaged);
-        const recovered = await recoverLog(path);
+        const recovered = await recoverLog(path, { sync: false });
         const intact = ends.filter((end) => end <= at).length;
         expect(texts(recovered.records), `byte ${at} ^ ${xor}`).toEqual(payloads.slice(0, intact));
-        expect(recovered.tail).not.toBe('clean');
+        // The last record too: its length is covered by its header's checksum, so a damaged one
+        // is not mistaken for a write cut short.
+        expect(recovered.damage, `byte ${at} ^ ${xor}`).toMatchObject({ kind: 'corrupt-record', offset: intact === 0 ? LOG_HEADER_BYTES : ends[intact - 1], recordsAfter: payloads.length - intact - 1 });
+        expect(readFileSync(recovered.damage!.keptAs!)).toEqual(damaged);
         expect(statSync(path).size).toBe(intact === 0 ? LOG_HEADER_BYTES : ends[intact - 1]);
       }
     }
   });
 
-  it('refuses a file whose header is damaged or foreign, instead of starting empty', async () => {
+  it("keep: 'latest' rebuilds a log corrupted in the middle from its latest intact record", async () => {
+    const path = join(dir, 'latest.log');
+    const bytes = await writeLog(path, payloads);
+    const ends = boundaries(payloads);
+    const damaged = Buffer.from(bytes);
+    damaged[ends[1]! + RECORD_HEADER_BYTES]! ^= 0x04; // the third record's payload
+    writeFileSync(path, damaged);
+    const { log, recovered } = await openDurableLog(path, { keep: 'latest' });
+    expect(recovered.damage).toMatchObject({ kind: 'corrupt-record', offset: ends[1], recordsAfter: 2 });
+    expect(recovered.snapshot?.toString()).toBe(payloads[payloads.length - 1]);
+    expect(recovered.records).toEqual([]);
+    await log.close();
+    expect((await recoverLog(path)).snapshot?.toString()).toBe(payloads[payloads.length - 1]);
+  });
+
+  it('reports a log that went missing (its marker remains) as an empty log', async () => {
+    const path = join(dir, 'gone.log');
+    await writeLog(path, ['x']);
+    rmSync(path);
+    const recovered = await recoverLog(path);
+    expect(recovered.damage).toMatchObject({ kind: 'empty-log', recordsAfter: 0 });
+    expect(recovered.records).toEqual([]);
+    // A fresh directory (no marker) is a new log.
+    const fresh = await recoverLog(join(dir, 'fresh.log'));
+    expect(fresh.damage).toBe(null);
+    expect(fresh.created).toBe(true);
+  });
+
+  it('reads a version-1 log and rewrites it as version 2', async () => {
+    const path = join(dir, 'v1.log');
+    writeFileSync(path, Buffer.concat([encodeLogHeader(1), encodeRecordV1(RecordType.entry, Buffer.from('old')), encodeRecordV1(RecordType.entry, Buffer.from('older?'))]));
+    const { log, recovered } = await openDurableLog(path);
+    expect(texts(recovered.records)).toEqual(['old', 'older?']);
+    expect(recovered.damage).toBe(null);
+    await log.commit(Buffer.from('new'));
+    await log.close();
+    expect(readFileSync(path).readUInt32BE(8)).toBe(2);
+    expect(texts((await recoverLog(path)).records)).toEqual(['old', 'older?', 'new']);
+    // A torn version-1 tail is cut too.
+    writeFileSync(path, Buffer.concat([encodeLogHeader(1), encodeRecordV1(RecordType.entry, Buffer.from('kept')), encodeRecordV1(RecordType.entry, Buffer.from('torn')).subarray(0, RECORD_HEADER_BYTES_V1 + 2)]));
+    const torn = await recoverLog(path);
+    expect(texts(torn.records)).toEqual(['kept']);
+    expect(torn.damage?.kind).toBe('torn-tail');
+  });
+
+  it('reports a damaged file header as corruption and keeps the file aside; refuses a foreign file and leaves it alone', async () => {
     const path = join(dir, 'bad.log');
     const bytes = await writeLog(path, ['x']);
     for (let at = 0; at < LOG_HEADER_BYTES; at++) {
       const damaged = Buffer.from(bytes);
       damaged[at]! ^= 0x10;
       writeFileSync(path, damaged);
-      await expect(openDurableLog(path)).rejects.toMatchObject({ code: 'openDurableLog/not-a-log' });
+      const { log, recovered } = await openDurableLog(path, { keep: 'latest' });
+      expect(recovered.damage, `byte ${at}`).toMatchObject({ kind: 'corrupt-record', offset: 0, recordsAfter: 1 });
+      expect(recovered.snapshot?.toString()).toBe('x');
+      await log.close();
     }
-    writeFileSync(path, 'hello');
+    writeFileSync(path, 'hello, this is somebody else\'s file');
     await expect(openDurableLog(path)).rejects.toMatchObject({ code: 'openDurableLog/not-a-log' });
-    expect(readFileSync(path, 'utf8')).toBe('hello');
+    expect(readFileSync(path, 'utf8')).toBe("hello, this is somebody else's file");
+    writeFileSync(path, encodeLogHeader(7));
+    await expect(openDurableLog(path)).rejects.toMatchObject({ code: 'openDurableLog/not-a-log' });
   });
 
   it('never throws and stays consistent on random bytes after a valid header', async () => {
@@ -130,13 +187,13 @@ describe('openDurableLog', () => {
       fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), fc.boolean(), async (garbage, startWithRecord) => {
         const prefix = startWithRecord ? await writeLog(path, ['valid']) : encodeLogHeader();
         writeFileSync(path, Buffer.concat([prefix, garbage]));
-        const recovered = await recoverLog(path);
+        const recovered = await recoverLog(path, { sync: false });
         if (startWithRecord) expect(texts(recovered.records)[0]).toBe('valid');
         // After recovery the file holds exactly the returned records: a second pass finds no damage.
-        const again = await recoverLog(path);
+        const again = await recoverLog(path, { sync: false });
         expect(again.records).toEqual(recovered.records);
         expect(again.snapshot).toEqual(recovered.snapshot);
-        expect(again.tail).toBe('clean');
+        expect(again.damage).toBe(null);
       }),
       { numRuns: 150 },
     );
@@ -221,7 +278,7 @@ describe('openDurableLog', () => {
         const recovered = await recoverLog(path);
         expect(recovered.snapshot?.toString()).toBe(snapshot);
         expect(texts(recovered.records)).toEqual(records);
-        expect(recovered.tail).toBe('clean');
+        expect(recovered.damage).toBe(null);
         await log.close();
       }),
       { numRuns: 60 },
@@ -238,17 +295,20 @@ describe('openDurableLog', () => {
     const recovered = await recoverLog(path);
     expect(recovered.snapshot?.toString()).toBe('snap');
     expect(recovered.records).toEqual([]);
-    expect(recovered.tail).toBe('torn');
+    expect(recovered.damage?.kind).toBe('torn-tail');
   });
 
   it('treats a declared length above the limit as corruption without allocating it', async () => {
     const path = join(dir, 'huge.log');
     const bytes = await writeLog(path, ['ok', 'x']);
-    bytes.writeUInt32BE(0x7fff_ffff, LOG_HEADER_BYTES + RECORD_HEADER_BYTES + 2 + 4);
+    // A record header whose own checksum holds but whose length is absurd (a writer's bug).
+    const at = LOG_HEADER_BYTES + RECORD_HEADER_BYTES + 2;
+    bytes.writeUInt32BE(0x7fff_ffff, at);
+    bytes.writeUInt32BE(crc32(bytes.subarray(at, at + 9)), at + 9);
     writeFileSync(path, bytes);
     const recovered = await recoverLog(path, { recordBytesMax: 1024 });
     expect(texts(recovered.records)).toEqual(['ok']);
-    expect(recovered.tail).toBe('corrupt');
+    expect(recovered.damage?.kind).toBe('corrupt-record');
   });
 
   it('rejects misuse with coded errors', async () => {

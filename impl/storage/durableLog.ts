@@ -1,8 +1,7 @@
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 import { RECORD_BYTES_MAX_DEFAULT, RecordType, encodeLogHeader, encodeRecord } from './recordFormat.ts';
-import { openOrCreate, recoverFromHandle, type RecoverOptions, type Recovery } from './recoverLog.ts';
-import { UsageError, requireInt } from '../net/usageError.ts';
+import { compactPath, openForAppend, recoverLog, removeLeftovers, syncDirectory, type RecoverOptions, type Recovery } from './recoverLog.ts';
+import { UsageError } from '../net/usageError.ts';
 
 /** Options of {@link openDurableLog}. */
 export interface DurableLogOptions extends RecoverOptions {
@@ -27,8 +26,9 @@ export interface DurableLogStats {
 }
 
 /**
- * Opens (creating if needed) the append-only log at `path`, recovers its good records and cuts a
- * torn or corrupted tail (see {@link recoverFromHandle}). Returns the open log and what was
+ * Opens (creating if needed) the append-only log at `path` and recovers it (see {@link recoverLog}):
+ * a torn tail is cut, a damaged file is kept aside and the log rebuilt, and the damage is
+ * returned in `recovered.damage` — never silently dropped. Returns the open log and what was
  * recovered. One process at a time: the log takes no file lock.
  */
 export async function openDurableLog(path: string, options: DurableLogOptions = {}): Promise<{ log: DurableLog; recovered: Recovery }> {
@@ -36,17 +36,10 @@ export async function openDurableLog(path: string, options: DurableLogOptions = 
   if (!['datasync', 'fsync', 'none'].includes(syncMode)) {
     throw new UsageError('openDurableLog', 'bad-sync-mode', `syncMode must be datasync, fsync or none, got ${String(syncMode)}`);
   }
-  // A compaction cut by a crash leaves its temporary file: the log itself is intact, drop it.
-  await rm(compactPath(path), { force: true });
-  const fh = await openOrCreate(path);
-  let recovered: Recovery;
-  try {
-    recovered = await recoverFromHandle(fh, path, options);
-    if (recovered.created && syncMode !== 'none') await syncDirectory(path);
-  } catch (e) {
-    await fh.close();
-    throw e;
-  }
+  // A compaction or rebuild cut by a crash leaves its temporary file: the log itself is intact, drop it.
+  await removeLeftovers(path);
+  const recovered = await recoverLog(path, { ...options, sync: syncMode !== 'none' });
+  const fh = await openForAppend(path);
   const log = new DurableLog(path, fh, recovered, options.recordBytesMax ?? RECORD_BYTES_MAX_DEFAULT, syncMode);
   return { log, recovered };
 }
@@ -239,19 +232,5 @@ async function writeAll(fh: FileHandle, bytes: Buffer, position: number): Promis
     const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
     done += bytesWritten;
   }
-}
-
-/** Makes a created or renamed directory entry durable. */
-async function syncDirectory(path: string): Promise<void> {
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
-
-function compactPath(path: string): string {
-  return `${path}.compact`;
 }
 

@@ -1,20 +1,27 @@
 import { crc32 } from 'node:zlib';
 
 /**
- * On-disk format of a durable log, version 1 (integers big-endian):
+ * On-disk format of a durable log, version 2 (integers big-endian):
  *
  * ```
- * file:    | magic "PACTALOG" (8) | version u32 = 1 | crc32 of the 12 bytes before (4) | record* |
- * record:  | crc32 u32 | length u32 | type u8 | payload (length bytes) |
- *            crc32 covers length, type and payload
+ * file:    | magic "PACTALOG" (8) | version u32 = 2 | crc32 of the 12 bytes before (4) | record* |
+ * record:  | length u32 | type u8 | crc32 of the payload u32 | crc32 of the 9 bytes before u32 | payload |
  * ```
  *
- * The checksum covers the length, so a damaged length is caught like damaged data.
+ * The record header has a checksum of its own, so recovery tells a torn write from corruption:
+ * a record whose header checks out and whose payload runs past the end of the file was cut by a
+ * crash (a torn tail: its write never completed, so nothing that depended on it went out); a
+ * header or a payload that fails its checksum is corruption, wherever it is in the file.
+ *
+ * Version 1 (`| crc32 | length u32 | type u8 | payload |`, the crc32 covering length, type and
+ * payload) is still read, and rewritten as version 2 when it is opened.
  */
 export const LOG_MAGIC = Buffer.from('PACTALOG', 'latin1');
-export const LOG_VERSION = 1;
+export const LOG_VERSION = 2;
 export const LOG_HEADER_BYTES = 16;
-export const RECORD_HEADER_BYTES = 9;
+export const RECORD_HEADER_BYTES = 13;
+/** Record header of a version-1 log. */
+export const RECORD_HEADER_BYTES_V1 = 9;
 /** Default limit on one record's payload: 16 MiB. */
 export const RECORD_BYTES_MAX_DEFAULT = 16 << 20;
 
@@ -22,11 +29,11 @@ export const RECORD_BYTES_MAX_DEFAULT = 16 << 20;
 export const RecordType = { entry: 1, snapshot: 2 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
-/** The 16-byte file header. */
-export function encodeLogHeader(): Buffer {
+/** The 16-byte file header (of `version`, 2 unless a test writes a version-1 file). */
+export function encodeLogHeader(version: number = LOG_VERSION): Buffer {
   const header = Buffer.alloc(LOG_HEADER_BYTES);
   LOG_MAGIC.copy(header, 0);
-  header.writeUInt32BE(LOG_VERSION, 8);
+  header.writeUInt32BE(version, 8);
   header.writeUInt32BE(crc32(header.subarray(0, 12)), 12);
   return header;
 }
@@ -34,14 +41,54 @@ export function encodeLogHeader(): Buffer {
 /** One record, ready to write. */
 export function encodeRecord(type: RecordType, payload: Uint8Array): Buffer {
   const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payload.length);
+  record.writeUInt32BE(payload.length, 0);
+  record[4] = type;
+  record.writeUInt32BE(crc32(payload), 5);
+  record.writeUInt32BE(crc32(record.subarray(0, 9)), 9);
+  record.set(payload, RECORD_HEADER_BYTES);
+  return record;
+}
+
+/** One version-1 record (for tests of the migration). */
+export function encodeRecordV1(type: RecordType, payload: Uint8Array): Buffer {
+  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES_V1 + payload.length);
   record.writeUInt32BE(payload.length, 4);
   record[8] = type;
-  record.set(payload, RECORD_HEADER_BYTES);
+  record.set(payload, RECORD_HEADER_BYTES_V1);
   record.writeUInt32BE(crc32(record.subarray(4)), 0);
   return record;
 }
 
-/** The checksum a record should carry, computed over its bytes from the length field on. */
-export function recordChecksum(recordFromLength: Buffer): number {
-  return crc32(recordFromLength);
+/** What a record header at some offset says. */
+export interface RecordHeader {
+  readonly length: number;
+  readonly type: number;
+  /** Where the payload starts. */
+  readonly payloadAt: number;
+  /** The payload's checksum as stored (v2), or the record's (v1). */
+  readonly crc: number;
+}
+
+/**
+ * Reads the record header at `pos` of `bytes` (the caller checked that enough bytes are there);
+ * null when it fails its own checksum (v2 only: a v1 header has none).
+ */
+export function readRecordHeader(bytes: Buffer, pos: number, version: number): RecordHeader | null {
+  if (version === 1) {
+    return { crc: bytes.readUInt32BE(pos), length: bytes.readUInt32BE(pos + 4), type: bytes[pos + 8]!, payloadAt: pos + RECORD_HEADER_BYTES_V1 };
+  }
+  if (crc32(bytes.subarray(pos, pos + 9)) !== bytes.readUInt32BE(pos + 9)) return null;
+  return { length: bytes.readUInt32BE(pos), type: bytes[pos + 4]!, crc: bytes.readUInt32BE(pos + 5), payloadAt: pos + RECORD_HEADER_BYTES };
+}
+
+/** Whether the payload after `header` matches its checksum. */
+export function payloadIntact(bytes: Buffer, header: RecordHeader, version: number): boolean {
+  const end = header.payloadAt + header.length;
+  if (version === 1) return crc32(bytes.subarray(header.payloadAt - 5, end)) === header.crc;
+  return crc32(bytes.subarray(header.payloadAt, end)) === header.crc;
+}
+
+/** The record header size of a log version. */
+export function recordHeaderBytes(version: number): number {
+  return version === 1 ? RECORD_HEADER_BYTES_V1 : RECORD_HEADER_BYTES;
 }

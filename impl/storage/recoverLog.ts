@@ -1,30 +1,50 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import {
-  LOG_HEADER_BYTES,
-  RECORD_BYTES_MAX_DEFAULT,
-  RECORD_HEADER_BYTES,
-  RecordType,
-  encodeLogHeader,
-  recordChecksum,
+  LOG_HEADER_BYTES, LOG_MAGIC, LOG_VERSION, RECORD_BYTES_MAX_DEFAULT, RecordType, encodeLogHeader, encodeRecord, payloadIntact,
+  readRecordHeader, recordHeaderBytes,
 } from './recordFormat.ts';
+import { crc32 } from 'node:zlib';
 import { UsageError, requireInt } from '../net/usageError.ts';
 
-/** What recovery found in a log file. */
+/**
+ * What was wrong with a log file:
+ * - `torn-tail`: the file ends inside its last record, whose header checks out: a write cut by a
+ *   crash. Its flush never completed, so nothing that depended on it went out.
+ * - `corrupt-record`: a record (or the file header) fails its checksum, or declares an impossible
+ *   length — wherever it is, the last record included. Records after it may be intact
+ *   (`recordsAfter`); records before it are.
+ * - `empty-log`: the file is shorter than its header (emptied), or missing while its marker
+ *   (`<path>.created`, written when the log was made) says a log existed.
+ */
+export type LogDamageKind = 'torn-tail' | 'corrupt-record' | 'empty-log';
+
+/** Damage found by recovery. */
+export interface LogDamage {
+  readonly kind: LogDamageKind;
+  /** Offset of the first damaged byte in the original file (0 for a bad file header or an empty log). */
+  readonly offset: number;
+  /** Intact records found after the damage. */
+  readonly recordsAfter: number;
+  /** What was found, in words (for reports). */
+  readonly detail: string;
+  /** Where the damaged file was kept for inspection (undefined when there was no file). */
+  readonly keptAs?: string;
+}
+
+/** What recovery found in a log file, and what the log holds now. */
 export interface Recovery {
-  /** The latest snapshot's bytes, if the log has one. */
+  /** The snapshot the log holds now, if any. */
   readonly snapshot: Buffer | undefined;
-  /** The records appended after that snapshot (or since the start), oldest first. */
+  /** The records the log holds now after that snapshot (or since the start), oldest first. */
   readonly records: Buffer[];
-  /**
-   * Why the file was cut, if it was: `torn` (it ended inside a record: a write cut by a crash) or
-   * `corrupt` (a checksum mismatch or an impossible length).
-   */
-  readonly tail: 'clean' | 'torn' | 'corrupt';
-  /** Bytes discarded from the end of the file. */
+  /** The damage found, or null for a clean file. */
+  readonly damage: LogDamage | null;
+  /** Bytes of the original file not carried into the recovered one (a torn tail, a damaged stretch). */
   readonly truncatedBytes: number;
   /** Size of the file after recovery: where the next record goes. */
   readonly sizeBytes: number;
-  /** Whether the file was created (or its torn header rewritten) by this recovery. */
+  /** Whether recovery made the file (a new log, or a rebuilt one). */
   readonly created: boolean;
 }
 
@@ -32,122 +52,286 @@ export interface Recovery {
 export interface RecoverOptions {
   /** Longest record payload; a longer declared length is treated as corruption. Default 16 MiB. */
   readonly recordBytesMax?: number;
+  /**
+   * What a log rebuilt after corruption holds: `prefix` (default) — the snapshot and the records
+   * before the damage; `latest` — the latest intact record anywhere in the file, as a snapshot (for
+   * stores whose every record supersedes the ones before it, such as the node runtime's projections).
+   */
+  readonly keep?: 'prefix' | 'latest';
+  /** Flush the rebuilt file and its directory (default true; false only for tests and benchmarks). */
+  readonly sync?: boolean;
 }
 
-const READ_CHUNK_BYTES = 1 << 20;
+/** An intact record found in a file. */
+interface Found {
+  readonly type: number;
+  readonly payload: Buffer;
+}
+
+/** The outcome of {@link scanLog}: a pure reading of a file's bytes. */
+export interface LogScan {
+  readonly version: number;
+  /** The snapshot and records before the first damage. */
+  readonly snapshot: Buffer | undefined;
+  readonly records: Buffer[];
+  /** Where the intact prefix ends. */
+  readonly prefixEnd: number;
+  /** The latest intact record anywhere in the file (after the damage too). */
+  readonly latest: Found | undefined;
+  readonly damage: Omit<LogDamage, 'keptAs'> | null;
+}
 
 /**
- * Reads every good record of a log file through an open handle and truncates the file after the
- * last one (a torn or corrupted tail), fsyncing the truncation. A missing or torn header (the file
- * is shorter than a header, and what is there matches it) is written anew.
+ * Reads a whole log file's bytes: the intact prefix, the first damage and what lies after it.
+ * Never returns a record that failed a checksum. Pure: no I/O.
  *
- * Never throws on damaged records, and never returns one: every record returned passed its
- * checksum, and records after the first bad one are discarded (they cannot be told apart from a
- * torn write). Allocations are bounded by `recordBytesMax` per record. Throws a `UsageError`
- * `openDurableLog/not-a-log` if the header is damaged or belongs to another format (refusing to
- * start beats silently starting empty), and `openDurableLog/unknown-record-type` on a sound record
- * of a type this version does not know (written by a newer version).
+ * Throws a `UsageError` `openDurableLog/not-a-log` for a file that is not a pacta log (its magic
+ * is off by more than one bit and no intact record can be found in it: someone else's file, which
+ * must not be moved or rewritten) or a log of an unknown version, and
+ * `openDurableLog/unknown-record-type` on an intact record of a type this version does not know.
  */
-export async function recoverFromHandle(fh: FileHandle, path: string, options: RecoverOptions = {}): Promise<Recovery> {
+export function scanLog(bytes: Buffer, path: string, options: RecoverOptions = {}): LogScan {
   const recordBytesMax = options.recordBytesMax ?? RECORD_BYTES_MAX_DEFAULT;
   requireInt('openDurableLog', 'recordBytesMax', recordBytesMax, 0, 2 ** 31 - 1);
-  const size = (await fh.stat()).size;
-  const expectedHeader = encodeLogHeader();
+  const size = bytes.length;
   if (size < LOG_HEADER_BYTES) {
-    const present = Buffer.alloc(size);
-    if (size > 0) await fh.read(present, 0, size, 0);
-    if (!present.equals(expectedHeader.subarray(0, size))) {
+    return {
+      version: LOG_VERSION, snapshot: undefined, records: [], prefixEnd: 0, latest: undefined,
+      damage: { kind: 'empty-log', offset: 0, recordsAfter: 0, detail: `the file holds ${size} bytes, less than a log header: the log was emptied` },
+    };
+  }
+  const headerOk = crc32(bytes.subarray(0, 12)) === bytes.readUInt32BE(12) && bytes.subarray(0, 8).equals(LOG_MAGIC);
+  const storedVersion = bytes.readUInt32BE(8);
+  if (headerOk && storedVersion !== 1 && storedVersion !== LOG_VERSION) {
+    throw new UsageError('openDurableLog', 'not-a-log', `${path} is a pacta log of version ${storedVersion}, which this version cannot read`);
+  }
+  const version = headerOk ? storedVersion : storedVersion === 1 ? 1 : LOG_VERSION;
+  const headerBytes = recordHeaderBytes(version);
+
+  /** An intact record at `pos`, or why not: 'short' (file ends inside it, header intact), 'bad'. */
+  const at = (pos: number): { found: Found; end: number } | 'short' | 'bad' => {
+    if (size - pos < headerBytes) return 'short';
+    const h = readRecordHeader(bytes, pos, version);
+    if (h === null || h.length > recordBytesMax) return 'bad';
+    if (h.payloadAt + h.length > size) return 'short';
+    if (!payloadIntact(bytes, h, version)) return 'bad';
+    return { found: { type: h.type, payload: bytes.subarray(h.payloadAt, h.payloadAt + h.length) }, end: h.payloadAt + h.length };
+  };
+  /** Counts the intact records from `from` on, resynchronizing byte by byte over damage. */
+  const later = (from: number): { count: number; latest: Found | undefined } => {
+    let count = 0;
+    let latest: Found | undefined;
+    for (let pos = from; pos < size; ) {
+      const r = at(pos);
+      if (typeof r === 'object') {
+        known(r.found, pos);
+        count++;
+        latest = r.found;
+        pos = r.end;
+      } else pos++;
+    }
+    return { count, latest };
+  };
+  const known = (f: Found, pos: number): void => {
+    if (f.type !== RecordType.entry && f.type !== RecordType.snapshot) {
+      throw new UsageError('openDurableLog', 'unknown-record-type', `${path}: record type ${f.type} at byte ${pos} is not known to this version`);
+    }
+  };
+
+  if (!headerOk) {
+    const after = later(LOG_HEADER_BYTES);
+    if (after.count === 0 && bitsDiffer(bytes.subarray(0, 8), LOG_MAGIC) > 1) {
       throw new UsageError('openDurableLog', 'not-a-log', `${path} is not a pacta log (bad header)`);
     }
-    await fh.truncate(0);
-    await fh.write(expectedHeader, 0, LOG_HEADER_BYTES, 0);
-    await fh.datasync();
-    return { snapshot: undefined, records: [], tail: 'clean', truncatedBytes: 0, sizeBytes: LOG_HEADER_BYTES, created: true };
+    return {
+      version, snapshot: undefined, records: [], prefixEnd: 0, latest: after.latest,
+      damage: { kind: 'corrupt-record', offset: 0, recordsAfter: after.count, detail: `the file header fails its checksum (${after.count} intact records after it)` },
+    };
   }
-  const header = Buffer.alloc(LOG_HEADER_BYTES);
-  await fh.read(header, 0, LOG_HEADER_BYTES, 0);
-  if (!header.equals(expectedHeader)) {
-    throw new UsageError('openDurableLog', 'not-a-log', `${path} is not a version-1 pacta log (bad header)`);
-  }
-
-  // A window over the file, refilled as records are parsed.
-  let window = Buffer.alloc(0);
-  let windowStart = 0;
-  const ensure = async (pos: number, n: number): Promise<boolean> => {
-    if (pos + n > size) return false;
-    if (pos >= windowStart && pos + n <= windowStart + window.length) return true;
-    const length = Math.min(Math.max(n, READ_CHUNK_BYTES), size - pos);
-    window = Buffer.alloc(length);
-    let got = 0;
-    while (got < length) {
-      const { bytesRead } = await fh.read(window, got, length - got, pos + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    windowStart = pos;
-    return got >= n;
-  };
 
   let snapshot: Buffer | undefined;
   let records: Buffer[] = [];
+  let latest: Found | undefined;
   let pos = LOG_HEADER_BYTES;
-  let tail: Recovery['tail'] = 'clean';
+  let damage: LogScan['damage'] = null;
   while (pos < size) {
-    if (!(await ensure(pos, RECORD_HEADER_BYTES))) {
-      tail = 'torn';
+    const r = at(pos);
+    if (typeof r === 'object') {
+      known(r.found, pos);
+      latest = r.found;
+      if (r.found.type === RecordType.snapshot) {
+        snapshot = Buffer.from(r.found.payload);
+        records = [];
+      } else records.push(Buffer.from(r.found.payload));
+      pos = r.end;
+      continue;
+    }
+    if (r === 'short') {
+      // A version-1 header has no checksum of its own: a length that runs past the end may be a
+      // damaged one, with intact records behind it.
+      const after = version === 1 ? later(pos + 1) : { count: 0, latest: undefined };
+      damage = after.count > 0
+        ? { kind: 'corrupt-record', offset: pos, recordsAfter: after.count, detail: `the record at byte ${pos} declares a length past the end of the file, and ${after.count} intact records follow it` }
+        : { kind: 'torn-tail', offset: pos, recordsAfter: 0, detail: `the file ends inside the record at byte ${pos} (${size - pos} of its bytes are there): a write cut by a crash` };
+      if (after.latest) latest = after.latest;
       break;
     }
-    const at = pos - windowStart;
-    const length = window.readUInt32BE(at + 4);
-    if (length > recordBytesMax) {
-      tail = 'corrupt';
-      break;
-    }
-    if (!(await ensure(pos, RECORD_HEADER_BYTES + length))) {
-      tail = 'torn';
-      break;
-    }
-    const start = pos - windowStart;
-    const stored = window.readUInt32BE(start);
-    if (recordChecksum(window.subarray(start + 4, start + RECORD_HEADER_BYTES + length)) !== stored) {
-      tail = 'corrupt';
-      break;
-    }
-    const type = window[start + 8];
-    // Copy out: the window is reused.
-    const payload = Buffer.from(window.subarray(start + RECORD_HEADER_BYTES, start + RECORD_HEADER_BYTES + length));
-    if (type === RecordType.entry) records.push(payload);
-    else if (type === RecordType.snapshot) {
-      snapshot = payload;
-      records = [];
-    } else {
-      throw new UsageError('openDurableLog', 'unknown-record-type', `${path}: record type ${type} at byte ${pos} is not known to this version`);
-    }
-    pos += RECORD_HEADER_BYTES + length;
+    // A bad checksum: resume after the record when its header is intact (v2), else byte by byte.
+    const h = version === 1 ? null : readRecordHeader(bytes, pos, version);
+    const resume = h !== null && h.length <= recordBytesMax ? h.payloadAt + h.length : pos + 1;
+    const after = later(resume);
+    if (after.latest) latest = after.latest;
+    const what = h === null ? (version === 1 ? 'fails its checksum' : 'has a header that fails its checksum') : h.length > recordBytesMax ? `declares ${h.length} bytes, above the limit of ${recordBytesMax}` : 'has a payload that fails its checksum';
+    damage = { kind: 'corrupt-record', offset: pos, recordsAfter: after.count, detail: `the record at byte ${pos} ${what} (${after.count} intact records after it)` };
+    break;
   }
-  if (pos < size) {
-    await fh.truncate(pos);
-    await fh.datasync();
-  }
-  return { snapshot, records, tail, truncatedBytes: size - pos, sizeBytes: pos, created: false };
+  return { version, snapshot, records, prefixEnd: pos, latest, damage };
 }
 
-/** Recovers the log at `path` (see {@link recoverFromHandle}), creating it if missing. */
+function bitsDiffer(a: Buffer, b: Buffer): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) for (let x = a[i]! ^ b[i]!; x; x &= x - 1) n++;
+  return n;
+}
+
+/**
+ * Recovers the log at `path` and leaves it sound, ready to append to:
+ * - a clean version-2 file is left as it is;
+ * - a missing file is created (atomically: written beside, flushed, renamed into place) with its
+ *   marker `<path>.created`; a missing file whose marker exists is an `empty-log` damage;
+ * - a torn tail is cut (the whole file is first copied aside for inspection);
+ * - corruption or an emptied file: the file is renamed aside (`<path>.damaged-<n>`) and a new log
+ *   is written with what `keep` says;
+ * - a clean version-1 file is rewritten as version 2.
+ * The damage is returned, never thrown; nothing is silently dropped. See {@link scanLog} for
+ * what throws.
+ */
 export async function recoverLog(path: string, options: RecoverOptions = {}): Promise<Recovery> {
-  const fh = await openOrCreate(path);
+  const sync = options.sync ?? true;
+  const marker = markerPath(path);
+  let bytes: Buffer;
   try {
-    return await recoverFromHandle(fh, path, options);
+    bytes = await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    const existed = await exists(marker);
+    await writeLogFile(path, encodeLogHeader(), sync);
+    await writeMarker(marker, sync);
+    const damage: LogDamage | null = existed
+      ? { kind: 'empty-log', offset: 0, recordsAfter: 0, detail: `the log is missing, but ${marker} says it existed` }
+      : null;
+    return { snapshot: undefined, records: [], damage, truncatedBytes: 0, sizeBytes: LOG_HEADER_BYTES, created: true };
+  }
+  const scan = scanLog(bytes, path, options);
+  if (!(await exists(marker))) await writeMarker(marker, sync);
+  const damage = scan.damage;
+  if (damage === null && scan.version === LOG_VERSION) {
+    return { snapshot: scan.snapshot, records: scan.records, damage: null, truncatedBytes: 0, sizeBytes: bytes.length, created: false };
+  }
+  if (damage?.kind === 'torn-tail' && scan.version === LOG_VERSION) {
+    const keptAs = await asideName(path);
+    await copyFile(path, keptAs);
+    const fh = await open(path, 'r+');
+    try {
+      await fh.truncate(scan.prefixEnd);
+      if (sync) await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    return {
+      snapshot: scan.snapshot, records: scan.records, damage: { ...damage, keptAs }, truncatedBytes: bytes.length - scan.prefixEnd,
+      sizeBytes: scan.prefixEnd, created: false,
+    };
+  }
+  // Rebuild: a damaged file goes aside untouched, a version-1 file is replaced.
+  let keptAs: string | undefined;
+  if (damage !== null) {
+    keptAs = await asideName(path);
+    await rename(path, keptAs);
+  }
+  let snapshot = scan.snapshot;
+  let records = scan.records;
+  if (damage?.kind === 'corrupt-record' && (options.keep ?? 'prefix') === 'latest') {
+    snapshot = scan.latest ? Buffer.from(scan.latest.payload) : undefined;
+    records = [];
+  }
+  const parts = [encodeLogHeader()];
+  if (snapshot) parts.push(encodeRecord(RecordType.snapshot, snapshot));
+  for (const r of records) parts.push(encodeRecord(RecordType.entry, r));
+  const file = Buffer.concat(parts);
+  await writeLogFile(path, file, sync);
+  return {
+    snapshot, records, damage: damage === null ? null : { ...damage, ...(keptAs ? { keptAs } : {}) },
+    truncatedBytes: damage === null ? 0 : bytes.length - scan.prefixEnd, sizeBytes: file.length, created: true,
+  };
+}
+
+/** The marker written beside a log when it is made: a missing log whose marker exists was lost. */
+export function markerPath(path: string): string {
+  return `${path}.created`;
+}
+
+/** The temporary file a log is written to before it is renamed into place. */
+export function compactPath(path: string): string {
+  return `${path}.compact`;
+}
+
+/** Writes a whole log file crash-safely: beside it, flushed, renamed over it, directory flushed. */
+async function writeLogFile(path: string, bytes: Buffer, sync: boolean): Promise<void> {
+  const tmp = compactPath(path);
+  const fh = await open(tmp, 'w');
+  try {
+    let done = 0;
+    while (done < bytes.length) done += (await fh.write(bytes, done, bytes.length - done, done)).bytesWritten;
+    if (sync) await fh.datasync();
   } finally {
     await fh.close();
   }
+  await rename(tmp, path);
+  if (sync) await syncDirectory(path);
 }
 
-/** Opens `path` read-write, creating it (empty) if it does not exist. */
-export async function openOrCreate(path: string): Promise<FileHandle> {
-  try {
-    return await open(path, 'r+');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    return open(path, 'wx+');
+async function writeMarker(marker: string, sync: boolean): Promise<void> {
+  await writeFile(marker, 'a pacta log was created beside this file; if the log goes missing, recovery reports it lost\n');
+  if (sync) await syncDirectory(marker);
+}
+
+/** `<path>.damaged-<n>`, n one more than any kept so far. */
+async function asideName(path: string): Promise<string> {
+  const prefix = `${basename(path)}.damaged-`;
+  let n = 0;
+  for (const name of await readdir(dirname(path))) {
+    if (name.startsWith(prefix)) n = Math.max(n, Number(name.slice(prefix.length)) || 0);
   }
+  return `${path}.damaged-${n + 1}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+/** Makes a created or renamed directory entry durable. */
+export async function syncDirectory(path: string): Promise<void> {
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/** Removes a leftover temporary file of an interrupted compaction or rebuild. */
+export async function removeLeftovers(path: string): Promise<void> {
+  await rm(compactPath(path), { force: true });
+}
+
+/** Opens a recovered log file for appending. */
+export async function openForAppend(path: string): Promise<FileHandle> {
+  return open(path, 'r+');
 }

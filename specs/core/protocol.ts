@@ -131,6 +131,48 @@ export interface ActionDef<S, M, P extends Params, A = undefined> {
   restartOn?: 'message' | 'state';
 }
 
+/**
+ * How a node's durable state was found damaged when it restarted. The checker (under
+ * `--disk-faults N`) and the executor's durable log report the same kinds to the same hook:
+ * - `torn-tail`: the last durable write was cut by the crash. The state handed over is the one
+ *   before that write; since effects wait for their flush, nothing that depended on the lost
+ *   write went out: the node promised nothing the state does not hold.
+ * - `lost-write`: a write that was flushed, and whose effects may have gone out, is missing (a
+ *   flush that lied): the state handed over is an older durable state.
+ * - `corrupt-record`: a record failed its checksum: the state handed over is the latest one that
+ *   could be read, which may be older than what the node promised — or `init` if none could.
+ * - `empty-log`: the durable state is gone (the log was emptied or lost): the state is `init`.
+ * In every kind but `torn-tail` the node may have promised more than its state holds (a vote, an
+ * acknowledged entry).
+ */
+export type DamageKind = 'torn-tail' | 'lost-write' | 'corrupt-record' | 'empty-log';
+
+/** What {@link RoleDef.onRecover} is told. Plain data: the checker builds it too. */
+export interface RecoveryDamage {
+  readonly kind: DamageKind;
+}
+
+/** Every {@link DamageKind}, in a stable order. */
+export const DAMAGE_KINDS: readonly DamageKind[] = ['torn-tail', 'lost-write', 'corrupt-record', 'empty-log'];
+
+const REFUSAL = Symbol.for('pacta.refusal');
+
+/** A recovery hook's answer "do not run on this state" (see {@link refuse}). */
+export interface Refusal {
+  readonly [REFUSAL]: true;
+  readonly reason: string;
+}
+
+/** The recovery hook's refusal: the node stays down (the executor reports it; the checker keeps it crashed). */
+export function refuse(reason: string): Refusal {
+  return { [REFUSAL]: true, reason };
+}
+
+/** Whether a recovery hook's answer is a {@link refuse refusal}. */
+export function isRefusal(x: unknown): x is Refusal {
+  return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[REFUSAL] === true;
+}
+
 /** One role: its state, how it starts, and how it reacts. */
 export interface RoleDef<S, M, P extends Params, Op = never, R = unknown> {
   /** How many nodes play this role (a number or a function of the params). */
@@ -148,6 +190,15 @@ export interface RoleDef<S, M, P extends Params, Op = never, R = unknown> {
   actions?: Record<string, ActionDef<S, M, P, any>>;
   /** Handles a client operation; reply now with `out.reply(result)` or later with the request ref. */
   onRequest?(s: S, req: Request<Op>, out: Out<M, R>, ctx: Ctx<P>): S;
+  /**
+   * Called when the node restarts and its durable state was found damaged (never on a clean
+   * restart): `s` is `init` with the durable fields that could be recovered, `damage` says what
+   * happened. Returns the state to start from — e.g. the same state marked for a repair mode that
+   * does not vote until it has caught up — or {@link refuse}`(reason)` to stay down. Pure, like
+   * every handler: no effects (the node is not running yet), no clock. Without it a node accepts
+   * a `torn-tail` as is and refuses every other damage.
+   */
+  onRecover?(s: S, damage: RecoveryDamage, ctx: Ctx<P>): S | Refusal;
 }
 
 export type AnyRole = RoleDef<any, any, any, any, any>;
@@ -163,7 +214,31 @@ export interface ClientsDef<Op, R, P extends Params> {
   ops(params: P): readonly Op[];
   /** How many operations each client issues in a run (bounds the state space). */
   opsPerClient: number | ClientsCount<P>;
+  /**
+   * Executor clients: the answers that mean "not served here, ask another node" (the operation
+   * had no effect), with the node to ask when the answer names one; null for any other answer.
+   * The client library then asks elsewhere, with backoff, under the same request id.
+   */
+  redirect?(result: R): { readonly to?: NodeId } | null;
+  /**
+   * Executor clients: sessions that make a restarted client's requests exactly-once. A client
+   * incarnation first sends `register(nonce)` (under request id {@link SESSION_REGISTER_ID}) and
+   * reads its incarnation number k ≥ 1 from the answer with `incarnation(result, nonce)` (null
+   * when the answer is not the registration of that nonce); its requests then carry ids
+   * `k · 2^16 + 1, + 2, ...` (a new incarnation after 65,535 of them), above every id of an
+   * earlier incarnation, so the servers tell its requests from an earlier incarnation's and from
+   * duplicates. The model's clients do not register (ids 0, 1, 2, ...).
+   */
+  session?: {
+    register(nonce: number): Op;
+    incarnation(result: R, nonce: number): number | null;
+  };
 }
+
+/** The request id a client sends its session registration under (above every operation's id). */
+export const SESSION_REGISTER_ID = 0xffff_ffff;
+/** Operations per client incarnation: ids are `incarnation · SESSION_IDS + seq`, seq ≥ 1. */
+export const SESSION_IDS = 0x1_0000;
 
 type ClientsCount<P> = { bivarianceHack(params: P): number }['bivarianceHack'];
 
@@ -317,6 +392,8 @@ export interface ExposeOptions {
   maxDepth?: number;
   seed?: number;
   walks?: number;
+  /** Up to this many restarts find the node's durable state damaged (its role's `onRecover` decides). */
+  diskFaults?: number;
 }
 
 /**
@@ -513,6 +590,9 @@ function validate(def: ProtocolDef<any, any>): void {
     }
     for (const [a, action] of Object.entries(role.actions ?? {})) {
       if (typeof action.do !== 'function') throw new SpecError('defineProtocol', `${where}: action '${r}.${a}' needs a 'do'`);
+    }
+    if (role.onRecover !== undefined && typeof role.onRecover !== 'function') {
+      throw new SpecError('defineProtocol', `${where}: role '${r}': onRecover must be a function`);
     }
   }
   if (def.clients && !def.roles[def.clients.target]) {

@@ -500,6 +500,19 @@ class FieldList {
     }
     return out;
   }
+  /** Encodes only the fields of `v` that are not the very values of `prev` (a value known to fit). */
+  encodeChanged(w: Writer, prev: any, v: any, path: string): void {
+    if (v === null || typeof v !== 'object') throw new EncodeError(`expected an object, got ${String(v)}`, path);
+    for (let i = 0; i < this.names.length; i++) {
+      const name = this.names[i]!;
+      const x = v[name];
+      if (x === prev[name]) continue;
+      if (x === undefined && !(this.schemas[i] instanceof OptionSchema)) {
+        throw new EncodeError(`missing field '${name}'`, path);
+      }
+      this.schemas[i]!.encode(w, x, path ? `${path}.${name}` : name);
+    }
+  }
   forEachNode(v: any, f: (id: NodeId) => void): void {
     for (let i = 0; i < this.names.length; i++) if (this.schemas[i]!.hasNodes) this.schemas[i]!.forEachNode(v[this.names[i]!], f);
   }
@@ -696,6 +709,18 @@ export const t = {
   union: <const Tag extends string, V extends Record<string, Fields>>(tag: Tag, variants: V): UnionSchema<Tag, V> =>
     new UnionSchema(tag, variants),
 };
+
+/**
+ * Checks that `next` fits `s` when `prev` is known to: for a struct, only the fields of `next` that
+ * are not the very values of `prev` are encoded (into `w`), so a step that changes a small field
+ * of a large state costs that field. Throws an `EncodeError` as `encode` does; returns false when
+ * `s` is not a struct (the caller encodes the whole value).
+ */
+export function encodeChangedFields(s: Schema<unknown>, w: Writer, prev: unknown, next: unknown, path = ''): boolean {
+  if (!(s instanceof StructSchema) || prev === null || typeof prev !== 'object') return false;
+  s.fieldList.encodeChanged(w, prev, next, path);
+  return true;
+}
 
 /** True when `s` is a struct schema (so its fields can be inspected, e.g. for `durable`). */
 export function structFields(s: Schema<unknown>): string[] | undefined {

@@ -16,10 +16,27 @@
  *   AdvanceCommitIndex actions) — as implementations do;
  * - AppendEntries carries every entry from nextIndex on (raft.tla: at most one);
  * - a follower's commit index never decreases (raft.tla lets an old duplicate lower it).
+ *
+ * Beyond raft.tla (no effect at the bundled bounds, where no batch is full and no disk is faulty):
+ * - AppendEntries carries at most `batch` entries (a param); a leader whose follower is a full
+ *   batch or more behind sends the next batch as soon as one is acknowledged, and a follower
+ *   more than a batch behind says where its log ends, so that a lagging follower catches up in
+ *   bounded messages and few round trips;
+ * - protocol-aware recovery (Alagappan et al., "Protocol-Aware Recovery for Consensus-Based
+ *   Storage", FAST 2018): a server whose durable state was found damaged (`onRecover`) enters a
+ *   durable repair mode. It neither votes nor campaigns; it asks every other server for its term
+ *   (`repairQuery` / `repairInfo`), acknowledges no AppendEntries until all have answered (its own
+ *   term may have been rolled back below one it acknowledged in), and refuses to vote in any term
+ *   up to the highest one it hears (it may have voted in any of them before the damage); and it
+ *   leaves repair mode only
+ *   after an AppendEntries of a leader (of a term at least that high) has brought its log up to
+ *   the end of that leader's log, which holds every committed entry. A leader that hears the
+ *   query forgets what the server acknowledged before (its matchIndex), and probes from the
+ *   length of its log. See docs/protocols/raft.md.
  */
 import {
-  add, has, put, t, unreachable,
-  type Ctx, type Fields, type NodeId, type Out, type Params, type Schema,
+  add, has, put, refuse, t, unreachable,
+  type Ctx, type Fields, type NodeId, type Out, type Params, type RecoveryDamage, type Refusal, type Schema,
 } from '../core/index.ts';
 
 /** Figure 2's server roles. */
@@ -38,8 +55,16 @@ export function raftMessages<E>(entry: Schema<E>) {
      * (always 0 when leases are off).
      */
     append: { term: t.u32, prevIndex: t.u32, prevTerm: t.u32, entries: t.array(entry), commit: t.u32, stamp: t.int },
-    /** AppendEntries response: `match` is the index up to which the follower's log matches. */
+    /**
+     * AppendEntries response: on success, `match` is the index up to which the follower's log
+     * matches; on failure 0, or — when the follower is more than a batch behind — the index after
+     * its last entry (where the leader should probe next).
+     */
     appendReply: { term: t.u32, success: t.bool, match: t.u32, stamp: t.int },
+    /** A server in repair mode asks for the receiver's term; `lastIndex` is its own log's length. */
+    repairQuery: { term: t.u32, lastIndex: t.u32 },
+    /** The answer to a repairQuery: the receiver's current term. */
+    repairInfo: { term: t.u32 },
   });
 }
 
@@ -61,7 +86,19 @@ export function serverFields<E>(entry: Schema<E>) {
     next: t.map(t.node('server'), t.u32),
     /** Leader: matchIndex per follower. */
     match: t.map(t.node('server'), t.u32),
+    /**
+     * Repair mode (durable), null normally: set by `onRecover` when the durable state was found
+     * damaged. `bound`: the highest term heard so far (no vote in any term up to it); `heard`:
+     * the servers that answered the repair query.
+     */
+    repair: t.option(t.struct({ bound: t.u32, heard: t.set(t.node('server')) })),
   } satisfies Fields;
+}
+
+/** A server's repair mode (see {@link serverFields}). */
+export interface Repair {
+  readonly bound: number;
+  readonly heard: readonly NodeId[];
 }
 
 export interface Entry {
@@ -78,6 +115,7 @@ export interface CoreState<E extends Entry> {
   readonly votes: readonly NodeId[];
   readonly next: ReadonlyMap<NodeId, number>;
   readonly match: ReadonlyMap<NodeId, number>;
+  readonly repair: Repair | null;
 }
 
 export type RaftMsg<E> =
@@ -87,7 +125,9 @@ export type RaftMsg<E> =
       readonly kind: 'append'; readonly term: number; readonly prevIndex: number; readonly prevTerm: number;
       readonly entries: readonly E[]; readonly commit: number; readonly stamp: number;
     }
-  | { readonly kind: 'appendReply'; readonly term: number; readonly success: boolean; readonly match: number; readonly stamp: number };
+  | { readonly kind: 'appendReply'; readonly term: number; readonly success: boolean; readonly match: number; readonly stamp: number }
+  | { readonly kind: 'repairQuery'; readonly term: number; readonly lastIndex: number }
+  | { readonly kind: 'repairInfo'; readonly term: number };
 
 /** The rules a server follows. The correct protocol is {@link correctRules}. */
 export interface RaftRules {
@@ -104,7 +144,7 @@ export const correctRules: RaftRules = { oneVotePerTerm: true, onlyCurrentTermCo
 
 /** The initial core state: a follower in term 1 (as raft.tla) with an empty log. */
 export function initialCore<E extends Entry>(): CoreState<E> {
-  return { role: 'follower', term: 1, votedFor: null, log: [], commit: 0, votes: [], next: EMPTY_MAP, match: EMPTY_MAP };
+  return { role: 'follower', term: 1, votedFor: null, log: [], commit: 0, votes: [], next: EMPTY_MAP, match: EMPTY_MAP, repair: null };
 }
 
 const EMPTY_MAP: ReadonlyMap<NodeId, number> = new Map();
@@ -116,6 +156,12 @@ export function lastTerm<E extends Entry>(log: readonly E[]): number {
 /** A strict majority of `n` servers. */
 export function isQuorum(size: number, n: number): boolean {
   return size * 2 > n;
+}
+
+/** Entries per AppendEntries: the `batch` param (no bound when a spec has none). */
+export function batchOf<P extends Params>(ctx: Ctx<P>): number {
+  const b = (ctx.params as Params)['batch'];
+  return typeof b === 'number' && b >= 1 ? b : Number.POSITIVE_INFINITY;
 }
 
 /** The other servers. */
@@ -137,8 +183,8 @@ export function sendRequestVote<S extends CoreState<E>, E extends Entry>(s: S, t
   return s;
 }
 
-/** Sends `to` the entries from its nextIndex on (a heartbeat when there are none). */
-export function sendAppend<S extends CoreState<E>, E extends Entry>(s: S, to: NodeId, out: Out<RaftMsg<E>>, stamp: number): S {
+/** Sends `to` the entries from its nextIndex on, at most `batch` of them (a heartbeat when there are none). */
+export function sendAppend<S extends CoreState<E>, E extends Entry>(s: S, to: NodeId, out: Out<RaftMsg<E>>, stamp: number, batch = Number.POSITIVE_INFINITY): S {
   const nextIndex = s.next.get(to) ?? s.log.length + 1;
   const prevIndex = nextIndex - 1;
   out.send(to, {
@@ -146,11 +192,22 @@ export function sendAppend<S extends CoreState<E>, E extends Entry>(s: S, to: No
     term: s.term,
     prevIndex,
     prevTerm: prevIndex > 0 ? s.log[prevIndex - 1]!.term : 0,
-    entries: s.log.slice(prevIndex),
+    entries: prevIndex + batch >= s.log.length ? s.log.slice(prevIndex) : s.log.slice(prevIndex, prevIndex + batch),
     commit: s.commit,
     stamp,
   });
   return s;
+}
+
+/** A server in repair mode asks `to` for its term (again, until it answers). */
+export function sendRepairQuery<S extends CoreState<E>, E extends Entry>(s: S, to: NodeId, out: Out<RaftMsg<E>>): S {
+  out.send(to, { kind: 'repairQuery', term: s.term, lastIndex: s.log.length });
+  return s;
+}
+
+/** Whether `s` is in repair mode and still waits for some server's term. */
+export function querying(s: CoreState<Entry>, j: NodeId): boolean {
+  return s.repair !== null && !s.repair.heard.includes(j);
 }
 
 function becomeLeader<S extends CoreState<E>, E extends Entry, P extends Params>(s: S, ctx: Ctx<P>): S {
@@ -183,7 +240,8 @@ export function handleMessage<S extends CoreState<E>, E extends Entry, P extends
       const myLastTerm = lastTerm(s.log);
       const logOk = m.lastTerm > myLastTerm || (m.lastTerm === myLastTerm && m.lastIndex >= s.log.length);
       const free = !rules.oneVotePerTerm || s.votedFor === null || s.votedFor === from;
-      const granted = m.term === s.term && logOk && free;
+      // A server in repair mode votes for no one: it may have voted in this term before its damage.
+      const granted = m.term === s.term && logOk && free && s.repair === null;
       out.send(from, { kind: 'vote', term: s.term, granted });
       return granted && s.votedFor !== from ? { ...s, votedFor: from } : s;
     }
@@ -199,30 +257,102 @@ export function handleMessage<S extends CoreState<E>, E extends Entry, P extends
       }
       // m.term === s.term: `from` is this term's leader; a candidate of the same term yields.
       const base: S = s.role === 'candidate' ? { ...s, role: 'follower', votes: [] } : s;
+      // Repair mode, before every other server gave its term: this server's own term may have been
+      // rolled back below one it acknowledged or voted in; an acknowledgement now could help a
+      // stale leader commit behind the back of a newer one. Say nothing until the terms are known.
+      if (base.repair !== null && base.repair.heard.length < ctx.count('server') - 1) return base;
       const logOk = m.prevIndex === 0 || (m.prevIndex <= base.log.length && base.log[m.prevIndex - 1]!.term === m.prevTerm);
+      const batch = batchOf(ctx);
       if (!logOk) {
-        out.send(from, { kind: 'appendReply', term: base.term, success: false, match: 0, stamp: m.stamp });
+        // More than a batch behind: name the next index to try (the end of the log), so that the
+        // leader does not probe back one entry per round trip.
+        const hint = m.prevIndex - base.log.length > batch ? base.log.length + 1 : 0;
+        out.send(from, { kind: 'appendReply', term: base.term, success: false, match: hint, stamp: m.stamp });
         return base;
       }
       const log = mergeEntries(base.log, m.prevIndex, m.entries);
       const lastNew = m.prevIndex + m.entries.length;
       const commit = Math.max(base.commit, Math.min(m.commit, lastNew));
       out.send(from, { kind: 'appendReply', term: base.term, success: true, match: lastNew, stamp: m.stamp });
-      return log === base.log && commit === base.commit ? base : { ...base, log, commit };
+      // Repair ends once every other server gave its term and this append reached the end of the
+      // leader's log (a batch that is not full is the last one): the log holds every committed entry.
+      const repaired = base.repair !== null && base.repair.heard.length >= ctx.count('server') - 1 && m.entries.length < batch;
+      if (log === base.log && commit === base.commit && !repaired) return base;
+      return { ...base, log, commit, ...(repaired ? { repair: null } : {}) };
     }
     case 'appendReply': {
       if (m.term !== s.term || s.role !== 'leader') return s;
       if (!m.success) {
-        const nextIndex = Math.max(1, (s.next.get(from) ?? 1) - 1);
-        return { ...s, next: put(s.next, from, nextIndex) };
+        const previous = s.next.get(from) ?? 1;
+        // A hint (the index after the follower's last entry) skips the probing back; then probe at once.
+        const nextIndex = Math.max(1, m.match > 0 ? Math.min(previous - 1, m.match) : previous - 1);
+        const next: S = { ...s, next: put(s.next, from, nextIndex) };
+        if (m.match > 0) sendAppend(next, from, out, m.stamp, batchOf(ctx));
+        return next;
       }
       const matchIndex = Math.max(s.match.get(from) ?? 0, m.match);
-      const next: S = { ...s, match: put(s.match, from, matchIndex), next: put(s.next, from, matchIndex + 1) };
-      return advanceCommit(next, ctx, rules);
+      const matchMap = put(s.match, from, matchIndex);
+      const nextMap = put(s.next, from, matchIndex + 1);
+      // A heartbeat's acknowledgement usually changes nothing: the same state (the executor then
+      // skips re-checking a state that may hold a long log).
+      const moved: S = matchMap === s.match && nextMap === s.next ? s : { ...s, match: matchMap, next: nextMap };
+      const next: S = advanceCommit(moved, ctx, rules);
+      // A follower a full batch or more behind gets the next batch now, not at the next heartbeat.
+      const batch = batchOf(ctx);
+      if (next.log.length - matchIndex >= batch) sendAppend(next, from, out, m.stamp, batch);
+      return next;
+    }
+    case 'repairQuery': {
+      out.send(from, { kind: 'repairInfo', term: s.term });
+      if (s.role !== 'leader') return s;
+      // `from` lost (part of) its log: forget what it acknowledged before, and probe from its log's end.
+      const nextIndex = Math.max(1, Math.min(s.next.get(from) ?? s.log.length + 1, m.lastIndex + 1));
+      if (s.match.get(from) === 0 && s.next.get(from) === nextIndex) return s;
+      return { ...s, next: put(s.next, from, nextIndex), match: put(s.match, from, 0) };
+    }
+    case 'repairInfo': {
+      const r = s.repair;
+      if (r === null || has(r.heard, from)) return s;
+      const repair: Repair = { bound: Math.max(r.bound, m.term), heard: add(r.heard, from) };
+      const next: S = { ...s, repair };
+      return repair.heard.length >= ctx.count('server') - 1 ? withholdVotes(next, repair.bound, ctx) : next;
     }
     default:
       return unreachable(m);
   }
+}
+
+/**
+ * Every other server gave its term, the highest being `bound`: every term this server voted in
+ * before its damage is at most `bound` (the candidate it voted for had that term, and answered).
+ * It moves to `bound` if it is behind, and takes up its vote in `bound` itself, so that it grants
+ * no vote in any term up to `bound`.
+ */
+function withholdVotes<S extends CoreState<E>, E extends Entry, P extends Params>(s: S, bound: number, ctx: Ctx<P>): S {
+  const moved = observeTerm(s, bound);
+  return moved.term === bound && moved.votedFor === null ? { ...moved, votedFor: ctx.self } : moved;
+}
+
+/**
+ * The servers' recovery hook (`onRecover`). A torn tail is the state before a write whose effects
+ * never went out: run on it. Any other damage (a lost write, a corrupted record, an emptied log)
+ * may have dropped a vote or acknowledged entries: enter repair mode. A lone server has no one to
+ * repair from: it refuses.
+ */
+export function recoverServer<S extends CoreState<E>, E extends Entry, P extends Params>(s: S, damage: RecoveryDamage, ctx: Ctx<P>): S | Refusal {
+  if (damage.kind === 'torn-tail') return s;
+  if (ctx.count('server') < 2) return refuse(`a lone server whose durable state is damaged (${damage.kind}) has no one to repair it from`);
+  const bound = Math.max(s.term, s.repair?.bound ?? 0);
+  return { ...s, role: 'follower', votes: [], next: EMPTY_MAP, match: EMPTY_MAP, repair: { bound, heard: [] } };
+}
+
+/**
+ * Today's executor behaviour before protocol-aware recovery: whatever could be read is taken as
+ * the truth (a corrupted log cut at the damage, an emptied one started afresh), and the server
+ * votes as if nothing happened. The bug of `raft:truncate-on-corruption`.
+ */
+export function recoverAsIs<S>(s: S): S {
+  return s;
 }
 
 /**

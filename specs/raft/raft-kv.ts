@@ -40,18 +40,24 @@
  * set network at the same params is millions of states and about 25 minutes (`--network set
  * --max-in-flight none`); a bag bound of 2 is 7.8 million.
  *
- * Not modeled: client retries to another server (a world client issues each operation once),
- * read-index reads, log compaction, membership changes. Linearizability is checked by the
- * library's checker against the library's kv model (`linearizable(kvModel, ...)`), the same
- * code that `pacta lincheck` runs on a recorded history.
+ * Executor clients also register a session first (`register(nonce)`, see `clients.session`): a
+ * client incarnation k numbers its requests from k · 2^16 + 1, so that a client restarted with the
+ * same node id is neither taken for a duplicate of its earlier self nor applied twice; a request
+ * already applied is answered again from the session (a client retrying at another server).
+ * A server whose durable state is found damaged rejoins in Raft's repair mode (consensus.ts).
+ *
+ * Not modeled: client retries to another server and client restarts (a world client issues each
+ * operation once and never registers), read-index reads, log compaction, membership changes.
+ * Linearizability is checked by the library's checker against the library's kv model
+ * (`linearizable(kvModel, ...)`), the same code that `pacta lincheck` runs on a recorded history.
  */
 import {
-  invariant, kvModel, linearizable as linearizableHistory, protocol, put, reachable, t,
+  invariant, kvModel, linearizable as linearizableHistory, protocol, put, reachable, t, SESSION_IDS, SESSION_REGISTER_ID,
   type Ctx, type HistoryEntry, type KvInput, type KvOutput, type NodeId, type Out, type WorldReader, type ParamsOf,
 } from '../core/index.ts';
 import {
-  advanceCommit, correctRules, handleMessage, initialCore, isQuorum, observeTerm, raftMessages, sendAppend, sendRequestVote,
-  serverFields, startElection, type RaftMsg, type RaftRules,
+  advanceCommit, batchOf, correctRules, handleMessage, initialCore, isQuorum, observeTerm, querying, raftMessages, recoverServer,
+  sendAppend, sendRepairQuery, sendRequestVote, serverFields, startElection, type RaftMsg, type RaftRules,
 } from './consensus.ts';
 import { raftInvariants } from './properties.ts';
 
@@ -61,6 +67,8 @@ const Op = t.union('kind', {
   put: { key: t.u32, value: t.u32 },
   get: { key: t.u32 },
   cas: { key: t.u32, from: t.u32, to: t.u32 },
+  /** Executor clients: open a new client incarnation (a session; see `clients.session`). */
+  register: { nonce: t.u32 },
 });
 type Op = typeof Op.__type;
 
@@ -72,6 +80,8 @@ const Result = t.union('kind', {
   notLeader: {},
   /** A follower read: the value as of timestamp `ts` (the server's closed timestamp). */
   readAt: { value: t.u32, ts: t.int },
+  /** The answer to `register(nonce)`: the client's new incarnation (0: none left). */
+  registered: { incarnation: t.u32, nonce: t.u32 },
 });
 type Result = typeof Result.__type;
 
@@ -133,6 +143,8 @@ const params = {
   maxClockError: { default: 0, min: 0 },
   /** Follower reads: how far the closed timestamp trails the leader's clock. */
   closeLag: { default: 1, min: 0 },
+  /** Most entries per AppendEntries (no effect at the model's bounds; it bounds messages on the executor). */
+  batch: { default: 64, min: 1 },
 };
 type P = ParamsOf<typeof params>;
 
@@ -182,9 +194,10 @@ export function applyEntry(kv: Server['kv'], sessions: Server['sessions'], e: En
   const cmd = e.cmd;
   if (cmd === null) return { kv, sessions, result: null };
   const session = sessions.get(cmd.client);
+  const op = cmd.op;
+  if (op.kind === 'register') return register(kv, sessions, cmd.client, op.nonce);
   if (session && session.id >= cmd.id) return { kv, sessions, result: session.id === cmd.id ? session.result : null };
   let result: Result;
-  const op = cmd.op;
   switch (op.kind) {
     case 'put':
       kv = put(kv, op.key, [...(kv.get(op.key) ?? []), { ts: e.ts, value: op.value }]);
@@ -201,6 +214,21 @@ export function applyEntry(kv: Server['kv'], sessions: Server['sessions'], e: En
     }
   }
   return { kv, sessions: put(sessions, cmd.client, { id: cmd.id, result }), result };
+}
+
+/**
+ * A client incarnation registers: its session moves to the next incarnation k, whose requests
+ * carry ids from k · 2^16 + 1 (above every id of the earlier ones, which are now old duplicates).
+ * The session's last id becomes k · 2^16 and its result the registration, so that a retried
+ * registration is answered the same until the incarnation's first request.
+ */
+function register(kv: Server['kv'], sessions: Server['sessions'], client: NodeId, nonce: number): ReturnType<typeof applyEntry> {
+  const session = sessions.get(client);
+  if (session?.result.kind === 'registered' && session.result.nonce === nonce) return { kv, sessions, result: session.result };
+  const incarnation = Math.floor((session?.id ?? 0) / SESSION_IDS) + 1;
+  if (incarnation * SESSION_IDS >= SESSION_REGISTER_ID) return { kv, sessions, result: { kind: 'registered', incarnation: 0, nonce } };
+  const result: Result = { kind: 'registered', incarnation, nonce };
+  return { kv, sessions: put(sessions, client, { id: incarnation * SESSION_IDS, result }), result };
 }
 
 /** Applies the entries the commit index just passed; the proposer answers its clients. */
@@ -272,8 +300,10 @@ function server(rules: RaftRules, kvRules: KvRules) {
   return spec.role(Server)({
     count: (p) => p.servers,
     symmetric: true,
-    durable: ['term', 'votedFor', 'log'],
+    durable: ['term', 'votedFor', 'log', 'repair'],
     init: (ctx) => ({ ...initialCore<Entry>(), quiet: mode(ctx) === 'lease' ? null : 0, acks: NO_ACKS, kv: NO_KV, sessions: NO_SESSIONS }),
+    /** A damaged durable state: repair mode, as raft's servers (consensus.ts). */
+    onRecover: (s, damage, ctx) => recoverServer(s, damage, ctx),
     onMessage: (s0, from, m, out, ctx) => {
       const now = out.now();
       // Thesis §4.2.3: within an election timeout of hearing from the leader, ignore RequestVote.
@@ -313,8 +343,20 @@ function server(rules: RaftRules, kvRules: KvRules) {
         out.reply({ kind: 'notLeader' });
         return s;
       }
-      // Exactly-once at proposal too: a request already in the log is not appended again.
-      if (s.log.some((e) => e.cmd !== null && e.cmd.client === req.client && e.cmd.id === req.id)) return s;
+      // Exactly-once at proposal too: a request already in the log is not appended again; if it
+      // has been applied, its result is answered again (a client retrying elsewhere, or after a
+      // lost reply, gets the answer the proposer gave).
+      const same = op.kind === 'register'
+        ? (e: Entry) => e.cmd !== null && e.cmd.client === req.client && e.cmd.op.kind === 'register' && e.cmd.op.nonce === op.nonce
+        : (e: Entry) => e.cmd !== null && e.cmd.client === req.client && e.cmd.id === req.id;
+      if (s.log.some(same)) {
+        const session = s.sessions.get(req.client);
+        const applied = op.kind === 'register'
+          ? session?.result.kind === 'registered' && session.result.nonce === op.nonce
+          : session?.id === req.id;
+        if (applied) out.reply(session!.result);
+        return s;
+      }
       const next = propose(s, { client: req.client, id: req.id, by: ctx.self, op }, now, ctx);
       return applyCommitted(advanceCommit(next, ctx, rules), s.commit, out, ctx.self); // commits at once only when alone
     },
@@ -334,7 +376,7 @@ function server(rules: RaftRules, kvRules: KvRules) {
        * change nothing, so a candidate that cannot win times out again.
        */
       timeout: {
-        when: (s, ctx) => s.role !== 'leader' && s.term < ctx.params.maxTerm,
+        when: (s, ctx) => s.role !== 'leader' && s.term < ctx.params.maxTerm && s.repair === null,
         do: (s, out, ctx) => {
           if (quietNow(s, out.now(), ctx)) return s;
           const next = startElection(s, ctx);
@@ -347,6 +389,13 @@ function server(rules: RaftRules, kvRules: KvRules) {
         choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
         when: (s, _ctx, j: NodeId) => s.role === 'candidate' && !s.votes.includes(j),
         do: (s, out, _ctx, j: NodeId) => sendRequestVote(s, j, out),
+        timerMs: [50, 50],
+      },
+      /** Repair mode: ask `j` for its term (again, if the query or the answer was lost). */
+      repairQuery: {
+        choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
+        when: (s, _ctx, j: NodeId) => querying(s, j),
+        do: (s, out, _ctx, j: NodeId) => sendRepairQuery(s, j, out),
         timerMs: [50, 50],
       },
       /**
@@ -367,7 +416,7 @@ function server(rules: RaftRules, kvRules: KvRules) {
       appendEntries: {
         choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
         when: (s) => s.role === 'leader',
-        do: (s, out, ctx, j: NodeId) => sendAppend(s, j, out, mode(ctx) === 'lease' ? out.now() : 0),
+        do: (s, out, ctx, j: NodeId) => sendAppend(s, j, out, mode(ctx) === 'lease' ? out.now() : 0, batchOf(ctx)),
         timerMs: [50, 50],
       },
     },
@@ -417,6 +466,9 @@ export function toKvInput(op: Op): KvInput {
       return { f: 'get', key: String(op.key) };
     case 'cas':
       return { f: 'cas', key: String(op.key), from: kvValue(op.from), to: kvValue(op.to) };
+    case 'register':
+      // Never in the check: keptForLinearizability leaves registrations out.
+      return { f: 'get', key: '' };
   }
 }
 
@@ -446,6 +498,7 @@ export function toKvOutput(result: Result): KvOutput | undefined {
  * take effect (see {@link toKvOutput}), so it stays, as indeterminate.
  */
 export function keptForLinearizability(op: Op, result: Result | undefined): boolean {
+  if (op.kind === 'register') return false; // a client's session, not an operation on the store
   if (result === undefined || result.kind === 'notLeader') return op.kind !== 'get';
   return result.kind !== 'readAt';
 }
@@ -477,7 +530,7 @@ const followerReadsConsistent = invariant('follower reads: a read at ts sees exa
   for (let i = 0; i < longest!.commit; i++) ({ kv, sessions } = applyEntry(kv, sessions, longest!.log[i]!));
   for (const r of reads) {
     const res = r.result as Extract<Result, { kind: 'readAt' }>;
-    if (readAt(kv, r.op.key, res.ts) !== res.value) return false;
+    if (r.op.kind === 'register' || readAt(kv, r.op.key, res.ts) !== res.value) return false;
   }
   return true;
 });
@@ -528,6 +581,11 @@ export default spec.define({
       return ops;
     },
     opsPerClient: (p) => p.opsPerClient,
+    redirect: (r) => (r.kind === 'notLeader' ? {} : null),
+    session: {
+      register: (nonce) => ({ kind: 'register', nonce }),
+      incarnation: (r, nonce) => (r.kind === 'registered' && r.nonce === nonce && r.incarnation > 0 ? r.incarnation : null),
+    },
   },
   properties: (p) => kvProperties(correctKv, p),
   variants: {

@@ -12,7 +12,12 @@
  * entry is from its current term (§5.4.2), which commits everything before it too.
  *
  * currentTerm, votedFor and the log are durable: with `--crashes N` a server restarts from them
- * (everything else from init), as raft.tla's Restart.
+ * (everything else from init), as raft.tla's Restart. A server whose durable state is found
+ * damaged (`--disk-faults N` in the checker, a corrupted or emptied log in the executor) rejoins
+ * in repair mode (protocol-aware recovery, Alagappan et al., FAST 2018; consensus.ts): it votes
+ * for no one and does not campaign until it has heard every other server's term and caught up
+ * from a leader. `raft:truncate-on-corruption` is the server that takes what it could read as
+ * the truth.
  *
  * Bounds, so that exhaustive search is finite: terms ≤ `maxTerm` (servers start in term 1, as in
  * raft.tla, so `maxTerm: 2` allows one round of elections), logs ≤ `maxLog` entries, values
@@ -26,8 +31,8 @@
  */
 import { protocol, reachable, t, type NodeId } from '../core/index.ts';
 import {
-  correctRules, handleMessage, observeTerm, initialCore, raftMessages, sendAppend, sendRequestVote, serverFields, startElection,
-  type RaftRules,
+  batchOf, correctRules, handleMessage, observeTerm, initialCore, querying, raftMessages, recoverAsIs, recoverServer, sendAppend,
+  sendRepairQuery, sendRequestVote, serverFields, startElection, type RaftRules,
 } from './consensus.ts';
 import { raftInvariants } from './properties.ts';
 
@@ -42,7 +47,8 @@ type Server = typeof Server.__type;
 const spec = protocol({
   name: 'raft',
   doc: 'Raft consensus (Ongaro & Ousterhout 2014, Figure 2; raft.tla): elections, log replication, commitment, crash/restart.',
-  params: { servers: 3, maxTerm: 2, maxLog: 1, values: 1 },
+  /** `batch`: most entries per AppendEntries (no effect at the model's bounds; it bounds messages on the executor). */
+  params: { servers: 3, maxTerm: 2, maxLog: 1, values: 1, batch: 64 },
   messages: Msg,
 });
 
@@ -51,13 +57,15 @@ function server(rules: RaftRules) {
   return spec.role(Server)({
     count: (p) => p.servers,
     symmetric: true,
-    durable: ['term', 'votedFor', 'log'],
+    durable: ['term', 'votedFor', 'log', 'repair'],
     init: () => initialCore<Entry>(),
     onMessage: (s, from, m, out, ctx) => handleMessage(observeTerm(s, m.term), from, m, out, ctx, rules),
+    /** A damaged durable state: repair mode (a torn tail is taken as is). */
+    onRecover: (s, damage, ctx) => recoverServer(s, damage, ctx),
     actions: {
-      /** The election timer fires (followers and candidates; terms are bounded by maxTerm). */
+      /** The election timer fires (followers and candidates not in repair; terms are bounded by maxTerm). */
       timeout: {
-        when: (s, ctx) => s.role !== 'leader' && s.term < ctx.params.maxTerm,
+        when: (s, ctx) => s.role !== 'leader' && s.term < ctx.params.maxTerm && s.repair === null,
         do: (s, _out, ctx) => startElection(s, ctx),
         timerMs: [150, 300],
       },
@@ -72,7 +80,14 @@ function server(rules: RaftRules) {
       appendEntries: {
         choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
         when: (s) => s.role === 'leader',
-        do: (s, out, _ctx, j: NodeId) => sendAppend(s, j, out, 0),
+        do: (s, out, ctx, j: NodeId) => sendAppend(s, j, out, 0, batchOf(ctx)),
+        timerMs: [50, 50],
+      },
+      /** A server in repair mode asks `j` for its term (again, if the query or the answer was lost). */
+      repairQuery: {
+        choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
+        when: (s, _ctx, j: NodeId) => querying(s, j),
+        do: (s, out, _ctx, j: NodeId) => sendRepairQuery(s, j, out),
         timerMs: [50, 50],
       },
       /** A leader receives a client value (a model-only action: raft-kv has real clients). */
@@ -105,7 +120,12 @@ export default spec.define({
     'volatile-vote': {
       doc: 'votedFor is not persisted before the vote is sent: after a crash (--crashes 1) a server votes again in the same term (election safety).',
       expose: { options: { network: 'bag', drop: true, crashes: 1, maxInFlight: 1 } },
-      roles: { server: { ...server(correctRules), durable: ['term', 'log'] } },
+      roles: { server: { ...server(correctRules), durable: ['term', 'log', 'repair'] } },
+    },
+    'truncate-on-corruption': {
+      doc: "A server whose log is found corrupted or emptied takes what it could read as the truth and votes as if nothing happened (the executor's durable log before protocol-aware recovery: truncate at the bad record and carry on): it forgets a vote or an acknowledged entry, and a second leader is elected in a term, or a leader without a committed entry (Alagappan et al., FAST 2018). Needs the checker's --disk-faults.",
+      expose: { options: { network: 'bag', drop: true, maxInFlight: 1, crashes: 1, diskFaults: 1 } },
+      roles: { server: { onRecover: (s) => recoverAsIs(s) } },
     },
   },
 });
