@@ -37,6 +37,11 @@ export interface CheckOptions {
   symmetry?: boolean;
   /** Report states with no enabled delivery or action as deadlocks. */
   deadlock?: boolean;
+  /**
+   * Liveness properties: every delivery is weakly fair (a message that stays deliverable is
+   * eventually delivered). CLI `--fair-delivery`. A property may assume it on its own.
+   */
+  fairDelivery?: boolean;
   maxStates?: number;
   maxDepth?: number;
   timeSeconds?: number;
@@ -95,6 +100,7 @@ export interface Options {
   world: WorldOptions;
   symmetry: boolean;
   deadlock: boolean;
+  fairDelivery: boolean;
   maxStates: number;
   maxDepth: number;
   timeSeconds: number;
@@ -115,7 +121,7 @@ export class OptionsError extends Error {
 
 const KNOWN = new Set([
   'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
-  'deadlock', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
+  'deadlock', 'fairDelivery', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
   'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism',
 ]);
 
@@ -165,6 +171,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
     },
     symmetry: o.symmetry === undefined ? false : flag('symmetry', o.symmetry),
     deadlock: o.deadlock === undefined ? false : flag('deadlock', o.deadlock),
+    fairDelivery: o.fairDelivery === undefined ? false : flag('fairDelivery', o.fairDelivery),
     maxStates: o.maxStates === undefined ? Number.POSITIVE_INFINITY : count('maxStates', o.maxStates, 1),
     maxDepth: o.maxDepth === undefined ? (mode === 'random' ? 100 : Number.POSITIVE_INFINITY) : count('maxDepth', o.maxDepth, 1),
     timeSeconds,

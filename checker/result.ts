@@ -40,6 +40,19 @@ interface Common {
   exhaustive: boolean;
   stats: Stats;
   goals: GoalStatus[];
+  /**
+   * The spec's liveness properties: whether each was checked (exhaustive single-threaded search
+   * without symmetry) or why not. Absent when the spec has none.
+   */
+  liveness?: LivenessStatus[];
+}
+
+/** Whether a liveness property was checked, and why not. */
+export interface LivenessStatus {
+  name: string;
+  kind: 'eventually' | 'leadsTo' | 'alwaysEventually';
+  checked: boolean;
+  reason?: string;
 }
 
 /** Everything was explored and every property holds. */
@@ -50,7 +63,7 @@ export interface Ok extends Common {
 /** A property fails: an invariant in some state (with a trace), or a goal never reached (no trace). */
 export interface Violation extends Common {
   result: 'violation';
-  property: { name: string; kind: 'invariant' | 'reachable' };
+  property: { name: string; kind: 'invariant' | 'reachable' | 'eventually' | 'leadsTo' | 'alwaysEventually' };
   trace?: TraceFile;
 }
 

@@ -4,10 +4,10 @@
  * Only spec authoring lives here: the checker is `pacta/checker`, the runtime `pacta/impl`,
  * traces `pacta/traces`.
  */
-export { protocol, defineProtocol, invariant, reachable, linearizable, transactional, SpecError } from './core/protocol.ts';
+export { protocol, defineProtocol, invariant, reachable, linearizable, transactional, eventually, leadsTo, alwaysEventually, SpecError } from './core/protocol.ts';
 export type {
   Protocol, ProtocolDef, RoleDef, ActionDef, ClientsDef, Ctx, Out, Request, RequestRef, Interval, Params, ParamValue,
-  Property, LinearizableProperty, TransactionalProperty, TransactionRecord, TransactionMicroOp, IsolationLevel, SpecProperty,
+  Property, LinearizableProperty, LivenessProperty, LivenessOptions, TransactionalProperty, TransactionRecord, TransactionMicroOp, IsolationLevel, SpecProperty,
   VariantDef, RoleOverride, Exposure, ExposeOptions,
 } from './core/protocol.ts';
 export { t, SchemaError } from './core/schema.ts';

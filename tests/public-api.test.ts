@@ -14,8 +14,8 @@ const entries = {
 
 const pinned: Record<keyof typeof entries, string[]> = {
   'pacta': [
-    'ILLEGAL', 'SchemaError', 'SpecError', 'add', 'bundledSpecs', 'compareValues', 'defineProtocol', 'del',
-    'equalValues', 'has', 'invariant', 'kvModel', 'linearizable', 'loadBundledSpec', 'protocol', 'put',
+    'ILLEGAL', 'SchemaError', 'SpecError', 'add', 'alwaysEventually', 'bundledSpecs', 'compareValues', 'defineProtocol', 'del',
+    'equalValues', 'eventually', 'has', 'invariant', 'kvModel', 'leadsTo', 'linearizable', 'loadBundledSpec', 'protocol', 'put',
     'reachable', 'registerModel', 'remove', 'setAt', 't', 'transactional', 'unreachable',
   ],
   'pacta/checker': [

@@ -30,6 +30,8 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --max-in-flight N      do not explore states with more than N messages in flight
   --symmetry             permute interchangeable nodes (roles declared symmetric)
   --deadlock             report states where no delivery or action is enabled
+  --fair-delivery        liveness properties: every message that stays deliverable is
+                         eventually delivered (weak fairness per message)
   --workers N            worker threads for BFS and random mode (default: the cores
                          available for BFS, started only once a BFS level is large; 1 otherwise)
   --max-depth N          explore at most N steps deep
@@ -65,6 +67,7 @@ const spec = {
   'max-in-flight': { type: 'string' },
   symmetry: { type: 'boolean' },
   deadlock: { type: 'boolean' },
+  'fair-delivery': { type: 'boolean' },
   workers: { type: 'string' },
   'max-depth': { type: 'string' },
   'max-states': { type: 'string' },
@@ -119,6 +122,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v['max-in-flight'] !== undefined && { maxInFlight: int('max-in-flight', v['max-in-flight']) }),
     ...(v.symmetry && { symmetry: true }),
     ...(v.deadlock && { deadlock: true }),
+    ...(v['fair-delivery'] && { fairDelivery: true }),
     ...(v['max-depth'] !== undefined && { maxDepth: int('max-depth', v['max-depth'], 1) }),
     ...(v['max-states'] !== undefined && { maxStates: int('max-states', v['max-states'], 1) }),
     ...(timeSeconds !== undefined && { timeSeconds }),
@@ -198,6 +202,7 @@ function jsonReport(r: CheckResult, traceFile: string | undefined): Record<strin
   if (r.result === 'violation') {
     out.violation = { property: r.property.name, kind: r.property.kind, traceFile: traceFile ?? null, length: r.trace ? r.trace.steps.length - 1 : null };
   }
+  if (r.liveness) out.liveness = r.liveness;
   if (r.result === 'deadlock') out.deadlock = { traceFile: traceFile ?? null, length: r.trace.steps.length - 1 };
   if (r.result === 'incomplete') out.reason = r.reason;
   if (r.result === 'error') out.error = { message: r.error, traceFile: traceFile ?? null };
@@ -233,8 +238,14 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     const missed = r.exhaustive ? ' — not reached' : ' — not reached by any walk';
     for (const g of r.goals) lines.push(`  ${g.reached ? '✓' : '✗'} ${g.name}${g.reached ? ` (depth ${g.depth})` : missed}`);
   }
+  if (r.liveness?.length) {
+    lines.push('liveness properties:');
+    for (const l of r.liveness) lines.push(`  ${l.checked ? (r.result === 'violation' && r.property.name === l.name ? '✗' : '✓') : '–'} ${l.name} (${l.kind})${l.checked ? '' : ` — not checked: ${l.reason}`}`);
+  }
   if (r.result === 'violation') {
-    lines.push(`property violated: ${r.property.name}${r.property.kind === 'reachable' ? ' (a reachable goal was never reached: the spec may be vacuous)' : ''}`);
+    const note = r.property.kind === 'reachable' ? ' (a reachable goal was never reached: the spec may be vacuous)'
+      : r.property.kind === 'invariant' ? '' : ` (${r.property.kind}: a fair behaviour that cycles forever without it; the trace is a lasso)`;
+    lines.push(`property violated: ${r.property.name}${note}`);
   }
   if (r.result === 'incomplete') lines.push(`stopped by: ${r.reason}`);
   if (r.result === 'error') lines.push(`error: ${r.error}`);

@@ -2,10 +2,10 @@
 export { t, Schema, SchemaError, NodeSchema, UnionSchema, structFields } from './schema.ts';
 export type { Infer, InferFields, InferUnion, Fields, NodeId, Json } from './schema.ts';
 export { Writer, Reader, DecodeError, EncodeError, compareBytes, equalBytes } from './bytes.ts';
-export { protocol, defineProtocol, invariant, reachable, linearizable, transactional, isProtocol, SpecError } from './protocol.ts';
+export { protocol, defineProtocol, invariant, reachable, linearizable, transactional, eventually, leadsTo, alwaysEventually, isProtocol, SpecError } from './protocol.ts';
 export type {
   Protocol, ProtocolDef, RoleDef, AnyRole, ActionDef, ClientsDef, Ctx, Out, Request, RequestRef, Interval,
-  Params, ParamValue, Property, LinearizableProperty, SpecProperty, VariantDef, RoleOverride, Exposure, ExposeOptions,
+  Params, ParamValue, Property, LinearizableProperty, LivenessProperty, LivenessOptions, SpecProperty, VariantDef, RoleOverride, Exposure, ExposeOptions,
   TransactionalProperty, TransactionRecord, TransactionMicroOp, IsolationLevel,
 } from './protocol.ts';
 export { add, remove, has, put, del, setAt, compareValues, equalValues, unreachable } from './collections.ts';
