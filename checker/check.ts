@@ -48,7 +48,7 @@ export async function check(spec: Protocol, options: CheckOptions = {}, source?:
     const model = prepare(spec, options);
     if (!(model instanceof Model)) return model;
     // Liveness needs the whole graph in one thread: such a BFS runs single-threaded.
-    if (mode === 'bfs' && model.liveness.length > 0 && !model.symmetry) return searchResult(model, ref, exhaustiveWithLiveness(model));
+    if (mode === 'bfs' && livenessOn(model)) return searchResult(model, ref, exhaustiveWithLiveness(model));
     if (mode === 'random') return walksResult(model, ref, await parallelRandom(model, module, workers));
     return searchResult(model, ref, await parallelBfs(model, module, workers));
   }
@@ -62,7 +62,12 @@ export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = 
   if (model.options.mode === 'random') {
     return walksResult(model, specRef, model.options.random.strategy === 'fast-check' ? fastCheckWalks(model) : randomWalks(model));
   }
-  return searchResult(model, specRef, model.liveness.length > 0 && !model.symmetry ? exhaustiveWithLiveness(model) : exhaustive(model));
+  return searchResult(model, specRef, livenessOn(model) ? exhaustiveWithLiveness(model) : exhaustive(model));
+}
+
+/** Whether an exhaustive search of `model` records the graph and checks liveness. */
+function livenessOn(model: Model): boolean {
+  return model.liveness.length > 0 && !model.symmetry && model.options.liveness;
 }
 
 /** An exhaustive search that records the state graph, then checks each liveness property on it. */
@@ -71,6 +76,7 @@ function exhaustiveWithLiveness(model: Model): LiveSearchResult {
   const r: LiveSearchResult = exhaustive(model, { ...defaultTuning, record: graph });
   if (r.outcome.kind !== 'done' || !r.store) return r;
   const store = r.store;
+  const t0 = performance.now();
   const scc = new SccFinder(graph);
   r.livenessChecked = true;
   for (let i = 0; i < model.liveness.length; i++) {
@@ -82,22 +88,23 @@ function exhaustiveWithLiveness(model: Model): LiveSearchResult {
       break;
     }
   }
-  r.graphBytes = graph.bytes().total;
-  r.edges = graph.edges;
+  const analysisSeconds = (performance.now() - t0) / 1000;
+  const seconds = r.stats.seconds + analysisSeconds;
+  r.stats = { ...r.stats, seconds, statesPerSecond: seconds > 0 ? r.stats.distinctStates / seconds : 0, graph: { edges: graph.edges, bytes: graph.bytes().total, analysisSeconds } };
   return r;
 }
 
 interface LiveSearchResult extends SearchResult {
   livenessChecked?: boolean;
   lasso?: { property: string; kind: LivenessStatus['kind']; path: [number, number][]; loopStart: number };
-  graphBytes?: number;
-  edges?: number;
 }
 
 /** Whether each liveness property was checked, and why not. */
 function livenessStatus(model: Model, r: LiveSearchResult | null): LivenessStatus[] | undefined {
   if (model.liveness.length === 0) return undefined;
-  const reason = model.options.mode === 'random'
+  const reason = !model.options.liveness
+    ? 'turned off (--no-liveness)'
+    : model.options.mode === 'random'
     ? 'random mode does not check liveness (yet); run an exhaustive check'
     : model.symmetry
       ? 'liveness is not checked under --symmetry (not shown sound here); run without it'

@@ -42,6 +42,8 @@ export interface CheckOptions {
    * eventually delivered). CLI `--fair-delivery`. A property may assume it on its own.
    */
   fairDelivery?: boolean;
+  /** Check the spec's liveness properties (default true); false explores for safety only (CLI `--no-liveness`). */
+  liveness?: boolean;
   maxStates?: number;
   maxDepth?: number;
   timeSeconds?: number;
@@ -101,6 +103,7 @@ export interface Options {
   symmetry: boolean;
   deadlock: boolean;
   fairDelivery: boolean;
+  liveness: boolean;
   maxStates: number;
   maxDepth: number;
   timeSeconds: number;
@@ -121,7 +124,7 @@ export class OptionsError extends Error {
 
 const KNOWN = new Set([
   'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
-  'deadlock', 'fairDelivery', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
+  'deadlock', 'fairDelivery', 'liveness', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
   'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism',
 ]);
 
@@ -172,6 +175,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
     symmetry: o.symmetry === undefined ? false : flag('symmetry', o.symmetry),
     deadlock: o.deadlock === undefined ? false : flag('deadlock', o.deadlock),
     fairDelivery: o.fairDelivery === undefined ? false : flag('fairDelivery', o.fairDelivery),
+    liveness: o.liveness === undefined ? true : flag('liveness', o.liveness),
     maxStates: o.maxStates === undefined ? Number.POSITIVE_INFINITY : count('maxStates', o.maxStates, 1),
     maxDepth: o.maxDepth === undefined ? (mode === 'random' ? 100 : Number.POSITIVE_INFINITY) : count('maxDepth', o.maxDepth, 1),
     timeSeconds,

@@ -15,6 +15,12 @@ export interface Stats {
   collisionProbability: number;
   /** Bytes of frontier written to disk because the frontier passed its memory budget. */
   spilledBytes?: number;
+  /**
+   * Liveness: the recorded state graph (edges kept, bytes of its typed arrays: 8 per edge plus
+   * 8 + one per predicate per state, arrays grown by doubling) and the seconds the fair-cycle
+   * analysis took after the search (included in `seconds`).
+   */
+  graph?: { edges: number; bytes: number; analysisSeconds: number };
   /** Random mode: walks and steps taken (`depth` is then the deepest walk). */
   walks?: number;
   steps?: number;

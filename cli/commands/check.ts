@@ -32,6 +32,8 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --deadlock             report states where no delivery or action is enabled
   --fair-delivery        liveness properties: every message that stays deliverable is
                          eventually delivered (weak fairness per message)
+  --no-liveness          skip liveness properties (safety only: no state graph recorded,
+                         worker threads allowed)
   --workers N            worker threads for BFS and random mode (default: the cores
                          available for BFS, started only once a BFS level is large; 1 otherwise)
   --max-depth N          explore at most N steps deep
@@ -68,6 +70,7 @@ const spec = {
   symmetry: { type: 'boolean' },
   deadlock: { type: 'boolean' },
   'fair-delivery': { type: 'boolean' },
+  'no-liveness': { type: 'boolean' },
   workers: { type: 'string' },
   'max-depth': { type: 'string' },
   'max-states': { type: 'string' },
@@ -123,6 +126,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v.symmetry && { symmetry: true }),
     ...(v.deadlock && { deadlock: true }),
     ...(v['fair-delivery'] && { fairDelivery: true }),
+    ...(v['no-liveness'] && { liveness: false }),
     ...(v['max-depth'] !== undefined && { maxDepth: int('max-depth', v['max-depth'], 1) }),
     ...(v['max-states'] !== undefined && { maxStates: int('max-states', v['max-states'], 1) }),
     ...(timeSeconds !== undefined && { timeSeconds }),
@@ -199,6 +203,7 @@ function jsonReport(r: CheckResult, traceFile: string | undefined): Record<strin
   };
   if (s.walks !== undefined) Object.assign(out, { walks: s.walks, steps: s.steps, deepestWalk: s.depth });
   if (s.spilledBytes !== undefined) out.spilledBytes = s.spilledBytes;
+  if (s.graph) out.graph = { edges: s.graph.edges, bytes: s.graph.bytes, analysisSeconds: Number(s.graph.analysisSeconds.toFixed(3)) };
   if (r.result === 'violation') {
     out.violation = { property: r.property.name, kind: r.property.kind, traceFile: traceFile ?? null, length: r.trace ? r.trace.steps.length - 1 : null };
   }
@@ -231,6 +236,7 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     ['fingerprint collision probability', s.collisionProbability.toExponential(1)],
   ];
   if (s.walks !== undefined) rows.splice(1, 0, ['walks', num(s.walks)]);
+  if (s.graph) rows.push(['state graph (liveness)', `${num(s.graph.edges)} edges, ${(s.graph.bytes / 2 ** 20).toFixed(1)} MiB, analysis ${seconds(s.graph.analysisSeconds)}`]);
   if (s.spilledBytes !== undefined) rows.push(['frontier spilled to disk', `${(s.spilledBytes / 2 ** 20).toFixed(1)} MiB`]);
   lines.push(keyValueTable(rows));
   if (r.goals.length) {
