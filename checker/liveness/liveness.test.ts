@@ -16,6 +16,8 @@ import { replayTrace } from '../replay.ts';
 import { bundledSpecs } from '../../specs/catalogue.ts';
 import { validateTrace } from '../../traces/read.ts';
 import { formatTrace } from '../../traces/text.ts';
+import { toMermaid } from '../../traces/mermaid.ts';
+import { toHtml } from '../../traces/html.ts';
 
 function six(exitFairness: 'weak' | 'strong' | undefined, properties: SpecProperty[]) {
   const spec = protocol({ name: 'six', params: {}, messages: t.union('kind', { none: {} }) });
@@ -47,7 +49,10 @@ describe('fair cycles on a six-state graph', () => {
     expect(states[states.length - 1]).toBe(states[loop]);
     // The cycle runs through 0, 1 and 2 (spin taken, exit disabled at 0 and 2).
     expect(new Set(states.slice(loop))).toEqual(new Set([0, 1, 2]));
-    expect(formatTrace(trace)).toMatch(/↻/);
+    expect(formatTrace(trace)).toMatch(new RegExp(`↻ ${loop}  initial state|↻ ${loop}  node: spin`));
+    expect(formatTrace(trace)).toMatch(/back to step \d+; the cycle repeats forever/);
+    expect(toMermaid(trace)).toMatch(/\n {2}loop forever: steps \d+\.\.\d+, back to the state of step \d+\n[\s\S]*\n {2}end\n/);
+    expect(toHtml(trace)).toMatch(/"loopStart":\d+/);
     const model = new Model(six('weak', [eventually('reaches 5', at(5))]), normalizeOptions(six('weak', []), {}));
     expect(replayTrace(model, trace).ok).toBe(true);
 
