@@ -46,6 +46,7 @@ const bounds: Record<string, { params: Record<string, number | boolean | string>
   'two-phase': { params: { rms: 2 }, maxDepth: 12 },
   raft: { params: { servers: 3, maxTerm: 2, maxLog: 1, values: 1 }, maxDepth: 6 },
   'raft-kv': { params: { servers: 3, maxTerm: 2, clients: 1, opsPerClient: 1 }, maxDepth: 6 },
+  spanner: { params: { replicas: 1, clients: 1, opsPerClient: 1, strongReads: false }, maxDepth: 8 },
 };
 
 /** The world options tried on each spec: every network kind, with and without faults and clocks. */

@@ -31,6 +31,11 @@ export const bundledSpecs: Record<string, BundledSpec> = {
     module: moduleUrl('./raft/raft-kv'),
     load: async () => (await import('./raft/raft-kv.ts')).default,
   },
+  spanner: {
+    summary: 'Spanner (OSDI 2012): TrueTime commit wait, 2PC across Paxos groups, read-only transactions at t_safe; leader change',
+    module: moduleUrl('./spanner/spanner'),
+    load: async () => (await import('./spanner/spanner.ts')).default,
+  },
 };
 
 /** The bundled protocol `name`, or undefined. */

@@ -62,5 +62,9 @@ export function show(v: unknown): string {
 
 /** A short description of a step's event, with node names (see event-text.ts). */
 export function describeEvent(trace: TraceFile, step: TraceStep): string {
-  return eventText(step.event, (id) => trace.nodes[id] ?? `node${id}`);
+  const text = eventText(step.event, (id) => trace.nodes[id] ?? `node${id}`);
+  if (step.event.kind !== 'drift') return text;
+  // where the drifted clock now stands: what a TrueTime trace is read by
+  const offset = (step.state as { clockOffsets?: readonly number[] }).clockOffsets?.[step.event.node as number];
+  return offset === undefined ? text : `${text} (now ${offset > 0 ? '+' : ''}${offset} from true time)`;
 }

@@ -11,11 +11,13 @@ export async function listCommand(args: string[], io: CliIO): Promise<number> {
       const variants = Object.keys(p.variants ?? {});
       const exposure = Object.fromEntries(
         variants.map((v) => {
-          const e = p.variants![v]!.expose ?? {};
+          // The variant's own exposure on top of the spec's check defaults, as `check` applies them.
+          const e = p.variant(v).exposure ?? {};
           return [v, { params: e.params ?? {}, options: e.options ?? {}, flags: exposureFlags(e).join(' ') }];
         }),
       );
-      return { name, summary: entry.summary, params: p.params, variants, exposure };
+      const defaults = p.checkDefaults ? exposureFlags({ options: p.checkDefaults }).join(' ') : '';
+      return { name, summary: entry.summary, params: p.params, defaults, variants, exposure };
     }),
   );
   if (json) {
@@ -27,6 +29,7 @@ export async function listCommand(args: string[], io: CliIO): Promise<number> {
   for (const r of rows) {
     lines.push(...wrap(`${r.name.padEnd(12)}${r.summary}`, 12));
     lines.push(...wrap(`  params    ${Object.entries(r.params).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`, 12));
+    if (r.defaults) lines.push(...wrap(`  checks    ${r.defaults}`, 12));
     r.variants.forEach((v, i) => {
       const flags = r.exposure[v]!.flags;
       lines.push(...wrap(`${i === 0 ? '  variants  ' : ' '.repeat(12)}${spec(r.name, v)}${flags ? `  ${flags}` : ''}`, 14));

@@ -349,6 +349,13 @@ export interface ProtocolDef<P extends Params, M> {
   clients?: ClientsDef<any, any, P>;
   properties?(params: P): readonly SpecProperty[];
   variants?: Record<string, VariantDef<any, any>>;
+  /**
+   * The check options a bare `pacta check` of the protocol (and `check(protocol)`) uses unless
+   * the user gives its own: the faults it is built to survive, e.g. `{ crashes: 1 }` for a
+   * recovery protocol whose goals need a crash. Its variants start from them (their `expose`
+   * adds to and overrides them).
+   */
+  checkDefaults?: ExposeOptions;
 }
 
 /** A defined protocol, as the checker, the executor and the CLI receive it. */
@@ -358,7 +365,10 @@ export interface Protocol<P extends Params = Params, M = any> extends ProtocolDe
   variant(name: string): Protocol<P, M>;
   /** The variant this protocol is (undefined for the original). */
   readonly variantName?: string;
-  /** The variant's exposure (defaults for `check()`); undefined for the original. */
+  /**
+   * The defaults `check()` uses: a variant's exposure (on top of the protocol's `checkDefaults`),
+   * or the original's `checkDefaults` (undefined when it declares none).
+   */
   readonly exposure?: Exposure<P>;
 }
 
@@ -420,7 +430,7 @@ export function protocol<P extends Params, M, Op = never, R = never>(head: {
 /** Validates a protocol definition once and returns it with its variants attached. */
 export function defineProtocol<P extends Params, M>(def: ProtocolDef<P, M>): Protocol<P, M> {
   validate(def);
-  return attach(def, undefined, undefined);
+  return attach(def, undefined, def.checkDefaults ? { options: def.checkDefaults } : undefined);
 }
 
 function attach<P extends Params, M>(def: ProtocolDef<P, M>, variantName: string | undefined, exposure?: Exposure<P>): Protocol<P, M> {
@@ -439,7 +449,9 @@ function attach<P extends Params, M>(def: ProtocolDef<P, M>, variantName: string
           `protocol '${base.name}' has no variant '${name}'` + (known.length ? ` (variants: ${known.join(', ')})` : ' (it has none)'),
         );
       }
-      return attach(applyVariant(base, v), name, v.expose ?? {});
+      const expose = v.expose ?? {};
+      const exposure = base.checkDefaults ? { ...expose, options: { ...base.checkDefaults, ...expose.options } } : expose;
+      return attach(applyVariant(base, v), name, exposure);
     },
   };
   return proto;

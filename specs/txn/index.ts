@@ -11,7 +11,8 @@ export type { Lock, WriteRecord, KeyState, Store, Fate } from './mvcc.ts';
 export {
   TxnStep, TxnOp, TxnValue, TxnStatus, TxnResult, valueOf, tagOf, readKeys, writeKeys, numberOf, writesOf, txn, txnClients,
 } from './clients.ts';
-export { microOps, transactionsOf, transactionsDocument } from './history.ts';
+export { microOps, transactionsOf, transactionsOfOperations, transactionsDocument } from './history.ts';
+export type { RecordOptions, RecordedOperation } from './history.ts';
 export {
   isolation, snapshotIsolation, serializability, strictSerializability, completed, lostUpdates, noLostUpdate, totalConserved, txnGoals,
 } from './properties.ts';

@@ -10,7 +10,7 @@ import { protocol, t, type HistoryEntry } from '../core/index.ts';
 import {
   commitLock, emptyKey, fatesOf, hasNewerVersion, keyOf, lockBlocksRead, lostUpdates, mvccSchemas, noLostUpdate, putVersion,
   recordOf, rollbackKey, snapshotIsolation, serializability, strictSerializability, totalConserved, transactionsDocument,
-  transactionsOf, txn, txnClients, txnGoals, versionAt, versionsDisjoint, withKey, withLock, writesOf,
+  transactionsOf, transactionsOfOperations, txn, txnClients, txnGoals, versionAt, versionsDisjoint, withKey, withLock, writesOf,
   TxnOp, TxnResult, type Lock, type TxnValue,
 } from './index.ts';
 
@@ -83,6 +83,22 @@ describe('clients and history', () => {
     const parsed = parseJsonTransactions(JSON.stringify(transactionsDocument(records)));
     expect(parsed.transactions.map((x) => [x.status, x.commitTs, x.return])).toEqual([['committed', 2, 2], ['committed', 3, 3], ['unknown', undefined, Infinity]]);
     expect(checkTransactions(parsed, { model: 'strict-serializable' }).valid).toBe(true);
+    expect(checkTransactions(makeTransactionHistory(records), { model: 'strict-serializable' }).valid).toBe(true);
+  });
+
+  it('selects transactions and stamps only some (keep, stamp)', () => {
+    const records = transactionsOf(history, { keep: (op) => op.steps.some((s) => s.f !== 'r'), stamp: () => false });
+    expect(records.map((r) => [r.process, r.call, r.commitTs])).toEqual([[4, 0, undefined], [4, 4, undefined]]);
+  });
+
+  it('reads a history recorded on a cluster (times in ms, request ids per client)', () => {
+    const ok = (reads: (TxnValue | null)[], commitTs = 2): TxnResult => ({ status: 'committed', startTs: 1, commitTs, reads });
+    const records = transactionsOfOperations([
+      { process: 0, input: txn.transfer(0, 1, 3), output: ok([null, null]), call: 10, return: 25 },
+      { process: 1, input: txn.read(0, 1), output: ok([v(4, 0, 7), v(4, 0, 13)], 3), call: 30, return: 31 },
+      { process: 0, input: txn.write(1, 0), output: undefined, call: 40, return: Number.POSITIVE_INFINITY },
+    ], { client: (k) => 4 + k });
+    expect(records).toEqual(transactionsOf(history).map((r, i) => ({ ...r, call: [10, 30, 40][i], ...(r.return === undefined ? {} : { return: [25, 31][i] }) })));
     expect(checkTransactions(makeTransactionHistory(records), { model: 'strict-serializable' }).valid).toBe(true);
   });
 
