@@ -46,7 +46,13 @@ const bounds: Record<string, { params: Record<string, number | boolean | string>
   'two-phase': { params: { rms: 2 }, maxDepth: 12 },
   raft: { params: { servers: 3, maxTerm: 2, maxLog: 1, values: 1 }, maxDepth: 6 },
   'raft-kv': { params: { servers: 3, maxTerm: 2, clients: 1, opsPerClient: 1 }, maxDepth: 6 },
+  'two-phase-recovery': { params: { rms: 2, backup: true }, maxDepth: 6 },
+  'two-phase-btm-tla': { params: { rms: 2 }, maxDepth: 12 },
+  'paxos-commit': { params: { rms: 1 }, maxDepth: 5 },
+  'paxos-commit-tla': { params: { rms: 1, maxBallot: 1 }, maxDepth: 7 },
   spanner: { params: { replicas: 1, clients: 1, opsPerClient: 1, strongReads: false }, maxDepth: 8 },
+  vitess: { params: { shards: 2, clients: 1, opsPerClient: 1, singleShard: false }, maxDepth: 7 },
+  citus: { params: { workers: 2, clients: 1, opsPerClient: 1, unilateralAbort: false, connectionFailures: false }, maxDepth: 6 },
 };
 
 /** The world options tried on each spec: every network kind, with and without faults and clocks. */

@@ -21,6 +21,26 @@ export const bundledSpecs: Record<string, BundledSpec> = {
     module: moduleUrl('./two-phase/two-phase'),
     load: async () => (await import('./two-phase/two-phase.ts')).default,
   },
+  'two-phase-recovery': {
+    summary: '2PC surviving coordinator crashes: a durable decision log, presumed abort, a termination protocol, a backup coordinator',
+    module: moduleUrl('./two-phase-recovery/two-phase-recovery'),
+    load: async () => (await import('./two-phase-recovery/two-phase-recovery.ts')).default,
+  },
+  'two-phase-btm-tla': {
+    summary: "2PC with a backup TM shaped like 2PCwithBTM.tla (one node holds the module state): TLC's 1,245 states",
+    module: moduleUrl('./two-phase-recovery/two-phase-btm-tla'),
+    load: async () => (await import('./two-phase-recovery/two-phase-btm-tla.ts')).default,
+  },
+  'paxos-commit': {
+    summary: 'Paxos Commit (Gray & Lamport 2006): each vote decided by Paxos among acceptors; the commit survives the coordinator',
+    module: moduleUrl('./paxos-commit/paxos-commit'),
+    load: async () => (await import('./paxos-commit/paxos-commit.ts')).default,
+  },
+  'paxos-commit-tla': {
+    summary: "Paxos Commit shaped like PaxosCommit.tla (one node holds the module state): TLC's 1,321,761 states",
+    module: moduleUrl('./paxos-commit/paxos-commit-tla'),
+    load: async () => (await import('./paxos-commit/paxos-commit-tla.ts')).default,
+  },
   raft: {
     summary: 'Raft consensus (Ongaro & Ousterhout 2014; raft.tla): elections, replication, commitment, crash/restart',
     module: moduleUrl('./raft/raft'),
@@ -35,6 +55,16 @@ export const bundledSpecs: Record<string, BundledSpec> = {
     summary: 'Spanner (OSDI 2012): TrueTime commit wait, 2PC across Paxos groups, read-only transactions at t_safe; leader change',
     module: moduleUrl('./spanner/spanner'),
     load: async () => (await import('./spanner/spanner.ts')).default,
+  },
+  vitess: {
+    summary: 'Vitess atomic distributed transactions: VTGate, MM dt_state, RM redo logs, watchdog; Single/Multi/TwoPC; scatter reads; a global index',
+    module: moduleUrl('./vitess/vitess'),
+    load: async () => (await import('./vitess/vitess.ts')).default,
+  },
+  citus: {
+    summary: 'Citus 2PC: pg_dist_transaction in the local transaction, PREPARE/COMMIT PREPARED, presumed-abort recovery, reference tables, deadlock detection',
+    module: moduleUrl('./citus/citus'),
+    load: async () => (await import('./citus/citus.ts')).default,
   },
 };
 

@@ -27,7 +27,8 @@ export async function listCommand(args: string[], io: CliIO): Promise<number> {
   // One block per spec, wrapped to fit 100 columns: names first, then params and variants.
   const lines: string[] = [];
   for (const r of rows) {
-    lines.push(...wrap(`${r.name.padEnd(12)}${r.summary}`, 12));
+    // Names of 12 columns or more keep two spaces before the summary.
+    lines.push(...wrap(`${r.name.length < 12 ? r.name.padEnd(12) : `${r.name}  `}${r.summary}`, 12));
     lines.push(...wrap(`  params    ${Object.entries(r.params).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`, 12));
     if (r.defaults) lines.push(...wrap(`  checks    ${r.defaults}`, 12));
     r.variants.forEach((v, i) => {

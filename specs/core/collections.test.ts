@@ -11,9 +11,8 @@ import { compareValues, equalValues, has } from './collections.ts';
 function reordered(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(reordered);
   if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).reverse()) out[k] = reordered((v as Record<string, unknown>)[k]);
-    return out;
+    // fromEntries defines keys: a generated "__proto__" key stays a key, not a prototype.
+    return Object.fromEntries(Object.keys(v).reverse().map((k) => [k, reordered((v as Record<string, unknown>)[k])]));
   }
   return v;
 }
