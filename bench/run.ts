@@ -2,14 +2,14 @@
  * `npm run bench`: every benchmark in turn, each in its own process. Figures are ratios against
  * the anchors measured on this kind of machine (../shared/anchors). Pass `--full` for the large
  * configurations; pass names (explorer, lincheck, txcheck, network, random, executor, raft, startup, spanner,
- * cross-shard, commit-recovery, commit-tla, aurora) to run only some.
+ * cross-shard, commit-recovery, commit-tla, aurora, liveness) to run only some.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const repo = resolve(import.meta.dirname, '..');
-const all = ['explorer', 'random', 'lincheck', 'txcheck', 'network', 'executor', 'raft', 'percolator', 'startup', 'spanner', 'cross-shard', 'commit-recovery', 'commit-tla', 'aurora'];
+const all = ['explorer', 'random', 'lincheck', 'txcheck', 'network', 'executor', 'raft', 'percolator', 'startup', 'spanner', 'cross-shard', 'commit-recovery', 'commit-tla', 'aurora', 'liveness'];
 const args = process.argv.slice(2);
 const chosen = args.filter((a) => !a.startsWith('--'));
 const flags = args.filter((a) => a.startsWith('--'));

@@ -4,14 +4,17 @@
  */
 import { type Protocol, isProtocol, SpecError } from '../specs/core/index.ts';
 import { isAbsolute } from 'node:path';
-import { exhaustive, type SearchOutcome, type SearchResult } from './exhaustive.ts';
+import { defaultTuning, exhaustive, type SearchOutcome, type SearchResult } from './exhaustive.ts';
+import { StateGraph } from './liveness/graph.ts';
+import { findViolation } from './liveness/fair-cycles.ts';
+import { SccFinder } from './liveness/scc.ts';
 import { parallelBfs } from './parallel.ts';
 import { parallelRandom } from './parallel-random.ts';
 import { Model } from './model.ts';
 import { type CheckOptions, normalizeOptions, OptionsError } from './options.ts';
 import { fastCheckWalks } from './fast-check-walks.ts';
 import { randomOptions, randomWalks, type RandomRun, type WalkLog, type WalkOutcome } from './random.ts';
-import type { CheckResult, GoalStatus, Incomplete, Stats } from './result.ts';
+import type { CheckResult, GoalStatus, Incomplete, LivenessStatus, Stats } from './result.ts';
 import { concretize, traceFile, traceSteps, type ConcretePath } from './trace-builder.ts';
 import { HandlerError, type TraceEvent } from './world.ts';
 import { formatTrace } from '../traces/text.ts';
@@ -44,6 +47,8 @@ export async function check(spec: Protocol, options: CheckOptions = {}, source?:
     }
     const model = prepare(spec, options);
     if (!(model instanceof Model)) return model;
+    // Liveness needs the whole graph in one thread: such a BFS runs single-threaded.
+    if (mode === 'bfs' && livenessOn(model)) return searchResult(model, ref, exhaustiveWithLiveness(model));
     if (mode === 'random') return walksResult(model, ref, await parallelRandom(model, module, workers));
     return searchResult(model, ref, await parallelBfs(model, module, workers));
   }
@@ -57,7 +62,58 @@ export function checkSync(spec: Protocol, options: CheckOptions = {}, specRef = 
   if (model.options.mode === 'random') {
     return walksResult(model, specRef, model.options.random.strategy === 'fast-check' ? fastCheckWalks(model) : randomWalks(model));
   }
-  return searchResult(model, specRef, exhaustive(model));
+  return searchResult(model, specRef, livenessOn(model) ? exhaustiveWithLiveness(model) : exhaustive(model));
+}
+
+/** Whether an exhaustive search of `model` records the graph and checks liveness. */
+function livenessOn(model: Model): boolean {
+  return model.liveness.length > 0 && !model.symmetry && model.options.liveness;
+}
+
+/** An exhaustive search that records the state graph, then checks each liveness property on it. */
+function exhaustiveWithLiveness(model: Model): LiveSearchResult {
+  const graph = new StateGraph(model, model.liveness);
+  const r: LiveSearchResult = exhaustive(model, { ...defaultTuning, record: graph });
+  if (r.outcome.kind !== 'done' || !r.store) return r;
+  const store = r.store;
+  const t0 = performance.now();
+  const scc = new SccFinder(graph);
+  r.livenessChecked = true;
+  for (let i = 0; i < model.liveness.length; i++) {
+    const p = model.liveness[i]!;
+    const lasso = findViolation(graph, store, i, model.options.fairDelivery || p.fairDelivery === true, scc);
+    if (lasso) {
+      const indexes = [...lasso.stem, ...lasso.cycle.slice(1)];
+      r.lasso = { property: p.name, kind: p.kind, path: store.fingerprintsOf(indexes), loopStart: lasso.stem.length - 1 };
+      break;
+    }
+  }
+  const analysisSeconds = (performance.now() - t0) / 1000;
+  const seconds = r.stats.seconds + analysisSeconds;
+  r.stats = { ...r.stats, seconds, statesPerSecond: seconds > 0 ? r.stats.distinctStates / seconds : 0, graph: { edges: graph.edges, bytes: graph.bytes().total, analysisSeconds } };
+  return r;
+}
+
+interface LiveSearchResult extends SearchResult {
+  livenessChecked?: boolean;
+  lasso?: { property: string; kind: LivenessStatus['kind']; path: [number, number][]; loopStart: number };
+}
+
+/** Whether each liveness property was checked, and why not. */
+function livenessStatus(model: Model, r: LiveSearchResult | null): LivenessStatus[] | undefined {
+  if (model.liveness.length === 0) return undefined;
+  const reason = !model.options.liveness
+    ? 'turned off (--no-liveness)'
+    : model.options.mode === 'random'
+    ? 'random mode does not check liveness (yet); run an exhaustive check'
+    : model.symmetry
+      ? 'liveness is not checked under --symmetry (not shown sound here); run without it'
+      : r?.livenessChecked
+        ? undefined
+        : r?.outcome.kind === 'violation' || r?.outcome.kind === 'deadlock' || r?.outcome.kind === 'error'
+          ? 'the search stopped at an earlier failure'
+          : 'the search did not explore every state';
+  return model.liveness.map((p) => ({ name: p.name, kind: p.kind, checked: reason === undefined, ...(reason ? { reason } : {}) }));
 }
 
 /** The model to explore, or the error result of a spec whose `init` throws. */
@@ -72,12 +128,23 @@ function prepare(spec: Protocol, options: CheckOptions): Model | CheckResult {
   }
 }
 
-function searchResult(model: Model, specRef: string, r: SearchResult): CheckResult {
-  return resultOf(model, specRef, fromExhaustive(model, r.outcome), r.stats, r.goals);
+function searchResult(model: Model, specRef: string, r: LiveSearchResult): CheckResult {
+  const liveness = livenessStatus(model, r);
+  let ended = fromExhaustive(model, r.outcome);
+  if (r.lasso) {
+    const path = concretize(model, r.lasso.path);
+    ended = path.brokenBy
+      ? { kind: 'error', error: path.brokenBy.message, path }
+      : { kind: 'violation', property: r.lasso.property, propertyKind: r.lasso.kind, path, loopStart: r.lasso.loopStart };
+  }
+  const result = resultOf(model, specRef, ended, r.stats, r.goals);
+  return liveness ? { ...result, liveness } : result;
 }
 
 function walksResult(model: Model, specRef: string, r: Pick<RandomRun, 'outcome' | 'stats' | 'goals'>): CheckResult {
-  return resultOf(model, specRef, fromWalks(r.outcome), r.stats, r.goals);
+  const result = resultOf(model, specRef, fromWalks(r.outcome), r.stats, r.goals);
+  const liveness = livenessStatus(model, null);
+  return liveness ? { ...result, liveness } : result;
 }
 
 /** The fields every result shares. */
@@ -100,7 +167,7 @@ function common(model: Model, stats: Stats, goals: GoalStatus[]) {
 type Ended =
   | { kind: 'done' }
   | { kind: 'limit'; reason: Incomplete['reason'] }
-  | { kind: 'violation' | 'deadlock'; property?: string; path: ConcretePath; walk?: { walk: number; log: WalkLog } }
+  | { kind: 'violation' | 'deadlock'; property?: string; propertyKind?: LivenessStatus['kind']; loopStart?: number; path: ConcretePath; walk?: { walk: number; log: WalkLog } }
   | { kind: 'error'; error: string; path: ConcretePath; event?: TraceEvent | null; walk?: { walk: number; log: WalkLog } };
 
 function fromExhaustive(model: Model, o: SearchOutcome): Ended {
@@ -133,12 +200,14 @@ function resultOf(model: Model, specRef: string, ended: Ended, stats: Stats, goa
     const file = random
       ? traceFile(model, specRef, result, property, steps, { seed: model.options.seed, error, options: randomOptions(model) })
       : traceFile(model, specRef, result, property, steps, { error });
+    // A lasso (liveness) marks where its cycle starts: format version 2.
+    if (e.kind === 'violation' && e.loopStart !== undefined) return { ...file, version: 2 as const, loopStart: e.loopStart };
     // A random trace names its walk and logs how the walk chose its steps (swarm mix, PCT priorities).
     return e.walk ? { ...file, walk: e.walk.walk, schedule: e.walk.log } : file;
   };
   switch (ended.kind) {
     case 'violation': {
-      const property = { name: ended.property!, kind: 'invariant' as const };
+      const property = { name: ended.property!, kind: ended.propertyKind ?? ('invariant' as const) };
       return { ...base, result: 'violation', property, trace: trace(ended, 'violation', property) };
     }
     case 'deadlock':

@@ -13,6 +13,7 @@ import { StateStore } from './state-store.ts';
 import { Search } from './search.ts';
 import { HandlerError, type EventRef, type TraceEvent, type WorldState } from './world.ts';
 import type { FingerprintPath } from './trace-builder.ts';
+import type { StateGraph } from './liveness/graph.ts';
 
 /** How an exhaustive search ended. Paths are fingerprint paths, rebuilt into traces by the caller. */
 export type SearchOutcome =
@@ -30,6 +31,8 @@ export interface SearchResult {
   goals: GoalStatus[];
   /** The search's counters and goals, for a parallel search that goes on from this one. */
   search?: Search;
+  /** The visited set (parent links and depths, for liveness counterexamples' stems). */
+  store?: StateStore;
 }
 
 
@@ -81,6 +84,11 @@ export interface FrontierTuning {
    * event (the world's, valid during the call) and the successor's fingerprint.
    */
   observeEdge?: (parent: WorldState, parentFp: readonly [number, number], event: EventRef, hi: number, lo: number) => void;
+  /**
+   * Liveness: record the state graph here (states by index, labelled edges, predicates). Only
+   * set when the spec has liveness properties: without it nothing is recorded.
+   */
+  record?: StateGraph;
 }
 
 export const defaultTuning: FrontierTuning = { collapse: true, collapseMinEntries: 1 << 16, collapseMaxShare: 0.5 };
@@ -120,6 +128,7 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
   let childDepth = 0;
   const fp = model.fp;
   const observe = tuning.observeEdge;
+  const graph = tuning.record;
   let parentFp: readonly [number, number] = [0, 0];
   let current: WorldState | null = null;
   const visit = (next: WorldState): boolean => {
@@ -127,6 +136,10 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
     model.fingerprint(next);
     if (observe) observe(current!, parentFp, world.event, fp[0]!, fp[1]!);
     const index = store.insert(fp[0]!, fp[1]!, parentIndex, childDepth);
+    if (graph) {
+      if (index >= 0) graph.state(index, next);
+      graph.edge(parentIndex, index >= 0 ? index : store.find(fp[0]!, fp[1]!), current!, world.event);
+    }
     if (index < 0) return false;
     recent.add(fp[0]!, fp[1]!);
     const bytes = pack(next);
@@ -148,6 +161,7 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
         if (!recent.visitedIn(store, hi, lo)) return false;
         search.generated++;
         if (observe) observe(current!, parentFp, world.event, hi >>> 0, lo >>> 0);
+        if (graph) graph.edge(parentIndex, store.find(hi, lo), current!, world.event);
         return true;
       };
 
@@ -155,6 +169,7 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
     const init = world.initial();
     model.fingerprint(init);
     store.insert(fp[0]!, fp[1]!, -1, 0);
+    if (graph) graph.state(0, init);
     const bytes = pack(init);
     search.generated = 1;
     search.depth = 1;
@@ -184,6 +199,7 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
         model.fingerprint(current);
         parentFp = [fp[0]!, fp[1]!];
       }
+      if (graph) graph.begin(parentIndex);
       const enabled = world.successors(current, visit, seen);
       if (enabled === 0 && o.deadlock && outcome.kind === 'done') {
         outcome = { kind: 'deadlock', path: pathTo(parentIndex) };
@@ -213,5 +229,5 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
     frontier.close();
   }
   if (outcome.kind === 'done' && depthLimited) outcome = { kind: 'limit', reason: 'max-depth' };
-  return { outcome, stats: search.stats(store.size, store.bytesPerState()), goals: search.goals, search };
+  return { outcome, stats: search.stats(store.size, store.bytesPerState()), goals: search.goals, search, store };
 }

@@ -2,7 +2,7 @@
  * A model: one protocol (variant) under fixed params and options, with what every explorer
  * needs — the world, its canonical packing (symmetry), and the properties to check.
  */
-import type { Property, Protocol } from '../specs/core/index.ts';
+import type { LivenessProperty, Property, Protocol } from '../specs/core/index.ts';
 import type { Options } from './options.ts';
 import { fingerprint, fp as fpLanes } from './fingerprint.ts';
 import { Symmetry } from './symmetry.ts';
@@ -16,6 +16,8 @@ export class Model {
   readonly view: WorldView;
   readonly invariants: Property[];
   readonly goals: Property[];
+  /** Liveness properties: checked on the explored graph after the search (checker/liveness/). */
+  readonly liveness: LivenessProperty[];
 
   constructor(
     readonly protocol: Protocol,
@@ -28,13 +30,16 @@ export class Model {
     this.symmetry = sym?.active ? sym : null;
     this.view = new WorldView(this.world);
     // History properties declared by the spec become invariants over the world's history.
+    this.liveness = this.world.properties.filter((p): p is LivenessProperty => p.kind === 'eventually' || p.kind === 'leadsTo' || p.kind === 'alwaysEventually');
     const properties: Property[] = this.world.properties.map((p) =>
-      p.kind === 'linearizable'
+      p.kind === 'eventually' || p.kind === 'leadsTo' || p.kind === 'alwaysEventually'
+        ? null
+        : p.kind === 'linearizable'
         ? historyLinearizable(p.model, { name: p.name, mapOp: p.mapOp, mapResult: p.mapResult, keep: p.keep })
         : p.kind === 'transactional'
           ? transactionalProperty(p)
           : p,
-    );
+    ).filter((p): p is Property => p !== null);
     this.invariants = properties.filter((p) => p.kind === 'invariant');
     this.goals = properties.filter((p) => p.kind === 'reachable');
   }

@@ -37,6 +37,13 @@ export interface CheckOptions {
   symmetry?: boolean;
   /** Report states with no enabled delivery or action as deadlocks. */
   deadlock?: boolean;
+  /**
+   * Liveness properties: every delivery is weakly fair (a message that stays deliverable is
+   * eventually delivered). CLI `--fair-delivery`. A property may assume it on its own.
+   */
+  fairDelivery?: boolean;
+  /** Check the spec's liveness properties (default true); false explores for safety only (CLI `--no-liveness`). */
+  liveness?: boolean;
   maxStates?: number;
   maxDepth?: number;
   timeSeconds?: number;
@@ -101,6 +108,8 @@ export interface Options {
   world: WorldOptions;
   symmetry: boolean;
   deadlock: boolean;
+  fairDelivery: boolean;
+  liveness: boolean;
   maxStates: number;
   maxDepth: number;
   timeSeconds: number;
@@ -122,7 +131,7 @@ export class OptionsError extends Error {
 
 const KNOWN = new Set([
   'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
-  'deadlock', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
+  'deadlock', 'fairDelivery', 'liveness', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
   'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism', 'stop',
 ]);
 
@@ -178,6 +187,8 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
     },
     symmetry: o.symmetry === undefined ? false : flag('symmetry', o.symmetry),
     deadlock: o.deadlock === undefined ? false : flag('deadlock', o.deadlock),
+    fairDelivery: o.fairDelivery === undefined ? false : flag('fairDelivery', o.fairDelivery),
+    liveness: o.liveness === undefined ? true : flag('liveness', o.liveness),
     maxStates: o.maxStates === undefined ? Number.POSITIVE_INFINITY : count('maxStates', o.maxStates, 1),
     maxDepth: o.maxDepth === undefined ? (mode === 'random' ? 100 : Number.POSITIVE_INFINITY) : count('maxDepth', o.maxDepth, 1),
     timeSeconds,

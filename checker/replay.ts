@@ -103,6 +103,11 @@ export function replayTrace(model: Model, trace: TraceFile): ReplayResult {
     events.push(event);
   }
 
+  if (trace.result === 'violation' && trace.property && trace.loopStart !== undefined) {
+    const d = checkLasso(model, trace, states);
+    if (d) return diverge(d);
+    return { ok: true, steps: last, path: path() };
+  }
   if (trace.result === 'violation' && trace.property) {
     const name = trace.property.name;
     const prop = model.invariants.find((p) => p.name === name);
@@ -116,6 +121,42 @@ export function replayTrace(model: Model, trace: TraceFile): ReplayResult {
     return diverge({ step: last, reason: 'the final state is not a deadlock: some delivery or action is enabled' });
   }
   return { ok: true, steps: last, path: path() };
+}
+
+/**
+ * A lasso (liveness counterexample): the cycle returns to its first state, and the property's
+ * monitor stays unsatisfied along it — `eventually p`: p holds nowhere on the run; `alwaysEventually
+ * p`: nowhere on the cycle; `leadsTo p q`: some p ∧ ¬q state is followed by ¬q to the end, cycle
+ * included. (Fairness of the cycle is the checker's claim; replay does not re-derive it.)
+ */
+function checkLasso(model: Model, trace: TraceFile, states: WorldState[]): Divergence | null {
+  const name = trace.property!.name;
+  const prop = model.liveness.find((p) => p.name === name);
+  if (!prop) {
+    const known = model.liveness.map((p) => `"${p.name}"`).join(', ');
+    throw new ReplayMismatch(`the trace is a lasso for "${name}", but the spec has no such liveness property (liveness properties: ${known || 'none'})`);
+  }
+  const last = states.length - 1;
+  const loop = trace.loopStart!;
+  if (trace.steps[last]!.fingerprint !== trace.steps[loop]!.fingerprint) {
+    return { step: last, reason: `the cycle does not return to its first state (step ${loop})`, expected: trace.steps[loop]!.fingerprint, got: trace.steps[last]!.fingerprint };
+  }
+  const at = (f: (w: any) => boolean, i: number) => {
+    model.view.state = states[i]!;
+    return f(model.view);
+  };
+  if (prop.kind === 'eventually' || prop.kind === 'alwaysEventually') {
+    for (let i = prop.kind === 'eventually' ? 0 : loop; i <= last; i++) {
+      if (at(prop.p, i)) return { step: i, reason: `"${name}" holds at step ${i}, so the lasso does not violate it` };
+    }
+    return null;
+  }
+  // leadsTo: the latest start of a ¬q suffix that covers the cycle, and a p ∧ ¬q state in it.
+  let from = last;
+  while (from > 0 && !at(prop.q!, from - 1)) from--;
+  for (let i = loop; i <= last; i++) if (at(prop.q!, i)) return { step: i, reason: `"${name}": q holds at step ${i} on the cycle` };
+  for (let i = from; i <= last; i++) if (at(prop.p, i)) return null;
+  return { step: from, reason: `"${name}": no state where p holds is followed by ¬q forever` };
 }
 
 /** Compares a replayed state with the trace's step; null when the fingerprints agree. */

@@ -15,6 +15,12 @@ export interface Stats {
   collisionProbability: number;
   /** Bytes of frontier written to disk because the frontier passed its memory budget. */
   spilledBytes?: number;
+  /**
+   * Liveness: the recorded state graph (edges kept, bytes of its typed arrays: 8 per edge plus
+   * 8 + one per predicate per state, arrays grown by doubling) and the seconds the fair-cycle
+   * analysis took after the search (included in `seconds`).
+   */
+  graph?: { edges: number; bytes: number; analysisSeconds: number };
   /** Random mode: walks and steps taken (`depth` is then the deepest walk). */
   walks?: number;
   steps?: number;
@@ -40,6 +46,19 @@ interface Common {
   exhaustive: boolean;
   stats: Stats;
   goals: GoalStatus[];
+  /**
+   * The spec's liveness properties: whether each was checked (exhaustive single-threaded search
+   * without symmetry) or why not. Absent when the spec has none.
+   */
+  liveness?: LivenessStatus[];
+}
+
+/** Whether a liveness property was checked, and why not. */
+export interface LivenessStatus {
+  name: string;
+  kind: 'eventually' | 'leadsTo' | 'alwaysEventually';
+  checked: boolean;
+  reason?: string;
 }
 
 /** Everything was explored and every property holds. */
@@ -50,7 +69,7 @@ export interface Ok extends Common {
 /** A property fails: an invariant in some state (with a trace), or a goal never reached (no trace). */
 export interface Violation extends Common {
   result: 'violation';
-  property: { name: string; kind: 'invariant' | 'reachable' };
+  property: { name: string; kind: 'invariant' | 'reachable' | 'eventually' | 'leadsTo' | 'alwaysEventually' };
   trace?: TraceFile;
 }
 

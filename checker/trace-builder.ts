@@ -5,7 +5,7 @@
  * fingerprint (with the reference semantics, `events` and `next`). Under symmetry the stored
  * states are representatives, and the concrete path follows any successor in the same orbit.
  */
-import { TRACE_FORMAT, TRACE_VERSION, type TraceFile, type TraceStep } from '../traces/format.ts';
+import { TRACE_FORMAT, type TraceFile, type TraceStep } from '../traces/format.ts';
 import { fingerprintHex } from './fingerprint.ts';
 import type { Model } from './model.ts';
 import { HandlerError, type TraceEvent, type WorldState } from './world.ts';
@@ -76,7 +76,7 @@ export function traceFile(
 ): TraceFile {
   return {
     format: TRACE_FORMAT,
-    version: TRACE_VERSION,
+    version: 1,
     spec: specRef,
     variant: model.protocol.variantName ?? null,
     params: { ...model.options.params },

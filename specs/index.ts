@@ -5,11 +5,12 @@
  * traces `pacta/traces`.
  */
 export {
-  protocol, defineProtocol, invariant, reachable, linearizable, transactional, SpecError, refuse, isRefusal, SESSION_IDS, SESSION_REGISTER_ID,
+  protocol, defineProtocol, invariant, reachable, linearizable, transactional, eventually, leadsTo, alwaysEventually, SpecError,
+  refuse, isRefusal, SESSION_IDS, SESSION_REGISTER_ID,
 } from './core/protocol.ts';
 export type {
   Protocol, ProtocolDef, RoleDef, ActionDef, ClientsDef, Ctx, Out, Request, RequestRef, Interval, Params, ParamValue,
-  Property, LinearizableProperty, TransactionalProperty, TransactionRecord, TransactionMicroOp, IsolationLevel, SpecProperty,
+  Property, LinearizableProperty, LivenessProperty, LivenessOptions, TransactionalProperty, TransactionRecord, TransactionMicroOp, IsolationLevel, SpecProperty,
   VariantDef, RoleOverride, Exposure, ExposeOptions, ParamDecl, ParamDecls, ParamRule, ParamsOf, DamageKind, RecoveryDamage, Refusal,
 } from './core/protocol.ts';
 export { t, SchemaError } from './core/schema.ts';

@@ -25,8 +25,8 @@ function counterexample(variant: string, network: 'set' | 'bag' | 'fifo'): Trace
 }
 
 describe('replayOnExecutor', () => {
-  it('covers all four broken variants', () => {
-    expect(variants.sort()).toEqual(['abort-after-commit', 'commit-early', 'rm-ignores-abort', 'volatile-rm']);
+  it('covers all five broken variants', () => {
+    expect(variants.sort()).toEqual(['abort-after-commit', 'blocking', 'commit-early', 'rm-ignores-abort', 'volatile-rm']);
   });
 
   for (const variant of variants) {

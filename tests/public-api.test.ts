@@ -15,8 +15,8 @@ const entries = {
 const pinned: Record<keyof typeof entries, string[]> = {
   'pacta': [
     // refuse/isRefusal: a role's onRecover answers with them; SESSION_*: the request ids of client sessions (issue 24).
-    'ILLEGAL', 'SESSION_IDS', 'SESSION_REGISTER_ID', 'SchemaError', 'SpecError', 'add', 'bundledSpecs', 'compareValues',
-    'defineProtocol', 'del', 'equalValues', 'has', 'invariant', 'isRefusal', 'kvModel', 'linearizable', 'loadBundledSpec',
+    'ILLEGAL', 'SESSION_IDS', 'SESSION_REGISTER_ID', 'SchemaError', 'SpecError', 'add', 'alwaysEventually', 'bundledSpecs', 'compareValues',
+    'defineProtocol', 'del', 'equalValues', 'eventually', 'has', 'invariant', 'isRefusal', 'kvModel', 'leadsTo', 'linearizable', 'loadBundledSpec',
     'protocol', 'put', 'reachable', 'refuse', 'registerModel', 'remove', 'setAt', 't', 'transactional', 'unreachable',
   ],
   'pacta/checker': [

@@ -41,7 +41,7 @@ describe('reading trace files', () => {
     ['malformed (trailing comma)', example.replace('"variant": "commit-early",', '"variant": "commit-early",,'), /malformed JSON at line 5, column 28: expected a string, got ","/],
     ['not a trace', '{"hello": 1}', /not a pacta trace: no "format" field/],
     ['another format', '{"format": "itf"}', /not a pacta trace: "format" is "itf", expected "pacta-trace"/],
-    ['newer version', example.replace('"version": 1', '"version": 2'), /format version 2, newer than this pacta reads \(1\); upgrade pacta/],
+    ['newer version', example.replace('"version": 1', '"version": 3'), /format version 3, newer than this pacta reads \(2\); upgrade pacta/],
     ['older version', example.replace('"version": 1', '"version": 0'), /unsupported format version 0/],
     ['an array', '[1, 2]', /not a pacta trace: expected a JSON object, got \[1,2\]/],
   ];

@@ -32,7 +32,7 @@ function tampered(file: string, edit: (t: TraceFile) => void): string {
 
 describe('pacta replay', () => {
   it('the examples cover every two-phase broken variant', () => {
-    expect(files.filter((f) => f.startsWith('two-phase.'))).toEqual(['two-phase.abort-after-commit.json', 'two-phase.commit-early.json', 'two-phase.rm-ignores-abort.json', 'two-phase.volatile-rm.json']);
+    expect(files.filter((f) => f.startsWith('two-phase.'))).toEqual(['two-phase.abort-after-commit.json', 'two-phase.blocking.json', 'two-phase.commit-early.json', 'two-phase.rm-ignores-abort.json', 'two-phase.volatile-rm.json']);
   });
 
   for (const file of files) {
@@ -40,9 +40,24 @@ describe('pacta replay', () => {
       const ok = await pacta('replay', join(examples, file));
       expect(ok.err).toBe('');
       expect(ok.code).toBe(0);
+      const trace = JSON.parse(readFileSync(join(examples, file), 'utf8')) as TraceFile;
+      if (trace.loopStart !== undefined) {
+        // A lasso (liveness): the cycle returns to its first state and the property stays unsatisfied.
+        expect(ok.out).toMatch(/replays: all \d+ steps reproduce their fingerprints, (the run stays at step \d+ forever|the cycle \(steps \d+\.\.\d+\) returns to the state of step \d+), and "[^"]+" stays unsatisfied along the lasso/);
+        const last = trace.steps.length - 1;
+        const wrongLoop = await pacta('replay', tampered(file, (t) => (t.loopStart = 0)));
+        expect(wrongLoop.code).toBe(1);
+        expect(wrongLoop.out).toMatch(new RegExp(`diverges at step ${last}: the cycle does not return to its first state \\(step 0\\)`));
+        const cut = await pacta('replay', tampered(file, (t) => t.steps.pop()));
+        expect(cut.code).toBe(2);
+        expect(cut.err).toMatch(/"loopStart" is \d+, past the last step/);
+        const v1 = await pacta('replay', tampered(file, (t) => (t.version = 1)));
+        expect(v1.code).toBe(2);
+        expect(v1.err).toMatch(/"loopStart" \(a lasso\) needs format version 2/);
+        return;
+      }
       expect(ok.out).toMatch(/replays: all \d+ steps reproduce their fingerprints, and the final state violates "[^"]+"/);
 
-      const trace = JSON.parse(readFileSync(join(examples, file), 'utf8')) as TraceFile;
       const n = trace.steps.length - 1;
       const mid = Math.max(1, Math.floor(n / 2));
 

@@ -117,7 +117,7 @@ describe('trace format schema', () => {
     const good = JSON.parse(JSON.stringify(traceOf(v('commit-early'), {}))) as TraceFile;
     const broken: [string, (t: any) => void][] = [
       ['wrong format', (t) => (t.format = 'tla-trace')],
-      ['wrong version', (t) => (t.version = 2)],
+      ['wrong version', (t) => (t.version = 3)],
       ['no steps', (t) => (t.steps = [])],
       ['bad fingerprint', (t) => (t.steps[1].fingerprint = 'xyz')],
       ['unknown event kind', (t) => (t.steps[1].event = { kind: 'teleport' })],

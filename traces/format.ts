@@ -5,7 +5,11 @@
  */
 
 export const TRACE_FORMAT = 'pacta-trace';
-export const TRACE_VERSION = 1;
+/**
+ * The newest format version. Version 2 adds `loopStart` (a liveness counterexample, a lasso);
+ * every other trace is still written as version 1, and readers take both.
+ */
+export const TRACE_VERSION = 2;
 
 /** A world state as plain JSON (node ids are indexes into `nodes`). */
 export interface WorldJSON {
@@ -40,7 +44,7 @@ export interface TraceStep {
 
 export interface TraceFile {
   format: typeof TRACE_FORMAT;
-  version: typeof TRACE_VERSION;
+  version: 1 | 2;
   /** Bundled spec name or the path of the spec file. */
   spec: string;
   variant: string | null;
@@ -56,6 +60,12 @@ export interface TraceFile {
   /** Node names, in id order. */
   nodes: string[];
   steps: TraceStep[];
+  /**
+   * Version 2, liveness: the trace is a lasso. Steps `loopStart`..end form a cycle: the last
+   * step's state is the state of step `loopStart`, and the run repeats that cycle forever. When
+   * `loopStart` is the last step, the run stutters there forever (no fair step is enabled).
+   */
+  loopStart?: number;
   /** Random mode: the walk (0-based) that produced the trace; `--seed S --walk W` re-runs it. */
   walk?: number;
   /** Random mode: how that walk chose its steps (swarm mix, PCT priorities, fast-check schedule). */

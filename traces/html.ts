@@ -13,6 +13,8 @@ interface PageData {
   title: string;
   verdict: string;
   result: TraceFile['result'];
+  /** A lasso's first cycle state (liveness); absent otherwise. */
+  loopStart?: number;
   meta: string;
   nodes: string[];
   steps: {
@@ -43,6 +45,7 @@ export function toHtml(trace: TraceFile): string {
     title: t.title,
     verdict: t.verdict,
     result: trace.result,
+    ...(trace.loopStart !== undefined ? { loopStart: trace.loopStart } : {}),
     meta,
     nodes: t.nodes,
     steps: t.steps.map((s, i) => {
@@ -205,7 +208,10 @@ const SCRIPT = `
     else if (st.kind === 'restart') { g.appendChild(el('circle', { class: 'dot', cx: x(st.node), cy: y(s), r: 4 })); g.appendChild(el('text', { x: x(st.node) + 8, y: y(s) + 4 }, 'restart')); }
     else if (st.kind === 'action') { g.appendChild(el('circle', { class: 'dot', cx: x(st.node), cy: y(s), r: 5 })); g.appendChild(el('text', { x: x(st.node) + 9, y: y(s) + 4 }, st.text.replace(/^[^:]*: /, ''))); }
     else if (st.kind === 'tick') { g.appendChild(el('text', { x: LEFT + 4, y: y(s) + 4 }, '⏱ tick → time ' + st.time)); }
-    if (s === n - 1 && D.result !== 'deadlock') g.appendChild(el('text', { class: 'bad', x: width - 14, y: y(s) + 4, 'text-anchor': 'end' }, '✗'));
+    if (D.loopStart !== undefined) {
+      if (s === D.loopStart) g.appendChild(el('text', { class: 'bad', x: width - 14, y: y(s) + 4, 'text-anchor': 'end' }, s === n - 1 ? '↻ stays here forever' : '↻ cycle starts'));
+      else if (s === n - 1) g.appendChild(el('text', { class: 'bad', x: width - 14, y: y(s) + 4, 'text-anchor': 'end' }, '↻ back to step ' + D.loopStart));
+    } else if (s === n - 1 && D.result !== 'deadlock') g.appendChild(el('text', { class: 'bad', x: width - 14, y: y(s) + 4, 'text-anchor': 'end' }, '✗'));
   });
   var slider = document.getElementById('step');
   var current = 0;

@@ -19,7 +19,10 @@ export function toMermaid(trace: TraceFile): string {
   t.nodes.forEach((name, id) => lines.push(`  participant ${p(id)} as ${esc(name)}`));
   const all = `${p(0)},${p(t.nodes.length - 1)}`;
   const arrowAt = new Map(t.arrows.map((a) => [a.at, a]));
+  const loop = trace.loopStart;
+  const last = trace.steps.length - 1;
   for (const s of t.steps) {
+    if (loop !== undefined && loop < last && s.index === loop + 1) lines.push(`  loop ${esc(`forever: steps ${loop + 1}..${last}, back to the state of step ${loop}`)}`);
     const effects = [
       ...s.changes.filter((c) => c.path !== 'time').map((c) => `${c.path}: ${show(c.before)} → ${show(c.after)}`),
       ...(s.sent.length ? [`sends ${s.sent.map((m) => `${m.msg} → ${t.nodes[m.to] ?? m.to}`).join(', ')}`] : []),
@@ -55,6 +58,8 @@ export function toMermaid(trace: TraceFile): string {
       }
     }
   }
+  if (loop !== undefined && loop < last) lines.push('  end');
+  if (loop !== undefined && loop === last) lines.push(`  Note over ${all}: ${esc(`↻ stays at step ${loop} forever (no fair step enabled)`)}`);
   if (trace.result !== 'deadlock') lines.push(`  Note over ${all}: ${esc(`✗ ${t.verdict}`)}`);
   else lines.push(`  Note over ${all}: ${esc(`■ ${t.verdict}`)}`);
   return `${lines.join('\n')}\n`;

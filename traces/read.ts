@@ -68,7 +68,7 @@ export function validateTrace(json: unknown): TraceFile {
   if (root.version > TRACE_VERSION) {
     throw new TraceError(`the trace has format version ${root.version}, newer than this pacta reads (${TRACE_VERSION}); upgrade pacta`, 'version');
   }
-  if (root.version !== TRACE_VERSION) throw new TraceError(`unsupported format version ${root.version} (this pacta reads version ${TRACE_VERSION})`, 'version');
+  if (root.version !== 1 && root.version !== 2) throw new TraceError(`unsupported format version ${root.version} (this pacta reads versions 1 and ${TRACE_VERSION})`, 'version');
 
   str(root.spec, 'spec', true);
   if (root.variant !== null) str(root.variant, 'variant', true);
@@ -103,6 +103,11 @@ export function validateTrace(json: unknown): TraceFile {
   const steps = array(root.steps, 'steps');
   if (steps.length === 0) throw new TraceError('expected at least one step (the initial state)', 'steps');
   steps.forEach((s, i) => step(s, i, nodes.length));
+  if (root.loopStart !== undefined) {
+    if (root.version < 2) throw new TraceError('"loopStart" (a lasso) needs format version 2', 'loopStart');
+    nat(root.loopStart, 'loopStart');
+    if ((root.loopStart as number) >= steps.length) throw new TraceError(`"loopStart" is ${root.loopStart as number}, past the last step (${steps.length - 1})`, 'loopStart');
+  }
   return json as TraceFile;
 }
 

@@ -8,6 +8,14 @@ export function formatTrace(trace: TraceFile): string {
   const what =
     trace.result === 'violation' ? `violates "${trace.property?.name}"` : trace.result === 'deadlock' ? 'deadlocks' : `fails: ${trace.error ?? 'error'}`;
   const lines = [`${title} ${what} after ${trace.steps.length - 1} steps`];
+  const loop = trace.loopStart;
+  if (loop !== undefined) {
+    lines.push(
+      loop === trace.steps.length - 1
+        ? `  (a lasso: the run stays at step ${loop} forever — no fair step is enabled there)`
+        : `  (a lasso: steps ${loop + 1}..${trace.steps.length - 1} repeat forever, returning to the state of step ${loop}; marked ↻)`,
+    );
+  }
   const provenance = runLine(trace);
   if (provenance) lines.push(provenance);
   const width = String(trace.steps.length - 1).length;
@@ -24,9 +32,12 @@ export function formatTrace(trace: TraceFile): string {
         effects.push(`sends ${sent.map((e) => `${show(e.msg)} → ${trace.nodes[e.to] ?? e.to}`).join(', ')}`);
       }
     }
-    const marker = i === trace.steps.length - 1 && trace.result !== 'deadlock' ? '✗' : ' ';
+    const marker = loop !== undefined ? (i === loop ? '↻' : i > loop ? '│' : ' ') : i === trace.steps.length - 1 && trace.result !== 'deadlock' ? '✗' : ' ';
     lines.push(`${marker} ${String(i).padStart(width)}  ${event.padEnd(34)} ${effects.join('; ')}`.trimEnd());
   });
+  if (loop !== undefined) {
+    lines.push(loop === trace.steps.length - 1 ? `↻ ${''.padStart(width)}  (stutters at step ${loop} forever)` : `↻ ${''.padStart(width)}  (back to step ${loop}; the cycle repeats forever)`);
+  }
   return lines.join('\n');
 }
 

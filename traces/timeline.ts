@@ -44,7 +44,9 @@ export function timeline(trace: TraceFile): Timeline {
   const title = trace.variant ? `${trace.spec}:${trace.variant}` : trace.spec;
   const n = trace.steps.length - 1;
   const verdict =
-    trace.result === 'violation'
+    trace.result === 'violation' && trace.loopStart !== undefined
+      ? `violates "${trace.property?.name}": a lasso, ${trace.loopStart === n ? `stuck at step ${n} forever` : `steps ${trace.loopStart + 1}..${n} repeat forever`}`
+      : trace.result === 'violation'
       ? `violates "${trace.property?.name}" after ${n} steps`
       : trace.result === 'deadlock'
         ? `deadlocks after ${n} steps`

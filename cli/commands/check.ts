@@ -32,6 +32,10 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
                          ('none' lifts a bound the spec's own check defaults set)
   --symmetry             permute interchangeable nodes (roles declared symmetric)
   --deadlock             report states where no delivery or action is enabled
+  --fair-delivery        liveness properties: every message that stays deliverable is
+                         eventually delivered (weak fairness per message)
+  --no-liveness          skip liveness properties (safety only: no state graph recorded,
+                         worker threads allowed)
   --workers N            worker threads for BFS and random mode (default: the cores
                          available for BFS, started only once a BFS level is large; 1 otherwise);
                          more than the cores needs --force (at most 256)
@@ -69,6 +73,8 @@ const spec = {
   'max-in-flight': { type: 'string' },
   symmetry: { type: 'boolean' },
   deadlock: { type: 'boolean' },
+  'fair-delivery': { type: 'boolean' },
+  'no-liveness': { type: 'boolean' },
   workers: { type: 'string' },
   'max-depth': { type: 'string' },
   'max-states': { type: 'string' },
@@ -142,6 +148,8 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v['max-in-flight'] !== undefined && { maxInFlight: v['max-in-flight'] === 'none' ? Number.POSITIVE_INFINITY : int('max-in-flight', v['max-in-flight']) }),
     ...(v.symmetry && { symmetry: true }),
     ...(v.deadlock && { deadlock: true }),
+    ...(v['fair-delivery'] && { fairDelivery: true }),
+    ...(v['no-liveness'] && { liveness: false }),
     ...(v['max-depth'] !== undefined && { maxDepth: int('max-depth', v['max-depth'], 1) }),
     ...(v['max-states'] !== undefined && { maxStates: int('max-states', v['max-states'], 1) }),
     ...(timeSeconds !== undefined && { timeSeconds }),
@@ -258,9 +266,11 @@ function jsonReport(r: CheckResult, traceFile: string | undefined): Record<strin
   };
   if (s.walks !== undefined) Object.assign(out, { walks: s.walks, steps: s.steps, deepestWalk: s.depth });
   if (s.spilledBytes !== undefined) out.spilledBytes = s.spilledBytes;
+  if (s.graph) out.graph = { edges: s.graph.edges, bytes: s.graph.bytes, analysisSeconds: Number(s.graph.analysisSeconds.toFixed(3)) };
   if (r.result === 'violation') {
     out.violation = { property: r.property.name, kind: r.property.kind, traceFile: traceFile ?? null, length: r.trace ? r.trace.steps.length - 1 : null };
   }
+  if (r.liveness) out.liveness = r.liveness;
   if (r.result === 'deadlock') out.deadlock = { traceFile: traceFile ?? null, length: r.trace.steps.length - 1 };
   if (r.result === 'incomplete') out.reason = r.reason;
   if (r.result === 'error') out.error = { message: r.error, traceFile: traceFile ?? null };
@@ -289,6 +299,7 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     ['fingerprint collision probability', s.collisionProbability.toExponential(1)],
   ];
   if (s.walks !== undefined) rows.splice(1, 0, ['walks', num(s.walks)]);
+  if (s.graph) rows.push(['state graph (liveness)', `${num(s.graph.edges)} edges, ${(s.graph.bytes / 2 ** 20).toFixed(1)} MiB, analysis ${seconds(s.graph.analysisSeconds)}`]);
   if (s.spilledBytes !== undefined) rows.push(['frontier spilled to disk', `${(s.spilledBytes / 2 ** 20).toFixed(1)} MiB`]);
   lines.push(keyValueTable(rows));
   if (r.goals.length) {
@@ -296,8 +307,14 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     const missed = r.exhaustive ? ' — not reached' : ' — not reached by any walk';
     for (const g of r.goals) lines.push(`  ${g.reached ? '✓' : '✗'} ${g.name}${g.reached ? ` (depth ${g.depth})` : missed}`);
   }
+  if (r.liveness?.length) {
+    lines.push('liveness properties:');
+    for (const l of r.liveness) lines.push(`  ${l.checked ? (r.result === 'violation' && r.property.name === l.name ? '✗' : '✓') : '–'} ${l.name} (${l.kind})${l.checked ? '' : ` — not checked: ${l.reason}`}`);
+  }
   if (r.result === 'violation') {
-    lines.push(`property violated: ${r.property.name}${r.property.kind === 'reachable' ? ' (a reachable goal was never reached: the spec may be vacuous)' : ''}`);
+    const note = r.property.kind === 'reachable' ? ' (a reachable goal was never reached: the spec may be vacuous)'
+      : r.property.kind === 'invariant' ? '' : ` (${r.property.kind}: a fair behaviour that cycles forever without it; the trace is a lasso)`;
+    lines.push(`property violated: ${r.property.name}${note}`);
   }
   if (r.result === 'incomplete') lines.push(`stopped by: ${r.reason}`);
   if (r.result === 'error') lines.push(`error: ${r.error}`);

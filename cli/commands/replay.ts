@@ -51,6 +51,11 @@ export async function replayCommand(args: string[], io: CliIO): Promise<number> 
     return result.ok ? Exit.ok : Exit.violation;
   }
   if (result.ok) {
+    if (trace.loopStart !== undefined) {
+      const loop = trace.loopStart === steps ? `the run stays at step ${steps} forever` : `the cycle (steps ${trace.loopStart + 1}..${steps}) returns to the state of step ${trace.loopStart}`;
+      io.out(`${file}: replays: all ${steps} steps reproduce their fingerprints, ${loop}, and "${trace.property?.name}" stays unsatisfied along the lasso\n`);
+      return Exit.ok;
+    }
     const what = trace.result === 'violation' ? `violates "${trace.property?.name}"` : trace.result === 'deadlock' ? 'deadlocks' : 'throws';
     io.out(`${file}: replays: all ${steps} steps reproduce their fingerprints, and the final state ${what}\n`);
     return Exit.ok;

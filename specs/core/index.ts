@@ -3,12 +3,13 @@ export { t, Schema, SchemaError, NodeSchema, UnionSchema, structFields } from '.
 export type { Infer, InferFields, InferUnion, Fields, NodeId, Json } from './schema.ts';
 export { Writer, Reader, DecodeError, EncodeError, compareBytes, equalBytes } from './bytes.ts';
 export {
-  protocol, defineProtocol, invariant, reachable, linearizable, transactional, isProtocol, SpecError, refuse, isRefusal, DAMAGE_KINDS,
-  SESSION_REGISTER_ID, SESSION_IDS,
+  protocol, defineProtocol, invariant, reachable, linearizable, transactional, eventually, leadsTo, alwaysEventually, isProtocol, SpecError,
+  refuse, isRefusal, DAMAGE_KINDS, SESSION_REGISTER_ID, SESSION_IDS,
 } from './protocol.ts';
 export type {
   Protocol, ProtocolDef, RoleDef, AnyRole, ActionDef, ClientsDef, Ctx, Out, Request, RequestRef, Interval,
-  Params, ParamValue, ParamDecl, ParamDecls, ParamRule, ParamsOf, Property, LinearizableProperty, SpecProperty, VariantDef, RoleOverride, Exposure, ExposeOptions,
+  Params, ParamValue, ParamDecl, ParamDecls, ParamRule, ParamsOf, Property, LinearizableProperty, LivenessProperty, LivenessOptions, SpecProperty,
+  VariantDef, RoleOverride, Exposure, ExposeOptions,
   TransactionalProperty, TransactionRecord, TransactionMicroOp, IsolationLevel, DamageKind, RecoveryDamage, Refusal,
 } from './protocol.ts';
 export { add, remove, has, put, del, setAt, compareValues, equalValues, unreachable } from './collections.ts';

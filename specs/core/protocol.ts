@@ -129,6 +129,13 @@ export interface ActionDef<S, M, P extends Params, A = undefined> {
    * timeout may fire in any state where it is enabled, which covers every restart.
    */
   restartOn?: 'message' | 'state';
+  /**
+   * Fairness, for liveness properties only (`eventually`, `leadsTo`, `alwaysEventually`):
+   * `'weak'` — an instance of this action (at this node) that stays enabled is eventually taken;
+   * `'strong'` — one enabled infinitely often is eventually taken. Unfair by default: a node may
+   * simply never take it. The class is (node, action): any of its `choices` counts.
+   */
+  fair?: 'weak' | 'strong';
 }
 
 /**
@@ -329,8 +336,47 @@ export interface TransactionalProperty {
   readonly transactions: (history: readonly HistoryEntry[]) => readonly TransactionRecord[];
 }
 
+/**
+ * A liveness property, checked over the whole explored graph (fair cycles) after the search:
+ * - `eventually`: every fair behaviour reaches a state where `p` holds;
+ * - `leadsTo`: every state where `p` holds is followed (now or later) by one where `q` holds;
+ * - `alwaysEventually`: `p` holds infinitely often on every fair behaviour.
+ * Fairness comes from the actions' `fair` field and, for message deliveries, from the check
+ * option `fairDelivery` or the property's own `fairDelivery: true` (the property assumes it).
+ */
+export interface LivenessProperty<W = WorldReader> {
+  readonly kind: 'eventually' | 'leadsTo' | 'alwaysEventually';
+  readonly name: string;
+  readonly p: (w: W) => boolean;
+  /** `leadsTo` only: what must follow. */
+  readonly q?: (w: W) => boolean;
+  /** Check this property under fair delivery whatever the check's `fairDelivery` option. */
+  readonly fairDelivery?: boolean;
+}
+
+/** Options of a liveness property. */
+export interface LivenessOptions {
+  /** The property assumes fair delivery (every message that stays deliverable is delivered). */
+  fairDelivery?: boolean;
+}
+
+/** Every fair behaviour reaches a state where `p` holds (TLA+ `<>P`). */
+export function eventually<W = WorldReader>(name: string, p: (w: W) => boolean, options: LivenessOptions = {}): LivenessProperty<W> {
+  return { kind: 'eventually', name, p, ...(options.fairDelivery ? { fairDelivery: true } : {}) };
+}
+
+/** Every state where `p` holds is followed, now or later, by one where `q` holds (TLA+ `P ~> Q`). */
+export function leadsTo<W = WorldReader>(name: string, p: (w: W) => boolean, q: (w: W) => boolean, options: LivenessOptions = {}): LivenessProperty<W> {
+  return { kind: 'leadsTo', name, p, q, ...(options.fairDelivery ? { fairDelivery: true } : {}) };
+}
+
+/** `p` holds infinitely often on every fair behaviour (TLA+ `[]<>P`). */
+export function alwaysEventually<W = WorldReader>(name: string, p: (w: W) => boolean, options: LivenessOptions = {}): LivenessProperty<W> {
+  return { kind: 'alwaysEventually', name, p, ...(options.fairDelivery ? { fairDelivery: true } : {}) };
+}
+
 /** Any property a spec may declare. */
-export type SpecProperty = Property | LinearizableProperty | TransactionalProperty;
+export type SpecProperty = Property | LinearizableProperty | TransactionalProperty | LivenessProperty;
 
 /** The client history, read as transactions by `transactions`, satisfies `model` (see {@link TransactionalProperty}). */
 export function transactional(
@@ -389,6 +435,7 @@ export interface ExposeOptions {
   maxInFlight?: number;
   symmetry?: boolean;
   deadlock?: boolean;
+  fairDelivery?: boolean;
   maxDepth?: number;
   seed?: number;
   walks?: number;

@@ -77,8 +77,12 @@ describe('two-phase under faults and symmetry', () => {
   });
 
   it('bag and fifo networks with loss keep the invariant; the counts are pinned', () => {
-    const bag = checkSync(twoPhase, { params: { rms: 3 }, network: 'bag', drop: true });
-    const fifo = checkSync(twoPhase, { params: { rms: 3 }, network: 'fifo', drop: true, dup: true });
+    // Safety only: a lost decision leaves an RM undecided forever (2PC has no retransmission here),
+    // so termination fails under loss, honestly; the invariant is what these runs pin.
+    const bag = checkSync(twoPhase, { params: { rms: 3 }, network: 'bag', drop: true, liveness: false });
+    const fifo = checkSync(twoPhase, { params: { rms: 3 }, network: 'fifo', drop: true, dup: true, liveness: false });
+    const lossy = checkSync(twoPhase, { params: { rms: 3 }, network: 'bag', drop: true });
+    expect(lossy.result === 'violation' && lossy.property.kind).toBe('eventually');
     expect(bag.result).toBe('ok');
     expect(fifo.result).toBe('ok');
     expect([bag.stats.distinctStates, fifo.stats.distinctStates]).toMatchInlineSnapshot(`
@@ -90,7 +94,8 @@ describe('two-phase under faults and symmetry', () => {
   });
 
   it('crashes: durable RMs stay consistent; volatile RMs (a broken variant) do not', () => {
-    const r = checkSync(twoPhase, { params: { rms: 3 }, crashes: 1 });
+    // Safety only: with a TM crash termination fails (2PC blocks: the 'blocking' variant shows it).
+    const r = checkSync(twoPhase, { params: { rms: 3 }, crashes: 1, liveness: false });
     expect(r.result).toBe('ok');
     expect(r.stats.distinctStates).toBe(1728);
     const v = checkSync(twoPhase.variant('volatile-rm'), { params: { rms: 2 }, crashes: 1 });

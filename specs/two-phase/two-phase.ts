@@ -13,10 +13,15 @@
  *
  * Not modeled (as in the TLA+ spec): the Prepare request from the TM, timeouts, recovery.
  *
+ * Liveness (termination): every RM eventually decides, assuming fair delivery and weakly fair
+ * local steps (an RM eventually prepares or aborts; a TM eventually commits or aborts), as
+ * TwoPhase.tla's `WF_vars(TPNext)`-style fairness per action. It holds without crashes; with
+ * a TM crash and no recovery (`two-phase:blocking`) it does not: 2PC is blocking.
+ *
  * Messages are matched with a `switch` on `kind` made exhaustive by `unreachable`: in this
  * hot loop it costs a fraction of ts-pattern's `match` (which allocates per call); both work.
  */
-import { add, invariant, protocol, reachable, t, unreachable } from '../core/index.ts';
+import { add, eventually, invariant, protocol, reachable, t, unreachable } from '../core/index.ts';
 
 const Msg = t.union('kind', {
   prepared: {},
@@ -58,6 +63,7 @@ const tm = spec.role(TmState)({
   },
   actions: {
     commit: {
+      fair: 'weak',
       when: (s, ctx) => s.phase === 'init' && s.prepared.length === ctx.count('rm'),
       do: (s, out) => {
         out.broadcast('rm', { kind: 'commit' });
@@ -65,6 +71,7 @@ const tm = spec.role(TmState)({
       },
     },
     abort: {
+      fair: 'weak',
       when: (s) => s.phase === 'init',
       do: (s, out) => {
         out.broadcast('rm', { kind: 'abort' });
@@ -94,6 +101,7 @@ const rm = spec.role(RmState)({
   },
   actions: {
     prepare: {
+      fair: 'weak',
       when: (s) => s === 'working',
       do: (_s, out, ctx) => {
         out.send(ctx.nodes('tm')[0]!, { kind: 'prepared' });
@@ -101,6 +109,7 @@ const rm = spec.role(RmState)({
       },
     },
     chooseToAbort: {
+      fair: 'weak',
       when: (s) => s === 'working',
       do: () => 'aborted',
     },
@@ -113,6 +122,8 @@ export default spec.define({
     invariant('consistent: no RM committed while another aborted', (w) => !(w.any('rm', 'committed') && w.any('rm', 'aborted'))),
     reachable('some RM commits', (w) => w.any('rm', 'committed')),
     reachable('some RM aborts', (w) => w.any('rm', 'aborted')),
+    // A crashed RM is excused (it may never restart); a live one must not wait forever.
+    eventually('termination: every live RM decides', (w) => w.all('rm', (s: string, id) => s === 'committed' || s === 'aborted' || w.crashed(id)), { fairDelivery: true }),
   ],
   variants: {
     'commit-early': {
@@ -132,6 +143,10 @@ export default spec.define({
       doc: 'RMs keep their state in memory only: after a crash (--crashes 1) a committed RM restarts working and may abort.',
       expose: { options: { crashes: 1 } },
       roles: { rm: { durable: undefined } },
+    },
+    blocking: {
+      doc: 'The TM may crash (--crashes 1) and never recover: RMs that prepared wait forever, holding their locks. 2PC is blocking (Skeen 1981; Gray & Lamport, Consensus on Transaction Commit, 2006): caught by the termination property as a lasso.',
+      expose: { options: { crashes: 1 } },
     },
     'abort-after-commit': {
       doc: 'The TM may still abort after it has committed (a missing phase check).',
