@@ -1,6 +1,6 @@
 /**
  * The `pacta` CLI as users meet it: bundled specs, user spec files by path (outside the repo,
- * importing `pacta` as a package), broken variants, --json, exit codes, and bad input that must
+ * importing `pacta-check` as a package), broken variants, --json, exit codes, and bad input that must
  * give a clear message, never a stack trace.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,13 +19,13 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'pacta-user-'));
   mkdirSync(join(dir, 'node_modules'));
-  symlinkSync(repo, join(dir, 'node_modules', 'pacta'), 'dir');
+  symlinkSync(repo, join(dir, 'node_modules', 'pacta-check'), 'dir');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-protocols', private: true, type: 'module' }));
   mkdirSync(join(dir, 'legacy'));
   writeFileSync(join(dir, 'legacy', 'package.json'), JSON.stringify({ name: 'legacy', private: true }));
   writeFileSync(
     join(dir, 'counter.ts'),
-    `import { protocol, t, invariant, reachable } from 'pacta';
+    `import { protocol, t, invariant, reachable } from 'pacta-check';
 /** Two counters that each count up to a bound; a bounded counter is the smallest spec there is. */
 const spec = protocol({ name: 'counter', params: { max: 3 }, messages: t.union('kind', { bump: {} }) });
 const counter = spec.role(t.u32)({
@@ -44,11 +44,11 @@ export default spec.define({
 });
 `,
   );
-  writeFileSync(join(dir, 'syntax-error.ts'), `import { t } from 'pacta';\nexport default {{ oops\n`);
+  writeFileSync(join(dir, 'syntax-error.ts'), `import { t } from 'pacta-check';\nexport default {{ oops\n`);
   writeFileSync(join(dir, 'no-default.ts'), `export const x = 1;\n`);
   writeFileSync(
     join(dir, 'throws.ts'),
-    `import { protocol, t } from 'pacta';
+    `import { protocol, t } from 'pacta-check';
 const spec = protocol({ name: 'throws', params: {}, messages: t.union('kind', { m: {} }) });
 const n = spec.role(t.u32)({ count: 1, init: () => 0, actions: { go: { do: (s) => { if (s === 2) throw new Error('boom at two'); return s + 1; } } } });
 export default spec.define({ roles: { n } });
@@ -56,7 +56,7 @@ export default spec.define({ roles: { n } });
   );
   writeFileSync(
     join(dir, 'bad-state.ts'),
-    `import { protocol, t } from 'pacta';
+    `import { protocol, t } from 'pacta-check';
 const spec = protocol({ name: 'bad-state', params: {}, messages: t.union('kind', { m: {} }) });
 const n = spec.role(t.u32)({ count: 1, init: () => 0, actions: { go: { when: (s) => s === 0, do: () => -1 } } });
 export default spec.define({ roles: { n } });
