@@ -151,7 +151,12 @@ describe('pacta check', { timeout: 180_000 }, () => {
     ['drop on a set network', ['check', 'two-phase', '--drop'], /need network 'bag' or 'fifo'/],
     ['a bad number', ['check', 'two-phase', '--max-depth', 'ten'], /--max-depth expects an integer/],
     ['no spec', ['check'], /expected one spec, got none/],
-    ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
+    ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'\n/],
+    ['a misspelt flag', ['check', 'two-phase', '--mdoe', 'dfs'], /Unknown option '--mdoe'\. Did you mean --mode\?/],
+    ['a misspelt flag with swapped letters', ['check', 'two-phase', '--netwrok', 'bag'], /Did you mean --network\?/],
+    ['a misspelt flag of another command', ['lincheck', '--modle', 'kv'], /Did you mean --model\?/],
+    ['a misspelt command', ['chek', 'two-phase'], /unknown command 'chek' \(did you mean 'check'\?\)/],
+    ['help on an unknown command', ['help', 'frobnicate'], /unknown command 'frobnicate'/],
   ];
   for (const [what, argv, message] of badInput) {
     it(`${what}: exit 2 and a clear message`, async () => {
@@ -168,6 +173,23 @@ describe('pacta list', { timeout: 180_000 }, () => {
     const r = await run('list', '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toContainEqual(expect.objectContaining({ name: 'two-phase', params: { rms: 3 }, variants: expect.arrayContaining(['commit-early']) }));
+  });
+});
+
+describe('pacta help', { timeout: 180_000 }, () => {
+  it('pacta help <command> prints that command\'s usage, as <command> --help does', async () => {
+    for (const command of ['check', 'show', 'replay', 'minimize', 'run', 'lincheck', 'txcheck', 'list']) {
+      const r = await run('help', command);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(new RegExp(`^usage: pacta ${command}\\b`));
+      expect(r.out).toBe((await run(command, '--help')).out);
+    }
+  });
+  it('a bare pacta help lists the commands', async () => {
+    const r = await run('help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^usage: pacta <command>/);
+    expect(r.out).toMatch(/pacta help <command>/);
   });
 });
 
