@@ -108,6 +108,20 @@ describe('pacta check', { timeout: 180_000 }, () => {
     expect(JSON.parse(bad.out).violation.length).toBe(4);
   });
 
+  it('off a terminal, prints a progress line to stderr every --progress-every seconds (10 by default)', async () => {
+    // memoryIO is not a terminal, as a CI log is not. A short interval keeps the test short.
+    const r = await run('check', 'two-phase', '--param', 'rms=6', '--progress-every', '0.2', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ result: 'ok', distinctStates: 50_816 });
+    const lines = r.err.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/^pacta: \d+ s · [\d,]+ distinct states · [\d,]+ generated · [\d,]+\/s · depth \d+ · queue [\d,]+$/);
+    expect(r.err).not.toMatch(/\r|\x1b/);
+    const quiet = await run('check', 'two-phase', '--param', 'rms=5', '--progress-every', '0');
+    expect(quiet.err).toBe('');
+    expect((await run('check', 'two-phase', '--progress-every', 'often')).code).toBe(2);
+  });
+
   it('limits give exit 3', async () => {
     const r = await run('check', 'two-phase', '--max-states', '50', '--json');
     expect(r.code).toBe(3);
