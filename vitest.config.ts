@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // Tests run the TypeScript sources, and so does `import ... from 'pacta'` in a test, an
+  // Tests run the TypeScript sources, and so does `import ... from 'pacta-check'` in a test, an
   // example or a spec file a test writes: the `pacta-source` export condition (package.json)
   // resolves the package's own name to its sources, with or without a build in dist/. The
   // other three are Vite's defaults for server code, which a list given here replaces.

@@ -24,7 +24,7 @@ for (const name of chosen.length ? chosen : all) {
     continue;
   }
   console.log(`\n== ${name}`);
-  // On the sources, built or not: a bench that imports `pacta` by name (through a docs/examples program) gets them too.
+  // On the sources, built or not: a bench that imports `pacta-check` by name (through a docs/examples program) gets them too.
   const r = spawnSync(process.execPath, ['--conditions=pacta-source', '--import', 'tsx', file, ...flags], { cwd: repo, stdio: 'inherit' });
   if (r.status !== 0) failed = true;
 }

@@ -11,7 +11,7 @@
  * loader (its `register` or `tsImport`), this costs about a third of the CPU (docs/performance.md).
  *
  * One copy of the library matters: a protocol built with one copy's `t.*` schemas is not a
- * protocol to another copy's checks (`t.struct: field 'op' is not a schema`). So `pacta` by name
+ * protocol to another copy's checks (`t.struct: field 'op' is not a schema`). So `pacta-check` by name
  * resolves as Node resolves it (to this build), and a spec that imports pacta's own TypeScript
  * sources by path, as the bundled specs and the tests' specs do (`../specs/core/index.ts`), gets
  * their compiled modules, the ones this process runs.

@@ -1,9 +1,9 @@
 /**
- * `pacta/checker`: check a protocol (`check`, `checkSync`, `assertSpec`, their options and
+ * `pacta-check/checker`: check a protocol (`check`, `checkSync`, `assertSpec`, their options and
  * results) and check histories (linearizability, transactions, atomic commit; their readers and
  * models). The explorers, the world and the stores are internal. Trace replay and minimization
- * are in `pacta/traces`; the declarative history properties of a spec (`linearizable`,
- * `transactional`) are in `pacta`.
+ * are in `pacta-check/traces`; the declarative history properties of a spec (`linearizable`,
+ * `transactional`) are in `pacta-check`.
  */
 export { check, checkSync, assertSpec, SpecCheckFailure, type SpecSource } from './check.ts';
 export { OptionsError } from './options.ts';

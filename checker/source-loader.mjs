@@ -1,7 +1,7 @@
 // What running pacta from its TypeScript sources takes (the `pacta` command in a checkout whose
 // build is missing or stale, and each worker thread of a parallel run started from the
 // sources): tsx's loader, and the `pacta-source` export condition, so that a spec file's
-// `import ... from 'pacta'` resolves to the sources as well and the spec shares the running
+// `import ... from 'pacta-check'` resolves to the sources as well and the spec shares the running
 // copy of the library instead of loading the build beside it.
 import { register } from 'node:module';
 import { register as registerTsx } from 'tsx/esm/api';

@@ -19,11 +19,50 @@ export function parseCommandArgs<const O extends Options>(args: string[], option
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${usage}`);
+    throw new UsageError(`${withSuggestion(e as Error & { code?: string }, Object.keys(options))}\n\n${usage}`);
   }
   if ((parsed.values as { help?: boolean }).help) {
     io.out(`${usage}\n`);
     return null;
   }
   return parsed;
+}
+
+/**
+ * parseArgs' message for an unknown option, with the declared option nearest to it when one is
+ * near enough to be a slip (`--mdoe`: "Did you mean --mode?"); other errors' messages as they are.
+ */
+function withSuggestion(e: Error & { code?: string }, names: string[]): string {
+  const given = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '--([^'=]+)/.exec(e.message)?.[1] : undefined;
+  const near = given === undefined ? undefined : nearestOption(given, names);
+  return near === undefined ? e.message : `Unknown option '--${given}'. Did you mean --${near}?`;
+}
+
+/** The option name closest to `given` by edit distance (a swap of neighbours counts one), if close enough. */
+export function nearestOption(given: string, names: string[]): string | undefined {
+  const g = given.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const name of names) {
+    if (name === 'help') continue;
+    const d = editDistance(g, name.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  // One slip in a short name, two in a longer one: `--mod` → mode, `--networks` → network, `--fast` → nothing.
+  return bestDistance <= (g.length <= 4 ? 1 : 2) ? best : undefined;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
 }

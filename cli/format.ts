@@ -38,12 +38,24 @@ export function table(head: string[], rows: string[][], align?: ('left' | 'right
   return t.toString();
 }
 
-/** Draws progress on one terminal line (stderr), only when stderr is a terminal. */
-export function progressLine(io: CliIO): { update(p: Progress): void; clear(): void } {
+/**
+ * Progress of a long run, on stderr. On a terminal: one live line, redrawn (unless `live` is
+ * false, as under --json). Off a terminal (a CI log, a pipe, `CI` set): one plain line every
+ * `every` seconds of the run (default 10; 0: none), like TLC's periodic reports, so a log shows
+ * that a run is alive and how fast its state space grows.
+ */
+export function progressLine(io: CliIO, { live = true, every = 10 }: { live?: boolean; every?: number } = {}): { update(p: Progress): void; clear(): void } {
   let drawn = false;
+  let next = every;
   return {
     update(p) {
-      if (!io.interactive) return;
+      if (!io.interactive) {
+        if (every <= 0 || p.seconds < next) return;
+        next = (Math.floor(p.seconds / every) + 1) * every;
+        io.err(`pacta: ${p.seconds.toFixed(0)} s · ${num(p.distinctStates)} distinct states · ${num(p.statesGenerated)} generated · ${num(p.statesPerSecond)}/s · depth ${p.depth} · queue ${num(p.queue)}\n`);
+        return;
+      }
+      if (!live) return;
       drawn = true;
       io.err(
         `\r\x1b[2K${num(p.distinctStates)} states · ${num(p.statesPerSecond)}/s · depth ${p.depth} · queue ${num(p.queue)} · ${p.seconds.toFixed(0)} s`,

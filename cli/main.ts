@@ -36,7 +36,7 @@ function usage(): string {
     '',
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    "run 'pacta <command> --help' for a command's options",
+    "run 'pacta help <command>' (or 'pacta <command> --help') for a command's options",
   ].join('\n');
 }
 
@@ -57,6 +57,19 @@ export function version(): string {
   return 'unknown';
 }
 
+/** The command a misspelt one most likely meant: one slip (an edit or a swap of neighbours), else none. */
+function nearestCommand(given: string): string | undefined {
+  return Object.keys(commands).find((c) => c.length === given.length ? [...c].filter((ch, i) => ch !== given[i]).length <= 1 || swapped(c, given) : Math.abs(c.length - given.length) === 1 && oneInsertion(c.length > given.length ? c : given, c.length > given.length ? given : c));
+}
+function swapped(a: string, b: string): boolean {
+  const i = [...a].findIndex((ch, k) => ch !== b[k]);
+  return i >= 0 && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+}
+function oneInsertion(longer: string, shorter: string): boolean {
+  for (let i = 0; i < longer.length; i++) if (longer.slice(0, i) + longer.slice(i + 1) === shorter) return true;
+  return false;
+}
+
 /** Errors that are the user's input, not pacta's bug: one line, exit 2. */
 const usageErrors = new Set(['UsageError', 'OptionsError', 'HistoryFormatError']);
 
@@ -64,6 +77,8 @@ const usageErrors = new Set(['UsageError', 'OptionsError', 'HistoryFormatError']
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   const [name, ...args] = argv;
   if (io === processIO) quietOnClosedStdout();
+  // `pacta help check` is `pacta check --help`; a bare `pacta help` (or --help) lists the commands.
+  if (name === 'help' && args.length > 0) return main([args[0]!, '--help'], io);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(`${usage()}\n`);
     return name ? Exit.ok : Exit.usage;
@@ -74,7 +89,8 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   }
   const command = commands[name];
   if (!command) {
-    io.err(`pacta: unknown command '${name}'\n\n${usage()}\n`);
+    const near = nearestCommand(name);
+    io.err(`pacta: unknown command '${name}'${near ? ` (did you mean '${near}'?)` : ''}\n\n${usage()}\n`);
     return Exit.usage;
   }
   try {

@@ -5,7 +5,7 @@
 // In a checkout whose TypeScript sources are newer than the build, or that has no build
 // (`npm ci --ignore-scripts`, a failed build), it runs the sources through tsx instead: slower
 // to start, never stale. It then also resolves the package's own name (a spec file's
-// `import ... from 'pacta'`) to the sources, through the `pacta-source` export condition, so
+// `import ... from 'pacta-check'`) to the sources, through the `pacta-source` export condition, so
 // the spec and the CLI share one copy of the library.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 /**
- * `pacta/impl`: run a verified spec as a cluster. `startCluster` runs a whole cluster in-process
+ * `pacta-check/impl`: run a verified spec as a cluster. `startCluster` runs a whole cluster in-process
  * (memory, udp or tcp transport); `startNode` / `connectClient` run one member per process; the
  * transports, clocks and durable store are here for those who assemble their own; executor
  * replay drives the runtime through a checker trace. Frames, codecs and the node runtime's

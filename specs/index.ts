@@ -1,8 +1,8 @@
 /**
- * `pacta`: write a protocol — the spec contract (roles, schemas, handlers' effects, properties,
+ * `pacta-check`: write a protocol — the spec contract (roles, schemas, handlers' effects, properties,
  * broken variants), the sequential models of history properties — and load the bundled ones.
- * Only spec authoring lives here: the checker is `pacta/checker`, the runtime `pacta/impl`,
- * traces `pacta/traces`.
+ * Only spec authoring lives here: the checker is `pacta-check/checker`, the runtime `pacta-check/impl`,
+ * traces `pacta-check/traces`.
  */
 export {
   protocol, defineProtocol, invariant, reachable, linearizable, transactional, eventually, leadsTo, alwaysEventually, SpecError,

@@ -1,6 +1,6 @@
 /**
  * The `pacta` CLI as users meet it: bundled specs, user spec files by path (outside the repo,
- * importing `pacta` as a package), broken variants, --json, exit codes, and bad input that must
+ * importing `pacta-check` as a package), broken variants, --json, exit codes, and bad input that must
  * give a clear message, never a stack trace.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,13 +19,13 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'pacta-user-'));
   mkdirSync(join(dir, 'node_modules'));
-  symlinkSync(repo, join(dir, 'node_modules', 'pacta'), 'dir');
+  symlinkSync(repo, join(dir, 'node_modules', 'pacta-check'), 'dir');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-protocols', private: true, type: 'module' }));
   mkdirSync(join(dir, 'legacy'));
   writeFileSync(join(dir, 'legacy', 'package.json'), JSON.stringify({ name: 'legacy', private: true }));
   writeFileSync(
     join(dir, 'counter.ts'),
-    `import { protocol, t, invariant, reachable } from 'pacta';
+    `import { protocol, t, invariant, reachable } from 'pacta-check';
 /** Two counters that each count up to a bound; a bounded counter is the smallest spec there is. */
 const spec = protocol({ name: 'counter', params: { max: 3 }, messages: t.union('kind', { bump: {} }) });
 const counter = spec.role(t.u32)({
@@ -44,11 +44,11 @@ export default spec.define({
 });
 `,
   );
-  writeFileSync(join(dir, 'syntax-error.ts'), `import { t } from 'pacta';\nexport default {{ oops\n`);
+  writeFileSync(join(dir, 'syntax-error.ts'), `import { t } from 'pacta-check';\nexport default {{ oops\n`);
   writeFileSync(join(dir, 'no-default.ts'), `export const x = 1;\n`);
   writeFileSync(
     join(dir, 'throws.ts'),
-    `import { protocol, t } from 'pacta';
+    `import { protocol, t } from 'pacta-check';
 const spec = protocol({ name: 'throws', params: {}, messages: t.union('kind', { m: {} }) });
 const n = spec.role(t.u32)({ count: 1, init: () => 0, actions: { go: { do: (s) => { if (s === 2) throw new Error('boom at two'); return s + 1; } } } });
 export default spec.define({ roles: { n } });
@@ -56,7 +56,7 @@ export default spec.define({ roles: { n } });
   );
   writeFileSync(
     join(dir, 'bad-state.ts'),
-    `import { protocol, t } from 'pacta';
+    `import { protocol, t } from 'pacta-check';
 const spec = protocol({ name: 'bad-state', params: {}, messages: t.union('kind', { m: {} }) });
 const n = spec.role(t.u32)({ count: 1, init: () => 0, actions: { go: { when: (s) => s === 0, do: () => -1 } } });
 export default spec.define({ roles: { n } });
@@ -108,6 +108,20 @@ describe('pacta check', { timeout: 180_000 }, () => {
     expect(JSON.parse(bad.out).violation.length).toBe(4);
   });
 
+  it('off a terminal, prints a progress line to stderr every --progress-every seconds (10 by default)', async () => {
+    // memoryIO is not a terminal, as a CI log is not. A short interval keeps the test short.
+    const r = await run('check', 'two-phase', '--param', 'rms=6', '--progress-every', '0.2', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ result: 'ok', distinctStates: 50_816 });
+    const lines = r.err.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/^pacta: \d+ s · [\d,]+ distinct states · [\d,]+ generated · [\d,]+\/s · depth \d+ · queue [\d,]+$/);
+    expect(r.err).not.toMatch(/\r|\x1b/);
+    const quiet = await run('check', 'two-phase', '--param', 'rms=5', '--progress-every', '0');
+    expect(quiet.err).toBe('');
+    expect((await run('check', 'two-phase', '--progress-every', 'often')).code).toBe(2);
+  });
+
   it('limits give exit 3', async () => {
     const r = await run('check', 'two-phase', '--max-states', '50', '--json');
     expect(r.code).toBe(3);
@@ -151,7 +165,12 @@ describe('pacta check', { timeout: 180_000 }, () => {
     ['drop on a set network', ['check', 'two-phase', '--drop'], /need network 'bag' or 'fifo'/],
     ['a bad number', ['check', 'two-phase', '--max-depth', 'ten'], /--max-depth expects an integer/],
     ['no spec', ['check'], /expected one spec, got none/],
-    ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
+    ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'\n/],
+    ['a misspelt flag', ['check', 'two-phase', '--mdoe', 'dfs'], /Unknown option '--mdoe'\. Did you mean --mode\?/],
+    ['a misspelt flag with swapped letters', ['check', 'two-phase', '--netwrok', 'bag'], /Did you mean --network\?/],
+    ['a misspelt flag of another command', ['lincheck', '--modle', 'kv'], /Did you mean --model\?/],
+    ['a misspelt command', ['chek', 'two-phase'], /unknown command 'chek' \(did you mean 'check'\?\)/],
+    ['help on an unknown command', ['help', 'frobnicate'], /unknown command 'frobnicate'/],
   ];
   for (const [what, argv, message] of badInput) {
     it(`${what}: exit 2 and a clear message`, async () => {
@@ -168,6 +187,23 @@ describe('pacta list', { timeout: 180_000 }, () => {
     const r = await run('list', '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toContainEqual(expect.objectContaining({ name: 'two-phase', params: { rms: 3 }, variants: expect.arrayContaining(['commit-early']) }));
+  });
+});
+
+describe('pacta help', { timeout: 180_000 }, () => {
+  it('pacta help <command> prints that command\'s usage, as <command> --help does', async () => {
+    for (const command of ['check', 'show', 'replay', 'minimize', 'run', 'lincheck', 'txcheck', 'list']) {
+      const r = await run('help', command);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(new RegExp(`^usage: pacta ${command}\\b`));
+      expect(r.out).toBe((await run(command, '--help')).out);
+    }
+  });
+  it('a bare pacta help lists the commands', async () => {
+    const r = await run('help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^usage: pacta <command>/);
+    expect(r.out).toMatch(/pacta help <command>/);
   });
 });
 

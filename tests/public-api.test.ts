@@ -6,20 +6,20 @@
 import { describe, expect, it } from 'vitest';
 
 const entries = {
-  pacta: () => import('../specs/index.ts'),
-  'pacta/checker': () => import('../checker/index.ts'),
-  'pacta/impl': () => import('../impl/index.ts'),
-  'pacta/traces': () => import('../traces/index.ts'),
+  'pacta-check': () => import('../specs/index.ts'),
+  'pacta-check/checker': () => import('../checker/index.ts'),
+  'pacta-check/impl': () => import('../impl/index.ts'),
+  'pacta-check/traces': () => import('../traces/index.ts'),
 };
 
 const pinned: Record<keyof typeof entries, string[]> = {
-  'pacta': [
+  'pacta-check': [
     // refuse/isRefusal: a role's onRecover answers with them; SESSION_*: the request ids of client sessions (issue 24).
     'ILLEGAL', 'SESSION_IDS', 'SESSION_REGISTER_ID', 'SchemaError', 'SpecError', 'add', 'alwaysEventually', 'bundledSpecs', 'compareValues',
     'defineProtocol', 'del', 'equalValues', 'eventually', 'has', 'invariant', 'isRefusal', 'kvModel', 'leadsTo', 'linearizable', 'loadBundledSpec',
     'protocol', 'put', 'reachable', 'refuse', 'registerModel', 'remove', 'setAt', 't', 'transactional', 'unreachable',
   ],
-  'pacta/checker': [
+  'pacta-check/checker': [
     'CONSISTENCY_MODELS', 'HistoryCheckerError', 'HistoryFormatError', 'HistoryRecorder',
     'JSON_HISTORY_FORMAT', 'JSON_TRANSACTIONS_FORMAT', 'OptionsError', 'SpecCheckFailure', 'assertSpec',
     'atomicCommit', 'check', 'checkAtomicCommit', 'checkAtomicCommitEvents', 'checkLinearizability',
@@ -28,14 +28,14 @@ const pinned: Record<keyof typeof entries, string[]> = {
     'parseEdnRegisterHistory', 'parseEdnTransactions', 'parseEtcdLog', 'parseJsonHistory',
     'parseJsonTransactions', 'registerModel', 'wholeObjectModel',
   ],
-  'pacta/impl': [
+  'pacta-check/impl': [
     // SessionTimeout: a call whose client could not register its session (issue 24).
     'ClusterClient', 'ClusterLayout', 'FrameError', 'HistoryLog', 'InvokeTimeout', 'MemoryNetwork',
     'NodeFailure', 'NodeRuntime', 'SessionTimeout', 'UsageError', 'compareHlc', 'connectClient', 'fileStore', 'hlc',
     'replayOnExecutor', 'simulatedClock', 'startCluster', 'startNode', 'systemClock', 'tcpTransport',
     'trueTime', 'udpTransport',
   ],
-  'pacta/traces': [
+  'pacta-check/traces': [
     'ReplayMismatch', 'TRACE_FORMAT', 'TRACE_VERSION', 'TraceError', 'describeEvent', 'formatTrace',
     'minimizeTrace', 'parseTrace', 'replayTrace', 'timeline', 'toHtml', 'toItf', 'toMermaid', 'validateTrace',
   ],
@@ -48,7 +48,7 @@ describe('the public API', () => {
     });
   }
   it('internals stay internal', async () => {
-    const checker = await entries['pacta/checker']();
+    const checker = await entries['pacta-check/checker']();
     for (const internal of ['World', 'Model', 'StateStore', 'Symmetry', 'Walker', 'parallelBfs', 'normalizeOptions']) expect(checker).not.toHaveProperty(internal);
   });
 });

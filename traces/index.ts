@@ -1,4 +1,4 @@
-/** `pacta/traces`: the trace file format, its renderings, and replay and minimization on the spec. */
+/** `pacta-check/traces`: the trace file format, its renderings, and replay and minimization on the spec. */
 export { TRACE_FORMAT, TRACE_VERSION } from './format.ts';
 export type { TraceEvent, TraceFile, TraceStep } from './format.ts';
 export { formatTrace } from './text.ts';

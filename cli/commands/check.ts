@@ -58,7 +58,9 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --pct-depth D          random mode, pct: the bug depth d, i.e. d - 1 change points (default 3)
   --swarm                random mode: each walk draws its own mix of event kinds and actions
   --out DIR              where to write trace files (default ./pacta-traces)
-  --json                 print one JSON object on stdout`;
+  --json                 print one JSON object on stdout
+  --progress-every S     off a terminal (a CI log, a pipe), print a progress line to stderr
+                         every S seconds (default 10; 0: never); a terminal gets a live line`;
 
 const spec = {
   param: { type: 'string', multiple: true },
@@ -90,6 +92,7 @@ const spec = {
   swarm: { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  'progress-every': { type: 'string' },
   force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -170,8 +173,11 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   // An --out that cannot take a trace is found before the search, not after it.
   if (v.out !== undefined) makeOutputDir(io.cwd, v.out, '--out');
 
-  const progress = progressLine(io);
-  if (!v.json) options.onProgress = (p) => progress.update(p);
+  const every = v['progress-every'] === undefined ? 10 : Number(v['progress-every']);
+  if (!/^\d+(\.\d+)?$/.test(v['progress-every'] ?? '10')) throw new UsageError(`--progress-every expects a number of seconds ≥ 0, got '${v['progress-every']}'`);
+  // Under --json a terminal gets no live line (stdout is the report); a log still gets its periodic lines on stderr.
+  const progress = progressLine(io, { live: !v.json, every });
+  if (!(v.json && io.interactive)) options.onProgress = (p) => progress.update(p);
   const signals = interruptible(io, workers > 1 && mode === 'bfs');
   if (signals) options.stop = signals.stop;
   let result: CheckResult;

@@ -22,9 +22,9 @@
  * --sync datasync|fsync|none, --seed N, --variant NAME, --json.
  */
 import { pathToFileURL } from 'node:url';
-import { loadBundledSpec, type NodeId } from 'pacta';
-import { checkLinearizability, type SequentialModel } from 'pacta/checker';
-import { InvokeTimeout, startCluster, type Cluster, type NodeEvent } from 'pacta/impl';
+import { loadBundledSpec, type NodeId } from 'pacta-check';
+import { checkLinearizability, type SequentialModel } from 'pacta-check/checker';
+import { InvokeTimeout, startCluster, type Cluster, type NodeEvent } from 'pacta-check/impl';
 
 type Op = { kind: 'commit'; txn: number };
 type Result = { kind: 'committed'; lsn: number; epoch: number };

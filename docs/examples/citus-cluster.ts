@@ -30,9 +30,9 @@
  * The coordinator stays down 30 ms. Blocked time: from a worker's PREPARE to its decision.
  */
 import { pathToFileURL } from 'node:url';
-import { loadBundledSpec } from 'pacta';
-import { checkAtomicCommit } from 'pacta/checker';
-import { startCluster, type Cluster, type NodeEvent } from 'pacta/impl';
+import { loadBundledSpec } from 'pacta-check';
+import { checkAtomicCommit } from 'pacta-check/checker';
+import { startCluster, type Cluster, type NodeEvent } from 'pacta-check/impl';
 import {
   distStmt, participants, refStmt, txnOp, type CitusCoordinator, type CitusOp, type CitusResult, type CitusWorker,
 } from '../../specs/citus/citus.ts';

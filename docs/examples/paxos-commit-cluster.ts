@@ -31,9 +31,9 @@
  *                               the coordinator's own takeover (ballot 2) then aborts RM 1 too.
  */
 import { pathToFileURL } from 'node:url';
-import { loadBundledSpec } from 'pacta';
-import { checkAtomicCommitEvents, type AtomicCommitResult, type CommitEvent } from 'pacta/checker';
-import { startCluster, type Cluster, type NodeEvent } from 'pacta/impl';
+import { loadBundledSpec } from 'pacta-check';
+import { checkAtomicCommitEvents, type AtomicCommitResult, type CommitEvent } from 'pacta-check/checker';
+import { startCluster, type Cluster, type NodeEvent } from 'pacta-check/impl';
 
 type AtomicCommitViolation = AtomicCommitResult['violations'][number];
 type Decision = 'none' | 'commit' | 'abort';

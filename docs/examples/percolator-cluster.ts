@@ -23,9 +23,9 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadBundledSpec } from 'pacta';
-import { checkTransactions, makeTransactionHistory } from 'pacta/checker';
-import { InvokeTimeout, startCluster, type Cluster } from 'pacta/impl';
+import { loadBundledSpec } from 'pacta-check';
+import { checkTransactions, makeTransactionHistory } from 'pacta-check/checker';
+import { InvokeTimeout, startCluster, type Cluster } from 'pacta-check/impl';
 import {
   historyOfCalls, lostUpdates, transactionsDocument, transactionsOf, txn, wrongTotals,
   type TxnCall, type TxnOp, type TxnResult,

@@ -11,9 +11,9 @@
  * try `'lease'` (with `electionTicks: 300`, in ms ticks) for leaseholder reads.
  */
 import { pathToFileURL } from 'node:url';
-import { loadBundledSpec } from 'pacta';
-import { checkLinearizability, kvModel, type KvInput, type KvOutput } from 'pacta/checker';
-import { InvokeTimeout, startCluster, type Cluster } from 'pacta/impl';
+import { loadBundledSpec } from 'pacta-check';
+import { checkLinearizability, kvModel, type KvInput, type KvOutput } from 'pacta-check/checker';
+import { InvokeTimeout, startCluster, type Cluster } from 'pacta-check/impl';
 
 type Op = { kind: 'put'; key: number; value: number } | { kind: 'get'; key: number };
 type Result = { kind: 'ok' } | { kind: 'value'; value: number } | { kind: 'notLeader' };

@@ -31,9 +31,9 @@
  * which commit wait at a coordinator whose clock runs fast does not, and need not, wait for.)
  */
 import { pathToFileURL } from 'node:url';
-import { loadBundledSpec, type Protocol } from 'pacta';
-import { checkTransactions, makeTransactionHistory, type TransactionAnomaly } from 'pacta/checker';
-import { InvokeTimeout, startCluster, systemClock, type Clock, type ClientHistory, type Cluster } from 'pacta/impl';
+import { loadBundledSpec, type Protocol } from 'pacta-check';
+import { checkTransactions, makeTransactionHistory, type TransactionAnomaly } from 'pacta-check/checker';
+import { InvokeTimeout, startCluster, systemClock, type Clock, type ClientHistory, type Cluster } from 'pacta-check/impl';
 // The transaction vocabulary has no package entry point yet: imported from the sources.
 import { transactionsOfOperations } from '../../specs/txn/index.ts';
 

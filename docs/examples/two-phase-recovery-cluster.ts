@@ -30,9 +30,9 @@
  * participant refuses: it is prepared). Each broken variant is exposed by one of these.
  */
 import { pathToFileURL } from 'node:url';
-import { loadBundledSpec } from 'pacta';
-import { checkAtomicCommitEvents, type AtomicCommitResult, type CommitEvent } from 'pacta/checker';
-import { startCluster, type Cluster, type NodeEvent } from 'pacta/impl';
+import { loadBundledSpec } from 'pacta-check';
+import { checkAtomicCommitEvents, type AtomicCommitResult, type CommitEvent } from 'pacta-check/checker';
+import { startCluster, type Cluster, type NodeEvent } from 'pacta-check/impl';
 
 type AtomicCommitViolation = AtomicCommitResult['violations'][number];
 type Decision = 'none' | 'commit' | 'abort';

@@ -27,9 +27,9 @@
  * VTGate stays down 30 ms each time. Blocked time: from an RM's prepare to its decision.
  */
 import { pathToFileURL } from 'node:url';
-import { loadBundledSpec } from 'pacta';
-import { checkAtomicCommit } from 'pacta/checker';
-import { startCluster, type Cluster, type NodeEvent } from 'pacta/impl';
+import { loadBundledSpec } from 'pacta-check';
+import { checkAtomicCommit } from 'pacta-check/checker';
+import { startCluster, type Cluster, type NodeEvent } from 'pacta-check/impl';
 import { gsiDelete, gsiInsert, participants, txnOp, type VitessOp, type VitessResult, type VitessShard, type VitessWrite } from '../../specs/vitess/vitess.ts';
 
 /** Options of {@link run}. */

@@ -10,9 +10,9 @@
  * The same recipe gives a trace for any goal of any spec. Exit 0 when the witness is found.
  */
 import { pathToFileURL } from 'node:url';
-import { invariant, loadBundledSpec, type Protocol, type WorldReader } from 'pacta';
-import { checkSync, type CheckResult } from 'pacta/checker';
-import { formatTrace, toMermaid } from 'pacta/traces';
+import { invariant, loadBundledSpec, type Protocol, type WorldReader } from 'pacta-check';
+import { checkSync, type CheckResult } from 'pacta-check/checker';
+import { formatTrace, toMermaid } from 'pacta-check/traces';
 
 /** The params and options of the pinned configuration (docs/protocols/vitess.md). */
 export const partialReadOptions = {
