@@ -42,6 +42,13 @@ describe('raft: bounded exhaustive search', () => {
     expect(r.stats.distinctStates).toBe(9_415);
   });
 
+  it('liveness: a leader is eventually elected within the term bound (fair delivery and timers, reliable bag, one crash)', () => {
+    const r = checkSync(raft, { network: 'bag', maxInFlight: 1, crashes: 1, params: { leaderLiveness: true } });
+    expect(r.result).toBe('ok');
+    expect(r.stats.distinctStates).toBe(5_308);
+    expect(r.liveness).toEqual([{ name: 'a leader is elected (within the term bound)', kind: 'eventually', checked: true }]);
+  });
+
   it('random mode: 5 servers, terms ≤ 3, log ≤ 2, loss and 2 crashes, fixed budget', () => {
     const r = checkSync(raft, {
       mode: 'random', seed: 7, walks: 300, maxDepth: 80,

@@ -29,9 +29,9 @@
  * Differences from raft.tla, which change state counts but not the protocol, are listed in
  * consensus.ts and docs/protocols/raft.md.
  */
-import { protocol, reachable, t, type NodeId } from '../core/index.ts';
+import { eventually, protocol, reachable, t, type NodeId, type WorldReader } from '../core/index.ts';
 import {
-  batchOf, correctRules, handleMessage, observeTerm, initialCore, querying, raftMessages, recoverAsIs, recoverServer, sendAppend,
+  batchOf, correctRules, isQuorum, lastTerm, handleMessage, observeTerm, initialCore, querying, raftMessages, recoverAsIs, recoverServer, sendAppend,
   sendRepairQuery, sendRequestVote, serverFields, startElection, type RaftRules,
 } from './consensus.ts';
 import { raftInvariants } from './properties.ts';
@@ -48,7 +48,13 @@ const spec = protocol({
   name: 'raft',
   doc: 'Raft consensus (Ongaro & Ousterhout 2014, Figure 2; raft.tla): elections, log replication, commitment, crash/restart.',
   /** `batch`: most entries per AppendEntries (no effect at the model's bounds; it bounds messages on the executor). */
-  params: { servers: 3, maxTerm: 2, maxLog: 1, values: 1, batch: 64 },
+  /**
+   * `batch`: most entries per AppendEntries (no effect at the model's bounds; it bounds messages on the executor).
+   * `leaderLiveness`: also check "a leader is eventually elected" (a liveness property; see below). Off by
+   * default: it holds on reliable links (the default set network, or bag without `--drop`), not on lossy ones
+   * (see docs/protocols/raft.md).
+   */
+  params: { servers: 3, maxTerm: 2, maxLog: 1, values: 1, batch: 64, leaderLiveness: false as boolean },
   messages: Msg,
 });
 
@@ -65,12 +71,14 @@ function server(rules: RaftRules) {
     actions: {
       /** The election timer fires (followers and candidates not in repair; terms are bounded by maxTerm). */
       timeout: {
+        fair: 'weak',
         when: (s, ctx) => s.role !== 'leader' && s.term < ctx.params.maxTerm && s.repair === null,
         do: (s, _out, ctx) => startElection(s, ctx),
         timerMs: [150, 300],
       },
       /** A candidate asks `j` for its vote (again, if the request or the answer was lost). */
       requestVote: {
+        fair: 'weak',
         choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
         when: (s, _ctx, j: NodeId) => s.role === 'candidate' && !s.votes.includes(j),
         do: (s, out, _ctx, j: NodeId) => sendRequestVote(s, j, out),
@@ -100,11 +108,51 @@ function server(rules: RaftRules) {
   });
 }
 
+/**
+ * Whether candidate `c` could still win its term's election: a majority of the live servers of
+ * its term voted for it, or may still (no vote cast yet in that term, not in repair, and `c`'s
+ * log at least as up to date as theirs, §5.4.1).
+ */
+function canStillWin(c: Server, cId: NodeId, servers: readonly { id: NodeId; s: Server }[], n: number): boolean {
+  let votes = 0;
+  for (const { id, s } of servers) {
+    if (s.term !== c.term) continue;
+    if (id === cId || s.votedFor === cId) votes++;
+    else if (s.votedFor === null && s.repair === null) {
+      const logOk = lastTerm(c.log) > lastTerm(s.log) || (lastTerm(c.log) === lastTerm(s.log) && c.log.length >= s.log.length);
+      if (logOk) votes++;
+    }
+  }
+  return isQuorum(votes, n);
+}
+
+/**
+ * Liveness, "a leader is eventually elected", within the term bound. Fair delivery, and weakly
+ * fair timers (`timeout`) and vote requests: a follower or candidate below `maxTerm` eventually
+ * starts an election; a candidate keeps asking. In the model a timer may fire in any state where
+ * it is enabled (heartbeats do not push it back), so fair timers drive every run up to the term
+ * bound, where timeouts stop: a run whose last election (in `maxTerm`) can no longer produce a
+ * leader — a split vote, or only candidates with stale logs left — stays leaderless forever only
+ * because the bound ran out (unbounded Raft starts another term). Those end states are excused;
+ * any other leaderless cycle is a finding. Crashed servers neither count nor need to be elected.
+ */
+function leaderElected(maxTerm: number) {
+  return eventually('a leader is elected (within the term bound)', (w: WorldReader) => {
+    const n = w.nodes('server').length;
+    const live = w.nodes('server').filter((id) => !w.crashed(id)).map((id) => ({ id, s: w.node<Server>(id) }));
+    if (live.some(({ s }) => s.role === 'leader')) return true;
+    // The bound ran out: every live server is in the last term and no candidate can still win it.
+    if (!live.every(({ s }) => s.term >= maxTerm)) return false;
+    return !live.some(({ id, s }) => s.role === 'candidate' && canStillWin(s, id, live, n));
+  }, { fairDelivery: true });
+}
+
 export default spec.define({
   roles: { server: server(correctRules) },
-  properties: () => [
+  properties: (p) => [
     ...raftInvariants,
     reachable('a leader is elected', (w) => w.any<Server>('server', (s) => s.role === 'leader')),
+    ...(p.leaderLiveness ? [leaderElected(p.maxTerm)] : []),
     reachable('an entry is committed', (w) => w.any<Server>('server', (s) => s.commit > 0)),
   ],
   variants: {

@@ -17,9 +17,9 @@
  * a decision log and crash/restart.
  *
  * Granularity. The TLA+ module is PlusCal: each label is one atomic step, and the program
- * counters are part of the state. So here one TLA+ action is one event: the TM's choice (label
- * TS) and its write (TC/TA) are two steps, as are its failure (F1/F2) and the BTM's choice (BTS)
- * and write (BTC/BTA); an RM that has decided takes one more step to leave its loop (pc Done).
+ * counters are part of the state. So here one TLA+ action is one event (one choice of its
+ * process's action): the TM's choice (label TS) and its write (TC/TA) are two steps, as are its
+ * failure (F1/F2) and the BTM's choice (BTS) and write (BTC/BTA); an RM that has decided takes one more step to leave its loop (pc Done).
  * An RM's failure attempt when another RM has already failed changes nothing (a stuttering step,
  * not a new state), as in the module.
  *
@@ -33,10 +33,15 @@
  *
  * Properties: TypeOK holds by construction (the schema); Consistency (no RM aborted while
  * another committed) is the invariant; reachable goals make sure commits, aborts, the TM's
- * failure and the BTM's takeover all happen. Not modeled (as in the TLA+ module): messages, the
- * fairness that makes the algorithm terminate (Termination is a liveness property).
+ * failure and the BTM's takeover all happen. Termination (`<>(\A self \in ProcSet: pc[self] =
+ * "Done")`) is the liveness property, under the module's fairness: `WF_vars(RManager(self))` for
+ * each RM, `WF_vars(TManager)`, `WF_vars(BTManager)`. pacta's fairness class is (node, action),
+ * so each process is one action (`rm1`, `rm2`, ..., `tm`, `btm`) whose choices are its steps, all
+ * weakly fair. TLC and pacta agree: it holds at the cfg (the TM may fail), it is violated with
+ * TMMAYFAIL = FALSE (see bench/liveness-tla/README.md). Not modeled (as in the TLA+ module):
+ * messages.
  */
-import { invariant, protocol, reachable, setAt, t } from '../core/index.ts';
+import { eventually, invariant, protocol, reachable, setAt, t } from '../core/index.ts';
 
 const Rm = t.enum('working', 'prepared', 'committed', 'aborted', 'failed');
 type Rm = typeof Rm.__type;
@@ -70,74 +75,146 @@ const canAbort = (s: State): boolean => s.rm.some((r) => r === 'aborted' || r ==
 /** An RM still in its loop. */
 const looping = (r: Rm): boolean => r === 'working' || r === 'prepared';
 
-const rmIndices = (_s: State, ctx: { params: { rms: number } }): readonly number[] => Array.from({ length: ctx.params.rms }, (_, i) => i);
 const withRm = (s: State, i: number, r: Rm): State => ({ ...s, rm: setAt(s.rm, i, r) });
+
+/**
+ * The most RMs a model may have: each RM is a process of its own with its own fairness class
+ * (TLA+ `\A self \in RM : WF_vars(RManager(self))`), and pacta's class is (node, action), so each
+ * RM gets an action of its own (`rm1`, `rm2`, ...) whose choices are the steps of its loop.
+ */
+const MAX_RMS = 8;
+
+/** One iteration of RM i's loop (label RS), by the step it takes. */
+type RmStep = 'prepare' | 'commit' | 'abort' | 'fail' | 'exit';
+const rmSteps = ['prepare', 'commit', 'abort', 'fail', 'exit'] as const;
+const rmEnabled = (s: State, i: number, step: RmStep): boolean => {
+  if (i >= s.rm.length || s.rmDone[i]) return false;
+  const r = s.rm[i]!;
+  switch (step) {
+    case 'prepare':
+      return r === 'working';
+    case 'commit':
+      return looping(r) && s.tm === 'commit';
+    case 'abort':
+      return r === 'working' || (r === 'prepared' && s.tm === 'abort');
+    case 'fail':
+      return looping(r);
+    case 'exit':
+      return !looping(r);
+  }
+};
+const rmStep = (s: State, i: number, step: RmStep, rmMayFail: boolean): State => {
+  switch (step) {
+    case 'prepare':
+      return withRm(s, i, 'prepared');
+    case 'commit':
+      return withRm(s, i, 'committed');
+    case 'abort':
+      return withRm(s, i, 'aborted');
+    case 'fail':
+      // At most one RM fails; otherwise the step changes nothing (the same object: no new state,
+      // and for fairness not a step: TLA+'s <<RManager(self)>>_vars).
+      return rmMayFail && !s.rm.includes('failed') ? withRm(s, i, 'failed') : s;
+    case 'exit':
+      return { ...s, rmDone: setAt(s.rmDone, i, true) };
+  }
+};
+
+type Params = { rms: number; rmMayFail: boolean; tmMayFail: boolean };
+type RmAction = {
+  fair: 'weak';
+  choices: () => readonly RmStep[];
+  when: (s: State, ctx: { params: Params }, step: RmStep) => boolean;
+  do: (s: State, out: unknown, ctx: { params: Params }, step: RmStep) => State;
+};
+const rmActions: Record<string, RmAction> = {};
+for (let i = 0; i < MAX_RMS; i++) {
+  rmActions[`rm${i + 1}`] = {
+    fair: 'weak',
+    choices: () => rmSteps,
+    when: (s, _ctx, step) => rmEnabled(s, i, step),
+    do: (s, _out, ctx, step) => rmStep(s, i, step, ctx.params.rmMayFail),
+  };
+}
+
+/** The TM's steps (labels TS, TC/TA, F1/F2): one process, one fairness class (WF_vars(TManager)). */
+type TmStep = 'choose-commit' | 'choose-abort' | 'decide' | 'fail';
+/** The BTM's steps (labels BTS, BTC/BTA): WF_vars(BTManager). */
+type BtmStep = 'choose-commit' | 'choose-abort' | 'decide';
 
 const system = spec.role(State)({
   count: 1,
-  init: (ctx) => ({
-    rm: Array.from({ length: ctx.params.rms }, () => 'working' as const),
-    rmDone: Array.from({ length: ctx.params.rms }, () => false),
-    tm: 'init',
-    tmPc: 'TS',
-    btmPc: 'BTS',
-  }),
+  init: (ctx) => {
+    if (ctx.params.rms > MAX_RMS) throw new Error(`two-phase-btm-tla models at most ${MAX_RMS} RMs`);
+    return {
+      rm: Array.from({ length: ctx.params.rms }, () => 'working' as const),
+      rmDone: Array.from({ length: ctx.params.rms }, () => false),
+      tm: 'init',
+      tmPc: 'TS',
+      btmPc: 'BTS',
+    };
+  },
   actions: {
-    // --- RM i, label RS: one iteration of its loop -------------------------------------------
-    rmPrepare: {
-      choices: rmIndices,
-      when: (s, _ctx, i: number) => !s.rmDone[i] && s.rm[i] === 'working',
-      do: (s, _out, _ctx, i: number) => withRm(s, i, 'prepared'),
-    },
-    rmCommit: {
-      choices: rmIndices,
-      when: (s, _ctx, i: number) => !s.rmDone[i] && looping(s.rm[i]!) && s.tm === 'commit',
-      do: (s, _out, _ctx, i: number) => withRm(s, i, 'committed'),
-    },
-    rmAbort: {
-      choices: rmIndices,
-      when: (s, _ctx, i: number) => !s.rmDone[i] && (s.rm[i] === 'working' || (s.rm[i] === 'prepared' && s.tm === 'abort')),
-      do: (s, _out, _ctx, i: number) => withRm(s, i, 'aborted'),
-    },
-    rmFail: {
-      choices: rmIndices,
-      when: (s, _ctx, i: number) => !s.rmDone[i] && looping(s.rm[i]!),
-      // At most one RM fails; otherwise the step changes nothing (the same object: no new state).
-      do: (s, _out, ctx, i: number) => (ctx.params.rmMayFail && !s.rm.includes('failed') ? withRm(s, i, 'failed') : s),
-    },
-    rmExit: {
-      choices: rmIndices,
-      when: (s, _ctx, i: number) => !s.rmDone[i] && !looping(s.rm[i]!),
-      do: (s, _out, _ctx, i: number) => ({ ...s, rmDone: setAt(s.rmDone, i, true) }),
-    },
+    // --- RM i, label RS: one iteration of its loop (rm1, rm2, ...) ------------------------------
+    ...rmActions,
     // --- the TM ---------------------------------------------------------------------------------
-    /** Label TS: wait until a decision is possible, and pick it. */
-    tmChoose: {
-      choices: () => ['commit', 'abort'] as const,
-      when: (s, _ctx, d: 'commit' | 'abort') => s.tmPc === 'TS' && (d === 'commit' ? canCommit(s) : canAbort(s)),
-      do: (s, _out, _ctx, d: 'commit' | 'abort') => ({ ...s, tmPc: d === 'commit' ? 'TC' : 'TA' }),
-    },
-    /** Labels TC / TA: write the decision. */
-    tmDecide: {
-      when: (s) => s.tmPc === 'TC' || s.tmPc === 'TA',
-      do: (s) => (s.tmPc === 'TC' ? { ...s, tm: 'commit', tmPc: 'F1' } : { ...s, tm: 'abort', tmPc: 'F2' }),
-    },
-    /** Labels F1 / F2: the TM may fail after deciding, hiding its decision. */
-    tmFail: {
-      when: (s) => s.tmPc === 'F1' || s.tmPc === 'F2',
-      do: (s, _out, ctx) => ({ ...s, tm: ctx.params.tmMayFail ? 'hidden' : s.tm, tmPc: 'Done' }),
+    tm: {
+      fair: 'weak',
+      choices: () => ['choose-commit', 'choose-abort', 'decide', 'fail'] as const,
+      when: (s, _ctx, step: TmStep) => {
+        switch (step) {
+          // Label TS: wait until a decision is possible, and pick it.
+          case 'choose-commit':
+            return s.tmPc === 'TS' && canCommit(s);
+          case 'choose-abort':
+            return s.tmPc === 'TS' && canAbort(s);
+          // Labels TC / TA: write the decision.
+          case 'decide':
+            return s.tmPc === 'TC' || s.tmPc === 'TA';
+          // Labels F1 / F2: the TM may fail after deciding, hiding its decision.
+          case 'fail':
+            return s.tmPc === 'F1' || s.tmPc === 'F2';
+        }
+      },
+      do: (s, _out, ctx, step: TmStep) => {
+        switch (step) {
+          case 'choose-commit':
+            return { ...s, tmPc: 'TC' };
+          case 'choose-abort':
+            return { ...s, tmPc: 'TA' };
+          case 'decide':
+            return s.tmPc === 'TC' ? { ...s, tm: 'commit', tmPc: 'F1' } : { ...s, tm: 'abort', tmPc: 'F2' };
+          case 'fail':
+            return { ...s, tm: ctx.params.tmMayFail ? 'hidden' : s.tm, tmPc: 'Done' };
+        }
+      },
     },
     // --- the backup TM --------------------------------------------------------------------------
-    /** Label BTS: once the TM is hidden, pick a decision by the same conditions. */
-    btmChoose: {
-      choices: () => ['commit', 'abort'] as const,
-      when: (s, _ctx, d: 'commit' | 'abort') => s.btmPc === 'BTS' && s.tm === 'hidden' && (d === 'commit' ? canCommit(s) : canAbort(s)),
-      do: (s, _out, _ctx, d: 'commit' | 'abort') => ({ ...s, btmPc: d === 'commit' ? 'BTC' : 'BTA' }),
-    },
-    /** Labels BTC / BTA: write it. */
-    btmDecide: {
-      when: (s) => s.btmPc === 'BTC' || s.btmPc === 'BTA',
-      do: (s) => ({ ...s, tm: s.btmPc === 'BTC' ? 'commit' : 'abort', btmPc: 'Done' }),
+    btm: {
+      fair: 'weak',
+      choices: () => ['choose-commit', 'choose-abort', 'decide'] as const,
+      when: (s, _ctx, step: BtmStep) => {
+        switch (step) {
+          // Label BTS: once the TM is hidden, pick a decision by the same conditions.
+          case 'choose-commit':
+            return s.btmPc === 'BTS' && s.tm === 'hidden' && canCommit(s);
+          case 'choose-abort':
+            return s.btmPc === 'BTS' && s.tm === 'hidden' && canAbort(s);
+          // Labels BTC / BTA: write it.
+          case 'decide':
+            return s.btmPc === 'BTC' || s.btmPc === 'BTA';
+        }
+      },
+      do: (s, _out, _ctx, step: BtmStep) => {
+        switch (step) {
+          case 'choose-commit':
+            return { ...s, btmPc: 'BTC' };
+          case 'choose-abort':
+            return { ...s, btmPc: 'BTA' };
+          case 'decide':
+            return { ...s, tm: s.btmPc === 'BTC' ? 'commit' : 'abort', btmPc: 'Done' };
+        }
+      },
     },
   },
 });
@@ -147,6 +224,14 @@ const only = (w: { states<S>(role: string): S[] }): State => w.states<State>('sy
 export default spec.define({
   roles: { system },
   properties: (p) => [
+    // TLA+ Termination == <>(\A self \in ProcSet: pc[self] = "Done"), under the module's fairness
+    // (each RM, the TM and the BTM weakly fair; see the actions). It holds with the TM allowed to
+    // fail; with TMMAYFAIL = FALSE the BTM never acts (it waits for a hidden TM), its pc is never
+    // Done, and TLC reports it violated: so does pacta (a lasso whose loop is the final state).
+    eventually('Termination: every process is done', (w) => {
+      const s = only(w);
+      return s.rmDone.every((d) => d) && s.tmPc === 'Done' && s.btmPc === 'Done';
+    }),
     invariant('Consistency: no RM aborted while another committed', (w) => {
       const s = only(w);
       return !(s.rm.includes('aborted') && s.rm.includes('committed'));
