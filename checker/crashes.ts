@@ -3,11 +3,34 @@
  * protocol node (never a client) that crashes keeps the fields its role declares durable and
  * restarts from `init` for the rest; a crashed node takes no step and receives nothing until it
  * restarts, which it may do at any time.
+ *
+ * Disk faults (`diskFaults`, CLI `--disk-faults N`): up to `diskFaults` times in a run, a crashed
+ * node restarts with its durable state found damaged instead of intact — each kind a separate
+ * restart event (`restart` with `arg` the {@link DamageKind}), so the search explores them all:
+ * - `torn-tail`: the last write was cut; the state handed over is the durable state it crashed
+ *   with (the checker's crash falls between steps, so the state before the torn write is the one
+ *   a crash a step earlier keeps: nothing that depended on the lost write went out);
+ * - `corrupt-record`: a record failed its checksum and nothing before it could be read: `init`
+ *   (the oldest state a disk can hand back; every record being a whole projection, a newer
+ *   readable record is a state the node also held, which a torn tail already covers);
+ * - `empty-log`: the durable state is gone: `init`.
+ * The role's `onRecover(state, damage, ctx)` decides what the node starts from; a refusal keeps
+ * it down (the damaged restart is not enabled). A role without `onRecover` gets the runtime's
+ * default (impl/nodeRuntime.ts): a torn tail is accepted as is, any other damage refused.
+ * (`lost-write`, an older state whose effects went out, is not modeled: the world keeps no older
+ * durable states.)
+ *
+ * The world's `crashes` word holds both counters: crashes used, plus (budget + 1) × disk faults
+ * used, so that with no disk faults it is the crash count, packed and fingerprinted as before.
  */
 import { durableProjection, type Layout } from '../specs/core/layout.ts';
+import { isRefusal, type DamageKind } from '../specs/core/protocol.ts';
 import type { NodeId } from '../specs/core/schema.ts';
 import type { StepRunner } from '../specs/core/step.ts';
 import type { WorldState } from './world-state.ts';
+
+/** The damage kinds the checker restarts a node with, in enumeration order. */
+export const MODELED_DAMAGE: readonly DamageKind[] = ['torn-tail', 'corrupt-record', 'empty-log'];
 
 export class Crashes {
   constructor(
@@ -15,11 +38,23 @@ export class Crashes {
     private readonly runner: StepRunner,
     /** How many crashes a run may have in all. */
     readonly budget: number,
+    /** How many restarts in a run may find the durable state damaged. */
+    readonly diskFaults = 0,
   ) {}
+
+  /** Crashes used in `s`. */
+  used(s: WorldState): number {
+    return this.diskFaults === 0 ? s.crashes : s.crashes % (this.budget + 1);
+  }
+
+  /** Disk faults used in `s`. */
+  diskFaultsUsed(s: WorldState): number {
+    return this.diskFaults === 0 ? 0 : Math.floor(s.crashes / (this.budget + 1));
+  }
 
   /** Whether node `id` may crash in `s`. */
   canCrash(s: WorldState, id: NodeId): boolean {
-    return s.crashes < this.budget && !s.crashed[id] && !this.layout.isClient(id);
+    return this.used(s) < this.budget && !s.crashed[id] && !this.layout.isClient(id);
   }
 
   /** Node `id` crashes: it keeps its durable fields over a fresh `init`. */
@@ -45,5 +80,31 @@ export class Crashes {
     const nodeBytes = s.nodeBytes.slice();
     nodeBytes[id] = null;
     return { ...s, crashed, nodeBytes };
+  }
+
+  /** Whether crashed node `id` may restart with damaged durable state in `s` (the budget is not spent). */
+  canDamage(s: WorldState, id: NodeId): boolean {
+    return s.crashed[id] === 1 && this.diskFaultsUsed(s) < this.diskFaults;
+  }
+
+  /**
+   * Crashed node `id` restarts with its durable state damaged by `kind`: the state its role's
+   * `onRecover` chose, or null when it refused (the node stays down) or `kind` is not modeled.
+   */
+  restartDamaged(s: WorldState, id: NodeId, kind: DamageKind): WorldState | null {
+    if (!this.canDamage(s, id)) return null;
+    let found: unknown;
+    if (kind === 'torn-tail') found = s.nodes[id];
+    else if (kind === 'corrupt-record' || kind === 'empty-log') found = this.runner.init(id);
+    else return null;
+    const answer = this.runner.recover(id, found, kind);
+    if (isRefusal(answer)) return null;
+    const crashed = s.crashed.slice();
+    crashed[id] = 0;
+    const nodes = s.nodes.slice();
+    const nodeBytes = s.nodeBytes.slice();
+    nodes[id] = answer;
+    nodeBytes[id] = null;
+    return { ...s, crashes: s.crashes + this.budget + 1, crashed, nodes, nodeBytes };
   }
 }

@@ -3,7 +3,7 @@
  * before successors are built, collapsed frontier, decode caches) against the reference
  * semantics (`events`/`next`, plain decode, fingerprints from the packed bytes). For every
  * bundled spec and variant, under every network kind, with and without loss, duplication,
- * crashes, clocks, an in-flight bound and symmetry, at small bounds, both explorers must give
+ * crashes, disk faults, clocks, an in-flight bound and symmetry, at small bounds, both explorers must give
  * the same distinct states, the same fingerprints, the same goals and the same set of
  * (state, event, next) edges. It is what lets the next person touch the hot loop.
  */
@@ -72,6 +72,8 @@ const worlds = ([
   ['bag, 1 crash, ≤ 1 in flight', { network: 'bag', crashes: 1, maxInFlight: 1 }],
   ['fifo', { network: 'fifo' }],
   ['fifo, drop and dup, 1 crash', { network: 'fifo', drop: true, dup: true, crashes: 1 }],
+  // Damaged restarts (torn tail, corrupted record, emptied log) through each role's onRecover, or the default without one.
+  ['bag, 1 crash, 1 disk fault, ≤ 1 in flight', { network: 'bag', crashes: 1, diskFaults: 1, maxInFlight: 1 }],
   // A world without an in-flight bound lifts the one a spec's checkDefaults may set (raft-kv's).
 ] satisfies [string, CheckOptions][]).map(([label, o]): [string, CheckOptions] => [label, { maxInFlight: Number.POSITIVE_INFINITY, ...o }]);
 
@@ -86,7 +88,7 @@ describe('the fast path and the reference semantics explore the same graph', () 
       it(label, () => {
         for (const [world, options] of worlds) {
           // The variant's own exposure is overridden: the same world for both explorers.
-          const o: CheckOptions = { drop: false, dup: false, crashes: 0, maxTime: 0, clockError: 0, trueTimeEpsilon: 0, ...options, params: b.params, maxDepth: b.maxDepth };
+          const o: CheckOptions = { drop: false, dup: false, crashes: 0, diskFaults: 0, maxTime: 0, clockError: 0, trueTimeEpsilon: 0, ...options, params: b.params, maxDepth: b.maxDepth };
           const fast = explore(protocol, o, true);
           const reference = explore(protocol, o, false);
           const where = `${label} (${world})`;

@@ -22,7 +22,7 @@ import type { StepRunner } from '../specs/core/step.ts';
 import { Writer } from '../specs/core/bytes.ts';
 import type { Clients } from './clients.ts';
 import { DRIFTS, type Clock } from './clock.ts';
-import type { Crashes } from './crashes.ts';
+import { MODELED_DAMAGE, type Crashes } from './crashes.ts';
 import { compareRange, indexOfEnvelope, type Envelopes } from './envelopes.ts';
 import { finishSum, hash64 } from './fingerprint.ts';
 import type { Network } from './network.ts';
@@ -246,7 +246,17 @@ export class FastSuccessors {
       if (!s.crashed[id]) continue;
       ev.kind = 'restart';
       ev.node = id;
+      ev.arg = undefined;
       if (visit(crashes.restart(s, id))) return enabled;
+      if (!crashes.canDamage(s, id)) continue;
+      for (const kind of MODELED_DAMAGE) {
+        const next = crashes.restartDamaged(s, id, kind);
+        if (next === null) continue;
+        ev.kind = 'restart';
+        ev.node = id;
+        ev.arg = kind;
+        if (visit(next)) return enabled;
+      }
     }
 
     // The clock: true time advances; node clocks drift within the error bound.

@@ -28,6 +28,12 @@ export interface CheckOptions {
   drop?: boolean;
   dup?: boolean;
   crashes?: number;
+  /**
+   * Up to this many restarts find the node's durable state damaged (torn tail, corrupted record,
+   * emptied log; the role's `onRecover` decides). CLI `--disk-faults N`. A disk fault needs a
+   * crash: without `crashes`, it defaults to `diskFaults`.
+   */
+  diskFaults?: number;
   maxTime?: number;
   trueTimeEpsilon?: number;
   /** Bound on each node's clock offset from true time (offsets drift by ±1 per event). */
@@ -130,15 +136,10 @@ export class OptionsError extends Error {
 }
 
 const KNOWN = new Set([
-  'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
+  'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'diskFaults', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
   'deadlock', 'fairDelivery', 'liveness', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
   'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism', 'stop',
 ]);
-
-/** Whether `name` is an option this checker takes (a variant's `expose.options` may name one it does not model yet). */
-export function isCheckOption(name: string): boolean {
-  return KNOWN.has(name);
-}
 
 function count(name: string, v: unknown, min = 0): number {
   if (typeof v !== 'number' || !(Number.isInteger(v) || v === Number.POSITIVE_INFINITY) || v < min) {
@@ -168,6 +169,9 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
   if ((drop || dup) && network === 'set') {
     throw new OptionsError(`options 'drop' and 'dup' need network 'bag' or 'fifo' (under 'set' every message may already be delivered any number of times, or never)`);
   }
+  if (o.diskFaults !== undefined && o.diskFaults !== 0 && o.crashes === Number.POSITIVE_INFINITY) {
+    throw new OptionsError(`option 'diskFaults' needs a finite 'crashes' bound`);
+  }
   const timeSeconds = o.timeSeconds === undefined ? Number.POSITIVE_INFINITY : o.timeSeconds;
   if (typeof timeSeconds !== 'number' || !(timeSeconds > 0)) throw new OptionsError(`option 'timeSeconds' must be a positive number, got ${JSON.stringify(o.timeSeconds)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new OptionsError(`option 'onProgress' must be a function`);
@@ -179,7 +183,8 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
       network,
       drop,
       dup,
-      crashes: o.crashes === undefined ? 0 : count('crashes', o.crashes),
+      crashes: o.crashes === undefined ? (o.diskFaults === undefined ? 0 : count('diskFaults', o.diskFaults)) : count('crashes', o.crashes),
+      diskFaults: o.diskFaults === undefined ? 0 : count('diskFaults', o.diskFaults),
       maxTime: o.maxTime === undefined ? 0 : count('maxTime', o.maxTime),
       trueTimeEpsilon: o.trueTimeEpsilon === undefined ? 0 : count('trueTimeEpsilon', o.trueTimeEpsilon),
       clockError: o.clockError === undefined ? 0 : count('clockError', o.clockError),

@@ -13,7 +13,9 @@
  *   With `dup`, `duplicate` delivers and leaves the copy; with `drop`, `drop` loses it.
  * - `action`: each enabled instance (action, choice) of each node that is not crashed.
  * - `invoke`: each idle client, each operation, each node of the target role.
- * - `crash` of each live protocol node while the budget lasts; `restart` of each crashed node.
+ * - `crash` of each live protocol node while the budget lasts; `restart` of each crashed node,
+ *   then, while the disk-fault budget lasts, its damaged restarts (`arg`: the damage kind) that
+ *   its role's `onRecover` accepts.
  * - `tick` of true time up to its bound; `drift` of each node's clock offset by ±1.
  *
  * A step is no step when the handler returned its state (the same object) and sent nothing new,
@@ -27,7 +29,8 @@ import type { NodeId } from '../specs/core/schema.ts';
 import type { StepRunner } from '../specs/core/step.ts';
 import type { Clients } from './clients.ts';
 import { DRIFTS, type Clock } from './clock.ts';
-import type { Crashes } from './crashes.ts';
+import { MODELED_DAMAGE, type Crashes } from './crashes.ts';
+import type { DamageKind } from '../specs/core/protocol.ts';
 import type { Envelopes } from './envelopes.ts';
 import type { Network } from './network.ts';
 import { withNode, type Envelope, type EventRef, type HistoryEvent, type WorldState } from './world-state.ts';
@@ -85,7 +88,12 @@ export class Semantics {
       }
     }
     for (let id = 0; id < layout.nodeCount; id++) if (crashes.canCrash(s, id)) out.push(event('crash', id));
-    for (let id = 0; id < layout.nodeCount; id++) if (s.crashed[id]) out.push(event('restart', id));
+    for (let id = 0; id < layout.nodeCount; id++) {
+      if (!s.crashed[id]) continue;
+      out.push(event('restart', id));
+      if (!crashes.canDamage(s, id)) continue;
+      for (const kind of MODELED_DAMAGE) if (crashes.restartDamaged(s, id, kind) !== null) out.push(event('restart', id, 0, '', kind));
+    }
     if (clock.canTick(s)) out.push(event('tick', 0));
     for (let id = 0; id < layout.nodeCount; id++) {
       for (const by of DRIFTS) if (clock.canDrift(s, id, by)) out.push(event('drift', id, 0, '', by));
@@ -144,7 +152,8 @@ export class Semantics {
       case 'crash':
         return crashes.canCrash(s, e.node) ? crashes.crash(s, e.node) : null;
       case 'restart':
-        return s.crashed[e.node] ? crashes.restart(s, e.node) : null;
+        if (!s.crashed[e.node]) return null;
+        return e.arg === undefined ? crashes.restart(s, e.node) : crashes.restartDamaged(s, e.node, e.arg as DamageKind);
       case 'tick':
         return clock.canTick(s) ? clock.tick(s) : null;
       case 'drift':

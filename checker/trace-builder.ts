@@ -98,6 +98,7 @@ export function describeOptions(model: Model): Record<string, unknown> {
   if (w.drop) out.drop = true;
   if (w.dup) out.dup = true;
   if (w.crashes) out.crashes = w.crashes;
+  if (w.diskFaults) out.diskFaults = w.diskFaults;
   if (w.maxTime) out.maxTime = w.maxTime;
   if (w.trueTimeEpsilon) out.trueTimeEpsilon = w.trueTimeEpsilon;
   if (w.clockError) out.clockError = w.clockError;

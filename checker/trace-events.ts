@@ -8,6 +8,8 @@
 import { equalValues } from '../specs/core/collections.ts';
 import type { TraceEvent } from '../traces/format.ts';
 import type { World } from './world.ts';
+import { MODELED_DAMAGE } from './crashes.ts';
+import type { DamageKind } from '../specs/core/protocol.ts';
 import type { EventRef, WorldState } from './world-state.ts';
 
 /** Deep equality of two JSON values, key order ignored. */
@@ -64,8 +66,11 @@ export function eventIn(world: World, s: WorldState, e: TraceEvent): EventRef | 
       return ref('invoke', x.node as number, x.to as number, '', k);
     }
     case 'crash':
-    case 'restart':
       return isNode(x.node) ? ref(e.kind, x.node as number) : `names node ${String(x.node)}, which does not exist`;
+    case 'restart':
+      if (!isNode(x.node)) return `names node ${String(x.node)}, which does not exist`;
+      if (x.damage !== undefined && !MODELED_DAMAGE.includes(x.damage as DamageKind)) return `names damage ${JSON.stringify(x.damage)}, which the checker does not model (${MODELED_DAMAGE.join(', ')})`;
+      return ref('restart', x.node as number, 0, '', x.damage);
     case 'tick':
       return ref('tick', 0);
     case 'drift':
@@ -114,7 +119,9 @@ function whyNot(world: World, s: WorldState, e: EventRef): string {
     case 'crash':
       return s.crashed[e.node] ? 'is not enabled: the node is already crashed' : 'is not enabled: no crash left in the budget';
     case 'restart':
-      return 'is not enabled: the node is not crashed';
+      if (!s.crashed[e.node]) return 'is not enabled: the node is not crashed';
+      if (!world.crashes.canDamage(s, e.node)) return 'is not enabled: no disk fault left in the budget';
+      return `is not enabled: ${world.nodeName(e.node)}'s onRecover refused a ${String(e.arg)}`;
     case 'tick':
       return 'is not enabled: the clock is at its bound';
     case 'drift':

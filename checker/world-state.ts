@@ -16,6 +16,8 @@ export interface WorldOptions {
   dup: boolean;
   /** How many crashes a run may have in all. */
   crashes: number;
+  /** How many restarts in a run may find the node's durable state damaged (default 0; see crashes.ts). */
+  diskFaults?: number;
   /** True time advances by tick events up to this bound (0: no clock). */
   maxTime: number;
   /** TrueTime's ε: `out.trueTime()` returns [now - ε, now + ε] around the node's reading. */
@@ -93,6 +95,7 @@ export type HistoryEvent =
 /** A world state, decoded. Node states are the spec's own values. */
 export interface WorldState {
   time: number;
+  /** Crashes used (and, when the world has disk faults, disk faults used: see crashes.ts). */
   crashes: number;
   crashed: Uint8Array;
   /** Per-node clock offset from true time (all zero unless the world models clock error). */

@@ -18,7 +18,7 @@
  */
 import type { Writer } from '../specs/core/bytes.ts';
 import { Layout } from '../specs/core/layout.ts';
-import type { Params, Protocol, SpecProperty } from '../specs/core/protocol.ts';
+import type { DamageKind, Params, Protocol, SpecProperty } from '../specs/core/protocol.ts';
 import type { NodeId, Schema } from '../specs/core/schema.ts';
 import { StepRunner } from '../specs/core/step.ts';
 import { Clients } from './clients.ts';
@@ -74,7 +74,7 @@ export class World {
     });
     this.envelopes = new Envelopes(this.layout);
     this.network = Network.of(this.envelopes, options);
-    this.crashes = new Crashes(this.layout, this.runner, options.crashes);
+    this.crashes = new Crashes(this.layout, this.runner, options.crashes, options.diskFaults ?? 0);
     this.clock = new Clock(this.layout, options);
     this.clients = this.layout.clients ? new Clients(this.layout, params) : null;
     this.maxInFlight = options.maxInFlight;
@@ -250,8 +250,9 @@ export class World {
       case 'action':
         return ev.arg === undefined ? { kind: 'action', node: ev.node, action: ev.action } : { kind: 'action', node: ev.node, action: ev.action, arg: ev.arg };
       case 'crash':
+        return { kind: 'crash', node: ev.node };
       case 'restart':
-        return { kind: ev.kind, node: ev.node };
+        return ev.arg === undefined ? { kind: 'restart', node: ev.node } : { kind: 'restart', node: ev.node, damage: ev.arg as DamageKind };
       case 'tick':
         return { kind: 'tick' };
       case 'drift':
@@ -263,7 +264,8 @@ export class World {
   toJSON(s: WorldState): WorldJSON {
     return {
       time: s.time,
-      crashes: s.crashes,
+      crashes: this.crashes.used(s),
+      ...(this.crashes.diskFaults > 0 ? { diskFaults: this.crashes.diskFaultsUsed(s) } : {}),
       ...(this.options.clockError > 0 ? { clockOffsets: Array.from(s.offsets) } : {}),
       nodes: s.nodes.map((state, id) => ({
         id,

@@ -10,7 +10,6 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
 import { memoryIO } from '../cli/io.ts';
-import { isCheckOption } from '../checker/options.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 let dir: string;
@@ -128,13 +127,6 @@ describe('pacta check', { timeout: 180_000 }, () => {
     expect(JSON.parse(r.out)).toMatchObject({ result: 'incomplete', reason: 'max-states' });
     const d = await run('check', 'two-phase', '--max-depth', '3', '--json');
     expect(JSON.parse(d.out)).toMatchObject({ result: 'incomplete', reason: 'max-depth' });
-  });
-
-  // Until the checker models disk faults, a variant exposed by them must not pass a bare check.
-  it.skipIf(isCheckOption('diskFaults'))('a variant exposed by an option the checker does not model yet: exit 2, no check run', async () => {
-    const r = await run('check', 'raft:truncate-on-corruption');
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/raft:truncate-on-corruption is exposed by 'diskFaults', which this checker does not model yet/);
   });
 
   it('a handler that throws: exit 4 with the node, the handler and the message, plus a trace', async () => {

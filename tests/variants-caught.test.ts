@@ -10,33 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
 import { memoryIO } from '../cli/io.ts';
 import { bundledSpecs } from '../specs/catalogue.ts';
-import { checkSync, type CheckOptions } from '../checker/index.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'pacta-variants-'));
 const catalogue = await Promise.all(Object.entries(bundledSpecs).map(async ([name, entry]) => ({ name, protocol: await entry.load() })));
 
-/**
- * Whether the checker takes `diskFaults` yet. Variants exposed by disk faults (issue 24's model
- * side, e.g. raft:truncate-on-corruption) wait for it: until then their bare check cannot see the
- * bug, and they are reported as todo rather than run.
- */
-const checkerHasDiskFaults = (() => {
-  try {
-    checkSync(catalogue[0]!.protocol, { diskFaults: 1, maxStates: 1 } as CheckOptions);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 describe('a bare check of every bundled variant exits 1', () => {
   for (const { name, protocol } of catalogue) {
     for (const variant of Object.keys(protocol.variants ?? {})) {
-      const needsDiskFaults = (protocol.variants?.[variant]?.expose?.options?.diskFaults ?? 0) > 0;
-      if (needsDiskFaults && !checkerHasDiskFaults) {
-        it.todo(`${name}:${variant} (needs the checker's --disk-faults)`);
-        continue;
-      }
       it(`${name}:${variant}`, async () => {
         const io = memoryIO();
         const code = await main(['check', `${name}:${variant}`, '--json', '--workers', '1', '--out', out], io);

@@ -25,7 +25,7 @@ export function eventText(event: EventLike, name: (id: number) => string): strin
     case 'crash':
       return `${n(e.node)} crashes`;
     case 'restart':
-      return `${n(e.node)} restarts`;
+      return e.damage === undefined ? `${n(e.node)} restarts` : `${n(e.node)} restarts with damaged durable state (${String(e.damage)})`;
     case 'tick':
       return 'clock tick';
     case 'drift':

@@ -4,6 +4,8 @@
  * resulting world and packed-state fingerprint.
  */
 
+import type { DamageKind } from '../specs/core/protocol.ts';
+
 export const TRACE_FORMAT = 'pacta-trace';
 /**
  * The newest format version. Version 2 adds `loopStart` (a liveness counterexample, a lasso);
@@ -15,6 +17,8 @@ export const TRACE_VERSION = 2;
 export interface WorldJSON {
   time: number;
   crashes: number;
+  /** Restarts with damaged durable state so far (worlds with disk faults). */
+  diskFaults?: number;
   /** Each node's clock offset from true time (worlds with clock error). */
   clockOffsets?: number[];
   nodes: { id: number; name: string; role: string; crashed: boolean; state: unknown }[];
@@ -28,7 +32,9 @@ export type TraceEvent =
   | { kind: 'init' }
   | { kind: 'deliver' | 'duplicate' | 'drop'; from: number; to: number; msg: unknown }
   | { kind: 'action'; node: number; action: string; arg?: unknown }
-  | { kind: 'crash' | 'restart'; node: number }
+  | { kind: 'crash'; node: number }
+  /** `damage`: the node came back with its durable state damaged this way (`--disk-faults`). */
+  | { kind: 'restart'; node: number; damage?: DamageKind }
   | { kind: 'invoke'; node: number; to: number; op: unknown }
   | { kind: 'drift'; node: number; by: number }
   | { kind: 'tick' };

@@ -7,6 +7,7 @@
  */
 import { TRACE_FORMAT, TRACE_VERSION, type TraceFile } from './format.ts';
 import { MAX_NESTING, nestingPastLimit } from './nesting.ts';
+import { DAMAGE_KINDS, type DamageKind } from '../specs/core/protocol.ts';
 
 /** A trace file that cannot be used: the message says where and why. */
 export class TraceError extends Error {
@@ -126,6 +127,7 @@ const TRACE_OPTIONS: Record<string, { expect: string; ok: (v: unknown) => boolea
   deadlock: bool(),
   swarm: bool(),
   crashes: natural(0),
+  diskFaults: natural(0),
   maxTime: natural(0),
   trueTimeEpsilon: natural(0),
   clockError: natural(0),
@@ -166,6 +168,9 @@ function step(json: unknown, i: number, nodeCount: number): void {
     if (!(f in e)) throw new TraceError(`a "${kind}" event needs "${f}"`, `${at}.event`);
     if (f === 'from' || f === 'to' || f === 'node') nodeId(e[f], `${at}.event.${f}`, nodeCount);
     if (f === 'action') str(e[f], `${at}.event.action`, true);
+  }
+  if (kind === 'restart' && e.damage !== undefined && !DAMAGE_KINDS.includes(e.damage as DamageKind)) {
+    throw new TraceError(`"damage" must be one of ${DAMAGE_KINDS.map((k) => `"${k}"`).join(', ')}, got ${JSON.stringify(e.damage)}`, `${at}.event.damage`);
   }
   const st = object(s.state, `${at}.state`);
   nat(st.time, `${at}.state.time`);

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { check } from '../../checker/check.ts';
-import { isCheckOption, parseParam, type CheckOptions } from '../../checker/options.ts';
+import { parseParam, type CheckOptions } from '../../checker/options.ts';
 import { defaultWorkers } from '../../checker/parallel.ts';
 import type { CheckResult } from '../../checker/result.ts';
 import type { ParamValue } from '../../specs/core/index.ts';
@@ -25,6 +25,9 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --network set|bag|fifo message semantics (default set: TLA+-style, messages persist)
   --drop, --dup          message loss and duplication (bag, fifo)
   --crashes N            allow up to N crashes (durable fields survive)
+  --disk-faults N        up to N restarts find the durable state damaged (torn tail,
+                         corrupted record, emptied log; the role's onRecover decides);
+                         without --crashes, allows N crashes
   --max-time N           true time advances by ticks up to N (clocks)
   --epsilon N            TrueTime uncertainty ε in ticks
   --clock-error N        node clocks drift up to N ticks from true time
@@ -69,6 +72,7 @@ const spec = {
   drop: { type: 'boolean' },
   dup: { type: 'boolean' },
   crashes: { type: 'string' },
+  'disk-faults': { type: 'string' },
   'max-time': { type: 'string' },
   epsilon: { type: 'string' },
   'clock-error': { type: 'string' },
@@ -119,15 +123,6 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   }
   const timeSeconds = v.time === undefined ? undefined : Number(v.time);
   if (timeSeconds !== undefined && !(timeSeconds > 0)) throw new UsageError(`--time expects a positive number of seconds, got '${v.time}'`);
-  // A variant exposed by an option this checker does not model yet (`diskFaults`: issue 24) cannot
-  // show its bug here: say so instead of passing it.
-  const unmodeled = Object.keys(loaded.protocol.exposure?.options ?? {}).filter((k) => !isCheckOption(k));
-  if (unmodeled.length > 0 && loaded.protocol.variantName !== undefined) {
-    throw new UsageError(
-      `${loaded.protocol.name}:${loaded.protocol.variantName} is exposed by ${unmodeled.map((k) => `'${k}'`).join(', ')}, which this checker does not model yet: ` +
-        'a check without it cannot see the bug, so none was run',
-    );
-  }
   // BFS uses the cores by default: workers start only for large levels, so small runs pay nothing.
   // A variant may declare the mode that exposes it (`expose.options.mode`).
   const mode = v.mode ?? loaded.protocol.exposure?.options?.mode ?? 'bfs';
@@ -145,6 +140,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v.drop && { drop: true }),
     ...(v.dup && { dup: true }),
     ...(v.crashes !== undefined && { crashes: int('crashes', v.crashes) }),
+    ...(v['disk-faults'] !== undefined && { diskFaults: int('disk-faults', v['disk-faults']) }),
     ...(v['max-time'] !== undefined && { maxTime: int('max-time', v['max-time']) }),
     ...(v.epsilon !== undefined && { trueTimeEpsilon: int('epsilon', v.epsilon) }),
     ...(v['clock-error'] !== undefined && { clockError: int('clock-error', v['clock-error']) }),

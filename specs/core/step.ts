@@ -9,8 +9,8 @@
  * `sendCount` / `sendTo` / `sendMsg` and `replyCount` / `replyClient` / `replyId` /
  * `replyResult` after the call, before the next one.
  */
-import type { ActionDef, Interval, Out, RequestRef } from './protocol.ts';
-import { SpecError } from './protocol.ts';
+import type { ActionDef, DamageKind, Interval, Out, RequestRef } from './protocol.ts';
+import { SpecError, refuse } from './protocol.ts';
 import type { Layout } from './layout.ts';
 import type { NodeId, Schema } from './schema.ts';
 import { Writer, equalBytes } from './bytes.ts';
@@ -139,6 +139,22 @@ export class StepRunner {
       return role.def.init(this.layout.ctxs[id]!);
     } catch (e) {
       throw this.thrown(id, 'init', e);
+    }
+  }
+
+  /**
+   * Node `id` restarts with its durable state found damaged (`kind`), `found` being what could be
+   * recovered: the role's `onRecover` answer, a state or a refusal. Without the hook, the
+   * runtime's default: a torn tail is accepted as is, any other damage refused.
+   */
+  recover(id: NodeId, found: unknown, kind: DamageKind): unknown {
+    const role = this.layout.roleOfNode[id]!;
+    this.begin(id);
+    if (!role.def.onRecover) return kind === 'torn-tail' ? found : refuse(`role '${role.name}' declares no onRecover, so a ${kind} is not survivable`);
+    try {
+      return role.def.onRecover(found, { kind }, this.layout.ctxs[id]!);
+    } catch (e) {
+      throw this.thrown(id, 'onRecover', e);
     }
   }
 

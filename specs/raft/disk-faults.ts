@@ -1,5 +1,6 @@
 /**
- * Emulated disk faults for Raft, in spec code, until the checker has `--disk-faults`: the first
+ * Emulated disk faults for Raft, in spec code (older than the checker's `--disk-faults`, and wider:
+ * every older durable state, where the checker hands back the crashed state or `init`): the first
  * server gets a local action `diskFault(keep, term, vote)` that crashes it and restarts it from an
  * older durable state — its log cut to its first `keep` entries, its term back to `term`, its vote
  * kept only if `vote` and the term did not move, its repair mark forgotten — and hands that state
