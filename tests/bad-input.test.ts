@@ -233,7 +233,7 @@ describe('params declare ranges, checked before anything is allocated', () => {
   it('--param outside its range or not among its values is exit 2 naming the range (raft-kv)', async () => {
     const cases: [string, RegExp][] = [
       ['reads=bogus', /param 'reads' must be one of "log", "lease", "follower", got "bogus"/],
-      ['keys=1e9', /param 'keys' must be from 1 to 4096, got 1000000000/],
+      ['keys=1e9', /param 'keys' must be from 1 to 1048576, got 1000000000/],
       ['values=-5', /param 'values' must be from 1 to 4294967295, got -5/],
       ['keys=2.5', /param 'keys' must be an integer, got 2\.5/],
     ];
@@ -250,7 +250,7 @@ describe('params declare ranges, checked before anything is allocated', () => {
     t.params.keys = 1e9;
     const file = write(cwd, 'raft-keys.json', JSON.stringify(t));
     for (const command of ['replay', 'minimize']) {
-      expect(await pacta(command, file), command).toMatchObject({ code: 2, err: expect.stringMatching(/raft-keys\.json: param 'keys' must be from 1 to 4096, got 1000000000/) });
+      expect(await pacta(command, file), command).toMatchObject({ code: 2, err: expect.stringMatching(/raft-keys\.json: param 'keys' must be from 1 to 1048576, got 1000000000/) });
     }
   });
 

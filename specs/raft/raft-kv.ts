@@ -131,7 +131,7 @@ const params = {
   maxTerm: { default: 2, min: 0 },
   clients: { default: 2, min: 0, max: 255 },
   opsPerClient: { default: 1, min: 0 },
-  keys: { default: 1, min: 1, max: 4096 },
+  keys: { default: 1, min: 1, max: 2 ** 20 },
   values: { default: 1, min: 1, max: 2 ** 32 - 1 },
   /** Clients may also send cas(key, 1 → 2). */
   cas: false,
