@@ -261,6 +261,8 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
         case 'restart': {
           const r = runtimes[event.node]!;
           if (!crashed.has(event.node)) return diverge('the node is not crashed on the executor');
+          // The model's damaged restart (--disk-faults) picks the damage; the executor's comes from its log files.
+          if ('damage' in event && event.damage) return diverge(`a restart with damaged durable state (${String(event.damage)}) is not replayed on the executor yet`);
           crashed.delete(event.node);
           r.start(network.transport(event.node));
           break;
