@@ -16,19 +16,17 @@
  * and edges for every bundled spec under every network and fault option.
  */
 import type { ActionDef } from '../specs/core/protocol.ts';
-import { CHANNEL, type Layout } from '../specs/core/layout.ts';
+import { CHANNEL } from '../specs/core/layout.ts';
 import type { NodeId } from '../specs/core/schema.ts';
-import type { StepRunner } from '../specs/core/step.ts';
 import { Writer } from '../specs/core/bytes.ts';
-import type { Clients } from './clients.ts';
-import { DRIFTS, type Clock } from './clock.ts';
-import { MODELED_DAMAGE, type Crashes } from './crashes.ts';
-import { compareRange, indexOfEnvelope, type Envelopes } from './envelopes.ts';
+import { DRIFTS } from './clock.ts';
+import { MODELED_DAMAGE } from './crashes.ts';
+import { compareRange, indexOfEnvelope } from './envelopes.ts';
 import { finishSum, hash64 } from './fingerprint.ts';
-import type { Network } from './network.ts';
 import type { WorldCodec } from './world-codec.ts';
 import { nodeSeed, type WorldFingerprints } from './world-fingerprint.ts';
 import { UNCHANGED, withNode, type Envelope, type EventRef, type Outcome, type WorldState } from './world-state.ts';
+import type { SemanticsParts } from './semantics.ts';
 
 /**
  * Asked with a successor's fingerprint before the successor is built: true when it is already
@@ -56,18 +54,9 @@ const NO_ARG: readonly unknown[] = [undefined];
 const hash = hash64;
 
 /** The parts of a world the fast layer works with (see world.ts). */
-export interface FastParts {
-  readonly layout: Layout;
-  readonly runner: StepRunner;
-  readonly envelopes: Envelopes;
-  readonly network: Network;
-  readonly crashes: Crashes;
-  readonly clock: Clock;
-  readonly clients: Clients | null;
+export interface FastParts extends SemanticsParts {
   readonly codec: WorldCodec;
   readonly fingerprints: WorldFingerprints;
-  readonly maxInFlight: number;
-  reading: WorldState | null;
 }
 
 export class FastSuccessors {
