@@ -131,16 +131,8 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
   const graph = tuning.record;
   let parentFp: readonly [number, number] = [0, 0];
   let current: WorldState | null = null;
-  const visit = (next: WorldState): boolean => {
-    search.generated++;
-    model.fingerprint(next);
-    if (observe) observe(current!, parentFp, world.event, fp[0]!, fp[1]!);
-    const index = store.insert(fp[0]!, fp[1]!, parentIndex, childDepth);
-    if (graph) {
-      if (index >= 0) graph.state(index, next);
-      graph.edge(parentIndex, index >= 0 ? index : store.find(fp[0]!, fp[1]!), current!, world.event);
-    }
-    if (index < 0) return false;
+  /** A successor just inserted into the visited set at `index`: checked, then queued. */
+  const queue = (next: WorldState, index: number): boolean => {
     recent.add(fp[0]!, fp[1]!);
     const bytes = pack(next);
     if (childDepth + 1 > search.depth) search.depth = childDepth + 1;
@@ -152,18 +144,43 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
     frontier.push(index, bytes, bytes.length);
     return false;
   };
+  // Two callbacks, so that the one every run uses stays small enough to be inlined.
+  const visit = !observe && !graph
+    ? (next: WorldState): boolean => {
+        search.generated++;
+        model.fingerprint(next);
+        const index = store.insert(fp[0]!, fp[1]!, parentIndex, childDepth);
+        return index >= 0 && queue(next, index);
+      }
+    : (next: WorldState): boolean => {
+        search.generated++;
+        model.fingerprint(next);
+        if (observe) observe(current!, parentFp, world.event, fp[0]!, fp[1]!);
+        const index = store.insert(fp[0]!, fp[1]!, parentIndex, childDepth);
+        if (graph) {
+          if (index >= 0) graph.state(index, next);
+          graph.edge(parentIndex, index >= 0 ? index : store.find(fp[0]!, fp[1]!), current!, world.event);
+        }
+        return index >= 0 && queue(next, index);
+      };
 
   // Successors already visited are recognized from their fingerprint before they are built.
   const recent = new RecentSet();
   const seen = model.symmetry || !o.fastPath
     ? undefined
-    : (hi: number, lo: number): boolean => {
-        if (!recent.visitedIn(store, hi, lo)) return false;
-        search.generated++;
-        if (observe) observe(current!, parentFp, world.event, hi >>> 0, lo >>> 0);
-        if (graph) graph.edge(parentIndex, store.find(hi, lo), current!, world.event);
-        return true;
-      };
+    : !observe && !graph
+      ? (hi: number, lo: number): boolean => {
+          if (!recent.visitedIn(store, hi, lo)) return false;
+          search.generated++;
+          return true;
+        }
+      : (hi: number, lo: number): boolean => {
+          if (!recent.visitedIn(store, hi, lo)) return false;
+          search.generated++;
+          if (observe) observe(current!, parentFp, world.event, hi >>> 0, lo >>> 0);
+          if (graph) graph.edge(parentIndex, store.find(hi, lo), current!, world.event);
+          return true;
+        };
 
   try {
     const init = world.initial();

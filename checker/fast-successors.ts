@@ -224,7 +224,8 @@ export class FastSuccessors {
       }
     }
 
-    // Crashes and restarts.
+    // Crashes and restarts (none to look for unless the run allows crashes).
+    if (crashes.budget === 0) return this.clockEvents(s, visit, enabled);
     for (let id = 0; id < this.nodeCount; id++) {
       if (!crashes.canCrash(s, id)) continue;
       ev.kind = 'crash';
@@ -248,7 +249,13 @@ export class FastSuccessors {
       }
     }
 
-    // The clock: true time advances; node clocks drift within the error bound.
+    return this.clockEvents(s, visit, enabled);
+  }
+
+  /** The clock's successors of `s`: true time advances; node clocks drift within the error bound. */
+  private clockEvents(s: WorldState, visit: (next: WorldState) => boolean | void, enabled: number): number {
+    const { clock } = this.w;
+    const ev = this.event;
     if (clock.canTick(s)) {
       ev.kind = 'tick';
       if (visit(clock.tick(s))) return enabled;
