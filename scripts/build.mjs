@@ -21,7 +21,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildIsCurrent } from '../cli/build-state.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -44,6 +44,19 @@ if (r.status !== 0) {
   console.error('pacta build: tsc failed (see above); dist/ is unchanged, and the pacta command runs the sources while it is older than them');
   process.exit(r.status ?? 1);
 }
+// `pacta list` from the build reads the bundled specs' listing from a file instead of importing
+// all of them (see cli/commands/list.ts): computed here, by the build itself.
+const listing = spawnSync(
+  process.execPath,
+  ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(`${fresh}/cli/commands/list.js`).href)}); process.stdout.write(JSON.stringify(await m.listingRows()) + '\\n');`],
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+);
+if (listing.status !== 0) {
+  rmSync(fresh, { recursive: true, force: true });
+  console.error('pacta build: listing the bundled specs failed (see above); dist/ is unchanged');
+  process.exit(listing.status ?? 1);
+}
+writeFileSync(`${fresh}/specs/listing.json`, listing.stdout);
 writeFileSync(`${fresh}/.built`, `${new Date().toISOString()}\n`);
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(fresh, dist);

@@ -10,9 +10,10 @@
  * `npm ci` of this repository filled), and no audit or funding requests.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { LISTING_FILE, listingRows } from '../cli/commands/list.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -68,5 +69,14 @@ describe(`${pkg.name}, packed and installed in a package of its own`, { timeout:
     const bad = run('npx', ['--no-install', 'pacta', 'check', './counter.ts:unbounded', '--out', join(dir, 'traces')]);
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/bounded/);
+  });
+
+  it('`npx pacta list` reads the listing the build wrote, equal to the one the sources compute', async () => {
+    const installed = join(user, 'node_modules', pkg.name);
+    expect(existsSync(join(installed, 'dist', LISTING_FILE))).toBe(true);
+    const r = run('npx', ['--no-install', 'pacta', 'list', '--json']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual(JSON.parse(JSON.stringify(await listingRows())));
   });
 });
