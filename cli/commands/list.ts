@@ -1,5 +1,6 @@
 /** `pacta list`: the bundled specs with their params and broken variants (and what exposes each). */
 import { readFileSync } from 'node:fs';
+import type { ExposeOptions, Params } from '../../specs/core/protocol.ts';
 import { bundledSpecs } from '../../specs/catalogue.ts';
 import { exposureFlags } from '../format.ts';
 import { parseCommandArgs } from '../args.ts';
@@ -13,7 +14,7 @@ export interface ListingRow {
   /** The spec's check defaults, as flags. */
   defaults: string;
   variants: string[];
-  exposure: Record<string, { params: Record<string, unknown>; options: Record<string, unknown>; flags: string }>;
+  exposure: Record<string, { params: Partial<Params>; options: ExposeOptions; flags: string }>;
 }
 
 /**
