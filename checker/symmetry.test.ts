@@ -81,7 +81,45 @@ const Friends = (() => {
   return spec.define({ roles: { peer }, properties: () => [invariant('trivial', () => true)] });
 })();
 
+/**
+ * Symmetric nodes with no state of their own (they all tie on it), told apart only by what a
+ * server keeps per node id (a map keyed by them) and by the messages in flight: the case where
+ * tie groups are split by where each id occurs in the rest of the world.
+ */
+const Tally = (() => {
+  const spec = protocol({ name: 'tally', params: { n: 3, max: 2 }, messages: t.union('kind', { inc: {}, ack: { total: t.u32 } }) });
+  const voter = spec.role(t.struct({}))({
+    count: (p) => p.n,
+    symmetric: true,
+    init: () => ({}),
+    actions: {
+      inc: { do: (s, out, ctx) => (out.send(ctx.nodes('server')[0]!, { kind: 'inc' }), s) },
+    },
+  });
+  const server = spec.role(t.struct({ counts: t.map(t.node('voter'), t.u32) }))({
+    count: () => 1,
+    init: () => ({ counts: new Map() }),
+    onMessage: (s, from, m, out, ctx) => {
+      if (m.kind !== 'inc') return s;
+      const now = (s.counts.get(from) ?? 0) + 1;
+      if (now > ctx.params.max) return s;
+      out.send(from, { kind: 'ack', total: now });
+      return { counts: new Map(s.counts).set(from, now) };
+    },
+  });
+  return spec.define({ roles: { voter, server }, properties: () => [invariant('trivial', () => true)] });
+})();
+
 describe('symmetry reduction', () => {
+  it('is exact when symmetric nodes tie on their own state and differ only in a map keyed by their ids', () => {
+    const { orbits, exact } = bruteForceOrbits(Tally, { n: 3, max: 2 }, 'voter');
+    expect(exact).toBe(true);
+    const full = checkSync(Tally, { params: { n: 3, max: 2 } });
+    const reduced = checkSync(Tally, { params: { n: 3, max: 2 }, symmetry: true });
+    expect(reduced.stats.distinctStates).toBe(orbits);
+    expect(reduced.stats.distinctStates).toBeLessThan(full.stats.distinctStates);
+  });
+
   it('is exact on two-phase (brute force over all RM permutations)', () => {
     for (const rms of [3, 4]) {
       const { orbits, exact } = bruteForceOrbits(twoPhase, { rms }, 'rm');

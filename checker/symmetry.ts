@@ -14,6 +14,8 @@ import { NO_SOURCE, type Envelope, type World, type WorldState } from './world.t
 
 const MAX_CANDIDATES = 720;
 const BLIND = 0xffff;
+/** The id a signature gives the node it is about (see `signature`). */
+const MARK = 0xfffe;
 /** Entries each permutation cache holds before it starts over. */
 const CACHE_MAX = 1 << 18;
 
@@ -26,6 +28,8 @@ export class Symmetry {
   private readonly best = new Writer(1024);
   private readonly envWriter = new Writer(64);
   private readonly stateWriter = new Writer(256);
+  private readonly signatureWriter = new Writer(1024);
+  private readonly mark: Int32Array;
   /**
    * Canonicalizing tries a few permutations of many similar worlds, so the pieces are cached
    * (node states and envelopes are immutable): each permutation's small id by its image, a node
@@ -36,12 +40,16 @@ export class Symmetry {
   private readonly stateImages = new Map<object, Map<unknown, Uint8Array[]>>();
   private readonly envelopeImages = new Map<Envelope, Envelope[]>();
   private readonly blinded = new Map<object, Map<unknown, Uint8Array>>();
+  /** A node state's and an envelope's part of each node's signature (see `signature`), by node. */
+  private readonly stateParts = new Map<object, Map<unknown, Uint8Array[]>>();
+  private readonly envelopeParts = new Map<unknown, Uint8Array[]>();
 
   constructor(private readonly world: World) {
     this.roles = world.roles.filter((r) => r.symmetric && r.count > 1).map((r) => ({ base: r.base, count: r.count }));
     this.blind = new Int32Array(world.nodeCount);
     for (let id = 0; id < world.nodeCount; id++) this.blind[id] = id;
     for (const r of this.roles) for (let i = 0; i < r.count; i++) this.blind[r.base + i] = BLIND;
+    this.mark = new Int32Array(world.nodeCount);
   }
 
   get active(): boolean {
@@ -73,6 +81,9 @@ export class Symmetry {
       orders.push(order);
       groups.push(roleGroups);
     }
+    // Nodes that tie on their own state are told apart, where possible, by where their ids
+    // occur in the rest of the world (the value a map keys by them, the messages to them).
+    if (candidates > 1) candidates = this.refine(s, orders, groups);
     const perm = new Int32Array(this.world.nodeCount);
     for (let id = 0; id < perm.length; id++) perm[id] = id;
     if (candidates > MAX_CANDIDATES) {
@@ -91,6 +102,111 @@ export class Symmetry {
     };
     permuteGroups(orders, groups, 0, 0, visit);
     return this.best.view();
+  }
+
+  /**
+   * Splits each tie group by the nodes' signatures (see {@link signature}): a group's nodes are
+   * sorted by signature and only nodes with equal signatures stay tied. Returns the number of
+   * orderings left to try. Exact, because a signature is invariant under the symmetry: renaming
+   * the world's symmetric nodes gives node x's image the signature x had.
+   */
+  private refine(s: WorldState, orders: number[][], groups: [number, number][][]): number {
+    let candidates = 1;
+    this.roles.forEach((r, k) => {
+      const order = orders[k]!;
+      const refined: [number, number][] = [];
+      for (const [start, end] of groups[k]!) {
+        const signatures = new Map<number, Uint8Array>();
+        for (let p = start; p < end; p++) signatures.set(order[p]!, this.signature(s, r.base + order[p]!));
+        const tied = order.slice(start, end).sort((a, b) => compareBytes(signatures.get(a)!, signatures.get(b)!) || a - b);
+        for (let p = start; p < end; p++) order[p] = tied[p - start]!;
+        let from = start;
+        for (let p = start + 1; p <= end; p++) {
+          if (p === end || compareBytes(signatures.get(order[p]!)!, signatures.get(order[from]!)!) !== 0) {
+            if (p - from > 1) {
+              refined.push([from, p]);
+              candidates *= factorial(p - from);
+            }
+            from = p;
+          }
+        }
+      }
+      groups[k] = refined;
+    });
+    return candidates;
+  }
+
+  /**
+   * Where symmetric node `x`'s id occurs in `s`, with x's id marked and every other symmetric
+   * id blinded: every node's state (non-symmetric nodes in id order; symmetric ones as a sorted
+   * multiset, their ids being arbitrary), the network as a sorted multiset of envelopes, and the
+   * history. Equal for x in s and for x's image in any renaming of s.
+   */
+  private signature(s: WorldState, x: number): Uint8Array {
+    this.markFor(x);
+    const fixed: Uint8Array[] = [];
+    const symmetric: Uint8Array[] = [];
+    for (let id = 0; id < this.world.nodeCount; id++) {
+      const role = this.world.roleOfNode[id]!;
+      if (!role.def.state.hasNodes) continue;
+      (this.blind[id] === BLIND ? symmetric : fixed).push(this.part(cached(this.stateParts, role), s.nodes[id], x, () => this.statePart(id, s.nodes[id])));
+    }
+    const envelopes: Uint8Array[] = [];
+    for (const e of s.net) {
+      if (this.blind[e.from] !== BLIND && this.blind[e.to] !== BLIND && !this.world.payloadSchema(e.channel).hasNodes) continue;
+      envelopes.push(this.part(this.envelopeParts, e, x, () => this.envelopePart(e)));
+    }
+    const out = this.signatureWriter.reset();
+    for (const part of [fixed, symmetric.sort(compareBytes), envelopes.sort(compareBytes)]) {
+      out.varint(part.length);
+      for (const bytes of part) {
+        out.varint(bytes.length);
+        out.bytes(bytes);
+      }
+    }
+    const history = this.world.clients?.history;
+    if (history?.hasNodes) history.encode(out, history.mapNodes(s.history, this.markFor(x)));
+    return out.toBytes();
+  }
+
+  /** The ids map of a signature about node `x`: x marked, every other symmetric node blinded. */
+  private markFor(x: number): Int32Array {
+    const mark = this.mark;
+    mark.set(this.blind);
+    mark[x] = MARK;
+    return mark;
+  }
+
+  /** A signature's part for `owner` (a node state or an envelope) about node `x`, from `cache` (node states and envelopes are immutable). */
+  private part(cache: Map<unknown, Uint8Array[]>, owner: unknown, x: number, make: () => Uint8Array): Uint8Array {
+    let parts = cache.get(owner);
+    if (parts === undefined) {
+      if (cache.size >= CACHE_MAX) cache.clear();
+      cache.set(owner, (parts = []));
+    }
+    return (parts[x] ??= make());
+  }
+
+  /** Node `id`'s state under the mark (see {@link markFor}, set by the caller), packed. */
+  private statePart(id: number, state: unknown): Uint8Array {
+    const schema = this.world.roleOfNode[id]!.def.state;
+    const w = this.stateWriter.reset();
+    schema.encode(w, schema.mapNodes(state, this.mark));
+    return w.toBytes();
+  }
+
+  /** Envelope `e` under the mark, packed: sender, receiver, channel, copies, payload. */
+  private envelopePart(e: Envelope): Uint8Array {
+    const mark = this.mark;
+    const w = this.envWriter.reset();
+    const messages = this.world.payloadSchema(e.channel);
+    const msg = this.world.message(e);
+    w.varint(mark[e.from]!);
+    w.varint(mark[e.to]!);
+    w.u8(e.channel);
+    w.varint(e.count);
+    messages.encode(w, messages.hasNodes ? messages.mapNodes(msg, mark) : msg);
+    return w.toBytes();
   }
 
   /** old id → new id: node at sorted position p of a role gets id base + p. */
@@ -176,6 +292,15 @@ export class Symmetry {
 
   private encodePermuted(s: WorldState, perm: Int32Array, out: Writer): Uint8Array {
     const n = this.world.nodeCount;
+    // Most worlds are already in their canonical order (the frontier holds canonical forms, and
+    // a step moves one node): then the world packs as it is, from its cached node bytes.
+    let identity = true;
+    for (let id = 0; id < n && identity; id++) identity = perm[id] === id;
+    if (identity) {
+      out.reset();
+      out.bytes(this.world.encode(s));
+      return out.view();
+    }
     const pid = this.permId(perm);
     // Packing reads node states from their bytes: `nodes` only keeps the world well-formed.
     const nodes = new Array<unknown>(n);

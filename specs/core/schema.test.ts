@@ -154,4 +154,18 @@ describe('packed codec', () => {
     expect(m.leader).toBe(2);
     expect(m.inbox[0]).toMatchObject({ from: 0 });
   });
+
+  it('blinds node ids (many to one) independently of a map\'s order: the smallest value is kept', () => {
+    const ByNode = t.map(t.node('server'), t.u32);
+    const blind = [9, 9, 9];
+    const bytes = (m: ReadonlyMap<number, number>) => {
+      const w = new Writer(64);
+      ByNode.encode(w, ByNode.mapNodes(m, blind));
+      return w.toBytes();
+    };
+    const a = bytes(new Map([[0, 5], [1, 3], [2, 7]]));
+    expect(a).toEqual(bytes(new Map([[2, 7], [1, 3], [0, 5]])));
+    expect(a).toEqual(bytes(new Map([[0, 3], [1, 7], [2, 5]])));
+    expect(ByNode.mapNodes(new Map([[0, 5], [1, 3], [2, 7]]), blind)).toEqual(new Map([[9, 3]]));
+  });
 });

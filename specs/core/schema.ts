@@ -414,7 +414,14 @@ class MapSchema<K, V> extends Schema<ReadonlyMap<K, V>> {
   mapNodes(v: ReadonlyMap<K, V>, perm: ArrayLike<number>): ReadonlyMap<K, V> {
     if (!this.hasNodes) return v;
     const out = new Map<K, V>();
-    for (const [k, x] of v) out.set(this.key.mapNodes(k, perm), this.value.mapNodes(x, perm));
+    for (const [k, x] of v) {
+      const key = this.key.mapNodes(k, perm);
+      const value = this.value.mapNodes(x, perm);
+      // A renaming never merges keys; a blinding (many ids to one, for symmetry's sort keys)
+      // does: keep the smallest value, so the result does not depend on the map's order.
+      const kept = out.get(key);
+      if (kept === undefined || this.value.compare(value, kept) < 0) out.set(key, value);
+    }
     return out;
   }
   toJSON(v: ReadonlyMap<K, V>): Json {
