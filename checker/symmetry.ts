@@ -10,12 +10,12 @@
  * The spec needs no code for this: the schemas say which fields hold node ids.
  */
 import { Writer, compareBytes } from '../specs/core/index.ts';
+import { mixContext, type OccurrenceSink } from '../specs/core/schema.ts';
+import { hash64 } from './fingerprint.ts';
 import { NO_SOURCE, type Envelope, type World, type WorldState } from './world.ts';
 
 const MAX_CANDIDATES = 720;
 const BLIND = 0xffff;
-/** The id a signature gives the node it is about (see `signature`). */
-const MARK = 0xfffe;
 /** Entries each permutation cache holds before it starts over. */
 const CACHE_MAX = 1 << 18;
 
@@ -23,33 +23,55 @@ export class Symmetry {
   /** Symmetric roles with at least two nodes. */
   private readonly roles: { base: number; count: number }[];
   private readonly blind: Int32Array;
-  private readonly keyWriter = new Writer(256);
   private readonly candidate = new Writer(1024);
   private readonly best = new Writer(1024);
   private readonly envWriter = new Writer(64);
   private readonly stateWriter = new Writer(256);
-  private readonly signatureWriter = new Writer(1024);
-  private readonly mark: Int32Array;
+  /** Per symmetric role, reused by every `canonical`: its nodes' order, its tie groups; and the permutation built from them. */
+  private readonly orders: number[][];
+  private readonly groups: [number, number][][];
+  private readonly perm: Int32Array;
+  /** Each node's signature as two 32-bit lanes (see `sign`), and what `sink` needs to fill them. */
+  private readonly sigA: Int32Array;
+  private readonly sigB: Int32Array;
+  private self = -1;
+  private peer = -1;
+  private readonly valueWriter = new Writer(256);
+  private readonly hashOut = new Int32Array(2);
+  private readonly sink: OccurrenceSink = {
+    occurs: (id, ctx) => {
+      if (this.blind[id] === BLIND) this.add(id, mixContext(ctx, id === this.self ? 1 : id === this.peer ? 2 : 3));
+    },
+    valueHash: (schema, v) => {
+      const w = this.valueWriter.reset();
+      schema.encode(w, schema.hasNodes ? schema.mapNodes(v, this.blind) : v);
+      return this.bytesHash(w.view());
+    },
+  };
   /**
    * Canonicalizing tries a few permutations of many similar worlds, so the pieces are cached
    * (node states and envelopes are immutable): each permutation's small id by its image, a node
    * state's packed bytes under each permutation (per role), an envelope's image under each, and
    * a node state's blinded bytes (its sort key).
    */
-  private readonly permIds = new Map<string, number>();
+  private readonly permIds = new Map<number | string, number>();
+  private readonly symmetricCount: number;
   private readonly stateImages = new Map<object, Map<unknown, Uint8Array[]>>();
   private readonly envelopeImages = new Map<Envelope, Envelope[]>();
   private readonly blinded = new Map<object, Map<unknown, Uint8Array>>();
-  /** A node state's and an envelope's part of each node's signature (see `signature`), by node. */
-  private readonly stateParts = new Map<object, Map<unknown, Uint8Array[]>>();
-  private readonly envelopeParts = new Map<unknown, Uint8Array[]>();
 
   constructor(private readonly world: World) {
     this.roles = world.roles.filter((r) => r.symmetric && r.count > 1).map((r) => ({ base: r.base, count: r.count }));
+    this.symmetricCount = this.roles.reduce((n, r) => n + r.count, 0);
     this.blind = new Int32Array(world.nodeCount);
     for (let id = 0; id < world.nodeCount; id++) this.blind[id] = id;
     for (const r of this.roles) for (let i = 0; i < r.count; i++) this.blind[r.base + i] = BLIND;
-    this.mark = new Int32Array(world.nodeCount);
+    this.orders = this.roles.map((r) => new Array<number>(r.count));
+    this.groups = this.roles.map(() => []);
+    this.perm = new Int32Array(world.nodeCount);
+    for (let id = 0; id < world.nodeCount; id++) this.perm[id] = id;
+    this.sigA = new Int32Array(world.nodeCount);
+    this.sigB = new Int32Array(world.nodeCount);
   }
 
   get active(): boolean {
@@ -60,17 +82,18 @@ export class Symmetry {
   canonical(s: WorldState): Uint8Array {
     if (!this.active) return this.world.encode(s);
     // Per role: nodes sorted by key, and the tie groups of that order.
-    const orders: number[][] = [];
-    const groups: [number, number][][] = [];
+    const { orders, groups } = this;
+    const byKey = (a: number, b: number): number => this.compareKeys(s, a, b) || a - b;
     let candidates = 1;
-    for (const r of this.roles) {
-      const keys: Uint8Array[] = [];
-      for (let i = 0; i < r.count; i++) keys.push(this.key(s, r.base + i));
-      const order = Array.from({ length: r.count }, (_, i) => i).sort((a, b) => compareBytes(keys[a]!, keys[b]!) || a - b);
-      const roleGroups: [number, number][] = [];
+    this.roles.forEach((r, k) => {
+      const order = orders[k]!;
+      for (let i = 0; i < r.count; i++) order[i] = r.base + i;
+      order.sort(byKey);
+      for (let i = 0; i < r.count; i++) order[i] = order[i]! - r.base;
+      const roleGroups: [number, number][] = (groups[k] = []);
       let start = 0;
       for (let i = 1; i <= r.count; i++) {
-        if (i === r.count || compareBytes(keys[order[i]!]!, keys[order[start]!]!) !== 0) {
+        if (i === r.count || this.compareKeys(s, r.base + order[i]!, r.base + order[start]!) !== 0) {
           if (i - start > 1) {
             roleGroups.push([start, i]);
             candidates *= factorial(i - start);
@@ -78,15 +101,12 @@ export class Symmetry {
           start = i;
         }
       }
-      orders.push(order);
-      groups.push(roleGroups);
-    }
+    });
     // Nodes that tie on their own state are told apart, where possible, by where their ids
     // occur in the rest of the world (the value a map keys by them, the messages to them).
     if (candidates > 1) candidates = this.refine(s, orders, groups);
-    const perm = new Int32Array(this.world.nodeCount);
-    for (let id = 0; id < perm.length; id++) perm[id] = id;
-    if (candidates > MAX_CANDIDATES) {
+    const perm = this.perm;
+    if (candidates === 1 || candidates > MAX_CANDIDATES) {
       this.applyOrders(orders, perm);
       return this.encodePermuted(s, perm, this.best);
     }
@@ -105,24 +125,27 @@ export class Symmetry {
   }
 
   /**
-   * Splits each tie group by the nodes' signatures (see {@link signature}): a group's nodes are
+   * Splits each tie group by the nodes' signatures (see {@link sign}): a group's nodes are
    * sorted by signature and only nodes with equal signatures stay tied. Returns the number of
    * orderings left to try. Exact, because a signature is invariant under the symmetry: renaming
    * the world's symmetric nodes gives node x's image the signature x had.
    */
   private refine(s: WorldState, orders: number[][], groups: [number, number][][]): number {
+    this.sign(s);
+    const { sigA, sigB } = this;
+    const bySignature = (a: number, b: number): number => sigA[a]! - sigA[b]! || sigB[a]! - sigB[b]! || a - b;
     let candidates = 1;
     this.roles.forEach((r, k) => {
       const order = orders[k]!;
       const refined: [number, number][] = [];
       for (const [start, end] of groups[k]!) {
-        const signatures = new Map<number, Uint8Array>();
-        for (let p = start; p < end; p++) signatures.set(order[p]!, this.signature(s, r.base + order[p]!));
-        const tied = order.slice(start, end).sort((a, b) => compareBytes(signatures.get(a)!, signatures.get(b)!) || a - b);
-        for (let p = start; p < end; p++) order[p] = tied[p - start]!;
+        const tied = order.slice(start, end).map((i) => r.base + i).sort(bySignature);
+        for (let p = start; p < end; p++) order[p] = tied[p - start]! - r.base;
         let from = start;
         for (let p = start + 1; p <= end; p++) {
-          if (p === end || compareBytes(signatures.get(order[p]!)!, signatures.get(order[from]!)!) !== 0) {
+          const x = r.base + order[p]!;
+          const y = r.base + order[from]!;
+          if (p === end || sigA[x] !== sigA[y] || sigB[x] !== sigB[y]) {
             if (p - from > 1) {
               refined.push([from, p]);
               candidates *= factorial(p - from);
@@ -137,76 +160,57 @@ export class Symmetry {
   }
 
   /**
-   * Where symmetric node `x`'s id occurs in `s`, with x's id marked and every other symmetric
-   * id blinded: every node's state (non-symmetric nodes in id order; symmetric ones as a sorted
-   * multiset, their ids being arbitrary), the network as a sorted multiset of envelopes, and the
-   * history. Equal for x in s and for x's image in any renaming of s.
+   * Fills `sigA`/`sigB` with each symmetric node's signature: the sum of a hash of every place
+   * its id occurs in `s` (see `Schema.occurrences`). A place is hashed with what surrounds it,
+   * every symmetric id in it blinded: the owner (a non-symmetric node by its id, a symmetric one
+   * by its blinded state), the path inside the owner's state and the values beside it, whether
+   * the id is the owner's own; for a message, its channel, payload and other endpoint; for the
+   * history, the event's position. A sum does not depend on the order places are met in, and
+   * nothing here depends on which symmetric node has which id.
    */
-  private signature(s: WorldState, x: number): Uint8Array {
-    this.markFor(x);
-    const fixed: Uint8Array[] = [];
-    const symmetric: Uint8Array[] = [];
-    for (let id = 0; id < this.world.nodeCount; id++) {
-      const role = this.world.roleOfNode[id]!;
-      if (!role.def.state.hasNodes) continue;
-      (this.blind[id] === BLIND ? symmetric : fixed).push(this.part(cached(this.stateParts, role), s.nodes[id], x, () => this.statePart(id, s.nodes[id])));
+  private sign(s: WorldState): void {
+    this.sigA.fill(0);
+    this.sigB.fill(0);
+    const world = this.world;
+    for (let id = 0; id < world.nodeCount; id++) {
+      const schema = world.roleOfNode[id]!.def.state;
+      if (!schema.hasNodes) continue;
+      const owner = this.blind[id] === BLIND ? mixContext(mixContext(mixContext(0x53594d, s.crashed[id]!), s.offsets[id]!), this.bytesHash(this.blindedState(s, id))) : mixContext(0x4e4f44, id);
+      this.self = id;
+      this.peer = -1;
+      schema.occurrences(s.nodes[id], owner, this.sink);
     }
-    const envelopes: Uint8Array[] = [];
     for (const e of s.net) {
-      if (this.blind[e.from] !== BLIND && this.blind[e.to] !== BLIND && !this.world.payloadSchema(e.channel).hasNodes) continue;
-      envelopes.push(this.part(this.envelopeParts, e, x, () => this.envelopePart(e)));
+      const messages = world.payloadSchema(e.channel);
+      const fromSymmetric = this.blind[e.from] === BLIND;
+      const toSymmetric = this.blind[e.to] === BLIND;
+      if (!fromSymmetric && !toSymmetric && !messages.hasNodes) continue;
+      const msg = world.message(e);
+      let ctx = mixContext(mixContext(0x454e56, e.channel), e.count);
+      ctx = mixContext(mixContext(ctx, this.blind[e.from]!), this.blind[e.to]!);
+      ctx = mixContext(ctx, this.sink.valueHash(messages, msg));
+      if (fromSymmetric) this.add(e.from, mixContext(ctx, 4));
+      if (toSymmetric) this.add(e.to, mixContext(ctx, 5));
+      this.self = e.from;
+      this.peer = e.to;
+      if (messages.hasNodes) messages.occurrences(msg, ctx, this.sink);
     }
-    const out = this.signatureWriter.reset();
-    for (const part of [fixed, symmetric.sort(compareBytes), envelopes.sort(compareBytes)]) {
-      out.varint(part.length);
-      for (const bytes of part) {
-        out.varint(bytes.length);
-        out.bytes(bytes);
-      }
+    const history = world.clients?.history;
+    if (history?.hasNodes) {
+      this.self = this.peer = -1;
+      history.occurrences(s.history, 0x484953, this.sink);
     }
-    const history = this.world.clients?.history;
-    if (history?.hasNodes) history.encode(out, history.mapNodes(s.history, this.markFor(x)));
-    return out.toBytes();
   }
 
-  /** The ids map of a signature about node `x`: x marked, every other symmetric node blinded. */
-  private markFor(x: number): Int32Array {
-    const mark = this.mark;
-    mark.set(this.blind);
-    mark[x] = MARK;
-    return mark;
+  /** Adds one place, hashed as `ctx`, to node `id`'s signature. */
+  private add(id: number, ctx: number): void {
+    this.sigA[id] = (this.sigA[id]! + ctx) | 0;
+    this.sigB[id] = (this.sigB[id]! + mixContext(ctx, 0x5bd1e995)) | 0;
   }
 
-  /** A signature's part for `owner` (a node state or an envelope) about node `x`, from `cache` (node states and envelopes are immutable). */
-  private part(cache: Map<unknown, Uint8Array[]>, owner: unknown, x: number, make: () => Uint8Array): Uint8Array {
-    let parts = cache.get(owner);
-    if (parts === undefined) {
-      if (cache.size >= CACHE_MAX) cache.clear();
-      cache.set(owner, (parts = []));
-    }
-    return (parts[x] ??= make());
-  }
-
-  /** Node `id`'s state under the mark (see {@link markFor}, set by the caller), packed. */
-  private statePart(id: number, state: unknown): Uint8Array {
-    const schema = this.world.roleOfNode[id]!.def.state;
-    const w = this.stateWriter.reset();
-    schema.encode(w, schema.mapNodes(state, this.mark));
-    return w.toBytes();
-  }
-
-  /** Envelope `e` under the mark, packed: sender, receiver, channel, copies, payload. */
-  private envelopePart(e: Envelope): Uint8Array {
-    const mark = this.mark;
-    const w = this.envWriter.reset();
-    const messages = this.world.payloadSchema(e.channel);
-    const msg = this.world.message(e);
-    w.varint(mark[e.from]!);
-    w.varint(mark[e.to]!);
-    w.u8(e.channel);
-    w.varint(e.count);
-    messages.encode(w, messages.hasNodes ? messages.mapNodes(msg, mark) : msg);
-    return w.toBytes();
+  private bytesHash(bytes: Uint8Array): number {
+    hash64(bytes, 0, bytes.length, 0x73796d, this.hashOut);
+    return this.hashOut[0]! ^ Math.imul(this.hashOut[1]!, 0x9e3779b1);
   }
 
   /** old id → new id: node at sorted position p of a role gets id base + p. */
@@ -217,10 +221,13 @@ export class Symmetry {
     });
   }
 
-  private key(s: WorldState, id: number): Uint8Array {
-    const w = this.keyWriter.reset();
-    w.u8(s.crashed[id]!);
-    w.u8(s.offsets[id]! & 0xff);
+  /** Nodes `a` and `b` by their sort keys: crashed, clock offset, then the blinded state. */
+  private compareKeys(s: WorldState, a: number, b: number): number {
+    return s.crashed[a]! - s.crashed[b]! || s.offsets[a]! - s.offsets[b]! || compareBytes(this.blindedState(s, a), this.blindedState(s, b));
+  }
+
+  /** Node `id`'s state with every symmetric node id blinded, packed (cached: states are immutable). */
+  private blindedState(s: WorldState, id: number): Uint8Array {
     const role = this.world.roleOfNode[id]!;
     const cache = cached(this.blinded, role);
     const state = s.nodes[id];
@@ -233,13 +240,19 @@ export class Symmetry {
       if (cache.size >= CACHE_MAX) cache.clear();
       cache.set(state, bytes);
     }
-    w.bytes(bytes);
-    return w.toBytes();
+    return bytes;
   }
 
   /** A small id for a permutation (the index into the image caches). */
   private permId(perm: Int32Array): number {
-    const key = perm.join(',');
+    // A permutation moves symmetric nodes only, within their role: up to 13 of them fit one
+    // number's 53 bits at 4 bits each, which spares a string per packed world.
+    let key: number | string = 0;
+    if (this.symmetricCount <= 13) {
+      for (const r of this.roles) for (let i = 0; i < r.count; i++) key = key * 16 + (perm[r.base + i]! - r.base);
+    } else {
+      key = perm.join(',');
+    }
     let id = this.permIds.get(key);
     if (id === undefined) this.permIds.set(key, (id = this.permIds.size));
     return id;

@@ -15,8 +15,21 @@ export class DecodeError extends Error {
 /** A value does not fit its schema (a spec returned a state or message of the wrong shape). */
 export class EncodeError extends Error {
   override readonly name = 'EncodeError';
-  constructor(message: string, readonly path: string) {
-    super(path ? `${message} at ${path}` : message);
+  constructor(
+    readonly detail: string,
+    readonly path: string,
+  ) {
+    super(path ? `${detail} at ${path}` : detail);
+  }
+
+  /**
+   * This error, found inside `step` (a field name or `[i]`) of the value at `path`. Encoders
+   * name the path only on the way out of a failure, so that encoding builds no path strings.
+   */
+  within(path: string, step: string): EncodeError {
+    const here = step.startsWith('[') || !path ? `${path}${step}` : `${path}.${step}`;
+    const inner = this.path;
+    return new EncodeError(this.detail, !inner ? here : inner.startsWith('[') ? `${here}${inner}` : `${here}.${inner}`);
   }
 }
 

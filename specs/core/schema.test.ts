@@ -133,6 +133,10 @@ describe('packed codec', () => {
     expect(() => encode(State, { role: 'king' } as never)).toThrow(/expected one of follower, candidate, leader, got king at role/);
     expect(() => encode(Msg, { kind: 'vote', term: -1, from: 0, granted: true } as never)).toThrow(/expected u32, got -1 at term/);
     expect(() => encode(Msg, { kind: 'nope' } as never)).toThrow(/unknown kind 'nope'/);
+    // Nested: the path is put together on the way out of the failure.
+    const Deep = t.struct({ a: t.tuple(t.u32, t.struct({ b: t.map(t.string, t.struct({ c: t.bool })) })) });
+    const bad = { a: [1, { b: new Map([['k', { c: 'no' }]]) }] };
+    expect(() => encode(Deep, bad as never)).toThrow(/^expected bool, got no at a\[1\]\.b\.c$/);
   });
 
   it('round-trips through JSON (trace files) and rejects bad JSON with a path', () => {

@@ -35,6 +35,31 @@ export abstract class Schema<T> {
   abstract fromJSON(j: unknown, path: string): T;
   /** Calls `f` on every node id inside `v` (used to validate ids and to find references). */
   abstract forEachNode(v: T, f: (id: NodeId) => void): void;
+  /**
+   * Tells `sink` of every node id inside `v`, each with a hash of where it occurs: `ctx` refined
+   * by the path to it and by the values beside it. For symmetry's tie-breaking, so the hashes
+   * must not depend on which symmetric node holds which id: an element of a set or a map, whose
+   * place follows the ids, is told apart by its content (`sink.valueHash`), not by its index.
+   */
+  abstract occurrences(v: T, ctx: number, sink: OccurrenceSink): void;
+}
+
+/** What {@link Schema.occurrences} reports to. */
+export interface OccurrenceSink {
+  /** Node `id` occurs in context `ctx`. */
+  occurs(id: NodeId, ctx: number): void;
+  /** A hash of `v`'s packed form with every symmetric node id blinded (so, rename-invariant). */
+  valueHash(schema: Schema<unknown>, v: unknown): number;
+}
+
+/** Mixes `x` into the context hash `ctx` (murmur3's finalizer over both). */
+export function mixContext(ctx: number, x: number): number {
+  let h = (ctx ^ Math.imul(x, 0x9e3779b1)) | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /** The value type of a schema. */
@@ -60,6 +85,7 @@ abstract class ScalarSchema<T extends Json> extends Schema<T> {
     return v;
   }
   forEachNode(): void {}
+  occurrences(): void {}
 }
 
 class U32Schema extends ScalarSchema<number> {
@@ -205,6 +231,9 @@ export class NodeSchema extends Schema<NodeId> {
   forEachNode(v: NodeId, f: (id: NodeId) => void): void {
     f(v);
   }
+  occurrences(v: NodeId, ctx: number, sink: OccurrenceSink): void {
+    sink.occurs(v, ctx);
+  }
 }
 
 class OptionSchema<T> extends Schema<T | null> {
@@ -246,6 +275,9 @@ class OptionSchema<T> extends Schema<T | null> {
   }
   forEachNode(v: T | null, f: (id: NodeId) => void): void {
     if (v !== null && v !== undefined) this.inner.forEachNode(v, f);
+  }
+  occurrences(v: T | null, ctx: number, sink: OccurrenceSink): void {
+    if (v !== null && v !== undefined) this.inner.occurrences(v, ctx, sink);
   }
 }
 
@@ -289,6 +321,9 @@ class ArraySchema<T> extends Schema<readonly T[]> {
   }
   forEachNode(v: readonly T[], f: (id: NodeId) => void): void {
     if (this.hasNodes) for (const x of v) this.item.forEachNode(x, f);
+  }
+  occurrences(v: readonly T[], ctx: number, sink: OccurrenceSink): void {
+    if (this.hasNodes) for (let i = 0; i < v.length; i++) this.item.occurrences(v[i]!, mixContext(ctx, i + 1), sink);
   }
 }
 
@@ -357,6 +392,10 @@ class SetSchema<T> extends Schema<readonly T[]> {
   }
   forEachNode(v: readonly T[], f: (id: NodeId) => void): void {
     if (this.hasNodes) for (const x of v) this.item.forEachNode(x, f);
+  }
+  occurrences(v: readonly T[], ctx: number, sink: OccurrenceSink): void {
+    // A set's order follows the ids: its elements are told apart by their content.
+    if (this.hasNodes) for (const x of v) this.item.occurrences(x, mixContext(ctx, sink.valueHash(this.item, x)), sink);
   }
 }
 
@@ -443,6 +482,14 @@ class MapSchema<K, V> extends Schema<ReadonlyMap<K, V>> {
       this.value.forEachNode(x, f);
     }
   }
+  occurrences(v: ReadonlyMap<K, V>, ctx: number, sink: OccurrenceSink): void {
+    if (!this.hasNodes) return;
+    // A key is placed by its value, a value by its key.
+    for (const [k, x] of v) {
+      if (this.key.hasNodes) this.key.occurrences(k, mixContext(ctx ^ 0x4b4559, sink.valueHash(this.value, x)), sink);
+      if (this.value.hasNodes) this.value.occurrences(x, mixContext(ctx ^ 0x56414c, sink.valueHash(this.key, k)), sink);
+    }
+  }
 }
 
 /** Field schemas of a struct or of one union variant. */
@@ -471,7 +518,11 @@ class FieldList {
       if (x === undefined && !(this.schemas[i] instanceof OptionSchema)) {
         throw new EncodeError(`missing field '${name}'`, path);
       }
-      this.schemas[i]!.encode(w, x, path ? `${path}.${name}` : name);
+      try {
+        this.schemas[i]!.encode(w, x);
+      } catch (e) {
+        throw e instanceof EncodeError ? e.within(path, name) : e;
+      }
     }
   }
   decodeInto(r: Reader, out: any): any {
@@ -517,11 +568,20 @@ class FieldList {
       if (x === undefined && !(this.schemas[i] instanceof OptionSchema)) {
         throw new EncodeError(`missing field '${name}'`, path);
       }
-      this.schemas[i]!.encode(w, x, path ? `${path}.${name}` : name);
+      try {
+        this.schemas[i]!.encode(w, x);
+      } catch (e) {
+        throw e instanceof EncodeError ? e.within(path, name) : e;
+      }
     }
   }
   forEachNode(v: any, f: (id: NodeId) => void): void {
     for (let i = 0; i < this.names.length; i++) if (this.schemas[i]!.hasNodes) this.schemas[i]!.forEachNode(v[this.names[i]!], f);
+  }
+  occurrences(v: any, ctx: number, sink: OccurrenceSink): void {
+    for (let i = 0; i < this.names.length; i++) {
+      if (this.schemas[i]!.hasNodes) this.schemas[i]!.occurrences(v[this.names[i]!], mixContext(ctx, i + 1), sink);
+    }
   }
 }
 
@@ -556,6 +616,9 @@ class StructSchema<F extends Fields> extends Schema<InferFields<F>> {
   }
   forEachNode(v: InferFields<F>, f: (id: NodeId) => void): void {
     if (this.hasNodes) this.fieldList.forEachNode(v, f);
+  }
+  occurrences(v: InferFields<F>, ctx: number, sink: OccurrenceSink): void {
+    if (this.hasNodes) this.fieldList.occurrences(v, ctx, sink);
   }
 }
 
@@ -638,6 +701,11 @@ export class UnionSchema<Tag extends string, V extends Record<string, Fields>> e
     if (!this.hasNodes) return;
     this.lists[this.index.get((v as any)[this.tag])!]!.forEachNode(v, f);
   }
+  occurrences(v: InferUnion<Tag, V>, ctx: number, sink: OccurrenceSink): void {
+    if (!this.hasNodes) return;
+    const i = this.index.get((v as any)[this.tag])!;
+    this.lists[i]!.occurrences(v, mixContext(ctx, i + 1), sink);
+  }
 }
 
 class TupleSchema<T extends readonly unknown[]> extends Schema<T> {
@@ -653,7 +721,14 @@ class TupleSchema<T extends readonly unknown[]> extends Schema<T> {
   }
   encode(w: Writer, v: T, path = ''): void {
     if (!Array.isArray(v) || v.length !== this.list.length) throw new EncodeError(`expected a ${this.list.length}-tuple`, path);
-    this.list.forEach((s, i) => s.encode(w, v[i], `${path}[${i}]`));
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) {
+      try {
+        list[i]!.encode(w, v[i]);
+      } catch (e) {
+        throw e instanceof EncodeError ? e.within(path, `[${i}]`) : e;
+      }
+    }
   }
   decode(r: Reader): T {
     return this.list.map((s) => s.decode(r)) as unknown as T;
@@ -677,6 +752,9 @@ class TupleSchema<T extends readonly unknown[]> extends Schema<T> {
   }
   forEachNode(v: T, f: (id: NodeId) => void): void {
     if (this.hasNodes) this.list.forEach((s, i) => s.forEachNode(v[i], f));
+  }
+  occurrences(v: T, ctx: number, sink: OccurrenceSink): void {
+    if (this.hasNodes) this.list.forEach((s, i) => s.occurrences(v[i], mixContext(ctx, i + 1), sink));
   }
 }
 
