@@ -31,6 +31,8 @@ export class Symmetry {
   private readonly orders: number[][];
   private readonly groups: [number, number][][];
   private readonly perm: Int32Array;
+  /** The symmetric nodes' blinded states in the world being canonicalized, by node id. */
+  private readonly blindedStates: Uint8Array[] = [];
   /** Each node's signature as two 32-bit lanes (see `sign`), and what `sink` needs to fill them. */
   private readonly sigA: Int32Array;
   private readonly sigB: Int32Array;
@@ -87,6 +89,7 @@ export class Symmetry {
     let candidates = 1;
     this.roles.forEach((r, k) => {
       const order = orders[k]!;
+      for (let i = 0; i < r.count; i++) this.blindedStates[r.base + i] = this.blindedState(s, r.base + i);
       for (let i = 0; i < r.count; i++) order[i] = r.base + i;
       order.sort(byKey);
       for (let i = 0; i < r.count; i++) order[i] = order[i]! - r.base;
@@ -175,7 +178,7 @@ export class Symmetry {
     for (let id = 0; id < world.nodeCount; id++) {
       const schema = world.roleOfNode[id]!.def.state;
       if (!schema.hasNodes) continue;
-      const owner = this.blind[id] === BLIND ? mixContext(mixContext(mixContext(0x53594d, s.crashed[id]!), s.offsets[id]!), this.bytesHash(this.blindedState(s, id))) : mixContext(0x4e4f44, id);
+      const owner = this.blind[id] === BLIND ? mixContext(mixContext(mixContext(0x53594d, s.crashed[id]!), s.offsets[id]!), this.bytesHash(this.blindedStates[id]!)) : mixContext(0x4e4f44, id);
       this.self = id;
       this.peer = -1;
       schema.occurrences(s.nodes[id], owner, this.sink);
@@ -221,9 +224,9 @@ export class Symmetry {
     });
   }
 
-  /** Nodes `a` and `b` by their sort keys: crashed, clock offset, then the blinded state. */
+  /** Symmetric nodes `a` and `b` by their sort keys: crashed, clock offset, then the blinded state (`blindedStates`, filled by `canonical`). */
   private compareKeys(s: WorldState, a: number, b: number): number {
-    return s.crashed[a]! - s.crashed[b]! || s.offsets[a]! - s.offsets[b]! || compareBytes(this.blindedState(s, a), this.blindedState(s, b));
+    return s.crashed[a]! - s.crashed[b]! || s.offsets[a]! - s.offsets[b]! || compareBytes(this.blindedStates[a]!, this.blindedStates[b]!);
   }
 
   /** Node `id`'s state with every symmetric node id blinded, packed (cached: states are immutable). */
