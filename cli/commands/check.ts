@@ -2,8 +2,7 @@
  * `pacta check <spec>`: explore a protocol and report, as DESIGN.md's CLI contract says.
  * Exit 0 ok, 1 property violated (or deadlock), 2 bad input, 3 incomplete, 4 spec error.
  */
-import { writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import { check } from '../../checker/check.ts';
 import { parseParam, type CheckOptions } from '../../checker/options.ts';
 import { defaultWorkers } from '../../checker/parallel.ts';
@@ -15,6 +14,7 @@ import { Exit, processIO, UsageError, type CliIO } from '../io.ts';
 import { loadSpec } from '../load-spec.ts';
 import { makeOutputDir } from '../output-dir.ts';
 import { parseCommandArgs } from '../args.ts';
+import { portableTrace, stateSpaceOptions, traceFilePath, writeTraceFile } from '../trace-file.ts';
 
 export const checkUsage = `usage: pacta check <spec>[:variant] [options]
 
@@ -189,13 +189,8 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   let traceFile: string | undefined;
   if ('trace' in result && result.trace) {
     const dir = makeOutputDir(io.cwd, v.out ?? 'pacta-traces', '--out');
-    const name = [loaded.ref.replace(/^.*[/\\]/, '').replace(/\.[^.]+$/, ''), loaded.variant, result.mode, result.result].filter(Boolean).join('.');
-    traceFile = join(dir, `${name}.json`);
-    try {
-      writeFileSync(traceFile, `${JSON.stringify(result.trace, null, 1)}\n`);
-    } catch (e) {
-      throw new UsageError(`--out: cannot write ${traceFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    traceFile = traceFilePath(dir, loaded.ref, loaded.variant, result.mode, result.result, stateSpaceOptions(loaded.protocol, options));
+    writeTraceFile(traceFile, portableTrace(result.trace, loaded.path, traceFile), '--out');
   }
 
   if (v.json) {

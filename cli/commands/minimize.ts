@@ -12,6 +12,7 @@ import { seconds } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadTrace } from '../load-trace.ts';
 import { parseCommandArgs } from '../args.ts';
+import { portableTrace } from '../trace-file.ts';
 
 /** The help text of `pacta minimize`. */
 export const minimizeUsage = `usage: pacta minimize <trace.json> [-o OUT] [--bfs-states N] [--time SECONDS] [--json] [--spec SPEC]
@@ -52,7 +53,8 @@ export async function minimizeCommand(args: string[], io: CliIO): Promise<number
   if (timeSeconds !== undefined && !(timeSeconds > 0)) throw new UsageError(`--time expects a positive number of seconds, got '${v.time}'`);
 
   const file = parsed.positionals[0]!;
-  const { trace, path, model } = await loadTrace(file, io.cwd, parsed.values.spec);
+  const { trace, path, model, specPath, specChanged } = await loadTrace(file, io.cwd, parsed.values.spec);
+  if (specChanged) io.err(`pacta minimize: note: ${specChanged}\n`);
   let result;
   try {
     result = minimizeTrace(model, trace, { bfsStates, timeSeconds });
@@ -66,7 +68,8 @@ export async function minimizeCommand(args: string[], io: CliIO): Promise<number
 
   const out = v.out ? resolve(io.cwd, v.out) : join(dirname(path), `${basename(path).replace(/(\.min)?\.json$/, '')}.min.json`);
   try {
-    writeFileSync(out, `${JSON.stringify(result.trace, null, 1)}\n`);
+    // The minimized trace may go to another folder: its spec path is made relative to it.
+    writeFileSync(out, `${JSON.stringify(portableTrace(result.trace, specPath, out), null, 1)}\n`);
   } catch (e) {
     throw new UsageError(`cannot write ${out}: ${(e as Error).message}`);
   }

@@ -29,7 +29,9 @@ export async function replayCommand(args: string[], io: CliIO): Promise<number> 
   if (!parsed) return Exit.ok;
   if (parsed.positionals.length !== 1) throw new UsageError(`expected one trace file, got ${parsed.positionals.length || 'none'}\n\n${replayUsage}`);
   const file = parsed.positionals[0]!;
-  const { trace, model, protocol } = await loadTrace(file, io.cwd, parsed.values.spec);
+  const { trace, model, protocol, specChanged } = await loadTrace(file, io.cwd, parsed.values.spec);
+  // Said before replaying: a divergence that follows is then read for what it likely is.
+  if (specChanged) io.err(`pacta replay: note: ${specChanged}; the replay may diverge for that reason\n`);
   if (parsed.values.executor) {
     const { replayOnExecutor, formatExecutorReplay } = await import('../../impl/replay.ts');
     const r = await replayOnExecutor(protocol, trace).catch((e: unknown) => {
@@ -47,7 +49,8 @@ export async function replayCommand(args: string[], io: CliIO): Promise<number> 
   }
   const steps = trace.steps.length - 1;
   if (parsed.values.json) {
-    io.out(`${JSON.stringify(result.ok ? { replayed: true, steps } : { replayed: false, steps, divergence: result.divergence })}\n`);
+    const changed = specChanged === undefined ? {} : { specChanged: true };
+    io.out(`${JSON.stringify(result.ok ? { replayed: true, steps, ...changed } : { replayed: false, steps, divergence: result.divergence, ...changed })}\n`);
     return result.ok ? Exit.ok : Exit.violation;
   }
   if (result.ok) {
@@ -64,6 +67,7 @@ export async function replayCommand(args: string[], io: CliIO): Promise<number> 
   const lines = [`${file}: diverges at step ${d.step}: ${d.reason}`];
   if (d.expected) lines.push(`  fingerprint: expected ${d.expected}, got ${d.got}`);
   for (const diff of d.differences ?? []) lines.push(`  ${diff}`);
+  if (specChanged) lines.push(`  note: ${specChanged}`);
   io.out(`${lines.join('\n')}\n`);
   return Exit.violation;
 }
