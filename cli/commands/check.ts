@@ -4,7 +4,7 @@
  */
 import { relative } from 'node:path';
 import { check } from '../../checker/check.ts';
-import { parseParam, type CheckOptions } from '../../checker/options.ts';
+import { normalizeOptions, parseParam, type CheckOptions, type Options } from '../../checker/options.ts';
 import { defaultWorkers } from '../../checker/parallel.ts';
 import type { CheckResult } from '../../checker/result.ts';
 import type { ParamValue } from '../../specs/core/index.ts';
@@ -14,6 +14,8 @@ import { Exit, processIO, UsageError, type CliIO } from '../io.ts';
 import { loadSpec } from '../load-spec.ts';
 import { makeOutputDir } from '../output-dir.ts';
 import { parseCommandArgs } from '../args.ts';
+
+import { jsonHeader } from '../json-output.ts';
 import { portableTrace, stateSpaceOptions, traceFilePath, writeTraceFile } from '../trace-file.ts';
 
 export const checkUsage = `usage: pacta check <spec>[:variant] [options]
@@ -194,7 +196,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   }
 
   if (v.json) {
-    io.out(`${JSON.stringify(jsonReport(result, traceFile))}\n`);
+    io.out(`${JSON.stringify(jsonReport(result, traceFile, { options: normalizeOptions(loaded.protocol, options), reproduce, walk }))}\n`);
   } else {
     io.out(humanReport(result, traceFile ? relative(io.cwd, traceFile) || traceFile : undefined, reproduce));
   }
@@ -242,14 +244,65 @@ export function exitCode(r: CheckResult): number {
   }
 }
 
-/** The object `--json` prints (DESIGN.md's CLI contract, plus goals and collision probability). */
-function jsonReport(r: CheckResult, traceFile: string | undefined): Record<string, unknown> {
+/**
+ * Below this many distinct states, bytes per state measures the table's starting size, not the
+ * states (52,434.8 bytes/state on a five-step random run): the figure is left out.
+ */
+const BYTES_PER_STATE_MIN_STATES = 1000;
+
+/** Whether bytes per state means something for this run: an exhaustive search of enough states. */
+function bytesPerStateMeaningful(r: CheckResult): boolean {
+  return r.exhaustive && r.stats.distinctStates >= BYTES_PER_STATE_MIN_STATES;
+}
+
+/** The options a run used, after defaults and the variant's exposure (check()'s option names; null: unbounded). */
+function resolvedOptions(o: Options): Record<string, unknown> {
+  const bound = (n: number) => (n === Number.POSITIVE_INFINITY ? null : n);
+  const w = o.world;
+  return {
+    network: w.network,
+    drop: w.drop,
+    dup: w.dup,
+    crashes: w.crashes,
+    diskFaults: w.diskFaults,
+    maxTime: w.maxTime,
+    trueTimeEpsilon: w.trueTimeEpsilon,
+    clockError: w.clockError,
+    maxInFlight: bound(w.maxInFlight),
+    symmetry: o.symmetry,
+    deadlock: o.deadlock,
+    fairDelivery: o.fairDelivery,
+    liveness: o.liveness,
+    maxDepth: bound(o.maxDepth),
+    maxStates: bound(o.maxStates),
+    timeSeconds: bound(o.timeSeconds),
+    workers: o.workers,
+    ...(o.mode === 'random' && {
+      seed: o.seed,
+      walks: bound(o.walks),
+      strategy: o.random.strategy,
+      swarm: o.random.swarm,
+      ...(o.random.strategy === 'pct' && { pctDepth: o.random.pctDepth }),
+      ...(o.random.walk !== null && { walk: o.random.walk }),
+    }),
+  };
+}
+
+/**
+ * The object `--json` prints (DESIGN.md's CLI contract, documented in docs/cli.md#json-output and
+ * pinned by docs/json-output.schema.json): the header, what was checked (spec, params, resolved
+ * options, seed), the result and its figures, the trace and the command that reproduces it.
+ */
+function jsonReport(r: CheckResult, traceFile: string | undefined, run: { options: Options; reproduce: string; walk: number | undefined }): Record<string, unknown> {
   const s = r.stats;
   const out: Record<string, unknown> = {
+    ...jsonHeader('check'),
     spec: r.spec,
     variant: r.variant,
     params: r.params,
     mode: r.mode,
+    options: resolvedOptions(run.options),
+    seed: r.mode === 'random' ? run.options.seed : null,
     exhaustive: r.exhaustive,
     result: r.result,
     distinctStates: s.distinctStates,
@@ -257,20 +310,23 @@ function jsonReport(r: CheckResult, traceFile: string | undefined): Record<strin
     depth: s.depth,
     seconds: Number(s.seconds.toFixed(3)),
     statesPerSecond: Math.round(s.statesPerSecond),
-    bytesPerState: Number(s.bytesPerState.toFixed(1)),
+    ...(bytesPerStateMeaningful(r) && { bytesPerState: Number(s.bytesPerState.toFixed(1)) }),
     collisionProbability: s.collisionProbability,
     goals: r.goals,
   };
   if (s.walks !== undefined) Object.assign(out, { walks: s.walks, steps: s.steps, deepestWalk: s.depth });
   if (s.spilledBytes !== undefined) out.spilledBytes = s.spilledBytes;
   if (s.graph) out.graph = { edges: s.graph.edges, bytes: s.graph.bytes, analysisSeconds: Number(s.graph.analysisSeconds.toFixed(3)) };
+  // Random mode: the walk that failed (with the seed, `--seed S --walk W` re-runs it alone).
+  const walk = run.walk === undefined ? {} : { walk: run.walk };
   if (r.result === 'violation') {
-    out.violation = { property: r.property.name, kind: r.property.kind, traceFile: traceFile ?? null, length: r.trace ? r.trace.steps.length - 1 : null };
+    out.violation = { property: r.property.name, kind: r.property.kind, traceFile: traceFile ?? null, length: r.trace ? r.trace.steps.length - 1 : null, ...walk };
   }
   if (r.liveness) out.liveness = r.liveness;
-  if (r.result === 'deadlock') out.deadlock = { traceFile: traceFile ?? null, length: r.trace.steps.length - 1 };
+  if (r.result === 'deadlock') out.deadlock = { traceFile: traceFile ?? null, length: r.trace.steps.length - 1, ...walk };
   if (r.result === 'incomplete') out.reason = r.reason;
-  if (r.result === 'error') out.error = { message: r.error, traceFile: traceFile ?? null };
+  if (r.result === 'error') out.error = { message: r.error, traceFile: traceFile ?? null, ...walk };
+  out.reproduce = run.reproduce;
   return out;
 }
 
@@ -292,9 +348,9 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     [r.mode === 'random' ? 'deepest walk' : 'depth', String(s.depth)],
     ['time', seconds(s.seconds)],
     ['states/s', num(s.statesPerSecond)],
-    ['bytes/state', s.bytesPerState.toFixed(1)],
     ['fingerprint collision probability', s.collisionProbability.toExponential(1)],
   ];
+  if (bytesPerStateMeaningful(r)) rows.splice(rows.length - 1, 0, ['bytes/state', s.bytesPerState.toFixed(1)]);
   if (s.walks !== undefined) rows.splice(1, 0, ['walks', num(s.walks)]);
   if (s.graph) rows.push(['state graph (liveness)', `${num(s.graph.edges)} edges, ${(s.graph.bytes / 2 ** 20).toFixed(1)} MiB, analysis ${seconds(s.graph.analysisSeconds)}`]);
   if (s.spilledBytes !== undefined) rows.push(['frontier spilled to disk', `${(s.spilledBytes / 2 ** 20).toFixed(1)} MiB`]);

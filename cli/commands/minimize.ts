@@ -12,6 +12,7 @@ import { seconds } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadTrace } from '../load-trace.ts';
 import { parseCommandArgs } from '../args.ts';
+import { jsonHeader } from '../json-output.ts';
 import { portableTrace } from '../trace-file.ts';
 
 /** The help text of `pacta minimize`. */
@@ -75,7 +76,7 @@ export async function minimizeCommand(args: string[], io: CliIO): Promise<number
   }
   const shown = relative(io.cwd, out) || out;
   if (v.json) {
-    io.out(`${JSON.stringify({ before: result.before, after: result.after, seconds: Number(result.seconds.toFixed(3)), timedOut: result.timedOut, out: shown, phases: result.phases })}\n`);
+    io.out(`${JSON.stringify({ ...jsonHeader('minimize'), before: result.before, after: result.after, seconds: Number(result.seconds.toFixed(3)), timedOut: result.timedOut, out: shown, phases: result.phases })}\n`);
     return Exit.ok;
   }
   const lines = [

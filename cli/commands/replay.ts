@@ -8,6 +8,7 @@ import { ReplayMismatch, replayTrace } from '../../checker/replay.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadTrace } from '../load-trace.ts';
 import { parseCommandArgs } from '../args.ts';
+import { jsonHeader } from '../json-output.ts';
 
 /** The help text of `pacta replay`. */
 export const replayUsage = `usage: pacta replay <trace.json> [--json] [--executor] [--spec SPEC]
@@ -37,7 +38,7 @@ export async function replayCommand(args: string[], io: CliIO): Promise<number> 
     const r = await replayOnExecutor(protocol, trace).catch((e: unknown) => {
       throw typeof (e as { code?: unknown }).code === 'string' ? new UsageError(`${file}: ${(e as Error).message}`) : e;
     });
-    io.out(parsed.values.json ? `${JSON.stringify(r.ok ? { replayed: true, executor: true, ...r } : { replayed: false, executor: true, ...r })}\n` : formatExecutorReplay(file, r));
+    io.out(parsed.values.json ? `${JSON.stringify({ ...jsonHeader('replay'), replayed: r.ok, executor: true, ...r })}\n` : formatExecutorReplay(file, r));
     return r.ok ? Exit.ok : Exit.violation;
   }
   let result;
@@ -50,7 +51,7 @@ export async function replayCommand(args: string[], io: CliIO): Promise<number> 
   const steps = trace.steps.length - 1;
   if (parsed.values.json) {
     const changed = specChanged === undefined ? {} : { specChanged: true };
-    io.out(`${JSON.stringify(result.ok ? { replayed: true, steps, ...changed } : { replayed: false, steps, divergence: result.divergence, ...changed })}\n`);
+    io.out(`${JSON.stringify(result.ok ? { ...jsonHeader('replay'), replayed: true, steps, ...changed } : { ...jsonHeader('replay'), replayed: false, steps, divergence: result.divergence, ...changed })}\n`);
     return result.ok ? Exit.ok : Exit.violation;
   }
   if (result.ok) {
