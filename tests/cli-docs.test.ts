@@ -60,3 +60,35 @@ describe('docs/cli.md lists every command and flag', async () => {
     });
   }
 });
+
+describe('docs/api.md maps check()\'s options to pacta check\'s flags', async () => {
+  const api = readFileSync(join(repo, 'docs', 'api.md'), 'utf8');
+  const table = api.slice(api.indexOf('## Options'), api.indexOf('## Running a cluster'));
+  /** Rows `| \`option\` | \`--flag\` ... |` of the options table. */
+  const rows = [...table.matchAll(/^\| `(\w+)` \| ([^|]*) \|/gm)].map((m) => ({ option: m[1]!, flags: [...m[2]!.matchAll(/`(--[\w-]+)/g)].map((f) => f[1]!) }));
+  /** The options check() accepts: its OptionsError for an unknown one lists them. */
+  const { normalizeOptions } = await import('../checker/options.ts');
+  const twoPhase = (await import('../specs/two-phase/two-phase.ts')).default;
+  let known: string[] = [];
+  try {
+    normalizeOptions(twoPhase, { notAnOption: 1 } as never);
+  } catch (e) {
+    known = /\(known: ([^)]*)\)/.exec((e as Error).message)![1]!.split(', ');
+  }
+
+  it('lists every option check() accepts, and no other', () => {
+    expect(known.length).toBeGreaterThan(20);
+    expect(rows.map((r) => r.option).sort()).toEqual([...known].sort());
+  });
+
+  it('names the flag of every option that has one, and every pacta check flag is an option or said not to be', async () => {
+    await main(['check', '--help'], memoryIO());
+    const flags = Object.keys(declared.get('check')!).filter((f) => f !== 'help').map((f) => `--${f}`);
+    const mapped = new Set(rows.flatMap((r) => r.flags));
+    const notOptions = /Flags of `pacta check` that are not options: ([^\n]*\n[^\n]*\n[^\n]*)/.exec(table)?.[1] ?? '';
+    const cliOnly = new Set([...notOptions.matchAll(/`(--[\w-]+)`/g)].map((m) => m[1]!));
+    expect(flags.filter((f) => !mapped.has(f) && !cliOnly.has(f))).toEqual([]);
+    // And no row names a flag pacta check does not have.
+    expect([...mapped].filter((f) => !flags.includes(f))).toEqual([]);
+  });
+});
