@@ -182,6 +182,13 @@ describe('pacta list', { timeout: 180_000 }, () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toContainEqual(expect.objectContaining({ name: 'two-phase', params: { rms: 3 }, variants: expect.arrayContaining(['commit-early']) }));
   });
+  it('fits a 100-column terminal, every spec and variant named', async () => {
+    const r = await run('list');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n').filter((l) => [...l].length > 100)).toEqual([]);
+    expect(r.out).toMatch(/^two-phase\s/m);
+    expect(r.out).toContain('two-phase:commit-early');
+  });
 });
 
 describe('pacta help', { timeout: 180_000 }, () => {
