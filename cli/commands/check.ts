@@ -7,7 +7,8 @@ import { check } from '../../checker/check.ts';
 import { normalizeOptions, parseParam, type CheckOptions, type Options } from '../../checker/options.ts';
 import { defaultWorkers } from '../../checker/parallel.ts';
 import type { CheckResult } from '../../checker/result.ts';
-import type { ParamValue } from '../../specs/core/index.ts';
+import type { ParamValue, Protocol } from '../../specs/core/index.ts';
+import { withNodeNames } from '../../traces/node-names.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { keyValueTable, num, progressLine, seconds } from '../format.ts';
 import { Exit, processIO, UsageError, type CliIO } from '../io.ts';
@@ -198,7 +199,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   if (v.json) {
     io.out(`${JSON.stringify(jsonReport(result, traceFile, { options: normalizeOptions(loaded.protocol, options), reproduce, walk }))}\n`);
   } else {
-    io.out(humanReport(result, traceFile ? relative(io.cwd, traceFile) || traceFile : undefined, reproduce));
+    io.out(humanReport(result, traceFile ? relative(io.cwd, traceFile) || traceFile : undefined, reproduce, loaded.protocol));
   }
   return exitCode(result);
 }
@@ -330,7 +331,7 @@ function jsonReport(r: CheckResult, traceFile: string | undefined, run: { option
   return out;
 }
 
-function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: string): string {
+function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: string, protocol: Protocol): string {
   const s = r.stats;
   const name = r.variant ? `${r.spec}:${r.variant}` : r.spec;
   const params = Object.entries(r.params).map(([k, x]) => `${k}=${String(x)}`).join(' ');
@@ -372,7 +373,8 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
   if (r.result === 'incomplete') lines.push(`stopped by: ${r.reason}`);
   if (r.result === 'error') lines.push(`error: ${r.error}`);
   if ('trace' in r && r.trace) {
-    lines.push('', formatTrace(r.trace), '');
+    // Node ids inside states and messages read as names, as `pacta show` prints them.
+    lines.push('', formatTrace(withNodeNames(r.trace, protocol)), '');
     if (traceFile) lines.push(`trace written to ${traceFile}`);
     lines.push(`reproduce with: ${reproduce}`);
   }

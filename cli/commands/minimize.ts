@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { minimizeTrace } from '../../checker/minimize.ts';
 import { ReplayMismatch, replayTrace } from '../../checker/replay.ts';
+import { withNodeNames } from '../../traces/node-names.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { seconds } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
@@ -54,7 +55,7 @@ export async function minimizeCommand(args: string[], io: CliIO): Promise<number
   if (timeSeconds !== undefined && !(timeSeconds > 0)) throw new UsageError(`--time expects a positive number of seconds, got '${v.time}'`);
 
   const file = parsed.positionals[0]!;
-  const { trace, path, model, specPath, specChanged } = await loadTrace(file, io.cwd, parsed.values.spec);
+  const { trace, path, model, protocol, specPath, specChanged } = await loadTrace(file, io.cwd, parsed.values.spec);
   if (specChanged) io.err(`pacta minimize: note: ${specChanged}\n`);
   let result;
   try {
@@ -83,7 +84,7 @@ export async function minimizeCommand(args: string[], io: CliIO): Promise<number
     `${file}: ${result.before} → ${result.after} steps in ${seconds(result.seconds)}${result.timedOut ? ' (time limit reached: best so far)' : ''}`,
     ...result.phases.map((p) => `  ${p.phase.padEnd(11)} ${String(p.before).padStart(4)} → ${String(p.after).padEnd(4)} ${seconds(p.seconds)}`),
     '',
-    formatTrace(result.trace),
+    formatTrace(withNodeNames(result.trace, protocol)),
     '',
     `minimized trace written to ${shown} (it replays: pacta replay ${shown})`,
   ];
