@@ -51,6 +51,8 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --time SECONDS         stop after this long
   --frontier-memory MIB  frontier held in memory before the rest goes to a temporary file
                          (default: a quarter of RAM)
+  --max-memory SIZE      stop with a partial result (exit 3) when the process passes SIZE of
+                         memory (200M, 4G; default: half of RAM; 'none': no bound)
   --check-determinism N  run the first N handler calls twice and check that they give the same
                          result and leave their input state unchanged (default 1000; 0: off)
   --no-fast-path         explore with the reference semantics (no remembered outcomes, no
@@ -89,6 +91,7 @@ const spec = {
   'max-states': { type: 'string' },
   time: { type: 'string' },
   'frontier-memory': { type: 'string' },
+  'max-memory': { type: 'string' },
   'no-fast-path': { type: 'boolean' },
   'check-determinism': { type: 'string' },
   seed: { type: 'string' },
@@ -111,6 +114,15 @@ function int(name: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} expects an integer ≥ ${min}, got '${v}'`);
   return Number(v);
+}
+
+/** A memory size: bytes, or a number with K, M, G or T (powers of 1024); 'none' for no bound. */
+function memorySize(name: string, v: string): number {
+  if (v === 'none') return Number.POSITIVE_INFINITY;
+  const m = /^(\d+(?:\.\d+)?)([KMGT]?)i?B?$/i.exec(v);
+  const n = m ? Math.floor(Number(m[1]) * 2 ** (10 * ' KMGT'.indexOf((m[2] || ' ').toUpperCase()))) : Number.NaN;
+  if (!(n >= 2 ** 20)) throw new UsageError(`--${name} expects a size of at least 1M (e.g. 200M, 4G) or 'none', got '${v}'`);
+  return n;
 }
 
 export async function checkCommand(args: string[], io: CliIO): Promise<number> {
@@ -156,6 +168,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v['max-states'] !== undefined && { maxStates: int('max-states', v['max-states'], 1) }),
     ...(timeSeconds !== undefined && { timeSeconds }),
     ...(v['frontier-memory'] !== undefined && { frontierMemoryBytes: int('frontier-memory', v['frontier-memory'], 1)! * 2 ** 20 }),
+    ...(v['max-memory'] !== undefined && { maxMemoryBytes: memorySize('max-memory', v['max-memory']) }),
     ...(v.seed !== undefined && { seed: int('seed', v.seed) }),
     ...(v.walks !== undefined && { walks: int('walks', v.walks, 1) }),
     ...(v.walk !== undefined && { walk: int('walk', v.walk) }),
@@ -277,6 +290,7 @@ function resolvedOptions(o: Options): Record<string, unknown> {
     maxDepth: bound(o.maxDepth),
     maxStates: bound(o.maxStates),
     timeSeconds: bound(o.timeSeconds),
+    maxMemoryBytes: bound(o.maxMemoryBytes),
     workers: o.workers,
     ...(o.mode === 'random' && {
       seed: o.seed,
@@ -371,6 +385,10 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     lines.push(`property violated: ${r.property.name}${note}`);
   }
   if (r.result === 'incomplete') lines.push(`stopped by: ${r.reason}`);
+  if (r.result === 'incomplete' && r.reason === 'memory') {
+    lines.push('hint: the process reached --max-memory; the counts above are what was explored. Shrink the space (smaller params, --symmetry,',
+      '      --max-in-flight, fewer faults) or allow more memory (--max-memory SIZE, none: no bound).');
+  }
   if (r.result === 'error') lines.push(`error: ${r.error}`);
   if ('trace' in r && r.trace) {
     // Node ids inside states and messages read as names, as `pacta show` prints them.
