@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { checkSync } from '../checker/index.ts';
 import { memoryIO } from '../cli/io.ts';
 import { main } from '../cli/main.ts';
+import { growthWarning } from '../cli/growth-warning.ts';
+import { normalizeOptions } from '../checker/options.ts';
 import twoPhase from '../specs/two-phase/two-phase.ts';
 
 /**
@@ -42,5 +44,32 @@ describe('max memory', () => {
     const io = memoryIO();
     expect(await main(['check', 'two-phase', '--max-memory', 'lots'], io)).toBe(2);
     expect(io.stderr).toMatch(/--max-memory expects a size of at least 1M \(e\.g\. 200M, 4G\) or 'none', got 'lots'/);
+  });
+});
+
+describe('growth warning', () => {
+  it('once past half the bound with the queue still growing, stderr says so once, naming the options that multiplied the space', async () => {
+    const options = normalizeOptions(twoPhase, { network: 'bag', dup: true, crashes: 1, maxMemoryBytes: 1000 * 2 ** 20 });
+    const io = memoryIO();
+    let rss = 400 * 2 ** 20;
+    const watch = growthWarning(io, options, () => rss);
+    const at = (seconds: number, queue: number) => ({ distinctStates: 1000 * seconds, statesGenerated: 0, depth: seconds, queue, seconds, statesPerSecond: 0 });
+    watch.update(at(1, 100));
+    expect(io.stderr).toBe(''); // under half the bound
+    rss = 600 * 2 ** 20;
+    watch.update(at(2, 90));
+    expect(io.stderr).toBe(''); // the queue shrinks: the run is finishing
+    watch.update(at(3, 5000));
+    watch.update(at(4, 9000));
+    expect(io.stderr.split('\n').filter((l) => l.startsWith('pacta: warning:'))).toEqual([
+      'pacta: warning: 600 MiB of the 1,000 MiB memory bound used after 3,000 states, and the queue still grows (5,000 states at depth 3); the run will stop at the bound with a partial result.',
+    ]);
+    expect(io.stderr).toMatch(/Options that multiply this space: --network bag, --dup, --crashes 1, no --max-in-flight bound\./);
+  });
+
+  it('says nothing while the process is under half the bound', async () => {
+    const io = memoryIO(mkdtempSync(join(tmpdir(), 'pacta-growth-')));
+    expect(await main(['check', 'two-phase', '--param', 'rms=6', '--network', 'bag', '--no-liveness', '--max-memory', '64G', '--max-states', '20000'], io)).toBe(3);
+    expect(io.stderr).not.toMatch(/warning/);
   });
 });

@@ -16,6 +16,7 @@ import { loadSpec } from '../load-spec.ts';
 import { makeOutputDir } from '../output-dir.ts';
 import { parseCommandArgs } from '../args.ts';
 
+import { growthWarning } from '../growth-warning.ts';
 import { jsonHeader } from '../json-output.ts';
 import { portableTrace, stateSpaceOptions, traceFilePath, writeTraceFile } from '../trace-file.ts';
 
@@ -189,7 +190,12 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   if (!/^\d+(\.\d+)?$/.test(v['progress-every'] ?? '10')) throw new UsageError(`--progress-every expects a number of seconds ≥ 0, got '${v['progress-every']}'`);
   // Under --json a terminal gets no live line (stdout is the report); a log still gets its periodic lines on stderr.
   const progress = progressLine(io, { live: !v.json, every });
-  if (!(v.json && io.interactive)) options.onProgress = (p) => progress.update(p);
+  const growth = growthWarning(io, normalizeOptions(loaded.protocol, options));
+  const drawProgress = !(v.json && io.interactive);
+  options.onProgress = (p) => {
+    if (drawProgress) progress.update(p);
+    growth.update(p);
+  };
   const signals = interruptible(io, workers > 1 && mode === 'bfs');
   if (signals) options.stop = signals.stop;
   let result: CheckResult;
