@@ -23,7 +23,8 @@ import { wholeObjectModel } from '../checker/linearizability/whole-object-model.
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);
-const anchors = fileURLToPath(new URL('../../shared/anchors/porcupine/', import.meta.url));
+// The corpus is in the repository (the same files as the anchors' copy), so the bench runs on a fresh clone.
+const anchors = fileURLToPath(new URL('../tests/fixtures/porcupine/', import.meta.url));
 
 type AnyModel = SequentialModel<unknown, unknown, unknown>;
 interface Entry {

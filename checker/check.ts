@@ -17,6 +17,7 @@ import { randomOptions, randomWalks, type RandomRun, type WalkLog, type WalkOutc
 import type { CheckResult, GoalStatus, Incomplete, LivenessStatus, Stats } from './result.ts';
 import { concretize, traceFile, traceSteps, type ConcretePath } from './trace-builder.ts';
 import { HandlerError, type TraceEvent } from './world.ts';
+import { withNodeNames } from '../traces/node-names.ts';
 import { formatTrace } from '../traces/text.ts';
 
 /**
@@ -262,7 +263,7 @@ export async function assertSpec(
   if (result.result === 'error') lines.push(`error: ${result.error}`);
   if (result.result === 'incomplete') lines.push(`stopped by: ${result.reason}`);
   lines.push(`${result.stats.distinctStates} distinct states, depth ${result.stats.depth}`);
-  if ('trace' in result && result.trace) lines.push('', formatTrace(result.trace));
+  if ('trace' in result && result.trace) lines.push('', formatTrace(withNodeNames(result.trace, spec)));
   if (result.mode === 'random') lines.push('', `replay with: seed ${rest.seed ?? 0}`);
   throw new SpecCheckFailure(lines.join('\n'), result);
 }

@@ -20,7 +20,7 @@ export type SearchOutcome =
   | { kind: 'done' }
   | { kind: 'violation'; property: string; path: FingerprintPath }
   | { kind: 'deadlock'; path: FingerprintPath }
-  | { kind: 'limit'; reason: 'max-states' | 'max-depth' | 'time' | 'interrupted' }
+  | { kind: 'limit'; reason: 'max-states' | 'max-depth' | 'time' | 'interrupted' | 'memory' }
   | { kind: 'error'; error: string; path: FingerprintPath; event: TraceEvent | null }
   /** BFS reached a level worth worker threads (see `handOffLevelStates`): parallel.ts goes on from it. */
   | { kind: 'handoff'; level: LevelChunk[]; depth: number; store: StateStore };
@@ -229,7 +229,7 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
         }
         const now = performance.now();
         const limit = search.limit(0, now);
-        if (limit === 'time' || limit === 'interrupted') {
+        if (limit === 'time' || limit === 'interrupted' || limit === 'memory') {
           outcome = { kind: 'limit', reason: limit };
           break;
         }

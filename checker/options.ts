@@ -57,6 +57,12 @@ export interface CheckOptions {
   workers?: number;
   /** Frontier bytes kept in memory before the rest spills to a temporary file (default: a quarter of RAM). */
   frontierMemoryBytes?: number;
+  /**
+   * Stop when the process's resident memory passes this many bytes: result `incomplete`, reason
+   * `memory`, with what was found so far, instead of being killed by the kernel (default: three
+   * quarters of RAM; `Infinity`: no bound). CLI `--max-memory SIZE`.
+   */
+  maxMemoryBytes?: number;
   /** Random mode: the seed that decides everything. */
   seed?: number;
   /** Random mode: how many walks. */
@@ -124,6 +130,7 @@ export interface Options {
   random: RandomOptions;
   workers: number;
   frontierMemoryBytes: number;
+  maxMemoryBytes: number;
   fastPath: boolean;
   checkDeterminism: number;
   onProgress?: (p: Progress) => void;
@@ -137,7 +144,7 @@ export class OptionsError extends Error {
 
 const KNOWN = new Set([
   'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'diskFaults', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
-  'deadlock', 'fairDelivery', 'liveness', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'onProgress',
+  'deadlock', 'fairDelivery', 'liveness', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'maxMemoryBytes', 'onProgress',
   'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism', 'stop',
 ]);
 
@@ -202,6 +209,8 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
     random: normalizeRandom(o),
     workers: o.workers === undefined ? 1 : count('workers', o.workers, 1),
     frontierMemoryBytes: o.frontierMemoryBytes === undefined ? Math.floor(totalmem() / 4) : count('frontierMemoryBytes', o.frontierMemoryBytes, 1),
+    // Half of RAM: checked between chunks of work, a table that doubles can overshoot the bound by its own size.
+    maxMemoryBytes: o.maxMemoryBytes === undefined ? Math.floor(totalmem() / 2) : count('maxMemoryBytes', o.maxMemoryBytes, 1),
     fastPath: o.fastPath === undefined ? true : flag('fastPath', o.fastPath),
     checkDeterminism: o.checkDeterminism === undefined ? 1000 : count('checkDeterminism', o.checkDeterminism),
     onProgress: o.onProgress,

@@ -40,7 +40,7 @@ export type WalkOutcome =
   | { kind: 'done' }
   | { kind: 'violation'; property: string; path: ConcretePath; walk: number; log: WalkLog }
   | { kind: 'deadlock'; path: ConcretePath; walk: number; log: WalkLog }
-  | { kind: 'limit'; reason: 'time' | 'max-states' | 'interrupted' }
+  | { kind: 'limit'; reason: 'time' | 'max-states' | 'interrupted' | 'memory' }
   | { kind: 'error'; error: string; path: ConcretePath; walk: number; log: WalkLog };
 
 /** What random mode returns (check.ts turns it into a CheckResult). */
@@ -252,7 +252,7 @@ export function randomWalks(model: Model): RandomRun {
         if (o.walks !== Number.POSITIVE_INFINITY) outcome = { kind: 'limit', reason: 'time' };
         break;
       }
-      if (limit === 'max-states' || limit === 'interrupted') {
+      if (limit === 'max-states' || limit === 'interrupted' || limit === 'memory') {
         outcome = { kind: 'limit', reason: limit };
         break;
       }

@@ -82,7 +82,8 @@ export interface Deadlock extends Common {
 /** A limit stopped the search before it explored everything; no violation was seen. */
 export interface Incomplete extends Common {
   result: 'incomplete';
-  reason: 'max-states' | 'max-depth' | 'time' | 'interrupted';
+  /** `memory`: the process passed `maxMemoryBytes`. */
+  reason: 'max-states' | 'max-depth' | 'time' | 'interrupted' | 'memory';
 }
 
 /** Spec code threw (or returned a value its schema rejects); the trace leads to the step that did. */

@@ -12,7 +12,7 @@ import type { GoalStatus, Stats } from './result.ts';
 import type { WorldState } from './world-state.ts';
 
 /** Why a search stopped before it explored everything. */
-export type LimitReason = 'max-states' | 'max-depth' | 'time' | 'interrupted';
+export type LimitReason = 'max-states' | 'max-depth' | 'time' | 'interrupted' | 'memory';
 
 const PROGRESS_MS = 250;
 
@@ -60,12 +60,15 @@ export class Search {
     this.goalsLeft--;
   }
 
-  /** The limit a search with `distinct` states has reached now, if any (max-states, time). */
+  /** The limit a search with `distinct` states has reached now, if any (max-states, time, interrupted, memory). */
   limit(distinct: number, now = performance.now()): LimitReason | null {
     const o = this.model.options;
     if (distinct >= o.maxStates) return 'max-states';
     if ((now - this.started) / 1000 > o.timeSeconds) return 'time';
     if (o.stop?.()) return 'interrupted';
+    // The whole process (worker threads included): past the bound, stop with what was found
+    // rather than be killed by the kernel with nothing.
+    if (o.maxMemoryBytes !== Number.POSITIVE_INFINITY && process.memoryUsage.rss() > o.maxMemoryBytes) return 'memory';
     return null;
   }
 

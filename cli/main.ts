@@ -3,11 +3,15 @@
  * are functions of (args, io) so tests run them in-process.
  *
  * Start-up is part of the interface (docs/performance.md#start-up): this module imports
- * nothing but io.ts, so `pacta --version` pays for Node and little else; every command loads
+ * nothing but io.ts and two small modules (the version, the JSON envelope), so `pacta --version`
+ * pays for Node and little else; every command loads
  * its module when it runs, and errors are told apart by name, not by importing their classes.
  */
-import { readFileSync } from 'node:fs';
 import { Exit, processIO, quietOnClosedStdout, type CliIO } from './io.ts';
+import { jsonError } from './json-output.ts';
+import { version } from './version.ts';
+
+export { version };
 
 type Command = (args: string[], io: CliIO) => Promise<number>;
 
@@ -38,23 +42,6 @@ function usage(): string {
     '',
     "run 'pacta help <command>' (or 'pacta <command> --help') for a command's options",
   ].join('\n');
-}
-
-/**
- * The package's version, from its package.json: one folder up from cli/main.ts, two from the
- * build's dist/cli/main.js (the build does not copy package.json: a second one inside dist/
- * would become the package scope of the compiled modules).
- */
-export function version(): string {
-  for (const up of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.version && pkg.name) return pkg.version;
-    } catch {
-      // Not this folder: try the next one up.
-    }
-  }
-  return 'unknown';
 }
 
 /** The command a misspelt one most likely meant: one slip (an edit or a swap of neighbours), else none. */
@@ -88,9 +75,12 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     return Exit.ok;
   }
   const command = commands[name];
+  // Under --json a failure prints a JSON error on stdout too, so a script always reads one object.
+  const json = args.includes('--json');
   if (!command) {
     const near = nearestCommand(name);
     io.err(`pacta: unknown command '${name}'${near ? ` (did you mean '${near}'?)` : ''}\n\n${usage()}\n`);
+    if (json) io.out(jsonError(name, 'usage', `unknown command '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, Exit.usage));
     return Exit.usage;
   }
   try {
@@ -101,16 +91,19 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     const kind = e instanceof Error ? e.name : '';
     if (usageErrors.has(kind)) {
       io.err(`pacta ${name}: ${(e as Error).message}\n`);
+      if (json) io.out(jsonError(name, 'usage', (e as Error).message, Exit.usage));
       return Exit.usage;
     }
     if (kind === 'SpecError') {
       io.err(`pacta ${name}: the spec is malformed: ${(e as Error).message}\n`);
+      if (json) io.out(jsonError(name, 'spec', `the spec is malformed: ${(e as Error).message}`, Exit.usage));
       return Exit.usage;
     }
     const message = e instanceof Error ? e.message : String(e);
     io.err(`pacta ${name}: internal error: ${message}\n`);
     if (process.env.PACTA_DEBUG && e instanceof Error) io.err(`${e.stack}\n`);
     else io.err('(set PACTA_DEBUG=1 for the stack trace, and please report it)\n');
+    if (json) io.out(jsonError(name, 'internal', `internal error: ${message}`, Exit.internal));
     return Exit.internal;
   }
 }

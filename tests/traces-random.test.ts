@@ -3,7 +3,7 @@
  * commit-early bug, swarm mixes and PCT schedules are logged in the trace, and the trace a walk
  * produces replays on the model.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -159,8 +159,12 @@ describe('random mode', () => {
     expect(last).not.toMatch(/--time/);
     const again = await run([...m![1]!.split(' ').slice(0, -4).map((a) => a.replace(/^a$/, 'b')), '--seed', '0', '--walk', m![2]!]);
     expect(again.code).toBe(1);
-    const a = JSON.parse(readFileSync(join(dir, 'a', 'two-phase.commit-early.random.violation.json'), 'utf8'));
-    const b = JSON.parse(readFileSync(join(dir, 'b', 'two-phase.commit-early.random.violation.json'), 'utf8'));
+    // One file each, of the same name: rms=5 is not the default, so the name carries the options' hash.
+    const [name] = readdirSync(join(dir, 'a'));
+    expect(readdirSync(join(dir, 'b'))).toEqual([name]);
+    expect(name).toMatch(/^two-phase\.commit-early\.random\.violation\.[0-9a-f]{6}\.json$/);
+    const a = JSON.parse(readFileSync(join(dir, 'a', name!), 'utf8'));
+    const b = JSON.parse(readFileSync(join(dir, 'b', name!), 'utf8'));
     expect(b.steps).toEqual(a.steps);
     expect(b.walk).toBe(a.walk);
   });

@@ -1,8 +1,8 @@
 /**
  * docs/trace-format.schema.json describes what the checker writes: every trace produced here —
  * BFS, DFS, each random strategy, faults, crashes, clocks, deadlocks, spec errors, minimized and
- * the checked-in examples — validates against it, with a small JSON Schema validator (the subset
- * the schema uses), and the reader (traces/read.ts) accepts them too. Broken traces fail both.
+ * the checked-in examples — validates against it, with a small JSON Schema validator
+ * (tests/json-schema.ts), and the reader (traces/read.ts) accepts them too. Broken traces fail both.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,52 +14,13 @@ import { invariant, protocol, t, type Protocol } from '../specs/core/index.ts';
 import twoPhase from '../specs/two-phase/two-phase.ts';
 import type { TraceFile } from '../traces/format.ts';
 import { validateTrace } from '../traces/read.ts';
+import { validateJson } from './json-schema.ts';
 
 const root = join(import.meta.dirname, '..');
 const schema = JSON.parse(readFileSync(join(root, 'docs', 'trace-format.schema.json'), 'utf8')) as Schema;
 
-type Schema = Record<string, any>;
-
-/** Validates `v` against the JSON Schema subset the trace schema uses; returns error paths. */
-function validate(v: unknown, s: Schema, at = '$', errors: string[] = []): string[] {
-  if (s.$ref) return validate(v, resolveRef(s.$ref), at, errors);
-  const typeOf = (x: unknown) => (x === null ? 'null' : Array.isArray(x) ? 'array' : Number.isInteger(x) ? 'integer' : typeof x);
-  if (s.type) {
-    const types: string[] = Array.isArray(s.type) ? s.type : [s.type];
-    const actual = typeOf(v);
-    if (!types.some((t) => t === actual || (t === 'number' && actual === 'integer'))) errors.push(`${at}: type ${actual}, expected ${types.join('|')}`);
-  }
-  if ('const' in s && JSON.stringify(v) !== JSON.stringify(s.const)) errors.push(`${at}: expected const ${JSON.stringify(s.const)}`);
-  if (s.enum && !s.enum.some((e: unknown) => JSON.stringify(e) === JSON.stringify(v))) errors.push(`${at}: not in enum`);
-  if (typeof v === 'string') {
-    if (s.minLength !== undefined && v.length < s.minLength) errors.push(`${at}: shorter than ${s.minLength}`);
-    if (s.pattern && !new RegExp(s.pattern).test(v)) errors.push(`${at}: does not match ${s.pattern}`);
-  }
-  if (typeof v === 'number' && s.minimum !== undefined && v < s.minimum) errors.push(`${at}: below ${s.minimum}`);
-  if (Array.isArray(v)) {
-    if (s.minItems !== undefined && v.length < s.minItems) errors.push(`${at}: fewer than ${s.minItems} items`);
-    if (s.items) v.forEach((x, i) => validate(x, s.items, `${at}[${i}]`, errors));
-  }
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-    const o = v as Record<string, unknown>;
-    for (const r of s.required ?? []) if (!(r in o)) errors.push(`${at}: missing ${r}`);
-    for (const [k, x] of Object.entries(o)) {
-      if (s.properties?.[k]) validate(x, s.properties[k], `${at}.${k}`, errors);
-      else if (s.additionalProperties === false) errors.push(`${at}: unexpected property ${k}`);
-      else if (typeof s.additionalProperties === 'object') validate(x, s.additionalProperties, `${at}.${k}`, errors);
-    }
-  }
-  if (s.oneOf) {
-    const passing = s.oneOf.filter((alt: Schema) => validate(v, alt, at).length === 0).length;
-    if (passing !== 1) errors.push(`${at}: matches ${passing} of oneOf's ${s.oneOf.length} alternatives`);
-  }
-  return errors;
-}
-
-function resolveRef(ref: string): Schema {
-  if (!ref.startsWith('#/')) throw new Error(`unsupported $ref ${ref}`);
-  return ref.slice(2).split('/').reduce((node: Schema, key) => node[key], schema);
-}
+type Schema = Record<string, unknown>;
+const validate = (v: unknown, s: Schema): string[] => validateJson(v, s);
 
 /** A spec whose handler throws on its second step (an error trace). */
 const thrower: Protocol = protocol({ name: 'thrower', params: {}, messages: t.union('kind', { ping: { n: t.u32 } }) }).define({

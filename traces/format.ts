@@ -51,8 +51,13 @@ export interface TraceStep {
 export interface TraceFile {
   format: typeof TRACE_FORMAT;
   version: 1 | 2;
-  /** Bundled spec name or the path of the spec file. */
+  /**
+   * Bundled spec name, or the path of the spec file: relative to the trace file's folder as
+   * `pacta check` writes it (older traces: absolute, or relative to the working directory).
+   */
   spec: string;
+  /** 16 hex digits of the SHA-256 of the spec file's bytes when the trace was written (spec files only). */
+  specHash?: string;
   variant: string | null;
   params: Record<string, number | boolean | string>;
   /** The world and search options of the run (network, faults, mode...). */

@@ -72,6 +72,9 @@ export function validateTrace(json: unknown): TraceFile {
   if (root.version !== 1 && root.version !== 2) throw new TraceError(`unsupported format version ${root.version} (this pacta reads versions 1 and ${TRACE_VERSION})`, 'version');
 
   str(root.spec, 'spec', true);
+  if (root.specHash !== undefined && !(typeof root.specHash === 'string' && /^[0-9a-f]{16}$/.test(root.specHash))) {
+    throw new TraceError(`expected 16 hex digits, got ${short(root.specHash)}`, 'specHash');
+  }
   if (root.variant !== null) str(root.variant, 'variant', true);
   const params = object(root.params, 'params');
   for (const [k, v] of Object.entries(params)) {

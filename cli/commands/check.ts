@@ -2,19 +2,23 @@
  * `pacta check <spec>`: explore a protocol and report, as DESIGN.md's CLI contract says.
  * Exit 0 ok, 1 property violated (or deadlock), 2 bad input, 3 incomplete, 4 spec error.
  */
-import { writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import { check } from '../../checker/check.ts';
-import { parseParam, type CheckOptions } from '../../checker/options.ts';
+import { normalizeOptions, parseParam, type CheckOptions, type Options } from '../../checker/options.ts';
 import { defaultWorkers } from '../../checker/parallel.ts';
 import type { CheckResult } from '../../checker/result.ts';
-import type { ParamValue } from '../../specs/core/index.ts';
+import type { ParamValue, Protocol } from '../../specs/core/index.ts';
+import { withNodeNames } from '../../traces/node-names.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { keyValueTable, num, progressLine, seconds } from '../format.ts';
 import { Exit, processIO, UsageError, type CliIO } from '../io.ts';
 import { loadSpec } from '../load-spec.ts';
 import { makeOutputDir } from '../output-dir.ts';
 import { parseCommandArgs } from '../args.ts';
+
+import { growthWarning } from '../growth-warning.ts';
+import { jsonHeader } from '../json-output.ts';
+import { portableTrace, stateSpaceOptions, traceFilePath, writeTraceFile } from '../trace-file.ts';
 
 export const checkUsage = `usage: pacta check <spec>[:variant] [options]
 
@@ -48,6 +52,8 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --time SECONDS         stop after this long
   --frontier-memory MIB  frontier held in memory before the rest goes to a temporary file
                          (default: a quarter of RAM)
+  --max-memory SIZE      stop with a partial result (exit 3) when the process passes SIZE of
+                         memory (200M, 4G; default: half of RAM; 'none': no bound)
   --check-determinism N  run the first N handler calls twice and check that they give the same
                          result and leave their input state unchanged (default 1000; 0: off)
   --no-fast-path         explore with the reference semantics (no remembered outcomes, no
@@ -86,6 +92,7 @@ const spec = {
   'max-states': { type: 'string' },
   time: { type: 'string' },
   'frontier-memory': { type: 'string' },
+  'max-memory': { type: 'string' },
   'no-fast-path': { type: 'boolean' },
   'check-determinism': { type: 'string' },
   seed: { type: 'string' },
@@ -108,6 +115,15 @@ function int(name: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} expects an integer ≥ ${min}, got '${v}'`);
   return Number(v);
+}
+
+/** A memory size: bytes, or a number with K, M, G or T (powers of 1024); 'none' for no bound. */
+function memorySize(name: string, v: string): number {
+  if (v === 'none') return Number.POSITIVE_INFINITY;
+  const m = /^(\d+(?:\.\d+)?)([KMGT]?)i?B?$/i.exec(v);
+  const n = m ? Math.floor(Number(m[1]) * 2 ** (10 * ' KMGT'.indexOf((m[2] || ' ').toUpperCase()))) : Number.NaN;
+  if (!(n >= 2 ** 20)) throw new UsageError(`--${name} expects a size of at least 1M (e.g. 200M, 4G) or 'none', got '${v}'`);
+  return n;
 }
 
 export async function checkCommand(args: string[], io: CliIO): Promise<number> {
@@ -153,6 +169,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v['max-states'] !== undefined && { maxStates: int('max-states', v['max-states'], 1) }),
     ...(timeSeconds !== undefined && { timeSeconds }),
     ...(v['frontier-memory'] !== undefined && { frontierMemoryBytes: int('frontier-memory', v['frontier-memory'], 1)! * 2 ** 20 }),
+    ...(v['max-memory'] !== undefined && { maxMemoryBytes: memorySize('max-memory', v['max-memory']) }),
     ...(v.seed !== undefined && { seed: int('seed', v.seed) }),
     ...(v.walks !== undefined && { walks: int('walks', v.walks, 1) }),
     ...(v.walk !== undefined && { walk: int('walk', v.walk) }),
@@ -173,7 +190,12 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   if (!/^\d+(\.\d+)?$/.test(v['progress-every'] ?? '10')) throw new UsageError(`--progress-every expects a number of seconds ≥ 0, got '${v['progress-every']}'`);
   // Under --json a terminal gets no live line (stdout is the report); a log still gets its periodic lines on stderr.
   const progress = progressLine(io, { live: !v.json, every });
-  if (!(v.json && io.interactive)) options.onProgress = (p) => progress.update(p);
+  const growth = growthWarning(io, normalizeOptions(loaded.protocol, options));
+  const drawProgress = !(v.json && io.interactive);
+  options.onProgress = (p) => {
+    if (drawProgress) progress.update(p);
+    growth.update(p);
+  };
   const signals = interruptible(io, workers > 1 && mode === 'bfs');
   if (signals) options.stop = signals.stop;
   let result: CheckResult;
@@ -189,19 +211,14 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   let traceFile: string | undefined;
   if ('trace' in result && result.trace) {
     const dir = makeOutputDir(io.cwd, v.out ?? 'pacta-traces', '--out');
-    const name = [loaded.ref.replace(/^.*[/\\]/, '').replace(/\.[^.]+$/, ''), loaded.variant, result.mode, result.result].filter(Boolean).join('.');
-    traceFile = join(dir, `${name}.json`);
-    try {
-      writeFileSync(traceFile, `${JSON.stringify(result.trace, null, 1)}\n`);
-    } catch (e) {
-      throw new UsageError(`--out: cannot write ${traceFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    traceFile = traceFilePath(dir, loaded.ref, loaded.variant, result.mode, result.result, stateSpaceOptions(loaded.protocol, options));
+    writeTraceFile(traceFile, portableTrace(result.trace, loaded.path, traceFile), '--out');
   }
 
   if (v.json) {
-    io.out(`${JSON.stringify(jsonReport(result, traceFile))}\n`);
+    io.out(`${JSON.stringify(jsonReport(result, traceFile, { options: normalizeOptions(loaded.protocol, options), reproduce, walk }))}\n`);
   } else {
-    io.out(humanReport(result, traceFile ? relative(io.cwd, traceFile) || traceFile : undefined, reproduce));
+    io.out(humanReport(result, traceFile ? relative(io.cwd, traceFile) || traceFile : undefined, reproduce, loaded.protocol));
   }
   return exitCode(result);
 }
@@ -247,14 +264,66 @@ export function exitCode(r: CheckResult): number {
   }
 }
 
-/** The object `--json` prints (DESIGN.md's CLI contract, plus goals and collision probability). */
-function jsonReport(r: CheckResult, traceFile: string | undefined): Record<string, unknown> {
+/**
+ * Below this many distinct states, bytes per state measures the table's starting size, not the
+ * states (52,434.8 bytes/state on a five-step random run): the figure is left out.
+ */
+const BYTES_PER_STATE_MIN_STATES = 1000;
+
+/** Whether bytes per state means something for this run: an exhaustive search of enough states. */
+function bytesPerStateMeaningful(r: CheckResult): boolean {
+  return r.exhaustive && r.stats.distinctStates >= BYTES_PER_STATE_MIN_STATES;
+}
+
+/** The options a run used, after defaults and the variant's exposure (check()'s option names; null: unbounded). */
+function resolvedOptions(o: Options): Record<string, unknown> {
+  const bound = (n: number) => (n === Number.POSITIVE_INFINITY ? null : n);
+  const w = o.world;
+  return {
+    network: w.network,
+    drop: w.drop,
+    dup: w.dup,
+    crashes: w.crashes,
+    diskFaults: w.diskFaults,
+    maxTime: w.maxTime,
+    trueTimeEpsilon: w.trueTimeEpsilon,
+    clockError: w.clockError,
+    maxInFlight: bound(w.maxInFlight),
+    symmetry: o.symmetry,
+    deadlock: o.deadlock,
+    fairDelivery: o.fairDelivery,
+    liveness: o.liveness,
+    maxDepth: bound(o.maxDepth),
+    maxStates: bound(o.maxStates),
+    timeSeconds: bound(o.timeSeconds),
+    maxMemoryBytes: bound(o.maxMemoryBytes),
+    workers: o.workers,
+    ...(o.mode === 'random' && {
+      seed: o.seed,
+      walks: bound(o.walks),
+      strategy: o.random.strategy,
+      swarm: o.random.swarm,
+      ...(o.random.strategy === 'pct' && { pctDepth: o.random.pctDepth }),
+      ...(o.random.walk !== null && { walk: o.random.walk }),
+    }),
+  };
+}
+
+/**
+ * The object `--json` prints (DESIGN.md's CLI contract, documented in docs/cli.md#json-output and
+ * pinned by docs/json-output.schema.json): the header, what was checked (spec, params, resolved
+ * options, seed), the result and its figures, the trace and the command that reproduces it.
+ */
+function jsonReport(r: CheckResult, traceFile: string | undefined, run: { options: Options; reproduce: string; walk: number | undefined }): Record<string, unknown> {
   const s = r.stats;
   const out: Record<string, unknown> = {
+    ...jsonHeader('check'),
     spec: r.spec,
     variant: r.variant,
     params: r.params,
     mode: r.mode,
+    options: resolvedOptions(run.options),
+    seed: r.mode === 'random' ? run.options.seed : null,
     exhaustive: r.exhaustive,
     result: r.result,
     distinctStates: s.distinctStates,
@@ -262,24 +331,27 @@ function jsonReport(r: CheckResult, traceFile: string | undefined): Record<strin
     depth: s.depth,
     seconds: Number(s.seconds.toFixed(3)),
     statesPerSecond: Math.round(s.statesPerSecond),
-    bytesPerState: Number(s.bytesPerState.toFixed(1)),
+    ...(bytesPerStateMeaningful(r) && { bytesPerState: Number(s.bytesPerState.toFixed(1)) }),
     collisionProbability: s.collisionProbability,
     goals: r.goals,
   };
   if (s.walks !== undefined) Object.assign(out, { walks: s.walks, steps: s.steps, deepestWalk: s.depth });
   if (s.spilledBytes !== undefined) out.spilledBytes = s.spilledBytes;
   if (s.graph) out.graph = { edges: s.graph.edges, bytes: s.graph.bytes, analysisSeconds: Number(s.graph.analysisSeconds.toFixed(3)) };
+  // Random mode: the walk that failed (with the seed, `--seed S --walk W` re-runs it alone).
+  const walk = run.walk === undefined ? {} : { walk: run.walk };
   if (r.result === 'violation') {
-    out.violation = { property: r.property.name, kind: r.property.kind, traceFile: traceFile ?? null, length: r.trace ? r.trace.steps.length - 1 : null };
+    out.violation = { property: r.property.name, kind: r.property.kind, traceFile: traceFile ?? null, length: r.trace ? r.trace.steps.length - 1 : null, ...walk };
   }
   if (r.liveness) out.liveness = r.liveness;
-  if (r.result === 'deadlock') out.deadlock = { traceFile: traceFile ?? null, length: r.trace.steps.length - 1 };
+  if (r.result === 'deadlock') out.deadlock = { traceFile: traceFile ?? null, length: r.trace.steps.length - 1, ...walk };
   if (r.result === 'incomplete') out.reason = r.reason;
-  if (r.result === 'error') out.error = { message: r.error, traceFile: traceFile ?? null };
+  if (r.result === 'error') out.error = { message: r.error, traceFile: traceFile ?? null, ...walk };
+  out.reproduce = run.reproduce;
   return out;
 }
 
-function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: string): string {
+function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: string, protocol: Protocol): string {
   const s = r.stats;
   const name = r.variant ? `${r.spec}:${r.variant}` : r.spec;
   const params = Object.entries(r.params).map(([k, x]) => `${k}=${String(x)}`).join(' ');
@@ -297,9 +369,9 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     [r.mode === 'random' ? 'deepest walk' : 'depth', String(s.depth)],
     ['time', seconds(s.seconds)],
     ['states/s', num(s.statesPerSecond)],
-    ['bytes/state', s.bytesPerState.toFixed(1)],
     ['fingerprint collision probability', s.collisionProbability.toExponential(1)],
   ];
+  if (bytesPerStateMeaningful(r)) rows.splice(rows.length - 1, 0, ['bytes/state', s.bytesPerState.toFixed(1)]);
   if (s.walks !== undefined) rows.splice(1, 0, ['walks', num(s.walks)]);
   if (s.graph) rows.push(['state graph (liveness)', `${num(s.graph.edges)} edges, ${(s.graph.bytes / 2 ** 20).toFixed(1)} MiB, analysis ${seconds(s.graph.analysisSeconds)}`]);
   if (s.spilledBytes !== undefined) rows.push(['frontier spilled to disk', `${(s.spilledBytes / 2 ** 20).toFixed(1)} MiB`]);
@@ -319,9 +391,14 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     lines.push(`property violated: ${r.property.name}${note}`);
   }
   if (r.result === 'incomplete') lines.push(`stopped by: ${r.reason}`);
+  if (r.result === 'incomplete' && r.reason === 'memory') {
+    lines.push('hint: the process reached --max-memory; the counts above are what was explored. Shrink the space (smaller params, --symmetry,',
+      '      --max-in-flight, fewer faults) or allow more memory (--max-memory SIZE, none: no bound).');
+  }
   if (r.result === 'error') lines.push(`error: ${r.error}`);
   if ('trace' in r && r.trace) {
-    lines.push('', formatTrace(r.trace), '');
+    // Node ids inside states and messages read as names, as `pacta show` prints them.
+    lines.push('', formatTrace(withNodeNames(r.trace, protocol)), '');
     if (traceFile) lines.push(`trace written to ${traceFile}`);
     lines.push(`reproduce with: ${reproduce}`);
   }

@@ -16,6 +16,7 @@ import { registerModel } from '../../specs/core/models/register.ts';
 import { table } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { parseCommandArgs } from '../args.ts';
+import { jsonHeader } from '../json-output.ts';
 import { parseMaxBytes, readHistoryFile } from '../input-file.ts';
 
 export const lincheckUsage = `usage: pacta lincheck FILE... [options]
@@ -72,6 +73,7 @@ function parseHistory(text: string, label: string, format: Format, model: ModelN
 /** The JSON line printed for one file with --json. */
 function jsonLine(file: string, r: LinearizabilityResult): string {
   return JSON.stringify({
+    ...jsonHeader('lincheck'),
     file,
     result: r.result,
     operations: r.operations,

@@ -85,7 +85,7 @@ export async function listCommand(args: string[], io: CliIO): Promise<number> {
     });
     lines.push('');
   }
-  lines.push('Check a variant with `npx pacta check SPEC:VARIANT`; the flags shown are added unless you give your own.');
+  lines.push(...wrap('Check a variant with `npx pacta check SPEC:VARIANT`; the flags shown are added unless you give your own.', 0));
   io.out(`${lines.join('\n')}\n`);
   return Exit.ok;
 }

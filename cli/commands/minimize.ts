@@ -7,11 +7,14 @@ import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { minimizeTrace } from '../../checker/minimize.ts';
 import { ReplayMismatch, replayTrace } from '../../checker/replay.ts';
+import { withNodeNames } from '../../traces/node-names.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { seconds } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadTrace } from '../load-trace.ts';
 import { parseCommandArgs } from '../args.ts';
+import { jsonHeader } from '../json-output.ts';
+import { portableTrace } from '../trace-file.ts';
 
 /** The help text of `pacta minimize`. */
 export const minimizeUsage = `usage: pacta minimize <trace.json> [-o OUT] [--bfs-states N] [--time SECONDS] [--json] [--spec SPEC]
@@ -52,7 +55,8 @@ export async function minimizeCommand(args: string[], io: CliIO): Promise<number
   if (timeSeconds !== undefined && !(timeSeconds > 0)) throw new UsageError(`--time expects a positive number of seconds, got '${v.time}'`);
 
   const file = parsed.positionals[0]!;
-  const { trace, path, model } = await loadTrace(file, io.cwd, parsed.values.spec);
+  const { trace, path, model, protocol, specPath, specChanged } = await loadTrace(file, io.cwd, parsed.values.spec);
+  if (specChanged) io.err(`pacta minimize: note: ${specChanged}\n`);
   let result;
   try {
     result = minimizeTrace(model, trace, { bfsStates, timeSeconds });
@@ -66,20 +70,21 @@ export async function minimizeCommand(args: string[], io: CliIO): Promise<number
 
   const out = v.out ? resolve(io.cwd, v.out) : join(dirname(path), `${basename(path).replace(/(\.min)?\.json$/, '')}.min.json`);
   try {
-    writeFileSync(out, `${JSON.stringify(result.trace, null, 1)}\n`);
+    // The minimized trace may go to another folder: its spec path is made relative to it.
+    writeFileSync(out, `${JSON.stringify(portableTrace(result.trace, specPath, out), null, 1)}\n`);
   } catch (e) {
     throw new UsageError(`cannot write ${out}: ${(e as Error).message}`);
   }
   const shown = relative(io.cwd, out) || out;
   if (v.json) {
-    io.out(`${JSON.stringify({ before: result.before, after: result.after, seconds: Number(result.seconds.toFixed(3)), timedOut: result.timedOut, out: shown, phases: result.phases })}\n`);
+    io.out(`${JSON.stringify({ ...jsonHeader('minimize'), before: result.before, after: result.after, seconds: Number(result.seconds.toFixed(3)), timedOut: result.timedOut, out: shown, phases: result.phases })}\n`);
     return Exit.ok;
   }
   const lines = [
     `${file}: ${result.before} → ${result.after} steps in ${seconds(result.seconds)}${result.timedOut ? ' (time limit reached: best so far)' : ''}`,
     ...result.phases.map((p) => `  ${p.phase.padEnd(11)} ${String(p.before).padStart(4)} → ${String(p.after).padEnd(4)} ${seconds(p.seconds)}`),
     '',
-    formatTrace(result.trace),
+    formatTrace(withNodeNames(result.trace, protocol)),
     '',
     `minimized trace written to ${shown} (it replays: pacta replay ${shown})`,
   ];

@@ -8,6 +8,7 @@ import { ReplayMismatch, replayTrace } from '../../checker/replay.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadTrace } from '../load-trace.ts';
 import { parseCommandArgs } from '../args.ts';
+import { jsonHeader } from '../json-output.ts';
 
 /** The help text of `pacta replay`. */
 export const replayUsage = `usage: pacta replay <trace.json> [--json] [--executor] [--spec SPEC]
@@ -29,13 +30,15 @@ export async function replayCommand(args: string[], io: CliIO): Promise<number> 
   if (!parsed) return Exit.ok;
   if (parsed.positionals.length !== 1) throw new UsageError(`expected one trace file, got ${parsed.positionals.length || 'none'}\n\n${replayUsage}`);
   const file = parsed.positionals[0]!;
-  const { trace, model, protocol } = await loadTrace(file, io.cwd, parsed.values.spec);
+  const { trace, model, protocol, specChanged } = await loadTrace(file, io.cwd, parsed.values.spec);
+  // Said before replaying: a divergence that follows is then read for what it likely is.
+  if (specChanged) io.err(`pacta replay: note: ${specChanged}; the replay may diverge for that reason\n`);
   if (parsed.values.executor) {
     const { replayOnExecutor, formatExecutorReplay } = await import('../../impl/replay.ts');
     const r = await replayOnExecutor(protocol, trace).catch((e: unknown) => {
       throw typeof (e as { code?: unknown }).code === 'string' ? new UsageError(`${file}: ${(e as Error).message}`) : e;
     });
-    io.out(parsed.values.json ? `${JSON.stringify(r.ok ? { replayed: true, executor: true, ...r } : { replayed: false, executor: true, ...r })}\n` : formatExecutorReplay(file, r));
+    io.out(parsed.values.json ? `${JSON.stringify({ ...jsonHeader('replay'), replayed: r.ok, executor: true, ...r })}\n` : formatExecutorReplay(file, r));
     return r.ok ? Exit.ok : Exit.violation;
   }
   let result;
@@ -47,7 +50,8 @@ export async function replayCommand(args: string[], io: CliIO): Promise<number> 
   }
   const steps = trace.steps.length - 1;
   if (parsed.values.json) {
-    io.out(`${JSON.stringify(result.ok ? { replayed: true, steps } : { replayed: false, steps, divergence: result.divergence })}\n`);
+    const changed = specChanged === undefined ? {} : { specChanged: true };
+    io.out(`${JSON.stringify(result.ok ? { ...jsonHeader('replay'), replayed: true, steps, ...changed } : { ...jsonHeader('replay'), replayed: false, steps, divergence: result.divergence, ...changed })}\n`);
     return result.ok ? Exit.ok : Exit.violation;
   }
   if (result.ok) {
@@ -64,6 +68,7 @@ export async function replayCommand(args: string[], io: CliIO): Promise<number> 
   const lines = [`${file}: diverges at step ${d.step}: ${d.reason}`];
   if (d.expected) lines.push(`  fingerprint: expected ${d.expected}, got ${d.got}`);
   for (const diff of d.differences ?? []) lines.push(`  ${diff}`);
+  if (specChanged) lines.push(`  note: ${specChanged}`);
   io.out(`${lines.join('\n')}\n`);
   return Exit.violation;
 }

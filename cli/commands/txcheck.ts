@@ -19,6 +19,7 @@ import { Exit, UsageError, type CliIO } from '../io.ts';
 import { parseMaxBytes, readHistoryFile } from '../input-file.ts';
 import { makeOutputDir } from '../output-dir.ts';
 import { parseCommandArgs } from '../args.ts';
+import { jsonHeader } from '../json-output.ts';
 
 export const txcheckUsage = `usage: pacta txcheck FILE [options]
 
@@ -121,7 +122,7 @@ export async function txcheckCommand(args: string[], io: CliIO): Promise<number>
   }
 
   if (v.json) {
-    io.out(`${JSON.stringify({ file, ...result, seconds: Number(result.seconds.toFixed(6)) })}\n`);
+    io.out(`${JSON.stringify({ ...jsonHeader('txcheck'), file, ...result, seconds: Number(result.seconds.toFixed(6)) })}\n`);
   } else {
     const searched = new Set(result.searched);
     io.out(
