@@ -75,7 +75,7 @@ export class Interner {
 }
 
 /** A copy of `a` with room for at least `need` elements (doubling). */
-export function grown(a: Int32Array, need: number): Int32Array {
+export function grown(a: Int32Array, need: number): Int32Array<ArrayBuffer> {
   let length = a.length * 2;
   while (length < need) length *= 2;
   const b = new Int32Array(length);
