@@ -216,6 +216,24 @@ describe('the environment and the command line are input too (exit 2, not "inter
     expect(await pacta('show', write(cwd, 'ok.json', example), '-o', '/proc/pacta-nope/x')).toMatchObject({ code: 2, err: expect.stringMatching(/cannot write \/proc\/pacta-nope\/x/) });
   });
 
+  it('pacta run: a corrupt log header and an unresolvable peer are exit 2 naming them', async () => {
+    const { chmodSync } = await import('node:fs');
+    const key = write(cwd, 'cluster.key', 'ab'.repeat(32));
+    chmodSync(key, 0o600);
+    const peers = (first: string) => `${first},127.0.0.1:17202,127.0.0.1:17203,127.0.0.1:17204,127.0.0.1:17205`;
+    mkdirSync(join(cwd, 'corrupt'));
+    write(join(cwd, 'corrupt'), 'node-0.log', 'GARBAGEGARBAGE!!');
+    expect(await pacta('run', 'raft-kv', '--node', '0', '--peers', peers('127.0.0.1:17201'), '--key-file', key, '--data', 'corrupt', '--quiet')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^pacta run: server1 \(durable log\): cannot recover: openDurableLog: \S*corrupt\/node-0\.log is not a pacta log \(bad header\); move the file away/),
+    });
+    // looked up before the node or client starts (member 3 is a client)
+    expect(await pacta('run', 'raft-kv', '--node', '3', '--peers', peers('nosuchhost.invalid:17201'), '--key-file', key, '--quiet')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^pacta run: --peers: cannot resolve the host 'nosuchhost\.invalid' \(member 0\)/),
+    });
+  });
+
   it('unknown flags and arguments are rejected, also by list', async () => {
     expect(await pacta('list', '--bogus')).toMatchObject({ code: 2, err: expect.stringMatching(/Unknown option '--bogus'/) });
     expect(await pacta('list', 'two-phase')).toMatchObject({ code: 2, err: expect.stringMatching(/unexpected argument 'two-phase'/) });
