@@ -115,10 +115,9 @@ describe('data never runs code', () => {
 });
 
 describe('replay --executor of a trace that does not fit the spec', () => {
-  it('a malformed message, delivered or in flight, is exit 2 naming the file and the step', async () => {
+  it('a malformed message is exit 2 naming the file and the step (an in-flight one too: tests/audit/issue-25.sh)', async () => {
     const cases: [string, (t: Record<string, any>) => void, RegExp][] = [
       ['delivered.json', (t) => (t.steps[2].event.msg = { kind: 'bogus' }), /delivered\.json: replayOnExecutor: step 2: msg\.kind: expected one of prepared, commit, abort, got "bogus" \(the trace does not fit two-phase's schemas\)/],
-      ['in-flight.json', (t) => (t.steps[1].state.network[0].msg = { nokind: 1 }), /in-flight\.json: replayOnExecutor: step 1: msg\.kind: expected one of prepared, commit, abort, got undefined/],
     ];
     for (const [name, edit, message] of cases) {
       const file = write(cwd, name, edited(edit));
