@@ -20,7 +20,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type NodeId, type Protocol, type Schema, Writer, equalBytes, equalValues, t } from '../specs/core/index.ts';
+import { EncodeError, type NodeId, type Protocol, type Schema, SchemaError, Writer, equalBytes, equalValues, t } from '../specs/core/index.ts';
 import type { TraceEvent, TraceFile, TraceStep } from '../traces/format.ts';
 import { eventText } from '../traces/event-text.ts';
 import { ClusterClient } from './client.ts';
@@ -193,6 +193,8 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
     return { reason: `messages in flight differ (${mode} network): the trace has ${a.length}, the executor ${b.length}`, expected: step.state.network, got: frames.map((f) => ({ from: f.from, to: f.to, channel: f.kind, bytes: f.payload.length })) };
   };
 
+  // The step being replayed, for a trace whose messages or states do not fit the spec's schemas.
+  let at = 0;
   try {
     for (const r of runtimes) {
       await r.open();
@@ -202,6 +204,7 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
     if (first) return { ok: false, steps: 0, divergence: first };
     const last = trace.steps.length - 1;
     for (let i = 1; i <= last; i++) {
+      at = i;
       const step = trace.steps[i]!;
       const event = step.event as Event;
       const text = describe(event);
@@ -293,6 +296,12 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
       if (d) return { ok: false, steps: i - 1, divergence: d };
     }
     return { ok: true, steps: last, comparisons, framesDelivered: delivered, durableSaves: saves(), recoveries };
+  } catch (e) {
+    // A value of the trace that the spec's schemas refuse is bad input, named by its step.
+    if (e instanceof SchemaError || e instanceof EncodeError) {
+      throw new UsageError('replayOnExecutor', 'bad-trace', `step ${at}: ${e.message} (the trace does not fit ${protocol.name}'s schemas)`);
+    }
+    throw e;
   } finally {
     await Promise.all(runtimes.map((r) => r.crash()));
     await Promise.all([...clients.values()].map((c) => c.close()));

@@ -114,6 +114,18 @@ describe('data never runs code', () => {
   });
 });
 
+describe('replay --executor of a trace that does not fit the spec', () => {
+  it('a malformed message is exit 2 naming the file and the step (an in-flight one too: tests/audit/issue-25.sh)', async () => {
+    const cases: [string, (t: Record<string, any>) => void, RegExp][] = [
+      ['delivered.json', (t) => (t.steps[2].event.msg = { kind: 'bogus' }), /delivered\.json: replayOnExecutor: step 2: msg\.kind: expected one of prepared, commit, abort, got "bogus" \(the trace does not fit two-phase's schemas\)/],
+    ];
+    for (const [name, edit, message] of cases) {
+      const file = write(cwd, name, edited(edit));
+      expect(await pacta('replay', file, '--executor'), name).toMatchObject({ code: 2, err: expect.stringMatching(message) });
+    }
+  });
+});
+
 describe('nesting past the documented depth is bad input (exit 2), not a stack overflow', () => {
   const N = 100_000;
   it('a trace nested 100,000 deep inside a node state, and a malformed one', async () => {
@@ -214,6 +226,24 @@ describe('the environment and the command line are input too (exit 2, not "inter
     // /proc: Node's recursive mkdir retries forever there; ours stops at the first level it cannot make
     expect(await pacta('check', 'two-phase:commit-early', '--out', '/proc/pacta-nope/traces')).toMatchObject({ code: 2, err: expect.stringMatching(/--out \/proc\/pacta-nope\/traces: cannot create the folder \/proc\/pacta-nope/) });
     expect(await pacta('show', write(cwd, 'ok.json', example), '-o', '/proc/pacta-nope/x')).toMatchObject({ code: 2, err: expect.stringMatching(/cannot write \/proc\/pacta-nope\/x/) });
+  });
+
+  it('pacta run: a corrupt log header and an unresolvable peer are exit 2 naming them', async () => {
+    const { chmodSync } = await import('node:fs');
+    const key = write(cwd, 'cluster.key', 'ab'.repeat(32));
+    chmodSync(key, 0o600);
+    const peers = (first: string) => `${first},127.0.0.1:17202,127.0.0.1:17203,127.0.0.1:17204,127.0.0.1:17205`;
+    mkdirSync(join(cwd, 'corrupt'));
+    write(join(cwd, 'corrupt'), 'node-0.log', 'GARBAGEGARBAGE!!');
+    expect(await pacta('run', 'raft-kv', '--node', '0', '--peers', peers('127.0.0.1:17201'), '--key-file', key, '--data', 'corrupt', '--quiet')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^pacta run: server1 \(durable log\): cannot recover: openDurableLog: \S*corrupt\/node-0\.log is not a pacta log \(bad header\); move the file away/),
+    });
+    // looked up before the node or client starts (member 3 is a client)
+    expect(await pacta('run', 'raft-kv', '--node', '3', '--peers', peers('nosuchhost.invalid:17201'), '--key-file', key, '--quiet')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^pacta run: --peers: cannot resolve the host 'nosuchhost\.invalid' \(member 0\)/),
+    });
   });
 
   it('unknown flags and arguments are rejected, also by list', async () => {

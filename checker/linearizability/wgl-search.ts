@@ -21,6 +21,7 @@
  * allocates nothing but what the model's step function does.
  */
 import type { Operation } from '../history/history.ts';
+import { LinearizedSet } from './linearized-set.ts';
 import { MemoTable } from './memo-table.ts';
 import type { ResolvedModel } from './model.ts';
 
@@ -41,6 +42,8 @@ export interface SearchOutcome<S> {
   readonly steps: number;
   /** (linearized set, state) pairs memoized. */
   readonly memoized: number;
+  /** Int32 words the memo and the linearized set's interned parts hold at the end (about 4 bytes each, states aside). */
+  readonly memoWords?: number;
 }
 
 /** A per-call deadline check: returns true when the search must stop. */
@@ -134,15 +137,14 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
     prev[entry] = entry - 1;
   }
 
-  const words = (n + 31) >>> 5;
   const zob = zobristWords(n);
-  const memo = new MemoTable<S>(words, model.equal, Math.min(1 << 14, 16 * n));
+  const memo = new MemoTable<S>(model.equal, Math.min(1 << 14, 16 * n));
   const readOnly = new Uint8Array(n);
   if (reductions) for (let k = 0; k < n; k++) readOnly[k] = model.readOnly(inputs[k]!, outputs[k]) ? 1 : 0;
   const mustFollow = reductions ? twinOrder(ops, readOnly) : new Int32Array(n).fill(-1);
 
   // Search state, kept between slices.
-  const bits = new Int32Array(words);
+  const linearized = new LinearizedSet(ops);
   const stackEntry = new Int32Array(n);
   const stackForced = new Uint8Array(n);
   const stackState: S[] = new Array<S>(n);
@@ -232,7 +234,7 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
           // operation waits for its twin, see twinOrder).
           const op = opOf[e]!;
           const twin = mustFollow[op]!;
-          if (readOnly[op] === 0 && (twin < 0 || (bits[twin >>> 5]! & (1 << (twin & 31))) !== 0)) {
+          if (readOnly[op] === 0 && (twin < 0 || linearized.has(twin))) {
             if ((++count & 0xfff) === 0 && shouldStop()) return finish(unknown());
             const r = step(st, inputs[op]!, outputs[op]);
             if (r.ok) {
@@ -249,11 +251,9 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
       }
       if (!stuck) {
         // Linearize the candidate unless (linearized set, state) was explored before.
-        const w = candOp >>> 5;
-        const bit = 1 << (candOp & 31);
-        bits[w]! |= bit;
+        linearized.add(candOp);
         const h = bh ^ zob[candOp]!;
-        if (memo.add(bits, h ^ Math.imul(hashState(candNext), 0x85ebca6b), candNext)) {
+        if (memo.add(linearized, h ^ Math.imul(hashState(candNext), 0x85ebca6b), candNext)) {
           stackEntry[d] = cand;
           stackForced[d] = forced;
           stackState[d] = st;
@@ -269,7 +269,7 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
           scanFrom = forced === 1 ? prev[cand]! : 0;
           continue;
         }
-        bits[w]! &= ~bit;
+        linearized.remove(candOp);
         if (forced === 0) {
           e = next[e]!;
           continue;
@@ -294,7 +294,7 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
         st = stackState[d]!;
         stackState[d] = undefined as S; // let the state be collected
         const op = opOf[c]!;
-        bits[op >>> 5]! &= ~(1 << (op & 31));
+        linearized.remove(op);
         bh ^= zob[op]!;
         const ret = matchOf[c]!;
         next[prev[ret]!] = ret;
@@ -314,6 +314,7 @@ export function startSearch<S, I, O>(ops: readonly Operation<I, O>[], model: Res
       linearization: Array.from(stackEntry.subarray(0, d), (x) => opOf[x]!),
       steps: count,
       memoized: memo.size,
+      memoWords: memo.words + linearized.internedWords,
     });
   };
   return { run };

@@ -4,7 +4,9 @@
  * addresses say so), printing its address and its events until Ctrl-C. With the id of a
  * client it sends operations instead and prints their results.
  */
+import { lookup } from 'node:dns/promises';
 import { readFile, stat } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseParam } from '../../checker/options.ts';
@@ -100,6 +102,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (id === undefined) throw new UsageError(`--node is required\n\n${runUsage}`);
   if (!v.peers) throw new UsageError(`--peers is required\n\n${runUsage}`);
   const peers = v.peers.split(',').map(parseAddress);
+  await resolvePeers(peers);
   const key = await clusterKey(v, io);
   const transport = (v.transport ?? 'udp') as 'udp' | 'tcp';
   if (transport !== 'udp' && transport !== 'tcp') throw new UsageError(`--transport must be udp or tcp, got '${v.transport}'`);
@@ -176,7 +179,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   let node: Awaited<ReturnType<typeof startNode>> | undefined;
   try {
     node = await startNode(protocol, {
-      ...common, dataDir: v.data, syncMode: sync as 'datasync',
+      ...common, dataDir: resolve(io.cwd, v.data), syncMode: sync as 'datasync',
       ...(v['epoch-ms'] !== undefined ? { epochMs: int('epoch-ms', v['epoch-ms'])! } : {}),
       ...(v['tick-ms'] !== undefined ? { tickMs: int('tick-ms', v['tick-ms'], 1)! } : {}),
       ...(defaultTimerMs ? { defaultTimerMs } : {}),
@@ -299,9 +302,32 @@ function formatAddress(a: PeerAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
+/**
+ * Looks every peer's host name up once before anything starts: a name that does not resolve is
+ * bad input naming the member, not a transport failure later (an "internal error" before).
+ */
+async function resolvePeers(peers: readonly PeerAddress[]): Promise<void> {
+  const names = [...new Set(peers.filter((p) => isIP(p.host) === 0).map((p) => p.host))];
+  await Promise.all(
+    names.map(async (host) => {
+      try {
+        await lookup(host);
+      } catch (e) {
+        const member = peers.findIndex((p) => p.host === host);
+        throw new UsageError(`--peers: cannot resolve the host '${host}' (member ${member}): ${(e as { code?: string }).code ?? (e as Error).message}`);
+      }
+    }),
+  );
+}
+
 function asUsage(e: unknown): unknown {
   const code = (e as { code?: unknown }).code;
   if (e instanceof Error && typeof code === 'string' && /\//.test(code)) return new UsageError(e.message);
+  // A durable log the store refuses as bad input (not a pacta log): the data folder is input.
+  const cause = (e as { cause?: { code?: unknown } }).cause;
+  if (e instanceof Error && code === 'storage' && typeof cause?.code === 'string' && /\//.test(cause.code)) {
+    return new UsageError(`${e.message}; move the file away to start this node afresh, or give the --data folder that holds its log`);
+  }
   if (e instanceof Error && (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL')) return new UsageError(`cannot bind: ${e.message}`);
   return e;
 }

@@ -231,7 +231,9 @@ export class StepRunner {
     this.checksLeft--;
     const schema = this.layout.roleOfNode[id]!.def.state as Schema<unknown>;
     const input = this.encode(this.before, schema, state);
-    const first = call();
+    const watched = watchingClockAndRandom(call);
+    if (watched.read) throw this.broke(id, handler, `called ${watched.read}: a handler must be deterministic (the checker runs it again on the same state); take a random choice as an action's choices, and the time from out.now()`);
+    const first = watched.value;
     if (!equalBytes(input, this.encode(this.after, schema, state))) throw this.broke(id, handler, 'mutated its state (a handler must return a new state and leave its input as it was)');
     const sends = effects ? this.effectsText() : '';
     const out1 = effects ? this.encode(this.after, schema, first) : undefined;
@@ -282,5 +284,33 @@ export class StepRunner {
     const message = e instanceof Error ? e.message : String(e);
     const role = this.layout.roleOfNode[id]!.name;
     return new HandlerError(`${this.layout.nodeName(id)} (${role}.${handler}) threw: ${message}`, e, id, handler);
+  }
+}
+
+/**
+ * Runs `call` with `Math.random` and `Date.now` replaced by recorders that pass through, and says
+ * which one it read first (null when neither). Only the checked first calls of a run (see
+ * `checkHandlers`) pay for it: a guard that flips a coin is found on the first call, where
+ * running it twice catches it only when the two tosses differ.
+ */
+function watchingClockAndRandom<T>(call: () => T): { value: T; read: string | null } {
+  const math = Math as { random: () => number };
+  const random = math.random;
+  const now = Date.now;
+  let read: string | null = null;
+  math.random = () => {
+    read ??= 'Math.random()';
+    return random();
+  };
+  Date.now = () => {
+    read ??= 'Date.now()';
+    return now();
+  };
+  try {
+    const value = call();
+    return { value, read };
+  } finally {
+    math.random = random;
+    Date.now = now;
   }
 }
