@@ -108,6 +108,8 @@ const params = {
   writeSkew: false,
   /** Workload: a read of key 0 then a write of it (a read-modify-write). */
   rmw: false,
+  /** Workload: one transaction writing keys 0 and 1 (with parallel commits, the write of 1 is in flight while STAGING). */
+  pairWrites: false,
   /** Every account's balance before any write. */
   initial: 10,
   /** How many times range 0's lease may move (0: leases never move). */
@@ -133,6 +135,7 @@ export function cockroachOps(p: P): TxnOp[] {
   if (p.transfers) ops.push(txn.transfer(0, 1, 1));
   if (p.writeSkew) ops.push(txn.of({ f: 'r', key: 0 }, { f: 'w', key: 1, n: 1 }), txn.of({ f: 'r', key: 1 }, { f: 'w', key: 0, n: 1 }));
   if (p.rmw) ops.push(txn.of({ f: 'add', key: 0, by: 1 }));
+  if (p.pairWrites && p.keys >= 2) ops.push(txn.write(1, 0, 1));
   return ops;
 }
 
@@ -151,7 +154,8 @@ const Msg = t.union('kind', {
   get: GetF,
   put: PutF,
   refresh: { txn: TxnId, key: t.u32, from: t.u32, to: t.u32, gw: t.node('node'), fwd: t.bool },
-  endTxn: { txn: TxnId, anchor: t.u32, commit: t.bool, ts: t.u32, inFlight: t.array(t.u32), gw: t.node('node'), fwd: t.bool },
+  /** `intents`: the other keys whose intents the record's range resolves once the record is decided (parallel commits' explicit commit). */
+  endTxn: { txn: TxnId, anchor: t.u32, commit: t.bool, ts: t.u32, inFlight: t.array(t.u32), intents: t.array(t.u32), gw: t.node('node'), fwd: t.bool },
   resolve: { txn: TxnId, key: t.u32, commit: t.bool, ts: t.u32, fwd: t.bool },
   // leaseholder → the record's leaseholder, and back
   push: { txn: TxnId, anchor: t.u32, to: t.u32, abort: t.bool, key: t.u32, by: t.node('node'), fwd: t.bool },
@@ -426,10 +430,12 @@ function node(rules: Rules) {
         const reply = (status: 'committed' | 'aborted' | 'retry' | 'staged', ts: number): void => out.send(m.gw, { kind: 'ended', txn: m.txn, status, ts, now });
         if (!rec || rec.status === 'ABORTED') {
           reply('aborted', 0);
+          for (const k of m.intents) out.send(holderOf(s, k, ctx), { kind: 'resolve', txn: m.txn, key: k, commit: false, ts: 0, fwd: false });
           return rec ? s : withRange(s, key, { ...r, records: put(r.records, m.txn, { status: 'ABORTED', ts: 0, inFlight: NONE }) });
         }
         if (rec.status === 'COMMITTED') {
           reply(m.commit ? 'committed' : 'aborted', rec.ts);
+          for (const k of m.intents) out.send(holderOf(s, k, ctx), { kind: 'resolve', txn: m.txn, key: k, commit: true, ts: rec.ts, fwd: false });
           return s;
         }
         // The record's own range resolves the transaction's intent on it at once (EndTxn resolves local intents).
@@ -440,6 +446,7 @@ function node(rules: Rules) {
         if (rec.status === 'STAGING') {
           // The explicit commit of an implicitly committed transaction.
           reply('committed', rec.ts);
+          for (const k of m.intents) out.send(holderOf(s, k, ctx), { kind: 'resolve', txn: m.txn, key: k, commit: true, ts: rec.ts, fwd: false });
           return settle(withRange(s, key, { ...r, records: put(r.records, m.txn, { status: 'COMMITTED', ts: rec.ts, inFlight: NONE }) }), key, m.txn, 'COMMITTED', rec.ts, out, ctx);
         }
         if (rec.ts > m.ts) {
@@ -503,7 +510,7 @@ function node(rules: Rules) {
   function abort(st: Step, id: TxnId, co: Coord): Node {
     if (co.written.length > 0) {
       const anchor = co.written[0]!;
-      st.out.send(holderOf(st.s, anchor, st.ctx), { kind: 'endTxn', txn: id, anchor, commit: false, ts: 0, inFlight: NONE, gw: st.ctx.self, fwd: false });
+      st.out.send(holderOf(st.s, anchor, st.ctx), { kind: 'endTxn', txn: id, anchor, commit: false, ts: 0, inFlight: NONE, intents: NONE, gw: st.ctx.self, fwd: false });
       resolveAll(st, id, co, false, 0);
     }
     return finish(st, id, co, 'aborted', 0);
@@ -534,7 +541,7 @@ function node(rules: Rules) {
     // Parallel commits: the last write goes out with the STAGING record (when no refresh is due and it is not the anchor's own first write).
     if (ctx.params.parallelCommits && last && co.written.length > 0 && co.readTs === co.writeTs) {
       st.out.send(holderOf(s, step.key, ctx), { kind: 'put', txn: id, key: step.key, ts: co.writeTs, value, anchor, begin: false, gw: ctx.self, fwd: false });
-      st.out.send(holderOf(s, anchor, ctx), { kind: 'endTxn', txn: id, anchor, commit: true, ts: co.writeTs, inFlight: [step.key], gw: ctx.self, fwd: false });
+      st.out.send(holderOf(s, anchor, ctx), { kind: 'endTxn', txn: id, anchor, commit: true, ts: co.writeTs, inFlight: [step.key], intents: NONE, gw: ctx.self, fwd: false });
       return withTxn(s, id, { ...co, phase: 'staging', staged: null, landed: null });
     }
     st.out.send(holderOf(s, step.key, ctx), { kind: 'put', txn: id, key: step.key, ts: co.writeTs, value, anchor, begin: co.written.length === 0, gw: ctx.self, fwd: false });
@@ -546,7 +553,7 @@ function node(rules: Rules) {
     if (co.written.length === 0) return finish(st, id, co, 'committed', co.readTs);
     if (co.readTs < co.writeTs) return startRefresh(st, id, co, co.writeTs, true);
     const anchor = co.written[0]!;
-    st.out.send(holderOf(st.s, anchor, st.ctx), { kind: 'endTxn', txn: id, anchor, commit: true, ts: co.writeTs, inFlight: NONE, gw: st.ctx.self, fwd: false });
+    st.out.send(holderOf(st.s, anchor, st.ctx), { kind: 'endTxn', txn: id, anchor, commit: true, ts: co.writeTs, inFlight: NONE, intents: NONE, gw: st.ctx.self, fwd: false });
     return withTxn(st.s, id, { ...co, phase: 'committing' });
   }
 
@@ -574,10 +581,9 @@ function node(rules: Rules) {
       return startRefresh(st, id, { ...done, phase: 'running', staged: null, landed: null, writeTs: to }, to, true);
     }
     if (co.landed > co.writeTs) return abort(st, id, done);
-    // Implicitly committed: answer, then make it explicit and resolve.
+    // Implicitly committed: answer; the explicit commit resolves the intents once the record is COMMITTED.
     const anchor = co.written[0]!;
-    st.out.send(holderOf(st.s, anchor, st.ctx), { kind: 'endTxn', txn: id, anchor, commit: true, ts: co.writeTs, inFlight: NONE, gw: st.ctx.self, fwd: false });
-    resolveAll(st, id, done, true, co.writeTs);
+    st.out.send(holderOf(st.s, anchor, st.ctx), { kind: 'endTxn', txn: id, anchor, commit: true, ts: co.writeTs, inFlight: NONE, intents: done.written.slice(1), gw: st.ctx.self, fwd: false });
     return finish(st, id, done, 'committed', co.writeTs);
   }
 
@@ -775,6 +781,11 @@ export default spec.define({
       doc: 'A refresh does not check the key for versions committed since the original read (it only looks for intents): a transaction whose timestamp was pushed moves its reads forward over a write it never saw, and two read-modify-writes of one key both commit on the same version: a lost update (the family of cockroach#36431 as the issue names it: refresh spans that miss writes).',
       expose: { params: { nodes: 1, keys: 1, writes: false, reads: false, rmw: true, skew: 0 } },
       roles: broken({ refreshChecksVersions: false }),
+    },
+    'recovery-no-prevent': {
+      doc: 'Parallel-commit recovery queries the in-flight writes but does not prevent a missing one from landing later: the recovering pusher finds the last write not there yet and marks the STAGING record ABORTED, then the write lands at the staging timestamp, the gateway sees every write in place and tells the client the transaction committed. An acknowledged commit with an ABORTED record, its other intents removed (the family of cockroach#110185; ParallelCommits.tla\'s AckImpliesCommit is the property).',
+      expose: { params: { nodes: 1, writes: false, reads: true, pairWrites: true, parallelCommits: true, skew: 0 } },
+      roles: broken({ preventMissingWrite: false }),
     },
   },
 });

@@ -6,8 +6,8 @@
  *   serializable (the transaction checker on each key's projection): a transaction that starts
  *   after another one that touched the key returned is ordered after it. This is what the
  *   uncertainty interval buys without atomic clocks.
- * - **Atomicity**: every committed version belongs to a transaction whose record is COMMITTED at
- *   that timestamp, and a transaction the client was told committed never has an ABORTED record.
+ * - **Atomicity**: every committed version belongs to a transaction whose record is COMMITTED (or
+ *   STAGING: implicitly committed) at that timestamp, and a transaction the client was told committed never has an ABORTED record.
  * - **HLC**: a leaseholder's clock is at or above every read timestamp in its timestamp cache (each
  *   arrived with a request its clock merged: a receive is never below its send) and every local
  *   timestamp of its values; l − pt ≤ maxOffset while clocks are within the offset; the counter
@@ -51,7 +51,7 @@ export function atomicityViolation(w: WorldReader): string | null {
       for (const v of r.versions) {
         const id = tagOf(v.value);
         const rec = records.get(id);
-        if (rec && (rec.status !== 'COMMITTED' || rec.ts !== v.ts)) return `key ${key} holds ${id}'s version at ${v.ts} but its record is ${rec.status} at ${rec.ts}`;
+        if (rec && (rec.status === 'ABORTED' || rec.status === 'PENDING' || rec.ts !== v.ts)) return `key ${key} holds ${id}'s version at ${v.ts} but its record is ${rec.status} at ${rec.ts}`;
       }
     }
   }
@@ -116,7 +116,7 @@ export function cockroachProperties(p: P, options: { hlcBound?: boolean } = {}):
     props.push(transactional('strict-serializable', (h) => keyProjection(unstamped(h), k), { name: `no stale read of key ${k}: its transactions are strictly serializable (transaction checker)` }));
   }
   props.push(
-    invariant('atomicity: every version is its transaction\'s COMMITTED record\'s, and no acknowledged commit has an ABORTED record', (w) => atomicityViolation(w) === null),
+    invariant('atomicity: every version is its transaction\'s COMMITTED (or STAGING) record\'s, and no acknowledged commit has an ABORTED record', (w) => atomicityViolation(w) === null),
     invariant('HLC: a leaseholder\'s clock is at or above every read it served and every local timestamp of its values; l − pt ≤ maxOffset; c bounded', (w) => {
       const v = hlcViolation(w, p);
       return v === null || (options.hlcBound === false && v.includes('ahead of its physical clock'));
@@ -129,7 +129,7 @@ export function cockroachProperties(p: P, options: { hlcBound?: boolean } = {}):
 /** Goals: the paths the properties judge are reachable (those the params make possible). */
 export function cockroachGoals(p: P): SpecProperty[] {
   const goals: SpecProperty[] = [txnGoals.committed];
-  const writers = p.writes || p.transfers || p.writeSkew || p.rmw;
+  const writers = p.writes || p.transfers || p.writeSkew || p.rmw || p.pairWrites;
   const txns = p.clients * p.opsPerClient;
   if (writers && txns >= 2) {
     goals.push(reachable('a request meets another transaction\'s intent and pushes it', (w) => w.any<Node>('node', (s) => [...s.ranges.values()].some((r) => r.pushing))));
