@@ -71,6 +71,11 @@ export const bundledSpecs: Record<string, BundledSpec> = {
     module: moduleUrl('./spanner/spanner'),
     load: async () => (await import('./spanner/spanner.ts')).default,
   },
+  cockroach: {
+    summary: "CockroachDB's transaction layer: HLC, write intents and records, pushes, uncertainty restarts, refreshes, lease transfers, parallel commits",
+    module: moduleUrl('./cockroach/cockroach'),
+    load: async () => (await import('./cockroach/cockroach.ts')).default,
+  },
   vitess: {
     summary: 'Vitess atomic distributed transactions: VTGate, MM dt_state, RM redo logs, watchdog; Single/Multi/TwoPC; scatter reads; a global index',
     module: moduleUrl('./vitess/vitess'),
