@@ -23,6 +23,10 @@
  * leader hint). raft-kv's values are u32 in its schema: its entries carry 4-byte values, not 256
  * bytes, which favours pacta on bytes written and sent (stated beside the table).
  *
+ * Histories. Every call of a point (warm-up included) is recorded — pacta's by its cluster, etcd's
+ * by this script (a value names its write; a failed call is of unknown outcome) — and checked with
+ * the checker `pacta lincheck --model kv` runs (per key), on pacta's cluster and on a real etcd.
+ *
  * Method. Each point: a fresh cluster of each system, the clients start, 1 s of warm-up, then the
  * window; the figure is the calls answered in the window (pacta's `notLeader` answers excluded) over
  * its length, latencies those of the calls answered in it. Workload: half puts, half gets, keys
@@ -35,10 +39,12 @@ import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { checkLinearizability, kvModel } from '../checker/index.ts';
+import type { KvInput, KvOutput, Operation } from '../checker/history/index.ts';
 import { table } from '../cli/format.ts';
 import { startCluster } from '../impl/index.ts';
 import raftKv from '../specs/raft/raft-kv.ts';
-import { leaderOf, type RaftOp, type RaftResult } from '../tests/executor-raft-workload.ts';
+import { kvHistory, leaderOf, type RaftOp, type RaftResult } from '../tests/executor-raft-workload.ts';
 
 const argv = process.argv.slice(2);
 function arg(name: string): string | undefined {
@@ -61,6 +67,14 @@ interface Point {
   p50: number;
   p99: number;
   errors: number;
+  /** The whole client history (warm-up included) checked by pacta's linearizability checker (kv model, per key). */
+  history: { operations: number; verdict: string };
+}
+
+/** The verdict of the checker `pacta lincheck --model kv` runs, on a recorded history. */
+function lincheck(operations: readonly Operation<KvInput, KvOutput>[]): Point['history'] {
+  const verdict = checkLinearizability({ operations }, kvModel, { timeLimitSeconds: 60 }).result;
+  return { operations: operations.length, verdict };
 }
 
 function percentile(sorted: readonly number[], q: number): number {
@@ -132,7 +146,8 @@ async function pactaPoint(clients: number): Promise<Point> {
       const res = await cluster.client(c).invoke(op);
       return res.kind !== 'notLeader';
     });
-    return { system: 'pacta', clients, opsPerSecond: r.ops / r.seconds, p50: percentile(r.lat, 0.5), p99: percentile(r.lat, 0.99), errors: r.errors };
+    const history = lincheck(kvHistory(cluster).operations as Operation<KvInput, KvOutput>[]);
+    return { system: 'pacta', clients, opsPerSecond: r.ops / r.seconds, p50: percentile(r.lat, 0.5), p99: percentile(r.lat, 0.99), errors: r.errors, history };
   } finally {
     await cluster.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -230,19 +245,33 @@ const VALUE_BYTES = 256;
 async function etcdPoint(bin: string, clients: number, base: number): Promise<Point> {
   const etcd = await startEtcd(bin, base);
   const agents = Array.from({ length: clients }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
+  // The client history, as pacta's cluster records its own: a value names its write (client.call,
+  // padded to 256 bytes); a failed call's outcome is unknown (it may still take effect).
+  const ops: Operation<KvInput, KvOutput>[] = [];
   try {
     const r = await closedLoop(clients, async (c, i, rand) => {
-      const key = b64(`k${String(Math.floor(rand() * KEYS)).padStart(7, '0')}`);
+      const k = `k${String(Math.floor(rand() * KEYS)).padStart(7, '0')}`;
+      const key = b64(k);
       const port = etcd.endpoints[c % etcd.endpoints.length]!;
-      if (rand() < 0.5) {
-        const value = Buffer.alloc(VALUE_BYTES, 97 + ((c + i) % 26)).toString('base64');
-        await etcdCall(agents[c]!, port, '/v3/kv/put', { key, value });
+      const put = rand() < 0.5;
+      const name = `${c}.${i}`;
+      const input: KvInput = put ? { f: 'put', key: k, value: name } : { f: 'get', key: k };
+      const call = performance.now();
+      const at = ops.length;
+      ops.push({ id: at, process: c, input, output: undefined, call, return: Number.POSITIVE_INFINITY });
+      let output: KvOutput;
+      if (put) {
+        await etcdCall(agents[c]!, port, '/v3/kv/put', { key, value: Buffer.from(name.padEnd(VALUE_BYTES, '.')).toString('base64') });
+        output = null;
       } else {
-        await etcdCall(agents[c]!, port, '/v3/kv/range', { key });
+        const res = await etcdCall(agents[c]!, port, '/v3/kv/range', { key }) as { kvs?: { value?: string }[] };
+        const v = res.kvs?.[0]?.value;
+        output = v === undefined ? '' : Buffer.from(v, 'base64').toString().replace(/\.+$/, '');
       }
+      ops[at] = { ...ops[at]!, output, return: performance.now() };
       return true;
     });
-    return { system: 'etcd', clients, opsPerSecond: r.ops / r.seconds, p50: percentile(r.lat, 0.5), p99: percentile(r.lat, 0.99), errors: r.errors };
+    return { system: 'etcd', clients, opsPerSecond: r.ops / r.seconds, p50: percentile(r.lat, 0.5), p99: percentile(r.lat, 0.99), errors: r.errors, history: lincheck(ops) };
   } finally {
     for (const a of agents) a.destroy();
     await etcd.stop();
@@ -271,12 +300,13 @@ for (const clients of clientCounts) {
     e ? e.opsPerSecond.toFixed(0) : '-', e ? e.p50.toFixed(2) : '-', e ? e.p99.toFixed(2) : '-',
     e ? (p.opsPerSecond / e.opsPerSecond).toFixed(2) : '-', e ? (p.p99 / e.p99).toFixed(2) : '-',
     `${p.errors}/${e?.errors ?? '-'}`,
+    `${p.history.verdict} (${p.history.operations})`, e ? `${e.history.verdict} (${e.history.operations})` : '-',
   ]);
 }
 console.log(table(
-  ['clients', 'pacta ops/s', 'p50 ms', 'p99 ms', 'etcd ops/s', 'p50 ms', 'p99 ms', 'ops ratio', 'p99 ratio', 'errors p/e'],
+  ['clients', 'pacta ops/s', 'p50 ms', 'p99 ms', 'etcd ops/s', 'p50 ms', 'p99 ms', 'ops ratio', 'p99 ratio', 'errors p/e', 'pacta history', 'etcd history'],
   rows,
-  ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left'],
 ));
 
 function etcdVersion(bin: string): string {
