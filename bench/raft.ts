@@ -11,10 +11,11 @@
  * half `put`, half `get` with lease reads (gets answered by the leaseholder without consensus).
  * After the first leader is elected and a warm-up, the figure is the number of acknowledged calls
  * (`notLeader` answers excluded) over the measured window; latencies are those of the calls
- * acknowledged in it. The spec paces replication: a leader sends AppendEntries to each follower on
- * its 50 ms `appendEntries` timer (it does not send at once on a new entry), so a write waits for
- * the next tick and a round trip, and throughput grows with the number of clients, not with the
- * transport's speed. Everything shares one event loop on a shared machine: figures are noisy.
+ * acknowledged in it. The leader replicates on proposal (the spec's `replicate` action, run at the
+ * end of the event-loop turn, pipelined; until issue 20 it waited for the 50 ms `appendEntries`
+ * timer), so a write costs the leader's flush, a round trip and a follower's flush. Everything
+ * shares one event loop on a shared machine: figures are noisy. The comparison with etcd is
+ * bench/raft-vs-etcd.ts.
  */
 import { performance } from 'node:perf_hooks';
 import { table } from '../cli/format.ts';

@@ -491,31 +491,43 @@ export class NodeRuntime<S = unknown> {
 
   /**
    * Runs queued inputs. Effects of steps that need no flush go out at once; from the first step
-   * that changes a durable field, effects are held, the rest of the queue (up to batchMax) runs,
-   * one flush saves the latest projection, and the held effects go out in order.
+   * that moves a durable field, effects are held, the rest of the queue (up to batchMax) runs,
+   * the latest state's durable projection is packed once for the batch (not once per step: a
+   * long durable log costs its length per flush, not per step), one flush saves it, and the held
+   * effects go out in order. Held effects never leave before that flush resolves (a batch whose
+   * projection turns out unchanged needs none, and they leave at once).
    */
   #drain(): void {
     this.#busy = true;
+    const batchMax = this.#opts.batchMax ?? 256;
     let held: Effects[] | null = null;
     let projection: Uint8Array | null = null;
-    const batchMax = this.#opts.batchMax ?? 256;
-    while (this.#status === 'running' && this.#queue.length > 0 && (held === null || held.length < batchMax)) {
-      const input = this.#queue.shift()!;
-      const step = this.#run(input);
-      if (step === null) {
-        // A disabled action already resolved false; a failure rejects the caller of fire().
-        if (input.kind === 'action' && this.#failure) input.done?.reject(this.#failure);
-        continue;
+    for (;;) {
+      held = null;
+      while (this.#status === 'running' && this.#queue.length > 0 && (held === null || held.length < batchMax)) {
+        const input = this.#queue.shift()!;
+        const step = this.#run(input);
+        if (step === null) {
+          // A disabled action already resolved false; a failure rejects the caller of fire().
+          if (input.kind === 'action' && this.#failure) input.done?.reject(this.#failure);
+          continue;
+        }
+        if (held !== null || step.durable) (held ??= []).push(step.effects);
+        else this.#send(step.effects);
       }
-      if (step.projection !== null) projection = step.projection;
-      if (held !== null || step.projection !== null) (held ??= []).push(step.effects);
-      else this.#send(step.effects);
+      if (held === null || this.#status !== 'running') {
+        this.#busy = false;
+        this.#settle();
+        return;
+      }
+      const state = this.#state as S;
+      projection = this.#projection(state);
+      this.#savedState = state;
+      if (!equalBytes(projection, this.#savedBytes!)) break;
+      // The durable fields moved back to what is saved: nothing to flush.
+      for (const e of held) this.#send(e);
     }
-    if (held === null || projection === null || this.#status !== 'running') {
-      this.#busy = false;
-      this.#settle();
-      return;
-    }
+    this.#savedBytes = projection;
     const incarnation = this.#incarnation;
     const effects = held;
     this.#held = held;
@@ -542,7 +554,7 @@ export class NodeRuntime<S = unknown> {
   }
 
   /** Runs one input's handler; null when nothing ran (a disabled action) or the node failed. */
-  #run(input: Input): { effects: Effects; projection: Uint8Array | null } | null {
+  #run(input: Input): { effects: Effects; durable: boolean } | null {
     const def = this.role.def;
     const s = this.#state as S;
     const runner = this.#runner;
@@ -580,18 +592,15 @@ export class NodeRuntime<S = unknown> {
     this.#stats.steps++;
     // Check everything before anything takes effect.
     const changed = after !== s;
-    let stateBytes: Uint8Array | null = null;
     if (changed) {
       try {
         this.#writer.reset();
-        // With `durable: true` the packed state is the projection (the writer is reused below).
-        // Otherwise, once a step checked the whole state, only the fields a step replaces need
-        // checking: a heartbeat that moves one field of a server holding a long log costs that
-        // field, not the log (the durable projection is still packed whole when it moved).
+        // Once a step checked the whole state, only what a step replaces needs checking: a
+        // heartbeat that moves one field of a server holding a long log costs that field, and a
+        // log that grew costs its new entries (the durable projection is packed once per flush).
         if (this.role.durable === true || !this.#stateChecked || !encodeChangedFields(def.state, this.#writer, s, after, `${this.name}.state`)) {
           def.state.encode(this.#writer, after, `${this.name}.state`);
         }
-        if (this.role.durable === true) stateBytes = this.#writer.toBytes();
       } catch (e) {
         this.#fail(this.#failed('bad-state', during, `returned a state that does not fit its schema: ${message(e)}`, e));
         return null;
@@ -604,15 +613,8 @@ export class NodeRuntime<S = unknown> {
       this.#fail(this.#failed('bad-effect', during, message(e), e));
       return null;
     }
-    let projection: Uint8Array | null = null;
-    if (changed && this.#savedBytes !== null && this.#durableFieldsMoved(after)) {
-      const bytes = stateBytes ?? this.#projection(after);
-      if (!equalBytes(bytes, this.#savedBytes)) {
-        projection = bytes;
-        this.#savedBytes = bytes;
-      }
-      this.#savedState = after;
-    }
+    // A durable field is not the very value last saved: the step's effects wait for the batch's flush.
+    const durable = changed && this.#savedBytes !== null && this.#durableFieldsMoved(after);
     this.#state = after;
     if (changed) this.#stateChecked = true;
     const done = input.kind === 'action' ? input.done : undefined;
@@ -620,7 +622,7 @@ export class NodeRuntime<S = unknown> {
       this.#emitEvent({
         kind: 'step', node: this.id, input: input.kind,
         ...(input.kind === 'action' ? { action: input.name } : { from: input.from, payload: input.kind === 'message' ? input.msg : input.op }),
-        changed, sent: runner.sendCount, replied: runner.replyCount, durable: projection !== null,
+        changed, sent: runner.sendCount, replied: runner.replyCount, durable,
       });
     }
     if (this.#timed.length > 0) {
@@ -632,7 +634,7 @@ export class NodeRuntime<S = unknown> {
         return null;
       }
     }
-    return { effects: { frames, ...(done ? { done } : {}) }, projection };
+    return { effects: { frames, ...(done ? { done } : {}) }, durable };
   }
 
   #enabled(name: string, action: ActionDef<any, any, any, any>, arg: unknown): boolean {

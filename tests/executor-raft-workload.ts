@@ -14,18 +14,19 @@ export type RaftOp =
   | { kind: 'cas'; key: number; from: number; to: number };
 export type RaftResult =
   | { kind: 'ok' }
-  | { kind: 'value'; value: number; via: 'log' | 'lease' }
+  | { kind: 'value'; value: number; via: 'log' | 'lease' | 'index' }
   | { kind: 'cas'; ok: boolean }
   | { kind: 'notLeader' }
   | { kind: 'readAt'; value: number; ts: number };
 export type RaftServer = { role: 'follower' | 'candidate' | 'leader'; term: number; log: readonly unknown[]; commit: number };
 
-/** Counters of a workload; `acked` counts answers other than notLeader, `lease` the reads served under a lease. */
+/** Counters of a workload; `acked` counts answers other than notLeader, `lease` the reads served under a lease, `index` those served by ReadIndex. */
 export interface WorkloadCounts {
   acked: number;
   notLeader: number;
   timeouts: number;
   lease: number;
+  index: number;
 }
 
 export interface Workload {
@@ -58,7 +59,7 @@ export function startWorkload(
   cluster: Cluster<RaftOp, RaftResult>,
   options: { clients: number; keys: number; seed?: number; mix?: readonly [number, number, number] },
 ): Workload {
-  const counts: WorkloadCounts = { acked: 0, notLeader: 0, timeouts: 0, lease: 0 };
+  const counts: WorkloadCounts = { acked: 0, notLeader: 0, timeouts: 0, lease: 0, index: 0 };
   const latenciesMs: number[] = [];
   const [wPut, wGet, wCas] = options.mix ?? [2, 2, 1];
   let stopped = false;
@@ -85,6 +86,7 @@ export function startWorkload(
           counts.acked++;
           latenciesMs.push(performance.now() - t0);
           if (res.kind === 'value' && res.via === 'lease') counts.lease++;
+          if (res.kind === 'value' && res.via === 'index') counts.index++;
           if (res.kind === 'value') seen.set(key, res.value);
           else if (op.kind === 'put' || (op.kind === 'cas' && res.kind === 'cas' && res.ok)) seen.set(key, value);
         }

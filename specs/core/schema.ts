@@ -569,7 +569,7 @@ class FieldList {
         throw new EncodeError(`missing field '${name}'`, path);
       }
       try {
-        this.schemas[i]!.encode(w, x);
+        encodeChangedValue(this.schemas[i]!, w, prev[name], x, '');
       } catch (e) {
         throw e instanceof EncodeError ? e.within(path, name) : e;
       }
@@ -805,6 +805,31 @@ export function encodeChangedFields(s: Schema<unknown>, w: Writer, prev: unknown
   if (!(s instanceof StructSchema) || prev === null || typeof prev !== 'object') return false;
   s.fieldList.encodeChanged(w, prev, next, path);
   return true;
+}
+
+/**
+ * Checks `next` against `s` given `prev`, a value of `s` known to fit, by encoding what is not the
+ * very same value: of an array, the items after the leading ones it shares with `prev` (a log
+ * that grew by a batch costs the batch, not the log); of a map, the entries whose value is not
+ * the same object; of anything else, the whole value. The bytes written are for checking only.
+ */
+function encodeChangedValue(s: Schema<any>, w: Writer, prev: unknown, next: unknown, path: string): void {
+  if (s instanceof ArraySchema && Array.isArray(prev) && Array.isArray(next)) {
+    const shared = Math.min(prev.length, next.length);
+    let k = 0;
+    while (k < shared && next[k] === prev[k]) k++;
+    for (let i = k; i < next.length; i++) s.item.encode(w, next[i], path);
+    return;
+  }
+  if (s instanceof MapSchema && prev instanceof Map && next instanceof Map) {
+    for (const [key, value] of next) {
+      if (prev.get(key) === value && prev.has(key)) continue;
+      s.key.encode(w, key, path);
+      s.value.encode(w, value, path);
+    }
+    return;
+  }
+  s.encode(w, next, path);
 }
 
 /** True when `s` is a struct schema (so its fields can be inspected, e.g. for `durable`). */

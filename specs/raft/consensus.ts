@@ -17,11 +17,19 @@
  * - AppendEntries carries every entry from nextIndex on (raft.tla: at most one);
  * - a follower's commit index never decreases (raft.tla lets an old duplicate lower it).
  *
- * Beyond raft.tla (no effect at the bundled bounds, where no batch is full and no disk is faulty):
- * - AppendEntries carries at most `batch` entries (a param); a leader whose follower is a full
- *   batch or more behind sends the next batch as soon as one is acknowledged, and a follower
- *   more than a batch behind says where its log ends, so that a lagging follower catches up in
- *   bounded messages and few round trips;
+ * Replication as fast implementations run it (etcd's raft, the thesis §10.2):
+ * - the leader replicates on proposal: {@link hasUnsent} enables a `replicate` action as soon as
+ *   a follower's nextIndex is within the log, so entries go out without waiting for the
+ *   heartbeat timer (the executor runs it at the end of the event-loop turn, so every proposal of
+ *   that turn travels in one AppendEntries: in the model the action may fire after any number of
+ *   proposals, which is how it explores batches of 1..`batch` entries);
+ * - AppendEntries carries at most `batch` entries (a param), the follower acknowledges the
+ *   highest index it now matches, and the leader pipelines: sending a batch advances nextIndex
+ *   past it at once (optimistically), so the next batch goes out before the first is
+ *   acknowledged; a rejection names the next index to try, relative to the rejected message
+ *   (its prevIndex, or the end of a shorter log), nextIndex backs off to it (never forward), and
+ *   an acknowledgement never moves it back;
+ * - the commit index advances on a quorum of matchIndex values (unchanged from Figure 2);
  * - protocol-aware recovery (Alagappan et al., "Protocol-Aware Recovery for Consensus-Based
  *   Storage", FAST 2018): a server whose durable state was found damaged (`onRecover`) enters a
  *   durable repair mode. It neither votes nor campaigns; it asks every other server for its term
@@ -57,8 +65,9 @@ export function raftMessages<E>(entry: Schema<E>) {
     append: { term: t.u32, prevIndex: t.u32, prevTerm: t.u32, entries: t.array(entry), commit: t.u32, stamp: t.int },
     /**
      * AppendEntries response: on success, `match` is the index up to which the follower's log
-     * matches; on failure 0, or — when the follower is more than a batch behind — the index after
-     * its last entry (where the leader should probe next).
+     * matches; on a rejection of this term, the next index the leader should try (the rejected
+     * prevIndex, or the index after the follower's last entry when its log is shorter); 0 when
+     * the request's term was stale.
      */
     appendReply: { term: t.u32, success: t.bool, match: t.u32, stamp: t.int },
     /** A server in repair mode asks for the receiver's term; `lastIndex` is its own log's length. */
@@ -183,20 +192,30 @@ export function sendRequestVote<S extends CoreState<E>, E extends Entry>(s: S, t
   return s;
 }
 
-/** Sends `to` the entries from its nextIndex on, at most `batch` of them (a heartbeat when there are none). */
+/**
+ * Sends `to` the entries from its nextIndex on, at most `batch` of them (a heartbeat when there
+ * are none). Pipelining: nextIndex moves past the entries sent, so the next send carries only
+ * newer ones; a rejection moves it back (see `appendReply`).
+ */
 export function sendAppend<S extends CoreState<E>, E extends Entry>(s: S, to: NodeId, out: Out<RaftMsg<E>>, stamp: number, batch = Number.POSITIVE_INFINITY): S {
   const nextIndex = s.next.get(to) ?? s.log.length + 1;
   const prevIndex = nextIndex - 1;
+  const entries = prevIndex + batch >= s.log.length ? s.log.slice(prevIndex) : s.log.slice(prevIndex, prevIndex + batch);
   out.send(to, {
     kind: 'append',
     term: s.term,
     prevIndex,
     prevTerm: prevIndex > 0 ? s.log[prevIndex - 1]!.term : 0,
-    entries: prevIndex + batch >= s.log.length ? s.log.slice(prevIndex) : s.log.slice(prevIndex, prevIndex + batch),
+    entries,
     commit: s.commit,
     stamp,
   });
-  return s;
+  return entries.length === 0 ? s : { ...s, next: put(s.next, to, nextIndex + entries.length) };
+}
+
+/** Whether leader `s` has entries it has not sent to `to` yet (the `replicate` action's guard). */
+export function hasUnsent<E extends Entry>(s: CoreState<E>, to: NodeId): boolean {
+  return s.role === 'leader' && (s.next.get(to) ?? s.log.length + 1) <= s.log.length;
 }
 
 /** A server in repair mode asks `to` for its term (again, until it answers). */
@@ -264,9 +283,10 @@ export function handleMessage<S extends CoreState<E>, E extends Entry, P extends
       const logOk = m.prevIndex === 0 || (m.prevIndex <= base.log.length && base.log[m.prevIndex - 1]!.term === m.prevTerm);
       const batch = batchOf(ctx);
       if (!logOk) {
-        // More than a batch behind: name the next index to try (the end of the log), so that the
-        // leader does not probe back one entry per round trip.
-        const hint = m.prevIndex - base.log.length > batch ? base.log.length + 1 : 0;
+        // Name the next index to try: the rejected one less one entry, or the end of this log when
+        // it is shorter (so the leader does not probe back one entry per round trip). Relative to
+        // the rejected message, not to the leader's nextIndex, which pipelining has moved on.
+        const hint = Math.min(m.prevIndex, base.log.length + 1);
         out.send(from, { kind: 'appendReply', term: base.term, success: false, match: hint, stamp: m.stamp });
         return base;
       }
@@ -284,23 +304,19 @@ export function handleMessage<S extends CoreState<E>, E extends Entry, P extends
       if (m.term !== s.term || s.role !== 'leader') return s;
       if (!m.success) {
         const previous = s.next.get(from) ?? 1;
-        // A hint (the index after the follower's last entry) skips the probing back; then probe at once.
-        const nextIndex = Math.max(1, m.match > 0 ? Math.min(previous - 1, m.match) : previous - 1);
-        const next: S = { ...s, next: put(s.next, from, nextIndex) };
-        if (m.match > 0) sendAppend(next, from, out, m.stamp, batchOf(ctx));
-        return next;
+        // Back off to the follower's hint (never forward: a late rejection of an older batch only
+        // resends). The retry is the `replicate` action's (nextIndex is within the log), not a send from here.
+        const nextIndex = Math.max(1, Math.min(previous, m.match > 0 ? m.match : previous - 1));
+        return nextIndex === previous ? s : { ...s, next: put(s.next, from, nextIndex) };
       }
       const matchIndex = Math.max(s.match.get(from) ?? 0, m.match);
       const matchMap = put(s.match, from, matchIndex);
-      const nextMap = put(s.next, from, matchIndex + 1);
+      // Pipelining: batches sent after the acknowledged one are in flight; never resend them.
+      const nextMap = put(s.next, from, Math.max(s.next.get(from) ?? 1, matchIndex + 1));
       // A heartbeat's acknowledgement usually changes nothing: the same state (the executor then
       // skips re-checking a state that may hold a long log).
       const moved: S = matchMap === s.match && nextMap === s.next ? s : { ...s, match: matchMap, next: nextMap };
-      const next: S = advanceCommit(moved, ctx, rules);
-      // A follower a full batch or more behind gets the next batch now, not at the next heartbeat.
-      const batch = batchOf(ctx);
-      if (next.log.length - matchIndex >= batch) sendAppend(next, from, out, m.stamp, batch);
-      return next;
+      return advanceCommit(moved, ctx, rules);
     }
     case 'repairQuery': {
       out.send(from, { kind: 'repairInfo', term: s.term });

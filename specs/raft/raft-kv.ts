@@ -1,8 +1,14 @@
 /**
  * A linearizable key-value store replicated with Raft (the consensus core of consensus.ts), with
- * clients, exactly-once writes, and reads three ways — the `reads` param:
+ * clients, exactly-once writes, and reads four ways — the `reads` param:
  *
  * - `log`: a read is a log entry like a write, answered when it is applied (Raft §8).
+ * - `index`: ReadIndex (Raft thesis §6.4): no log entry. Once an entry of its own term is
+ *   committed, the leader notes its commit index as the read index, starts a confirmation round
+ *   (AppendEntries carry the round as their stamp, sent at once by `replicate`), and answers
+ *   from its state machine when a majority (itself included) acknowledged that round or a later
+ *   one and the read index is applied. A leader without a committed entry of its term sends the
+ *   read through the log. `raft-kv:read-index-unconfirmed` skips the round.
  * - `lease`: the leader answers reads from its state machine, without consensus, while it holds a
  *   lease (Raft thesis §6.4.1; the leaseholder of a CockroachDB range serves reads the same way).
  *   The lease is measured on the leader's own clock (`out.now()`): it starts at the send time of
@@ -47,7 +53,7 @@
  * A server whose durable state is found damaged rejoins in Raft's repair mode (consensus.ts).
  *
  * Not modeled: client retries to another server and client restarts (a world client issues each
- * operation once and never registers), read-index reads, log compaction, membership changes.
+ * operation once and never registers), log compaction, membership changes.
  * Linearizability is checked by the library's checker against the library's kv model
  * (`linearizable(kvModel, ...)`), the same code that `pacta lincheck` runs on a recorded history.
  */
@@ -56,7 +62,7 @@ import {
   type Ctx, type HistoryEntry, type KvInput, type KvOutput, type NodeId, type Out, type WorldReader, type ParamsOf,
 } from '../core/index.ts';
 import {
-  advanceCommit, batchOf, correctRules, handleMessage, initialCore, isQuorum, observeTerm, querying, raftMessages, recoverServer,
+  advanceCommit, batchOf, correctRules, handleMessage, hasUnsent, initialCore, isQuorum, observeTerm, querying, raftMessages, recoverServer,
   sendAppend, sendRepairQuery, sendRequestVote, serverFields, startElection, type RaftMsg, type RaftRules,
 } from './consensus.ts';
 import { raftInvariants } from './properties.ts';
@@ -75,7 +81,7 @@ type Op = typeof Op.__type;
 const Result = t.union('kind', {
   ok: {},
   /** A linearizable read: through the log, or under the leader's lease. */
-  value: { value: t.u32, via: t.enum('log', 'lease') },
+  value: { value: t.u32, via: t.enum('log', 'lease', 'index') },
   cas: { ok: t.bool },
   notLeader: {},
   /** A follower read: the value as of timestamp `ts` (the server's closed timestamp). */
@@ -99,6 +105,13 @@ type Entry = typeof Entry.__type;
 const Msg = raftMessages(Entry);
 type Msg = RaftMsg<Entry>;
 
+/**
+ * A ReadIndex read waiting at the leader: the commit index when it arrived (`index`) and the
+ * confirmation round that must reach a majority before it is answered.
+ */
+const PendingRead = t.struct({ client: t.node('client'), id: t.u32, key: t.u32, index: t.u32, round: t.u32 });
+type PendingRead = typeof PendingRead.__type;
+
 /** One version of a key (MVCC): follower reads read the latest version at or below their timestamp. */
 const Version = t.struct({ ts: t.int, value: t.u32 });
 type Version = typeof Version.__type;
@@ -111,8 +124,17 @@ const Server = t.struct({
    * tells the executor to restart the election timer: `restartOn: 'state'`). Follower reads: 0.
    */
   quiet: t.option(t.int),
-  /** Leader, lease reads: per follower, the send stamp of the latest acknowledged AppendEntries. */
+  /**
+   * Leader, lease reads: per follower, the send stamp of the latest acknowledged AppendEntries.
+   * ReadIndex reads: per follower, the latest confirmation round it acknowledged.
+   */
   acks: t.map(t.node('server'), t.int),
+  /** Leader, ReadIndex reads: the current confirmation round (AppendEntries carry it as their stamp). */
+  round: t.u32,
+  /** Leader, ReadIndex reads: per follower, the latest round sent to it. */
+  sent: t.map(t.node('server'), t.u32),
+  /** Leader, ReadIndex reads: the reads waiting for their round's quorum and their read index to be applied. */
+  reads: t.array(PendingRead),
   /** The state machine: the versions of each key, from the committed log prefix. */
   kv: t.map(t.u32, t.array(Version)),
   /** Per client: the last request id applied and its result (exactly-once). */
@@ -120,7 +142,7 @@ const Server = t.struct({
 });
 type Server = typeof Server.__type;
 
-type ReadMode = 'log' | 'lease' | 'follower';
+type ReadMode = 'log' | 'lease' | 'follower' | 'index';
 
 /**
  * The params, with ranges checked before anything is built from them (a thousand million keys
@@ -135,15 +157,15 @@ const params = {
   values: { default: 1, min: 1, max: 2 ** 32 - 1 },
   /** Clients may also send cas(key, 1 → 2). */
   cas: false,
-  /** How reads are served: log, lease or follower. */
-  reads: { default: 'log' as string, oneOf: ['log', 'lease', 'follower'] },
+  /** How reads are served: log, lease, follower or index (ReadIndex). */
+  reads: { default: 'log' as string, oneOf: ['log', 'lease', 'follower', 'index'] },
   /** The minimum election timeout, in clock ticks (leases). */
   electionTicks: { default: 2, min: 1 },
   /** The clock error the lease's safety margin allows for, in ticks (the world's --clock-error is the real one). */
   maxClockError: { default: 0, min: 0 },
   /** Follower reads: how far the closed timestamp trails the leader's clock. */
   closeLag: { default: 1, min: 0 },
-  /** Most entries per AppendEntries (no effect at the model's bounds; it bounds messages on the executor). */
+  /** Most entries per AppendEntries (the model explores batches of 1..batch: see replicate). */
   batch: { default: 64, min: 1 },
 };
 type P = ParamsOf<typeof params>;
@@ -162,11 +184,14 @@ interface KvRules {
   leaseMargin(p: P): number;
   /** The timestamp a follower read is served at. */
   followerReadTs(closed: number, now: number): number;
+  /** Whether a waiting ReadIndex read may be answered now. */
+  readIndexReady(s: Server, r: PendingRead, servers: number): boolean;
 }
 
 const correctKv: KvRules = {
   leaseMargin: (p) => 4 * p.maxClockError,
   followerReadTs: (closed) => closed,
+  readIndexReady: (s, r, servers) => readIndexReady(s, r, servers),
 };
 
 /** The bug of `lease-ignores-skew`: no safety margin for clock error. */
@@ -177,6 +202,7 @@ const skewBlindKv: KvRules = { ...correctKv, leaseMargin: () => 0 };
 const NO_KV: ReadonlyMap<number, readonly Version[]> = new Map();
 const NO_SESSIONS: Server['sessions'] = new Map();
 const NO_ACKS: ReadonlyMap<NodeId, number> = new Map();
+const NO_READS: readonly PendingRead[] = [];
 
 /** The latest value of `key` at or below timestamp `ts` (0: absent). */
 export function readAt(kv: ReadonlyMap<number, readonly Version[]>, key: number, ts = Number.POSITIVE_INFINITY): number {
@@ -250,7 +276,7 @@ function applyCommitted(s: Server, from: number, out: Out<Msg, Result>, self: No
 
 function mode(ctx: Ctx<P>): ReadMode {
   const r = ctx.params.reads;
-  if (r !== 'log' && r !== 'lease' && r !== 'follower') throw new Error(`param reads must be log, lease or follower, got '${r}'`);
+  if (r !== 'log' && r !== 'lease' && r !== 'follower' && r !== 'index') throw new Error(`param reads must be log, lease, follower or index, got '${r}'`);
   return r;
 }
 
@@ -296,12 +322,68 @@ function quietNow(s: Server, now: number, ctx: Ctx<P>): boolean {
   return s.quiet === null ? s.term > 1 : now < s.quiet;
 }
 
+/**
+ * Whether some entry of the log is `same` as a request, without reading the whole log on the hot
+ * path: the entries not yet applied are scanned; the applied prefix only when the client's
+ * session (monotone: applying an entry with id X leaves the session's id ≥ X) has reached the
+ * request's id (a retry or a duplicate), or for a registration (`req` null).
+ */
+function inLog(s: Server, same: (e: Entry) => boolean, req: { client: NodeId; id: number } | null): boolean {
+  for (let i = s.commit; i < s.log.length; i++) if (same(s.log[i]!)) return true;
+  if (req !== null && (s.sessions.get(req.client)?.id ?? -1) < req.id) return false;
+  for (let i = 0; i < s.commit; i++) if (same(s.log[i]!)) return true;
+  return false;
+}
+
+/** The stamp of an AppendEntries: the send time under leases, the confirmation round under ReadIndex, else 0. */
+function stampOf(s: Server, out: Out<Msg, Result>, ctx: Ctx<P>): number {
+  const reads = mode(ctx);
+  return reads === 'lease' ? out.now() : reads === 'index' ? s.round : 0;
+}
+
+/** Records that `j` is sent the current confirmation round (ReadIndex; no change otherwise). */
+function sentRound(s: Server, j: NodeId): Server {
+  return s.round === 0 || (s.sent.get(j) ?? 0) >= s.round ? s : { ...s, sent: put(s.sent, j, s.round) };
+}
+
+/** Whether the leader's log has an entry of its own term committed (its no-op, §8). */
+function ownTermCommitted(s: Server): boolean {
+  return s.commit > 0 && s.log[s.commit - 1]!.term === s.term;
+}
+
+/**
+ * Answers the waiting ReadIndex reads whose round a majority (the leader included) acknowledged
+ * and whose read index the state machine has applied (the leader applies up to its commit index).
+ */
+function serveReads(s: Server, out: Out<Msg, Result>, servers: number, kvRules: KvRules): Server {
+  if (s.reads.length === 0) return s;
+  let left: PendingRead[] | null = null;
+  for (let k = 0; k < s.reads.length; k++) {
+    const r = s.reads[k]!;
+    if (kvRules.readIndexReady(s, r, servers)) {
+      left ??= s.reads.slice(0, k);
+      out.reply({ kind: 'value', value: readAt(s.kv, r.key), via: 'index' }, { client: r.client, id: r.id });
+    } else if (left !== null) left.push(r);
+  }
+  return left === null ? s : { ...s, reads: left };
+}
+
+/** The correct ReadIndex rule: the read's round acknowledged by a majority, its index applied. */
+function readIndexReady(s: Server, r: PendingRead, servers: number): boolean {
+  if (s.commit < r.index) return false;
+  let agree = 1;
+  for (const a of s.acks.values()) if (a >= r.round) agree++;
+  return isQuorum(agree, servers);
+}
+
 function server(rules: RaftRules, kvRules: KvRules) {
   return spec.role(Server)({
     count: (p) => p.servers,
     symmetric: true,
     durable: ['term', 'votedFor', 'log', 'repair'],
-    init: (ctx) => ({ ...initialCore<Entry>(), quiet: mode(ctx) === 'lease' ? null : 0, acks: NO_ACKS, kv: NO_KV, sessions: NO_SESSIONS }),
+    init: (ctx) => ({
+      ...initialCore<Entry>(), quiet: mode(ctx) === 'lease' ? null : 0, acks: NO_ACKS, round: 0, sent: NO_ACKS, reads: NO_READS, kv: NO_KV, sessions: NO_SESSIONS,
+    }),
     /** A damaged durable state: repair mode, as raft's servers (consensus.ts). */
     onRecover: (s, damage, ctx) => recoverServer(s, damage, ctx),
     onMessage: (s0, from, m, out, ctx) => {
@@ -312,7 +394,11 @@ function server(rules: RaftRules, kvRules: KvRules) {
       let s = handleMessage(s1, from, m, out, ctx, rules);
       // Log reads: record the heartbeat, so that the executor pushes the election timeout back
       // (restartOn: 'state'), as Raft restarts it on an AppendEntries from the current leader.
-      if (mode(ctx) === 'log' && m.kind === 'append' && m.term === s.term && s.quiet !== now) s = { ...s, quiet: now };
+      if ((mode(ctx) === 'log' || mode(ctx) === 'index') && m.kind === 'append' && m.term === s.term && s.quiet !== now) s = { ...s, quiet: now };
+      // ReadIndex: a reply of this term (success or not) confirms that `from` still follows this leader.
+      if (mode(ctx) === 'index' && m.kind === 'appendReply' && s.role === 'leader' && m.term === s.term && (s.acks.get(from) ?? 0) < m.stamp) {
+        s = { ...s, acks: put(s.acks, from, m.stamp) };
+      }
       if (mode(ctx) === 'lease') {
         if (m.kind === 'append' && m.term === s.term) s = { ...s, quiet: now + ctx.params.electionTicks };
         if (m.kind === 'appendReply' && s.role === 'leader' && m.term === s.term && (s.acks.get(from) ?? -1) < m.stamp) {
@@ -321,7 +407,9 @@ function server(rules: RaftRules, kvRules: KvRules) {
       }
       if (s.role === 'leader' && s1.role !== 'leader') s = propose({ ...s, acks: NO_ACKS }, null, now, ctx); // the no-op of §8
       if (s.role !== 'leader' && s.acks.size > 0) s = { ...s, acks: NO_ACKS };
-      return applyCommitted(s, s0.commit, out, ctx.self);
+      // A server that is not the leader drops its waiting reads (unanswered: the client's call stays pending).
+      if (s.role !== 'leader' && (s.reads.length > 0 || s.round !== 0)) s = { ...s, round: 0, sent: NO_ACKS, reads: NO_READS };
+      return serveReads(applyCommitted(s, s0.commit, out, ctx.self), out, ctx.count('server'), kvRules);
     },
     onRequest: (s, req, out, ctx) => {
       const op = req.op;
@@ -338,6 +426,14 @@ function server(rules: RaftRules, kvRules: KvRules) {
           out.reply({ kind: 'value', value: readAt(s.kv, op.key), via: 'lease' });
           return s;
         }
+        // ReadIndex (thesis §6.4): once an entry of its term is committed, the leader notes its
+        // commit index, starts a confirmation round, and answers when a majority acknowledged the
+        // round and the index is applied. Before its no-op commits, the read goes through the log.
+        if (reads === 'index' && s.role === 'leader' && ownTermCommitted(s)) {
+          const round = s.round + 1;
+          const pending: PendingRead = { client: req.client, id: req.id, key: op.key, index: s.commit, round };
+          return serveReads({ ...s, round, reads: [...s.reads, pending] }, out, ctx.count('server'), kvRules);
+        }
       }
       if (s.role !== 'leader') {
         out.reply({ kind: 'notLeader' });
@@ -349,7 +445,7 @@ function server(rules: RaftRules, kvRules: KvRules) {
       const same = op.kind === 'register'
         ? (e: Entry) => e.cmd !== null && e.cmd.client === req.client && e.cmd.op.kind === 'register' && e.cmd.op.nonce === op.nonce
         : (e: Entry) => e.cmd !== null && e.cmd.client === req.client && e.cmd.id === req.id;
-      if (s.log.some(same)) {
+      if (inLog(s, same, op.kind === 'register' ? null : req)) {
         const session = s.sessions.get(req.client);
         const applied = op.kind === 'register'
           ? session?.result.kind === 'registered' && session.result.nonce === op.nonce
@@ -416,8 +512,20 @@ function server(rules: RaftRules, kvRules: KvRules) {
       appendEntries: {
         choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
         when: (s) => s.role === 'leader',
-        do: (s, out, ctx, j: NodeId) => sendAppend(s, j, out, mode(ctx) === 'lease' ? out.now() : 0, batchOf(ctx)),
+        do: (s, out, ctx, j: NodeId) => sendAppend(sentRound(s, j), j, out, stampOf(s, out, ctx), batchOf(ctx)),
         timerMs: [50, 50],
+      },
+      /**
+       * Replication on proposal: a follower has entries not yet sent (new proposals, or a retry
+       * after a rejection); send them now, at most `batch` (pipelined: nextIndex moves past them).
+       * The executor runs it at the end of the event-loop turn (a zero timer), so the proposals
+       * of one turn leave in one AppendEntries per follower.
+       */
+      replicate: {
+        choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
+        when: (s, _ctx, j: NodeId) => hasUnsent(s, j) || (s.role === 'leader' && (s.sent.get(j) ?? 0) < s.round),
+        do: (s, out, ctx, j: NodeId) => sendAppend(sentRound(s, j), j, out, stampOf(s, out, ctx), batchOf(ctx)),
+        timerMs: [0, 0],
       },
     },
   });
@@ -598,6 +706,14 @@ export default spec.define({
       roles: { server: server(correctRules, skewBlindKv) },
       properties: (p: P) => kvProperties(skewBlindKv, p),
     },
+    'read-index-unconfirmed': {
+      doc: 'ReadIndex without the confirmation round: the leader answers a read once its read index is applied, without hearing from a majority that it still leads. A leader cut off by a newer one serves a stale value (linearizability).',
+      expose: {
+        params: { reads: 'index', clients: 1, opsPerClient: 2, maxTerm: 3 },
+        options: { network: 'bag', maxInFlight: 1, symmetry: true },
+      },
+      roles: { server: server(correctRules, { ...correctKv, readIndexReady: (s, r) => s.commit >= r.index }) },
+    },
     'follower-read-above-closed': {
       doc: 'A follower serves reads at its own clock reading instead of its closed timestamp: a write at or below that timestamp may still commit (follower reads).',
       expose: {
@@ -626,6 +742,9 @@ function kvProperties(kvRules: KvRules, p: P) {
         }),
         reachable('a lease read is served', (w: WorldReader) => operations(w.history()).some((o) => o.result?.kind === 'value' && o.result.via === 'lease')),
       ]
+      : []),
+    ...(p.reads === 'index'
+      ? [reachable('a ReadIndex read is served', (w: WorldReader) => operations(w.history()).some((o) => o.result?.kind === 'value' && o.result.via === 'index'))]
       : []),
   ];
 }
