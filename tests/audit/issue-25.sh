@@ -160,7 +160,7 @@ code=$?
 report 34 130 'interrupted' 'Ctrl-C during check (was: no summary)' "$code" "$(grep -m1 interrupted sigint.out)" $((($(date +%s%N) - started) / 1000000))
 # A closed pipe: no EPIPE stack.
 out="$( (node "$PACTA" run raft-kv --layout | head -1) 2>&1 >/dev/null)"
-report 35 0 '^$' 'run --layout | head -1: no EPIPE stack' 0 "$out" 0
+report 35 0 '^$' 'run --layout piped to head -1: no EPIPE stack' 0 "$out" 0
 row 36 4 'mutated its state' 'a handler mutating its state, bfs (was "internal error")' -- pacta check "$here/mutating-spec.ts" --out traces
 row 37 4 'mutated its state' 'the same, random mode (was a false VIOLATION)' -- pacta check "$here/mutating-spec.ts" --mode random --out traces
 row 38 4 'mutated its state' 'the same, dfs' -- pacta check "$here/mutating-spec.ts" --mode dfs --out traces
