@@ -59,6 +59,8 @@ const bounds: Record<string, { params: Record<string, number | boolean | string>
   percolator: { params: { clients: 2, perClient: 1, keys: 2, stores: 1, async: true }, maxDepth: 5 },
   'percolator-tla': { params: { clients: 2, keys: 2, primaries: '1,2' }, maxDepth: 6 },
   'optimized-commit-ts-tla': { params: { clients: 2, keys: 2, primaries: '1,2' }, maxDepth: 5 },
+  // Two nodes (one skewed) so HLC receives and uncertainty matter; parallel commits on, so STAGING is explored.
+  cockroach: { params: { nodes: 2, keys: 2, clients: 1, opsPerClient: 1, parallelCommits: true }, maxDepth: 6 },
 };
 
 /** The world options tried on each spec: every network kind, with and without faults and clocks. */
