@@ -89,6 +89,9 @@ export class Envelopes {
     return w;
   }
 
+  /** The largest payload of any envelope made so far, in bytes (the message-size invariant's shortcut). */
+  largestPayloadBytes = 0;
+
   /** The interned envelope for these record bytes (`buf[start..start+len)`) and count. */
   intern(buf: Uint8Array, start: number, len: number, count: number): Envelope {
     const h = this.lanes;
@@ -111,6 +114,7 @@ export class Envelopes {
     const from = r.varint();
     const to = r.varint();
     const channel = r.u8();
+    if (len - r.pos > this.largestPayloadBytes) this.largestPayloadBytes = len - r.pos;
     const made: Envelope = { bytes, from, to, channel, count, hHi: h[0]!, hLo: h[1]!, payload: undefined, outcomes: null, lastState: undefined, lastOutcome: null };
     this.table[slot] = made;
     return made;

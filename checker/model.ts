@@ -9,6 +9,7 @@ import { Symmetry } from './symmetry.ts';
 import { linearizable as historyLinearizable, transactionalProperty } from './history-properties.ts';
 import { World, type WorldState } from './world.ts';
 import { WorldView } from './world-view.ts';
+import { messageSizeInvariant } from './message-size.ts';
 
 export class Model {
   readonly world: World;
@@ -41,6 +42,8 @@ export class Model {
           : p,
     ).filter((p): p is Property => p !== null);
     this.invariants = properties.filter((p) => p.kind === 'invariant');
+    const maxMessageBytes = options.world.maxMessageBytes ?? Number.POSITIVE_INFINITY;
+    if (maxMessageBytes !== Number.POSITIVE_INFINITY) this.invariants.push(messageSizeInvariant(this.world.envelopes, maxMessageBytes));
     this.goals = properties.filter((p) => p.kind === 'reachable');
   }
 

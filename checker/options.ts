@@ -2,6 +2,7 @@
  * Check options: what a user may pass to `check()` (and the CLI maps its flags onto), validated
  * and normalized once into {@link Options}; nothing downstream re-reads defaults.
  */
+import { UDP_PAYLOAD_BYTES_MAX } from './message-size.ts';
 import { totalmem } from 'node:os';
 import type { Params, ParamValue, Protocol } from '../specs/core/index.ts';
 import type { NetworkMode, WorldOptions } from './world.ts';
@@ -39,6 +40,12 @@ export interface CheckOptions {
   /** Bound on each node's clock offset from true time (offsets drift by ±1 per event). */
   clockError?: number;
   maxInFlight?: number;
+  /**
+   * The largest message payload the executor's transport carries, in bytes (CLI
+   * `--max-message-bytes N|none`): a handler that sends a larger one violates the `message size`
+   * invariant. Default: the udp payload limit, 65,463; Infinity turns the check off.
+   */
+  maxMessageBytes?: number;
   /** Reduce states by permuting the nodes of symmetric roles. */
   symmetry?: boolean;
   /** Report states with no enabled delivery or action as deadlocks. */
@@ -143,7 +150,7 @@ export class OptionsError extends Error {
 }
 
 const KNOWN = new Set([
-  'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'diskFaults', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'symmetry',
+  'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'diskFaults', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'maxMessageBytes', 'symmetry',
   'deadlock', 'fairDelivery', 'liveness', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'maxMemoryBytes', 'onProgress',
   'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism', 'stop',
 ]);
@@ -196,6 +203,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
       trueTimeEpsilon: o.trueTimeEpsilon === undefined ? 0 : count('trueTimeEpsilon', o.trueTimeEpsilon),
       clockError: o.clockError === undefined ? 0 : count('clockError', o.clockError),
       maxInFlight: o.maxInFlight === undefined ? Number.POSITIVE_INFINITY : count('maxInFlight', o.maxInFlight),
+      maxMessageBytes: o.maxMessageBytes === undefined ? UDP_PAYLOAD_BYTES_MAX : count('maxMessageBytes', o.maxMessageBytes, 1),
     },
     symmetry: o.symmetry === undefined ? false : flag('symmetry', o.symmetry),
     deadlock: o.deadlock === undefined ? false : flag('deadlock', o.deadlock),

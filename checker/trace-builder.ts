@@ -5,6 +5,7 @@
  * fingerprint (with the reference semantics, `events` and `next`). Under symmetry the stored
  * states are representatives, and the concrete path follows any successor in the same orbit.
  */
+import { UDP_PAYLOAD_BYTES_MAX } from './message-size.ts';
 import { TRACE_FORMAT, type TraceFile, type TraceStep } from '../traces/format.ts';
 import { fingerprintHex } from './fingerprint.ts';
 import type { Model } from './model.ts';
@@ -103,6 +104,8 @@ export function describeOptions(model: Model): Record<string, unknown> {
   if (w.trueTimeEpsilon) out.trueTimeEpsilon = w.trueTimeEpsilon;
   if (w.clockError) out.clockError = w.clockError;
   if (w.maxInFlight !== Number.POSITIVE_INFINITY) out.maxInFlight = w.maxInFlight;
+  // Recorded when it is not the default (an unchecked size is written as null).
+  if (w.maxMessageBytes !== undefined && w.maxMessageBytes !== UDP_PAYLOAD_BYTES_MAX) out.maxMessageBytes = w.maxMessageBytes === Number.POSITIVE_INFINITY ? null : w.maxMessageBytes;
   if (o.symmetry) out.symmetry = true;
   if (o.deadlock) out.deadlock = true;
   if (o.maxDepth !== Number.POSITIVE_INFINITY) out.maxDepth = o.maxDepth;

@@ -30,6 +30,11 @@ export interface WorldOptions {
   clockError: number;
   /** A state constraint: successors with more messages in flight are not explored. */
   maxInFlight: number;
+  /**
+   * The largest message payload the executor's transport carries, in bytes: a larger one in
+   * flight violates the `message size` invariant (checker/message-size.ts). Infinity: unchecked.
+   */
+  maxMessageBytes?: number;
 }
 
 export const defaultWorldOptions: WorldOptions = {

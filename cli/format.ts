@@ -77,6 +77,7 @@ export function exposureFlags(exposure: Exposure | undefined): string[] {
     mode: '--mode', network: '--network', drop: '--drop', dup: '--dup', crashes: '--crashes', maxTime: '--max-time',
     trueTimeEpsilon: '--epsilon', clockError: '--clock-error', maxInFlight: '--max-in-flight', symmetry: '--symmetry',
     deadlock: '--deadlock', fairDelivery: '--fair-delivery', maxDepth: '--max-depth', seed: '--seed', walks: '--walks', diskFaults: '--disk-faults',
+    maxMessageBytes: '--max-message-bytes',
   };
   for (const [k, v] of Object.entries(exposure.options ?? {}) as [keyof ExposeOptions, unknown][]) {
     if (v === false || v === undefined) continue;

@@ -26,6 +26,8 @@ import { eventText } from '../traces/event-text.ts';
 import { ClusterClient } from './client.ts';
 import { simulatedClock } from './clock/index.ts';
 import { fileStore } from './durableStore.ts';
+import { damageLog } from './storage/damageLog.ts';
+import type { LogDamageKind } from './storage/recoverLog.ts';
 import { HistoryLog } from './history.ts';
 import { CHANNEL, ClusterLayout, resolveClusterParams } from './layout.ts';
 import { MemoryNetwork, type InFlightFrame } from './net/index.ts';
@@ -264,8 +266,19 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
         case 'restart': {
           const r = runtimes[event.node]!;
           if (!crashed.has(event.node)) return diverge('the node is not crashed on the executor');
-          // The model's damaged restart (--disk-faults) picks the damage; the executor's comes from its log files.
-          if ('damage' in event && event.damage) return diverge(`a restart with damaged durable state (${String(event.damage)}) is not replayed on the executor yet`);
+          if ('damage' in event && event.damage) {
+            // The model's damaged restart (--disk-faults): damage the log file as the kind says and
+            // recover it again; the runtime finds the damage and hands it to the role's onRecover.
+            await r.crash();
+            await damageLog(join(dataDir, `node-${event.node}.log`), event.damage as LogDamageKind);
+            try {
+              await r.open();
+            } catch (e) {
+              return diverge(`the node does not recover from the damage on the executor: ${e instanceof Error ? e.message : String(e)}`);
+            }
+            recoveries++;
+            if (r.recovery?.damage !== event.damage) return diverge(`the executor found ${r.recovery ? `a ${r.recovery.damage}` : 'no damage'}, the trace a ${String(event.damage)}`);
+          }
           crashed.delete(event.node);
           r.start(network.transport(event.node));
           break;

@@ -54,13 +54,10 @@ describe('replayOnExecutor', () => {
       const spec = await loadBundledSpec(trace.spec);
       expect(spec, `bundled spec ${trace.spec}`).toBeDefined();
       const r = await replayOnExecutor(trace.variant ? spec!.variant(trace.variant) : spec!, trace, { syncMode: 'none' });
-      const damaged = trace.steps.findIndex((s) => s.event.kind === 'restart' && 'damage' in s.event);
-      if (damaged >= 0) {
-        // Disk faults are the model's; the executor says so at that step instead of diverging later.
-        expect(r).toMatchObject({ ok: false, steps: damaged - 1, divergence: { step: damaged, reason: expect.stringMatching(/damaged durable state .* not replayed on the executor yet/) } });
-      } else {
-        expect(r).toMatchObject({ ok: true, steps: trace.steps.length - 1 });
-      }
+      expect(r).toMatchObject({ ok: true, steps: trace.steps.length - 1 });
+      // A disk fault (--disk-faults) is replayed by damaging the node's log file as the trace says:
+      // the runtime finds that damage and its role's onRecover decides, as in the model.
+      if (trace.steps.some((s) => s.event.kind === 'restart' && 'damage' in s.event) && r.ok) expect(r.recoveries).toBeGreaterThanOrEqual(2);
     });
   }
 

@@ -135,6 +135,7 @@ const TRACE_OPTIONS: Record<string, { expect: string; ok: (v: unknown) => boolea
   trueTimeEpsilon: natural(0),
   clockError: natural(0),
   maxInFlight: natural(0),
+  maxMessageBytes: { expect: 'an integer ≥ 1, or null (unchecked)', ok: (v) => v === null || (Number.isInteger(v) && (v as number) >= 1) },
   maxDepth: natural(1),
   pctDepth: natural(1),
 };

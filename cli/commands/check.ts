@@ -37,6 +37,8 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --clock-error N        node clocks drift up to N ticks from true time
   --max-in-flight N      do not explore states with more than N messages in flight
                          ('none' lifts a bound the spec's own check defaults set)
+  --max-message-bytes N  a message payload larger than N bytes violates 'message size'
+                         (default 65463, what the executor's udp transport carries; 'none': unchecked)
   --symmetry             permute interchangeable nodes (roles declared symmetric)
   --deadlock             report states where no delivery or action is enabled
   --fair-delivery        liveness properties: every message that stays deliverable is
@@ -83,6 +85,7 @@ const spec = {
   epsilon: { type: 'string' },
   'clock-error': { type: 'string' },
   'max-in-flight': { type: 'string' },
+  'max-message-bytes': { type: 'string' },
   symmetry: { type: 'boolean' },
   deadlock: { type: 'boolean' },
   'fair-delivery': { type: 'boolean' },
@@ -161,6 +164,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v.epsilon !== undefined && { trueTimeEpsilon: int('epsilon', v.epsilon) }),
     ...(v['clock-error'] !== undefined && { clockError: int('clock-error', v['clock-error']) }),
     ...(v['max-in-flight'] !== undefined && { maxInFlight: v['max-in-flight'] === 'none' ? Number.POSITIVE_INFINITY : int('max-in-flight', v['max-in-flight']) }),
+    ...(v['max-message-bytes'] !== undefined && { maxMessageBytes: v['max-message-bytes'] === 'none' ? Number.POSITIVE_INFINITY : int('max-message-bytes', v['max-message-bytes']) }),
     ...(v.symmetry && { symmetry: true }),
     ...(v.deadlock && { deadlock: true }),
     ...(v['fair-delivery'] && { fairDelivery: true }),

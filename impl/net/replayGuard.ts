@@ -14,21 +14,43 @@ import type { NodeId } from './frame.ts';
  * - **Receiver.** Per sender, the highest `seq` accepted and the last `windowFrames` accepted
  *   below it: a frame is accepted once if it is above the highest or inside the window; a `seq`
  *   seen before, or older than the window, is dropped as `replayed`. A frame whose `seq` says it
- *   was sent more than `maxClockSkewMs` before the receiver started is dropped too: the receiver
- *   has no window from before its start, and such a frame can only be a replay (or a sender whose
- *   clock lags by more than that: keep the cluster's clocks within `maxClockSkewMs`).
+ *   was sent before the receiver started (less `maxClockSkewMs`, 0 by default) is `stale`: the
+ *   receiver has no window from before its start, so such a frame may be a replay of one its
+ *   previous incarnation accepted (or one in flight across its restart, or from a sender whose
+ *   clock lags). A 60 s allowance here used to let a frame captured up to a minute before a
+ *   restart be replayed after it.
+ * - **A lagging sender catches up.** A sender learns each peer's clock from the `seq` of every
+ *   authentic frame it gets from that peer ({@link SeqClock.observe}): its next `seq` to that peer
+ *   is above it, hence above the peer's start. The transports answer a stale frame with an empty
+ *   control frame ({@link FRESH_KIND}, rate-limited) so that a sender that has heard nothing from
+ *   a restarted peer learns its clock too: a lagging clock costs a round trip, not an outage.
  *
  * Limitations: a frame replayed before the original arrives makes the original the "replay"
  * (dropped: a lost message, which the protocols tolerate); a sender whose wall clock steps back
- * across its own restart is dropped as replaying until its clock passes the old readings.
+ * across its own restart is dropped as replaying until its clock passes the old readings; a
+ * sender whose clock runs ahead of a receiver's by d leaves the frames it sent in the last d
+ * before the receiver's restart replayable after it (keep clocks synchronized).
  */
 export const SEQ_PER_MS = 1024;
+
+/**
+ * The channel byte of the control frame a transport sends back for a stale frame: empty, it
+ * carries only its `seq` (the sender's clock), which the receiver observes. Transport-internal:
+ * never handed to the runtime.
+ */
+export const FRESH_KIND = 0xfd;
+
+/** Least time between two {@link FRESH_KIND} answers to one peer, ms. */
+export const FRESH_INTERVAL_MS = 100;
 
 /** Options of {@link ReplayGuard}. */
 export interface ReplayGuardOptions {
   /** Accepted frames remembered per sender below the highest one (reordering tolerated). Default 4096. */
   readonly windowFrames?: number;
-  /** How far a sender's clock may lag this node's, ms. Default 60,000. */
+  /**
+   * How far before this node's start a frame may be stamped and still be accepted, ms. Default 0:
+   * a frame stamped before the start is `stale` (a lagging sender learns this node's clock; see above).
+   */
   readonly maxClockSkewMs?: number;
   /** Wall clock, ms (tests). Default `Date.now`. */
   readonly nowMs?: () => number;
@@ -49,12 +71,17 @@ export class ReplayGuard {
   constructor(options: ReplayGuardOptions = {}) {
     this.#windowFrames = options.windowFrames ?? 4096;
     requireInt('ReplayGuard', 'windowFrames', this.#windowFrames, 1, 1 << 20);
-    const skew = options.maxClockSkewMs ?? 60_000;
+    const skew = options.maxClockSkewMs ?? 0;
     requireInt('ReplayGuard', 'maxClockSkewMs', skew, 0, 2 ** 40);
     this.#floor = Math.max(0, ((options.nowMs ?? Date.now)() - skew) * SEQ_PER_MS);
   }
 
-  /** Whether a frame from `from` with `seq` is new (and remembers it); false for a replay. */
+  /** Whether `seq` was stamped before this node started (see {@link ReplayGuard}): `accept` refuses it. */
+  stale(seq: number): boolean {
+    return seq < this.#floor;
+  }
+
+  /** Whether a frame from `from` with `seq` is new (and remembers it); false for a replay or a stale frame. */
   accept(from: NodeId, seq: number): boolean {
     if (seq < this.#floor) return false;
     let w = this.#windows.get(from);
@@ -96,9 +123,36 @@ export class SeqClock {
     this.#nowMs = nowMs;
   }
 
+  /**
+   * Takes note of `seq`, read from an authentic frame of `peer`: it is the peer's clock (or older,
+   * for a replay), so the next `seq` to the peer is above it, and above the peer's start.
+   */
+  observe(peer: NodeId, seq: number): void {
+    if (seq > (this.#last.get(peer) ?? -1)) this.#last.set(peer, seq);
+  }
+
   next(to: NodeId): number {
     const seq = Math.max((this.#last.get(to) ?? -1) + 1, this.#nowMs() * SEQ_PER_MS);
     this.#last.set(to, seq);
     return seq;
+  }
+}
+
+/** When to answer a peer's stale frame with a {@link FRESH_KIND} frame: at most once per {@link FRESH_INTERVAL_MS}. */
+export class FreshAnswers {
+  readonly #lastMs = new Map<NodeId, number>();
+  readonly #nowMs: () => number;
+
+  constructor(nowMs: () => number = Date.now) {
+    this.#nowMs = nowMs;
+  }
+
+  /** Whether to answer `peer` now (and remembers that it was). */
+  due(peer: NodeId): boolean {
+    const now = this.#nowMs();
+    const last = this.#lastMs.get(peer);
+    if (last !== undefined && now - last < FRESH_INTERVAL_MS) return false;
+    this.#lastMs.set(peer, now);
+    return true;
   }
 }

@@ -86,6 +86,29 @@ describe('tcpTransport', { timeout: 180_000 }, () => {
     expect(HELLO_BYTES_MAX).toBeLessThan(100);
   });
 
+  it('refuses a hello stamped shortly before it started (a replay across its restart) as stale', async () => {
+    const captured = encodeHello(codec, 1, 2, (Date.now() - 10_000) * 1024);
+    const { t, got } = await node(2, { helloTimeoutMs: 100 });
+    expect((await rawSession(t.address.port, [captured, codec.encode({ kind: 1, from: 1, to: 2, seq: freshSeq() }, Buffer.from('after'))], 2000)).closedByServer).toBe(true);
+    expect(t.stats.dropped.stale).toBe(1);
+    expect(got).toEqual([]);
+  });
+
+  it('a sender whose clock lags a restarted peer is told its clock and gets through on its next connection', async () => {
+    const a = await node(1, { nowMs: () => Date.now() - 30_000 });
+    const b = await node(2);
+    a.t.setPeer(2, b.t.address);
+    b.t.setPeer(1, a.t.address);
+    a.t.send(2, 1, Buffer.from('lagging'));
+    await eventually('stale hello, answered', () => b.t.stats.dropped.stale === 1 && b.t.stats.framesSent === 1);
+    await eventually('a read the answer', () => a.t.stats.dropped.stale + a.t.stats.dropped['no-hello'] === 0 && a.t.stats.framesReceived === 0 && b.t.stats.dropped['no-hello'] === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    a.t.send(2, 1, Buffer.from('caught up'));
+    await eventually('delivered', () => b.got.length === 1);
+    expect(b.got[0]!.payload.toString()).toBe('caught up');
+    expect(a.got).toEqual([]); // the clock reading is not handed to the runtime
+  });
+
   it('keeps serving its peers while 500 idle strangers connect', async () => {
     // Strangers are evicted, not timed out: they stay as long as they like.
     const { a, b } = await pair({ pendingConnectionsMax: 64, helloTimeoutMs: 60_000 });

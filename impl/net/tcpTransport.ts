@@ -1,10 +1,10 @@
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, createSecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import { FrameCodec, FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, type Frame, type FrameCodecOptions, type NodeId } from './frame.ts';
+import { FrameCodec, FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TAG_BYTES, type Frame, type FrameCodecOptions, type NodeId } from './frame.ts';
 import { FrameError } from './frameError.ts';
 import { FrameStreamDecoder } from './frameStreamDecoder.ts';
 import { checkPeer, peerMap, type NetTransport, type PeerAddress, type PeerTable } from './peers.ts';
-import { ReplayGuard, SeqClock, type ReplayGuardOptions } from './replayGuard.ts';
+import { FRESH_KIND, FreshAnswers, ReplayGuard, SeqClock, type ReplayGuardOptions } from './replayGuard.ts';
 import { FrameHandlers, copyStats, emptyStats, type FrameHandler, type TransportStats } from './transport.ts';
 import { UsageError, requireInt } from './usageError.ts';
 
@@ -172,6 +172,7 @@ class TcpTransport implements NetTransport {
   readonly #handlers = new FrameHandlers();
   readonly #seq: SeqClock;
   readonly #guard: ReplayGuard | undefined;
+  readonly #fresh: FreshAnswers;
   readonly #links = new Map<NodeId, Link>();
   readonly #inbound = new Set<Socket>();
   /** Inbound connections not yet authenticated, oldest first, with how to drop each. */
@@ -191,6 +192,7 @@ class TcpTransport implements NetTransport {
     this.#limits = limits;
     this.#seq = new SeqClock(options.nowMs);
     this.#guard = options.replayProtection === false ? undefined : new ReplayGuard(options);
+    this.#fresh = new FreshAnswers(options.nowMs);
   }
 
   attach(server: Server): void {
@@ -337,10 +339,16 @@ class TcpTransport implements NetTransport {
       if (held.length < header.frameBytes) return;
       const hello = this.#codec.finish(held, 0, header);
       if (hello instanceof FrameError || hello.to !== this.self) return reject();
+      if (this.#guard?.stale(hello.seq)) {
+        this.#stats.dropped.stale++;
+        this.#answerStale(hello.from);
+        return reject();
+      }
       if (this.#guard && !this.#guard.accept(hello.from, hello.seq)) {
         this.#stats.dropped.replayed++;
         return reject();
       }
+      this.#seq.observe(hello.from, hello.seq);
       if (this.#inbound.size >= limits.connectionsMax) return reject();
       authenticated = true;
       this.#pending.delete(raw);
@@ -361,16 +369,25 @@ class TcpTransport implements NetTransport {
     });
   }
 
-  /** An authentic frame from a connection: misrouted, replayed, a stray hello, or delivered. */
+  /** An authentic frame from a connection: misrouted, stale, replayed, a stray hello or clock reading, or delivered. */
   #deliver(r: Frame): void {
     if (r.to !== this.self) this.#stats.dropped.misrouted++;
-    else if (this.#guard && !this.#guard.accept(r.from, r.seq)) this.#stats.dropped.replayed++;
-    else if (r.kind === HELLO_KIND) return;
+    else if (this.#guard?.stale(r.seq)) {
+      this.#stats.dropped.stale++;
+      this.#answerStale(r.from);
+    } else if (this.#guard && !this.#guard.accept(r.from, r.seq)) this.#stats.dropped.replayed++;
+    else if (r.kind === HELLO_KIND || r.kind === FRESH_KIND) this.#seq.observe(r.from, r.seq);
     else {
+      this.#seq.observe(r.from, r.seq);
       this.#stats.framesReceived++;
       this.#stats.bytesReceived += r.payload.length + FRAME_OVERHEAD_BYTES;
       this.#handlers.emit(r);
     }
+  }
+
+  /** Tells a peer whose frame was stale this node's clock (an empty {@link FRESH_KIND} frame). */
+  #answerStale(peer: NodeId): void {
+    if ((this.#peers.has(peer) || peer === this.self) && !this.#closed && this.#fresh.due(peer)) this.send(peer, FRESH_KIND, new Uint8Array(0));
   }
 
   #link(to: NodeId): Link {
@@ -393,7 +410,12 @@ class TcpTransport implements NetTransport {
       link.queueBytes = 0;
       // The hello goes first: the peer reads nothing else until it has checked it.
       this.#write(link, encodeHello(this.#codec, this.self, link.to, this.#seq.next(link.to)));
-      for (const frame of queued) this.#write(link, frame);
+      // Queued frames are stamped again: the peer may have restarted since, and would take frames
+      // stamped before its start for replays (stale).
+      for (const frame of queued) {
+        const payload = frame.subarray(FRAME_HEADER_BYTES, frame.length - FRAME_TAG_BYTES);
+        this.#write(link, this.#codec.encode({ kind: frame[1]!, from: this.self, to: link.to, seq: this.#seq.next(link.to) }, payload));
+      }
     };
     const socket: Socket = tls
       ? tlsConnect(

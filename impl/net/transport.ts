@@ -8,14 +8,17 @@ import { FRAME_ERROR_CODES, type FrameErrorCode } from './frameError.ts';
  * - `unreachable`: the destination is down, unknown to the network, or the socket send failed;
  * - `queue-full`: the outgoing buffer to a slow or absent peer is at its limit (tcp);
  * - `replayed`: an authentic frame seen before, or older than the replay window (udp, tcp);
+ * - `stale`: an authentic frame stamped before this node started (a replay of a frame its previous
+ *   incarnation got, one in flight across its restart, or a sender whose clock lags: the sender is
+ *   told this node's clock) (udp, tcp);
  * - `no-hello`: an inbound tcp connection closed before it authenticated (no valid hello in time,
  *   a bad or replayed hello, or evicted by newer unauthenticated connections) — counted per
  *   connection, not per frame.
  */
-export type DropReason = FrameErrorCode | 'misrouted' | 'loss' | 'partition' | 'unreachable' | 'queue-full' | 'replayed' | 'no-hello';
+export type DropReason = FrameErrorCode | 'misrouted' | 'loss' | 'partition' | 'unreachable' | 'queue-full' | 'replayed' | 'stale' | 'no-hello';
 
 /** Every {@link DropReason}, in a stable order. */
-export const DROP_REASONS: readonly DropReason[] = [...FRAME_ERROR_CODES, 'misrouted', 'loss', 'partition', 'unreachable', 'queue-full', 'replayed', 'no-hello'];
+export const DROP_REASONS: readonly DropReason[] = [...FRAME_ERROR_CODES, 'misrouted', 'loss', 'partition', 'unreachable', 'queue-full', 'replayed', 'stale', 'no-hello'];
 
 /** Counters of one transport since it was made. */
 export interface TransportStats {

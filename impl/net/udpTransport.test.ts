@@ -91,6 +91,8 @@ describe('udpTransport', { timeout: 180_000 }, () => {
     const raw = createSocket('udp4');
     const sendRaw = (bytes: Buffer) => new Promise<void>((resolve) => raw.send(bytes, b.address.port, '127.0.0.1', () => resolve()));
     const good = new FrameCodec({ clusterId, key });
+    // Every frame but the old one is stamped after the receiver's start (a frame stamped before it is stale).
+    await new Promise((r) => setTimeout(r, 5));
     const now = Date.now() * 1024;
     const captured = good.encode({ kind: 1, from: 1, to: 2, seq: now }, Buffer.from('once'));
     try {
@@ -103,9 +105,45 @@ describe('udpTransport', { timeout: 180_000 }, () => {
     } finally {
       raw.close();
     }
-    await eventually('all counted', () => got.length + b.stats.dropped.replayed === 6);
+    await eventually('all counted', () => got.length + b.stats.dropped.replayed + b.stats.dropped.stale === 6);
     expect(got.map((f) => f.payload.toString())).toEqual(['once', 'reordered, inside the window', 'fresh']);
-    expect(b.stats.dropped.replayed).toBe(3);
+    expect(b.stats.dropped.replayed).toBe(2);
+    expect(b.stats.dropped.stale).toBe(1);
+  });
+
+  it('drops a frame stamped shortly before the receiver started (a replay across its restart) as stale', async () => {
+    // Captured 10 s before the receiver (re)started: its previous incarnation may have taken it.
+    const good = new FrameCodec({ clusterId, key });
+    const captured = good.encode({ kind: 1, from: 1, to: 2, seq: (Date.now() - 10_000) * 1024 }, Buffer.from('captured'));
+    const { b, got } = await pair();
+    const raw = createSocket('udp4');
+    try {
+      await new Promise<void>((resolve) => raw.send(captured, b.address.port, '127.0.0.1', () => resolve()));
+    } finally {
+      raw.close();
+    }
+    await eventually('counted', () => b.stats.dropped.stale === 1);
+    expect(got).toEqual([]);
+  });
+
+  it('a sender whose clock lags a restarted peer is told its clock and gets through after one stale frame', async () => {
+    const a = await udpTransport({ self: 1, clusterId, key, nowMs: () => Date.now() - 30_000 });
+    const b = await udpTransport({ self: 2, clusterId, key });
+    open.push(a, b);
+    a.setPeer(2, b.address);
+    b.setPeer(1, a.address);
+    const got: Frame[] = [];
+    b.onFrame((f) => got.push(f));
+    const fromB: Frame[] = [];
+    a.onFrame((f) => fromB.push(f));
+    a.send(2, 1, Buffer.from('lagging'));
+    await eventually('stale, answered', () => b.stats.dropped.stale === 1 && b.stats.framesSent === 1);
+    await eventually('a read the answer', () => a.stats.dropped.stale + a.stats.dropped.replayed === 0 && a.stats.framesSent === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    a.send(2, 1, Buffer.from('caught up'));
+    await eventually('delivered', () => got.length === 1);
+    expect(got[0]!.payload.toString()).toBe('caught up');
+    expect(fromB).toEqual([]); // the clock reading is not handed to the runtime
   });
 
   it('sends to itself, and rejects unknown peers, bad options and use after close', async () => {

@@ -4,7 +4,7 @@ import { FrameError } from './frameError.ts';
 import { decodeDatagram } from './datagram.ts';
 import { checkPeer, isIPv6, peerMap, type NetTransport, type PeerAddress, type PeerTable } from './peers.ts';
 import { FrameHandlers, copyStats, emptyStats, type FrameHandler, type TransportStats } from './transport.ts';
-import { ReplayGuard, SeqClock, type ReplayGuardOptions } from './replayGuard.ts';
+import { FRESH_KIND, FreshAnswers, ReplayGuard, SeqClock, type ReplayGuardOptions } from './replayGuard.ts';
 import { UsageError, requireInt } from './usageError.ts';
 
 /** Largest UDP payload over IPv4. */
@@ -81,6 +81,7 @@ class UdpTransport implements NetTransport {
   readonly #handlers = new FrameHandlers();
   readonly #seq: SeqClock;
   readonly #guard: ReplayGuard | undefined;
+  readonly #fresh: FreshAnswers;
   readonly #batches = new Map<NodeId, Batch>();
   #flushScheduled = false;
   #closed = false;
@@ -93,6 +94,7 @@ class UdpTransport implements NetTransport {
     this.#batchBytesMax = batchBytesMax;
     this.#seq = new SeqClock(options.nowMs);
     this.#guard = options.replayProtection === false ? undefined : new ReplayGuard(options);
+    this.#fresh = new FreshAnswers(options.nowMs);
     const bound = socket.address();
     this.address = { host: bound.address, port: bound.port };
     const onError = options.onError;
@@ -183,13 +185,24 @@ class UdpTransport implements NetTransport {
         this.#stats.dropped[result.code]++;
       } else if (result.to !== this.self) {
         this.#stats.dropped.misrouted++;
+      } else if (this.#guard?.stale(result.seq)) {
+        this.#stats.dropped.stale++;
+        this.#answerStale(result.from);
       } else if (this.#guard && !this.#guard.accept(result.from, result.seq)) {
         this.#stats.dropped.replayed++;
+      } else if (result.kind === FRESH_KIND) {
+        this.#seq.observe(result.from, result.seq);
       } else {
+        this.#seq.observe(result.from, result.seq);
         this.#stats.framesReceived++;
         this.#stats.bytesReceived += result.payload.length + FRAME_OVERHEAD_BYTES;
         this.#handlers.emit(result);
       }
     }
+  }
+
+  /** Tells a peer whose frame was stale this node's clock (an empty {@link FRESH_KIND} frame). */
+  #answerStale(peer: NodeId): void {
+    if ((this.#peers.has(peer) || peer === this.self) && this.#fresh.due(peer)) this.send(peer, FRESH_KIND, new Uint8Array(0));
   }
 }

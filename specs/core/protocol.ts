@@ -441,6 +441,8 @@ export interface ExposeOptions {
   walks?: number;
   /** Up to this many restarts find the node's durable state damaged (its role's `onRecover` decides). */
   diskFaults?: number;
+  /** The largest message payload the transport carries, in bytes (the `message size` invariant). */
+  maxMessageBytes?: number;
 }
 
 /**
