@@ -59,6 +59,8 @@ export interface LivenessStatus {
   kind: 'eventually' | 'leadsTo' | 'alwaysEventually';
   checked: boolean;
   reason?: string;
+  /** Checked by random walks only, within their bound: a suspicion at most, never a proof. */
+  bounded?: boolean;
 }
 
 /** Everything was explored and every property holds. */
@@ -71,6 +73,11 @@ export interface Violation extends Common {
   result: 'violation';
   property: { name: string; kind: 'invariant' | 'reachable' | 'eventually' | 'leadsTo' | 'alwaysEventually' };
   trace?: TraceFile;
+  /**
+   * Random mode, liveness: the property stayed unsatisfied over the walk's last `steps` steps
+   * under fair random scheduling. A suspected violation, not a proof (the trace's `bounded`).
+   */
+  suspected?: { steps: number };
 }
 
 /** A state where no delivery or action is enabled (only with the deadlock option). */

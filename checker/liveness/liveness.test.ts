@@ -85,13 +85,15 @@ describe('fair cycles on a six-state graph', () => {
     expect(checkSync(six('strong', [alwaysEventually('0 again', at(0))])).result).toBe('violation');
   });
 
-  it('symmetry and random mode leave liveness unchecked, and say so', async () => {
+  it('symmetry leaves liveness unchecked; random mode checks it only within its bound; both say so', async () => {
     const spec = await bundledSpecs['two-phase']!.load();
     const sym = checkSync(spec, { symmetry: true });
     expect(sym.result).toBe('ok');
     expect(sym.liveness?.[0]).toMatchObject({ checked: false, reason: expect.stringMatching(/symmetry/) });
     const random = checkSync(spec, { mode: 'random', walks: 5 });
-    expect(random.liveness?.[0]).toMatchObject({ checked: false, reason: expect.stringMatching(/random/) });
+    expect(random.liveness?.[0]).toMatchObject({ checked: true, bounded: true });
+    const swarm = checkSync(spec, { mode: 'random', walks: 5, swarm: true });
+    expect(swarm.liveness?.[0]).toMatchObject({ checked: false, reason: expect.stringMatching(/uniform scheduler/) });
   });
 });
 
