@@ -125,3 +125,30 @@ describe('two-phase termination', () => {
     expect(checkSync(variant, { params: { rms: 2 }, fairDelivery: true }).result).toBe('ok');
   });
 });
+
+/** One node: `step(a)` toggles 0 ↔ 1, `step(b)` goes to 2 (the goal); both are enabled at 0 and 1. */
+function fork(fairPerChoice: boolean) {
+  const spec = protocol({ name: 'fork', params: {}, messages: t.union('kind', { none: {} }) });
+  const node = spec.role(t.int)({
+    count: 1,
+    init: () => 0,
+    actions: {
+      step: {
+        fair: 'weak',
+        ...(fairPerChoice ? { fairPerChoice: true } : {}),
+        choices: () => ['a', 'b'],
+        when: (s) => s <= 1,
+        do: (s, _out, _ctx, c: string) => (c === 'b' ? 2 : 1 - s),
+      },
+    },
+  });
+  return spec.define({ roles: { node }, properties: () => [eventually('reaches 2', at(2))] });
+}
+
+describe('fairness per choice', () => {
+  it('one class per action: toggling with a for ever is fair; fairPerChoice: b stays enabled, so it must be taken', () => {
+    const perAction = checkSync(fork(false));
+    expect(perAction.result).toBe('violation');
+    expect(checkSync(fork(true)).result).toBe('ok');
+  });
+});

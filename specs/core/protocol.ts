@@ -133,9 +133,17 @@ export interface ActionDef<S, M, P extends Params, A = undefined> {
    * Fairness, for liveness properties only (`eventually`, `leadsTo`, `alwaysEventually`):
    * `'weak'` — an instance of this action (at this node) that stays enabled is eventually taken;
    * `'strong'` — one enabled infinitely often is eventually taken. Unfair by default: a node may
-   * simply never take it. The class is (node, action): any of its `choices` counts.
+   * simply never take it. The class is (node, action): any of its `choices` counts, unless
+   * `fairPerChoice`.
    */
   fair?: 'weak' | 'strong';
+  /**
+   * With `fair`: each choice is a fairness class of its own, (node, action, choice) — TLA+'s
+   * `∀ j : WF(A(j))` rather than `WF(∃ j : A(j))`. A candidate that must keep asking *each*
+   * peer for its vote needs it: with one class per action, asking the same peer again and again
+   * would satisfy fairness while the one peer whose vote it needs is never asked.
+   */
+  fairPerChoice?: boolean;
 }
 
 /**
