@@ -151,6 +151,10 @@ function checkLasso(model: Model, trace: TraceFile, states: WorldState[]): Diver
     model.view.state = states[i]!;
     return f(model.view);
   };
+  if (prop.kind === 'eventuallyAlways') {
+    for (let i = loop; i <= last; i++) if (!at(prop.p, i)) return null;
+    return { step: loop, reason: `"${name}" holds at every step of the cycle, so the lasso does not violate it` };
+  }
   if (prop.kind === 'eventually' || prop.kind === 'alwaysEventually') {
     for (let i = prop.kind === 'eventually' ? 0 : loop; i <= last; i++) {
       if (at(prop.p, i)) return { step: i, reason: `"${name}" holds at step ${i}, so the lasso does not violate it` };
@@ -185,7 +189,13 @@ function checkBounded(model: Model, trace: TraceFile, states: WorldState[]): Div
   };
   if (prop.kind === 'eventually' && from !== 0) return { step: 0, reason: `"${name}" is an eventually property: a bounded walk must cover the whole run (steps 0..${last}), not steps ${from}..${last}` };
   if (prop.kind === 'leadsTo' && !at(prop.p, from)) return { step: from, reason: `"${name}": p does not hold at step ${from}, where the trace says the wait starts` };
-  for (let i = from; i <= last; i++) {
+  if (prop.kind === 'eventuallyAlways') {
+    // Unsettled: p fails at the last state (terminal) or somewhere over the claimed steps.
+    let unsettled = false;
+    for (let i = trace.bounded!.terminal ? last : from; i <= last && !unsettled; i++) unsettled = !at(prop.p, i);
+    if (!unsettled) return { step: from, reason: `"${name}" holds at every step from ${trace.bounded!.terminal ? last : from} on, where the trace says it has not settled` };
+  }
+  for (let i = from; i <= last && prop.kind !== 'eventuallyAlways'; i++) {
     const satisfied = prop.kind === 'leadsTo' ? at(prop.q!, i) : at(prop.p, i);
     if (satisfied) return { step: i, reason: `"${name}" is satisfied at step ${i}, inside the steps the trace says it is not` };
   }

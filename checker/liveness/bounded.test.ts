@@ -4,7 +4,7 @@
  * no fair event enabled while unsatisfied is a real one; both replay.
  */
 import { describe, expect, it } from 'vitest';
-import { alwaysEventually, eventually, leadsTo, protocol, t, type SpecProperty } from '../../specs/core/index.ts';
+import { alwaysEventually, eventually, eventuallyAlways, leadsTo, protocol, t, type SpecProperty } from '../../specs/core/index.ts';
 import { checkSync } from '../check.ts';
 import { Model } from '../model.ts';
 import { normalizeOptions } from '../options.ts';
@@ -72,6 +72,18 @@ describe('bounded liveness in random mode', () => {
     // 1 leads to 2 within one spin: no walk is suspected (leaving happens only at 0, after 2).
     const soon = spinner([leadsTo('1 leads to 2', at(1), at(2))]);
     expect(checkSync(soon, { mode: 'random', seed: 3, walks: 50, maxDepth: 30 }).result).toBe('ok');
+  });
+
+  it('eventuallyAlways: a property still failing late in the walk has not settled (suspected); one that settles is not', () => {
+    const spec = spinner([eventuallyAlways('stays at 0', at(0))]);
+    const r = checkSync(spec, { mode: 'random', seed: 4, walks: 50, maxDepth: 30 });
+    expect(r.result).toBe('violation');
+    if (r.result !== 'violation') return;
+    expect(r.property.kind).toBe('eventuallyAlways');
+    expect(replays(spec, r)).toBe(true);
+    // Every uniform walk leaves for 3 within a few visits to 0 and stays there: settled.
+    const settles = spinner([eventuallyAlways('ends at 3', at(3))]);
+    expect(checkSync(settles, { mode: 'random', seed: 4, walks: 50, maxDepth: 30 }).result).toBe('ok');
   });
 
   it('a replayed bounded trace must show the claimed wait', () => {

@@ -6,7 +6,9 @@
  *
  * - `eventually p`: p held at no state of a walk that ran its full length (`maxDepth` steps);
  * - `leadsTo p q`: a p ∧ ¬q state at least `window` steps before the end, and ¬q since;
- * - `alwaysEventually p`: p held at none of the last `window` + 1 states.
+ * - `alwaysEventually p`: p held at none of the last `window` + 1 states;
+ * - `eventuallyAlways p`: p still failed at a state less than `window` steps before the end (it
+ *   has not settled).
  *
  * `window` is half the walk length. A walk that reaches a state where no fair event is enabled
  * may stay there forever: a monitor still unsatisfied there is a real violation (the stem of a
@@ -70,6 +72,8 @@ export class WalkMonitor {
       } else if (p.kind === 'leadsTo') {
         if (p.q!(view)) this.mark[k] = -1;
         else if (this.mark[k]! < 0 && p.p(view)) this.mark[k] = i;
+      } else if (p.kind === 'eventuallyAlways') {
+        if (!p.p(view)) this.mark[k] = i;
       } else if (p.p(view)) {
         this.mark[k] = i;
       }
@@ -85,7 +89,8 @@ export class WalkMonitor {
     if (fair === 'fair') return null;
     for (let k = 0; k < this.props.length; k++) {
       if (fair === 'delivery' && this.fairDelivery[k]) continue;
-      const steps = this.unsatisfiedFor(k);
+      // eventuallyAlways: a run that stays in a ¬p state never settles.
+      const steps = this.props[k]!.kind === 'eventuallyAlways' ? (this.mark[k] === this.index ? 0 : -1) : this.unsatisfiedFor(k);
       if (steps >= 0) return { property: this.props[k]!, steps, terminal: true };
     }
     return null;
@@ -95,6 +100,12 @@ export class WalkMonitor {
   finish(): Suspect | null {
     const window = Math.max(1, Math.floor(this.model.options.maxDepth / 2));
     for (let k = 0; k < this.props.length; k++) {
+      if (this.props[k]!.kind === 'eventuallyAlways') {
+        // Not settled: p failed less than `window` steps before the end.
+        const m = this.mark[k]!;
+        if (m >= 0 && this.index - m < window) return { property: this.props[k]!, steps: this.index - m, terminal: false };
+        continue;
+      }
       const steps = this.unsatisfiedFor(k);
       if (steps >= 0 && (this.props[k]!.kind === 'eventually' || steps >= window)) return { property: this.props[k]!, steps, terminal: false };
     }
@@ -132,6 +143,8 @@ export function suspectText(kind: LivenessProperty['kind'], name: string, steps:
   const what =
     kind === 'eventually'
       ? `"${name}" not reached within ${steps} steps`
+      : kind === 'eventuallyAlways'
+        ? `"${name}" has not settled: it still failed ${steps} steps before the end of the walk`
       : kind === 'leadsTo'
         ? `"${name}": q not reached within ${steps} steps after p`
         : `"${name}": p not seen in the last ${steps} steps`;

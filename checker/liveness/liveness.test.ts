@@ -8,7 +8,7 @@
  * and holds under strong.
  */
 import { describe, expect, it } from 'vitest';
-import { alwaysEventually, eventually, leadsTo, protocol, t, type SpecProperty } from '../../specs/core/index.ts';
+import { alwaysEventually, eventually, eventuallyAlways, leadsTo, protocol, t, type SpecProperty } from '../../specs/core/index.ts';
 import { checkSync } from '../check.ts';
 import { Model } from '../model.ts';
 import { normalizeOptions } from '../options.ts';
@@ -152,3 +152,23 @@ describe('fairness per choice', () => {
     expect(checkSync(fork(true)).result).toBe('ok');
   });
 });
+
+describe('eventually always (<>[]P)', () => {
+  it('0 or 5 comes back for ever on the spin cycle (always eventually) but never settles there (eventually always)', () => {
+    const zeroOrFive = (w: { states(role: string): number[] }) => at(0)(w) || at(5)(w);
+    expect(checkSync(six('weak', [alwaysEventually('0 or 5 again', zeroOrFive)])).result).toBe('ok');
+    const weak = checkSync(six('weak', [eventuallyAlways('settles at 0 or 5', zeroOrFive)]));
+    expect(weak.result).toBe('violation');
+    if (weak.result !== 'violation') return;
+    expect(weak.property).toEqual({ name: 'settles at 0 or 5', kind: 'eventuallyAlways' });
+    const trace = validateTrace(JSON.parse(JSON.stringify(weak.trace)));
+    const states = trace.steps.map((s) => s.state.nodes[0]!.state as number);
+    // The cycle passes through a state that is neither 0 nor 5, and replays.
+    expect(states.slice(trace.loopStart!).some((x) => x !== 0 && x !== 5)).toBe(true);
+    const spec = six('weak', [eventuallyAlways('settles at 0 or 5', zeroOrFive)]);
+    expect(replayTrace(new Model(spec, normalizeOptions(spec, {})), trace).ok).toBe(true);
+    // Strong fairness on exit: every fair run ends at 5 and stays.
+    expect(checkSync(six('strong', [eventuallyAlways('settles at 5', at(5))])).result).toBe('ok');
+  });
+});
+

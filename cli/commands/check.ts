@@ -321,7 +321,7 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     const bounded = r.trace?.bounded;
     const note = r.property.kind === 'reachable' ? ' (a reachable goal was never reached: the spec may be vacuous)'
       : r.property.kind === 'invariant' ? ''
-        : bounded ? ` (${suspectText(r.property.kind as 'eventually' | 'leadsTo' | 'alwaysEventually', r.property.name, bounded.steps, bounded.terminal)})`
+        : bounded ? ` (${suspectText(r.property.kind as 'eventually' | 'leadsTo' | 'alwaysEventually' | 'eventuallyAlways', r.property.name, bounded.steps, bounded.terminal)})`
           : ` (${r.property.kind}: a fair behaviour that cycles forever without it; the trace is a lasso)`;
     lines.push(`property violated: ${r.property.name}${note}`);
   }
