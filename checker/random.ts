@@ -214,7 +214,7 @@ export function randomWalks(model: Model): RandomRun {
       for (let depth = 1; depth <= o.maxDepth; depth++) {
         const exp = walker.expand(e);
         const n = exp.count;
-        const quiet = monitor?.quiescent(exp.refs);
+        const quiet = monitor?.quiescent(exp.refs, e.state);
         if (quiet) {
           outcome = suspected(quiet, w, log());
           break walking;

@@ -84,9 +84,18 @@ export class WalkMonitor {
    * The current state's enabled events (their kinds and, for actions, whether the action is
    * fair): a suspect when some property is unsatisfied and none of its fair events is enabled.
    */
-  quiescent(events: readonly EventRef[]): Suspect | null {
-    const fair = fairEvents(this.model, events);
+  quiescent(events: readonly EventRef[], state: WorldState): Suspect | null {
+    let fair = fairEvents(this.model, events);
     if (fair === 'fair') return null;
+    // A fair step the in-flight bound cut is still enabled (the bound prunes, it does not
+    // disable): a run cannot stop here, whatever the walk could explore.
+    if (this.model.options.world.maxInFlight !== Number.POSITIVE_INFINITY) {
+      const cut: EventRef[] = [];
+      this.model.world.cutByBound(state, (e) => cut.push(e));
+      const more = fairEvents(this.model, cut);
+      if (more === 'fair') return null;
+      if (more === 'delivery') fair = 'delivery';
+    }
     for (let k = 0; k < this.props.length; k++) {
       if (fair === 'delivery' && this.fairDelivery[k]) continue;
       // eventuallyAlways: a run that stays in a ¬p state never settles.
