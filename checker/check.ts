@@ -8,6 +8,7 @@ import { defaultTuning, exhaustive, type SearchOutcome, type SearchResult } from
 import { StateGraph } from './liveness/graph.ts';
 import { findViolation } from './liveness/fair-cycles.ts';
 import { SccFinder } from './liveness/scc.ts';
+import { boundedLivenessReason } from './liveness/bounded.ts';
 import { parallelBfs } from './parallel.ts';
 import { parallelRandom } from './parallel-random.ts';
 import { Model } from './model.ts';
@@ -106,7 +107,7 @@ function livenessStatus(model: Model, r: LiveSearchResult | null): LivenessStatu
   const reason = !model.options.liveness
     ? 'turned off (--no-liveness)'
     : model.options.mode === 'random'
-    ? 'random mode does not check liveness (yet); run an exhaustive check'
+    ? (boundedLivenessReason(model) ?? undefined)
     : model.symmetry
       ? 'liveness is not checked under --symmetry (not shown sound here); run without it'
       : r?.livenessChecked
@@ -114,7 +115,9 @@ function livenessStatus(model: Model, r: LiveSearchResult | null): LivenessStatu
         : r?.outcome.kind === 'violation' || r?.outcome.kind === 'deadlock' || r?.outcome.kind === 'error'
           ? 'the search stopped at an earlier failure'
           : 'the search did not explore every state';
-  return model.liveness.map((p) => ({ name: p.name, kind: p.kind, checked: reason === undefined, ...(reason ? { reason } : {}) }));
+  // Random walks judge liveness only within their bound: checked, but no proof.
+  const bounded = model.options.mode === 'random' && reason === undefined;
+  return model.liveness.map((p) => ({ name: p.name, kind: p.kind, checked: reason === undefined, ...(reason ? { reason } : {}), ...(bounded && { bounded: true }) }));
 }
 
 /** The model to explore, or the error result of a spec whose `init` throws. */
@@ -168,7 +171,12 @@ function common(model: Model, stats: Stats, goals: GoalStatus[]) {
 type Ended =
   | { kind: 'done' }
   | { kind: 'limit'; reason: Incomplete['reason'] }
-  | { kind: 'violation' | 'deadlock'; property?: string; propertyKind?: LivenessStatus['kind']; loopStart?: number; path: ConcretePath; walk?: { walk: number; log: WalkLog } }
+  | {
+      kind: 'violation' | 'deadlock'; property?: string; propertyKind?: LivenessStatus['kind']; loopStart?: number; path: ConcretePath;
+      walk?: { walk: number; log: WalkLog };
+      /** Random mode, liveness: a suspected violation over the walk's last `steps` steps. */
+      bounded?: { steps: number; terminal: boolean };
+    }
   | { kind: 'error'; error: string; path: ConcretePath; event?: TraceEvent | null; walk?: { walk: number; log: WalkLog } };
 
 function fromExhaustive(model: Model, o: SearchOutcome): Ended {
@@ -184,7 +192,12 @@ function fromExhaustive(model: Model, o: SearchOutcome): Ended {
 function fromWalks(o: WalkOutcome): Ended {
   if (o.kind === 'done' || o.kind === 'limit') return o;
   const walk = { walk: o.walk, log: o.log };
-  return o.kind === 'error' ? { kind: 'error', error: o.error, path: o.path, walk } : { kind: o.kind, property: o.kind === 'violation' ? o.property : undefined, path: o.path, walk };
+  if (o.kind === 'error') return { kind: 'error', error: o.error, path: o.path, walk };
+  if (o.kind === 'violation' && o.bounded) {
+    const { kind, steps, terminal } = o.bounded;
+    return { kind: 'violation', property: o.property, propertyKind: kind, path: o.path, walk, bounded: { steps, terminal } };
+  }
+  return { kind: o.kind, property: o.kind === 'violation' ? o.property : undefined, path: o.path, walk };
 }
 
 /** The result of any search: the same fields, traces and verdicts for every mode. */
@@ -204,12 +217,15 @@ function resultOf(model: Model, specRef: string, ended: Ended, stats: Stats, goa
     // A lasso (liveness) marks where its cycle starts: format version 2.
     if (e.kind === 'violation' && e.loopStart !== undefined) return { ...file, version: 2 as const, loopStart: e.loopStart };
     // A random trace names its walk and logs how the walk chose its steps (swarm mix, PCT priorities).
-    return e.walk ? { ...file, walk: e.walk.walk, schedule: e.walk.log } : file;
+    const walked = e.walk ? { ...file, walk: e.walk.walk, schedule: e.walk.log } : file;
+    // A bounded liveness walk (random mode) says over how many steps the property stayed unsatisfied: version 2.
+    return e.kind === 'violation' && e.bounded ? { ...walked, version: 2 as const, bounded: e.bounded } : walked;
   };
   switch (ended.kind) {
     case 'violation': {
       const property = { name: ended.property!, kind: ended.propertyKind ?? ('invariant' as const) };
-      return { ...base, result: 'violation', property, trace: trace(ended, 'violation', property) };
+      const suspected = ended.bounded && !ended.bounded.terminal ? { suspected: { steps: ended.bounded.steps } } : {};
+      return { ...base, result: 'violation', property, trace: trace(ended, 'violation', property), ...suspected };
     }
     case 'deadlock':
       return { ...base, result: 'deadlock', trace: trace(ended, 'deadlock', null) };

@@ -218,6 +218,10 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
       }
       if (graph) graph.begin(parentIndex);
       const enabled = world.successors(current, visit, seen);
+      if (graph && o.world.maxInFlight !== Number.POSITIVE_INFINITY) {
+        const from = current;
+        world.cutByBound(from, (e) => graph.cutEdge(parentIndex, from, e));
+      }
       if (enabled === 0 && o.deadlock && outcome.kind === 'done') {
         outcome = { kind: 'deadlock', path: pathTo(parentIndex) };
       }

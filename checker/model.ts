@@ -31,9 +31,9 @@ export class Model {
     this.symmetry = sym?.active ? sym : null;
     this.view = new WorldView(this.world);
     // History properties declared by the spec become invariants over the world's history.
-    this.liveness = this.world.properties.filter((p): p is LivenessProperty => p.kind === 'eventually' || p.kind === 'leadsTo' || p.kind === 'alwaysEventually');
+    this.liveness = this.world.properties.filter((p): p is LivenessProperty => p.kind === 'eventually' || p.kind === 'leadsTo' || p.kind === 'alwaysEventually' || p.kind === 'eventuallyAlways');
     const properties: Property[] = this.world.properties.map((p) =>
-      p.kind === 'eventually' || p.kind === 'leadsTo' || p.kind === 'alwaysEventually'
+      p.kind === 'eventually' || p.kind === 'leadsTo' || p.kind === 'alwaysEventually' || p.kind === 'eventuallyAlways'
         ? null
         : p.kind === 'linearizable'
         ? historyLinearizable(p.model, { name: p.name, mapOp: p.mapOp, mapResult: p.mapResult, keep: p.keep })

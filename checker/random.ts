@@ -19,6 +19,8 @@ import { Rng, walkSeed } from './rng.ts';
 import { StateStore } from './state-store.ts';
 import { SwarmFeatures, SwarmMix } from './swarm.ts';
 import { describeOptions, type ConcretePath } from './trace-builder.ts';
+import { boundedLivenessReason, WalkMonitor, type Suspect } from './liveness/bounded.ts';
+import type { LivenessProperty } from '../specs/core/protocol.ts';
 import { TransitionCache, type Expansion, type StateEntry } from './transition-cache.ts';
 import { HandlerError, type EventRef, type TraceEvent, type WorldState } from './world.ts';
 
@@ -38,7 +40,7 @@ export interface WalkLog {
 
 export type WalkOutcome =
   | { kind: 'done' }
-  | { kind: 'violation'; property: string; path: ConcretePath; walk: number; log: WalkLog }
+  | { kind: 'violation'; property: string; path: ConcretePath; walk: number; log: WalkLog; bounded?: { kind: LivenessProperty['kind']; steps: number; terminal: boolean } }
   | { kind: 'deadlock'; path: ConcretePath; walk: number; log: WalkLog }
   | { kind: 'limit'; reason: 'time' | 'max-states' | 'interrupted' | 'memory' }
   | { kind: 'error'; error: string; path: ConcretePath; walk: number; log: WalkLog };
@@ -179,6 +181,12 @@ export function randomWalks(model: Model): RandomRun {
   let masked = new Int32Array(16);
   let outcome: WalkOutcome = { kind: 'done' };
   let walks = 0;
+  // Liveness: each finished walk is judged (bounded: a suspicion, see liveness/bounded.ts).
+  const monitor = model.liveness.length > 0 && boundedLivenessReason(model) === null ? new WalkMonitor(model) : null;
+  const suspected = (s: Suspect, w: number, log: WalkLog): WalkOutcome => ({
+    kind: 'violation', property: s.property.name, path: walker.path(entries, refs), walk: w, log,
+    bounded: { kind: s.property.kind, steps: s.steps, terminal: s.terminal },
+  });
 
   const stride = r.walk === null ? r.stride : 1;
   walking: for (let w = first + (r.walk === null ? r.offset : 0); w < last; w += stride) {
@@ -193,21 +201,30 @@ export function randomWalks(model: Model): RandomRun {
     });
     entries.length = 0;
     refs.length = 0;
+    monitor?.reset();
     try {
       let e = walker.initial();
       entries.push(e);
+      monitor?.see(e.state);
       if (e.bad) {
         outcome = { kind: 'violation', property: e.bad.name, path: walker.path(entries, refs), walk: w, log: log() };
         break;
       }
+      let full = true;
       for (let depth = 1; depth <= o.maxDepth; depth++) {
         const exp = walker.expand(e);
         const n = exp.count;
+        const quiet = monitor?.quiescent(exp.refs, e.state);
+        if (quiet) {
+          outcome = suspected(quiet, w, log());
+          break walking;
+        }
         if (n === 0) {
           if (exp.enabled === 0 && o.deadlock) {
             outcome = { kind: 'deadlock', path: walker.path(entries, refs), walk: w, log: log() };
             break walking;
           }
+          full = false;
           break;
         }
         let k: number;
@@ -233,11 +250,17 @@ export function randomWalks(model: Model): RandomRun {
         refs.push(exp.refs[k]!);
         e = walker.follow(e, exp, k, depth);
         entries.push(e);
+        monitor?.see(e.state);
         walker.steps++;
         if (e.bad) {
           outcome = { kind: 'violation', property: e.bad.name, path: walker.path(entries, refs), walk: w, log: log() };
           break walking;
         }
+      }
+      const late = full && monitor ? monitor.finish() : null;
+      if (late) {
+        outcome = suspected(late, w, log());
+        break;
       }
     } catch (err) {
       if (!(err instanceof HandlerError)) throw err;

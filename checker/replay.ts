@@ -8,6 +8,7 @@
  * The same event matcher drives minimization (minimize.ts), which replays candidate event lists
  * skipping the events that are no longer enabled.
  */
+import { fairEvents } from './liveness/bounded.ts';
 import type { Property, Protocol } from '../specs/core/index.ts';
 import { stateChanges, show } from '../traces/diff.ts';
 import type { TraceFile, TraceStep } from '../traces/format.ts';
@@ -109,6 +110,11 @@ export function replayTrace(model: Model, trace: TraceFile): ReplayResult {
     if (d) return diverge(d);
     return { ok: true, steps: last, path: path() };
   }
+  if (trace.result === 'violation' && trace.property && trace.bounded !== undefined) {
+    const d = checkBounded(model, trace, states);
+    if (d) return diverge(d);
+    return { ok: true, steps: last, path: path() };
+  }
   if (trace.result === 'violation' && trace.property) {
     const name = trace.property.name;
     const prop = model.invariants.find((p) => p.name === name);
@@ -146,6 +152,10 @@ function checkLasso(model: Model, trace: TraceFile, states: WorldState[]): Diver
     model.view.state = states[i]!;
     return f(model.view);
   };
+  if (prop.kind === 'eventuallyAlways') {
+    for (let i = loop; i <= last; i++) if (!at(prop.p, i)) return null;
+    return { step: loop, reason: `"${name}" holds at every step of the cycle, so the lasso does not violate it` };
+  }
   if (prop.kind === 'eventually' || prop.kind === 'alwaysEventually') {
     for (let i = prop.kind === 'eventually' ? 0 : loop; i <= last; i++) {
       if (at(prop.p, i)) return { step: i, reason: `"${name}" holds at step ${i}, so the lasso does not violate it` };
@@ -158,6 +168,48 @@ function checkLasso(model: Model, trace: TraceFile, states: WorldState[]): Diver
   for (let i = loop; i <= last; i++) if (at(prop.q!, i)) return { step: i, reason: `"${name}": q holds at step ${i} on the cycle` };
   for (let i = from; i <= last; i++) if (at(prop.p, i)) return null;
   return { step: from, reason: `"${name}": no state where p holds is followed by ¬q forever` };
+}
+
+/**
+ * A bounded walk (random mode, a suspected liveness violation): the property stayed unsatisfied
+ * over the last `bounded.steps` steps as the trace claims, and, when the trace says the walk
+ * ended in a terminal state, no event changes anything there.
+ */
+function checkBounded(model: Model, trace: TraceFile, states: WorldState[]): Divergence | null {
+  const name = trace.property!.name;
+  const prop = model.liveness.find((p) => p.name === name);
+  if (!prop) {
+    const known = model.liveness.map((p) => `"${p.name}"`).join(', ');
+    throw new ReplayMismatch(`the trace is a bounded walk for "${name}", but the spec has no such liveness property (liveness properties: ${known || 'none'})`);
+  }
+  const last = states.length - 1;
+  const from = last - trace.bounded!.steps;
+  const at = (f: (w: any) => boolean, i: number) => {
+    model.view.state = states[i]!;
+    return f(model.view);
+  };
+  if (prop.kind === 'eventually' && from !== 0) return { step: 0, reason: `"${name}" is an eventually property: a bounded walk must cover the whole run (steps 0..${last}), not steps ${from}..${last}` };
+  if (prop.kind === 'leadsTo' && !at(prop.p, from)) return { step: from, reason: `"${name}": p does not hold at step ${from}, where the trace says the wait starts` };
+  if (prop.kind === 'eventuallyAlways') {
+    // Unsettled: p fails at the last state (terminal) or somewhere over the claimed steps.
+    let unsettled = false;
+    for (let i = trace.bounded!.terminal ? last : from; i <= last && !unsettled; i++) unsettled = !at(prop.p, i);
+    if (!unsettled) return { step: from, reason: `"${name}" holds at every step from ${trace.bounded!.terminal ? last : from} on, where the trace says it has not settled` };
+  }
+  for (let i = from; i <= last && prop.kind !== 'eventuallyAlways'; i++) {
+    const satisfied = prop.kind === 'leadsTo' ? at(prop.q!, i) : at(prop.p, i);
+    if (satisfied) return { step: i, reason: `"${name}" is satisfied at step ${i}, inside the steps the trace says it is not` };
+  }
+  if (trace.bounded!.terminal) {
+    const s = states[last]!;
+    // Steps that change the state, and steps the in-flight bound cut (enabled all the same).
+    const steps = model.world.events(s).filter((e) => model.world.next(s, e) !== s);
+    const fair = fairEvents(model, steps);
+    if (fair === 'fair' || (fair === 'delivery' && (model.options.fairDelivery || prop.fairDelivery === true))) {
+      return { step: last, reason: 'the trace says no fair event is enabled in its last state, but one is' };
+    }
+  }
+  return null;
 }
 
 /** Compares a replayed state with the trace's step; null when the fingerprints agree. */

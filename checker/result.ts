@@ -56,9 +56,11 @@ interface Common {
 /** Whether a liveness property was checked, and why not. */
 export interface LivenessStatus {
   name: string;
-  kind: 'eventually' | 'leadsTo' | 'alwaysEventually';
+  kind: 'eventually' | 'leadsTo' | 'alwaysEventually' | 'eventuallyAlways';
   checked: boolean;
   reason?: string;
+  /** Checked by random walks only, within their bound: a suspicion at most, never a proof. */
+  bounded?: boolean;
 }
 
 /** Everything was explored and every property holds. */
@@ -69,8 +71,13 @@ export interface Ok extends Common {
 /** A property fails: an invariant in some state (with a trace), or a goal never reached (no trace). */
 export interface Violation extends Common {
   result: 'violation';
-  property: { name: string; kind: 'invariant' | 'reachable' | 'eventually' | 'leadsTo' | 'alwaysEventually' };
+  property: { name: string; kind: 'invariant' | 'reachable' | 'eventually' | 'leadsTo' | 'alwaysEventually' | 'eventuallyAlways' };
   trace?: TraceFile;
+  /**
+   * Random mode, liveness: the property stayed unsatisfied over the walk's last `steps` steps
+   * under fair random scheduling. A suspected violation, not a proof (the trace's `bounded`).
+   */
+  suspected?: { steps: number };
 }
 
 /** A state where no delivery or action is enabled (only with the deadlock option). */

@@ -161,6 +161,19 @@ export class World {
     return enabled;
   }
 
+  /**
+   * The deliveries and fair local actions enabled in `s` that the in-flight bound cut (the
+   * reference semantics: `next` gives null for an enabled event only when its sends pass the
+   * bound), each passed to `cut` with {@link event} describing it. Only liveness runs with a
+   * finite `maxInFlight` ask (it runs those handlers again).
+   */
+  cutByBound(s: WorldState, cut: (e: EventRef) => void): void {
+    for (const e of this.semantics.events(s)) {
+      if (e.kind !== 'deliver' && !(e.kind === 'action' && this.roleOfNode[e.node]!.def.actions?.[e.action]?.fair)) continue;
+      if (this.semantics.next(s, e) === null) cut(e);
+    }
+  }
+
   /** Node `id` crashes (keeping its durable fields). */
   crash(s: WorldState, id: NodeId): WorldState {
     return this.crashes.crash(s, id);

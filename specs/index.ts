@@ -5,7 +5,7 @@
  * traces `pacta-check/traces`.
  */
 export {
-  protocol, defineProtocol, invariant, reachable, linearizable, transactional, eventually, leadsTo, alwaysEventually, SpecError,
+  protocol, defineProtocol, invariant, reachable, linearizable, transactional, eventually, leadsTo, alwaysEventually, eventuallyAlways, SpecError,
   refuse, isRefusal, SESSION_IDS, SESSION_REGISTER_ID,
 } from './core/protocol.ts';
 export type {

@@ -16,7 +16,7 @@ const pinned: Record<keyof typeof entries, string[]> = {
   'pacta-check': [
     // refuse/isRefusal: a role's onRecover answers with them; SESSION_*: the request ids of client sessions (issue 24).
     'ILLEGAL', 'SESSION_IDS', 'SESSION_REGISTER_ID', 'SchemaError', 'SpecError', 'add', 'alwaysEventually', 'bundledSpecs', 'compareValues',
-    'defineProtocol', 'del', 'equalValues', 'eventually', 'has', 'invariant', 'isRefusal', 'kvModel', 'leadsTo', 'linearizable', 'loadBundledSpec',
+    'defineProtocol', 'del', 'equalValues', 'eventually', 'eventuallyAlways', 'has', 'invariant', 'isRefusal', 'kvModel', 'leadsTo', 'linearizable', 'loadBundledSpec',
     'protocol', 'put', 'reachable', 'refuse', 'registerModel', 'remove', 'setAt', 't', 'transactional', 'unreachable',
   ],
   'pacta-check/checker': [

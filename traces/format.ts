@@ -77,6 +77,14 @@ export interface TraceFile {
    * `loopStart` is the last step, the run stutters there forever (no fair step is enabled).
    */
   loopStart?: number;
+  /**
+   * Version 2, random mode, liveness: not a lasso but a bounded walk, a *suspected* violation
+   * and not a proof. The property stayed unsatisfied over the last `steps` steps of the walk
+   * (`eventually p`: p held at no step; `leadsTo p q`: a p ∧ ¬q state `steps` steps before the
+   * end and ¬q since; `alwaysEventually p`: p held at none of those steps). `terminal`: the walk
+   * ended in a state where no event is enabled (the run stutters there, which is a real violation).
+   */
+  bounded?: { steps: number; terminal: boolean };
   /** Random mode: the walk (0-based) that produced the trace; `--seed S --walk W` re-runs it. */
   walk?: number;
   /** Random mode: how that walk chose its steps (swarm mix, PCT priorities, fast-check schedule). */

@@ -112,6 +112,14 @@ export function validateTrace(json: unknown): TraceFile {
     nat(root.loopStart, 'loopStart');
     if ((root.loopStart as number) >= steps.length) throw new TraceError(`"loopStart" is ${root.loopStart as number}, past the last step (${steps.length - 1})`, 'loopStart');
   }
+  if (root.bounded !== undefined) {
+    if (root.version < 2) throw new TraceError('"bounded" (a suspected liveness violation) needs format version 2', 'bounded');
+    if (root.loopStart !== undefined) throw new TraceError('a trace is either a lasso ("loopStart") or a bounded walk ("bounded"), not both', 'bounded');
+    const b = object(root.bounded, 'bounded');
+    nat(b.steps, 'bounded.steps');
+    if ((b.steps as number) >= steps.length) throw new TraceError(`"bounded.steps" is ${b.steps as number}, more than the trace's ${steps.length - 1} steps`, 'bounded.steps');
+    if (typeof b.terminal !== 'boolean') throw new TraceError(`expected true or false, got ${short(b.terminal)}`, 'bounded.terminal');
+  }
   return json as TraceFile;
 }
 

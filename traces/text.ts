@@ -16,6 +16,14 @@ export function formatTrace(trace: TraceFile): string {
         : `  (a lasso: steps ${loop + 1}..${trace.steps.length - 1} repeat forever, returning to the state of step ${loop}; marked ↻)`,
     );
   }
+  const bounded = trace.bounded;
+  if (bounded) {
+    lines.push(
+      bounded.terminal
+        ? `  (a bounded walk: unsatisfied over the last ${bounded.steps} steps, ending in a state where no fair event is enabled: a fair run may stay there forever)`
+        : `  (a bounded random walk: unsatisfied over the last ${bounded.steps} steps under fair random scheduling — a SUSPECTED violation, not a proof; marked …)`,
+    );
+  }
   const provenance = runLine(trace);
   if (provenance) lines.push(provenance);
   const width = String(trace.steps.length - 1).length;
@@ -32,7 +40,10 @@ export function formatTrace(trace: TraceFile): string {
         effects.push(`sends ${sent.map((e) => `${show(e.msg)} → ${trace.nodes[e.to] ?? e.to}`).join(', ')}`);
       }
     }
-    const marker = loop !== undefined ? (i === loop ? '↻' : i > loop ? '│' : ' ') : i === trace.steps.length - 1 && trace.result !== 'deadlock' ? '✗' : ' ';
+    const waitFrom = bounded ? trace.steps.length - 1 - bounded.steps : -1;
+    const marker = loop !== undefined ? (i === loop ? '↻' : i > loop ? '│' : ' ')
+      : bounded ? (i >= waitFrom ? '…' : ' ')
+        : i === trace.steps.length - 1 && trace.result !== 'deadlock' ? '✗' : ' ';
     lines.push(`${marker} ${String(i).padStart(width)}  ${event.padEnd(34)} ${effects.join('; ')}`.trimEnd());
   });
   if (loop !== undefined) {

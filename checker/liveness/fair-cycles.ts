@@ -4,7 +4,9 @@
  *
  * - `eventually p`: a fair cycle reachable from the initial state through ¬p states only;
  * - `leadsTo p q`: after a p ∧ ¬q state, a fair cycle reachable through ¬q states ("pending");
- * - `alwaysEventually p`: a fair cycle, reachable at all, made of ¬p states.
+ * - `alwaysEventually p`: a fair cycle, reachable at all, made of ¬p states;
+ * - `eventuallyAlways p`: a fair cycle, reachable at all, through some ¬p state (the whole graph
+ *   is the region; a fair component is a violation when it holds a ¬p state).
  *
  * A region's strongly connected components (iterative Tarjan, scc.ts) are tested for fairness:
  * a weakly fair class is met when some edge inside the component takes it or some state of it
@@ -40,9 +42,10 @@ export function findViolation(g: StateGraph, tree: SearchTree, i: number, fairDe
   const prop = g.properties[i]!;
   const n = g.states;
   const k = g.predicateIndex(i);
-  const inRegion = (s: number) => (prop.kind === 'leadsTo' ? !g.holds(s, k + 1) : !g.holds(s, k));
+  const settles = prop.kind === 'eventuallyAlways';
+  const inRegion = (s: number) => (settles ? true : prop.kind === 'leadsTo' ? !g.holds(s, k + 1) : !g.holds(s, k));
   const sources: number[] = [];
-  if (prop.kind === 'eventually') {
+  if (prop.kind === 'eventually' || settles) {
     if (n > 0 && inRegion(0)) sources.push(0);
   } else {
     for (let s = 0; s < n; s++) if (inRegion(s) && (prop.kind === 'alwaysEventually' || g.holds(s, k))) sources.push(s);
@@ -77,7 +80,13 @@ export function findViolation(g: StateGraph, tree: SearchTree, i: number, fairDe
 
   const fairness = new Fairness(g, fairDelivery);
   let best: { members: Int32Array; entry: number } | null = null;
+  // eventuallyAlways: only components that hold a ¬p state, and the cycle passes through one.
+  const unsettled = (members: Int32Array): number => {
+    for (const s of members) if (!g.holds(s, k)) return s;
+    return -1;
+  };
   const consider = (members: Int32Array): void => {
+    if (settles && unsettled(members) < 0) return;
     const verdict = fairness.judge(members);
     if (verdict === 'fair') {
       let entry = members[0]!;
@@ -108,7 +117,7 @@ export function findViolation(g: StateGraph, tree: SearchTree, i: number, fairDe
   }
   for (let t = s; t >= 0; t = tree.parent(t)) stem.push(t);
   stem.reverse();
-  return { stem, cycle: fairness.cycle(members, entry) };
+  return { stem, cycle: fairness.cycle(members, entry, settles ? unsettled(members) : -1) };
 }
 
 type Verdict = 'fair' | 'unfair' | Int32Array;
@@ -202,11 +211,11 @@ class Fairness {
    * A cycle through a fair component from `entry` back to it, passing one witness per fair class
    * enabled somewhere in it: an inside edge taking the class, or a state where it is disabled.
    */
-  cycle(members: Int32Array, entry: number): number[] {
+  cycle(members: Int32Array, entry: number, through = -1): number[] {
     const g = this.g;
     this.tally(members);
     const id = this.evalId;
-    const waypoints: ({ edge: number } | { state: number })[] = [];
+    const waypoints: ({ edge: number } | { state: number })[] = through >= 0 ? [{ state: through }] : [];
     for (const c of this.touched) {
       if (this.taken[c]) waypoints.push({ edge: this.takenAt[c]! });
       else if (this.kind[c] === WEAK) {
@@ -273,5 +282,5 @@ class Fairness {
 
 /** The kinds of liveness property, for messages. */
 export function describeKind(p: LivenessProperty): string {
-  return p.kind === 'leadsTo' ? 'leads to' : p.kind === 'alwaysEventually' ? 'always eventually' : 'eventually';
+  return p.kind === 'leadsTo' ? 'leads to' : p.kind === 'alwaysEventually' ? 'always eventually' : p.kind === 'eventuallyAlways' ? 'eventually always' : 'eventually';
 }

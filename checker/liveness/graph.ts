@@ -2,11 +2,14 @@
  * The explored state graph, recorded during an exhaustive search for liveness checking, in typed
  * arrays: states by their visited-set index, edges in compressed rows (each state is expanded
  * once, so its out-edges arrive together), each edge labelled with its fairness class. A class
- * is what fairness speaks of: an action of a node (any of its `choices`), the delivery of one
+ * is what fairness speaks of: an action of a node (any of its `choices`, or each choice with
+ * `fairPerChoice`), the delivery of one
  * message (its envelope bytes, whatever the copy count), the clock tick, or "unfair" (crashes,
  * restarts, drops, duplications, client invocations, clock drift). A class is enabled in a state
  * when the state has an out-edge with that label; self-loops (a step that changes nothing) are
  * not steps and are not recorded, as TLA+'s `<<A>>_vars`.
+ *
+ * Steps the in-flight bound cut are edges to -1 (see `cutEdge`).
  *
  * Memory: 8 bytes per edge (target index, class id: two Int32), 8 bytes per state (row start
  * and end) plus one byte per state and predicate; arrays grow by doubling, so up to twice that
@@ -85,6 +88,21 @@ export class StateGraph {
     this.rowEnd[index] = this.edges;
   }
 
+  /**
+   * A step enabled in the state being expanded (`from`) that the world's in-flight bound
+   * (`maxInFlight`, a state constraint) did not explore: recorded as an edge to nowhere (-1), so
+   * that its class counts as enabled there — the bound prunes steps, it does not disable them —
+   * and is never taken. A run that stays where the bound cuts a fair step is then no fair
+   * cycle: it is an artefact of the bound, not a finding.
+   */
+  cutEdge(from: number, s: WorldState, e: EventRef): void {
+    const at = this.edges++;
+    if (at >= this.dst.length) this.growEdges();
+    this.dst[at] = -1;
+    this.cls[at] = this.classOf(s, e);
+    this.rowEnd[from] = this.edges;
+  }
+
   /** An edge of the state being expanded (`from`), taken by event `e` in state `s`. */
   edge(from: number, to: number, s: WorldState, e: EventRef): void {
     if (to === from || to < 0) return;
@@ -99,11 +117,16 @@ export class StateGraph {
     switch (e.kind) {
       case 'action': {
         const map = this.actionClass[e.node]!;
-        let c = map.get(e.action);
+        const def = this.model.world.roleOfNode[e.node]!.def.actions?.[e.action];
+        // Per choice (fairPerChoice): the class is (node, action, choice); choices are plain values.
+        const perChoice = def?.fair !== undefined && def.fairPerChoice === true;
+        const key = perChoice ? `${e.action}\u0000${JSON.stringify(e.arg)}` : e.action;
+        let c = map.get(key);
         if (c === undefined) {
-          const fair = this.model.world.roleOfNode[e.node]!.def.actions?.[e.action]?.fair;
-          c = this.intern(fair === 'strong' ? STRONG : fair === 'weak' ? WEAK : UNFAIR, `${this.model.world.nodeName(e.node)}: ${e.action}`);
-          map.set(e.action, c);
+          const fair = def?.fair;
+          const name = `${this.model.world.nodeName(e.node)}: ${e.action}${perChoice ? `(${JSON.stringify(e.arg)})` : ''}`;
+          c = this.intern(fair === 'strong' ? STRONG : fair === 'weak' ? WEAK : UNFAIR, name);
+          map.set(key, c);
         }
         return c;
       }

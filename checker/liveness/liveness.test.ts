@@ -8,7 +8,7 @@
  * and holds under strong.
  */
 import { describe, expect, it } from 'vitest';
-import { alwaysEventually, eventually, leadsTo, protocol, t, type SpecProperty } from '../../specs/core/index.ts';
+import { alwaysEventually, eventually, eventuallyAlways, leadsTo, protocol, t, type SpecProperty } from '../../specs/core/index.ts';
 import { checkSync } from '../check.ts';
 import { Model } from '../model.ts';
 import { normalizeOptions } from '../options.ts';
@@ -85,13 +85,15 @@ describe('fair cycles on a six-state graph', () => {
     expect(checkSync(six('strong', [alwaysEventually('0 again', at(0))])).result).toBe('violation');
   });
 
-  it('symmetry and random mode leave liveness unchecked, and say so', async () => {
+  it('symmetry leaves liveness unchecked; random mode checks it only within its bound; both say so', async () => {
     const spec = await bundledSpecs['two-phase']!.load();
     const sym = checkSync(spec, { symmetry: true });
     expect(sym.result).toBe('ok');
     expect(sym.liveness?.[0]).toMatchObject({ checked: false, reason: expect.stringMatching(/symmetry/) });
     const random = checkSync(spec, { mode: 'random', walks: 5 });
-    expect(random.liveness?.[0]).toMatchObject({ checked: false, reason: expect.stringMatching(/random/) });
+    expect(random.liveness?.[0]).toMatchObject({ checked: true, bounded: true });
+    const swarm = checkSync(spec, { mode: 'random', walks: 5, swarm: true });
+    expect(swarm.liveness?.[0]).toMatchObject({ checked: false, reason: expect.stringMatching(/uniform scheduler/) });
   });
 });
 
@@ -123,3 +125,50 @@ describe('two-phase termination', () => {
     expect(checkSync(variant, { params: { rms: 2 }, fairDelivery: true }).result).toBe('ok');
   });
 });
+
+/** One node: `step(a)` toggles 0 ↔ 1, `step(b)` goes to 2 (the goal); both are enabled at 0 and 1. */
+function fork(fairPerChoice: boolean) {
+  const spec = protocol({ name: 'fork', params: {}, messages: t.union('kind', { none: {} }) });
+  const node = spec.role(t.int)({
+    count: 1,
+    init: () => 0,
+    actions: {
+      step: {
+        fair: 'weak',
+        ...(fairPerChoice ? { fairPerChoice: true } : {}),
+        choices: () => ['a', 'b'],
+        when: (s) => s <= 1,
+        do: (s, _out, _ctx, c: string) => (c === 'b' ? 2 : 1 - s),
+      },
+    },
+  });
+  return spec.define({ roles: { node }, properties: () => [eventually('reaches 2', at(2))] });
+}
+
+describe('fairness per choice', () => {
+  it('one class per action: toggling with a for ever is fair; fairPerChoice: b stays enabled, so it must be taken', () => {
+    const perAction = checkSync(fork(false));
+    expect(perAction.result).toBe('violation');
+    expect(checkSync(fork(true)).result).toBe('ok');
+  });
+});
+
+describe('eventually always (<>[]P)', () => {
+  it('0 or 5 comes back for ever on the spin cycle (always eventually) but never settles there (eventually always)', () => {
+    const zeroOrFive = (w: { states(role: string): number[] }) => at(0)(w) || at(5)(w);
+    expect(checkSync(six('weak', [alwaysEventually('0 or 5 again', zeroOrFive)])).result).toBe('ok');
+    const weak = checkSync(six('weak', [eventuallyAlways('settles at 0 or 5', zeroOrFive)]));
+    expect(weak.result).toBe('violation');
+    if (weak.result !== 'violation') return;
+    expect(weak.property).toEqual({ name: 'settles at 0 or 5', kind: 'eventuallyAlways' });
+    const trace = validateTrace(JSON.parse(JSON.stringify(weak.trace)));
+    const states = trace.steps.map((s) => s.state.nodes[0]!.state as number);
+    // The cycle passes through a state that is neither 0 nor 5, and replays.
+    expect(states.slice(trace.loopStart!).some((x) => x !== 0 && x !== 5)).toBe(true);
+    const spec = six('weak', [eventuallyAlways('settles at 0 or 5', zeroOrFive)]);
+    expect(replayTrace(new Model(spec, normalizeOptions(spec, {})), trace).ok).toBe(true);
+    // Strong fairness on exit: every fair run ends at 5 and stays.
+    expect(checkSync(six('strong', [eventuallyAlways('settles at 5', at(5))])).result).toBe('ok');
+  });
+});
+

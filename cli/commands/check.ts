@@ -4,6 +4,7 @@
  */
 import { relative } from 'node:path';
 import { check } from '../../checker/check.ts';
+import { suspectText } from '../../checker/liveness/bounded.ts';
 import { normalizeOptions, parseParam, type CheckOptions, type Options } from '../../checker/options.ts';
 import { defaultWorkers } from '../../checker/parallel.ts';
 import type { CheckResult } from '../../checker/result.ts';
@@ -346,6 +347,8 @@ function jsonReport(r: CheckResult, traceFile: string | undefined, run: { option
   const walk = run.walk === undefined ? {} : { walk: run.walk };
   if (r.result === 'violation') {
     out.violation = { property: r.property.name, kind: r.property.kind, traceFile: traceFile ?? null, length: r.trace ? r.trace.steps.length - 1 : null, ...walk };
+    // Random mode, liveness: not reached within a bound under fair random scheduling. Not a proof.
+    if (r.suspected) Object.assign(out.violation as object, { suspected: true, proof: false, boundSteps: r.suspected.steps });
   }
   if (r.liveness) out.liveness = r.liveness;
   if (r.result === 'deadlock') out.deadlock = { traceFile: traceFile ?? null, length: r.trace.steps.length - 1, ...walk };
@@ -361,7 +364,7 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
   const params = Object.entries(r.params).map(([k, x]) => `${k}=${String(x)}`).join(' ');
   const headline: Record<CheckResult['result'], string> = {
     ok: r.exhaustive ? 'ok: every property holds' : `ok: no walk found a violation (random search samples the space; it is not exhaustive)`,
-    violation: 'VIOLATION',
+    violation: r.result === 'violation' && r.suspected ? 'SUSPECTED LIVENESS VIOLATION (random walks, bounded: not a proof)' : 'VIOLATION',
     deadlock: 'DEADLOCK',
     incomplete: r.result === 'incomplete' && r.reason === 'interrupted' ? 'interrupted: a partial result; no violation found so far' : 'incomplete: a limit stopped the search; no violation found so far',
     error: 'ERROR in spec code',
@@ -387,11 +390,15 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
   }
   if (r.liveness?.length) {
     lines.push('liveness properties:');
-    for (const l of r.liveness) lines.push(`  ${l.checked ? (r.result === 'violation' && r.property.name === l.name ? '✗' : '✓') : '–'} ${l.name} (${l.kind})${l.checked ? '' : ` — not checked: ${l.reason}`}`);
+    const how = (l: NonNullable<CheckResult['liveness']>[number]) => (!l.checked ? ` — not checked: ${l.reason}` : l.bounded ? ' — bounded check by random walks, not a proof' : '');
+    for (const l of r.liveness) lines.push(`  ${l.checked ? (r.result === 'violation' && r.property.name === l.name ? '✗' : '✓') : '–'} ${l.name} (${l.kind})${how(l)}`);
   }
   if (r.result === 'violation') {
+    const bounded = r.trace?.bounded;
     const note = r.property.kind === 'reachable' ? ' (a reachable goal was never reached: the spec may be vacuous)'
-      : r.property.kind === 'invariant' ? '' : ` (${r.property.kind}: a fair behaviour that cycles forever without it; the trace is a lasso)`;
+      : r.property.kind === 'invariant' ? ''
+        : bounded ? ` (${suspectText(r.property.kind as 'eventually' | 'leadsTo' | 'alwaysEventually' | 'eventuallyAlways', r.property.name, bounded.steps, bounded.terminal)})`
+          : ` (${r.property.kind}: a fair behaviour that cycles forever without it; the trace is a lasso)`;
     lines.push(`property violated: ${r.property.name}${note}`);
   }
   if (r.result === 'incomplete') lines.push(`stopped by: ${r.reason}`);

@@ -60,6 +60,12 @@ export async function replayCommand(args: string[], io: CliIO): Promise<number> 
       io.out(`${file}: replays: all ${steps} steps reproduce their fingerprints, ${loop}, and "${trace.property?.name}" stays unsatisfied along the lasso\n`);
       return Exit.ok;
     }
+    if (trace.bounded !== undefined) {
+      const b = trace.bounded;
+      const tail = b.terminal ? 'and the walk ends in a state where no fair event is enabled (a fair run may stay there: a violation)' : 'a suspected violation from a bounded random walk, not a proof';
+      io.out(`${file}: replays: all ${steps} steps reproduce their fingerprints, and "${trace.property?.name}" stays unsatisfied over the last ${b.steps} steps${b.terminal ? "," : ":"} ${tail}\n`);
+      return Exit.ok;
+    }
     const what = trace.result === 'violation' ? `violates "${trace.property?.name}"` : trace.result === 'deadlock' ? 'deadlocks' : 'throws';
     io.out(`${file}: replays: all ${steps} steps reproduce their fingerprints, and the final state ${what}\n`);
     return Exit.ok;

@@ -3,7 +3,7 @@ export { t, Schema, SchemaError, NodeSchema, UnionSchema, structFields } from '.
 export type { Infer, InferFields, InferUnion, Fields, NodeId, Json } from './schema.ts';
 export { Writer, Reader, DecodeError, EncodeError, compareBytes, equalBytes } from './bytes.ts';
 export {
-  protocol, defineProtocol, invariant, reachable, linearizable, transactional, eventually, leadsTo, alwaysEventually, isProtocol, SpecError,
+  protocol, defineProtocol, invariant, reachable, linearizable, transactional, eventually, leadsTo, alwaysEventually, eventuallyAlways, isProtocol, SpecError,
   refuse, isRefusal, DAMAGE_KINDS, SESSION_REGISTER_ID, SESSION_IDS,
 } from './protocol.ts';
 export type {

@@ -130,12 +130,20 @@ export interface ActionDef<S, M, P extends Params, A = undefined> {
    */
   restartOn?: 'message' | 'state';
   /**
-   * Fairness, for liveness properties only (`eventually`, `leadsTo`, `alwaysEventually`):
+   * Fairness, for liveness properties only (`eventually`, `leadsTo`, `alwaysEventually`, `eventuallyAlways`):
    * `'weak'` — an instance of this action (at this node) that stays enabled is eventually taken;
    * `'strong'` — one enabled infinitely often is eventually taken. Unfair by default: a node may
-   * simply never take it. The class is (node, action): any of its `choices` counts.
+   * simply never take it. The class is (node, action): any of its `choices` counts, unless
+   * `fairPerChoice`.
    */
   fair?: 'weak' | 'strong';
+  /**
+   * With `fair`: each choice is a fairness class of its own, (node, action, choice) — TLA+'s
+   * `∀ j : WF(A(j))` rather than `WF(∃ j : A(j))`. A candidate that must keep asking *each*
+   * peer for its vote needs it: with one class per action, asking the same peer again and again
+   * would satisfy fairness while the one peer whose vote it needs is never asked.
+   */
+  fairPerChoice?: boolean;
 }
 
 /**
@@ -340,12 +348,13 @@ export interface TransactionalProperty {
  * A liveness property, checked over the whole explored graph (fair cycles) after the search:
  * - `eventually`: every fair behaviour reaches a state where `p` holds;
  * - `leadsTo`: every state where `p` holds is followed (now or later) by one where `q` holds;
- * - `alwaysEventually`: `p` holds infinitely often on every fair behaviour.
+ * - `alwaysEventually`: `p` holds infinitely often on every fair behaviour;
+ * - `eventuallyAlways`: on every fair behaviour `p` holds from some point on, for ever.
  * Fairness comes from the actions' `fair` field and, for message deliveries, from the check
  * option `fairDelivery` or the property's own `fairDelivery: true` (the property assumes it).
  */
 export interface LivenessProperty<W = WorldReader> {
-  readonly kind: 'eventually' | 'leadsTo' | 'alwaysEventually';
+  readonly kind: 'eventually' | 'leadsTo' | 'alwaysEventually' | 'eventuallyAlways';
   readonly name: string;
   readonly p: (w: W) => boolean;
   /** `leadsTo` only: what must follow. */
@@ -373,6 +382,15 @@ export function leadsTo<W = WorldReader>(name: string, p: (w: W) => boolean, q: 
 /** `p` holds infinitely often on every fair behaviour (TLA+ `[]<>P`). */
 export function alwaysEventually<W = WorldReader>(name: string, p: (w: W) => boolean, options: LivenessOptions = {}): LivenessProperty<W> {
   return { kind: 'alwaysEventually', name, p, ...(options.fairDelivery ? { fairDelivery: true } : {}) };
+}
+
+/**
+ * On every fair behaviour `p` holds from some point on, for ever (TLA+ `<>[]P`): a leader that
+ * eventually stays, a value that settles. Unlike `alwaysEventually`, a behaviour where `p` comes
+ * and goes for ever violates it.
+ */
+export function eventuallyAlways<W = WorldReader>(name: string, p: (w: W) => boolean, options: LivenessOptions = {}): LivenessProperty<W> {
+  return { kind: 'eventuallyAlways', name, p, ...(options.fairDelivery ? { fairDelivery: true } : {}) };
 }
 
 /** Any property a spec may declare. */

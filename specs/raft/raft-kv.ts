@@ -66,6 +66,7 @@ import {
   sendAppend, sendRepairQuery, sendRequestVote, serverFields, startElection, type RaftMsg, type RaftRules,
 } from './consensus.ts';
 import { raftInvariants } from './properties.ts';
+import { requestsAnswered } from './liveness.ts';
 
 // ---------------------------------------------------------------- operations, entries, messages
 
@@ -167,6 +168,11 @@ const params = {
   closeLag: { default: 1, min: 0 },
   /** Most entries per AppendEntries (the model explores batches of 1..batch: see replicate). */
   batch: { default: 64, min: 1 },
+  /**
+   * Also check "every client request is eventually answered" (liveness, specs/raft/liveness.ts).
+   * Off by default: the graph it needs costs memory, and the bare check's figures stay as pinned.
+   */
+  requestLiveness: false as boolean,
 };
 type P = ParamsOf<typeof params>;
 
@@ -472,6 +478,7 @@ function server(rules: RaftRules, kvRules: KvRules) {
        * change nothing, so a candidate that cannot win times out again.
        */
       timeout: {
+        fair: 'weak',
         when: (s, ctx) => s.role !== 'leader' && s.term < ctx.params.maxTerm && s.repair === null,
         do: (s, out, ctx) => {
           if (quietNow(s, out.now(), ctx)) return s;
@@ -482,6 +489,8 @@ function server(rules: RaftRules, kvRules: KvRules) {
         restartOn: 'state',
       },
       requestVote: {
+        fair: 'weak',
+        fairPerChoice: true,
         choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
         when: (s, _ctx, j: NodeId) => s.role === 'candidate' && !s.votes.includes(j),
         do: (s, out, _ctx, j: NodeId) => sendRequestVote(s, j, out),
@@ -510,6 +519,8 @@ function server(rules: RaftRules, kvRules: KvRules) {
       },
       /** Replication and heartbeats; under leases the stamp is the leader's clock reading. */
       appendEntries: {
+        fair: 'weak',
+        fairPerChoice: true,
         choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
         when: (s) => s.role === 'leader',
         do: (s, out, ctx, j: NodeId) => sendAppend(sentRound(s, j), j, out, stampOf(s, out, ctx), batchOf(ctx)),
@@ -731,6 +742,7 @@ function kvProperties(kvRules: KvRules, p: P) {
     ...raftInvariants,
     ...(p.reads === 'follower' ? [followerReadsConsistent] : [linearizable]),
     reachable('a leader is elected', (w) => w.any<Server>('server', (s) => s.role === 'leader')),
+    ...(p.requestLiveness ? [requestsAnswered(p.maxTerm)] : []),
     reachable('a write is committed', (w) => w.any<Server>('server', (s) => s.log.slice(0, s.commit).some((e) => e.cmd !== null && e.cmd.op.kind !== 'get'))),
     readsWrittenValue,
     ...(p.reads === 'lease'
