@@ -262,7 +262,7 @@ describe('the environment and the command line are input too (exit 2, not "inter
 describe('params declare ranges, checked before anything is allocated', () => {
   it('--param outside its range or not among its values is exit 2 naming the range (raft-kv)', async () => {
     const cases: [string, RegExp][] = [
-      ['reads=bogus', /param 'reads' must be one of "log", "lease", "follower", got "bogus"/],
+      ['reads=bogus', /param 'reads' must be one of "log", "lease", "follower", "index", got "bogus"/],
       ['keys=1e9', /param 'keys' must be from 1 to 1048576, got 1000000000/],
       ['values=-5', /param 'values' must be from 1 to 4294967295, got -5/],
       ['keys=2.5', /param 'keys' must be an integer, got 2\.5/],
