@@ -42,3 +42,15 @@ describe('options named as the flags, with the old names as deprecated aliases',
     expect(r.result).toBe('ok');
   });
 });
+
+describe('a spec\'s checkDefaults and a variant\'s expose.options', () => {
+  it('take `epsilon` (spanner declares it), and the deprecated `trueTimeEpsilon`', async () => {
+    const spanner = (await import('../specs/spanner/spanner.ts')).default;
+    expect(spanner.checkDefaults).toMatchObject({ epsilon: 1 });
+    expect(normalizeOptions(spanner).world.trueTimeEpsilon).toBe(1);
+    expect(normalizeOptions(spanner, { epsilon: 3 }).world.trueTimeEpsilon).toBe(3);
+    expect(normalizeOptions(spanner, { trueTimeEpsilon: 2 }).world.trueTimeEpsilon).toBe(2);
+    const old = { ...twoPhase, exposure: { options: { trueTimeEpsilon: 2 } } } as typeof twoPhase;
+    expect(normalizeOptions(old).world.trueTimeEpsilon).toBe(2);
+  });
+});

@@ -224,7 +224,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
   for (const k of Object.keys(given)) {
     if (!KNOWN.has(k)) throw new OptionsError(`unknown option '${k}' (known: ${[...KNOWN].join(', ')})`);
   }
-  const o = withExposure(protocol, fromFlagNames(given));
+  const o = withExposure(protocol, given);
   const mode = o.mode ?? 'bfs';
   if (!['bfs', 'dfs', 'random'].includes(mode)) throw new OptionsError(`option 'mode' must be bfs, dfs or random, got ${JSON.stringify(mode)}`);
   const network = o.network ?? 'set';
@@ -281,10 +281,12 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
  * option the user gives wins, and so does a conflicting choice (a user who asks for the set
  * network drops the variant's drop and dup, which need bag or fifo).
  */
-export function withExposure(protocol: Protocol, o: CheckOptions): CheckOptions {
+export function withExposure(protocol: Protocol, given: CheckOptions): CheckOptions {
+  // Both sides under the checker's names: a spec may declare `epsilon` or the deprecated `trueTimeEpsilon`.
+  const o = fromFlagNames(given);
   const exposed = protocol.exposure?.options;
   if (!exposed) return o;
-  const out: CheckOptions = { ...(exposed as CheckOptions) };
+  const out: CheckOptions = fromFlagNames({ ...(exposed as CheckOptions) });
   if (o.network === 'set') {
     delete out.drop;
     delete out.dup;
