@@ -36,6 +36,9 @@ export interface CheckOptions {
    */
   diskFaults?: number;
   maxTime?: number;
+  /** TrueTime uncertainty ε, in ticks (CLI `--epsilon`). */
+  epsilon?: number;
+  /** @deprecated since 0.2, removed in the next release: use `epsilon`. */
   trueTimeEpsilon?: number;
   /** Bound on each node's clock offset from true time (offsets drift by ±1 per event). */
   clockError?: number;
@@ -59,16 +62,24 @@ export interface CheckOptions {
   liveness?: boolean;
   maxStates?: number;
   maxDepth?: number;
+  /** Limit: seconds (CLI `--time`). */
+  time?: number;
+  /** @deprecated since 0.2, removed in the next release: use `time` (seconds). */
   timeSeconds?: number;
   /** Worker threads for BFS (default 1; `defaultWorkers()` gives the cores available). */
   workers?: number;
-  /** Frontier bytes kept in memory before the rest spills to a temporary file (default: a quarter of RAM). */
+  /** Frontier MiB kept in memory before the rest spills to a temporary file (default: a quarter of RAM; CLI `--frontier-memory`). */
+  frontierMemory?: number;
+  /** @deprecated since 0.2, removed in the next release: use `frontierMemory` (MiB). */
   frontierMemoryBytes?: number;
   /**
    * Stop when the process's resident memory passes this many bytes: result `incomplete`, reason
    * `memory`, with what was found so far, instead of being killed by the kernel (default: three
-   * quarters of RAM; `Infinity`: no bound). CLI `--max-memory SIZE`.
+   * quarters of RAM; `Infinity` or `'none'`: no bound). A number of bytes, or a size as the CLI
+   * takes it (`'200M'`, `'4G'`). CLI `--max-memory SIZE`.
    */
+  maxMemory?: number | string;
+  /** @deprecated since 0.2, removed in the next release: use `maxMemory`. */
   maxMemoryBytes?: number;
   /** Random mode: the seed that decides everything. */
   seed?: number;
@@ -149,7 +160,49 @@ export class OptionsError extends Error {
   override readonly name = 'OptionsError';
 }
 
+/**
+ * The options named as `pacta check`'s flags, and the deprecated names they replace (kept for one
+ * release): `to` turns a value given under the flag's name into the old name's unit.
+ */
+const FLAG_NAMED: Readonly<Record<string, { readonly old: keyof CheckOptions; readonly to: (v: unknown, name: string) => unknown }>> = {
+  epsilon: { old: 'trueTimeEpsilon', to: (v, name) => count(name, v) },
+  time: { old: 'timeSeconds', to: (v, name) => positive(name, v) },
+  frontierMemory: { old: 'frontierMemoryBytes', to: (v, name) => count(name, v, 1) * 2 ** 20 },
+  maxMemory: { old: 'maxMemoryBytes', to: (v, name) => (typeof v === 'string' ? memorySize(name, v) : count(name, v, 1)) },
+};
+
+/** A memory size: bytes, or a number with K, M, G or T (powers of 1024); 'none' for no bound. */
+export function memorySize(name: string, v: string): number {
+  if (v === 'none') return Number.POSITIVE_INFINITY;
+  const m = /^(\d+(?:\.\d+)?)([KMGT]?)i?B?$/i.exec(v);
+  const n = m ? Math.floor(Number(m[1]) * 2 ** (10 * ' KMGT'.indexOf((m[2] || ' ').toUpperCase()))) : Number.NaN;
+  if (!(n >= 2 ** 20)) throw new OptionsError(`option '${name}' expects a size of at least 1M (e.g. 200M, 4G) or 'none', got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/**
+ * Rewrites the options named as flags to the names the checker uses inside; an option given under
+ * both its name and its deprecated one must have one value.
+ */
+function fromFlagNames(given: CheckOptions): CheckOptions {
+  let out: Record<string, unknown> | undefined;
+  for (const [name, { old, to }] of Object.entries(FLAG_NAMED)) {
+    const v = (given as Record<string, unknown>)[name];
+    if (v === undefined) continue;
+    const converted = to(v, name);
+    const before = given[old];
+    if (before !== undefined && before !== converted) {
+      throw new OptionsError(`options '${name}' and '${old}' (its deprecated name) disagree: ${JSON.stringify(v)} vs ${JSON.stringify(before)}; give only '${name}'`);
+    }
+    out ??= { ...given };
+    delete out[name];
+    out[old] = converted;
+  }
+  return (out ?? given) as CheckOptions;
+}
+
 const KNOWN = new Set([
+  ...Object.keys(FLAG_NAMED),
   'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'diskFaults', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'maxMessageBytes', 'symmetry',
   'deadlock', 'fairDelivery', 'liveness', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'maxMemoryBytes', 'onProgress',
   'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism', 'stop',
@@ -159,6 +212,11 @@ function count(name: string, v: unknown, min = 0): number {
   if (typeof v !== 'number' || !(Number.isInteger(v) || v === Number.POSITIVE_INFINITY) || v < min) {
     throw new OptionsError(`option '${name}' must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   }
+  return v;
+}
+
+function positive(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !(v > 0)) throw new OptionsError(`option '${name}' must be a positive number, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -231,10 +289,12 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
  * option the user gives wins, and so does a conflicting choice (a user who asks for the set
  * network drops the variant's drop and dup, which need bag or fifo).
  */
-export function withExposure(protocol: Protocol, o: CheckOptions): CheckOptions {
+export function withExposure(protocol: Protocol, given: CheckOptions): CheckOptions {
+  // Both sides under the checker's names: a spec may declare `epsilon` or the deprecated `trueTimeEpsilon`.
+  const o = fromFlagNames(given);
   const exposed = protocol.exposure?.options;
   if (!exposed) return o;
-  const out: CheckOptions = { ...(exposed as CheckOptions) };
+  const out: CheckOptions = fromFlagNames({ ...(exposed as CheckOptions) });
   if (o.network === 'set') {
     delete out.drop;
     delete out.dup;

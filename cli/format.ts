@@ -75,7 +75,7 @@ export function exposureFlags(exposure: Exposure | undefined): string[] {
   for (const [k, v] of Object.entries(exposure.params ?? {})) flags.push(`--param ${k}=${String(v)}`);
   const names: Record<keyof ExposeOptions, string> = {
     mode: '--mode', network: '--network', drop: '--drop', dup: '--dup', crashes: '--crashes', maxTime: '--max-time',
-    trueTimeEpsilon: '--epsilon', clockError: '--clock-error', maxInFlight: '--max-in-flight', symmetry: '--symmetry',
+    epsilon: '--epsilon', trueTimeEpsilon: '--epsilon', clockError: '--clock-error', maxInFlight: '--max-in-flight', symmetry: '--symmetry',
     deadlock: '--deadlock', fairDelivery: '--fair-delivery', maxDepth: '--max-depth', seed: '--seed', walks: '--walks', diskFaults: '--disk-faults',
     maxMessageBytes: '--max-message-bytes',
   };

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NodeId, type Params, type ParamValue, type Protocol, isProtocol } from '../specs/core/index.ts';
 import { ClusterClient } from './client.ts';
-import { simulatedClock, systemClock, type Clock } from './clock/index.ts';
+import { simulatedClock, systemClock, type Clock, type SimulatedClock } from './clock/index.ts';
 import { fileStore } from './durableStore.ts';
 import { HistoryLog, type ClientHistory } from './history.ts';
 import { ClusterLayout, paramsForNodes, resolveClusterParams } from './layout.ts';
@@ -75,6 +75,16 @@ export interface ClusterOptions {
   readonly onEvent?: (event: NodeEvent) => void;
 }
 
+/** Options of {@link Cluster.idle}. */
+export interface IdleOptions {
+  /** Wait also for action timers due within this many ms of the clock's now. Default 0 (only overdue ones). */
+  readonly timersWithinMs?: number;
+  /** Give up (reject) after this many ms of real time. Default 5000. */
+  readonly timeoutMs?: number;
+  /** Socket transports: counters unchanged this long mean the frames still unaccounted for were lost. Default 50. */
+  readonly settleMs?: number;
+}
+
 /** A running cluster. */
 export interface Cluster<Op = unknown, R = unknown> {
   readonly protocol: Protocol;
@@ -109,10 +119,17 @@ export interface Cluster<Op = unknown, R = unknown> {
   /** Transport counters of node or client `id` (frames, bytes, drops by reason). */
   transportStats(id: NodeId): TransportStats | undefined;
   /**
-   * Resolves once every node is idle: no input queued, no durable flush in progress. Flushes are
-   * real I/O even under a simulated clock: advance the clock, then await this, until quiet.
+   * Resolves once the cluster is quiet: no node has an input queued or a durable flush in
+   * progress, no frame is in flight, and no action timer is due within `timersWithinMs` (default
+   * 0: only timers already due). Rejects with `Cluster.idle/timeout` after `timeoutMs` (default
+   * 5000), naming what was still busy. A frame is in flight on the memory network until it lands
+   * or is dropped; on udp and tcp until the counters of every member say it was received or
+   * dropped, or, for a frame the wire lost, until no counter has moved for `settleMs` (default 50).
+   * Under a simulated clock nothing scheduled on the clock (delayed deliveries, timers) happens
+   * until you advance it, so there this waits only for the nodes' inputs, flushes and socket frames:
+   * advance the clock, then await this, until quiet.
    */
-  idle(): Promise<void>;
+  idle(options?: IdleOptions): Promise<void>;
   /** Resolves once `predicate()` holds (polled every `pollMs`, default 5), rejects after `timeoutMs` (default 5000). */
   waitUntil(predicate: () => boolean, options?: { timeoutMs?: number; pollMs?: number }): Promise<void>;
   /** Stops every node and client, closes sockets and logs (and removes a temporary data directory). */
@@ -224,6 +241,7 @@ export async function startCluster<Op = unknown, R = unknown>(spec: Protocol, op
   const live = (what: string): void => {
     if (closed) throw new UsageError(`Cluster.${what}`, 'closed', 'the cluster is closed');
   };
+  const socketCounters = () => countFrames([...runtimes.map((r) => r.transport?.stats), ...clients.map((c) => c.transportStats)]);
   const list = (x: NodeId | readonly NodeId[]): readonly NodeId[] => (typeof x === 'number' ? [x] : x);
 
   return {
@@ -286,8 +304,40 @@ export async function startCluster<Op = unknown, R = unknown>(spec: Protocol, op
       const c = clients[id - runtimes.length];
       return c ? c.transportStats : undefined;
     },
-    async idle() {
-      for (let round = 0; round < 3; round++) await Promise.all(runtimes.map((r) => r.idle()));
+    async idle({ timersWithinMs = 0, timeoutMs = 5000, settleMs = 50 } = {}) {
+      for (const [name, v] of [['timersWithinMs', timersWithinMs], ['timeoutMs', timeoutMs], ['settleMs', settleMs]] as const) {
+        if (!(typeof v === 'number' && v >= 0)) throw new UsageError('Cluster.idle', 'bad-option', `${name} must be a number >= 0, got ${String(v)}`);
+      }
+      // A clock that moves only when its driver advances it: waiting for it would never end.
+      const driven = typeof (clock as Partial<SimulatedClock>).advance === 'function';
+      const start = Date.now();
+      let counters = '';
+      let countersSince = start;
+      for (;;) {
+        for (let round = 0; round < 3; round++) await Promise.all(runtimes.map((r) => r.idle()));
+        const busy: string[] = [];
+        for (const r of runtimes) if (!r.isIdle) busy.push(`${r.name} is stepping or flushing`);
+        if (network) {
+          if (!driven && network.deliveriesPending > 0) busy.push(`${network.deliveriesPending} frame(s) in flight`);
+        } else {
+          const { sent, accounted } = socketCounters();
+          const now = `${sent}/${accounted}`;
+          if (now !== counters) [counters, countersSince] = [now, Date.now()];
+          if (accounted < sent && Date.now() - countersSince < settleMs) busy.push(`${sent - accounted} frame(s) in flight`);
+        }
+        if (!driven) {
+          const horizon = clock.now() + timersWithinMs;
+          for (const r of runtimes) {
+            const due = r.status === 'running' ? r.nextTimerDueMs : undefined;
+            if (due !== undefined && due <= horizon) busy.push(`${r.name} has a timer due in ${Math.max(0, Math.round(due - clock.now()))} ms`);
+          }
+        }
+        if (busy.length === 0) return;
+        if (Date.now() - start > timeoutMs) {
+          throw new UsageError('Cluster.idle', 'timeout', `the cluster was not quiet within ${timeoutMs} ms: ${busy.join('; ')}`);
+        }
+        await new Promise((r) => setTimeout(r, 1));
+      }
     },
     async waitUntil(predicate, { timeoutMs = 5000, pollMs = 5 } = {}) {
       const start = Date.now();
@@ -302,6 +352,19 @@ export async function startCluster<Op = unknown, R = unknown>(spec: Protocol, op
       await cleanup();
     },
   };
+}
+
+/** Frames handed to the sockets by every member, and frames received or dropped (either end). */
+function countFrames(stats: readonly (TransportStats | undefined)[]): { sent: number; accounted: number } {
+  let sent = 0;
+  let accounted = 0;
+  for (const s of stats) {
+    if (!s) continue;
+    sent += s.framesSent;
+    accounted += s.framesReceived;
+    for (const n of Object.values(s.dropped)) accounted += n;
+  }
+  return { sent, accounted };
 }
 
 function linkKey(a: NodeId, b: NodeId): string {

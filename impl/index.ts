@@ -5,7 +5,7 @@
  * replay drives the runtime through a checker trace. Frames, codecs and the node runtime's
  * internals are not part of the API.
  */
-export { startCluster, type Cluster, type ClusterOptions } from './cluster.ts';
+export { startCluster, type Cluster, type ClusterOptions, type IdleOptions } from './cluster.ts';
 export { ClusterClient, InvokeTimeout, SessionTimeout, type ClusterClientOptions, type ClientStats, type InvokeOptions } from './client.ts';
 export { HistoryLog, type ClientHistory, type HistoryOperation, type HistoryEvent } from './history.ts';
 export {

@@ -212,6 +212,8 @@ export class NodeRuntime<S = unknown> {
   #busy = false;
   #idle: (() => void)[] = [];
   #armed = new Map<string, Cancel>();
+  /** Due time (clock ms) of each armed timer, keyed as `#armed`: what `cluster.idle()` bounds. */
+  #armedDueMs = new Map<string, number>();
   #failure: NodeFailure | undefined;
   /** Closing the transport and store after a crash or failure. */
   #closing: Promise<void> = Promise.resolve();
@@ -418,6 +420,18 @@ export class NodeRuntime<S = unknown> {
       return Promise.reject(new UsageError('NodeRuntime.fire', 'unknown-action', `role '${this.role.name}' has no action '${name}' (actions: ${known || 'none'})`));
     }
     return new Promise((resolve, reject) => this.#push({ kind: 'action', name, arg, done: { resolve, reject } }));
+  }
+
+  /** The clock time (ms) at which this node's earliest armed action timer fires; undefined when none is armed. */
+  get nextTimerDueMs(): number | undefined {
+    let due: number | undefined;
+    for (const at of this.#armedDueMs.values()) if (due === undefined || at < due) due = at;
+    return due;
+  }
+
+  /** Whether no input is queued and no flush is in progress. */
+  get isIdle(): boolean {
+    return !this.#busy && this.#queue.length === 0;
   }
 
   /** Resolves once no input is queued and no flush is in progress. */
@@ -738,6 +752,7 @@ export class NodeRuntime<S = unknown> {
         if (key !== name && !key.startsWith(prefix)) continue;
         cancel();
         this.#armed.delete(key);
+        this.#armedDueMs.delete(key);
         this.#stats.timerRestarts++;
       }
     }
@@ -757,11 +772,13 @@ export class NodeRuntime<S = unknown> {
         if (this.#armed.has(key)) continue;
         const delay = min === max ? min : min + this.#prng.nextFloat() * (max - min);
         const incarnation = this.#incarnation;
+        this.#armedDueMs.set(key, this.#opts.clock.now() + delay);
         this.#armed.set(
           key,
           this.#opts.clock.setTimer(delay, () => {
             if (this.#incarnation !== incarnation || this.#status !== 'running') return;
             this.#armed.delete(key);
+            this.#armedDueMs.delete(key);
             this.#push({ kind: 'action', name, arg });
           }),
         );
@@ -771,6 +788,7 @@ export class NodeRuntime<S = unknown> {
       if (!live.has(key)) {
         cancel();
         this.#armed.delete(key);
+        this.#armedDueMs.delete(key);
       }
     }
   }
@@ -796,6 +814,7 @@ export class NodeRuntime<S = unknown> {
     this.#unsubscribe = undefined;
     for (const cancel of this.#armed.values()) cancel();
     this.#armed.clear();
+    this.#armedDueMs.clear();
     const queued = this.#queue;
     this.#queue = [];
     for (const input of queued) if (input.kind === 'action') input.done?.reject(reason);

@@ -63,9 +63,13 @@ describe('docs/cli.md lists every command and flag', async () => {
 
 describe('docs/api.md maps check()\'s options to pacta check\'s flags', async () => {
   const api = readFileSync(join(repo, 'docs', 'api.md'), 'utf8');
-  const table = api.slice(api.indexOf('## Options'), api.indexOf('## Running a cluster'));
+  const section = api.slice(api.indexOf('## Options'), api.indexOf('## Running a cluster'));
+  const table = section.slice(0, section.indexOf('Deprecated names'));
+  const deprecatedTable = section.slice(section.indexOf('Deprecated names'));
   /** Rows `| \`option\` | \`--flag\` ... |` of the options table. */
-  const rows = [...table.matchAll(/^\| `(\w+)` \| ([^|]*) \|/gm)].map((m) => ({ option: m[1]!, flags: [...m[2]!.matchAll(/`(--[\w-]+)/g)].map((f) => f[1]!) }));
+  const rows = [...table.matchAll(/^\| `(\w+)` \| ([^|]*) \|/gm)].map((m) => ({ option: m[1]!, cell: m[2]!.trim(), flags: [...m[2]!.matchAll(/`(--[\w-]+)/g)].map((f) => f[1]!) }));
+  /** Rows `| \`oldName\` | \`newName\` | ... |` of the deprecated names' table. */
+  const deprecated = [...deprecatedTable.matchAll(/^\| `(\w+)` \| `(\w+)` \|/gm)].map((m) => ({ old: m[1]!, now: m[2]! }));
   /** The options check() accepts: its OptionsError for an unknown one lists them. */
   const { normalizeOptions } = await import('../checker/options.ts');
   const twoPhase = (await import('../specs/two-phase/two-phase.ts')).default;
@@ -76,16 +80,24 @@ describe('docs/api.md maps check()\'s options to pacta check\'s flags', async ()
     known = /\(known: ([^)]*)\)/.exec((e as Error).message)![1]!.split(', ');
   }
 
-  it('lists every option check() accepts, and no other', () => {
+  it('lists every option check() accepts, and no other (deprecated names in their own table)', () => {
     expect(known.length).toBeGreaterThan(20);
-    expect(rows.map((r) => r.option).sort()).toEqual([...known].sort());
+    expect(deprecated.length).toBe(4);
+    expect([...rows.map((r) => r.option), ...deprecated.map((d) => d.old)].sort()).toEqual([...known].sort());
+    for (const d of deprecated) expect(rows.map((r) => r.option)).toContain(d.now);
+  });
+
+  it('names every option with a flag as that flag, in camelCase (params and negations excepted)', () => {
+    const camel = (flag: string) => flag.replace(/^--(no-)?/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    const misnamed = rows.filter((r) => r.cell.startsWith('`--') && r.option !== 'params' && r.option !== camel(r.flags[0]!));
+    expect(misnamed).toEqual([]);
   });
 
   it('names the flag of every option that has one, and every pacta check flag is an option or said not to be', async () => {
     await main(['check', '--help'], memoryIO());
     const flags = Object.keys(declared.get('check')!).filter((f) => f !== 'help').map((f) => `--${f}`);
     const mapped = new Set(rows.flatMap((r) => r.flags));
-    const notOptions = /Flags of `pacta check` that are not options: ([^\n]*\n[^\n]*\n[^\n]*)/.exec(table)?.[1] ?? '';
+    const notOptions = /Flags of `pacta check` that are not options: ([^\n]*\n[^\n]*\n[^\n]*)/.exec(section)?.[1] ?? '';
     const cliOnly = new Set([...notOptions.matchAll(/`(--[\w-]+)`/g)].map((m) => m[1]!));
     expect(flags.filter((f) => !mapped.has(f) && !cliOnly.has(f))).toEqual([]);
     // And no row names a flag pacta check does not have.

@@ -56,20 +56,25 @@ function readBuiltListing(): ListingRow[] | null {
 }
 
 /** The help text of `pacta list`. */
-export const listUsage = `usage: pacta list [--json]
+export const listUsage = `usage: pacta list [--long] [--json]
 
   The bundled specs: summary, params (with their ranges) and broken variants (with the flags
   that expose each).
+  --long   one line per param, and per variant the params and options that expose it
   --json   print one JSON array`;
 
 export async function listCommand(args: string[], io: CliIO): Promise<number> {
-  const parsed = parseCommandArgs(args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, listUsage, io);
+  const parsed = parseCommandArgs(args, { json: { type: 'boolean' }, long: { type: 'boolean', short: 'l' }, help: { type: 'boolean', short: 'h' } }, listUsage, io);
   if (!parsed) return Exit.ok;
   if (parsed.positionals.length) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'\n\n${listUsage}`);
   const json = parsed.values.json ?? false;
   const rows = readBuiltListing() ?? (await listingRows());
   if (json) {
     io.out(`${JSON.stringify(rows)}\n`);
+    return Exit.ok;
+  }
+  if (parsed.values.long) {
+    io.out(`${longListing(rows).join('\n')}\n`);
     return Exit.ok;
   }
   // One block per spec, wrapped to fit 100 columns: names first, then params and variants.
@@ -88,6 +93,35 @@ export async function listCommand(args: string[], io: CliIO): Promise<number> {
   lines.push(...wrap('Check a variant with `npx pacta check SPEC:VARIANT`; the flags shown are added unless you give your own.', 0));
   io.out(`${lines.join('\n')}\n`);
   return Exit.ok;
+}
+
+/**
+ * `--long`: the same blocks, but one line per param and, per variant, the params and the options
+ * of its exposure each on a line of its own (still within 100 columns).
+ */
+function longListing(rows: readonly ListingRow[]): string[] {
+  const lines: string[] = [];
+  const value = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  for (const r of rows) {
+    lines.push(...wrap(`${r.name}  ${r.summary}`, 2));
+    lines.push('  params');
+    for (const [k, v] of Object.entries(r.params)) lines.push(...wrap(`    ${k} = ${value(v)}`, 6));
+    if (r.defaults) lines.push(...wrap(`  checks under  ${r.defaults}`, 4));
+    lines.push(r.variants.length ? '  variants' : '  variants  none');
+    for (const v of r.variants) {
+      const e = r.exposure[v]!;
+      lines.push(`    ${spec(r.name, v)}`);
+      const params = Object.entries(e.params);
+      const options = Object.entries(e.options);
+      if (params.length === 0 && options.length === 0) lines.push('      exposed by the defaults');
+      if (params.length) lines.push(...wrap(`      params   ${params.map(([k, x]) => `${k}=${value(x)}`).join(' ')}`, 15));
+      if (options.length) lines.push(...wrap(`      options  ${options.map(([k, x]) => `${k}=${value(x)}`).join(' ')}`, 15));
+      if (e.flags) lines.push(...wrap(`      flags    ${e.flags}`, 15));
+    }
+    lines.push('');
+  }
+  lines.push(...wrap('`npx pacta check SPEC:VARIANT` adds a variant\'s flags unless you give your own.', 0));
+  return lines;
 }
 
 function spec(name: string, variant: string): string {

@@ -75,6 +75,7 @@ export class MemoryNetwork {
   readonly #blocked = new Set<string>();
   readonly #manual: boolean;
   readonly #waiting = new Map<number, Waiting>();
+  #scheduled = 0;
   #nextId = 0;
   #faults: QualifiedFaults;
 
@@ -97,6 +98,11 @@ export class MemoryNetwork {
     }
     this.#manual = delivery === 'manual';
     this.#checkManualFaults('MemoryNetwork');
+  }
+
+  /** Frames scheduled for delivery that have not landed yet (scheduled delivery; manual: see {@link inFlight}). */
+  get deliveriesPending(): number {
+    return this.#scheduled;
   }
 
   /** Frames waiting for the driver, oldest first (manual delivery only; empty otherwise). */
@@ -216,7 +222,11 @@ export class MemoryNetwork {
       }
       const delayMs = f.delayMsMax > f.delayMsMin ? f.delayMsMin + this.#prng.nextFloat() * (f.delayMsMax - f.delayMsMin) : f.delayMsMin;
       stats.packetsSent++;
-      this.#clock.setTimer(delayMs, () => this.#land(from, to, bytes));
+      this.#scheduled++;
+      this.#clock.setTimer(delayMs, () => {
+        this.#scheduled--;
+        this.#land(from, to, bytes);
+      });
     }
   }
 

@@ -448,6 +448,9 @@ export interface ExposeOptions {
   dup?: boolean;
   crashes?: number;
   maxTime?: number;
+  /** TrueTime uncertainty ε (`--epsilon`). */
+  epsilon?: number;
+  /** @deprecated since 0.2, removed in the next release: use `epsilon`. */
   trueTimeEpsilon?: number;
   clockError?: number;
   maxInFlight?: number;

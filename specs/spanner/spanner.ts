@@ -779,7 +779,7 @@ export default spec.define({
   clients: { count: (p) => p.clients, target: 'frontend', ops: spannerOps, opsPerClient: (p) => p.opsPerClient },
   // TrueTime with ε = 1 and enough true time for a cross-group transfer to commit (its commit
   // wait ends 2ε + 2 ticks after the coordinator received it); bag: reordering, no duplicates.
-  checkDefaults: { network: 'bag', trueTimeEpsilon: 1, maxTime: 4 },
+  checkDefaults: { network: 'bag', epsilon: 1, maxTime: 4 },
   properties: (p) => [...spannerProperties(p), ...spannerGoals(p)],
   variants: {
     'no-commit-wait': {
@@ -804,7 +804,7 @@ export default spec.define({
     },
     'clock-beyond-epsilon': {
       doc: 'The protocol is the correct one; the fault is the clock: clocks drift 1 tick from true time while TrueTime claims ε = 0, so TT.now() no longer contains true time (the seed\'s failure mode 4: when the uncertainty grows, commit wait must grow with it). A fast coordinator ends commit wait before true time passes s, and a slow frontend starts a read right after, below s. The same with ε = 1 needs a drift of 2 on two nodes (--epsilon 1 --clock-error 2 --max-time 4: 18 steps, ~420,000 states).',
-      expose: { params: { transfers: false, writes: true, groups: 1, keys: 1, replicas: 1 }, options: { trueTimeEpsilon: 0, clockError: 1, maxTime: 2 } },
+      expose: { params: { transfers: false, writes: true, groups: 1, keys: 1, replicas: 1 }, options: { epsilon: 0, clockError: 1, maxTime: 2 } },
     },
     'commit-below-prepare': {
       doc: 'The coordinator picks s from its own floor and its own assigned timestamps only, not from the participants\' prepare timestamps (§4.2.1: s ≥ every prepare timestamp). A participant whose group already promised a larger timestamp (a safe-time record for a strong read) prepares above s and is told to commit below it: the read at that timestamp was answered without the write.',
@@ -813,7 +813,7 @@ export default spec.define({
     },
     'unchecked-read-locks': {
       doc: 'A leader prepares a transaction without checking that it still holds the transaction\'s read locks. Read locks live in the leader\'s memory: after the leader crashes and restarts (or another takes over) they are gone, another transaction writes the key read, and the first one commits on a stale read: a lost update (Spanner §4.2.1 relies on the locks being held from the read to the commit; a transaction whose locks were lost must abort).',
-      expose: { params: { writes: true, strongReads: false, groups: 1, replicas: 1 }, options: { crashes: 1, trueTimeEpsilon: 0, maxTime: 2 } },
+      expose: { params: { writes: true, strongReads: false, groups: 1, replicas: 1 }, options: { crashes: 1, epsilon: 0, maxTime: 2 } },
       roles: broken({ checkReadLocks: false }),
     },
   },
