@@ -47,6 +47,8 @@ async function expectWellBehaved(args: string[]): Promise<void> {
     // One message naming the command (or, for an unknown command, saying so), then at most a usage text.
     expect(r.err, what).toMatch(/^pacta( [a-z]+)?: \S/);
   }
+  // The bundled specs are well-formed: a param out of range is the user's input, to be named as such.
+  expect(r.err, what).not.toMatch(/the spec is malformed|^pacta \w+: [A-Z]\w+: /m);
   expect(r.ms, what).toBeLessThan(perCaseMs);
   expect(process.memoryUsage().rss - before, what).toBeLessThan(perCaseGrowthBytes);
 }
