@@ -66,7 +66,8 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   if (io === processIO) quietOnClosedStdout();
   // `pacta help check` is `pacta check --help`; a bare `pacta help` (or --help) lists the commands.
   if (name === 'help' && args.length > 0) return main([args[0]!, '--help'], io);
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  // An empty word (`pacta "" x`, a script's unset variable) is an unknown command, not a bare `pacta`.
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(`${usage()}\n`);
     return name ? Exit.ok : Exit.usage;
   }
@@ -74,7 +75,8 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     io.out(`${version()}\n`);
     return Exit.ok;
   }
-  const command = commands[name];
+  // Own names only: `pacta constructor` must not find Object.prototype's.
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   // Under --json a failure prints a JSON error on stdout too, so a script always reads one object.
   const json = args.includes('--json');
   if (!command) {

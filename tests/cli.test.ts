@@ -165,6 +165,8 @@ describe('pacta check', { timeout: 180_000 }, () => {
     ['a misspelt flag of another command', ['lincheck', '--modle', 'kv'], /Did you mean --model\?/],
     ['a misspelt command', ['chek', 'two-phase'], /unknown command 'chek' \(did you mean 'check'\?\)/],
     ['help on an unknown command', ['help', 'frobnicate'], /unknown command 'frobnicate'/],
+    ['a command named like an Object property (found by the fuzz test)', ['constructor'], /unknown command 'constructor'\n/],
+    ['an empty command word before arguments (found by the fuzz test)', ['', 'bfs'], /unknown command ''\n/],
   ];
   for (const [what, argv, message] of badInput) {
     it(`${what}: exit 2 and a clear message`, async () => {

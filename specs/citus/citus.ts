@@ -55,13 +55,13 @@
  * eventually decides", "every deadlock is eventually broken") waits for the liveness issue;
  * blocking is shown as a reachable state.
  */
-import { add, del, has, invariant, protocol, put, reachable, remove, t, unreachable, type Ctx, type NodeId, type Out, type WorldReader } from '../core/index.ts';
+import { add, del, has, invariant, protocol, put, reachable, remove, t, unreachable, type Ctx, type NodeId, type ParamsOf, type Out, type WorldReader } from '../core/index.ts';
 
 // ---------------------------------------------------------------- params
 
 const params = {
-  workers: 2,
-  clients: 1,
+  workers: { default: 2, min: 1, max: 255 },
+  clients: { default: 1, min: 0, max: 255 },
   opsPerClient: 1,
   /**
    * What the clients run: `mixed` (a transaction over two workers, a reference-table write, and
@@ -82,7 +82,7 @@ const params = {
   /** A backend's connection to a worker may fail during PREPARE, COMMIT PREPARED or ROLLBACK (`connectionFails`). */
   connectionFailures: true,
 };
-type P = typeof params;
+type P = ParamsOf<typeof params>;
 
 // ---------------------------------------------------------------- statements, operations, messages
 

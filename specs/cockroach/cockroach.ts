@@ -76,7 +76,7 @@
  * read's timestamp + 1, and an uncertain intent is aborted rather than pushed past the limit);
  * parallel commits re-staging at a higher timestamp (the gateway aborts instead).
  */
-import { add, del, put, protocol, t, type Ctx, type NodeId, type Out, type Request } from '../core/index.ts';
+import { add, del, put, protocol, t, type Ctx, type NodeId, type ParamsOf, type Out, type Request } from '../core/index.ts';
 import { numberOf, readKeys, tagOf, txn, txnClients, TxnOp, TxnResult, TxnValue, valueOf } from '../txn/index.ts';
 import { endOf, forward, Hlc, pack, receive, same, tick, unpack, ZERO } from './hlc.ts';
 import { Intent, insertVersion, noteRead, Record, RecordStatus, TsCache, TxnId, Version, versionAt, writeFloor } from './store.ts';
@@ -86,10 +86,10 @@ import { cockroachGoals, cockroachProperties } from './properties.ts';
 
 const params = {
   /** Nodes: gateways and leaseholders. */
-  nodes: 2,
+  nodes: { default: 2, min: 1, max: 255 },
   /** Keys 0 .. keys − 1, one range each; range k's lease starts at node k mod nodes. */
   keys: 2,
-  clients: 2,
+  clients: { default: 2, min: 0, max: 255 },
   opsPerClient: 1,
   /** The cluster's maximum clock offset between two nodes, in physical time units. */
   maxOffset: 1,
@@ -124,7 +124,7 @@ const params = {
   /** Parallel commits: the record goes STAGING with the last write in flight. */
   parallelCommits: false,
 };
-export type P = typeof params;
+export type P = ParamsOf<typeof params>;
 
 /** The operations the model's clients choose from. */
 export function cockroachOps(p: P): TxnOp[] {

@@ -65,7 +65,7 @@
  * resolve instead), region splits, the TSO's batching, async-commit fallback to 2PC, the
  * `tidb_guarantee_external_consistency` TSO fetch, GC.
  */
-import { add, invariant, protocol, put, reachable, remove, t, type Ctx, type NodeId, type Out, type Request, type WorldReader } from '../core/index.ts';
+import { add, invariant, protocol, put, reachable, remove, t, type Ctx, type NodeId, type ParamsOf, type Out, type Request, type WorldReader } from '../core/index.ts';
 import {
   TxnOp, TxnResult, TxnValue, commitLock, completed, fatesOf, hasNewerVersion, keyOf, lockBlocksRead, mvccSchemas, noLostUpdate,
   isolation, putVersion, readKeys, recordOf, rollbackKey, snapshotIsolation, tagOf, totalConserved, txn, txnClients,
@@ -81,8 +81,8 @@ const params = {
   perClient: 1,
   /** Keys 0..keys-1; key k lives on store k mod stores. */
   keys: 2,
-  stores: 1,
-  coordinators: 1,
+  stores: { default: 1, min: 1, max: 255 },
+  coordinators: { default: 1, min: 1, max: 255 },
   /** Async commit (TiKV 5.0). */
   async: false,
   /** One-phase commit for transactions whose written keys live on one store. */
@@ -97,7 +97,7 @@ const params = {
   /** Every account's initial balance (the bank workload). */
   initial: 10,
 };
-type P = typeof params;
+type P = ParamsOf<typeof params>;
 
 function workload(p: P): TxnOp[] {
   const all = Array.from({ length: p.keys }, (_, k) => k);

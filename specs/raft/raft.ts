@@ -54,7 +54,7 @@ const spec = protocol({
    * default: it holds on reliable links (the default set network, or bag without `--drop`), not on lossy ones
    * (see docs/protocols/raft.md).
    */
-  params: { servers: 3, maxTerm: 2, maxLog: 1, values: 1, batch: 64, leaderLiveness: false as boolean },
+  params: { servers: { default: 3, min: 1, max: 255 }, maxTerm: 2, maxLog: 1, values: 1, batch: 64, leaderLiveness: false as boolean },
   messages: Msg,
 });
 

@@ -63,7 +63,7 @@ type State = typeof State.__type;
 const spec = protocol({
   name: 'two-phase-btm-tla',
   doc: '2PC with a backup TM, shaped like 2PCwithBTM.tla (one node holds the module state): 1,245 states for 3 RMs, as TLC.',
-  params: { rms: 3, rmMayFail: true as boolean, tmMayFail: true as boolean },
+  params: { rms: { default: 3, min: 1, max: 8 }, rmMayFail: true as boolean, tmMayFail: true as boolean }, // 8: MAX_RMS, the rm actions declared below
   // No messages: the processes share variables (see the doc comment).
   messages: t.union('kind', { none: {} }),
 });

@@ -89,7 +89,7 @@ type BackupState = typeof BackupState.__type;
 const spec = protocol({
   name: 'two-phase-recovery',
   doc: '2PC with a durable decision log, presumed abort, a termination protocol and an optional backup coordinator.',
-  params: { rms: 2, backup: true as boolean },
+  params: { rms: { default: 2, min: 1, max: 255 }, backup: true as boolean },
   messages: Msg,
 });
 

@@ -40,7 +40,7 @@ const RmState = t.enum('working', 'prepared', 'committed', 'aborted');
 const spec = protocol({
   name: 'two-phase',
   doc: 'Two-phase commit (Lamport, TwoPhase.tla): one TM, N RMs.',
-  params: { rms: 3 },
+  params: { rms: { default: 3, min: 1, max: 255 } },
   messages: Msg,
 });
 

@@ -67,13 +67,13 @@
  * resharding. The liveness side ("a prepared participant eventually decides") waits for the
  * liveness issue; blocking is shown as a reachable state.
  */
-import { add, del, has, invariant, protocol, put, reachable, t, unreachable, type Ctx, type NodeId, type Out, type WorldReader } from '../core/index.ts';
+import { add, del, has, invariant, protocol, put, reachable, t, unreachable, type Ctx, type NodeId, type ParamsOf, type Out, type WorldReader } from '../core/index.ts';
 
 // ---------------------------------------------------------------- params
 
 const params = {
-  shards: 2,
-  clients: 1,
+  shards: { default: 2, min: 1, max: 255 },
+  clients: { default: 1, min: 0, max: 255 },
   opsPerClient: 1,
   /** Vitess's transaction mode: single, multi or twopc. */
   mode: 'twopc' as string,
@@ -86,7 +86,7 @@ const params = {
   /** The MM's watchdog runs (false: nothing resolves an abandoned transaction). */
   watchdog: true,
 };
-type P = typeof params;
+type P = ParamsOf<typeof params>;
 
 // ---------------------------------------------------------------- rows, operations, messages
 
