@@ -2,9 +2,10 @@
  * Symmetry reduction: nodes of a role declared `symmetric` are interchangeable, so a world and
  * any permutation of those nodes are one state. The canonical form is the permutation with the
  * smallest packed bytes among those that sort the nodes by a permutation-invariant key (their
- * own state with every symmetric node id blinded). Ties are broken by trying every ordering
- * inside each tie group, which makes the form exact: two worlds in the same orbit get the same
- * bytes. Past {@link MAX_CANDIDATES} orderings it keeps the sorted one only: still sound (never
+ * own state with every symmetric node id blinded), then by a signature of where each node's id
+ * occurs in the rest of the world (also permutation-invariant; see `sign`). Nodes still tied are
+ * ordered every way inside their group and the smallest packing wins, which makes the form exact:
+ * two worlds in the same orbit get the same bytes. Past {@link MAX_CANDIDATES} orderings it keeps the sorted one only: still sound (never
  * merges distinct orbits), just less reduction.
  *
  * The spec needs no code for this: the schemas say which fields hold node ids.
@@ -22,6 +23,8 @@ const CACHE_MAX = 1 << 18;
 export class Symmetry {
   /** Symmetric roles with at least two nodes. */
   private readonly roles: { base: number; count: number }[];
+  /** How many nodes those roles have in all. */
+  private readonly symmetricCount: number;
   private readonly blind: Int32Array;
   private readonly candidate = new Writer(1024);
   private readonly best = new Writer(1024);
@@ -57,7 +60,6 @@ export class Symmetry {
    * a node state's blinded bytes (its sort key).
    */
   private readonly permIds = new Map<number | string, number>();
-  private readonly symmetricCount: number;
   private readonly stateImages = new Map<object, Map<unknown, Uint8Array[]>>();
   private readonly envelopeImages = new Map<Envelope, Envelope[]>();
   private readonly blinded = new Map<object, Map<unknown, Uint8Array>>();
