@@ -5,8 +5,8 @@
  * own state with every symmetric node id blinded), then by a signature of where each node's id
  * occurs in the rest of the world (also permutation-invariant; see `sign`). Nodes still tied are
  * ordered every way inside their group and the smallest packing wins, which makes the form exact:
- * two worlds in the same orbit get the same bytes. Past {@link MAX_CANDIDATES} orderings it keeps the sorted one only: still sound (never
- * merges distinct orbits), just less reduction.
+ * two worlds in the same orbit get the same bytes. Past {@link MAX_CANDIDATES} orderings it keeps
+ * the sorted one only: still sound (never merges distinct orbits), just less reduction.
  *
  * The spec needs no code for this: the schemas say which fields hold node ids.
  */
