@@ -31,9 +31,10 @@
  */
 import { eventually, protocol, reachable, t, type NodeId, type WorldReader } from '../core/index.ts';
 import {
-  batchOf, correctRules, isQuorum, lastTerm, handleMessage, observeTerm, initialCore, querying, raftMessages, recoverAsIs, recoverServer, sendAppend,
+  batchOf, correctRules, handleMessage, observeTerm, initialCore, querying, raftMessages, recoverAsIs, recoverServer, sendAppend,
   sendRepairQuery, sendRequestVote, serverFields, startElection, type RaftRules,
 } from './consensus.ts';
+import { boundRanOut } from './liveness.ts';
 import { raftInvariants } from './properties.ts';
 
 /** A log entry: the term it was created in and a client value. */
@@ -109,24 +110,6 @@ function server(rules: RaftRules) {
 }
 
 /**
- * Whether candidate `c` could still win its term's election: a majority of the live servers of
- * its term voted for it, or may still (no vote cast yet in that term, not in repair, and `c`'s
- * log at least as up to date as theirs, §5.4.1).
- */
-function canStillWin(c: Server, cId: NodeId, servers: readonly { id: NodeId; s: Server }[], n: number): boolean {
-  let votes = 0;
-  for (const { id, s } of servers) {
-    if (s.term !== c.term) continue;
-    if (id === cId || s.votedFor === cId) votes++;
-    else if (s.votedFor === null && s.repair === null) {
-      const logOk = lastTerm(c.log) > lastTerm(s.log) || (lastTerm(c.log) === lastTerm(s.log) && c.log.length >= s.log.length);
-      if (logOk) votes++;
-    }
-  }
-  return isQuorum(votes, n);
-}
-
-/**
  * Liveness, "a leader is eventually elected", within the term bound. Fair delivery, and weakly
  * fair timers (`timeout`) and vote requests: a follower or candidate below `maxTerm` eventually
  * starts an election; a candidate keeps asking. In the model a timer may fire in any state where
@@ -138,12 +121,8 @@ function canStillWin(c: Server, cId: NodeId, servers: readonly { id: NodeId; s: 
  */
 function leaderElected(maxTerm: number) {
   return eventually('a leader is elected (within the term bound)', (w: WorldReader) => {
-    const n = w.nodes('server').length;
-    const live = w.nodes('server').filter((id) => !w.crashed(id)).map((id) => ({ id, s: w.node<Server>(id) }));
-    if (live.some(({ s }) => s.role === 'leader')) return true;
-    // The bound ran out: every live server is in the last term and no candidate can still win it.
-    if (!live.every(({ s }) => s.term >= maxTerm)) return false;
-    return !live.some(({ id, s }) => s.role === 'candidate' && canStillWin(s, id, live, n));
+    const leads = w.nodes('server').some((id) => !w.crashed(id) && w.node<Server>(id).role === 'leader');
+    return leads || boundRanOut(w, maxTerm);
   }, { fairDelivery: true });
 }
 
