@@ -23,6 +23,7 @@ import { DRIFTS } from './clock.ts';
 import { MODELED_DAMAGE } from './crashes.ts';
 import { compareRange, indexOfEnvelope } from './envelopes.ts';
 import { finishSum, hash64 } from './fingerprint.ts';
+import { HitTrial } from './hit-trial.ts';
 import type { WorldCodec } from './world-codec.ts';
 import { nodeSeed, type WorldFingerprints } from './world-fingerprint.ts';
 import { UNCHANGED, withNode, type Envelope, type EventRef, type Outcome, type WorldState } from './world-state.ts';
@@ -50,6 +51,7 @@ interface ActionEvent {
 const SENDS_MEMO_MAX = 1 << 14;
 /** How many outcomes to remember at most (then the memo stops growing). */
 const MEMO_MAX = 1 << 19;
+
 const NO_ARG: readonly unknown[] = [undefined];
 const hash = hash64;
 
@@ -74,6 +76,8 @@ export class FastSuccessors {
   /** Per node: the state last looked up in `actionMemo`, and its events. */
   private readonly lastActionState: unknown[] = [];
   private readonly lastActionEvents: (ActionEvent[] | null)[] = [];
+  /** Per node: whether its `actionMemo` is worth keeping (a node whose states never repeat fills it for nothing). */
+  private readonly actionTrials: HitTrial[] = [];
   /** The fingerprint of the parent being expanded, summed but not finished. */
   private parentHi = 0;
   private parentLo = 0;
@@ -100,6 +104,7 @@ export class FastSuccessors {
       this.actionMemo.push(new Map());
       this.lastActionState.push(undefined);
       this.lastActionEvents.push(null);
+      this.actionTrials.push(new HitTrial());
     }
   }
 
@@ -334,7 +339,9 @@ export class FastSuccessors {
   private actionEvents(id: NodeId, state: unknown): readonly ActionEvent[] {
     if (this.lastActionEvents[id] !== null && this.lastActionState[id] === state) return this.lastActionEvents[id]!;
     const memo = this.actionMemo[id]!;
-    const known = memo.get(state);
+    const trial = this.actionTrials[id]!;
+    const known = trial.on ? memo.get(state) : undefined;
+    if (trial.on && !trial.record(known !== undefined)) memo.clear();
     if (known !== undefined) {
       this.lastActionState[id] = state;
       this.lastActionEvents[id] = known;
@@ -364,10 +371,12 @@ export class FastSuccessors {
         events.push({ name, arg, action, outcome });
       }
     }
-    if (this.memoCount < MEMO_MAX) {
+    if (trial.on && this.memoCount < MEMO_MAX) {
       memo.set(state, events);
       this.memoCount += events.length + 1;
     }
+    this.lastActionState[id] = state;
+    this.lastActionEvents[id] = events;
     return events;
   }
 

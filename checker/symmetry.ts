@@ -13,6 +13,7 @@
 import { Writer, compareBytes } from '../specs/core/index.ts';
 import { mixContext, type OccurrenceSink } from '../specs/core/schema.ts';
 import { hash64 } from './fingerprint.ts';
+import { TrialMap } from './hit-trial.ts';
 import { NO_SOURCE, type Envelope, type World, type WorldState } from './world.ts';
 
 const MAX_CANDIDATES = 720;
@@ -32,7 +33,8 @@ export class Symmetry {
   private readonly stateWriter = new Writer(256);
   /** Per symmetric role, reused by every `canonical`: its nodes' order, its tie groups; and the permutation built from them. */
   private readonly orders: number[][];
-  private readonly groups: [number, number][][];
+  /** Tie groups as flat [start, end, start, end, ...] positions in the role's order. */
+  private readonly groups: number[][];
   private readonly perm: Int32Array;
   /** The symmetric nodes' blinded states in the world being canonicalized, by node id. */
   private readonly blindedStates: Uint8Array[] = [];
@@ -50,7 +52,7 @@ export class Symmetry {
     valueHash: (schema, v) => {
       const w = this.valueWriter.reset();
       schema.encode(w, schema.hasNodes ? schema.mapNodes(v, this.blind) : v);
-      return this.bytesHash(w.view());
+      return this.bytesHash(w.buf, w.pos); // no view: this runs for every occurrence
     },
   };
   /**
@@ -60,9 +62,16 @@ export class Symmetry {
    * a node state's blinded bytes (its sort key).
    */
   private readonly permIds = new Map<number | string, number>();
-  private readonly stateImages = new Map<object, Map<unknown, Uint8Array[]>>();
+  private readonly stateImages = new Map<object, TrialMap<unknown, Uint8Array[]>>();
   private readonly envelopeImages = new Map<Envelope, Envelope[]>();
-  private readonly blinded = new Map<object, Map<unknown, Uint8Array>>();
+  private readonly blinded = new Map<object, TrialMap<unknown, Uint8Array>>();
+  /**
+   * Each node's images in the world being packed (by permutation id), found once per world: from
+   * `stateImages` while its trial shows node states repeating across worlds, else made afresh.
+   */
+  private readonly worldImages: Uint8Array[][] = [];
+  private readonly imagesAt: Int32Array;
+  private worldNumber = 0;
 
   constructor(private readonly world: World) {
     this.roles = world.roles.filter((r) => r.symmetric && r.count > 1).map((r) => ({ base: r.base, count: r.count }));
@@ -76,6 +85,12 @@ export class Symmetry {
     for (let id = 0; id < world.nodeCount; id++) this.perm[id] = id;
     this.sigA = new Int32Array(world.nodeCount);
     this.sigB = new Int32Array(world.nodeCount);
+    this.imagesAt = new Int32Array(world.nodeCount).fill(-1);
+    const n = world.nodeCount;
+    this.image = {
+      time: 0, crashes: 0, crashed: new Uint8Array(n), offsets: new Int8Array(n), nodes: new Array<unknown>(n),
+      nodeBytes: new Array<Uint8Array | null>(n).fill(null), net: [], history: [], ...NO_SOURCE,
+    };
   }
 
   get active(): boolean {
@@ -85,49 +100,64 @@ export class Symmetry {
   /** The canonical packed bytes of `s` (a view, valid until the next call). */
   canonical(s: WorldState): Uint8Array {
     if (!this.active) return this.world.encode(s);
-    // Per role: nodes sorted by key, and the tie groups of that order.
+    this.worldNumber++;
+    this.current = s;
+    // Per role: nodes sorted by key, and the tie groups of that order. Nothing here allocates:
+    // it runs for every generated world.
     const { orders, groups } = this;
-    const byKey = (a: number, b: number): number => this.compareKeys(s, a, b) || a - b;
     let candidates = 1;
-    this.roles.forEach((r, k) => {
+    for (let k = 0; k < this.roles.length; k++) {
+      const r = this.roles[k]!;
       const order = orders[k]!;
       for (let i = 0; i < r.count; i++) this.blindedStates[r.base + i] = this.blindedState(s, r.base + i);
       for (let i = 0; i < r.count; i++) order[i] = r.base + i;
-      order.sort(byKey);
+      insertionSort(order, 0, r.count, this.byKey);
       for (let i = 0; i < r.count; i++) order[i] = order[i]! - r.base;
-      const roleGroups: [number, number][] = (groups[k] = []);
+      const roleGroups = groups[k]!;
+      roleGroups.length = 0;
       let start = 0;
       for (let i = 1; i <= r.count; i++) {
         if (i === r.count || this.compareKeys(s, r.base + order[i]!, r.base + order[start]!) !== 0) {
           if (i - start > 1) {
-            roleGroups.push([start, i]);
+            roleGroups.push(start, i);
             candidates *= factorial(i - start);
           }
           start = i;
         }
       }
-    });
+    }
     // Nodes that tie on their own state are told apart, where possible, by where their ids
     // occur in the rest of the world (the value a map keys by them, the messages to them).
-    if (candidates > 1) candidates = this.refine(s, orders, groups);
+    if (candidates > 1) candidates = this.refine(s);
     const perm = this.perm;
     if (candidates === 1 || candidates > MAX_CANDIDATES) {
       this.applyOrders(orders, perm);
       return this.encodePermuted(s, perm, this.best);
     }
-    let found = false;
-    const visit = () => {
-      this.applyOrders(orders, perm);
-      const bytes = this.encodePermuted(s, perm, this.candidate);
-      if (!found || compareBytes(bytes, this.best.view()) < 0) {
-        this.best.reset();
-        this.best.bytes(bytes);
-        found = true;
-      }
-    };
-    permuteGroups(orders, groups, 0, 0, visit);
+    this.found = false;
+    permuteGroups(orders, groups, 0, 0, this.visit);
     return this.best.view();
   }
+
+  /** The world `canonical` works on, for the comparators below (bound once: no closure per world). */
+  private current: WorldState | null = null;
+  private found = false;
+  /** Scratch for `refine`'s new tie groups. */
+  private readonly refined: number[] = [];
+  /** The world being packed under a permutation (see `encodePermuted`). */
+  private readonly image: WorldState;
+  private readonly byKey = (a: number, b: number): number => this.compareKeys(this.current!, a, b) || a - b;
+  private readonly bySignature = (a: number, b: number): number => this.sigA[a]! - this.sigA[b]! || this.sigB[a]! - this.sigB[b]! || a - b;
+  /** Packs the world under the orders as they stand and keeps the smallest packing. */
+  private readonly visit = (): void => {
+    this.applyOrders(this.orders, this.perm);
+    const bytes = this.encodePermuted(this.current!, this.perm, this.candidate);
+    if (!this.found || compareBytes(bytes, this.best.view()) < 0) {
+      this.best.reset();
+      this.best.bytes(bytes);
+      this.found = true;
+    }
+  };
 
   /**
    * Splits each tie group by the nodes' signatures (see {@link sign}): a group's nodes are
@@ -135,32 +165,38 @@ export class Symmetry {
    * orderings left to try. Exact, because a signature is invariant under the symmetry: renaming
    * the world's symmetric nodes gives node x's image the signature x had.
    */
-  private refine(s: WorldState, orders: number[][], groups: [number, number][][]): number {
+  private refine(s: WorldState): number {
     this.sign(s);
-    const { sigA, sigB } = this;
-    const bySignature = (a: number, b: number): number => sigA[a]! - sigA[b]! || sigB[a]! - sigB[b]! || a - b;
+    const { sigA, sigB, orders, groups } = this;
     let candidates = 1;
-    this.roles.forEach((r, k) => {
+    for (let k = 0; k < this.roles.length; k++) {
+      const r = this.roles[k]!;
       const order = orders[k]!;
-      const refined: [number, number][] = [];
-      for (const [start, end] of groups[k]!) {
-        const tied = order.slice(start, end).map((i) => r.base + i).sort(bySignature);
-        for (let p = start; p < end; p++) order[p] = tied[p - start]! - r.base;
+      const roleGroups = groups[k]!;
+      const refined = this.refined;
+      refined.length = 0;
+      for (let g = 0; g < roleGroups.length; g += 2) {
+        const start = roleGroups[g]!;
+        const end = roleGroups[g + 1]!;
+        for (let p = start; p < end; p++) order[p] = order[p]! + r.base;
+        insertionSort(order, start, end, this.bySignature);
+        for (let p = start; p < end; p++) order[p] = order[p]! - r.base;
         let from = start;
         for (let p = start + 1; p <= end; p++) {
           const x = r.base + order[p]!;
           const y = r.base + order[from]!;
           if (p === end || sigA[x] !== sigA[y] || sigB[x] !== sigB[y]) {
             if (p - from > 1) {
-              refined.push([from, p]);
+              refined.push(from, p);
               candidates *= factorial(p - from);
             }
             from = p;
           }
         }
       }
-      groups[k] = refined;
-    });
+      roleGroups.length = 0;
+      for (let i = 0; i < refined.length; i++) roleGroups.push(refined[i]!);
+    }
     return candidates;
   }
 
@@ -213,17 +249,19 @@ export class Symmetry {
     this.sigB[id] = (this.sigB[id]! + mixContext(ctx, 0x5bd1e995)) | 0;
   }
 
-  private bytesHash(bytes: Uint8Array): number {
-    hash64(bytes, 0, bytes.length, 0x73796d, this.hashOut);
+  /** A hash of `bytes[0..length)`. */
+  private bytesHash(bytes: Uint8Array, length = bytes.length): number {
+    hash64(bytes, 0, length, 0x73796d, this.hashOut);
     return this.hashOut[0]! ^ Math.imul(this.hashOut[1]!, 0x9e3779b1);
   }
 
   /** old id → new id: node at sorted position p of a role gets id base + p. */
   private applyOrders(orders: number[][], perm: Int32Array): void {
-    this.roles.forEach((r, k) => {
+    for (let k = 0; k < this.roles.length; k++) {
+      const r = this.roles[k]!;
       const order = orders[k]!;
       for (let p = 0; p < r.count; p++) perm[r.base + order[p]!] = r.base + p;
-    });
+    }
   }
 
   /** Symmetric nodes `a` and `b` by their sort keys: crashed, clock offset, then the blinded state (`blindedStates`, filled by `canonical`). */
@@ -242,7 +280,6 @@ export class Symmetry {
       const sw = this.stateWriter.reset();
       schema.encode(sw, schema.hasNodes ? schema.mapNodes(state, this.blind) : state);
       bytes = sw.toBytes();
-      if (cache.size >= CACHE_MAX) cache.clear();
       cache.set(state, bytes);
     }
     return bytes;
@@ -265,16 +302,18 @@ export class Symmetry {
 
   /** Node `id`'s state with node ids renamed by `perm`, packed. */
   private stateImage(id: number, state: unknown, perm: Int32Array, pid: number): Uint8Array {
-    const role = this.world.roleOfNode[id]!;
-    const cache = cached(this.stateImages, role);
-    let images = cache.get(state);
-    if (images === undefined) {
-      if (cache.size >= CACHE_MAX) cache.clear();
-      cache.set(state, (images = []));
+    let images: Uint8Array[] | undefined = this.worldImages[id];
+    if (this.imagesAt[id] !== this.worldNumber || images === undefined) {
+      this.imagesAt[id] = this.worldNumber;
+      images = undefined;
+      const cache = cached(this.stateImages, this.world.roleOfNode[id]!);
+      images = cache.get(state);
+      if (images === undefined) cache.set(state, (images = []));
+      this.worldImages[id] = images;
     }
     let bytes = images[pid];
     if (bytes === undefined) {
-      const schema = role.def.state;
+      const schema = this.world.roleOfNode[id]!.def.state;
       const w = this.stateWriter.reset();
       this.world.encodeNodeState(w, id, schema.hasNodes ? schema.mapNodes(state, perm) : state);
       images[pid] = bytes = w.toBytes();
@@ -305,6 +344,7 @@ export class Symmetry {
 
   /** The packed bytes of `s` with node ids renamed by `perm` (old id → new id); a copy. */
   permuted(s: WorldState, perm: Int32Array): Uint8Array {
+    this.worldNumber++;
     return this.encodePermuted(s, perm, new Writer(256)).slice();
   }
 
@@ -321,21 +361,21 @@ export class Symmetry {
     }
     const pid = this.permId(perm);
     // Packing reads node states from their bytes: `nodes` only keeps the world well-formed.
-    const nodes = new Array<unknown>(n);
-    const crashed = new Uint8Array(n);
-    const offsets = new Int8Array(n);
-    const nodeBytes = new Array<Uint8Array | null>(n);
+    // One scratch world serves every packing (encode copies what it keeps).
+    const image = this.image;
+    image.time = s.time;
+    image.crashes = s.crashes;
     for (let id = 0; id < n; id++) {
       const to = perm[id]!;
-      nodes[to] = s.nodes[id];
-      crashed[to] = s.crashed[id]!;
-      offsets[to] = s.offsets[id]!;
-      nodeBytes[to] = this.stateImage(id, s.nodes[id], perm, pid);
+      image.nodes[to] = s.nodes[id];
+      image.crashed[to] = s.crashed[id]!;
+      image.offsets[to] = s.offsets[id]!;
+      image.nodeBytes[to] = this.stateImage(id, s.nodes[id], perm, pid);
     }
-    const net = this.permuteNet(s.net, perm, pid);
+    image.net = s.net.length === 0 ? s.net : this.permuteNet(s.net, perm, pid);
     const clients = this.world.clients;
-    const history = clients && clients.history.hasNodes ? clients.history.mapNodes(s.history, perm) : s.history;
-    const view = this.world.encode({ time: s.time, crashes: s.crashes, crashed, offsets, nodes, nodeBytes, net, history, ...NO_SOURCE });
+    image.history = clients && clients.history.hasNodes ? clients.history.mapNodes(s.history, perm) : s.history;
+    const view = this.world.encode(image);
     out.reset();
     out.bytes(view);
     return out.view();
@@ -354,9 +394,9 @@ export class Symmetry {
 }
 
 /** The cache kept for `owner` in `caches` (made on first use). */
-function cached<V>(caches: Map<object, Map<unknown, V>>, owner: object): Map<unknown, V> {
+function cached<V>(caches: Map<object, TrialMap<unknown, V>>, owner: object): TrialMap<unknown, V> {
   let cache = caches.get(owner);
-  if (cache === undefined) caches.set(owner, (cache = new Map()));
+  if (cache === undefined) caches.set(owner, (cache = new TrialMap(CACHE_MAX)));
   return cache;
 }
 
@@ -367,7 +407,7 @@ function factorial(n: number): number {
 }
 
 /** Calls `visit` once per combination of orderings inside every tie group (Heap's algorithm). */
-function permuteGroups(orders: number[][], groups: [number, number][][], role: number, group: number, visit: () => void): void {
+function permuteGroups(orders: number[][], groups: number[][], role: number, group: number, visit: () => void): void {
   if (role === orders.length) {
     visit();
     return;
@@ -377,11 +417,12 @@ function permuteGroups(orders: number[][], groups: [number, number][][], role: n
     permuteGroups(orders, groups, role + 1, 0, visit);
     return;
   }
-  const [start, end] = roleGroups[group]!;
+  const start = roleGroups[group]!;
+  const end = roleGroups[group + 1]!;
   const order = orders[role]!;
   const heap = (k: number): void => {
     if (k === 1) {
-      permuteGroups(orders, groups, role, group + 1, visit);
+      permuteGroups(orders, groups, role, group + 2, visit);
       return;
     }
     for (let i = 0; i < k - 1; i++) {
@@ -394,4 +435,17 @@ function permuteGroups(orders: number[][], groups: [number, number][][], role: n
     heap(k - 1);
   };
   heap(end - start);
+}
+
+/** Sorts `a[from..to)` in place: the arrays here are a role's few nodes, and `Array.sort` allocates on every call. */
+function insertionSort(a: number[], from: number, to: number, cmp: (x: number, y: number) => number): void {
+  for (let i = from + 1; i < to; i++) {
+    const x = a[i]!;
+    let j = i - 1;
+    while (j >= from && cmp(a[j]!, x) > 0) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = x;
+  }
 }

@@ -21,6 +21,7 @@ import { HandlerError } from '../specs/core/step.ts';
 import type { Clients } from './clients.ts';
 import type { Envelopes } from './envelopes.ts';
 import { hash64 } from './fingerprint.ts';
+import { HitTrial } from './hit-trial.ts';
 import type { Network } from './network.ts';
 import { nodeSeed } from './world-fingerprint.ts';
 import { NO_SOURCE, UNCHANGED, type Envelope, type HistoryEvent, type WorldState } from './world-state.ts';
@@ -389,11 +390,14 @@ class LastDecoded {
  * networks repeat across millions of worlds; decoding each byte string once and sharing the
  * (immutable) value saves both time and garbage. A slot holds the last value whose bytes
  * hashed to it. Callers that already hashed the bytes pass that hash.
+ *
+ * Where values do not repeat, a {@link HitTrial} empties it and it stops storing.
  */
 class BytesCache<T> {
   private readonly keys: (Uint8Array | null)[];
   private readonly values: (T | undefined)[];
   private readonly lanes = new Int32Array(2);
+  private readonly trial = new HitTrial();
 
   constructor(private readonly size: number) {
     this.keys = new Array(size).fill(null);
@@ -407,6 +411,16 @@ class BytesCache<T> {
   }
 
   get(buf: Uint8Array, start: number, len: number, h: number): T | undefined {
+    if (!this.trial.on) return undefined;
+    const value = this.find(buf, start, len, h);
+    if (!this.trial.record(value !== undefined)) {
+      this.keys.fill(null);
+      this.values.fill(undefined);
+    }
+    return value;
+  }
+
+  private find(buf: Uint8Array, start: number, len: number, h: number): T | undefined {
     const slot = (h ^ (h >>> 15)) & (this.size - 1);
     const key = this.keys[slot];
     if (key === null || key.length !== len) return undefined;
@@ -415,6 +429,7 @@ class BytesCache<T> {
   }
 
   set(buf: Uint8Array, start: number, len: number, h: number, value: T): void {
+    if (!this.trial.on) return;
     const slot = (h ^ (h >>> 15)) & (this.size - 1);
     this.keys[slot] = buf.slice(start, start + len);
     this.values[slot] = value;

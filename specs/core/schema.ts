@@ -335,17 +335,15 @@ class ArraySchema<T> extends Schema<readonly T[]> {
 class SetSchema<T> extends Schema<readonly T[]> {
   readonly name: string;
   readonly hasNodes: boolean;
-  private readonly cmp: (a: T, b: T) => number;
   constructor(readonly item: Schema<T>) {
     super();
     this.name = `set<${item.name}>`;
     this.hasNodes = item.hasNodes;
-    this.cmp = (a, b) => item.compare(a, b);
   }
   private canonical(v: readonly T[]): readonly T[] {
     for (let i = 1; i < v.length; i++) {
       if (this.item.compare(v[i - 1]!, v[i]!) >= 0) {
-        const sorted = [...v].sort(this.cmp);
+        const sorted = sortKeys([...v], this.item);
         const out: T[] = [sorted[0]!];
         for (let k = 1; k < sorted.length; k++) if (this.item.compare(out[out.length - 1]!, sorted[k]!) !== 0) out.push(sorted[k]!);
         return out;
@@ -414,15 +412,33 @@ class MapSchema<K, V> extends Schema<ReadonlyMap<K, V>> {
   private sortedKeys(v: ReadonlyMap<K, V>): K[] {
     const keys = [...v.keys()];
     for (let i = 1; i < keys.length; i++) {
-      if (this.key.compare(keys[i - 1]!, keys[i]!) >= 0) return keys.sort((a, b) => this.key.compare(a, b));
+      if (this.key.compare(keys[i - 1]!, keys[i]!) >= 0) return sortKeys(keys, this.key);
     }
     return keys;
   }
+  /** Whether `v`'s keys come in canonical order already (most maps are built that way). */
+  private inOrder(v: ReadonlyMap<K, V>): boolean {
+    let first = true;
+    let prev: K | undefined;
+    for (const k of v.keys()) {
+      if (!first && this.key.compare(prev as K, k) >= 0) return false;
+      first = false;
+      prev = k;
+    }
+    return true;
+  }
   encode(w: Writer, v: ReadonlyMap<K, V>, path = ''): void {
     if (!(v instanceof Map)) throw new EncodeError(`expected a Map, got ${String(v)}`, path);
-    const keys = this.sortedKeys(v);
-    w.varint(keys.length);
-    for (const k of keys) {
+    // Encoding runs for every generated state: a map in order is written without copying its keys.
+    w.varint(v.size);
+    if (this.inOrder(v)) {
+      for (const [k, x] of v) {
+        this.key.encode(w, k, path);
+        this.value.encode(w, x, path);
+      }
+      return;
+    }
+    for (const k of this.sortedKeys(v)) {
       this.key.encode(w, k, path);
       this.value.encode(w, v.get(k)!, path);
     }
@@ -835,4 +851,19 @@ function encodeChangedValue(s: Schema<any>, w: Writer, prev: unknown, next: unkn
 /** True when `s` is a struct schema (so its fields can be inspected, e.g. for `durable`). */
 export function structFields(s: Schema<unknown>): string[] | undefined {
   return s instanceof StructSchema ? [...s.fieldList.names] : undefined;
+}
+
+/** Sorts keys by `schema.compare` in place; small arrays by insertion, since `Array.sort` allocates a work array per call. */
+function sortKeys<K>(keys: K[], schema: Schema<K>): K[] {
+  if (keys.length > 16) return keys.sort((a, b) => schema.compare(a, b));
+  for (let i = 1; i < keys.length; i++) {
+    const x = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && schema.compare(keys[j]!, x) > 0) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = x;
+  }
+  return keys;
 }
