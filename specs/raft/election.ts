@@ -11,8 +11,8 @@
  *
  * - **pre-vote** (`preVote`, thesis §9.6): a server whose timer runs out first asks the others
  *   whether they would vote for it in its next term, without incrementing its own term; a server
- *   grants a pre-vote only if its own timer has run out (it has heard from no leader in its term
- *   and has granted no vote to another) and the proposed term is newer than its own. A pre-vote
+ *   grants a pre-vote only if its own timer has run out (it has heard from no leader in its term)
+ *   and the proposed term is newer than its own (with no log, every log is up to date). A pre-vote
  *   request changes no term. A pre-candidate with a majority starts the real election.
  * - **check-quorum** (`checkQuorum`, thesis §6.2 and §4.2.3): a leader that did not hear from a
  *   majority (itself included) in the last heartbeat round steps down; and a server that hears
@@ -20,30 +20,35 @@
  *   adopting that term.
  *
  * **Timers fire only when they can in a real run.** Raft's timing requirement is that messages
- * travel much faster than an election timeout. The model takes it to the limit, per server: a
- * timer (election timeout, heartbeat) is enabled only when no answer to the server's own requests
- * is on its way (`pending`, a count: every request is answered exactly once in this model, which
- * has no loss; a message on the cut link is lost at once, so it is not awaited). A follower's
- * election timer runs out only if it has heard from no leader in its term and granted its vote to
- * no other candidate (granting restarts the timer, and the candidate's win or a newer term
- * reaches it first). A follower's knowledge of its leader lasts the term: a leader keeps
- * heartbeating its followers until it sees a newer term, or check-quorum makes it step down —
- * then its followers' leases would run out, which this model leaves out (in the configurations
- * checked a leader never steps down by check-quorum alone: a follower it can reach answers every
- * heartbeat; were it otherwise, the stranded followers would show up as a violation, not hide one).
- * Without this pacing, fairness alone lets a follower's timer race the new leader's first
- * heartbeat for ever, and pre-vote would look as stormy as no pre-vote.
+ * travel much faster than an election timeout (broadcastTime ≪ electionTimeout, §5.6). The model
+ * takes it to the limit: timers fire one at a time, and each only once every message its firing
+ * caused has been delivered. The servers pass a turn round robin (the `turn` message, not a Raft
+ * message); a server's timers (election timeout, heartbeat) are enabled only while it has the
+ * turn and no answer to its own requests is on its way (`pending`: every request is answered
+ * exactly once in this model, which has no loss; a message on the cut link is lost at once and
+ * not awaited), and it passes the turn on only then, so the network is empty whenever a timer
+ * fires. A server may pass without firing, so every order of timers is a run. A follower's
+ * election timer runs out only if it has heard from no leader in its term. Its knowledge of its
+ * leader lasts the term: a leader keeps heartbeating until it sees a newer term or check-quorum
+ * makes it step down — then its followers' leases would run out, which this model leaves out (in
+ * the configurations checked a leader never steps down by check-quorum alone: the follower it can
+ * reach answers every round; were it otherwise, the stranded followers would show up as a
+ * violation, not hide one). Without this pacing, fairness alone lets a follower's timer race the
+ * new leader's first heartbeat for ever, and terms drift apart without a bound (a server that
+ * does nothing while two others climb), which no finite quotient holds.
  *
  * **Terms without a bound, in a finite quotient** (`terms: 'modular'`): the storm is unbounded
  * growth of terms, and in a term-bounded model every run ends at the bound. Here a term is kept
  * modulo {@link TERM_MODULUS} and compared as a serial number (RFC 1982): `a` is newer than `b`
  * when `(a − b) mod M` is in 1..M/2−1. The model only compares terms with each other (newer,
- * equal) and adds one — never with a constant — so the abstraction is exact as long as every two
- * terms in the world, servers' and messages' alike, lie within M/2 − 2 of each other: then each
- * step (which moves a term by at most one, or to another term of the world) keeps every real
- * difference below M/2, where serial comparison is the real one. That window is a state invariant
- * of the model ({@link termWindow}), so a run that leaves it fails the check instead of silently
- * aliasing terms. A storm is then a real cycle: the terms climb by M and the state repeats.
+ * equal) and adds one — never with a constant, in the handlers and in the properties alike — so
+ * the abstraction is exact as long as every two terms in the world, servers' and messages' alike,
+ * lie within M/2 − 2 of each other: then a step (which compares terms of the world, or one of them
+ * plus one, and moves a term by one or to another term of the world) sees real differences below
+ * M/2, where serial comparison is the real one, and leaves real differences that the window check
+ * reads exactly. That window is a state invariant ({@link termWindow}), so a run that leaves it
+ * fails the check instead of silently aliasing terms; with the turns above it holds at M = 6
+ * (window 1). A storm is then a real cycle: the terms climb by M and the state repeats.
  * `terms: 'bounded'` keeps terms ≤ `maxTerm` (timeouts stop there), as the log server does.
  *
  * Not modeled: logs (every candidate's log is up to date), crashes (`pending` is not durable),
@@ -57,7 +62,7 @@ import {
 import { isQuorum } from './consensus.ts';
 
 /** Terms wrap around modulo this under `terms: 'modular'`: comparisons are exact within a window of M/2 − 2. */
-export const TERM_MODULUS = 8;
+export const TERM_MODULUS = 6;
 const WINDOW = TERM_MODULUS / 2 - 2;
 
 /** The pre-vote messages, added after Figure 2's kinds in raft's message union. */
@@ -293,14 +298,16 @@ export function electionServer() {
         },
         timerMs: [50, 50] as const,
       },
-      /** The turn passes to `j` once every answer is in: every server has it again and again. */
+      /**
+       * The turn passes to the next server (round robin) once every answer is in. A server may
+       * pass without firing, so any order of timers is a run of the model.
+       */
       pass: {
-        fair: 'strong' as const,
-        fairPerChoice: true,
-        choices: (_s: ElectionServer, ctx: Ctx<ElectionParams>) => ctx.nodes('server').filter((j) => j !== ctx.self),
+        fair: 'weak' as const,
         when: (s: ElectionServer) => s.turn && s.pending === 0,
-        do: (s: ElectionServer, out: Out<Msg>, _ctx: Ctx<ElectionParams>, j: NodeId) => {
-          out.send(j, { kind: 'turn' });
+        do: (s: ElectionServer, out: Out<Msg>, ctx: Ctx<ElectionParams>) => {
+          const all = ctx.nodes('server');
+          out.send(all[(ctx.index + 1) % all.length]!, { kind: 'turn' });
           return { ...s, turn: false };
         },
       },
