@@ -24,8 +24,11 @@
  * 1..`values`. Messages are bounded by the world: `--network bag --drop --max-in-flight K`
  * (raft.tla's bounded runs constrain the bag of messages the same way).
  *
- * Not modeled: membership changes, log compaction and snapshots, pre-vote, leadership transfer,
- * and clients (see raft-kv.ts for a KV store with clients and reads on top of this core).
+ * Not modeled: membership changes, log compaction and snapshots, leadership transfer, and clients
+ * (see raft-kv.ts for a KV store with clients and reads on top of this core). Pre-vote and
+ * check-quorum are modeled in the election model (election.ts, no log), which the
+ * `election-storm` variant runs: the storm they prevent is a liveness failure over unbounded
+ * terms, which this term-bounded model cannot show.
  * Differences from raft.tla, which change state counts but not the protocol, are listed in
  * consensus.ts and docs/protocols/raft.md.
  */
