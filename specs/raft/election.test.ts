@@ -4,8 +4,10 @@
  * or pre-vote alone, as the thesis states it — a leader stays. Counts pinned: a change is a change
  * in the semantics.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkSync } from '../../checker/check.ts';
+import { modularTerms, TERM_MODULUS } from './election.ts';
 import raft from './raft.ts';
 
 const storm = raft.variant('election-storm');
@@ -54,6 +56,28 @@ describe('raft:election-storm (3 servers, server 1 ↔ server 3 cut, bag, fair d
     const r = checkSync(storm, { params: { cut: 'none' } });
     expect(r.result).toBe('ok');
     expect(r.liveness?.[0]).toMatchObject({ name: STABLE, checked: true });
+  });
+});
+
+describe('bounded terms hide the storm', () => {
+  it('with terms ≤ maxTerm the same configuration passes: the storm ends at the bound, with a leader in the last term', () => {
+    for (const maxTerm of [3, 8]) {
+      const r = checkSync(storm, { params: { terms: 'bounded', maxTerm } });
+      expect(r.result, `maxTerm ${maxTerm}`).toBe('ok');
+      expect(r.liveness?.[0]).toMatchObject({ name: STABLE, checked: true });
+    }
+  });
+});
+
+describe('modular terms', () => {
+  it('compare as the real terms whenever the real difference is below M/2 (the window plus one step)', () => {
+    const mod = (x: number) => ((x % TERM_MODULUS) + TERM_MODULUS) % TERM_MODULUS;
+    fc.assert(fc.property(fc.nat(1_000_000), fc.integer({ min: -(TERM_MODULUS / 2 - 1), max: TERM_MODULUS / 2 - 1 }), (a, d) => {
+      const b = a + d;
+      expect(modularTerms.newer(mod(b), mod(a))).toBe(b > a);
+      expect(modularTerms.newer(mod(a), mod(b))).toBe(a > b);
+      expect(modularTerms.next(mod(a))).toBe(mod(a + 1));
+    }));
   });
 });
 

@@ -122,13 +122,14 @@ type Msg =
   | { readonly kind: 'turn' };
 
 /** Term arithmetic: the only two things the model does with terms besides testing equality. */
-interface Terms {
+export interface Terms {
   next(term: number): number;
   /** `a` is a newer term than `b`. */
   newer(a: number, b: number): boolean;
 }
 
-const modular: Terms = {
+/** Terms modulo {@link TERM_MODULUS}, compared as serial numbers. */
+export const modularTerms: Terms = {
   next: (term) => (term + 1) % TERM_MODULUS,
   newer: (a, b) => {
     const d = (((a - b) % TERM_MODULUS) + TERM_MODULUS) % TERM_MODULUS;
@@ -138,7 +139,7 @@ const modular: Terms = {
 const bounded: Terms = { next: (term) => term + 1, newer: (a, b) => a > b };
 
 function termsOf(p: ElectionParams): Terms {
-  return p.terms === 'modular' ? modular : bounded;
+  return p.terms === 'modular' ? modularTerms : bounded;
 }
 
 /** Whether the link between `a` and `b` is cut (`cut: 'first-last'`: the first and the last server). */
