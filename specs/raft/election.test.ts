@@ -59,6 +59,14 @@ describe('raft:election-storm (3 servers, server 1 ↔ server 3 cut, bag, fair d
   });
 });
 
+describe('the variant replaces the server role', () => {
+  it("a role override with a state schema of its own is not merged with raft's log server (its actions would run on a state they do not know)", () => {
+    expect(Object.keys(storm.roles.server!.actions ?? {}).sort()).toEqual(['heartbeat', 'pass', 'timeout']);
+    expect(storm.roles.server!.state).not.toBe(raft.roles.server!.state);
+    expect(storm.roles.server!.durable).toBeUndefined();
+  });
+});
+
 describe('bounded terms hide the storm', () => {
   it('with terms ≤ maxTerm the same configuration passes: the storm ends at the bound, with a leader in the last term', () => {
     for (const maxTerm of [3, 8]) {
