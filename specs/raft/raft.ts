@@ -62,8 +62,8 @@ const spec = protocol({
    * (see docs/protocols/raft.md).
    * `preVote`, `checkQuorum`, `terms`, `cut`: the election model's (election.ts, `raft:election-storm`): pre-vote
    * (thesis §9.6), check-quorum (§6.2), terms kept `bounded` by maxTerm or `modular` (unbounded, compared as
-   * serial numbers), and a cut link (`first-last`: server 1 ↔ server N, with 3 servers or more). Off, bounded and none by default, which
-   * is the only setting of the log-replicating server below (it refuses the others).
+   * serial numbers), and a cut link (`first-last`: server 1 ↔ server N, with 3 servers or more). Off,
+   * bounded and none by default, the only setting of the log-replicating server below (it refuses others).
    */
   params: {
     servers: { default: 3, min: 1, max: 255 }, maxTerm: 2, maxLog: 1, values: 1, batch: 64, leaderLiveness: false as boolean,
