@@ -20,8 +20,8 @@
  *   adopting that term.
  *
  * **Timers fire only when they can in a real run.** Raft's timing requirement is that messages
- * travel much faster than an election timeout (broadcastTime ≪ electionTimeout, §5.6 of the 2014 paper). The model
- * takes it to the limit: timers fire one at a time, and each only once every message its firing
+ * travel much faster than an election timeout (broadcastTime ≪ electionTimeout, §5.6 of the 2014
+ * paper). The model takes it to the limit: timers fire one at a time, and each only once every message its firing
  * caused has been delivered. The servers pass a turn round robin (the `turn` message, not a Raft
  * message); a server's timers (election timeout, heartbeat) are enabled only while it has the
  * turn and no answer to its own requests is on its way (`pending`: every request is answered
