@@ -58,7 +58,7 @@ function oneInsertion(longer: string, shorter: string): boolean {
 }
 
 /** Errors that are the user's input, not pacta's bug: one line, exit 2. */
-const usageErrors = new Set(['UsageError', 'OptionsError', 'HistoryFormatError']);
+const usageErrors = new Set(['UsageError', 'OptionsError', 'ParamError', 'HistoryFormatError']);
 
 /** Runs the CLI; resolves to the exit code. Never throws. */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {

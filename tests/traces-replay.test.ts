@@ -48,7 +48,7 @@ describe('pacta replay', () => {
         const wrongLoop = await pacta('replay', tampered(file, (t) => (t.loopStart = 0)));
         expect(wrongLoop.code).toBe(1);
         expect(wrongLoop.out).toMatch(new RegExp(`diverges at step ${last}: the cycle does not return to its first state \\(step 0\\)`));
-        const cut = await pacta('replay', tampered(file, (t) => t.steps.pop()));
+        const cut = await pacta('replay', tampered(file, (t) => t.steps.splice(t.loopStart!)));
         expect(cut.code).toBe(2);
         expect(cut.err).toMatch(/"loopStart" is \d+, past the last step/);
         const v1 = await pacta('replay', tampered(file, (t) => (t.version = 1)));

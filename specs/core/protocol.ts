@@ -427,7 +427,7 @@ export function reachable<W = WorldReader>(name: string, check: (w: W) => boolea
  * Overrides for one role in a broken variant, typed by the role they override: handlers see the
  * role's own state, message and param types. Fields replace the role's; actions merge field by
  * field (a variant may change only an action's `when`). A whole role (`server(brokenRules)`)
- * is an override too.
+ * is an override too; one with a different `state` schema replaces the role outright.
  */
 export type RoleOverride<Role extends AnyRole = AnyRole> =
   Role extends RoleDef<infer S, infer M, infer P, infer Op, infer R>
@@ -614,6 +614,13 @@ function applyVariant<P extends Params, M>(def: ProtocolDef<P, M>, v: VariantDef
   for (const [roleName, override] of Object.entries(v.roles ?? {})) {
     const role = roles[roleName];
     if (!role) throw new SpecError('variant', `variant overrides unknown role '${roleName}'`);
+    // A whole role with a state schema of its own (another model of the role, e.g. raft's
+    // election-only server) replaces the role: merging its actions with the base role's would
+    // run those on a state they do not know.
+    if ((override as Partial<AnyRole>).state !== undefined && (override as Partial<AnyRole>).state !== role.state) {
+      roles[roleName] = override as AnyRole;
+      continue;
+    }
     const { actions: actionOverrides, ...rest } = override as RoleOverride;
     const actions = { ...(role.actions ?? {}) };
     for (const [a, ao] of Object.entries(actionOverrides ?? {})) {

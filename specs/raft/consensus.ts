@@ -52,7 +52,12 @@ export const Role = t.enum('follower', 'candidate', 'leader');
 
 /** The messages of Figure 2, generic in the log entry. */
 export function raftMessages<E>(entry: Schema<E>) {
-  return t.union('kind', {
+  return t.union('kind', raftMessageKinds(entry));
+}
+
+/** The variants of {@link raftMessages}, for a spec that adds its own kinds after them (raft.ts: pre-vote). */
+export function raftMessageKinds<E>(entry: Schema<E>) {
+  return {
     /** RequestVote RPC. */
     requestVote: { term: t.u32, lastIndex: t.u32, lastTerm: t.u32 },
     /** RequestVote response. */
@@ -74,7 +79,7 @@ export function raftMessages<E>(entry: Schema<E>) {
     repairQuery: { term: t.u32, lastIndex: t.u32 },
     /** The answer to a repairQuery: the receiver's current term. */
     repairInfo: { term: t.u32 },
-  });
+  };
 }
 
 /** The fields every Raft server has (Figure 2's persistent and volatile state). */

@@ -24,16 +24,21 @@
  * 1..`values`. Messages are bounded by the world: `--network bag --drop --max-in-flight K`
  * (raft.tla's bounded runs constrain the bag of messages the same way).
  *
- * Not modeled: membership changes, log compaction and snapshots, pre-vote, leadership transfer,
- * and clients (see raft-kv.ts for a KV store with clients and reads on top of this core).
+ * Not modeled: membership changes, log compaction and snapshots, leadership transfer, and clients
+ * (see raft-kv.ts for a KV store with clients and reads on top of this core). Pre-vote and
+ * check-quorum are modeled in the election model (election.ts, no log), which the
+ * `election-storm` variant runs: the storm they prevent is a liveness failure over unbounded
+ * terms, which this term-bounded model cannot show.
  * Differences from raft.tla, which change state counts but not the protocol, are listed in
  * consensus.ts and docs/protocols/raft.md.
  */
 import { eventually, protocol, reachable, t, type NodeId, type WorldReader } from '../core/index.ts';
 import {
-  batchOf, correctRules, handleMessage, observeTerm, initialCore, querying, raftMessages, recoverAsIs, recoverServer, sendAppend,
+  batchOf, correctRules, handleMessage, observeTerm, initialCore, querying, raftMessageKinds, recoverAsIs, recoverServer, sendAppend,
   sendRepairQuery, sendRequestVote, serverFields, startElection, type RaftRules,
 } from './consensus.ts';
+import { electionProperties, electionServer, preVoteMessageKinds, type ElectionParams } from './election.ts';
+import { ParamError } from '../core/params.ts';
 import { boundRanOut } from './liveness.ts';
 import { raftInvariants } from './properties.ts';
 
@@ -41,7 +46,8 @@ import { raftInvariants } from './properties.ts';
 const Entry = t.struct({ term: t.u32, value: t.u32 });
 type Entry = typeof Entry.__type;
 
-const Msg = raftMessages(Entry);
+/** Figure 2's messages, then the pre-vote pair (sent only by the election model, election.ts). */
+const Msg = t.union('kind', { ...raftMessageKinds(Entry), ...preVoteMessageKinds });
 const Server = t.struct(serverFields(Entry));
 type Server = typeof Server.__type;
 
@@ -54,10 +60,32 @@ const spec = protocol({
    * `leaderLiveness`: also check "a leader is eventually elected" (a liveness property; see below). Off by
    * default: it holds on reliable links (the default set network, or bag without `--drop`), not on lossy ones
    * (see docs/protocols/raft.md).
+   * `preVote`, `checkQuorum`, `terms`, `cut`: the election model's (election.ts, `raft:election-storm`): pre-vote
+   * (thesis §9.6), check-quorum (§6.2), terms kept `bounded` by maxTerm or `modular` (unbounded, compared as
+   * serial numbers), and a cut link (`first-last`: server 1 ↔ server N, with 3 servers or more). Off,
+   * bounded and none by default, the only setting of the log-replicating server below (it refuses others).
    */
-  params: { servers: { default: 3, min: 1, max: 255 }, maxTerm: 2, maxLog: 1, values: 1, batch: 64, leaderLiveness: false as boolean },
+  params: {
+    servers: { default: 3, min: 1, max: 255 }, maxTerm: 2, maxLog: 1, values: 1, batch: 64, leaderLiveness: false as boolean,
+    preVote: false as boolean, checkQuorum: false as boolean,
+    terms: { default: 'bounded' as string, oneOf: ['bounded', 'modular'] },
+    cut: { default: 'none' as string, oneOf: ['none', 'first-last'] },
+  },
   messages: Msg,
 });
+
+/**
+ * The log-replicating server models neither pre-vote nor check-quorum, and needs bounded terms and
+ * whole links: those params are the election model's (`raft:election-storm`, election.ts).
+ */
+function onlyElectionModel(p: ElectionParams): void {
+  const set = (['preVote', 'checkQuorum'] as const).filter((k) => p[k]).map((k) => `${k}=true`);
+  if (p.terms !== 'bounded') set.push(`terms=${p.terms}`);
+  if (p.cut !== 'none') set.push(`cut=${p.cut}`);
+  if (set.length > 0) {
+    throw new ParamError(`raft's log-replicating server does not model ${set.join(', ')}: these params are the election model's (check raft:election-storm)`);
+  }
+}
 
 /** The server role under a set of rules (the broken variants change one rule each). */
 function server(rules: RaftRules) {
@@ -66,7 +94,9 @@ function server(rules: RaftRules) {
     symmetric: true,
     durable: ['term', 'votedFor', 'log', 'repair'],
     init: () => initialCore<Entry>(),
-    onMessage: (s, from, m, out, ctx) => handleMessage(observeTerm(s, m.term), from, m, out, ctx, rules),
+    // The pre-vote pair and the turn are the election model's: this server never gets them.
+    onMessage: (s, from, m, out, ctx) =>
+      m.kind === 'preVote' || m.kind === 'preVoteReply' || m.kind === 'turn' ? s : handleMessage(observeTerm(s, m.term), from, m, out, ctx, rules),
     /** A damaged durable state: repair mode (a torn tail is taken as is). */
     onRecover: (s, damage, ctx) => recoverServer(s, damage, ctx),
     actions: {
@@ -129,7 +159,7 @@ function leaderElected(maxTerm: number) {
 export default spec.define({
   roles: { server: server(correctRules) },
   properties: (p) => [
-    ...raftInvariants,
+    ...(onlyElectionModel(p), raftInvariants),
     reachable('a leader is elected', (w) => w.any<Server>('server', (s) => s.role === 'leader')),
     ...(p.leaderLiveness ? [leaderElected(p.maxTerm)] : []),
     reachable('an entry is committed', (w) => w.any<Server>('server', (s) => s.commit > 0)),
@@ -148,6 +178,16 @@ export default spec.define({
       doc: 'votedFor is not persisted before the vote is sent: after a crash (--crashes 1) a server votes again in the same term (election safety).',
       expose: { options: { network: 'bag', drop: true, crashes: 1, maxInFlight: 1 } },
       roles: { server: { ...server(correctRules), durable: ['term', 'log', 'repair'] } },
+    },
+    'election-storm': {
+      doc: 'Leader election without pre-vote and check-quorum, one link cut (server 1 ↔ server 3, a partial partition), terms unbounded (modular): the server cut off from the leader campaigns in a newer term through the middle server and deposes the leader, which in turn campaigns and deposes it — for ever (no stable leader). The election model (no log): with --param preVote=true --param checkQuorum=true the leader stays.',
+      expose: {
+        params: { servers: 3, terms: 'modular', cut: 'first-last', preVote: false, checkQuorum: false },
+        options: { network: 'bag', fairDelivery: true },
+      },
+      // Another model of the server (its own state): it replaces the role.
+      roles: { server: electionServer() as never },
+      properties: (p) => electionProperties(p),
     },
     'truncate-on-corruption': {
       doc: "A server whose log is found corrupted or emptied takes what it could read as the truth and votes as if nothing happened (the executor's durable log before protocol-aware recovery: truncate at the bad record and carry on): it forgets a vote or an acknowledged entry, and a second leader is elected in a term, or a leader without a committed entry (Alagappan et al., FAST 2018). Needs the checker's --disk-faults.",
