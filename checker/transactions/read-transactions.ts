@@ -5,10 +5,10 @@
  * Errors name the line.
  */
 import { HistoryFormatError } from '../history/errors.ts';
-import { MAX_NESTING, nestingPastLimit } from '../../traces/nesting.ts';
 import type { ProcessId } from '../history/history.ts';
-import { parseJepsenEvents } from '../history/jepsen-edn.ts';
-import { fastJepsenEvents } from './fast-edn.ts';
+import { EdnFormSplitter, type EdnForm } from '../history/edn-forms.ts';
+import { parseJepsenForm, type JepsenEvent } from '../history/jepsen-edn.ts';
+import { fastEdnValue } from './fast-edn.ts';
 import { parseLocatedJson } from '../history/json-lines.ts';
 import { WORKLOADS, type Transaction, type TransactionHistory, type TxnKey, type TxnOp, type TxnStatus, type TxnValue, type Workload } from './transaction.ts';
 
@@ -111,15 +111,32 @@ export function parseJsonTransactions(text: string, file = '<json>'): Transactio
  * completion gives the commit timestamp. Times are positions in the file.
  */
 export function parseEdnTransactions(text: string, file = '<edn>'): TransactionHistory {
-  // The fast reader recurses: refuse deep nesting first (the careful reader bounds it too).
-  const deep = nestingPastLimit(text, MAX_NESTING, true);
-  if (deep) throw new HistoryFormatError(file, deep.line, `nested deeper than ${MAX_NESTING} levels (pacta reads EDN nested at most ${MAX_NESTING} deep)`);
-  const events = fastJepsenEvents(text) ?? parseJepsenEvents(text, file);
+  return readEdnTransactions([text], file);
+}
+
+/**
+ * {@link parseEdnTransactions} over text that arrives in chunks (cut anywhere, e.g. a file read
+ * piece by piece): each form is read and turned into a transaction as soon as it is complete,
+ * so memory holds the transactions and one chunk, not the file's text. An error names the
+ * first offending line in the file's order (a later structural error is not looked for first).
+ */
+export function readEdnTransactions(chunks: Iterable<string>, file = '<edn>'): TransactionHistory {
+  const splitter = new EdnFormSplitter(file);
+  function* events(): Generator<JepsenEvent> {
+    const read = function* (forms: EdnForm[]): Generator<JepsenEvent> {
+      for (const form of forms) {
+        const event = parseJepsenForm(form, file, fastEdnValue);
+        if (event) yield event;
+      }
+    };
+    for (const chunk of chunks) yield* read(splitter.push(chunk));
+    yield* read(splitter.end());
+  }
   interface Draft { process: ProcessId; call: number; callLine: number; invoked: readonly TxnOp[]; done?: Transaction }
   const drafts: Draft[] = [];
   const pending = new Map<ProcessId, Draft>();
   let time = 0;
-  for (const ev of events) {
+  for (const ev of events()) {
     const now = time++;
     const bad = (detail: string): never => {
       throw new HistoryFormatError(file, ev.line, detail);
