@@ -225,7 +225,23 @@ describe('the environment and the command line are input too (exit 2, not "inter
     expect(await pacta('check', 'two-phase:commit-early', '--out', 'a-file/deeper')).toMatchObject({ code: 2, err: expect.stringMatching(/exists and is not a folder/) });
     // /proc: Node's recursive mkdir retries forever there; ours stops at the first level it cannot make
     expect(await pacta('check', 'two-phase:commit-early', '--out', '/proc/pacta-nope/traces')).toMatchObject({ code: 2, err: expect.stringMatching(/--out \/proc\/pacta-nope\/traces: cannot create the folder \/proc\/pacta-nope/) });
-    expect(await pacta('show', write(cwd, 'ok.json', example), '-o', '/proc/pacta-nope/x')).toMatchObject({ code: 2, err: expect.stringMatching(/cannot write \/proc\/pacta-nope\/x/) });
+    expect(await pacta('show', write(cwd, 'ok.json', example), '-o', '/proc/pacta-nope/x')).toMatchObject({ code: 2, err: expect.stringMatching(/--out \/proc\/pacta-nope\/x: the folder \/proc\/pacta-nope does not exist/) });
+  });
+
+  it('-o / --out naming a folder where a file is written is exit 2 naming the path (was a raw EISDIR)', async () => {
+    const trace = write(cwd, 'to-folder.json', example);
+    mkdirSync(join(cwd, 'a-folder'), { recursive: true });
+    const isFolder = /^pacta (show|minimize): --out a-folder: \S*a-folder is a folder; --out expects the path of a file to write\n$/;
+    for (const command of ['show', 'minimize']) {
+      for (const flag of ['-o', '--out']) expect(await pacta(command, trace, flag, 'a-folder')).toMatchObject({ code: 2, err: expect.stringMatching(isFolder) });
+    }
+    expect(await pacta('show', trace, '--format', 'html', '-o', 'no-such-folder/t.html')).toMatchObject({ code: 2, err: expect.stringMatching(/--out no-such-folder\/t\.html: the folder \S*no-such-folder does not exist/) });
+    // check writes its trace into --out under a name of its own: a folder in the way is named too
+    mkdirSync(join(cwd, 'traces-in-the-way', 'two-phase.commit-early.bfs.violation.json'), { recursive: true });
+    expect(await pacta('check', 'two-phase:commit-early', '--out', 'traces-in-the-way')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^pacta check: --out: cannot write \S*two-phase\.commit-early\.bfs\.violation\.json: it is a folder; a file was expected\n$/),
+    });
   });
 
   it('pacta run: a corrupt log header and an unresolvable peer are exit 2 naming them', async () => {

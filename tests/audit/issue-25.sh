@@ -84,7 +84,10 @@ if [ "$(id -u)" != 0 ]; then
   row 7b 2 'cannot create the folder' 'check --out under a read-only folder (EACCES)' -- pacta check two-phase:commit-early --out ro/traces
 fi
 mkdir -p a-folder
-row 8 2 'cannot write|is a (folder|directory)' 'minimize -o naming a folder' -- pacta minimize "$example" -o a-folder
+row 8 2 'a-folder is a folder; --out expects the path of a file' 'minimize -o naming a folder (was a raw EISDIR)' -- pacta minimize "$example" -o a-folder
+row 8b 2 'a-folder is a folder; --out expects the path of a file' 'show -o naming a folder (was a raw EISDIR)' -- pacta show "$example" -o a-folder
+mkdir -p in-the-way/two-phase.commit-early.bfs.violation.json
+row 8c 2 'violation\.json: it is a folder; a file was expected' 'check --out whose trace file name is taken by a folder' -- pacta check two-phase:commit-early --out in-the-way
 printf 'GARBAGEGARBAGE!!' >node-0.log
 mkdir -p data && cp node-0.log data/node-0.log
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >key.hex && chmod 600 key.hex
