@@ -262,6 +262,25 @@ describe('the environment and the command line are input too (exit 2, not "inter
     });
   });
 
+  it("pacta run's errors name the flag, not the executor API behind it (startCluster, startNode)", async () => {
+    const { chmodSync } = await import('node:fs');
+    const key = write(cwd, 'run-flags.key', 'cd'.repeat(32));
+    chmodSync(key, 0o600);
+    const node = (...extra: string[]) => pacta('run', 'two-phase', '--node', '0', '--peers', '127.0.0.1:17211,127.0.0.1:17212,127.0.0.1:17213', '--key-file', key, '--data', 'run-flags', '--quiet', ...extra);
+    const cases: [Promise<{ code: number; err: string }>, RegExp][] = [
+      [pacta('run', 'two-phase', '--layout', '--param', 'rms=100000'), /^pacta run: param 'rms' must be from 1 to 255, got 100000\n$/],
+      [node('--param', 'rms=100000'), /^pacta run: param 'rms' must be from 1 to 255, got 100000\n$/],
+      [node('--param', 'bogus=1'), /^pacta run: spec 'two-phase' has no param 'bogus'/],
+      [node(), /^pacta run: --peers: two-phase under \{"rms":3\} has 4 node\(s\): give 4 peer addresses, got 3\n$/],
+      [pacta('run', 'raft-kv', '--layout', '--clients', '100000'), /^pacta run: --clients: clients must be an integer from 0 to \d+, got 100000\n$/],
+    ];
+    for (const [run, message] of cases) {
+      const r = await run;
+      expect(r).toMatchObject({ code: 2, err: expect.stringMatching(message) });
+      expect(r.err).not.toMatch(/startCluster|startNode|ClusterLayout|connectClient/);
+    }
+  });
+
   it('unknown flags and arguments are rejected, also by list', async () => {
     expect(await pacta('list', '--bogus')).toMatchObject({ code: 2, err: expect.stringMatching(/Unknown option '--bogus'/) });
     expect(await pacta('list', 'two-phase')).toMatchObject({ code: 2, err: expect.stringMatching(/unexpected argument 'two-phase'/) });

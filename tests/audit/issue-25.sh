@@ -96,6 +96,7 @@ LIMIT=15 row 9 2 'not a pacta log' 'run with a corrupt log header' -- pacta run 
 LIMIT=15 row 10 2 'nosuchhost\.invalid' 'run with an unresolvable peer host' -- pacta run raft-kv --node 0 --peers nosuchhost.invalid:17101,127.0.0.1:17102,127.0.0.1:17103,127.0.0.1:17104,127.0.0.1:17105 --key-file key.hex --data data2 --quiet
 LIMIT=15 row 10b 2 'nosuchhost\.invalid' 'run (tcp) with an unresolvable peer host' -- pacta run raft-kv --node 0 --transport tcp --peers nosuchhost.invalid:17101,127.0.0.1:17102,127.0.0.1:17103,127.0.0.1:17104,127.0.0.1:17105 --key-file key.hex --data data3 --quiet
 row 11 2 "param 'reads' must be one of" 'check raft-kv --param reads=bogus' -- pacta check raft-kv --param reads=bogus
+row 11b 2 "^pacta run: param 'rms' must be from 1 to 255" 'run --param rms=100000 (named the API function startCluster)' -- pacta run two-phase --layout --param rms=100000
 edit badmsg.json "t['steps'][2]['event']['msg']={'kind':'bogus'}"
 row 12 2 'badmsg\.json.*step 2' 'replay --executor of a trace whose message is malformed' -- pacta replay badmsg.json --executor
 edit badnet.json "t['steps'][1]['state']['network'][0]['msg']={'nokind':1}"
