@@ -55,7 +55,7 @@ const spec = protocol({
    * default: it holds on reliable links (the default set network, or bag without `--drop`), not on lossy ones
    * (see docs/protocols/raft.md).
    */
-  params: { servers: { default: 3, min: 1, max: 255 }, maxTerm: 2, maxLog: 1, values: 1, batch: 64, leaderLiveness: false as boolean },
+  params: { servers: { default: 3, min: 1, max: 255 }, maxTerm: { default: 2, min: 0, max: 2 ** 32 - 1 }, maxLog: { default: 1, min: 0, max: 2 ** 32 - 1 }, values: { default: 1, min: 1, max: 255 }, batch: { default: 64, min: 1, max: 2 ** 16 }, leaderLiveness: false as boolean },
   messages: Msg,
 });
 
