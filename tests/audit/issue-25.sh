@@ -116,6 +116,8 @@ t=json.load(open('$repo/traces/examples/raft-lease-ignores-skew.json')); t['para
 json.dump(t, open('keys.json','w'))"
 row 17 2 "param 'keys' must be from 1 to" 'replay of a trace whose params.keys is 1e9' -- pacta replay keys.json
 row 18 2 "param 'keys' must be from 1 to" 'check raft-kv --param keys=1e9 --max-states 2000' -- pacta check raft-kv --param keys=1e9 --max-states 2000
+row 18b 2 "param 'keys' must be from 1 to 1024" 'check spanner --param keys=1e8 (was a fatal out-of-memory)' -- pacta check spanner --param keys=100000000 --max-states 10
+row 18c 2 "param 'clients' must be from 0 to 255" 'check aurora --param clients=300 (was "the spec is malformed")' -- pacta check aurora --param clients=300 --max-states 10
 row 19 2 'at most 256' 'check --workers 1000' -- pacta check two-phase --workers 1000
 row 20 2 '/dev/zero is a device' 'lincheck of /dev/zero' -- pacta lincheck --format etcd /dev/zero
 row 21 2 '/dev/zero is a device' 'txcheck of /dev/zero' -- pacta txcheck --format edn /dev/zero
