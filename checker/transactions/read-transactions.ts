@@ -161,9 +161,10 @@ export function readEdnTransactions(chunks: Iterable<string>, file = '<edn>'): T
     for (const chunk of chunks) yield* read(splitter.push(chunk));
     yield* read(splitter.end());
   }
-  interface Draft { process: ProcessId; call: number; callLine: number; invoked: readonly TxnOp[]; done?: Transaction }
-  const drafts: Draft[] = [];
-  const pending = new Map<ProcessId, Draft>();
+  // Each transaction takes its place (its id) when invoked, as "unknown"; its completion
+  // replaces it there. No second copy of the history is made at the end.
+  const transactions: Transaction[] = [];
+  const pending = new Map<ProcessId, number>();
   let time = 0;
   for (const ev of events()) {
     const now = time++;
@@ -179,35 +180,31 @@ export function readEdnTransactions(chunks: Iterable<string>, file = '<edn>'): T
     });
     if (ev.type === 'invoke') {
       if (pending.has(ev.process)) bad(`process ${String(ev.process)} invokes a transaction while its previous one is pending`);
-      const draft: Draft = { process: ev.process, call: now, callLine: ev.line, invoked: ops };
-      drafts.push(draft);
-      pending.set(ev.process, draft);
+      const id = transactions.length;
+      transactions.push({ id, process: ev.process, ops, status: 'unknown', call: now, return: Number.POSITIVE_INFINITY, line: ev.line });
+      pending.set(ev.process, id);
       continue;
     }
-    const draft = pending.get(ev.process);
-    if (!draft) bad(`process ${String(ev.process)} completes a transaction it never invoked`);
+    const id = pending.get(ev.process);
+    if (id === undefined) bad(`process ${String(ev.process)} completes a transaction it never invoked`);
     pending.delete(ev.process);
-    if (ops.length !== draft!.invoked.length || ops.some((op, k) => op.f !== draft!.invoked[k]!.f || op.key !== draft!.invoked[k]!.key)) {
-      bad(`the completion's operations do not match the invocation on line ${draft!.callLine}`);
+    const invoked = transactions[id!]!;
+    if (ops.length !== invoked.ops.length || ops.some((op, k) => op.f !== invoked.ops[k]!.f || op.key !== invoked.ops[k]!.key)) {
+      bad(`the completion's operations do not match the invocation on line ${invoked.line}`);
     }
     const status: TxnStatus = ev.type === 'ok' ? 'committed' : ev.type === 'fail' ? 'aborted' : 'unknown';
     const ts = ev.fields['commit-ts'];
     if (ts !== undefined && (typeof ts !== 'number' || !Number.isFinite(ts))) bad(`:commit-ts must be a number, got ${JSON.stringify(ts)}`);
-    draft!.done = {
-      id: -1,
+    transactions[id!] = {
+      id: id!,
       process: ev.process,
-      ops: status === 'committed' ? ops : draft!.invoked,
+      ops: status === 'committed' ? ops : invoked.ops,
       status,
-      call: draft!.call,
+      call: invoked.call,
       return: status === 'unknown' ? Number.POSITIVE_INFINITY : now,
       ...(ts !== undefined ? { commitTs: ts as number } : {}),
-      line: draft!.callLine,
+      line: invoked.line,
     };
   }
-  const transactions = drafts.map((d, id): Transaction =>
-    d.done
-      ? { ...d.done, id }
-      : { id, process: d.process, ops: d.invoked, status: 'unknown', call: d.call, return: Number.POSITIVE_INFINITY, line: d.callLine },
-  );
   return { transactions, file };
 }
