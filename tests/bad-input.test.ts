@@ -213,8 +213,11 @@ describe('history checkers: no wrong verdict, no hang', () => {
       for (const name of ['deep.edn', 'deep-form.edn']) {
         expect(await pacta(command, name), `${command} ${name}`).toMatchObject({ code: 2, err: expect.stringMatching(new RegExp(`${name.replace('.', '\\.')}:1: nested deeper than 1000 levels \\(pacta reads EDN nested at most 1000 deep\\)`)) });
       }
-      expect(await pacta(command, 'deep.json')).toMatchObject({ code: 2, err: expect.stringMatching(/deep\.json:1: nested deeper than 1000 levels \(pacta reads JSON/) });
+      // txcheck reads JSON as it streams: a top-level array is refused as not its object at once
+      const json = command === 'lincheck' ? 'deep.json' : write(cwd, 'deep-tx.json', `{"format": "pacta-transactions", "version": 1,\n"transactions": [${'['.repeat(N)}${']'.repeat(N)}]}`);
+      expect(await pacta(command, json)).toMatchObject({ code: 2, err: expect.stringMatching(new RegExp(`deep(-tx)?\\.json:${command === 'lincheck' ? 1 : 2}: nested deeper than 1000 levels \\(pacta reads JSON`)) });
     }
+    expect(await pacta('txcheck', 'deep.json')).toMatchObject({ code: 2, err: expect.stringMatching(/deep\.json:1: expected an object \{"format": "pacta-transactions"/) });
   });
 });
 
