@@ -7,8 +7,9 @@
  * counterexamples instead of overwriting each other's.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { writeOutputFile } from './output-file.ts';
 import { normalizeOptions, type CheckOptions, type Options } from '../checker/options.ts';
 import type { Protocol } from '../specs/core/index.ts';
 import type { TraceFile } from '../traces/format.ts';
@@ -40,11 +41,7 @@ export function portableTrace(trace: TraceFile, specPath: string | undefined, tr
 
 /** Writes a trace file; a failure is the user's environment (exit 2), named with `flag`. */
 export function writeTraceFile(file: string, trace: TraceFile, flag: string): void {
-  try {
-    writeFileSync(file, `${JSON.stringify(trace, null, 1)}\n`);
-  } catch (e) {
-    throw new UsageError(`${flag}: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  writeOutputFile(file, `${JSON.stringify(trace, null, 1)}\n`, flag);
 }
 
 /**

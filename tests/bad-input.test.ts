@@ -213,8 +213,11 @@ describe('history checkers: no wrong verdict, no hang', () => {
       for (const name of ['deep.edn', 'deep-form.edn']) {
         expect(await pacta(command, name), `${command} ${name}`).toMatchObject({ code: 2, err: expect.stringMatching(new RegExp(`${name.replace('.', '\\.')}:1: nested deeper than 1000 levels \\(pacta reads EDN nested at most 1000 deep\\)`)) });
       }
-      expect(await pacta(command, 'deep.json')).toMatchObject({ code: 2, err: expect.stringMatching(/deep\.json:1: nested deeper than 1000 levels \(pacta reads JSON/) });
+      // txcheck reads JSON as it streams: a top-level array is refused as not its object at once
+      const json = command === 'lincheck' ? 'deep.json' : write(cwd, 'deep-tx.json', `{"format": "pacta-transactions", "version": 1,\n"transactions": [${'['.repeat(N)}${']'.repeat(N)}]}`);
+      expect(await pacta(command, json)).toMatchObject({ code: 2, err: expect.stringMatching(new RegExp(`deep(-tx)?\\.json:${command === 'lincheck' ? 1 : 2}: nested deeper than 1000 levels \\(pacta reads JSON`)) });
     }
+    expect(await pacta('txcheck', 'deep.json')).toMatchObject({ code: 2, err: expect.stringMatching(/deep\.json:1: expected an object \{"format": "pacta-transactions"/) });
   });
 });
 
@@ -225,7 +228,23 @@ describe('the environment and the command line are input too (exit 2, not "inter
     expect(await pacta('check', 'two-phase:commit-early', '--out', 'a-file/deeper')).toMatchObject({ code: 2, err: expect.stringMatching(/exists and is not a folder/) });
     // /proc: Node's recursive mkdir retries forever there; ours stops at the first level it cannot make
     expect(await pacta('check', 'two-phase:commit-early', '--out', '/proc/pacta-nope/traces')).toMatchObject({ code: 2, err: expect.stringMatching(/--out \/proc\/pacta-nope\/traces: cannot create the folder \/proc\/pacta-nope/) });
-    expect(await pacta('show', write(cwd, 'ok.json', example), '-o', '/proc/pacta-nope/x')).toMatchObject({ code: 2, err: expect.stringMatching(/cannot write \/proc\/pacta-nope\/x/) });
+    expect(await pacta('show', write(cwd, 'ok.json', example), '-o', '/proc/pacta-nope/x')).toMatchObject({ code: 2, err: expect.stringMatching(/--out \/proc\/pacta-nope\/x: the folder \/proc\/pacta-nope does not exist/) });
+  });
+
+  it('-o / --out naming a folder where a file is written is exit 2 naming the path (was a raw EISDIR)', async () => {
+    const trace = write(cwd, 'to-folder.json', example);
+    mkdirSync(join(cwd, 'a-folder'), { recursive: true });
+    const isFolder = /^pacta (show|minimize): --out a-folder: \S*a-folder is a folder; --out expects the path of a file to write\n$/;
+    for (const command of ['show', 'minimize']) {
+      for (const flag of ['-o', '--out']) expect(await pacta(command, trace, flag, 'a-folder')).toMatchObject({ code: 2, err: expect.stringMatching(isFolder) });
+    }
+    expect(await pacta('show', trace, '--format', 'html', '-o', 'no-such-folder/t.html')).toMatchObject({ code: 2, err: expect.stringMatching(/--out no-such-folder\/t\.html: the folder \S*no-such-folder does not exist/) });
+    // check writes its trace into --out under a name of its own: a folder in the way is named too
+    mkdirSync(join(cwd, 'traces-in-the-way', 'two-phase.commit-early.bfs.violation.json'), { recursive: true });
+    expect(await pacta('check', 'two-phase:commit-early', '--out', 'traces-in-the-way')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^pacta check: --out: cannot write \S*two-phase\.commit-early\.bfs\.violation\.json: it is a folder; a file was expected\n$/),
+    });
   });
 
   it('pacta run: a corrupt log header and an unresolvable peer are exit 2 naming them', async () => {
@@ -244,6 +263,25 @@ describe('the environment and the command line are input too (exit 2, not "inter
       code: 2,
       err: expect.stringMatching(/^pacta run: --peers: cannot resolve the host 'nosuchhost\.invalid' \(member 0\)/),
     });
+  });
+
+  it("pacta run's errors name the flag, not the executor API behind it (startCluster, startNode)", async () => {
+    const { chmodSync } = await import('node:fs');
+    const key = write(cwd, 'run-flags.key', 'cd'.repeat(32));
+    chmodSync(key, 0o600);
+    const node = (...extra: string[]) => pacta('run', 'two-phase', '--node', '0', '--peers', '127.0.0.1:17211,127.0.0.1:17212,127.0.0.1:17213', '--key-file', key, '--data', 'run-flags', '--quiet', ...extra);
+    const cases: [Promise<{ code: number; err: string }>, RegExp][] = [
+      [pacta('run', 'two-phase', '--layout', '--param', 'rms=100000'), /^pacta run: param 'rms' must be from 1 to 255, got 100000\n$/],
+      [node('--param', 'rms=100000'), /^pacta run: param 'rms' must be from 1 to 255, got 100000\n$/],
+      [node('--param', 'bogus=1'), /^pacta run: spec 'two-phase' has no param 'bogus'/],
+      [node(), /^pacta run: --peers: two-phase under \{"rms":3\} has 4 node\(s\): give 4 peer addresses, got 3\n$/],
+      [pacta('run', 'raft-kv', '--layout', '--clients', '100000'), /^pacta run: --clients: clients must be an integer from 0 to \d+, got 100000\n$/],
+    ];
+    for (const [run, message] of cases) {
+      const r = await run;
+      expect(r).toMatchObject({ code: 2, err: expect.stringMatching(message) });
+      expect(r.err).not.toMatch(/startCluster|startNode|ClusterLayout|connectClient/);
+    }
   });
 
   it('unknown flags and arguments are rejected, also by list', async () => {

@@ -11,7 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as EdnData from 'edn-data';
-import { splitEdnForms } from './edn-forms.ts';
+import { splitEdnForms, type EdnForm } from './edn-forms.ts';
 import { HistoryFormatError } from './errors.ts';
 import type { History, Operation, ProcessId } from './history.ts';
 import { inexactInteger, type Decoded, type KvInput, type KvOutput, type RegisterInput, type RegisterOutput } from './operations.ts';
@@ -45,42 +45,55 @@ export function parseEdnForm(text: string): unknown {
 }
 
 /**
+ * The event of one form of a Jepsen EDN history, or undefined for a non-client event
+ * (`:process :nemesis`). `fastValue`, when given, reads the form first (its undefined means
+ * "use the general reader"). Throws {@link HistoryFormatError} naming the form's line when the
+ * form is not an operation map.
+ */
+export function parseJepsenForm(form: EdnForm, file = '<edn>', fastValue?: (text: string) => unknown): JepsenEvent | undefined {
+  const bad = (detail: string): never => {
+    throw new HistoryFormatError(file, form.line, detail);
+  };
+  let value = fastValue?.(form.text);
+  if (value === undefined) {
+    try {
+      value = parseEdnForm(form.text);
+    } catch (e) {
+      bad(`invalid EDN: ${(e as Error).message}`);
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    bad(`expected an operation map like {:process 0, :type :invoke, :f :read, :value nil}, got ${form.text.slice(0, 80)}`);
+  }
+  const op = value as Record<string, unknown>;
+  if (!TYPES.has(op.type as string)) bad(`:type must be :invoke, :ok, :fail or :info, got ${JSON.stringify(op.type)}`);
+  if (typeof op.f !== 'string') bad(`:f must be a keyword, got ${JSON.stringify(op.f)}`);
+  const process = op.process;
+  if (typeof process !== 'number' && typeof process !== 'string') {
+    bad(`:process must be an integer, got ${JSON.stringify(process)}`);
+  }
+  if (typeof process === 'string') return undefined; // :nemesis and other non-client processes
+  if (!Number.isInteger(process)) bad(`:process must be an integer, got ${String(process)}`);
+  return {
+    line: form.line,
+    process: process as number,
+    type: op.type as JepsenEvent['type'],
+    f: op.f as string,
+    ...('key' in op ? { key: op.key } : {}),
+    value: op.value ?? null,
+    fields: op,
+  };
+}
+
+/**
  * Reads the events of a Jepsen EDN history. Throws {@link HistoryFormatError} naming the line
  * of a form that is not an operation map.
  */
 export function parseJepsenEvents(text: string, file = '<edn>'): JepsenEvent[] {
   const events: JepsenEvent[] = [];
   for (const form of splitEdnForms(text, file)) {
-    const bad = (detail: string): never => {
-      throw new HistoryFormatError(file, form.line, detail);
-    };
-    let value: unknown;
-    try {
-      value = parseEdnForm(form.text);
-    } catch (e) {
-      bad(`invalid EDN: ${(e as Error).message}`);
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      bad(`expected an operation map like {:process 0, :type :invoke, :f :read, :value nil}, got ${form.text.slice(0, 80)}`);
-    }
-    const op = value as Record<string, unknown>;
-    if (!TYPES.has(op.type as string)) bad(`:type must be :invoke, :ok, :fail or :info, got ${JSON.stringify(op.type)}`);
-    if (typeof op.f !== 'string') bad(`:f must be a keyword, got ${JSON.stringify(op.f)}`);
-    const process = op.process;
-    if (typeof process !== 'number' && typeof process !== 'string') {
-      bad(`:process must be an integer, got ${JSON.stringify(process)}`);
-    }
-    if (typeof process === 'string') continue; // :nemesis and other non-client processes
-    if (!Number.isInteger(process)) bad(`:process must be an integer, got ${String(process)}`);
-    events.push({
-      line: form.line,
-      process: process as number,
-      type: op.type as JepsenEvent['type'],
-      f: op.f as string,
-      ...('key' in op ? { key: op.key } : {}),
-      value: op.value ?? null,
-      fields: op,
-    });
+    const event = parseJepsenForm(form, file);
+    if (event) events.push(event);
   }
   return events;
 }

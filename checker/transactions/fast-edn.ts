@@ -1,22 +1,23 @@
 /**
  * A fast reader for the plain EDN of Jepsen histories (maps, vectors, lists, sets, keywords,
- * strings, integers, floats, nil, booleans, symbols, comments), one pass over the text.
+ * strings, integers, floats, nil, booleans, symbols, comments), one form at a time.
  * Anything else (tagged literals, characters, discards, big numbers) or anything malformed makes
- * it give up and return undefined: the caller then uses the general reader
- * (`parseJepsenEvents`), which is slower but names the line of any error. It exists because a
+ * it give up and return undefined: the caller then uses the general reader (edn-data, through
+ * `parseJepsenForm`), which is slower but names the line of any error. It exists because a
  * 100k-transaction Jepsen history takes the general reader tens of seconds.
  */
-import type { JepsenEvent } from '../history/jepsen-edn.ts';
 
 class GiveUp extends Error {}
 const giveUp = (): never => {
   throw new GiveUp();
 };
 
-const TYPES = new Set(['invoke', 'ok', 'fail', 'info']);
-
-/** The events of a Jepsen EDN history, or undefined when the text needs the general reader. */
-export function fastJepsenEvents(text: string): JepsenEvent[] | undefined {
+/**
+ * The value of one EDN form (keywords and symbols as strings without the colon, maps as
+ * objects, lists and sets as arrays), or undefined when the text needs the general reader.
+ * The form's nesting must already be bounded (the splitter refuses deep forms): this recurses.
+ */
+export function fastEdnValue(text: string): unknown {
   try {
     return read(text);
   } catch (e) {
@@ -25,18 +26,14 @@ export function fastJepsenEvents(text: string): JepsenEvent[] | undefined {
   }
 }
 
-function read(text: string): JepsenEvent[] {
+function read(text: string): unknown {
   let i = 0;
-  let line = 1;
   const n = text.length;
 
   const skip = (): void => {
     while (i < n) {
       const c = text.charCodeAt(i);
-      if (c === 10) {
-        line++;
-        i++;
-      } else if (c === 32 || c === 44 || c === 9 || c === 13) i++;
+      if (c === 10 || c === 32 || c === 44 || c === 9 || c === 13) i++;
       else if (c === 59) {
         while (i < n && text.charCodeAt(i) !== 10) i++;
       } else return;
@@ -97,7 +94,6 @@ function read(text: string): JepsenEvent[] {
         if (i >= n) giveUp();
         const d = text.charCodeAt(i);
         if (d === 34) break;
-        if (d === 10) line++;
         if (d === 92) {
           s += text.slice(start, i);
           const e = text[i + 1];
@@ -154,34 +150,8 @@ function read(text: string): JepsenEvent[] {
     return t; // a symbol
   };
 
-  const forms: { line: number; value: unknown }[] = [];
-  for (;;) {
-    skip();
-    if (i >= n) break;
-    const at = line;
-    forms.push({ line: at, value: value() });
-  }
-  // one wrapping vector or list: its elements are the events (their lines are not tracked: give up)
-  if (forms.length === 1 && Array.isArray(forms[0]!.value)) giveUp();
-
-  const events: JepsenEvent[] = [];
-  for (const form of forms) {
-    const op = form.value;
-    if (typeof op !== 'object' || op === null || Array.isArray(op)) giveUp();
-    const m = op as Record<string, unknown>;
-    if (!TYPES.has(m.type as string) || typeof m.f !== 'string') giveUp();
-    const process = m.process;
-    if (typeof process === 'string') continue;
-    if (typeof process !== 'number' || !Number.isInteger(process)) giveUp();
-    events.push({
-      line: form.line,
-      process: process as number,
-      type: m.type as JepsenEvent['type'],
-      f: m.f as string,
-      ...('key' in m ? { key: m.key } : {}),
-      value: m.value ?? null,
-      fields: m,
-    });
-  }
-  return events;
+  const form = value();
+  skip();
+  if (i < n) giveUp(); // more than one form
+  return form;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HistoryFormatError } from '../history/errors.ts';
-import { parseEdnTransactions, parseJsonTransactions } from './read-transactions.ts';
+import { generateListAppend, toEdn } from '../../bench/txcheck-histories.ts';
+import { JSON_TRANSACTIONS_FORMAT, parseEdnTransactions, parseJsonTransactions, readEdnTransactions, readJsonTransactions } from './read-transactions.ts';
 
 const lineOf = (f: () => unknown): [number, string] => {
   try {
@@ -78,5 +79,19 @@ describe('transaction readers', () => {
     expect(json.transactions[0]!.ops[1]).toEqual({ f: 'r', key: 'x', value: [1] });
     expect(lineOf(() => parseJsonTransactions('{"format": "pacta-transactions", "version": 1,\n "workload": "bank", "transactions": []}', 'w.json'))).toEqual([2, expect.stringMatching(/"workload" must be "list-append" or "rw-register", got "bank"/)]);
     expect(lineOf(() => parseEdnTransactions('{:type :invoke, :f :txn, :value [[:r 5 nil]], :process 0}\n{:type :ok, :f :txn, :value [[:r 5 [1 {:a 1}]]], :process 0}'))).toEqual([2, expect.stringMatching(/a list read holds strings or numbers/)]);
+  });
+
+  it('reads a history given in chunks cut anywhere as it reads the whole text (txcheck streams its file)', () => {
+    const history = generateListAppend({ transactions: 60, seed: 25 });
+    const edn = toEdn(history);
+    const json = JSON.stringify({ format: JSON_TRANSACTIONS_FORMAT, version: 1, transactions: history.transactions.map(({ id: _id, line: _line, ops, ...t }) => ({ ...t, ops: ops.map((o) => [o.f, o.key, o.value]), return: Number.isFinite(t.return) ? t.return : null })) }, null, 1);
+    const pieces = (text: string, size: number): string[] => text.match(new RegExp(`[\\s\\S]{1,${size}}`, 'g')) ?? [];
+    const whole = { edn: parseEdnTransactions(edn, 'h'), json: parseJsonTransactions(json, 'h') };
+    expect(whole.edn.transactions.length).toBe(60);
+    expect(whole.json.transactions.length).toBe(60);
+    for (const size of [1, 2, 7, 64, 1000]) {
+      expect(readEdnTransactions(pieces(edn, size), 'h')).toEqual(whole.edn);
+      expect(readJsonTransactions(pieces(json, size), 'h')).toEqual(whole.json);
+    }
   });
 });

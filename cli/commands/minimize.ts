@@ -3,8 +3,7 @@
  * BFS shortcuts between its states, then fewer crashes, faults, nodes and messages), checks that
  * the result replays, writes it, and prints the length before and after and the time taken.
  */
-import { writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { minimizeTrace } from '../../checker/minimize.ts';
 import { ReplayMismatch, replayTrace } from '../../checker/replay.ts';
 import { withNodeNames } from '../../traces/node-names.ts';
@@ -14,6 +13,7 @@ import { Exit, UsageError, type CliIO } from '../io.ts';
 import { loadTrace } from '../load-trace.ts';
 import { parseCommandArgs } from '../args.ts';
 import { jsonHeader } from '../json-output.ts';
+import { outputFilePath, writeOutputFile } from '../output-file.ts';
 import { portableTrace } from '../trace-file.ts';
 
 /** The help text of `pacta minimize`. */
@@ -56,6 +56,7 @@ export async function minimizeCommand(args: string[], io: CliIO): Promise<number
 
   const file = parsed.positionals[0]!;
   const { trace, path, model, protocol, specPath, specChanged } = await loadTrace(file, io.cwd, parsed.values.spec);
+  const out = v.out ? outputFilePath(io.cwd, v.out, '--out') : join(dirname(path), `${basename(path).replace(/(\.min)?\.json$/, '')}.min.json`);
   if (specChanged) io.err(`pacta minimize: note: ${specChanged}\n`);
   let result;
   try {
@@ -68,13 +69,8 @@ export async function minimizeCommand(args: string[], io: CliIO): Promise<number
   const check = replayTrace(model, result.trace);
   if (!check.ok) throw new Error(`the minimized trace does not replay (step ${check.divergence.step}: ${check.divergence.reason})`);
 
-  const out = v.out ? resolve(io.cwd, v.out) : join(dirname(path), `${basename(path).replace(/(\.min)?\.json$/, '')}.min.json`);
-  try {
-    // The minimized trace may go to another folder: its spec path is made relative to it.
-    writeFileSync(out, `${JSON.stringify(portableTrace(result.trace, specPath, out), null, 1)}\n`);
-  } catch (e) {
-    throw new UsageError(`cannot write ${out}: ${(e as Error).message}`);
-  }
+  // The minimized trace may go to another folder: its spec path is made relative to it.
+  writeOutputFile(out, `${JSON.stringify(portableTrace(result.trace, specPath, out), null, 1)}\n`, v.out ? '--out' : 'the minimized trace');
   const shown = relative(io.cwd, out) || out;
   if (v.json) {
     io.out(`${JSON.stringify({ ...jsonHeader('minimize'), before: result.before, after: result.after, seconds: Number(result.seconds.toFixed(3)), timedOut: result.timedOut, out: shown, phases: result.phases })}\n`);

@@ -320,9 +320,33 @@ async function resolvePeers(peers: readonly PeerAddress[]): Promise<void> {
   );
 }
 
+/**
+ * The flag behind each executor API mistake `pacta run` can make: a CLI user sees the flag,
+ * not the API function (`startCluster`, `startNode`) the message would otherwise name.
+ */
+const FLAG_OF_MISTAKE: Readonly<Record<string, string>> = {
+  'bad-peers': '--peers',
+  'bad-peer': '--peers',
+  'bad-port': '--peers',
+  'bad-host': '--peers',
+  'bad-id': '--node',
+  'client-id': '--node',
+  'not-a-client': '--node',
+  'bad-clients': '--clients',
+  'short-key': '--key-file',
+  'bad-tls': '--tls-cert, --tls-key, --tls-ca',
+  'bad-cluster-id': '--cluster-id',
+};
+
 function asUsage(e: unknown): unknown {
   const code = (e as { code?: unknown }).code;
-  if (e instanceof Error && typeof code === 'string' && /\//.test(code)) return new UsageError(e.message);
+  if (e instanceof Error && typeof code === 'string' && /\//.test(code)) {
+    const [fn, mistake] = code.split('/') as [string, string];
+    const what = e.message.startsWith(`${fn}: `) ? e.message.slice(fn.length + 2) : e.message;
+    // A param's range or an unknown param reads as under `pacta check` ("param 'rms' must be ...").
+    const flag = FLAG_OF_MISTAKE[mistake];
+    return new UsageError(flag ? `${flag}: ${what}` : what);
+  }
   // A durable log the store refuses as bad input (not a pacta log): the data folder is input.
   const cause = (e as { cause?: { code?: unknown } }).cause;
   if (e instanceof Error && code === 'storage' && typeof cause?.code === 'string' && /\//.test(cause.code)) {

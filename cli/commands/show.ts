@@ -3,8 +3,6 @@
  * a Mermaid sequence diagram, a self-contained HTML viewer) or for other tools (ITF, the trace
  * format of Apalache and Quint). Prints to stdout unless `-o` names a file.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { toHtml } from '../../traces/html.ts';
 import { toItf } from '../../traces/itf.ts';
 import { toMermaid } from '../../traces/mermaid.ts';
@@ -12,6 +10,7 @@ import { withNodeNames } from '../../traces/node-names.ts';
 import { formatTrace } from '../../traces/text.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
 import { namesBundledSpec, readTraceFile, traceProtocol } from '../load-trace.ts';
+import { outputFilePath, writeOutputFile } from '../output-file.ts';
 import { parseCommandArgs } from '../args.ts';
 
 /** The help text of `pacta show`. */
@@ -44,6 +43,7 @@ export async function showCommand(args: string[], io: CliIO): Promise<number> {
   if (parsed.positionals.length !== 1) throw new UsageError(`expected one trace file, got ${parsed.positionals.length || 'none'}\n\n${showUsage}`);
   const format = v.format ?? 'text';
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got '${format}'`);
+  const out = v.out === undefined ? undefined : outputFilePath(io.cwd, v.out, '--out');
   const { trace, path } = readTraceFile(parsed.positionals[0]!, io.cwd);
   // Only pacta's own specs, or the one the user names, are loaded: never a module the trace points to.
   const canLoad = v.spec !== undefined || namesBundledSpec(trace);
@@ -65,13 +65,8 @@ export async function showCommand(args: string[], io: CliIO): Promise<number> {
     }
     text = format === 'mermaid' ? toMermaid(shown) : format === 'html' ? toHtml(shown) : `${formatTrace(shown)}\n`;
   }
-  if (v.out) {
-    const out = resolve(io.cwd, v.out);
-    try {
-      writeFileSync(out, text);
-    } catch (e) {
-      throw new UsageError(`cannot write ${v.out}: ${(e as Error).message}`);
-    }
+  if (out !== undefined) {
+    writeOutputFile(out, text, '--out');
     io.err(`wrote ${format} to ${v.out}\n`);
   } else {
     io.out(text);

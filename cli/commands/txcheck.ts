@@ -12,11 +12,11 @@ import { MAX_EXAMPLES } from '../../checker/transactions/analysis.ts';
 import { checkTransactions, formatAnomaly } from '../../checker/transactions/check-transactions.ts';
 import { cycleDot } from '../../checker/transactions/explain.ts';
 import { CONSISTENCY_MODELS, forbiddenAnomalies, MODEL_ALIASES, parseAnomaly, parseModel } from '../../checker/transactions/models.ts';
-import { parseEdnTransactions, parseJsonTransactions } from '../../checker/transactions/read-transactions.ts';
+import { readEdnTransactions, readJsonTransactions } from '../../checker/transactions/read-transactions.ts';
 import { WORKLOADS, type TransactionHistory, type Workload } from '../../checker/transactions/transaction.ts';
 import { table } from '../format.ts';
 import { Exit, UsageError, type CliIO } from '../io.ts';
-import { parseMaxBytes, readHistoryFile } from '../input-file.ts';
+import { parseMaxBytes, readHistoryChunks } from '../input-file.ts';
 import { makeOutputDir } from '../output-dir.ts';
 import { parseCommandArgs } from '../args.ts';
 import { jsonHeader } from '../json-output.ts';
@@ -70,8 +70,9 @@ function readTransactions(path: string, label: string, format: string | undefine
   if (kind !== 'json' && kind !== 'edn') {
     throw new UsageError(format ? `--format expects json or edn, got '${format}'` : `cannot tell the format of ${label} from its extension; pass --format json|edn`);
   }
-  const text = readHistoryFile(path, label, maxBytes);
-  const history = kind === 'json' ? parseJsonTransactions(text, label) : parseEdnTransactions(text, label);
+  // Read as the text streams from the file: a large history never sits in memory as text.
+  const chunks = readHistoryChunks(path, label, maxBytes);
+  const history = kind === 'json' ? readJsonTransactions(chunks, label) : readEdnTransactions(chunks, label);
   if (history.transactions.length === 0) throw new UsageError(`${label} holds no transactions: nothing to check`);
   return history;
 }

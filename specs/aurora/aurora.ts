@@ -75,7 +75,7 @@
  * zombie writer that keeps running after its successor started (only its messages outlive it),
  * and the control plane that hands out epochs.
  */
-import { add, invariant, protocol, put, reachable, t, unreachable, type Ctx, type NodeId, type Out, type WorldReader } from '../core/index.ts';
+import { add, invariant, protocol, put, reachable, t, unreachable, type Ctx, type NodeId, type Out, type ParamsOf, type WorldReader } from '../core/index.ts';
 import {
   Config, Rec, Txns, addTxn, chain, cplOnChain, head, holds, isQuorum, key, members, missableBy, pgcl, scl, subsets,
   type Pos, type Quorums, type SegmentLog,
@@ -83,28 +83,31 @@ import {
 
 // ---------------------------------------------------------------- params
 
+// Ranges: counts that size the layout stay within a node id's byte; bounds the live examples
+// raise to "never in practice" (lal: 1,000,000) go up to 2^32 − 1.
 const params = {
-  clients: 1,
-  opsPerClient: 1,
+  clients: { default: 1, min: 0, max: 255 },
+  opsPerClient: { default: 1, min: 0, max: 2 ** 20 },
   /** Redo records per commit (one mini-transaction; the last is its CPL). */
-  mtrRecords: 1,
+  mtrRecords: { default: 1, min: 1, max: 1024 },
   /** The LSN allocation limit above max(VDL, truncation end). */
-  lal: 4,
+  lal: { default: 4, min: 1, max: 2 ** 32 - 1 },
   /** How many times the writer may crash (and recover). */
-  writerCrashes: 1,
+  writerCrashes: { default: 1, min: 0, max: 2 ** 32 - 1 },
   /** Segments s1..s`failures` may each be lost for good (3: AZ1 + one more, the AZ+1 of the papers). */
-  failures: 3,
-  replicas: 1,
+  failures: { default: 3, min: 0, max: 6 },
+  /** Read replicas. */
+  replicas: { default: 1, min: 0, max: 255 },
   /** The writer may replace s1 by the spare s7 (dual quorums). */
   membership: false,
   /** Storage gossip: off, join (only to a joining segment), all. */
-  gossip: 'join' as string,
+  gossip: { default: 'join' as string, oneOf: ['off', 'join', 'all'] },
   /** Writes carry VDL; segments fold the durable prefix into pages (the executor's setting). */
   coalesce: false,
   /** Recovery may ask any segment again, not only its first read quorum (the executor's setting). */
   readAll: false,
 };
-type P = typeof params;
+type P = ParamsOf<typeof params>;
 
 /** Aurora's quorums: 4/6 to write, 3/6 to read. The properties judge survival with these. */
 const AURORA: Quorums = { write: 4, read: 3 };

@@ -62,19 +62,19 @@ import { add, del, has, invariant, protocol, put, reachable, remove, t, unreacha
 const params = {
   workers: { default: 2, min: 1, max: 255 },
   clients: { default: 1, min: 0, max: 255 },
-  opsPerClient: 1,
+  opsPerClient: { default: 1, min: 0, max: 2 ** 20 },
   /**
    * What the clients run: `mixed` (a transaction over two workers, a reference-table write, and
    * with `singleWorker` a one-worker transaction) or `deadlock` (two transactions writing two
    * rows in opposite orders).
    */
-  workload: 'mixed' as string,
+  workload: { default: 'mixed' as string, oneOf: ['mixed', 'deadlock'] },
   /** `mixed` workload: also offer a transaction on one worker (one-phase commit). */
   singleWorker: false,
   /** The maintenance daemon's 2PC recovery runs (false: nothing resolves an orphaned prepared transaction). */
   recovery: true,
   /** Bound on recovery rounds in a run (each round's queries carry its number, as a connection matches replies to queries). */
-  maxRecoveryRounds: 1,
+  maxRecoveryRounds: { default: 1, min: 0, max: 2 ** 32 - 1 },
   /** The distributed deadlock detector runs. */
   deadlockDetection: true,
   /** Workers may abort an open transaction on their own (`abortIdle`). */

@@ -88,16 +88,16 @@ const params = {
   /** Nodes: gateways and leaseholders. */
   nodes: { default: 2, min: 1, max: 255 },
   /** Keys 0 .. keys − 1, one range each; range k's lease starts at node k mod nodes. */
-  keys: 2,
+  keys: { default: 2, min: 1, max: 1024 },
   clients: { default: 2, min: 0, max: 255 },
-  opsPerClient: 1,
+  opsPerClient: { default: 1, min: 0, max: 2 ** 20 },
   /** The cluster's maximum clock offset between two nodes, in physical time units. */
-  maxOffset: 1,
+  maxOffset: { default: 1, min: 0, max: 2 ** 32 - 1 },
   /**
    * A fixed clock skew: node 0's physical clock reads true time + skew, the others read it exactly
    * (a skew that does not move keeps the state space small; `--clock-error` adds drift on top).
    */
-  skew: 1,
+  skew: { default: 1, min: 0, max: 2 ** 32 - 1 },
   /** Workload: a blind write of each key (one op per key). */
   writes: true,
   /** Workload: a read of every key. */
@@ -111,9 +111,9 @@ const params = {
   /** Workload: one transaction writing keys 0 and 1 (with parallel commits, the write of 1 is in flight while STAGING). */
   pairWrites: false,
   /** Every account's balance before any write. */
-  initial: 10,
+  initial: { default: 10, min: 0, max: 2 ** 32 - 1 },
   /** How many times range 0's lease may move (0: leases never move). */
-  leaseTransfers: 0,
+  leaseTransfers: { default: 0, min: 0, max: 2 ** 32 - 1 },
   /**
    * The HLC receive rule: Kulkarni et al.'s (every receive ticks: l' = max(l, l_m, pt) and the
    * counter by cases), or, by default, CockroachDB's hlc.Clock.Update (move forward to the

@@ -29,6 +29,12 @@ export function resolveParams(protocol: Protocol, overrides: Readonly<Record<str
     if (problem) throw new ParamError(`param '${k}' ${problem}, got ${JSON.stringify(v)}`);
     out[k] = v;
   }
+  // Validators judge the params together (groups × replicas): after every override is in.
+  for (const [k, rule] of Object.entries(protocol.paramRules ?? {})) {
+    if (!rule.validate) continue;
+    const problem = rule.validate(out[k]!, out);
+    if (problem) throw new ParamError(`param '${k}' ${problem}, got ${JSON.stringify(out[k])}`);
+  }
   return out;
 }
 

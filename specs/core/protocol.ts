@@ -23,6 +23,12 @@ export interface ParamRule {
   readonly max?: number;
   readonly integer?: boolean;
   readonly oneOf?: readonly ParamValue[];
+  /**
+   * For what a range cannot say (a list in a string, a bound on two params together): why the
+   * value does not fit, given all the params after overrides (a phrase: "must be ..."), or null.
+   * Runs after the ranges, on every override and on the defaults.
+   */
+  readonly validate?: (value: ParamValue, params: Readonly<Params>) => string | null;
 }
 
 /** A param as `protocol({ params })` takes it: a default, or a default with its range. */
@@ -48,8 +54,8 @@ export function splitParamDecls(decls: ParamDecls): { params: Params; rules: Rec
   return { params, rules };
 }
 
-/** Why `v` does not fit `rule` (a phrase), or null when it does. */
-export function paramRuleProblem(rule: ParamRule | undefined, v: ParamValue): string | null {
+/** Why `v` does not fit `rule` (a phrase), or null when it does; `params` (all of them) for its validator. */
+export function paramRuleProblem(rule: ParamRule | undefined, v: ParamValue, params?: Readonly<Params>): string | null {
   if (!rule) return null;
   if (rule.oneOf && !rule.oneOf.includes(v)) return `must be one of ${rule.oneOf.map((x) => JSON.stringify(x)).join(', ')}`;
   if (typeof v === 'number') {
@@ -58,7 +64,7 @@ export function paramRuleProblem(rule: ParamRule | undefined, v: ParamValue): st
     const hi = rule.max ?? Number.POSITIVE_INFINITY;
     if (v < lo || v > hi) return rule.max === undefined ? `must be ≥ ${lo}` : rule.min === undefined ? `must be ≤ ${hi}` : `must be from ${lo} to ${hi}`;
   }
-  return null;
+  return params && rule.validate ? rule.validate(v, params) : null;
 }
 
 /** A reference to a client request, kept in state by specs that reply later (after commit). */
@@ -648,7 +654,7 @@ function validate(def: ProtocolDef<any, any>): void {
   }
   for (const [k, rule] of Object.entries(def.paramRules ?? {})) {
     if (!Object.hasOwn(def.params, k)) throw new SpecError('defineProtocol', `${where}: a range is declared for param '${k}', which has no default`);
-    const problem = paramRuleProblem(rule, def.params[k]!);
+    const problem = paramRuleProblem(rule, def.params[k]!, def.params);
     if (problem) throw new SpecError('defineProtocol', `${where}: param '${k}' = ${JSON.stringify(def.params[k])} does not fit its own range: it ${problem}`);
   }
   const roleNames = Object.keys(def.roles ?? {});

@@ -50,7 +50,9 @@ type State = typeof State.__type;
 const spec = protocol({
   name: 'paxos-commit-tla',
   doc: 'Paxos Commit shaped like PaxosCommit.tla (one node holds the module state): 1,321,761 states with its cfg, as TLC.',
-  params: { rms: 2, acceptors: 3, maxBallot: 1 },
+  // Ranges: `msgs` is a bit set over every message the params allow (rms × acceptors × ballots²
+  // of them): at the maxima a state's set stays under 20 KB.
+  params: { rms: { default: 2, min: 1, max: 16 }, acceptors: { default: 3, min: 1, max: 16 }, maxBallot: { default: 1, min: 0, max: 16 } },
   // No messages between nodes: `msgs` is part of the one node's state (see the doc comment).
   messages: t.union('kind', { none: {} }),
 });

@@ -98,7 +98,7 @@ const AcceptorState = t.array(AcceptorInstance);
 const spec = protocol({
   name: 'paxos-commit',
   doc: 'Paxos Commit (Gray & Lamport 2006): each RM vote decided by a Paxos instance among acceptors; a backup leader takes over with a higher ballot.',
-  params: { rms: { default: 2, min: 1, max: 255 }, acceptors: { default: 3, min: 1, max: 255 }, leaders: { default: 2, min: 1, max: 255 }, maxBallot: { default: 1, min: 0 } },
+  params: { rms: { default: 2, min: 1, max: 255 }, acceptors: { default: 3, min: 1, max: 255 }, leaders: { default: 2, min: 1, max: 255 }, maxBallot: { default: 1, min: 0, max: 255 } },
   messages: Msg,
 });
 

@@ -36,7 +36,7 @@
  * RollbackConsistency and UniqueWrite (TypeInvariant holds by construction: the schema is the
  * type).
  */
-import { add, invariant, protocol, reachable, remove, t, type NodeId } from '../core/index.ts';
+import { add, invariant, protocol, reachable, remove, t, type NodeId, type ParamsOf } from '../core/index.ts';
 
 const ClientState = t.enum('init', 'working', 'prewriting', 'committing', 'committed', 'aborted');
 
@@ -81,13 +81,21 @@ const Db = t.struct({
 });
 type Db = typeof Db.__type;
 
-const params = {
-  clients: 2,
-  keys: 2,
-  /** CLIENT_PRIMARY_KEY: the i-th client's primary key (a comma-separated list, cycled). */
-  primaries: '1,2' as string,
+/** `primaries` must list keys of the model, so a bad list is a param error before any state is made. */
+const primaryKeys = (v: unknown, p: Readonly<Record<string, unknown>>): string | null => {
+  const list = String(v).split(',').map((x) => x.trim());
+  const bad = list.find((x) => !/^\d+$/.test(x) || Number(x) < 1 || Number(x) > (p.keys as number));
+  return bad === undefined ? null : `must be a comma-separated list of keys from 1 to keys (${String(p.keys)}); '${bad}' is not one`;
 };
-type P = typeof params;
+
+// Ranges: the TLA+ models' sizes (TLC's configurations use 2-3 of each).
+const params = {
+  clients: { default: 2, min: 1, max: 255 },
+  keys: { default: 2, min: 1, max: 255 },
+  /** CLIENT_PRIMARY_KEY: the i-th client's primary key (a comma-separated list, cycled). */
+  primaries: { default: '1,2' as string, validate: primaryKeys },
+};
+type P = ParamsOf<typeof params>;
 
 function primaryOf(p: P, i: number): number {
   const list = String(p.primaries).split(',').map((x) => Number(x.trim()));

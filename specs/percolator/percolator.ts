@@ -77,10 +77,10 @@ import {
 
 const params = {
   /** World clients, and transactions each issues. */
-  clients: 2,
-  perClient: 1,
+  clients: { default: 2, min: 0, max: 255 },
+  perClient: { default: 1, min: 0, max: 2 ** 20 },
   /** Keys 0..keys-1; key k lives on store k mod stores. */
-  keys: 2,
+  keys: { default: 2, min: 1, max: 2 ** 16 },
   stores: { default: 1, min: 1, max: 255 },
   coordinators: { default: 1, min: 1, max: 255 },
   /** Async commit (TiKV 5.0). */
@@ -88,14 +88,14 @@ const params = {
   /** One-phase commit for transactions whose written keys live on one store. */
   onePC: false,
   /** A lock's TTL in timestamp units past its start (0: others may roll it back at once). */
-  lockTtl: 0,
+  lockTtl: { default: 0, min: 0, max: 2 ** 32 - 1 },
   /**
    * The transactions clients choose from: `transfer` (transfer 0→1, and a read of all keys),
    * `transfers` (the transfer only), `skew` (r0 w1 and r1 w0: write skew), `mixed` (all three).
    */
-  workload: 'transfer' as string,
+  workload: { default: 'transfer' as string, oneOf: ['transfer', 'transfers', 'skew', 'mixed'] },
   /** Every account's initial balance (the bank workload). */
-  initial: 10,
+  initial: { default: 10, min: 0, max: 2 ** 32 - 1 },
 };
 type P = ParamsOf<typeof params>;
 

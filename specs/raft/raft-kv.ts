@@ -151,9 +151,9 @@ type ReadMode = 'log' | 'lease' | 'follower' | 'index';
  */
 const params = {
   servers: { default: 3, min: 1, max: 255 },
-  maxTerm: { default: 2, min: 0 },
+  maxTerm: { default: 2, min: 0, max: 2 ** 32 - 1 },
   clients: { default: 2, min: 0, max: 255 },
-  opsPerClient: { default: 1, min: 0 },
+  opsPerClient: { default: 1, min: 0, max: 2 ** 20 },
   keys: { default: 1, min: 1, max: 2 ** 20 },
   values: { default: 1, min: 1, max: 2 ** 32 - 1 },
   /** Clients may also send cas(key, 1 → 2). */
@@ -161,13 +161,13 @@ const params = {
   /** How reads are served: log, lease, follower or index (ReadIndex). */
   reads: { default: 'log' as string, oneOf: ['log', 'lease', 'follower', 'index'] },
   /** The minimum election timeout, in clock ticks (leases). */
-  electionTicks: { default: 2, min: 1 },
+  electionTicks: { default: 2, min: 1, max: 2 ** 16 },
   /** The clock error the lease's safety margin allows for, in ticks (the world's --clock-error is the real one). */
-  maxClockError: { default: 0, min: 0 },
+  maxClockError: { default: 0, min: 0, max: 2 ** 32 - 1 },
   /** Follower reads: how far the closed timestamp trails the leader's clock. */
-  closeLag: { default: 1, min: 0 },
+  closeLag: { default: 1, min: 0, max: 2 ** 32 - 1 },
   /** Most entries per AppendEntries (the model explores batches of 1..batch: see replicate). */
-  batch: { default: 64, min: 1 },
+  batch: { default: 64, min: 1, max: 2 ** 16 },
   /**
    * Also check "every client request is eventually answered" (liveness, specs/raft/liveness.ts).
    * Off by default: the graph it needs costs memory, and the bare check's figures stay as pinned.

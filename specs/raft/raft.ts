@@ -66,7 +66,8 @@ const spec = protocol({
    * bounded and none by default, the only setting of the log-replicating server below (it refuses others).
    */
   params: {
-    servers: { default: 3, min: 1, max: 255 }, maxTerm: 2, maxLog: 1, values: 1, batch: 64, leaderLiveness: false as boolean,
+    servers: { default: 3, min: 1, max: 255 }, maxTerm: { default: 2, min: 0, max: 2 ** 32 - 1 }, maxLog: { default: 1, min: 0, max: 2 ** 32 - 1 },
+    values: { default: 1, min: 1, max: 255 }, batch: { default: 64, min: 1, max: 2 ** 16 }, leaderLiveness: false as boolean,
     preVote: false as boolean, checkQuorum: false as boolean,
     terms: { default: 'bounded' as string, oneOf: ['bounded', 'modular'] },
     cut: { default: 'none' as string, oneOf: ['none', 'first-last'] },

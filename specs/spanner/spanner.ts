@@ -74,7 +74,7 @@
  */
 import {
   add, invariant, protocol, put, del, reachable, remove, t,
-  type Ctx, type Interval, type NodeId, type Out, type Request,
+  type Ctx, type Interval, type NodeId, type Out, type ParamsOf, type Request,
 } from '../core/index.ts';
 import { readKeys, TxnResult, TxnStep, TxnValue, tagOf, writesOf } from '../txn/index.ts';
 import {
@@ -85,15 +85,21 @@ import { spannerGoals, spannerProperties } from './properties.ts';
 
 // ---------------------------------------------------------------- params
 
+/** Every replica is a node: groups × replicas of them, at most what a node id's byte names. */
+const replicaNodes = (_v: unknown, p: Readonly<Record<string, unknown>>): string | null =>
+  (p.groups as number) * (p.replicas as number) > 255 ? `must keep groups × replicas at most 255 (${String(p.groups)} × ${String(p.replicas)})` : null;
+
+// Ranges: counts that size the layout or every replica's state stay small; bounds the live
+// example raises to "never in practice" (maxEpoch: 1,000,000) go up to 2^32 − 1.
 const params = {
   /** Paxos groups; key k lives in group k mod groups. */
-  groups: 2,
+  groups: { default: 2, min: 1, max: 255, validate: replicaNodes },
   /** Replicas per group (a majority logs a record). */
-  replicas: 2,
+  replicas: { default: 2, min: 1, max: 255, validate: replicaNodes },
   /** Keys (accounts) 0 .. keys − 1. */
-  keys: 2,
-  clients: 2,
-  opsPerClient: 1,
+  keys: { default: 2, min: 1, max: 1024 },
+  clients: { default: 2, min: 0, max: 255 },
+  opsPerClient: { default: 1, min: 0, max: 2 ** 20 },
   /** Clients may run a transfer of 1 from key 0 to key 1 (a read-write transaction across groups 0 and 1). */
   transfers: true,
   /** Clients may write one key (a read-write transaction in one group), for each key. */
@@ -102,11 +108,11 @@ const params = {
   strongReads: true,
   /** Clients may read every key in a snapshot read at TT.now().earliest − staleness. */
   snapshotReads: false,
-  staleness: 1,
+  staleness: { default: 1, min: 0, max: 2 ** 32 - 1 },
   /** Every account's balance before any write. */
-  initial: 10,
+  initial: { default: 10, min: 0, max: 2 ** 32 - 1 },
   /** Leader changes: a replica may start epochs up to this one (0: the initial leaders stay). */
-  maxEpoch: 0,
+  maxEpoch: { default: 0, min: 0, max: 2 ** 32 - 1 },
   /** Read-only reads go to the group's last replica (a follower) instead of its leader. */
   followerReads: false,
   /**
@@ -116,7 +122,7 @@ const params = {
    */
   timeouts: false,
 };
-export type P = typeof params;
+export type P = ParamsOf<typeof params>;
 
 // ---------------------------------------------------------------- operations
 

@@ -74,11 +74,11 @@ import { add, del, has, invariant, protocol, put, reachable, t, unreachable, typ
 const params = {
   shards: { default: 2, min: 1, max: 255 },
   clients: { default: 1, min: 0, max: 255 },
-  opsPerClient: 1,
+  opsPerClient: { default: 1, min: 0, max: 2 ** 20 },
   /** Vitess's transaction mode: single, multi or twopc. */
-  mode: 'twopc' as string,
+  mode: { default: 'twopc' as string, oneOf: ['single', 'multi', 'twopc'] },
   /** What the clients run: `txn` (row writes and scatter reads) or `gsi` (rows with a global secondary index). */
-  workload: 'txn' as string,
+  workload: { default: 'txn' as string, oneOf: ['txn', 'gsi'] },
   /** `txn` workload: also offer a single-shard transaction. */
   singleShard: true,
   /** `txn` workload: also offer a scatter read. */

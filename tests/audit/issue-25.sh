@@ -84,7 +84,10 @@ if [ "$(id -u)" != 0 ]; then
   row 7b 2 'cannot create the folder' 'check --out under a read-only folder (EACCES)' -- pacta check two-phase:commit-early --out ro/traces
 fi
 mkdir -p a-folder
-row 8 2 'cannot write|is a (folder|directory)' 'minimize -o naming a folder' -- pacta minimize "$example" -o a-folder
+row 8 2 'a-folder is a folder; --out expects the path of a file' 'minimize -o naming a folder (was a raw EISDIR)' -- pacta minimize "$example" -o a-folder
+row 8b 2 'a-folder is a folder; --out expects the path of a file' 'show -o naming a folder (was a raw EISDIR)' -- pacta show "$example" -o a-folder
+mkdir -p in-the-way/two-phase.commit-early.bfs.violation.json
+row 8c 2 'violation\.json: it is a folder; a file was expected' 'check --out whose trace file name is taken by a folder' -- pacta check two-phase:commit-early --out in-the-way
 printf 'GARBAGEGARBAGE!!' >node-0.log
 mkdir -p data && cp node-0.log data/node-0.log
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >key.hex && chmod 600 key.hex
@@ -93,6 +96,7 @@ LIMIT=15 row 9 2 'not a pacta log' 'run with a corrupt log header' -- pacta run 
 LIMIT=15 row 10 2 'nosuchhost\.invalid' 'run with an unresolvable peer host' -- pacta run raft-kv --node 0 --peers nosuchhost.invalid:17101,127.0.0.1:17102,127.0.0.1:17103,127.0.0.1:17104,127.0.0.1:17105 --key-file key.hex --data data2 --quiet
 LIMIT=15 row 10b 2 'nosuchhost\.invalid' 'run (tcp) with an unresolvable peer host' -- pacta run raft-kv --node 0 --transport tcp --peers nosuchhost.invalid:17101,127.0.0.1:17102,127.0.0.1:17103,127.0.0.1:17104,127.0.0.1:17105 --key-file key.hex --data data3 --quiet
 row 11 2 "param 'reads' must be one of" 'check raft-kv --param reads=bogus' -- pacta check raft-kv --param reads=bogus
+row 11b 2 "^pacta run: param 'rms' must be from 1 to 255" 'run --param rms=100000 (named the API function startCluster)' -- pacta run two-phase --layout --param rms=100000
 edit badmsg.json "t['steps'][2]['event']['msg']={'kind':'bogus'}"
 row 12 2 'badmsg\.json.*step 2' 'replay --executor of a trace whose message is malformed' -- pacta replay badmsg.json --executor
 edit badnet.json "t['steps'][1]['state']['network'][0]['msg']={'nokind':1}"
@@ -112,6 +116,8 @@ t=json.load(open('$repo/traces/examples/raft-lease-ignores-skew.json')); t['para
 json.dump(t, open('keys.json','w'))"
 row 17 2 "param 'keys' must be from 1 to" 'replay of a trace whose params.keys is 1e9' -- pacta replay keys.json
 row 18 2 "param 'keys' must be from 1 to" 'check raft-kv --param keys=1e9 --max-states 2000' -- pacta check raft-kv --param keys=1e9 --max-states 2000
+row 18b 2 "param 'keys' must be from 1 to 1024" 'check spanner --param keys=1e8 (was a fatal out-of-memory)' -- pacta check spanner --param keys=100000000 --max-states 10
+row 18c 2 "param 'clients' must be from 0 to 255" 'check aurora --param clients=300 (was "the spec is malformed")' -- pacta check aurora --param clients=300 --max-states 10
 row 19 2 'at most 256' 'check --workers 1000' -- pacta check two-phase --workers 1000
 row 20 2 '/dev/zero is a device' 'lincheck of /dev/zero' -- pacta lincheck --format etcd /dev/zero
 row 21 2 '/dev/zero is a device' 'txcheck of /dev/zero' -- pacta txcheck --format edn /dev/zero
