@@ -18,7 +18,7 @@ import { makeOutputDir } from '../output-dir.ts';
 import { parseCommandArgs } from '../args.ts';
 
 import { growthWarning } from '../growth-warning.ts';
-import { jsonHeader } from '../json-output.ts';
+import { jsonError, jsonHeader } from '../json-output.ts';
 import { portableTrace, stateSpaceOptions, traceFilePath, writeTraceFile } from '../trace-file.ts';
 
 export const checkUsage = `usage: pacta check <spec>[:variant] [options]
@@ -48,7 +48,11 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
                          worker threads allowed)
   --workers N            worker threads for BFS and random mode (default: the cores
                          available for BFS, started only once a BFS level is large; 1 otherwise);
-                         more than the cores needs --force (at most 256)
+                         more than the cores needs --force (at most 256); with --cluster, the
+                         worker processes to wait for (default: those running when the run starts)
+  --cluster URL          run on \`pacta worker\` processes that share this Redis (redis://host:port):
+                         BFS partitioned by fingerprint, random mode as a swarm of walk jobs
+                         (docs/distributed.md)
   --force                allow --workers beyond the cores available
   --max-depth N          explore at most N steps deep
   --max-states N         stop after N distinct states
@@ -92,6 +96,7 @@ const spec = {
   'fair-delivery': { type: 'boolean' },
   'no-liveness': { type: 'boolean' },
   workers: { type: 'string' },
+  cluster: { type: 'string' },
   'max-depth': { type: 'string' },
   'max-states': { type: 'string' },
   time: { type: 'string' },
@@ -150,7 +155,9 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   // Each worker holds its own copy of the spec and a share of the frontier: more workers than
   // cores only cost memory (the audit's --workers 1000 was killed for it).
   if (workers > MAX_WORKERS) throw new UsageError(`--workers expects at most ${MAX_WORKERS}, got ${workers}`);
-  if (workers > defaultWorkers() && !v.force) {
+  // With --cluster, --workers counts worker processes (any number of machines), not this machine's threads.
+  const cluster = v.cluster;
+  if (workers > defaultWorkers() && !v.force && cluster === undefined) {
     throw new UsageError(`--workers ${workers} is more than the ${defaultWorkers()} cores available; add --force to start them anyway`);
   }
   const options: CheckOptions = {
@@ -183,7 +190,8 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v.swarm && { swarm: true }),
     ...(v['no-fast-path'] && { fastPath: false }),
     ...(v['check-determinism'] !== undefined && { checkDeterminism: int('check-determinism', v['check-determinism']) }),
-    ...(workers !== undefined && workers > 1 && { workers }),
+    ...(cluster === undefined && workers !== undefined && workers > 1 && { workers }),
+    ...(cluster !== undefined && { cluster, ...(v.workers !== undefined && { workers }) }),
   };
   if (v.seed !== undefined && mode !== 'random') throw new UsageError('--seed only applies to --mode random');
   if (v.walks !== undefined && mode !== 'random') throw new UsageError('--walks only applies to --mode random');
@@ -201,11 +209,19 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     if (drawProgress) progress.update(p);
     growth.update(p);
   };
-  const signals = interruptible(io, workers > 1 && mode === 'bfs');
+  const signals = interruptible(io, (workers > 1 && mode === 'bfs') || cluster !== undefined);
   if (signals) options.stop = signals.stop;
   let result: CheckResult;
   try {
     result = await check(loaded.protocol, options, { ref: loaded.path ?? loaded.ref, module: loaded.module });
+  } catch (e) {
+    // A cluster run that cannot start or go on: one line naming the URL or the worker.
+    if (!(e instanceof Error && e.name === 'ClusterError')) throw e;
+    progress.clear();
+    const code = (e as Error & { kind?: string }).kind === 'input' ? Exit.usage : Exit.incomplete;
+    io.err(`pacta check: ${e.message}\n`);
+    if (v.json) io.out(jsonError('check', code === Exit.usage ? 'usage' : 'cluster', e.message, code));
+    return code;
   } finally {
     signals?.dispose();
   }
