@@ -27,6 +27,11 @@ const SLICE_STATES = 2048;
 /** Batches popped from the inbox per exchange. */
 const POP_BATCHES = 32;
 
+/** The run's coordinator is gone (it gave the run up): the member leaves it. */
+export class RunGone extends Error {
+  override readonly name = 'RunGone';
+}
+
 /** Something a member saw that ends the search (the coordinator picks one and rebuilds its trace). */
 export type MemberEvent =
   /** State (hi, lo), new at `depth`, violates `property`. */
@@ -216,13 +221,15 @@ export class BfsMember {
         };
 
     const receive = (batch: Buffer) => {
-      readBatch(batch, (hi, lo, ph, pl, bytes) => {
+      if (batch.length === 0) return; // the barrier's wake-up call (below), not a batch
+      const { level: sentFor } = readBatch(batch, (hi, lo, ph, pl, bytes) => {
         if (!owned.insert(hi, lo, ph, pl, depth)) return;
         fresh++;
         const bad = this.examine(world.decode(bytes, true), depth, goals);
         if (bad) events.push({ kind: 'violation', property: bad, hi, lo, depth });
         else next.push(hi, lo, bytes);
       });
+      if (sentFor !== depth) throw new Error(`partitioned BFS: a batch for depth ${sentFor} arrived during depth ${depth}`);
       received++;
     };
 
@@ -283,18 +290,28 @@ export class BfsMember {
       const p = this.redis.pipeline();
       for (let k = 0; k < members; k++) if (batchesTo[k]) p.hincrby(keys.sent(level), String(k), batchesTo[k]!);
       p.incr(keys.finished(level));
-      for (const [err] of (await p.exec())!) if (err) throw err;
+      const done = (await p.exec())!;
+      for (const [err] of done) if (err) throw err;
       roundTrips++;
+      // The last member to finish wakes the others from their blocking pops: the counts are final.
+      if (done[done.length - 1]![1] === members) {
+        const wake = this.redis.pipeline();
+        for (let k = 0; k < members; k++) if (k !== me) wake.rpush(keys.inbox(k), Buffer.alloc(0));
+        await wake.exec();
+        roundTrips++;
+      }
       let expected = -1;
       while (expected < 0 || received < expected) {
         if (expected < 0) {
-          const [[e1, finished], [e2, mine]] = (await this.redis.pipeline().get(keys.finished(level)).hget(keys.sent(level), String(me)).exec())!;
+          const [[e1, finished], [e2, mine], [e3, coordinator]] = (await this.redis.pipeline().get(keys.finished(level)).hget(keys.sent(level), String(me)).exists(keys.coordinator).exec())!;
           roundTrips++;
-          if (e1 || e2) throw e1 ?? e2;
+          if (e1 || e2 || e3) throw e1 ?? e2 ?? e3;
+          // A member that died never finishes: the coordinator gives up the run, and so does this member.
+          if (coordinator === 0) throw new RunGone();
           if (Number(finished) === members) expected = Number(mine ?? 0);
           if (expected >= 0 && received >= expected) break;
         }
-        const got = await this.blocking.blpopBuffer(keys.inbox(me), 0.05);
+        const got = await this.blocking.blpopBuffer(keys.inbox(me), 0.25);
         roundTrips++;
         if (got) {
           receive(got[1]);

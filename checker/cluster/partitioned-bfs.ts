@@ -37,7 +37,7 @@ export async function partitionedBfs(model: Model, run: ClusterRun): Promise<Sea
 
   /** Collects one report per member for `level`, watching heartbeats and the limits meanwhile. */
   const collect = async (level: number): Promise<LevelReport[]> => {
-    const got: (LevelReport | undefined)[] = new Array(n);
+    const got: (LevelReport | undefined)[] = Array.from({ length: n }, () => undefined);
     let left = n;
     while (left > 0) {
       const r = await run.nextReport<LevelReport>();

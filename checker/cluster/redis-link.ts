@@ -115,6 +115,8 @@ export function runKeys(id: string) {
     jobs: `${at}:jobs`,
     /** Jobs a worker has claimed and not yet reported (moved back if its heartbeat expires). */
     claimed: (worker: number) => `${at}:claimed:${worker}`,
+    /** A HyperLogLog of every fingerprint any job saw: the swarm's coverage (distinct states, estimated). */
+    coverage: `${at}:coverage`,
     /** Job id → report (JSON): the first report of a job wins (HSETNX), a duplicate changes nothing. */
     results: `${at}:results`,
   };

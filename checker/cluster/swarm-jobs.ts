@@ -43,12 +43,7 @@ export interface JobReport {
   deepest: number;
   /** Goals reached: [goal index, depth]. */
   goals: [number, number][];
-  /** Fingerprints seen whose low lane is 0 mod SAMPLE_EVERY, as hex "hi:lo" (coverage across jobs). */
-  sample: string[];
 }
-
-/** One fingerprint in this many is reported for coverage (by its low bits: the same ones on every worker). */
-export const SAMPLE_EVERY = 16;
 
 /** The strategies jobs rotate through: the user's own first. */
 export function strategies(o: Options): Strategy[] {

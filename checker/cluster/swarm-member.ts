@@ -2,7 +2,8 @@
  * A worker's part in a swarm random search: claim a walk job (moved atomically from the run's
  * queue to this worker's claimed list, where the coordinator finds it again if this worker's
  * heartbeat expires), walk it with random mode's walker in short slices (the heartbeat and the
- * stop flag are seen between them), store the report under the job's id unless one is there
+ * stop flag are seen between them), add the fingerprints it saw to the run's HyperLogLog
+ * (coverage), store the report under the job's id unless one is there
  * already (HSETNX: a job run twice reports once), tell the coordinator, and release the claim.
  */
 import type { Redis } from 'ioredis';
@@ -11,7 +12,7 @@ import { Model } from '../model.ts';
 import { normalizeOptions, type CheckOptions } from '../options.ts';
 import { randomWalks, Walker } from '../random.ts';
 import type { RunKeys } from './redis-link.ts';
-import { SAMPLE_EVERY, withStrategy, type JobReport, type WalkJob } from './swarm-jobs.ts';
+import { withStrategy, type JobReport, type WalkJob } from './swarm-jobs.ts';
 
 /** Walks run between two looks at the event loop (heartbeat) and the stop flag. */
 const SLICE_WALKS = 4;
@@ -33,8 +34,10 @@ export async function serveSwarm(spec: Protocol, redis: Redis, k: RunKeys, worke
       model = new Model(spec, normalizeOptions(spec, withStrategy(options, job.strategy)));
       models.set(key, model);
     }
-    const report = await walkJob(model, job, worker, async () => stop() || (await redis.exists(k.stop)) === 1);
+    const { report, seen } = await walkJob(model, job, worker, async () => stop() || (await redis.exists(k.stop)) === 1);
     if (report.outcome !== 'stopped') {
+      // Coverage: every fingerprint the job saw goes into the run's HyperLogLog (adding one twice changes nothing).
+      for (let i = 0; i < seen.length; i += 2000) await redis.pfadd(k.coverage, ...seen.slice(i, i + 2000));
       await redis.hsetnx(k.results, String(job.id), JSON.stringify(report));
       await redis.rpush(k.reports, JSON.stringify({ kind: 'job', id: job.id, worker }));
     }
@@ -43,7 +46,7 @@ export async function serveSwarm(spec: Protocol, redis: Redis, k: RunKeys, worke
 }
 
 /** Walks a job's range in slices on one walker (its memo and visited set carry over). */
-async function walkJob(model: Model, job: WalkJob, worker: number, stopped: () => Promise<boolean>): Promise<JobReport> {
+async function walkJob(model: Model, job: WalkJob, worker: number, stopped: () => Promise<boolean>): Promise<{ report: JobReport; seen: string[] }> {
   const walker = new Walker(model);
   let walks = 0;
   let steps = 0;
@@ -72,13 +75,11 @@ async function walkJob(model: Model, job: WalkJob, worker: number, stopped: () =
     }
     await new Promise((r) => setImmediate(r));
   }
-  const sample: string[] = [];
-  walker.store.forEach((hi, lo) => {
-    if (lo % SAMPLE_EVERY === 0) sample.push(`${hi.toString(16)}:${lo.toString(16)}`);
-  });
+  const seen: string[] = [];
+  walker.store.forEach((hi, lo) => seen.push(`${hi.toString(36)}.${lo.toString(36)}`));
   const goals: [number, number][] = [];
   walker.goals.forEach((g, i) => {
     if (g.reached) goals.push([i, g.depth ?? 0]);
   });
-  return { id: job.id, worker, outcome, ...failure, walks, steps, distinct: walker.store.size, deepest, goals, sample };
+  return { report: { id: job.id, worker, outcome, ...failure, walks, steps, distinct: walker.store.size, deepest, goals }, seen };
 }

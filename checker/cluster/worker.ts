@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Protocol } from '../../specs/core/index.ts';
 import { Model } from '../model.ts';
 import { normalizeOptions, type CheckOptions } from '../options.ts';
-import { BfsMember } from './bfs-member.ts';
+import { BfsMember, RunGone } from './bfs-member.ts';
 import { ClusterError, connectRedis, decodeOptions, duplicate, HEARTBEAT_MS, HEARTBEAT_TTL_MS, keys, runKeys, type RunDescription, type RunKeys } from './redis-link.ts';
 import { serveSwarm } from './swarm-member.ts';
 
@@ -74,6 +74,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         else await serveSwarm(spec, redis, k, id, given, stop);
       } catch (e) {
         if (e instanceof ClusterError) throw e;
+        if (e instanceof RunGone) {
+          log(`worker ${id}: run ${runId} was given up by its coordinator`);
+          continue;
+        }
         // The spec failed to load here, or a bug: tell the coordinator, which names this worker.
         const message = e instanceof Error ? e.message : String(e);
         log(`worker ${id}: run ${runId} failed here: ${message}`);

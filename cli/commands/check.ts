@@ -228,7 +228,9 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   progress.clear();
 
   const walk = 'trace' in result ? result.trace?.walk : undefined;
-  const reproduce = reproduceCommand(positionals[0]!, walk === undefined ? args : oneWalkArgs(args, String(options.seed ?? 0), walk));
+  // A swarm's failing walk re-runs on one machine, under the strategy its job used.
+  const alone = cluster !== undefined && walk !== undefined && 'trace' in result && result.trace ? swarmWalkArgs(args, result.trace.options) : args;
+  const reproduce = reproduceCommand(positionals[0]!, walk === undefined ? args : oneWalkArgs(alone, String(options.seed ?? 0), walk));
   let traceFile: string | undefined;
   if ('trace' in result && result.trace) {
     const dir = makeOutputDir(io.cwd, v.out ?? 'pacta-traces', '--out');
@@ -358,6 +360,7 @@ function jsonReport(r: CheckResult, traceFile: string | undefined, run: { option
   };
   if (s.walks !== undefined) Object.assign(out, { walks: s.walks, steps: s.steps, deepestWalk: s.depth });
   if (s.spilledBytes !== undefined) out.spilledBytes = s.spilledBytes;
+  if (s.cluster) out.cluster = s.cluster;
   if (s.graph) out.graph = { edges: s.graph.edges, bytes: s.graph.bytes, analysisSeconds: Number(s.graph.analysisSeconds.toFixed(3)) };
   // Random mode: the walk that failed (with the seed, `--seed S --walk W` re-runs it alone).
   const walk = run.walk === undefined ? {} : { walk: run.walk };
@@ -442,6 +445,22 @@ function oneWalkArgs(args: string[], seed: string, walk: number): string[] {
     else if (!args[i]!.includes('=')) i++; // skip the flag's value too
   }
   return [...out, '--seed', seed, '--walk', String(walk)];
+}
+
+/** A cluster swarm's walk on one machine: without --cluster and --workers, with its job's strategy and depth. */
+function swarmWalkArgs(args: string[], traced: Record<string, unknown> | undefined): string[] {
+  const drop = new Set(['--cluster', '--workers', '--strategy', '--pct-depth', '--swarm', '--max-depth']);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!.split('=')[0]!;
+    if (!drop.has(flag)) out.push(args[i]!);
+    else if (flag !== '--swarm' && !args[i]!.includes('=')) i++;
+  }
+  const o = traced ?? {};
+  if (o.strategy === 'pct') out.push('--strategy', 'pct', '--pct-depth', String(o.pctDepth));
+  if (o.swarm) out.push('--swarm');
+  if (typeof o.maxDepth === 'number') out.push('--max-depth', String(o.maxDepth));
+  return out;
 }
 
 /** The command that reproduces this run (same spec, options and seed). */
