@@ -24,8 +24,10 @@ import { BATCH_BYTES, BatchWriter, readBatch } from './state-batch.ts';
 
 /** States expanded between two exchanges with Redis. */
 const SLICE_STATES = 2048;
+/** ... or this many milliseconds, whichever comes first. */
+const SLICE_MS = 100;
 /** Batches popped from the inbox per exchange. */
-const POP_BATCHES = 32;
+const POP_BATCHES = 8;
 
 /** The run's coordinator is gone (it gave the run up): the member leaves it. */
 export class RunGone extends Error {
@@ -257,6 +259,7 @@ export class BfsMember {
 
     try {
       let sinceExchange = 0;
+      let sliceStart = performance.now();
       expanding: for (const chunk of this.frontier) {
         let at = 0;
         while (at < chunk.length) {
@@ -275,8 +278,11 @@ export class BfsMember {
           }
           if (enabled === 0 && model.options.deadlock) events.push({ kind: 'deadlock', hi: curHi, lo: curLo, depth: level });
           if (events.length > 0) break expanding;
-          if (++sinceExchange === SLICE_STATES) {
+          // Exchange every SLICE_STATES states, or sooner on a slow (loaded) machine: the
+          // heartbeat timer only runs between slices.
+          if (++sinceExchange === SLICE_STATES || ((sinceExchange & 63) === 0 && performance.now() - sliceStart > SLICE_MS)) {
             sinceExchange = 0;
+            sliceStart = performance.now();
             await exchange(false);
             if (stopped || events.length > 0) break expanding;
           }

@@ -147,7 +147,7 @@ export function decodeOptions<T>(text: string): T {
 
 /** How often workers refresh their heartbeat, and how long one lasts. */
 export const HEARTBEAT_MS = 500;
-export const HEARTBEAT_TTL_MS = 2500;
+export const HEARTBEAT_TTL_MS = 5000;
 
 /** Whether worker `id`'s heartbeat is still there. */
 export async function alive(redis: Redis, id: number): Promise<boolean> {
