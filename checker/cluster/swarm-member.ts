@@ -21,6 +21,7 @@ const SLICE_WALKS = 4;
 export async function serveSwarm(spec: Protocol, redis: Redis, k: RunKeys, worker: number, options: CheckOptions, stop: () => boolean): Promise<void> {
   const models = new Map<string, Model>();
   for (;;) {
+    // EXISTS counts the keys there: 1 means the coordinator is alive and no stop was asked.
     if (stop() || (await redis.exists(k.stop, k.coordinator)) !== 1) return;
     const text = await redis.lmove(k.jobs, k.claimed(worker), 'LEFT', 'RIGHT');
     if (text === null) {

@@ -402,6 +402,7 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
   if (s.graph) rows.push(['state graph (liveness)', `${num(s.graph.edges)} edges, ${(s.graph.bytes / 2 ** 20).toFixed(1)} MiB, analysis ${seconds(s.graph.analysisSeconds)}`]);
   if (s.spilledBytes !== undefined) rows.push(['frontier spilled to disk', `${(s.spilledBytes / 2 ** 20).toFixed(1)} MiB`]);
   lines.push(keyValueTable(rows));
+  if (s.cluster) lines.push(...clusterLines(s.cluster));
   if (r.goals.length) {
     lines.push('reachable goals:');
     const missed = r.exhaustive ? ' — not reached' : ' — not reached by any walk';
@@ -433,6 +434,19 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
     lines.push(`reproduce with: ${reproduce}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A cluster run: each worker's share, and what went through Redis. */
+function clusterLines(c: NonNullable<CheckResult['stats']['cluster']>): string[] {
+  const bfs = c.kind === 'partitioned-bfs';
+  const out = [`cluster (${bfs ? 'partitioned BFS' : 'swarm'}, ${c.workers.length} workers):`];
+  for (const w of c.workers) {
+    const share = bfs ? `${num(w.states)} states owned, ${((w.visitedBytes ?? 0) / 2 ** 20).toFixed(1)} MiB of visited set` : `${num(w.jobs ?? 0)} jobs, ${num(w.states)} steps`;
+    out.push(`  worker ${w.worker} (${w.host}, pid ${w.pid}): ${share}, ${num(w.statesPerSecond)}/s`);
+  }
+  if (bfs) out.push(`  through Redis: ${num(c.statesSent ?? 0)} states in ${num(c.batches ?? 0)} batches, ${((c.bytesSent ?? 0) / 2 ** 20).toFixed(1)} MiB, ${num(c.roundTrips ?? 0)} round trips`);
+  else out.push(`  jobs done: ${num(c.jobs ?? 0)}, retried after a worker stopped: ${num(c.retried ?? 0)}`);
+  return out;
 }
 
 /** Random mode: the seed and the one walk that failed replace the run's walk and time limits. */
