@@ -13,6 +13,7 @@ import type { Protocol } from '../../specs/core/index.ts';
 import { Model } from '../model.ts';
 import { normalizeOptions, type CheckOptions } from '../options.ts';
 import { BfsMember, RunGone } from './bfs-member.ts';
+import { startHeartbeat } from './heartbeat.ts';
 import { ClusterError, connectRedis, decodeOptions, duplicate, HEARTBEAT_MS, HEARTBEAT_TTL_MS, keys, runKeys, type RunDescription, type RunKeys } from './redis-link.ts';
 import { serveSwarm } from './swarm-member.ts';
 
@@ -47,11 +48,19 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const beat = () => redis.set(keys.heartbeat(id), who, 'PX', HEARTBEAT_TTL_MS);
   await beat();
   let lost: unknown = null;
-  const timer = setInterval(() => {
-    beat().catch((e: unknown) => {
-      lost ??= e;
-    });
-  }, HEARTBEAT_MS);
+  // From a thread of its own (heartbeat.ts), so that a busy main thread is not taken for a dead one.
+  const thread = options.url.startsWith('redis://')
+    ? startHeartbeat(options.url, keys.heartbeat(id), who, HEARTBEAT_TTL_MS, HEARTBEAT_MS, (why) => {
+        lost ??= new Error(why);
+      })
+    : null;
+  const timer = thread
+    ? null
+    : setInterval(() => {
+        beat().catch((e: unknown) => {
+          lost ??= e;
+        });
+      }, HEARTBEAT_MS);
   log(`worker ${id} on ${hostname()} (pid ${process.pid}) waiting for runs at ${options.url}`);
   const stop = () => options.stop?.() === true || lost !== null;
   let served = 0;
@@ -87,7 +96,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       served++;
     }
   } finally {
-    clearInterval(timer);
+    if (timer) clearInterval(timer);
+    await thread?.stop();
     await redis.del(keys.heartbeat(id)).catch(() => {});
     redis.disconnect();
     blocking.disconnect();
