@@ -14,9 +14,8 @@
 import type { Model } from '../model.ts';
 import type { SearchOutcome, SearchResult } from '../exhaustive.ts';
 import { Search, type LimitReason } from '../search.ts';
-import type { FingerprintPath } from '../trace-builder.ts';
+import { concretize, type FingerprintPath } from '../trace-builder.ts';
 import { HandlerError } from '../world.ts';
-import { concretize } from '../trace-builder.ts';
 import type { ClusterStats } from '../result.ts';
 import type { LevelReport, MemberEvent } from './bfs-member.ts';
 import type { ClusterRun } from './cluster-run.ts';
@@ -25,7 +24,6 @@ import { ownerOf } from './owned-states.ts';
 
 /** Runs a partitioned BFS of `model` on the run's members. */
 export async function partitionedBfs(model: Model, run: ClusterRun): Promise<SearchResult & { cluster: ClusterStats }> {
-  const o = model.options;
   const search = new Search(model);
   const n = run.members.length;
   const owned = new Array<number>(n).fill(0);
@@ -139,7 +137,6 @@ export async function partitionedBfs(model: Model, run: ClusterRun): Promise<Sea
     statesSent: traffic.states,
     roundTrips: traffic.roundTrips,
   };
-  void o;
   return { outcome, stats, goals: search.goals, cluster };
 }
 

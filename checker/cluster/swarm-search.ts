@@ -102,7 +102,8 @@ export async function swarmSearch(model: Model, run: ClusterRun): Promise<SwarmO
   const seconds = (performance.now() - search.started) / 1000;
   // Coverage: the HyperLogLog's estimate (0.81% standard error) of the union; never less than one job's exact count.
   const distinct = Math.max(largestJob, await run.redis.pfcount(k.coverage));
-  const outcome: RandomRun['outcome'] = limit === 'time' && byTime ? { kind: 'done' } : limit !== null ? { kind: 'limit', reason: limit === 'max-depth' ? 'time' : limit } : { kind: 'done' };
+  // As in random mode: a run bounded by time alone ends normally when the time is up.
+  const outcome: RandomRun['outcome'] = limit === null || (limit === 'time' && byTime) ? { kind: 'done' } : { kind: 'limit', reason: limit as 'time' | 'interrupted' | 'memory' };
   const busy = seconds > 0 ? seconds : 1;
   return {
     run: {
