@@ -41,6 +41,11 @@ export async function check(spec: Protocol, options: CheckOptions = {}, source?:
   const workers = options?.workers ?? 1;
   const mode = options?.mode ?? 'bfs';
   const ref = typeof source === 'object' ? source.ref : (source ?? spec?.name);
+  if (options?.cluster !== undefined) {
+    // Worker processes through Redis (docs/distributed.md); loaded only when asked for.
+    const { clusterCheck } = await import('./cluster/cluster-check.ts');
+    return clusterCheck(spec, options, typeof source === 'object' ? source.ref : (source ?? spec?.name));
+  }
   const parallelRandomOk = mode === 'random' && options.strategy !== 'fast-check' && options.walk === undefined;
   if (workers > 1 && (mode === 'bfs' || parallelRandomOk)) {
     const module = typeof source === 'object' ? source.module : source !== undefined && (isAbsolute(source) || source.startsWith('file:')) ? source : undefined;
@@ -132,7 +137,8 @@ function prepare(spec: Protocol, options: CheckOptions): Model | CheckResult {
   }
 }
 
-function searchResult(model: Model, specRef: string, r: LiveSearchResult): CheckResult {
+/** A CheckResult from an exhaustive search's result (cluster runs build theirs here too). */
+export function searchResult(model: Model, specRef: string, r: LiveSearchResult): CheckResult {
   const liveness = livenessStatus(model, r);
   let ended = fromExhaustive(model, r.outcome);
   if (r.lasso) {
@@ -145,7 +151,8 @@ function searchResult(model: Model, specRef: string, r: LiveSearchResult): Check
   return liveness ? { ...result, liveness } : result;
 }
 
-function walksResult(model: Model, specRef: string, r: Pick<RandomRun, 'outcome' | 'stats' | 'goals'>): CheckResult {
+/** A CheckResult from random walks' result (cluster swarms build theirs here too). */
+export function walksResult(model: Model, specRef: string, r: Pick<RandomRun, 'outcome' | 'stats' | 'goals'>): CheckResult {
   const result = resultOf(model, specRef, fromWalks(r.outcome), r.stats, r.goals);
   const liveness = livenessStatus(model, null);
   return liveness ? { ...result, liveness } : result;

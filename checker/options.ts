@@ -85,6 +85,12 @@ export interface CheckOptions {
   seed?: number;
   /** Random mode: how many walks. */
   walks?: number;
+  /**
+   * Run on worker processes (`pacta worker`) that meet at this Redis URL: BFS partitioned by
+   * fingerprint, random mode as a swarm of walk jobs (docs/distributed.md). `workers` is then how
+   * many worker processes to wait for (default: those alive when the run starts).
+   */
+  cluster?: string;
   /** Random mode: how each step is chosen (default uniform; see checker/random.ts). */
   strategy?: Strategy;
   /** Random mode, strategy 'pct': the bug depth d (d - 1 priority change points per walk). */
@@ -206,6 +212,7 @@ const KNOWN = new Set([
   'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'diskFaults', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'maxMessageBytes', 'symmetry',
   'deadlock', 'fairDelivery', 'liveness', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'maxMemoryBytes', 'onProgress',
   'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism', 'stop',
+  'cluster',
 ]);
 
 function count(name: string, v: unknown, min = 0): number {
@@ -248,6 +255,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
   if (typeof timeSeconds !== 'number' || !(timeSeconds > 0)) throw new OptionsError(`option 'timeSeconds' must be a positive number, got ${JSON.stringify(o.timeSeconds)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new OptionsError(`option 'onProgress' must be a function`);
   if (o.stop !== undefined && typeof o.stop !== 'function') throw new OptionsError(`option 'stop' must be a function`);
+  if (o.cluster !== undefined && (typeof o.cluster !== 'string' || !/^rediss?:\/\//.test(o.cluster))) throw new OptionsError(`option 'cluster' must be a Redis URL (redis://host:port), got ${JSON.stringify(o.cluster)}`);
   return {
     mode,
     params: resolveParams(protocol, o.params ?? {}),

@@ -167,12 +167,15 @@ export class Walker {
   }
 }
 
-/** Runs random walks under the model's options (uniform, PCT, swarm; fast-check elsewhere). */
-export function randomWalks(model: Model): RandomRun {
+/**
+ * Runs random walks under the model's options (uniform, PCT, swarm; fast-check elsewhere).
+ * `walker` carries the transition memo and visited set across calls (a cluster worker runs a
+ * job's walks in slices on one walker; see cluster/swarm-member.ts).
+ */
+export function randomWalks(model: Model, walker: Walker = new Walker(model)): RandomRun {
   const o = model.options;
   const r = o.random;
   const world = model.world;
-  const walker = new Walker(model);
   const actorNames = [...Array.from({ length: world.nodeCount }, (_, id) => world.nodeName(id)), 'clock'];
   const first = r.walk ?? 0;
   const last = r.walk === null ? o.walks : r.walk + 1;

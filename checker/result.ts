@@ -24,6 +24,26 @@ export interface Stats {
   /** Random mode: walks and steps taken (`depth` is then the deepest walk). */
   walks?: number;
   steps?: number;
+  /** A run on a cluster of worker processes (`cluster` option): what each did and what went through Redis. */
+  cluster?: ClusterStats;
+}
+
+/**
+ * A cluster run (docs/distributed.md): partitioned BFS or swarm random search on worker
+ * processes through Redis.
+ */
+export interface ClusterStats {
+  kind: 'partitioned-bfs' | 'swarm';
+  /** Per worker: its id, host and pid; BFS: the states it owns, the bytes of its share of the visited set. */
+  workers: { worker: number; host: string; pid: number; states: number; visitedBytes?: number; statesPerSecond: number; jobs?: number }[];
+  /** BFS: batches of states sent between workers, their bytes, the states in them, and Redis round trips (all workers). */
+  batches?: number;
+  bytesSent?: number;
+  statesSent?: number;
+  roundTrips?: number;
+  /** Swarm: walk jobs done, and jobs run again because the worker holding them stopped. */
+  jobs?: number;
+  retried?: number;
 }
 
 /** A `reachable` goal: whether some explored state satisfied it. */

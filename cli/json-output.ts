@@ -15,7 +15,7 @@ export function jsonHeader(command: string): { command: string; schemaVersion: n
 }
 
 /** Why a command stopped before its result: bad input or usage, a malformed spec, or pacta's own bug. */
-export type JsonErrorKind = 'usage' | 'spec' | 'internal';
+export type JsonErrorKind = 'usage' | 'spec' | 'internal' | 'cluster';
 
 /**
  * The line a command prints on stdout under `--json` when it stops with an error (the message

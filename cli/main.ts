@@ -25,6 +25,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   run: { summary: 'run one node of a cluster (udp or tcp), or a client of it', load: async () => (await import('./commands/run.ts')).runCommand },
   lincheck: { summary: 'check histories for linearizability (etcd, EDN, JSON)', load: async () => (await import('./commands/lincheck.ts')).lincheckCommand },
   txcheck: { summary: 'check transaction histories for serializability anomalies', load: async () => (await import('./commands/txcheck.ts')).txcheckCommand },
+  worker: { summary: 'serve cluster runs (pacta check --cluster) from a shared Redis', load: async () => (await import('./commands/worker.ts')).workerCommand },
 };
 
 /** Registers a command (used as further commands land). */

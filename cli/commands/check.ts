@@ -18,7 +18,7 @@ import { makeOutputDir } from '../output-dir.ts';
 import { parseCommandArgs } from '../args.ts';
 
 import { growthWarning } from '../growth-warning.ts';
-import { jsonHeader } from '../json-output.ts';
+import { jsonError, jsonHeader } from '../json-output.ts';
 import { portableTrace, stateSpaceOptions, traceFilePath, writeTraceFile } from '../trace-file.ts';
 
 export const checkUsage = `usage: pacta check <spec>[:variant] [options]
@@ -48,7 +48,11 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
                          worker threads allowed)
   --workers N            worker threads for BFS and random mode (default: the cores
                          available for BFS, started only once a BFS level is large; 1 otherwise);
-                         more than the cores needs --force (at most 256)
+                         more than the cores needs --force (at most 256); with --cluster, the
+                         worker processes to wait for (default: those running when the run starts)
+  --cluster URL          run on \`pacta worker\` processes that share this Redis (redis://host:port):
+                         BFS partitioned by fingerprint, random mode as a swarm of walk jobs
+                         (docs/distributed.md)
   --force                allow --workers beyond the cores available
   --max-depth N          explore at most N steps deep
   --max-states N         stop after N distinct states
@@ -92,6 +96,7 @@ const spec = {
   'fair-delivery': { type: 'boolean' },
   'no-liveness': { type: 'boolean' },
   workers: { type: 'string' },
+  cluster: { type: 'string' },
   'max-depth': { type: 'string' },
   'max-states': { type: 'string' },
   time: { type: 'string' },
@@ -150,7 +155,9 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   // Each worker holds its own copy of the spec and a share of the frontier: more workers than
   // cores only cost memory (the audit's --workers 1000 was killed for it).
   if (workers > MAX_WORKERS) throw new UsageError(`--workers expects at most ${MAX_WORKERS}, got ${workers}`);
-  if (workers > defaultWorkers() && !v.force) {
+  // With --cluster, --workers counts worker processes (any number of machines), not this machine's threads.
+  const cluster = v.cluster;
+  if (workers > defaultWorkers() && !v.force && cluster === undefined) {
     throw new UsageError(`--workers ${workers} is more than the ${defaultWorkers()} cores available; add --force to start them anyway`);
   }
   const options: CheckOptions = {
@@ -183,7 +190,8 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v.swarm && { swarm: true }),
     ...(v['no-fast-path'] && { fastPath: false }),
     ...(v['check-determinism'] !== undefined && { checkDeterminism: int('check-determinism', v['check-determinism']) }),
-    ...(workers !== undefined && workers > 1 && { workers }),
+    ...(cluster === undefined && workers !== undefined && workers > 1 && { workers }),
+    ...(cluster !== undefined && { cluster, ...(v.workers !== undefined && { workers }) }),
   };
   if (v.seed !== undefined && mode !== 'random') throw new UsageError('--seed only applies to --mode random');
   if (v.walks !== undefined && mode !== 'random') throw new UsageError('--walks only applies to --mode random');
@@ -201,18 +209,28 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     if (drawProgress) progress.update(p);
     growth.update(p);
   };
-  const signals = interruptible(io, workers > 1 && mode === 'bfs');
+  const signals = interruptible(io, (workers > 1 && mode === 'bfs') || cluster !== undefined);
   if (signals) options.stop = signals.stop;
   let result: CheckResult;
   try {
     result = await check(loaded.protocol, options, { ref: loaded.path ?? loaded.ref, module: loaded.module });
+  } catch (e) {
+    // A cluster run that cannot start or go on: one line naming the URL or the worker.
+    if (!(e instanceof Error && e.name === 'ClusterError')) throw e;
+    progress.clear();
+    const code = (e as Error & { kind?: string }).kind === 'input' ? Exit.usage : Exit.incomplete;
+    io.err(`pacta check: ${e.message}\n`);
+    if (v.json) io.out(jsonError('check', code === Exit.usage ? 'usage' : 'cluster', e.message, code));
+    return code;
   } finally {
     signals?.dispose();
   }
   progress.clear();
 
   const walk = 'trace' in result ? result.trace?.walk : undefined;
-  const reproduce = reproduceCommand(positionals[0]!, walk === undefined ? args : oneWalkArgs(args, String(options.seed ?? 0), walk));
+  // A swarm's failing walk re-runs on one machine, under the strategy its job used.
+  const alone = cluster !== undefined && walk !== undefined && 'trace' in result && result.trace ? swarmWalkArgs(args, result.trace.options) : args;
+  const reproduce = reproduceCommand(positionals[0]!, walk === undefined ? args : oneWalkArgs(alone, String(options.seed ?? 0), walk));
   let traceFile: string | undefined;
   if ('trace' in result && result.trace) {
     const dir = makeOutputDir(io.cwd, v.out ?? 'pacta-traces', '--out');
@@ -342,6 +360,7 @@ function jsonReport(r: CheckResult, traceFile: string | undefined, run: { option
   };
   if (s.walks !== undefined) Object.assign(out, { walks: s.walks, steps: s.steps, deepestWalk: s.depth });
   if (s.spilledBytes !== undefined) out.spilledBytes = s.spilledBytes;
+  if (s.cluster) out.cluster = s.cluster;
   if (s.graph) out.graph = { edges: s.graph.edges, bytes: s.graph.bytes, analysisSeconds: Number(s.graph.analysisSeconds.toFixed(3)) };
   // Random mode: the walk that failed (with the seed, `--seed S --walk W` re-runs it alone).
   const walk = run.walk === undefined ? {} : { walk: run.walk };
@@ -383,6 +402,7 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
   if (s.graph) rows.push(['state graph (liveness)', `${num(s.graph.edges)} edges, ${(s.graph.bytes / 2 ** 20).toFixed(1)} MiB, analysis ${seconds(s.graph.analysisSeconds)}`]);
   if (s.spilledBytes !== undefined) rows.push(['frontier spilled to disk', `${(s.spilledBytes / 2 ** 20).toFixed(1)} MiB`]);
   lines.push(keyValueTable(rows));
+  if (s.cluster) lines.push(...clusterLines(s.cluster));
   if (r.goals.length) {
     lines.push('reachable goals:');
     const missed = r.exhaustive ? ' — not reached' : ' — not reached by any walk';
@@ -416,6 +436,19 @@ function humanReport(r: CheckResult, traceFile: string | undefined, reproduce: s
   return `${lines.join('\n')}\n`;
 }
 
+/** A cluster run: each worker's share, and what went through Redis. */
+function clusterLines(c: NonNullable<CheckResult['stats']['cluster']>): string[] {
+  const bfs = c.kind === 'partitioned-bfs';
+  const out = [`cluster (${bfs ? 'partitioned BFS' : 'swarm'}, ${c.workers.length} workers):`];
+  for (const w of c.workers) {
+    const share = bfs ? `${num(w.states)} states owned, ${((w.visitedBytes ?? 0) / 2 ** 20).toFixed(1)} MiB of visited set` : `${num(w.jobs ?? 0)} jobs, ${num(w.states)} steps`;
+    out.push(`  worker ${w.worker} (${w.host}, pid ${w.pid}): ${share}, ${num(w.statesPerSecond)}/s`);
+  }
+  if (bfs) out.push(`  through Redis: ${num(c.statesSent ?? 0)} states in ${num(c.batches ?? 0)} batches, ${((c.bytesSent ?? 0) / 2 ** 20).toFixed(1)} MiB, ${num(c.roundTrips ?? 0)} round trips`);
+  else out.push(`  jobs done: ${num(c.jobs ?? 0)}, retried after a worker stopped: ${num(c.retried ?? 0)}`);
+  return out;
+}
+
 /** Random mode: the seed and the one walk that failed replace the run's walk and time limits. */
 function oneWalkArgs(args: string[], seed: string, walk: number): string[] {
   const drop = new Set(['--seed', '--walk', '--walks', '--time']);
@@ -426,6 +459,22 @@ function oneWalkArgs(args: string[], seed: string, walk: number): string[] {
     else if (!args[i]!.includes('=')) i++; // skip the flag's value too
   }
   return [...out, '--seed', seed, '--walk', String(walk)];
+}
+
+/** A cluster swarm's walk on one machine: without --cluster and --workers, with its job's strategy and depth. */
+function swarmWalkArgs(args: string[], traced: Record<string, unknown> | undefined): string[] {
+  const drop = new Set(['--cluster', '--workers', '--strategy', '--pct-depth', '--swarm', '--max-depth']);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!.split('=')[0]!;
+    if (!drop.has(flag)) out.push(args[i]!);
+    else if (flag !== '--swarm' && !args[i]!.includes('=')) i++;
+  }
+  const o = traced ?? {};
+  if (o.strategy === 'pct') out.push('--strategy', 'pct', '--pct-depth', String(o.pctDepth));
+  if (o.swarm) out.push('--swarm');
+  if (typeof o.maxDepth === 'number') out.push('--max-depth', String(o.maxDepth));
+  return out;
 }
 
 /** The command that reproduces this run (same spec, options and seed). */

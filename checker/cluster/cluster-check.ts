@@ -1,0 +1,73 @@
+/**
+ * `check(spec, { cluster: 'redis://...' })`: the same check on worker processes (`pacta worker`)
+ * that meet through Redis: BFS becomes a partitioned BFS (partitioned-bfs.ts), random mode a swarm
+ * of walk jobs (swarm-search.ts). The result is the single-machine CheckResult, built by the same
+ * functions, with what each worker did and what went through Redis in `stats.cluster`.
+ */
+import type { Protocol } from '../../specs/core/index.ts';
+import { searchResult, walksResult } from '../check.ts';
+import { minimizeTrace } from '../minimize.ts';
+import { Model } from '../model.ts';
+import { normalizeOptions, OptionsError, type CheckOptions } from '../options.ts';
+import { randomWalks } from '../random.ts';
+import type { CheckResult, ClusterStats } from '../result.ts';
+import { ClusterRun } from './cluster-run.ts';
+import { partitionedBfs } from './partitioned-bfs.ts';
+import { clusterUrl, encodeOptions } from './redis-link.ts';
+import { swarmSearch } from './swarm-search.ts';
+import { withStrategy } from './swarm-jobs.ts';
+
+/** How long the coordinator spends minimizing a swarm's counterexample. */
+const MINIMIZE_SECONDS = 20;
+
+/**
+ * Runs the check of `spec` on a cluster. `specRef` is how workers load the spec: a bundled name
+ * or an absolute file path that resolves the same way on every machine.
+ */
+export async function clusterCheck(spec: Protocol, given: CheckOptions, specRef: string): Promise<CheckResult> {
+  const url = clusterUrl(given.cluster);
+  const { cluster: _url, workers, onProgress: _progress, stop: _stop, ...published } = given;
+  const model = new Model(spec, normalizeOptions(spec, published));
+  const o = model.options;
+  if (o.mode === 'dfs') throw new OptionsError(`option 'cluster': a cluster runs BFS (partitioned) or random mode (swarm), not DFS`);
+  if (o.mode === 'random' && (o.random.strategy === 'fast-check' || o.random.walk !== null)) {
+    throw new OptionsError(`option 'cluster': a swarm runs uniform or PCT walks; fast-check schedules and a single --walk run on one machine`);
+  }
+  // The coordinator's own progress reports and stop requests (the workers get neither).
+  const local = new Model(spec, normalizeOptions(spec, { ...published, ...(given.onProgress && { onProgress: given.onProgress }), ...(given.stop && { stop: given.stop }) }));
+  const run = await ClusterRun.open(url, { kind: o.mode === 'random' ? 'swarm' : 'bfs', spec: specRef, variant: spec.variantName ?? null, options: encodeOptions(published) }, workers);
+  try {
+    if (o.mode === 'random') return await swarm(spec, local, published, specRef, run);
+    const r = await partitionedBfs(local, run);
+    const result = searchResult(local, specRef, r);
+    return withCluster(notOnCluster(result), r.cluster);
+  } finally {
+    await run.close();
+  }
+}
+
+async function swarm(spec: Protocol, model: Model, published: CheckOptions, specRef: string, run: ClusterRun): Promise<CheckResult> {
+  const found = await swarmSearch(model, run);
+  if (found.finding === null) return withCluster(walksResult(model, specRef, found.run), found.cluster);
+  // The failing walk, re-run here under its job's strategy: the same seed and index give the same walk.
+  const { report, strategy } = found.finding;
+  const again = new Model(spec, normalizeOptions(spec, { ...withStrategy(published, strategy), walk: report.walk! }));
+  const walked = randomWalks(again);
+  const result = walksResult(again, specRef, { ...walked, stats: found.run.stats, goals: found.run.goals });
+  if ((result.result === 'violation' || result.result === 'deadlock') && result.trace && result.trace.bounded === undefined) {
+    const shorter = minimizeTrace(again, result.trace, { timeSeconds: MINIMIZE_SECONDS });
+    result.trace = shorter.trace;
+  }
+  return withCluster(result, found.cluster);
+}
+
+function withCluster(result: CheckResult, cluster: ClusterStats): CheckResult {
+  return { ...result, stats: { ...result.stats, cluster } };
+}
+
+/** Liveness is not checked by a partitioned BFS (it needs the whole graph in one place): say so. */
+function notOnCluster(result: CheckResult): CheckResult {
+  if (!result.liveness) return result;
+  const reason = 'liveness is not checked on a cluster (the partitioned BFS checks safety); run without --cluster';
+  return { ...result, liveness: result.liveness.map((l) => (l.checked ? l : { ...l, reason })) };
+}

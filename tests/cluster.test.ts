@@ -1,0 +1,210 @@
+/**
+ * Cluster mode (docs/distributed.md) end to end on this machine: a redis-server on a free loopback
+ * port (no persistence, in a temporary folder), `pacta worker` processes, and `pacta check
+ * --cluster` as the coordinator. Partitioned BFS must give the single-machine counts and a
+ * shortest trace; a swarm must find the variants' violations and survive a killed worker; a dead
+ * BFS worker must end the run with its name; an unreachable Redis must be exit 2 at once.
+ * Skipped, saying why, where redis-server is not installed (.ci/run installs it).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkSync } from '../checker/check.ts';
+import twoPhase from '../specs/two-phase/two-phase.ts';
+import { validateJson } from './json-schema.ts';
+
+const repo = resolve(import.meta.dirname, '..');
+const bin = join(repo, 'cli', 'pacta.mjs');
+const schema = JSON.parse(readFileSync(join(repo, 'docs', 'json-output.schema.json'), 'utf8'));
+const redisServer = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+const haveRedis = redisServer.status === 0;
+if (!haveRedis) console.warn('tests/cluster.test.ts skipped: redis-server is not installed (apt-get install redis-server; .ci/run does)');
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => done(port));
+    });
+  });
+}
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs the CLI to its end. */
+function pacta(args: string[], timeoutMs = 20_000): Promise<Ran> {
+  const t0 = performance.now();
+  return new Promise((done) => {
+    const p = spawn(process.execPath, [bin, ...args], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr, ms: performance.now() - t0 });
+    });
+  });
+}
+
+let tmp = '';
+let server: ChildProcess | null = null;
+let url = '';
+let redis: Redis;
+const workers: ChildProcess[] = [];
+
+/** Starts a worker and resolves once it waits for runs (it prints its id then). */
+function startWorker(): Promise<{ process: ChildProcess; id: number }> {
+  return new Promise((done, fail) => {
+    const p = spawn(process.execPath, [bin, 'worker', '--cluster', url], { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
+    workers.push(p);
+    let err = '';
+    p.stderr!.on('data', (d) => {
+      err += d;
+      const m = /worker (\d+) on /.exec(err);
+      if (m) done({ process: p, id: Number(m[1]) });
+    });
+    p.on('exit', (code) => fail(new Error(`worker exited (${code}): ${err}`)));
+  });
+}
+
+describe.skipIf(!haveRedis)('cluster mode on Redis', () => {
+  const started: { process: ChildProcess; id: number }[] = [];
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'pacta-cluster-'));
+    const port = await freePort();
+    url = `redis://127.0.0.1:${port}`;
+    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp], { stdio: 'ignore' });
+    // The server takes a moment to listen.
+    for (let attempt = 0; ; attempt++) {
+      redis = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null });
+      redis.on('error', () => {});
+      try {
+        await redis.connect();
+        break;
+      } catch (e) {
+        redis.disconnect();
+        if (attempt > 100) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    started.push(...(await Promise.all([startWorker(), startWorker(), startWorker(), startWorker()])));
+  }, 20_000);
+
+  afterAll(async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    redis?.disconnect();
+    server?.kill('SIGKILL');
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('partitioned BFS on 2 and 4 workers gives the single-machine counts (two-phase rms=4)', async () => {
+    const alone = checkSync(twoPhase, { params: { rms: 4 }, liveness: false });
+    for (const n of [2, 4]) {
+      const r = await pacta(['check', 'two-phase', '--param', 'rms=4', '--no-liveness', '--cluster', url, '--workers', String(n), '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(validateJson(out, schema)).toEqual([]);
+      expect([out.result, out.distinctStates, out.statesGenerated, out.depth]).toEqual(['ok', alone.stats.distinctStates, alone.stats.statesGenerated, alone.stats.depth]);
+      expect(out.cluster.kind).toBe('partitioned-bfs');
+      expect(out.cluster.workers).toHaveLength(n);
+      // Each worker owns a share of the visited set, and the shares add up to the whole.
+      const shares: number[] = out.cluster.workers.map((w: { states: number }) => w.states);
+      expect(shares.reduce((a, b) => a + b, 0)).toBe(alone.stats.distinctStates);
+      for (const s of shares) expect(s).toBeGreaterThan(alone.stats.distinctStates / n / 2);
+      expect(out.cluster.batches).toBeGreaterThan(0);
+      expect(out.goals).toEqual(alone.goals);
+    }
+  }, 30_000);
+
+  it('partitioned BFS finds a shortest counterexample and rebuilds its trace from the owners', async () => {
+    const alone = checkSync(twoPhase.variant('commit-early'), { params: { rms: 4 } });
+    const r = await pacta(['check', 'two-phase:commit-early', '--param', 'rms=4', '--cluster', url, '--workers', '3', '--json', '--out', tmp]);
+    expect(r.code, r.stderr).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(validateJson(out, schema)).toEqual([]);
+    expect(out.violation.property).toBe(alone.result === 'violation' ? alone.property.name : '');
+    expect(out.violation.length).toBe(alone.result === 'violation' ? alone.trace!.steps.length - 1 : -1);
+    const replay = await pacta(['replay', out.violation.traceFile]);
+    expect(replay.code, replay.stdout + replay.stderr).toBe(0);
+    expect(replay.stdout).toContain('replays');
+  }, 20_000);
+
+  it('a swarm of 4 workers finds each variant\'s violation, minimized', async () => {
+    for (const variant of ['commit-early', 'rm-ignores-abort', 'abort-after-commit']) {
+      const r = await pacta(['check', `two-phase:${variant}`, '--mode', 'random', '--walks', '4000', '--cluster', url, '--workers', '4', '--json', '--out', tmp]);
+      expect(r.code, `${variant}: ${r.stderr}`).toBe(1);
+      const out = JSON.parse(r.stdout);
+      expect(validateJson(out, schema)).toEqual([]);
+      expect(out.cluster.kind).toBe('swarm');
+      // The reproduce command runs the failing walk on one machine.
+      expect(out.reproduce).not.toContain('--cluster');
+      const trace = JSON.parse(readFileSync(out.violation.traceFile, 'utf8'));
+      expect(trace.minimized).toBeDefined();
+    }
+  }, 30_000);
+
+  it('a swarm survives a killed worker: its claimed job is walked by another, every walk is counted once', async () => {
+    const victim = started[3]!;
+    const run = pacta(['check', 'two-phase', '--param', 'rms=5', '--mode', 'random', '--walks', '6000', '--cluster', url, '--workers', '4', '--json']);
+    // Kill the worker while it holds a job.
+    const deadline = performance.now() + 8000;
+    let killed = false;
+    while (!killed && performance.now() < deadline) {
+      const held = await redis.keys(`pacta:run:*:claimed:${victim.id}`);
+      if (held.length && (await redis.llen(held[0]!)) > 0) {
+        victim.process.kill('SIGKILL');
+        killed = true;
+      } else {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    expect(killed).toBe(true);
+    const r = await run;
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.walks).toBe(6000);
+    expect(out.cluster.retried).toBeGreaterThanOrEqual(1);
+    started.pop();
+  }, 30_000);
+
+  it('a partitioned BFS whose worker dies fails at once, naming the worker', async () => {
+    const victim = started[started.length - 1]!;
+    const run = pacta(['check', 'two-phase', '--param', 'rms=6', '--no-liveness', '--cluster', url, '--workers', '3', '--json']);
+    // Once the run is under way (batches flowing), kill one member.
+    const deadline = performance.now() + 8000;
+    while (performance.now() < deadline && (await redis.keys('pacta:run:*:finished:3')).length === 0) await new Promise((r) => setTimeout(r, 20));
+    victim.process.kill('SIGKILL');
+    const r = await run;
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(new RegExp(`worker ${victim.id} \\(.*pid ${victim.process.pid}\\) stopped`));
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(r.stdout).error.kind).toBe('cluster');
+  }, 30_000);
+
+  it('an unreachable Redis is exit 2 with one line naming the URL, within seconds (check and worker)', async () => {
+    const port = await freePort();
+    const check = await pacta(['check', 'two-phase', '--cluster', `redis://127.0.0.1:${port}`]);
+    expect(check.code).toBe(2);
+    expect(check.stderr.trim().split('\n')).toEqual([expect.stringContaining(`redis://127.0.0.1:${port}`)]);
+    expect(check.ms).toBeLessThan(5000);
+    const worker = await pacta(['worker', '--cluster', `redis://127.0.0.1:${port}`]);
+    expect(worker.code).toBe(2);
+    expect(worker.stderr.trim().split('\n')).toEqual([expect.stringContaining(`redis://127.0.0.1:${port}`)]);
+    const bad = await pacta(['check', 'two-phase', '--cluster', 'localhost:6379']);
+    expect(bad.code).toBe(2);
+  }, 20_000);
+});
