@@ -304,6 +304,8 @@ describe('params declare ranges, checked before anything is allocated', () => {
       ['keys=1e9', /param 'keys' must be from 1 to 1048576, got 1000000000/],
       ['values=-5', /param 'values' must be from 1 to 4294967295, got -5/],
       ['keys=2.5', /param 'keys' must be an integer, got 2\.5/],
+      // In range, but the model's clients would list 10^8 operations (a fatal out-of-memory before).
+      ['values=100000000', /params keys=1 and values=100000000 give the model's clients 100000001 operations to choose from at each request; at most 4096/],
     ];
     for (const [param, message] of cases) {
       const started = Date.now();

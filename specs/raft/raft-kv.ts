@@ -65,6 +65,7 @@ import {
   advanceCommit, batchOf, correctRules, handleMessage, hasUnsent, initialCore, isQuorum, observeTerm, querying, raftMessages, recoverServer,
   sendAppend, sendRepairQuery, sendRequestVote, serverFields, startElection, type RaftMsg, type RaftRules,
 } from './consensus.ts';
+import { ParamError } from '../core/params.ts';
 import { raftInvariants } from './properties.ts';
 import { requestsAnswered } from './liveness.ts';
 
@@ -684,6 +685,9 @@ const readsWrittenValue = reachable('a read returns a written value', (w: WorldR
 
 // ---------------------------------------------------------------- the protocol
 
+/** The most operations the model's clients choose among (see `ops` below). */
+const MODEL_OPS_MAX = 1 << 12;
+
 export default spec.define({
   roles: { server: server(correctRules, correctKv) },
   checkDefaults: { network: 'bag', maxInFlight: 1 },
@@ -691,6 +695,10 @@ export default spec.define({
     count: (p) => p.clients,
     target: 'server',
     ops: (p) => {
+      // The model tries every operation at every request: a list past this is a mistyped param,
+      // not a model (the executor's workloads draw their own keys and values and never list them).
+      const count = p.keys * (p.values + 1 + (p.cas ? 1 : 0));
+      if (count > MODEL_OPS_MAX) throw new ParamError(`params keys=${p.keys} and values=${p.values} give the model's clients ${count} operations to choose from at each request; at most ${MODEL_OPS_MAX} (lower keys or values)`);
       const ops: Op[] = [];
       for (let key = 0; key < p.keys; key++) {
         for (let value = 1; value <= p.values; value++) ops.push({ kind: 'put', key, value });
