@@ -517,7 +517,10 @@ class FieldList {
   readonly names: string[];
   readonly schemas: Schema<any>[];
   readonly hasNodes: boolean;
-  constructor(fields: Fields, owner: string) {
+  /** Straight-line versions of encode, decode and compare for these fields (null: use the loops below). */
+  private readonly compiled: CompiledFields | null;
+  /** `tag`: a union's tag field, which decoded values carry first. */
+  constructor(fields: Fields, owner: string, readonly tag?: string) {
     this.names = Object.keys(fields);
     this.schemas = this.names.map((n) => {
       const s = fields[n];
@@ -525,6 +528,16 @@ class FieldList {
       return s;
     });
     this.hasNodes = this.schemas.some((s) => s.hasNodes);
+    this.compiled = compileFields(this.names, this.schemas, tag);
+    if (this.compiled !== null) {
+      this.encode = this.compiled.encode;
+      this.compare = this.compiled.compare;
+    }
+  }
+  /** A new value of these fields read from `r` (tagged `tagValue` for a union's variant). */
+  decode(r: Reader, tagValue?: string): any {
+    if (this.compiled !== null) return this.compiled.decode(r, tagValue);
+    return this.decodeInto(r, this.tag === undefined ? {} : { [this.tag]: tagValue });
   }
   encode(w: Writer, v: any, path: string): void {
     if (v === null || typeof v !== 'object') throw new EncodeError(`expected an object, got ${String(v)}`, path);
@@ -615,7 +628,7 @@ class StructSchema<F extends Fields> extends Schema<InferFields<F>> {
     this.fieldList.encode(w, v, path);
   }
   decode(r: Reader): InferFields<F> {
-    return this.fieldList.decodeInto(r, {});
+    return this.fieldList.decode(r);
   }
   compare(a: InferFields<F>, b: InferFields<F>): number {
     return this.fieldList.compare(a, b);
@@ -661,7 +674,7 @@ export class UnionSchema<Tag extends string, V extends Record<string, Fields>> e
       this.index.set(k, i);
       const fields = variants[k]!;
       if (tag in fields) throw new SchemaError(`t.union: variant '${k}' redefines the tag field '${tag}'`);
-      return new FieldList(fields, `t.union variant '${k}'`);
+      return new FieldList(fields, `t.union variant '${k}'`, tag);
     });
     this.hasNodes = this.lists.some((l) => l.hasNodes);
     this.name = `union<${this.variants.join('|')}>`;
@@ -689,7 +702,7 @@ export class UnionSchema<Tag extends string, V extends Record<string, Fields>> e
     const at = r.pos;
     const i = r.u8();
     if (i >= this.lists.length) throw new DecodeError(`union tag ${i} out of range`, at);
-    return this.lists[i]!.decodeInto(r, { [this.tag]: this.variants[i] });
+    return this.lists[i]!.decode(r, this.variants[i]);
   }
   compare(a: InferUnion<Tag, V>, b: InferUnion<Tag, V>): number {
     const ia = this.index.get((a as any)[this.tag])!;
@@ -866,4 +879,55 @@ function sortKeys<K>(keys: K[], schema: Schema<K>): K[] {
     keys[j + 1] = x;
   }
   return keys;
+}
+
+interface CompiledFields {
+  encode(w: Writer, v: any, path: string): void;
+  decode(r: Reader, tagValue?: string): any;
+  compare(a: any, b: any): number;
+}
+
+/**
+ * Encode, decode and compare for one list of fields, as straight-line code: each field read by
+ * its literal name and each field schema called from its own call site. The generic loops read
+ * fields by computed name and call every schema from one site, which the engine cannot specialize;
+ * these run for every generated state. The code is made from the spec's own field names (quoted by
+ * JSON.stringify), never from data. Returns null where code cannot be made (a field named
+ * `__proto__`, or an engine that forbids `new Function`): the loops serve then.
+ */
+function compileFields(names: readonly string[], schemas: readonly Schema<any>[], tag: string | undefined): CompiledFields | null {
+  if (names.includes('__proto__') || tag === '__proto__') return null;
+  const key = names.map((n) => JSON.stringify(n));
+  const field = names.map((_, i) => `s${i}`);
+  const encode = [
+    'return function encodeFields(w, v, path) {',
+    "  if (v === null || typeof v !== 'object') throw new EncodeError('expected an object, got ' + String(v), path);",
+    '  let at = -1;',
+    '  try {',
+    '    let x;',
+    ...names.map((n, i) => [
+      `    x = v[${key[i]}];`,
+      schemas[i] instanceof OptionSchema ? '' : `    if (x === undefined) { at = -1; throw new EncodeError(${JSON.stringify(`missing field '${n}'`)}, path); }`,
+      `    at = ${i}; ${field[i]}.encode(w, x);`,
+    ].join('\n')),
+    '  } catch (e) {',
+    '    throw at >= 0 && e instanceof EncodeError ? e.within(path, names[at]) : e;',
+    '  }',
+    '};',
+  ].join('\n');
+  const tagEntry = tag === undefined ? '' : `${JSON.stringify(tag)}: t, `;
+  const decode = `return function decodeFields(r, t) { return { ${tagEntry}${names.map((_, i) => `${key[i]}: ${field[i]}.decode(r)`).join(', ')} }; };`;
+  const compare = [
+    'return function compareFields(a, b) {',
+    '  let c;',
+    ...names.map((_, i) => `  c = ${field[i]}.compare(a[${key[i]}], b[${key[i]}]); if (c !== 0) return c;`),
+    '  return 0;',
+    '};',
+  ].join('\n');
+  try {
+    const make = (body: string) => new Function('EncodeError', 'names', ...field, body)(EncodeError, names, ...schemas);
+    return { encode: make(encode), decode: make(decode), compare: make(compare) };
+  } catch {
+    return null;
+  }
 }
