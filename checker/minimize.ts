@@ -14,6 +14,9 @@
  *    the cheapest equivalent path.
  * The phases repeat until none improves the trace. The result always replays (`replayTrace`).
  *
+ * A lasso (liveness) is shortened instead by liveness/shorten-lasso.ts: a shorter cycle that the
+ * checker's fairness judgement still accepts, then a shortest stem to it.
+ *
  * Limits: the BFS searches are bounded (`bfsStates` per search) and the whole run by `timeSeconds`;
  * on a timeout the best trace so far is returned. Minimization is local: it can miss a shorter
  * counterexample that shares nothing with the trace (BFS from the start is the way to find the

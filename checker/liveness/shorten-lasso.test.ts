@@ -11,7 +11,7 @@ import { checkSync } from '../check.ts';
 import { minimizeTrace } from '../minimize.ts';
 import { Model } from '../model.ts';
 import { normalizeOptions } from '../options.ts';
-import { replayTrace } from '../replay.ts';
+import { replayTrace, ReplayMismatch } from '../replay.ts';
 import { stepOf } from '../trace-events.ts';
 import { traceSteps } from '../trace-builder.ts';
 import type { TraceEvent, WorldState } from '../world.ts';
@@ -76,7 +76,8 @@ describe('minimize on a lasso', () => {
     if (checked.result !== 'violation') throw new Error('expected a violation');
     const unfair = lasso(model, checked.trace!, ['spin', 'spin'], 0);
     expect(replayTrace(model, unfair).ok).toBe(true); // replay does not judge fairness ...
-    expect(() => minimizeTrace(model, unfair)).toThrow(/not a fair counterexample/); // ... the minimizer does
+    expect(() => minimizeTrace(model, unfair)).toThrow(ReplayMismatch); // ... the minimizer does (exit 2 in the CLI)
+    expect(() => minimizeTrace(model, unfair)).toThrow(/cycle \(steps 0\.\.2\) is not a fair counterexample/);
     const fair = lasso(model, checked.trace!, ['tick', 'tick', 'tick'], 0);
     expect(minimizeTrace(model, fair).after).toBe(3);
   });

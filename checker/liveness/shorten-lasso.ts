@@ -18,7 +18,7 @@
  */
 import type { LivenessProperty } from '../../specs/core/protocol.ts';
 import type { Model } from '../model.ts';
-import { concreteFingerprint } from '../replay.ts';
+import { concreteFingerprint, ReplayMismatch } from '../replay.ts';
 import type { EventRef, TraceEvent, WorldState } from '../world.ts';
 import { Fairness } from './fair-cycles.ts';
 import { StateGraph } from './graph.ts';
@@ -62,7 +62,11 @@ export function shortenLasso(model: Model, prop: LivenessProperty, fairDelivery:
   for (let i = run.loopStart; i < last; i++) given.push(region.edgeOf(model, run.states[i]!, run.states[i + 1]!, run.events[i]!));
 
   const judge = new WalkJudge(g, new Fairness(g, fairDelivery), prop.kind === 'eventuallyAlways');
-  if (!judge.accepts(given, entry0)) throw new Error('shortenLasso: the given cycle is not a fair counterexample by the checker\'s own judgement');
+  if (!judge.accepts(given, entry0)) {
+    throw new ReplayMismatch(
+      `the lasso's cycle (steps ${run.loopStart}..${last}) is not a fair counterexample by the checker's judgement: a weakly fair step enabled all round it, or a strongly fair step enabled on it, is never taken on it`,
+    );
+  }
   const walk = shortenCycle(region, judge, given, entry0, options.deadline);
 
   // The stem: breadth-first to any state of the new cycle.
