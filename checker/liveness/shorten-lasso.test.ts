@@ -4,7 +4,7 @@
  * election storm's lasso shrinks to one period of the storm.
  */
 import { describe, expect, it } from 'vitest';
-import { eventually, protocol, t } from '../../specs/core/index.ts';
+import { eventually, leadsTo, protocol, t, type SpecProperty } from '../../specs/core/index.ts';
 import { bundledSpecs } from '../../specs/catalogue.ts';
 import type { TraceFile } from '../../traces/format.ts';
 import { checkSync } from '../check.ts';
@@ -21,7 +21,7 @@ import type { TraceEvent, WorldState } from '../world.ts';
  * goes 0 → 2 → 3 → 0 and 1 → 0. Staying on 0 ↔ 1 leaves tick enabled for ever and never taken:
  * unfair. The shortest fair cycle avoiding 4 is 0 → 2 → 3 → 0. `leave` (unfair) goes 3 → 4.
  */
-function ring() {
+function ring(properties: SpecProperty[] = [eventually('reaches 4', (w) => w.states('node')[0] === 4)]) {
   const spec = protocol({ name: 'ring', params: {}, messages: t.union('kind', { none: {} }) });
   const node = spec.role(t.int)({
     count: 1,
@@ -32,7 +32,7 @@ function ring() {
       leave: { when: (s) => s === 3, do: () => 4 },
     },
   });
-  return spec.define({ roles: { node }, properties: () => [eventually('reaches 4', (w) => w.states('node')[0] === 4)] });
+  return spec.define({ roles: { node }, properties: () => properties });
 }
 
 /** A lasso trace of `model` taking `actions` (node 0) from the initial state, its cycle from step `loopStart`. */
@@ -80,6 +80,23 @@ describe('minimize on a lasso', () => {
     expect(() => minimizeTrace(model, unfair)).toThrow(/cycle \(steps 0\.\.2\) is not a fair counterexample/);
     const fair = lasso(model, checked.trace!, ['tick', 'tick', 'tick'], 0);
     expect(minimizeTrace(model, fair).after).toBe(3);
+  });
+
+  it('leadsTo: the stem keeps the p state that arms the monitor when the shortened cycle has none', () => {
+    const at = (n: number) => (w: { states(role: string): number[] }) => w.states('node')[0] === n;
+    const spec = ring([leadsTo('1 leads to 4', at(1), at(4))]);
+    const model = new Model(spec, normalizeOptions(spec, {}));
+    const checked = checkSync(spec);
+    expect(checked.result).toBe('violation');
+    if (checked.result !== 'violation') return;
+    // Stem 0 → 1 → 0 → 1 → 0 (1 arms it), then 0 → 2 → 3 → 0 twice.
+    const padded = lasso(model, checked.trace!, ['spin', 'spin', 'spin', 'spin', 'tick', 'tick', 'tick', 'tick', 'tick', 'tick'], 4);
+    expect(replayTrace(model, padded).ok).toBe(true);
+    const r = minimizeTrace(model, padded);
+    // Not the empty stem at 0 (which never sees 1): 0 → 1 → 0, then the 3-step cycle.
+    expect(nodeStates(r.trace)).toEqual([0, 1, 0, 2, 3, 0]);
+    expect(r.trace.loopStart).toBe(2);
+    expect(replayTrace(model, r.trace).ok).toBe(true);
   });
 
   it('the Raft election storm: the checker’s 220-step lasso becomes one 66-step period of the storm', async () => {
