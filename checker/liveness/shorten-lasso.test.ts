@@ -114,5 +114,11 @@ describe('minimize on a lasso', () => {
     expect(replayTrace(model, r.trace).ok).toBe(true);
     // Its cycle is accepted by the checker's fairness judgement (minimize re-judges its input) and is a fixpoint.
     expect(minimizeTrace(model, r.trace).after).toBe(r.after);
+    // Searches cut to the cycle's own states and a 5-state stem search: the cycle still shrinks
+    // among its own states, and the old stem (which the budget cannot beat) leads to it.
+    const cut = minimizeTrace(model, trace, { bfsStates: 1 });
+    expect(cut.trace.loopStart).toBe(trace.loopStart);
+    expect(cut.trace.steps.length - 1 - cut.trace.loopStart!).toBe(66);
+    expect(replayTrace(model, cut.trace).ok).toBe(true);
   });
 });

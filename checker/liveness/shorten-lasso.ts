@@ -14,7 +14,8 @@
  * 2. Stem. Breadth-first from the initial state to any state of the new cycle, keeping the
  *    monitor's stem condition (`eventually`: ¬p all along; `leadsTo`: a p ∧ ¬q state, then ¬q to
  *    the cycle, unless the cycle itself holds a p state); the cycle is rotated to start there.
- *    When that search runs out of budget, the old stem and cycle lead to the new cycle instead.
+ *    When that search runs out of budget, the old stem leads to the new cycle instead (for
+ *    leadsTo, the old stem and once round the old cycle).
  */
 import type { LivenessProperty } from '../../specs/core/protocol.ts';
 import type { Model } from '../model.ts';
@@ -61,7 +62,7 @@ export function shortenLasso(model: Model, prop: LivenessProperty, fairDelivery:
   const given: number[] = [];
   for (let i = run.loopStart; i < last; i++) given.push(region.edgeOf(model, run.states[i]!, run.states[i + 1]!, run.events[i]!));
 
-  const judge = new WalkJudge(g, new Fairness(g, fairDelivery), prop.kind === 'eventuallyAlways');
+  const judge = new WalkJudge(g, region.src, new Fairness(g, fairDelivery), prop.kind === 'eventuallyAlways');
   if (!judge.accepts(given, entry0)) {
     throw new ReplayMismatch(
       `the lasso's cycle (steps ${run.loopStart}..${last}) is not a fair counterexample by the checker's judgement: a weakly fair step enabled all round it, or a strongly fair step enabled on it, is never taken on it`,
@@ -79,9 +80,11 @@ export function shortenLasso(model: Model, prop: LivenessProperty, fairDelivery:
     ({ states, events } = stem);
     start = stem.target;
   } else {
-    // The old lasso up to its loop start, round its cycle once, then to the new cycle in the region.
-    states = run.states.slice();
-    events = run.events.slice();
+    // The old stem, then through the region to the new cycle. For leadsTo the old cycle may hold
+    // the p state that armed the monitor: the way then goes round it once first.
+    const keep = prop.kind === 'leadsTo' ? last : run.loopStart;
+    states = run.states.slice(0, keep + 1);
+    events = run.events.slice(0, keep);
     const path = region.path(entry0, new Set(cycleStates));
     for (const e of path) {
       events.push(model.world.describe(region.states[region.src[e]!]!, region.refs[e]!));
@@ -282,6 +285,7 @@ class WalkJudge {
 
   constructor(
     private readonly g: StateGraph,
+    private readonly src: Int32Array,
     private readonly fairness: Fairness,
     private readonly needsUnsettled: boolean,
   ) {
@@ -289,10 +293,10 @@ class WalkJudge {
     this.seen = new Int32Array(g.states);
   }
 
-  accepts(edges: readonly number[], entry: number, src?: Int32Array): boolean {
+  accepts(edges: readonly number[], entry: number): boolean {
     this.judged++;
     const g = this.g;
-    const from = (e: number) => (src ? src[e]! : sourceOf(g, e));
+    const from = (e: number) => this.src[e]!;
     const id = ++this.stamp;
     const members: number[] = [];
     const add = (s: number) => {
@@ -312,16 +316,11 @@ class WalkJudge {
   }
 }
 
-function sourceOf(g: StateGraph, e: number): number {
-  for (let s = 0; s < g.states; s++) if (g.rowStart[s]! <= e && e < g.rowEnd[s]!) return s;
-  throw new Error('shortenLasso: an edge has no source');
-}
-
 /** Greedy shortcuts (see the module comment); returns the shortest accepted walk found. */
 function shortenCycle(region: Region, judge: WalkJudge, given: number[], entry: number, deadline: number): { edges: number[]; entry: number } {
   const g = region.graph;
   const src = region.src;
-  const accepts = (edges: number[], at: number) => judge.accepts(edges, at, src);
+  const accepts = (edges: number[], at: number) => judge.accepts(edges, at);
   // A stutter on one of the cycle's states is the shortest cycle there is.
   for (const s of given.length === 0 ? [entry] : given.map((e) => src[e]!)) if (accepts([], s)) return { edges: [], entry: s };
 
