@@ -204,7 +204,7 @@ class Region {
       if (JSON.stringify(model.world.describe(a, this.refs[e]!)) === wanted) return e;
       any = e;
     }
-    if (any < 0) throw new Error('shortenLasso: a step of the cycle is not an edge of the model');
+    if (any < 0) throw new ReplayMismatch(`the lasso's cycle takes ${JSON.stringify(event)}, a step the checker does not explore (beyond the in-flight bound?)`);
     return any;
   }
 
