@@ -14,6 +14,9 @@
  *    the cheapest equivalent path.
  * The phases repeat until none improves the trace. The result always replays (`replayTrace`).
  *
+ * A lasso (liveness) is shortened instead by liveness/shorten-lasso.ts: a shorter cycle that the
+ * checker's fairness judgement still accepts, then a shortest stem to it.
+ *
  * Limits: the BFS searches are bounded (`bfsStates` per search) and the whole run by `timeSeconds`;
  * on a timeout the best trace so far is returned. Minimization is local: it can miss a shorter
  * counterexample that shares nothing with the trace (BFS from the start is the way to find the
@@ -25,6 +28,7 @@ import type { Model } from './model.ts';
 import { concreteFingerprint, replayTrace, ReplayMismatch } from './replay.ts';
 import { stepOf } from './trace-events.ts';
 import { traceSteps, type ConcretePath } from './trace-builder.ts';
+import { shortenLasso, type LassoRun } from './liveness/shorten-lasso.ts';
 import type { EventRef, TraceEvent, WorldState } from './world.ts';
 
 export interface MinimizeOptions {
@@ -38,7 +42,7 @@ export interface MinimizeOptions {
 
 /** One phase's effect, for the report. */
 export interface PhaseReport {
-  phase: 'drop-faults' | 'ddmin' | 'shortcuts' | 'prefer';
+  phase: 'drop-faults' | 'ddmin' | 'shortcuts' | 'prefer' | 'lasso';
   /** Steps before and after the phase. */
   before: number;
   after: number;
@@ -71,14 +75,7 @@ interface Goal {
 
 /** Minimizes a violation or deadlock trace of `model` (which must be the trace's model). */
 export function minimizeTrace(model: Model, trace: TraceFile, options: MinimizeOptions = {}): MinimizeResult {
-  if (trace.loopStart !== undefined) {
-    // A lasso: its stem must end on the cycle's exact first state (and, for `eventually`, keep the
-    // property false all along), which the reductions below do not preserve. The checker already
-    // builds it short (breadth-first stem and cycle), so it is kept as it is, still a lasso.
-    if (!replayTrace(model, trace).ok) throw new ReplayMismatch('the lasso does not replay; run `pacta replay` on it to see where it diverges');
-    const n = trace.steps.length - 1;
-    return { trace, before: n, after: n, seconds: 0, phases: [], timedOut: false };
-  }
+  if (trace.loopStart !== undefined) return minimizeLasso(model, trace, options);
   if (trace.bounded !== undefined) {
     // A bounded walk (random mode, liveness): its claim is a wait of `bounded.steps` steps, which
     // shortening would break. Kept as it is once it replays.
@@ -131,6 +128,41 @@ export function minimizeTrace(model: Model, trace: TraceFile, options: MinimizeO
     minimized: { fromSteps: trace.minimized?.fromSteps ?? before, seconds: Number(((trace.minimized?.seconds ?? 0) + seconds).toFixed(3)) },
   };
   return { trace: out, before, after: best.events.length, seconds, phases, timedOut };
+}
+
+/**
+ * A lasso (liveness): the reductions above would not keep its stem ending on the cycle's first
+ * state, nor the cycle fair; shortenLasso shortens the cycle under the checker's own fairness
+ * judgement, then finds the shortest stem to it (see checker/liveness/shorten-lasso.ts).
+ */
+function minimizeLasso(model: Model, trace: TraceFile, options: MinimizeOptions): MinimizeResult {
+  const started = performance.now();
+  const replayed = replayTrace(model, trace);
+  if (!replayed.ok) throw new ReplayMismatch('the lasso does not replay; run `pacta replay` on it to see where it diverges');
+  const name = trace.property!.name;
+  const prop = model.liveness.find((p) => p.name === name)!;
+  const bfsStates = options.bfsStates ?? 20_000;
+  const run: LassoRun = { states: replayed.path.states, events: replayed.path.events.slice(1), loopStart: trace.loopStart! };
+  const r = shortenLasso(model, prop, model.options.fairDelivery || prop.fairDelivery === true, run, {
+    regionStates: bfsStates,
+    stemStates: 5 * bfsStates,
+    deadline: started + (options.timeSeconds ?? 60) * 1000,
+  });
+  const before = run.events.length;
+  const after = r.run.events.length;
+  const seconds = (performance.now() - started) / 1000;
+  const phases: PhaseReport[] = [{ phase: 'lasso', before, after, work: r.regionStates + r.stemStates, seconds }];
+  if (after === before) return { trace, before, after, seconds, phases, timedOut: false };
+  const { schedule: _schedule, ...header } = trace;
+  const out: TraceFile = {
+    ...header,
+    steps: traceSteps(model, { states: r.run.states, events: [{ kind: 'init' }, ...r.run.events] }),
+    loopStart: r.run.loopStart,
+    minimized: { fromSteps: trace.minimized?.fromSteps ?? before, seconds: Number(((trace.minimized?.seconds ?? 0) + seconds).toFixed(3)) },
+  };
+  const check = replayTrace(model, out);
+  if (!check.ok) throw new Error(`minimize: the shortened lasso does not replay (step ${check.divergence.step}: ${check.divergence.reason})`);
+  return { trace: out, before, after, seconds, phases, timedOut: performance.now() - started > (options.timeSeconds ?? 60) * 1000 };
 }
 
 function goalOf(model: Model, trace: TraceFile): Goal {

@@ -27,7 +27,7 @@ function longCounterexample(variant: string, min: number): TraceFile {
 }
 
 describe('minimize', () => {
-  // 'blocking' fails a liveness property: random mode does not check liveness, and lassos are kept as they are.
+  // 'blocking' fails a liveness property (a lasso: checker/liveness/shorten-lasso.test.ts minimizes those).
   for (const variant of Object.keys(twoPhase.variants!).filter((v) => v !== 'blocking')) {
     it(`two-phase:${variant}: a random counterexample of 40+ steps minimizes to within one step of BFS`, () => {
       const spec = twoPhase.variant(variant);

@@ -120,10 +120,14 @@ export function findViolation(g: StateGraph, tree: SearchTree, i: number, fairDe
   return { stem, cycle: fairness.cycle(members, entry, settles ? unsettled(members) : -1) };
 }
 
-type Verdict = 'fair' | 'unfair' | Int32Array;
+export type Verdict = 'fair' | 'unfair' | Int32Array;
 
-/** Fairness of components: per class, whether it is taken inside and in how many states enabled. */
-class Fairness {
+/**
+ * Fairness of components: per class, whether it is taken inside and in how many states enabled.
+ * Given `walk` (a flag per edge), only the flagged edges count as taken: the verdict is then that
+ * of the closed walk through those edges (the lasso minimizer judges its candidate cycles so).
+ */
+export class Fairness {
   private readonly kind: Uint8Array;
   private readonly evalOf: Int32Array;
   private readonly enabledIn: Int32Array;
@@ -154,7 +158,7 @@ class Fairness {
   }
 
   /** Tallies the classes of a component (marks its members with the evaluation's id). */
-  private tally(members: ArrayLike<number>): void {
+  private tally(members: ArrayLike<number>, walk?: Uint8Array): void {
     const g = this.g;
     const id = ++this.evalId;
     this.touched = [];
@@ -175,7 +179,7 @@ class Fairness {
           this.lastState[c] = s;
           this.enabledIn[c]++;
         }
-        if (!this.taken[c] && this.member[g.dst[e]!] === id) {
+        if (!this.taken[c] && this.member[g.dst[e]!] === id && (!walk || walk[e] === 1)) {
           this.taken[c] = 1;
           this.takenAt[c] = e;
         }
@@ -184,8 +188,8 @@ class Fairness {
   }
 
   /** 'fair', 'unfair' (a weak class always enabled, never taken), or the states left once strong failures are dropped. */
-  judge(members: Int32Array): Verdict {
-    this.tally(members);
+  judge(members: Int32Array, walk?: Uint8Array): Verdict {
+    this.tally(members, walk);
     let strongBad: number[] | null = null;
     for (const c of this.touched) {
       if (this.taken[c]) continue;

@@ -21,10 +21,13 @@ export const minimizeUsage = `usage: pacta minimize <trace.json> [-o OUT] [--bfs
 
   Shrinks a violation or deadlock trace: delta debugging over its events (replaying each
   candidate and skipping events no longer enabled), bounded BFS for shortcuts between its
-  states, then a pass preferring fewer crashes, faults, nodes and messages. The result replays.
+  states, then a pass preferring fewer crashes, faults, nodes and messages. A lasso (liveness)
+  gets a shorter cycle that is still fair (greedy shortcuts judged as the checker judges
+  cycles) and a shortest stem to it. The result replays.
 
   -o, --out OUT      where to write the minimized trace (default: <trace>.min.json beside it)
-  --bfs-states N     states each shortcut search may visit (default 20000)
+  --bfs-states N     states each shortcut search may visit (default 20000; for a lasso, the
+                     states explored around its cycle, and 5× that for its stem)
   --time SECONDS     stop improving after this long and keep the best so far (default 60)
   --json             print one JSON object: { before, after, seconds, out, phases }
   --spec SPEC        the spec to minimize on (a bundled name or a .ts/.js file), instead of the
