@@ -98,7 +98,10 @@ export class Crashes {
     else if (kind === 'corrupt-record' || kind === 'empty-log') found = this.runner.init(id);
     else return null;
     const answer = this.runner.recover(id, found, kind);
-    if (isRefusal(answer)) return null;
+    // The role runs on exactly the state a clean restart gives it (a torn tail taken as is): the
+    // clean restart is already a successor, and the same world with one more disk fault spent can
+    // do no more than it (the budget only ever enables damage). Not a successor of its own.
+    if (isRefusal(answer) || answer === s.nodes[id]) return null;
     const crashed = s.crashed.slice();
     crashed[id] = 0;
     const nodes = s.nodes.slice();
