@@ -9,7 +9,8 @@
  * restart event (`restart` with `arg` the {@link DamageKind}), so the search explores them all:
  * - `torn-tail`: the last write was cut; the state handed over is the durable state it crashed
  *   with (the checker's crash falls between steps, so the state before the torn write is the one
- *   a crash a step earlier keeps: nothing that depended on the lost write went out);
+ *   a crash a step earlier keeps: nothing that depended on the lost write went out). A role that
+ *   takes it as is (returns that very state) gets no successor for it: it is the clean restart;
  * - `corrupt-record`: a record failed its checksum and nothing before it could be read: `init`
  *   (the oldest state a disk can hand back; every record being a whole projection, a newer
  *   readable record is a state the node also held, which a torn tail already covers);
@@ -18,7 +19,7 @@
  * it down (the damaged restart is not enabled). A role without `onRecover` gets the runtime's
  * default (impl/nodeRuntime.ts): a torn tail is accepted as is, any other damage refused.
  * (`lost-write`, an older state whose effects went out, is not modeled: the world keeps no older
- * durable states.)
+ * durable states. specs/raft/disk-faults.ts emulates it for Raft, detected and undetected.)
  *
  * The world's `crashes` word holds both counters: crashes used, plus (budget + 1) × disk faults
  * used, so that with no disk faults it is the crash count, packed and fingerprinted as before.
