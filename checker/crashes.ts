@@ -9,7 +9,8 @@
  * restart event (`restart` with `arg` the {@link DamageKind}), so the search explores them all:
  * - `torn-tail`: the last write was cut; the state handed over is the durable state it crashed
  *   with (the checker's crash falls between steps, so the state before the torn write is the one
- *   a crash a step earlier keeps: nothing that depended on the lost write went out);
+ *   a crash a step earlier keeps: nothing that depended on the lost write went out). A role that
+ *   takes it as is (returns that very state) gets no successor for it: it is the clean restart;
  * - `corrupt-record`: a record failed its checksum and nothing before it could be read: `init`
  *   (the oldest state a disk can hand back; every record being a whole projection, a newer
  *   readable record is a state the node also held, which a torn tail already covers);
@@ -18,7 +19,7 @@
  * it down (the damaged restart is not enabled). A role without `onRecover` gets the runtime's
  * default (impl/nodeRuntime.ts): a torn tail is accepted as is, any other damage refused.
  * (`lost-write`, an older state whose effects went out, is not modeled: the world keeps no older
- * durable states.)
+ * durable states. specs/raft/disk-faults.ts emulates it for Raft, detected and undetected.)
  *
  * The world's `crashes` word holds both counters: crashes used, plus (budget + 1) × disk faults
  * used, so that with no disk faults it is the crash count, packed and fingerprinted as before.
@@ -98,7 +99,10 @@ export class Crashes {
     else if (kind === 'corrupt-record' || kind === 'empty-log') found = this.runner.init(id);
     else return null;
     const answer = this.runner.recover(id, found, kind);
-    if (isRefusal(answer)) return null;
+    // The role runs on exactly the state a clean restart gives it (a torn tail taken as is): the
+    // clean restart is already a successor, and the same world with one more disk fault spent can
+    // do no more than it (the budget only ever enables damage). Not a successor of its own.
+    if (isRefusal(answer) || answer === s.nodes[id]) return null;
     const crashed = s.crashed.slice();
     crashed[id] = 0;
     const nodes = s.nodes.slice();

@@ -18,7 +18,7 @@ describe('--disk-faults', () => {
     const r = checkSync(raft, { ...bag1, diskFaults: 1 });
     expect(r.result).toBe('ok');
     expect(r.goals.every((g) => g.reached)).toBe(true);
-    expect(r.stats.distinctStates).toBe(50_250);
+    expect(r.stats.distinctStates).toBe(43_651);
   });
 
   it('diskFaults 0 is the world without disk faults (the same count as --crashes 1)', () => {

@@ -102,16 +102,16 @@ export function serverFields<E>(entry: Schema<E>) {
     match: t.map(t.node('server'), t.u32),
     /**
      * Repair mode (durable), null normally: set by `onRecover` when the durable state was found
-     * damaged. `bound`: the highest term heard so far (no vote in any term up to it); `heard`:
-     * the servers that answered the repair query.
+     * damaged. `heard`: the servers that answered the repair query. (No separate bound on the
+     * terms heard: every message's term is observed first, so the server's own term is at least
+     * the highest term it heard.)
      */
-    repair: t.option(t.struct({ bound: t.u32, heard: t.set(t.node('server')) })),
+    repair: t.option(t.struct({ heard: t.set(t.node('server')) })),
   } satisfies Fields;
 }
 
 /** A server's repair mode (see {@link serverFields}). */
 export interface Repair {
-  readonly bound: number;
   readonly heard: readonly NodeId[];
 }
 
@@ -223,13 +223,17 @@ export function hasUnsent<E extends Entry>(s: CoreState<E>, to: NodeId): boolean
   return s.role === 'leader' && (s.next.get(to) ?? s.log.length + 1) <= s.log.length;
 }
 
-/** A server in repair mode asks `to` for its term (again, until it answers). */
+/**
+ * A server in repair mode asks `to` for its term (again, until it answers). The query carries
+ * term 0, not the server's own: that term may have been rolled back and tells the receiver
+ * nothing (and a query per term the server passes through would only multiply messages).
+ */
 export function sendRepairQuery<S extends CoreState<E>, E extends Entry>(s: S, to: NodeId, out: Out<RaftMsg<E>>): S {
-  out.send(to, { kind: 'repairQuery', term: s.term, lastIndex: s.log.length });
+  out.send(to, { kind: 'repairQuery', term: 0, lastIndex: s.log.length });
   return s;
 }
 
-/** Whether `s` is in repair mode and still waits for some server's term. */
+/** Whether `s` is in repair mode and still waits for `j`'s term. */
 export function querying(s: CoreState<Entry>, j: NodeId): boolean {
   return s.repair !== null && !s.repair.heard.includes(j);
 }
@@ -261,11 +265,14 @@ export function handleMessage<S extends CoreState<E>, E extends Entry, P extends
 ): S {
   switch (m.kind) {
     case 'requestVote': {
+      // A server in repair mode votes for no one (it may have voted in this term before its
+      // damage), and says nothing: a refusal would only tell the candidate a term it may already
+      // have, and messages may be lost anyway.
+      if (s.repair !== null) return s;
       const myLastTerm = lastTerm(s.log);
       const logOk = m.lastTerm > myLastTerm || (m.lastTerm === myLastTerm && m.lastIndex >= s.log.length);
       const free = !rules.oneVotePerTerm || s.votedFor === null || s.votedFor === from;
-      // A server in repair mode votes for no one: it may have voted in this term before its damage.
-      const granted = m.term === s.term && logOk && free && s.repair === null;
+      const granted = m.term === s.term && logOk && free;
       out.send(from, { kind: 'vote', term: s.term, granted });
       return granted && s.votedFor !== from ? { ...s, votedFor: from } : s;
     }
@@ -332,11 +339,12 @@ export function handleMessage<S extends CoreState<E>, E extends Entry, P extends
       return { ...s, next: put(s.next, from, nextIndex), match: put(s.match, from, 0) };
     }
     case 'repairInfo': {
+      // `s` has observed m.term already (the role's onMessage observes every message's term).
       const r = s.repair;
       if (r === null || has(r.heard, from)) return s;
-      const repair: Repair = { bound: Math.max(r.bound, m.term), heard: add(r.heard, from) };
+      const repair: Repair = { heard: add(r.heard, from) };
       const next: S = { ...s, repair };
-      return repair.heard.length >= ctx.count('server') - 1 ? withholdVotes(next, repair.bound, ctx) : next;
+      return repair.heard.length >= ctx.count('server') - 1 ? withholdVote(next, ctx) : next;
     }
     default:
       return unreachable(m);
@@ -344,14 +352,15 @@ export function handleMessage<S extends CoreState<E>, E extends Entry, P extends
 }
 
 /**
- * Every other server gave its term, the highest being `bound`: every term this server voted in
- * before its damage is at most `bound` (the candidate it voted for had that term, and answered).
- * It moves to `bound` if it is behind, and takes up its vote in `bound` itself, so that it grants
- * no vote in any term up to `bound`.
+ * Every other server gave its term: every term this server voted in before its damage is at most
+ * the highest of them (the candidate it voted for had that term, and answered), and this server's
+ * term is at least that high (it observed each answer's term). Repair mode granted no vote; from
+ * here on it votes in no term up to its current one: it takes up its vote in the current term
+ * itself (unless the damage left it a vote there, which is one it cast), and a newer term is one
+ * it never voted in.
  */
-function withholdVotes<S extends CoreState<E>, E extends Entry, P extends Params>(s: S, bound: number, ctx: Ctx<P>): S {
-  const moved = observeTerm(s, bound);
-  return moved.term === bound && moved.votedFor === null ? { ...moved, votedFor: ctx.self } : moved;
+function withholdVote<S extends CoreState<E>, E extends Entry, P extends Params>(s: S, ctx: Ctx<P>): S {
+  return s.votedFor === null ? { ...s, votedFor: ctx.self } : s;
 }
 
 /**
@@ -363,8 +372,7 @@ function withholdVotes<S extends CoreState<E>, E extends Entry, P extends Params
 export function recoverServer<S extends CoreState<E>, E extends Entry, P extends Params>(s: S, damage: RecoveryDamage, ctx: Ctx<P>): S | Refusal {
   if (damage.kind === 'torn-tail') return s;
   if (ctx.count('server') < 2) return refuse(`a lone server whose durable state is damaged (${damage.kind}) has no one to repair it from`);
-  const bound = Math.max(s.term, s.repair?.bound ?? 0);
-  return { ...s, role: 'follower', votes: [], next: EMPTY_MAP, match: EMPTY_MAP, repair: { bound, heard: [] } };
+  return { ...s, role: 'follower', votes: [], next: EMPTY_MAP, match: EMPTY_MAP, repair: { heard: [] } };
 }
 
 /**

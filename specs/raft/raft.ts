@@ -37,6 +37,7 @@ import {
   batchOf, correctRules, handleMessage, observeTerm, initialCore, querying, raftMessageKinds, recoverAsIs, recoverServer, sendAppend,
   sendRepairQuery, sendRequestVote, serverFields, startElection, type RaftRules,
 } from './consensus.ts';
+import { diskFaultAction } from './disk-faults.ts';
 import { electionProperties, electionServer, preVoteMessageKinds, type ElectionParams } from './election.ts';
 import { ParamError } from '../core/params.ts';
 import { boundRanOut } from './liveness.ts';
@@ -194,6 +195,10 @@ export default spec.define({
       doc: "A server whose log is found corrupted or emptied takes what it could read as the truth and votes as if nothing happened (the executor's durable log before protocol-aware recovery: truncate at the bad record and carry on): it forgets a vote or an acknowledged entry, and a second leader is elected in a term, or a leader without a committed entry (Alagappan et al., FAST 2018). Needs the checker's --disk-faults.",
       expose: { options: { network: 'bag', drop: true, maxInFlight: 1, crashes: 1, diskFaults: 1 } },
       roles: { server: { onRecover: (s) => recoverAsIs(s) } },
+    },
+    'undetected-lost-write': {
+      doc: "A write the disk acknowledged is lost (an fsync that lied) and the log cannot tell: every record checks out, so the first server restarts from an older durable state as if it were its newest, without repair mode. It forgets a vote and votes again in the same term: two leaders (election safety). The plain log cannot detect it; a high-water mark of write sequence numbers flushed in a second place can (specs/raft/disk-faults.ts), and then repair mode keeps raft safe (specs/raft/repair.test.ts).",
+      roles: { server: { actions: { lostWrite: diskFaultAction(server(correctRules), 'lost-write', true) } } },
     },
   },
 });
