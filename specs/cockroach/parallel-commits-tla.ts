@@ -24,26 +24,34 @@
  * Then it resolves every key's intent. Preventers are weakly fair (`fair process`).
  *
  * Granularity. Each PlusCal label is one atomic step and the program counters are state, as TLC
- * has them (`pc` for the committer, `ppc` per preventer, named by the labels). The processes share
+ * has them (the committer's and each preventer's, named by the labels). The processes share
  * variables (the record, the intents, the timestamp cache), which pacta's actor roles cannot read
  * from one another, so the whole module state is the state of a single node, and each process is
  * one local action of it: `committer` (unfair), `p1`, `p2`, ... (each weakly fair: pacta's
  * fairness class is (node, action), TLA+'s `\A self \in PREVENTERS : WF_vars(preventer(self))`),
  * whose choices are the branches of the label it is at (which key, write or not, refresh or
- * restart). The module's function-valued variables are columns indexed by key or preventer, and
- * its sets of keys are bit sets (bit i: key i+1): small flat fields pack fast. `parallel_keys`
- * is not stored (it is KEYS \ pipelined_keys, so it tells no states apart).
+ * restart).
+ *
+ * The state, packed for speed. Every value of the module is a small number (an epoch or a
+ * timestamp is at most MAX_ATTEMPTS + 1 <= 9; a set of keys is a bit set, bit i for key i+1), so the
+ * whole state is five 32-bit words (`record`, `intents`, `tscache`, `committer`, and one per
+ * preventer), which the checker packs and hashes in a few operations. The layout is below
+ * ({@link unpack}); {@link describe} gives the module's variables by name, for reading a trace.
+ * A step unpacks into a scratch view, runs the label's code on it as the PlusCal reads, and packs
+ * the result. `parallel_keys` is not stored (it is KEYS \ pipelined_keys, so it tells no states
+ * apart).
  *
  * The one place the graph differs. The module has 2^|KEYS| initial states (`pipelined_keys \in
- * SUBSET KEYS`); a pacta protocol has one. The initial state here is TLC's with no key pipelined,
- * and in it (and only there) the committer may instead pick the pipelined keys, moving to one of
+ * SUBSET KEYS`); a pacta protocol has one. The initial state here is TLC's with every key pipelined,
+ * and in it (and only there) the committer may instead pick fewer pipelined keys, moving to one of
  * TLC's other initial states. The states are TLC's, the same set; what differs is one extra edge
- * to each other initial state (so the generated count, and the depth of states from those
- * initial states, are one more than TLC's).
+ * to each other initial state (so the generated count is a little larger, and the depth of the
+ * states reached from those initial states one more: the search depth is TLC's with the cfg, 63,
+ * and with most small configurations).
  *
  * PlusCal `assert` statements are checked by TLC as it computes a step; here a step whose
- * assertion fails records which one in `failed` (constant `none` otherwise, so it tells no
- * states apart) and the invariant 'PlusCal assertions hold' reports it. Properties: the cfg's
+ * assertion fails records which one (`failed`: constant none otherwise, so it tells no states
+ * apart) and the invariant 'PlusCal assertions hold' reports it. Properties: the cfg's
  * invariants TypeInvariants (the schema holds the type; the bounds on epochs and timestamps are
  * checked) and AckImpliesCommit; its temporal properties: the action parts (epochs, timestamps
  * and the timestamp cache never go down; a committed, aborted or committed-at-all transaction
@@ -57,11 +65,15 @@
  */
 import { eventuallyAlways, invariant, leadsTo, protocol, reachable, t, type ActionDef, type WorldReader } from '../core/index.ts';
 
-const Status = t.enum('pending', 'staging', 'committed', 'aborted');
-type Status = typeof Status.__type;
+const STATUSES = ['pending', 'staging', 'committed', 'aborted'] as const;
+type Status = (typeof STATUSES)[number];
+const PENDING = 0;
+const STAGING = 1;
+const COMMITTED = 2;
+const ABORTED = 3;
 
-/** The committer's PlusCal labels. */
-const CommitterPc = t.enum(
+/** The committer's PlusCal labels, by number. */
+const COMMITTER_LABELS = [
   'BeginTxnEpoch',
   'PipelineWrites',
   'StageWritesAndRecord',
@@ -74,15 +86,16 @@ const CommitterPc = t.enum(
   'AsyncResolveIntents',
   'EndCommitter',
   'Done',
-);
-type CommitterPc = typeof CommitterPc.__type;
+] as const;
+const [BeginTxnEpoch, PipelineWrites, StageWritesAndRecord, StageWritesAndRecordLoop, QueryPipelinedWrite, ParallelWrite, StageRecord, AckClient, AsyncExplicitlyCommitted, AsyncResolveIntents, EndCommitter, CDone] =
+  COMMITTER_LABELS.map((_, i) => i) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number];
 
-/** A preventer's PlusCal labels. */
-const PreventerPc = t.enum('PreventLoop', 'PushRecord', 'PreventWrites', 'RecoverRecord', 'ResolveIntents', 'Done');
-type PreventerPc = typeof PreventerPc.__type;
+/** A preventer's PlusCal labels, by number. */
+const PREVENTER_LABELS = ['PreventLoop', 'PushRecord', 'PreventWrites', 'RecoverRecord', 'ResolveIntents', 'Done'] as const;
+const [PreventLoop, PushRecord, PreventWrites, RecoverRecord, ResolveIntents, PDone] = PREVENTER_LABELS.map((_, i) => i) as [number, number, number, number, number, number];
 
-/** The module's `assert` statements, by where they are (`none`: none failed). */
-const Assertion = t.enum(
+/** The module's `assert` statements and the cfg's action properties, by number (0: none failed). */
+const ASSERTIONS = [
   'none',
   'PipelineWrites: a pipelined write is never prevented',
   'StageRecord: a restaged record moves forward',
@@ -94,47 +107,56 @@ const Assertion = t.enum(
   'RecoverRecord: a recovered record is staging or committed',
   'RecoverRecord: the recovered record is the one pushed',
   'RecoverRecord: a staging record found whole is implicitly committed',
-  'temporal: a step moved the record, an intent or the timestamp cache backward',
-);
-type Assertion = typeof Assertion.__type;
+  'temporal: a step moved the record, an intent or the timestamp cache backward, or un-finalized or un-committed the transaction',
+] as const;
 
+/**
+ * The packed state. Bits, low first:
+ * - record: status 0-1 (pending, staging, committed, aborted), epoch 2-5, ts 6-9, commit_ack 10,
+ *   resolved 11-14 (intent_writes[k].resolved, bit k), failed 15-19 (the assertion, 0: none);
+ * - intents: intent_writes[k].epoch at 8k, .ts at 8k + 4 (4 bits each);
+ * - tscache: tscache[k] at 4k;
+ * - committer: pc 0-3, attempt 4-7, txn_epoch 8-11, txn_ts 12-15, have_staging_record 16,
+ *   pipelined_keys 17-20, to_write 21-24, to_check 25-28;
+ * - preventers[i]: pc 0-2, prevent_epoch 3-6, prevent_ts 7-10, found_writes 11-14, to_resolve 15-18.
+ */
 const State = t.struct({
-  // --- shared variables -------------------------------------------------------------------------
-  /** record.status, record.epoch, record.ts. */
-  status: Status,
-  recEpoch: t.u32,
-  recTs: t.u32,
-  /** intent_writes[k].epoch / .ts / .resolved, key k+1 at index k (resolved: a bit set). */
-  intentEpoch: t.array(t.u32),
-  intentTs: t.array(t.u32),
-  resolved: t.u32,
-  /** tscache[k]. */
-  tscache: t.array(t.u32),
-  commitAck: t.bool,
-  // --- the committer ----------------------------------------------------------------------------
-  pc: CommitterPc,
-  /** pipelined_keys (a bit set; parallel_keys is the rest of KEYS). */
-  pipelined: t.u32,
-  attempt: t.u32,
-  txnEpoch: t.u32,
-  txnTs: t.u32,
-  /** to_write, to_check (bit sets). */
-  toWrite: t.u32,
-  toCheck: t.u32,
-  haveStagingRecord: t.bool,
-  // --- the preventers, preventer i+1 at index i -------------------------------------------------
-  ppc: t.array(PreventerPc),
-  preventEpoch: t.array(t.u32),
-  preventTs: t.array(t.u32),
-  /** found_writes, to_resolve (bit sets). */
-  foundWrites: t.array(t.u32),
-  toResolve: t.array(t.u32),
-  /** The first PlusCal assertion that failed (see the doc comment). */
-  failed: Assertion,
+  record: t.u32,
+  intents: t.u32,
+  tscache: t.u32,
+  committer: t.u32,
+  preventers: t.array(t.u32),
 });
 export type State = typeof State.__type;
 
-/** The most preventers a model may have: each is an action of its own (its fairness class). */
+/** The module's variables by name, unpacked (a scratch object while a step runs). */
+export interface View {
+  status: number;
+  recEpoch: number;
+  recTs: number;
+  commitAck: boolean;
+  resolved: number;
+  failed: number;
+  intentEpoch: number[];
+  intentTs: number[];
+  tscache: number[];
+  pc: number;
+  attempt: number;
+  txnEpoch: number;
+  txnTs: number;
+  haveStagingRecord: boolean;
+  pipelined: number;
+  toWrite: number;
+  toCheck: number;
+  ppc: number[];
+  preventEpoch: number[];
+  preventTs: number[];
+  foundWrites: number[];
+  toResolve: number[];
+}
+
+/** The most keys and preventers (4 bits per key and field; each preventer is an action of its own). */
+const MAX_KEYS = 4;
 const MAX_PREVENTERS = 4;
 
 const spec = protocol({
@@ -142,10 +164,10 @@ const spec = protocol({
   doc: "Parallel commits shaped like cockroach's ParallelCommits.tla (one node holds the module state): 8,216,557 states with its cfg, as TLC.",
   params: {
     /** |KEYS|. */
-    keys: { default: 2, min: 1, max: 6 },
+    keys: { default: 2, min: 1, max: MAX_KEYS },
     /** |PREVENTERS|. */
     preventers: { default: 2, min: 1, max: MAX_PREVENTERS },
-    /** MAX_ATTEMPTS. */
+    /** MAX_ATTEMPTS (epochs and timestamps stay at most MAX_ATTEMPTS + 1, within 4 bits). */
     maxAttempts: { default: 3, min: 1, max: 8 },
   },
   // No messages: the processes share variables (see the doc comment).
@@ -157,378 +179,526 @@ type P = { keys: number; preventers: number; maxAttempts: number };
 interface Rules {
   /** A preventer that finds a write missing bumps the key's timestamp cache (prevents it). */
   prevent: boolean;
-  /** Recovery retries when the record moved to a higher timestamp since the push (legal_change). */
+  /** Recovery starts over when the record moved to a higher timestamp since the push (legal_change). */
   retryOnRestage: boolean;
 }
 const correctRules: Rules = { prevent: true, retryOnRestage: true };
 
+// ---------------------------------------------------------------- packing
+
+function emptyView(keys: number, preventers: number): View {
+  const z = (n: number) => new Array<number>(n).fill(0);
+  return {
+    status: 0, recEpoch: 0, recTs: 0, commitAck: false, resolved: 0, failed: 0,
+    intentEpoch: z(keys), intentTs: z(keys), tscache: z(keys),
+    pc: 0, attempt: 0, txnEpoch: 0, txnTs: 0, haveStagingRecord: false, pipelined: 0, toWrite: 0, toCheck: 0,
+    ppc: z(preventers), preventEpoch: z(preventers), preventTs: z(preventers), foundWrites: z(preventers), toResolve: z(preventers),
+  };
+}
+
+/** Unpacks `s` into `v` (whose columns have the model's lengths). */
+export function unpack(s: State, v: View): View {
+  const r = s.record;
+  v.status = r & 3;
+  v.recEpoch = (r >>> 2) & 15;
+  v.recTs = (r >>> 6) & 15;
+  v.commitAck = ((r >>> 10) & 1) === 1;
+  v.resolved = (r >>> 11) & 15;
+  v.failed = (r >>> 15) & 31;
+  for (let k = 0; k < v.intentEpoch.length; k++) {
+    v.intentEpoch[k] = (s.intents >>> (8 * k)) & 15;
+    v.intentTs[k] = (s.intents >>> (8 * k + 4)) & 15;
+    v.tscache[k] = (s.tscache >>> (4 * k)) & 15;
+  }
+  const c = s.committer;
+  v.pc = c & 15;
+  v.attempt = (c >>> 4) & 15;
+  v.txnEpoch = (c >>> 8) & 15;
+  v.txnTs = (c >>> 12) & 15;
+  v.haveStagingRecord = ((c >>> 16) & 1) === 1;
+  v.pipelined = (c >>> 17) & 15;
+  v.toWrite = (c >>> 21) & 15;
+  v.toCheck = (c >>> 25) & 15;
+  for (let i = 0; i < v.ppc.length; i++) {
+    const p = s.preventers[i]!;
+    v.ppc[i] = p & 7;
+    v.preventEpoch[i] = (p >>> 3) & 15;
+    v.preventTs[i] = (p >>> 7) & 15;
+    v.foundWrites[i] = (p >>> 11) & 15;
+    v.toResolve[i] = (p >>> 15) & 15;
+  }
+  return v;
+}
+
+/** A counter that must fit its 4 bits (it does in the module: at most MAX_ATTEMPTS + 1). */
+function nibble(x: number): number {
+  if (x > 15) throw new Error(`parallel-commits-tla: ${x} does not fit the packed state (at most 15)`);
+  return x;
+}
+
+function pack(v: View): State {
+  let intents = 0;
+  let tscache = 0;
+  for (let k = 0; k < v.intentEpoch.length; k++) {
+    intents |= (nibble(v.intentEpoch[k]!) << (8 * k)) | (nibble(v.intentTs[k]!) << (8 * k + 4));
+    tscache |= nibble(v.tscache[k]!) << (4 * k);
+  }
+  const preventers = new Array<number>(v.ppc.length);
+  for (let i = 0; i < v.ppc.length; i++) {
+    preventers[i] = v.ppc[i]! | (nibble(v.preventEpoch[i]!) << 3) | (nibble(v.preventTs[i]!) << 7) | (v.foundWrites[i]! << 11) | (v.toResolve[i]! << 15);
+  }
+  return {
+    record: v.status | (nibble(v.recEpoch) << 2) | (nibble(v.recTs) << 6) | (v.commitAck ? 1 << 10 : 0) | (v.resolved << 11) | (v.failed << 15),
+    intents: intents >>> 0,
+    tscache,
+    committer:
+      v.pc | (nibble(v.attempt) << 4) | (nibble(v.txnEpoch) << 8) | (nibble(v.txnTs) << 12) | (v.haveStagingRecord ? 1 << 16 : 0) | (v.pipelined << 17) | (v.toWrite << 21) | (v.toCheck << 25),
+    preventers,
+  };
+}
+
+function copyView(from: View, to: View): View {
+  to.status = from.status;
+  to.recEpoch = from.recEpoch;
+  to.recTs = from.recTs;
+  to.commitAck = from.commitAck;
+  to.resolved = from.resolved;
+  to.failed = from.failed;
+  for (let k = 0; k < from.intentEpoch.length; k++) {
+    to.intentEpoch[k] = from.intentEpoch[k]!;
+    to.intentTs[k] = from.intentTs[k]!;
+    to.tscache[k] = from.tscache[k]!;
+  }
+  to.pc = from.pc;
+  to.attempt = from.attempt;
+  to.txnEpoch = from.txnEpoch;
+  to.txnTs = from.txnTs;
+  to.haveStagingRecord = from.haveStagingRecord;
+  to.pipelined = from.pipelined;
+  to.toWrite = from.toWrite;
+  to.toCheck = from.toCheck;
+  for (let i = 0; i < from.ppc.length; i++) {
+    to.ppc[i] = from.ppc[i]!;
+    to.preventEpoch[i] = from.preventEpoch[i]!;
+    to.preventTs[i] = from.preventTs[i]!;
+    to.foundWrites[i] = from.foundWrites[i]!;
+    to.toResolve[i] = from.toResolve[i]!;
+  }
+  return to;
+}
+
+/** Scratch views per model shape (keys, preventers): steps run one at a time in a thread. */
+const scratch = new Map<number, { cur: View; next: View; read: View }>();
+function views(keys: number, preventers: number): { cur: View; next: View; read: View } {
+  const id = keys * 16 + preventers;
+  let v = scratch.get(id);
+  if (!v) scratch.set(id, (v = { cur: emptyView(keys, preventers), next: emptyView(keys, preventers), read: emptyView(keys, preventers) }));
+  return v;
+}
+/** `s` unpacked into the read-only scratch view (valid until the next call). */
+const read = (s: State, keys: number): View => unpack(s, views(keys, s.preventers.length).read);
+
+const KEY_NAMES = ['k1', 'k2', 'k3', 'k4'];
+
+/** The module's variables of `s` by name (a fresh object: for reading traces and tests). */
+export function describe(s: State, keys: number) {
+  const v = unpack(s, emptyView(keys, s.preventers.length));
+  const set = (m: number) => KEY_NAMES.slice(0, keys).filter((_, k) => has(m, k));
+  return {
+    record: { status: STATUSES[v.status as 0], epoch: v.recEpoch, ts: v.recTs },
+    intent_writes: Object.fromEntries(v.intentEpoch.map((e, k) => [KEY_NAMES[k], { epoch: e, ts: v.intentTs[k], resolved: has(v.resolved, k) }])),
+    tscache: Object.fromEntries(v.tscache.map((x, k) => [KEY_NAMES[k], x])),
+    commit_ack: v.commitAck,
+    committer: {
+      pc: COMMITTER_LABELS[v.pc as 0],
+      pipelined_keys: set(v.pipelined),
+      attempt: v.attempt,
+      txn_epoch: v.txnEpoch,
+      txn_ts: v.txnTs,
+      to_write: set(v.toWrite),
+      to_check: set(v.toCheck),
+      have_staging_record: v.haveStagingRecord,
+    },
+    preventers: v.ppc.map((pc, i) => ({
+      pc: PREVENTER_LABELS[pc as 0],
+      prevent_epoch: v.preventEpoch[i],
+      prevent_ts: v.preventTs[i],
+      found_writes: set(v.foundWrites[i]!),
+      to_resolve: set(v.toResolve[i]!),
+    })),
+    failed: v.failed === 0 ? null : ASSERTIONS[v.failed as 0],
+  };
+}
+
 // ---------------------------------------------------------------- predicates of the module
 
-const allKeys = (p: P): number => (1 << p.keys) - 1;
+const allKeys = (keys: number): number => (1 << keys) - 1;
 const has = (set: number, k: number): boolean => ((set >>> k) & 1) === 1;
 
 /** QueryIntent(key, epoch, ts): an unresolved intent of that epoch at or below ts. */
-function queryIntent(s: State, k: number, epoch: number, ts: number): boolean {
-  return s.intentEpoch[k] === epoch && s.intentTs[k]! <= ts && !has(s.resolved, k);
+function queryIntent(v: View, k: number, epoch: number, ts: number): boolean {
+  return v.intentEpoch[k] === epoch && v.intentTs[k]! <= ts && !has(v.resolved, k);
 }
 
 /** ImplicitlyCommitted: staging, and every key's intent at the record's epoch at or below its ts. */
-export function implicitlyCommitted(s: State): boolean {
-  if (s.status !== 'staging') return false;
-  for (let k = 0; k < s.intentEpoch.length; k++) if (s.intentEpoch[k] !== s.recEpoch || s.intentTs[k]! > s.recTs) return false;
+export function implicitlyCommitted(v: View): boolean {
+  if (v.status !== STAGING) return false;
+  for (let k = 0; k < v.intentEpoch.length; k++) if (v.intentEpoch[k] !== v.recEpoch || v.intentTs[k]! > v.recTs) return false;
   return true;
 }
 /** Committed == ImplicitlyCommitted \/ ExplicitlyCommitted. */
-export const committed = (s: State): boolean => s.status === 'committed' || implicitlyCommitted(s);
+export const committed = (v: View): boolean => v.status === COMMITTED || implicitlyCommitted(v);
 
-const fail = (s: State, a: Assertion): State => (s.failed === 'none' ? { ...s, failed: a } : s);
-
-function setAt(arr: readonly number[], i: number, v: number): readonly number[] {
-  const out = arr.slice();
-  out[i] = v;
-  return out;
+/** Records the first failed assertion (an index into {@link ASSERTIONS}). */
+function fail(v: View, assertion: number): void {
+  if (v.failed === 0) v.failed = assertion;
 }
+
 /** intent_writes[k] := [epoch |-> txn_epoch, ts |-> txn_ts, resolved |-> FALSE]. */
-function writeIntent(s: State, k: number): Pick<State, 'intentEpoch' | 'intentTs' | 'resolved'> {
-  return { intentEpoch: setAt(s.intentEpoch, k, s.txnEpoch), intentTs: setAt(s.intentTs, k, s.txnTs), resolved: s.resolved & ~(1 << k) };
+function writeIntent(v: View, k: number): void {
+  v.intentEpoch[k] = v.txnEpoch;
+  v.intentTs[k] = v.txnTs;
+  v.resolved &= ~(1 << k);
 }
 
 // ---------------------------------------------------------------- the committer
 
-/** One branch of the committer's current label: a step, for a key where the label picks one. */
+/** One branch of the committer's current label, for a key where the label picks one. */
 export interface CommitterMove {
   readonly move:
     | 'step'
-    | 'pipeline' // the initial state only: pick the pipelined keys instead (see the doc comment)
+    | 'pipeline' // the initial state only: pipeline `keys` instead of every key (see the doc comment)
     | 'write' // PipelineWrites / ParallelWrite: write key
-    | 'skip' // PipelineWrites: the async write of key fails / the key is resolved
+    | 'skip' // PipelineWrites: the async write of key fails, or the key is resolved
     | 'refresh' // ParallelWrite: prevented; refresh and stage again
     | 'restart' // ParallelWrite: prevented; restart at a new epoch
-    | 'query' // StageWritesAndRecordLoop: go query a pipelined write / QueryPipelinedWrite: key
+    | 'query' // StageWritesAndRecordLoop: go query a pipelined write; QueryPipelinedWrite: key
     | 'parallel-write' // StageWritesAndRecordLoop: go write a parallel key
     | 'stage' // StageWritesAndRecordLoop: go stage the record
     | 'resolve' // AsyncResolveIntents: key
     | 'exit'; // a loop's condition is false
-  /** Key index (0-based; key k+1), where the move names one. */
-  readonly key: number;
-  /** For `pipeline`: the bit set of keys. */
-  readonly keys?: number;
+  /** The key (k1, k2, ...) where the move names one. */
+  readonly key?: string;
+  /** For `pipeline`: the keys pipelined. */
+  readonly keys?: readonly string[];
 }
 
 const MOVE_NAMES = ['step', 'pipeline', 'write', 'skip', 'refresh', 'restart', 'query', 'parallel-write', 'stage', 'resolve', 'exit'] as const;
-/** Every move, built once (keys up to 6, bit sets up to 63), so choices allocate no moves. */
+type MoveName = (typeof MOVE_NAMES)[number];
+/** Every move, built once (so choices allocate none): by name, then key index + 1 (0: no key), or bit set for `pipeline`. */
 const MOVES: CommitterMove[][] = MOVE_NAMES.map((move) =>
-  move === 'pipeline' ? Array.from({ length: 64 }, (_, keys) => ({ move, key: -1, keys })) : Array.from({ length: 7 }, (_, k) => ({ move, key: k - 1 })),
+  move === 'pipeline'
+    ? Array.from({ length: 1 << MAX_KEYS }, (_, m) => ({ move, keys: KEY_NAMES.filter((_, k) => has(m, k)) }))
+    : Array.from({ length: MAX_KEYS + 1 }, (_, k) => (k === 0 ? { move } : { move, key: KEY_NAMES[k - 1]! })),
 );
-/** The move `move` for key `key` (-1: none), or `pipeline` of the bit set `keys`. */
-function mv(move: CommitterMove['move'], key = -1, keys?: number): CommitterMove {
-  const i = MOVE_NAMES.indexOf(move);
-  return keys === undefined ? MOVES[i]![key + 1]! : MOVES[i]![keys]!;
+const mv = (move: MoveName, k = -1): CommitterMove => MOVES[MOVE_NAMES.indexOf(move)]![k + 1]!;
+const keyIndex = (m: CommitterMove): number => (m.key === undefined ? -1 : KEY_NAMES.indexOf(m.key));
+const keysMask = (m: CommitterMove): number => m.keys!.reduce((acc, k) => acc | (1 << KEY_NAMES.indexOf(k)), 0);
+const STEP = [mv('step')];
+const EXIT = [mv('exit')];
+const NONE: readonly never[] = [];
+/** Move lists per (move, bit set of keys), built once. */
+const keyed = new Map<number, CommitterMove[]>();
+function perKey(move: MoveName, set: number): CommitterMove[] {
+  const id = MOVE_NAMES.indexOf(move) * 64 + set;
+  let l = keyed.get(id);
+  if (!l) {
+    l = [];
+    for (let k = 0; k < MAX_KEYS; k++) if (has(set, k)) l.push(mv(move, k));
+    keyed.set(id, l);
+  }
+  return l;
 }
-const STEP = mv('step');
-const EXIT = mv('exit');
 
-/** True in the initial state only: nothing has happened yet and every key is pipelined. */
-function isInitial(s: State): boolean {
-  return s.pc === 'BeginTxnEpoch' && s.txnEpoch === 0 && s.pipelined === (1 << s.tscache.length) - 1 && s.status === 'pending' && s.ppc.every((pc, i) => pc === 'PreventLoop' && s.toResolve[i] === (1 << s.tscache.length) - 1);
+/** True in the initial state only: nothing has happened yet (every key is pipelined). */
+function isInitial(v: View, keys: number): boolean {
+  if (v.pc !== BeginTxnEpoch || v.txnEpoch !== 0 || v.status !== PENDING || v.pipelined !== allKeys(keys)) return false;
+  for (let i = 0; i < v.ppc.length; i++) if (v.ppc[i] !== PreventLoop || v.toResolve[i] !== allKeys(keys)) return false;
+  return true;
 }
 
-function committerMoves(s: State, p: P): CommitterMove[] {
-  const out: CommitterMove[] = [];
-  switch (s.pc) {
-    case 'BeginTxnEpoch':
-      out.push(STEP);
-      if (isInitial(s)) for (let m = 0; m < allKeys(p); m++) out.push(mv('pipeline', -1, m));
+function committerMoves(v: View, keys: number): readonly CommitterMove[] {
+  switch (v.pc) {
+    case BeginTxnEpoch: {
+      if (!isInitial(v, keys)) return STEP;
+      const out = [mv('step')];
+      for (let m = 0; m < allKeys(keys); m++) out.push(MOVES[MOVE_NAMES.indexOf('pipeline')]![m]!);
       return out;
-    case 'PipelineWrites':
-      if (s.toWrite === 0) return [EXIT];
-      for (let k = 0; k < p.keys; k++) {
-        if (!has(s.toWrite, k)) continue;
-        if (!has(s.resolved, k) && s.tscache[k]! < s.txnTs) out.push(mv('write', k));
+    }
+    case PipelineWrites: {
+      if (v.toWrite === 0) return EXIT;
+      const out: CommitterMove[] = [];
+      for (let k = 0; k < keys; k++) {
+        if (!has(v.toWrite, k)) continue;
+        if (!has(v.resolved, k) && v.tscache[k]! < v.txnTs) out.push(mv('write', k));
         out.push(mv('skip', k));
       }
       return out;
-    case 'StageWritesAndRecordLoop':
-      if (s.toCheck === 0 && s.toWrite === 0 && s.haveStagingRecord) return [EXIT];
-      if (s.toCheck !== 0) out.push(mv('query'));
-      if (s.toWrite !== 0) out.push(mv('parallel-write'));
-      if (!s.haveStagingRecord) out.push(mv('stage'));
+    }
+    case StageWritesAndRecordLoop: {
+      if (v.toCheck === 0 && v.toWrite === 0 && v.haveStagingRecord) return EXIT;
+      const out: CommitterMove[] = [];
+      if (v.toCheck !== 0) out.push(mv('query'));
+      if (v.toWrite !== 0) out.push(mv('parallel-write'));
+      if (!v.haveStagingRecord) out.push(mv('stage'));
       return out;
-    case 'QueryPipelinedWrite':
-      for (let k = 0; k < p.keys; k++) if (has(s.toCheck, k)) out.push(mv('query', k));
-      return out;
-    case 'ParallelWrite':
-      for (let k = 0; k < p.keys; k++) {
-        if (!has(s.toWrite, k)) continue;
-        if (s.intentEpoch[k] !== s.txnEpoch && (s.tscache[k]! >= s.txnTs || has(s.resolved, k))) out.push(mv('refresh', k), mv('restart', k));
+    }
+    case QueryPipelinedWrite:
+      return perKey('query', v.toCheck);
+    case ParallelWrite: {
+      const out: CommitterMove[] = [];
+      for (let k = 0; k < keys; k++) {
+        if (!has(v.toWrite, k)) continue;
+        if (v.intentEpoch[k] !== v.txnEpoch && (v.tscache[k]! >= v.txnTs || has(v.resolved, k))) out.push(mv('refresh', k), mv('restart', k));
         else out.push(mv('write', k));
       }
       return out;
-    case 'AsyncResolveIntents':
-      if (s.toWrite === 0) return [EXIT];
-      for (let k = 0; k < p.keys; k++) if (has(s.toWrite, k)) out.push(mv('resolve', k));
-      return out;
-    case 'Done':
-      return out;
+    }
+    case AsyncResolveIntents:
+      return v.toWrite === 0 ? EXIT : perKey('resolve', v.toWrite);
+    case CDone:
+      return NONE;
     default:
-      return [STEP];
+      return STEP;
   }
 }
 
-function committerStep(s: State, p: P, m: CommitterMove): State {
-  const k = m.key;
-  switch (s.pc) {
-    case 'BeginTxnEpoch': {
-      if (m.move === 'pipeline') return { ...s, pipelined: m.keys! };
-      const attemptsLeft = s.attempt <= p.maxAttempts;
-      return { ...s, txnEpoch: s.txnEpoch + 1, txnTs: s.txnTs + 1, toWrite: s.pipelined, pc: attemptsLeft ? 'PipelineWrites' : 'EndCommitter' };
-    }
-    case 'PipelineWrites': {
-      if (m.move === 'exit') return { ...s, pc: 'StageWritesAndRecord' };
-      const next = { ...s, toWrite: s.toWrite & ~(1 << k) };
-      if (has(s.resolved, k)) return next;
-      if (s.tscache[k]! >= s.txnTs) return fail(next, 'PipelineWrites: a pipelined write is never prevented');
-      return m.move === 'write' ? { ...next, ...writeIntent(s, k) } : next;
-    }
-    case 'StageWritesAndRecord':
-      return {
-        ...s,
-        toWrite: allKeys(p) & ~s.pipelined,
-        toCheck: s.pipelined,
-        haveStagingRecord: false,
-        pc: s.attempt > p.maxAttempts ? 'EndCommitter' : 'StageWritesAndRecordLoop',
-      };
-    case 'StageWritesAndRecordLoop':
-      switch (m.move) {
-        case 'query':
-          return { ...s, pc: 'QueryPipelinedWrite' };
-        case 'parallel-write':
-          return { ...s, pc: 'ParallelWrite' };
-        case 'stage':
-          return { ...s, pc: 'StageRecord' };
-        default:
-          return { ...s, pc: 'AckClient' };
+/** The committer's step from its label by move `m`, on `v` in place. */
+function committerStep(v: View, p: P, m: CommitterMove): void {
+  const k = keyIndex(m);
+  switch (v.pc) {
+    case BeginTxnEpoch:
+      if (m.move === 'pipeline') {
+        v.pipelined = keysMask(m);
+        return;
       }
-    case 'QueryPipelinedWrite':
-      if (queryIntent(s, k, s.txnEpoch, s.txnTs)) return { ...s, toCheck: s.toCheck & ~(1 << k), pc: 'StageWritesAndRecordLoop' };
-      // Missing: the record says whether it is due to resolution after finalization.
-      switch (s.status) {
-        case 'pending':
-        case 'staging':
-          return { ...s, attempt: s.attempt + 1, pc: 'BeginTxnEpoch' };
-        case 'aborted':
-          return { ...s, pc: 'EndCommitter' };
-        case 'committed':
-          return { ...s, pc: 'AckClient' };
+      v.txnEpoch++;
+      v.txnTs++;
+      v.toWrite = v.pipelined;
+      v.pc = v.attempt > p.maxAttempts ? EndCommitter : PipelineWrites;
+      return;
+    case PipelineWrites:
+      if (m.move === 'exit') {
+        v.pc = StageWritesAndRecord;
+        return;
       }
-    // falls through (unreachable: the switch is exhaustive)
-    case 'ParallelWrite': {
-      const next = { ...s, toWrite: s.toWrite & ~(1 << k) };
-      if (s.intentEpoch[k] === s.txnEpoch) return { ...next, pc: 'StageWritesAndRecordLoop' };
-      if (s.tscache[k]! >= s.txnTs || has(s.resolved, k)) {
-        if (m.move === 'refresh') return { ...next, txnTs: s.txnTs + 1, attempt: s.attempt + 1, pc: 'StageWritesAndRecord' };
-        return { ...next, attempt: s.attempt + 1, pc: 'BeginTxnEpoch' };
+      v.toWrite &= ~(1 << k);
+      if (has(v.resolved, k)) return;
+      if (v.tscache[k]! >= v.txnTs) return fail(v, 1);
+      if (m.move === 'write') writeIntent(v, k);
+      return;
+    case StageWritesAndRecord:
+      v.toWrite = allKeys(p.keys) & ~v.pipelined;
+      v.toCheck = v.pipelined;
+      v.haveStagingRecord = false;
+      v.pc = v.attempt > p.maxAttempts ? EndCommitter : StageWritesAndRecordLoop;
+      return;
+    case StageWritesAndRecordLoop:
+      v.pc = m.move === 'query' ? QueryPipelinedWrite : m.move === 'parallel-write' ? ParallelWrite : m.move === 'stage' ? StageRecord : AckClient;
+      return;
+    case QueryPipelinedWrite:
+      if (queryIntent(v, k, v.txnEpoch, v.txnTs)) {
+        v.toCheck &= ~(1 << k);
+        v.pc = StageWritesAndRecordLoop;
+      } else if (v.status === PENDING || v.status === STAGING) {
+        // Missing, and the record is not finalized: restart at a new epoch.
+        v.attempt++;
+        v.pc = BeginTxnEpoch;
+      } else v.pc = v.status === ABORTED ? EndCommitter : AckClient;
+      return;
+    case ParallelWrite:
+      v.toWrite &= ~(1 << k);
+      if (v.intentEpoch[k] === v.txnEpoch) v.pc = StageWritesAndRecordLoop;
+      else if (v.tscache[k]! >= v.txnTs || has(v.resolved, k)) {
+        // Prevented: refresh (same epoch, stage again) or restart.
+        if (m.move === 'refresh') {
+          v.txnTs++;
+          v.pc = StageWritesAndRecord;
+        } else v.pc = BeginTxnEpoch;
+        v.attempt++;
+      } else {
+        writeIntent(v, k);
+        v.pc = StageWritesAndRecordLoop;
       }
-      return { ...next, ...writeIntent(s, k), pc: 'StageWritesAndRecordLoop' };
-    }
-    case 'StageRecord': {
-      const next = { ...s, haveStagingRecord: true };
-      switch (s.status) {
-        case 'pending':
-          return { ...next, status: 'staging', recEpoch: s.txnEpoch, recTs: s.txnTs, pc: 'StageWritesAndRecordLoop' };
-        case 'staging': {
-          const restaged: State = { ...next, status: 'staging', recEpoch: s.txnEpoch, recTs: s.txnTs, pc: 'StageWritesAndRecordLoop' };
-          return s.recEpoch <= s.txnEpoch && s.recTs < s.txnTs ? restaged : fail(restaged, 'StageRecord: a restaged record moves forward');
-        }
-        case 'aborted':
-          return { ...next, pc: 'EndCommitter' };
-        case 'committed':
-          return fail({ ...next, pc: 'StageWritesAndRecordLoop' }, 'StageRecord: the record is not committed yet');
+      return;
+    case StageRecord:
+      v.haveStagingRecord = true;
+      v.pc = StageWritesAndRecordLoop;
+      if (v.status === ABORTED) v.pc = EndCommitter;
+      else if (v.status === COMMITTED) fail(v, 3);
+      else {
+        if (v.status === STAGING && !(v.recEpoch <= v.txnEpoch && v.recTs < v.txnTs)) fail(v, 2);
+        v.status = STAGING;
+        v.recEpoch = v.txnEpoch;
+        v.recTs = v.txnTs;
       }
-    }
-    // falls through (unreachable)
-    case 'AckClient': {
-      const next: State = { ...s, commitAck: true, pc: 'AsyncExplicitlyCommitted' };
-      return committed(s) ? next : fail(next, 'AckClient: the transaction is committed');
-    }
-    case 'AsyncExplicitlyCommitted': {
-      const next: State = { ...s, toWrite: allKeys(p), pc: 'AsyncResolveIntents' };
-      if (s.status === 'staging') {
-        const done: State = { ...next, status: 'committed' };
-        return implicitlyCommitted(s) ? done : fail(done, 'AsyncExplicitlyCommitted: a staging record is implicitly committed');
+      return;
+    case AckClient:
+      if (!committed(v)) fail(v, 4);
+      v.commitAck = true;
+      v.pc = AsyncExplicitlyCommitted;
+      return;
+    case AsyncExplicitlyCommitted:
+      if (v.status === STAGING) {
+        if (!implicitlyCommitted(v)) fail(v, 6);
+        v.status = COMMITTED;
+      } else if (v.status !== COMMITTED) fail(v, 5);
+      v.toWrite = allKeys(p.keys);
+      v.pc = AsyncResolveIntents;
+      return;
+    case AsyncResolveIntents:
+      if (m.move === 'exit') v.pc = EndCommitter;
+      else {
+        v.resolved |= 1 << k;
+        v.toWrite &= ~(1 << k);
       }
-      return s.status === 'committed' ? next : fail(next, 'AsyncExplicitlyCommitted: the record is staging or committed');
-    }
-    case 'AsyncResolveIntents':
-      if (m.move === 'exit') return { ...s, pc: 'EndCommitter' };
-      return { ...s, resolved: s.resolved | (1 << k), toWrite: s.toWrite & ~(1 << k) };
-    case 'EndCommitter':
-      return { ...s, pc: 'Done' };
-    case 'Done':
-      return s;
+      return;
+    case EndCommitter:
+      v.pc = CDone;
+      return;
   }
 }
 
 // ---------------------------------------------------------------- the preventers
 
-/** The key a preventer's step picks (0-based), or -1 for a step that picks none. */
-type PreventerMove = number;
-const NO_KEY: readonly PreventerMove[] = [-1];
+/** The key a preventer's step picks (k1, k2, ...), or null for a step that picks none. */
+type PreventerMove = string | null;
+const NO_KEY: readonly PreventerMove[] = [null];
 const KEY_LISTS: (readonly PreventerMove[])[] = [];
 /** The keys of a bit set, as a list built once per set. */
 function keysOf(set: number): readonly PreventerMove[] {
-  let l = KEY_LISTS[set];
-  if (!l) {
-    const out: number[] = [];
-    for (let k = 0; (set >>> k) !== 0; k++) if (has(set, k)) out.push(k);
-    KEY_LISTS[set] = l = out;
-  }
-  return l;
+  return (KEY_LISTS[set] ??= KEY_NAMES.filter((_, k) => has(set, k)));
 }
 
-function preventerMoves(s: State, p: P, i: number): readonly PreventerMove[] {
-  switch (s.ppc[i]!) {
-    case 'PreventWrites': {
-      const left = allKeys(p) & ~s.foundWrites[i]!;
+/** Preventer i's choices, read from its own word alone. */
+function preventerMoves(s: State, keys: number, i: number): readonly PreventerMove[] {
+  if (i >= s.preventers.length) return NONE;
+  const w = s.preventers[i]!;
+  switch (w & 7) {
+    case PreventWrites: {
+      const left = allKeys(keys) & ~((w >>> 11) & 15);
       return left === 0 ? NO_KEY : keysOf(left);
     }
-    case 'ResolveIntents':
-      return s.toResolve[i] === 0 ? NO_KEY : keysOf(s.toResolve[i]!);
-    case 'Done':
-      return [];
+    case ResolveIntents: {
+      const left = (w >>> 15) & 15;
+      return left === 0 ? NO_KEY : keysOf(left);
+    }
+    case PDone:
+      return NONE;
     default:
       return NO_KEY;
   }
 }
 
-const setPpc = (s: State, i: number, pc: PreventerPc): readonly PreventerPc[] => {
-  const out = s.ppc.slice();
-  out[i] = pc;
-  return out;
-};
-
-function preventerStep(s: State, p: P, r: Rules, i: number, k: PreventerMove): State {
-  switch (s.ppc[i]!) {
-    case 'PreventLoop':
-      return { ...s, foundWrites: setAt(s.foundWrites, i, 0), ppc: setPpc(s, i, 'PushRecord') };
-    case 'PushRecord':
-      switch (s.status) {
-        case 'pending':
-          return { ...s, status: 'aborted', ppc: setPpc(s, i, 'ResolveIntents') };
-        case 'staging':
-          return { ...s, preventEpoch: setAt(s.preventEpoch, i, s.recEpoch), preventTs: setAt(s.preventTs, i, s.recTs), ppc: setPpc(s, i, 'PreventWrites') };
-        default:
-          return { ...s, ppc: setPpc(s, i, 'ResolveIntents') };
+/** Preventer i's step from its label, picking `key`, on `v` in place. */
+function preventerStep(v: View, p: P, r: Rules, i: number, key: PreventerMove): void {
+  const k = key === null ? -1 : KEY_NAMES.indexOf(key);
+  switch (v.ppc[i]) {
+    case PreventLoop:
+      v.foundWrites[i] = 0;
+      v.ppc[i] = PushRecord;
+      return;
+    case PushRecord:
+      if (v.status === PENDING) {
+        v.status = ABORTED;
+        v.ppc[i] = ResolveIntents;
+      } else if (v.status === STAGING) {
+        v.preventEpoch[i] = v.recEpoch;
+        v.preventTs[i] = v.recTs;
+        v.ppc[i] = PreventWrites;
+      } else v.ppc[i] = ResolveIntents;
+      return;
+    case PreventWrites:
+      if (k < 0) v.ppc[i] = RecoverRecord;
+      else if (queryIntent(v, k, v.preventEpoch[i]!, v.preventTs[i]!)) v.foundWrites[i]! |= 1 << k;
+      else {
+        // Missing: prevent it from landing at or below the staged timestamp.
+        if (r.prevent && v.tscache[k]! < v.preventTs[i]!) v.tscache[k] = v.preventTs[i]!;
+        v.ppc[i] = RecoverRecord;
       }
-    case 'PreventWrites': {
-      if (k < 0) return { ...s, ppc: setPpc(s, i, 'RecoverRecord') };
-      if (queryIntent(s, k, s.preventEpoch[i]!, s.preventTs[i]!)) return { ...s, foundWrites: setAt(s.foundWrites, i, s.foundWrites[i]! | (1 << k)) };
-      const ts = s.preventTs[i]!;
-      const bump = r.prevent && s.tscache[k]! < ts;
-      return { ...s, ...(bump ? { tscache: setAt(s.tscache, k, ts) } : {}), ppc: setPpc(s, i, 'RecoverRecord') };
-    }
-    case 'RecoverRecord': {
-      const toResolve: State = { ...s, ppc: setPpc(s, i, 'ResolveIntents') };
-      if (s.foundWrites[i] !== allKeys(p)) {
+      return;
+    case RecoverRecord:
+      v.ppc[i] = ResolveIntents;
+      if (v.foundWrites[i] !== allKeys(p.keys)) {
         // Prevented.
-        switch (s.status) {
-          case 'aborted':
-          case 'committed':
-            return toResolve;
-          case 'pending':
-            return fail(toResolve, 'RecoverRecord: a prevented record is not pending');
-          case 'staging': {
-            const legalChange = s.recEpoch >= s.preventEpoch[i]! && s.recTs > s.preventTs[i]!;
-            if (legalChange && r.retryOnRestage) return { ...s, ppc: setPpc(s, i, 'PreventLoop') };
-            return { ...toResolve, status: 'aborted' };
-          }
+        if (v.status === PENDING) fail(v, 7);
+        else if (v.status === STAGING) {
+          const legalChange = v.recEpoch >= v.preventEpoch[i]! && v.recTs > v.preventTs[i]!;
+          if (legalChange && r.retryOnRestage) v.ppc[i] = PreventLoop;
+          else v.status = ABORTED;
         }
+        return;
       }
       // Every write found: the transaction was implicitly committed.
-      if (s.status === 'pending' || s.status === 'aborted') return fail(toResolve, 'RecoverRecord: a recovered record is staging or committed');
-      const same = s.recEpoch === s.preventEpoch[i] && s.recTs === s.preventTs[i];
-      const checked = same ? toResolve : fail(toResolve, 'RecoverRecord: the recovered record is the one pushed');
-      if (s.status !== 'staging') return checked;
-      const done: State = { ...checked, status: 'committed' };
-      return implicitlyCommitted(s) ? done : fail(done, 'RecoverRecord: a staging record found whole is implicitly committed');
-    }
-    case 'ResolveIntents':
-      if (k < 0) return { ...s, ppc: setPpc(s, i, 'Done') };
-      return { ...s, resolved: s.resolved | (1 << k), toResolve: setAt(s.toResolve, i, s.toResolve[i]! & ~(1 << k)) };
-    case 'Done':
-      return s;
+      if (v.status === PENDING || v.status === ABORTED) return fail(v, 8);
+      if (v.recEpoch !== v.preventEpoch[i] || v.recTs !== v.preventTs[i]) fail(v, 9);
+      if (v.status === STAGING) {
+        if (!implicitlyCommitted(v)) fail(v, 10);
+        v.status = COMMITTED;
+      }
+      return;
+    case ResolveIntents:
+      if (k < 0) v.ppc[i] = PDone;
+      else {
+        v.resolved |= 1 << k;
+        v.toResolve[i]! &= ~(1 << k);
+      }
+      return;
   }
 }
 
 // ---------------------------------------------------------------- the module as one node
 
-function initial(p: P): State {
-  if (p.preventers > MAX_PREVENTERS) throw new Error(`parallel-commits-tla models at most ${MAX_PREVENTERS} preventers`);
-  const zeros = (n: number) => Array.from({ length: n }, () => 0);
-  return {
-    status: 'pending',
-    recEpoch: 0,
-    recTs: 0,
-    intentEpoch: zeros(p.keys),
-    intentTs: zeros(p.keys),
-    resolved: 0,
-    tscache: zeros(p.keys),
-    commitAck: false,
-    pc: 'BeginTxnEpoch',
-    pipelined: allKeys(p),
-    attempt: 1,
-    txnEpoch: 0,
-    txnTs: 0,
-    toWrite: 0,
-    toCheck: 0,
-    haveStagingRecord: false,
-    ppc: Array.from({ length: p.preventers }, () => 'PreventLoop' as const),
-    preventEpoch: zeros(p.preventers),
-    preventTs: zeros(p.preventers),
-    foundWrites: zeros(p.preventers),
-    toResolve: Array.from({ length: p.preventers }, () => allKeys(p)),
-    failed: 'none',
-  };
+/** The cfg's action properties on one step (the [][...]_v parts of its temporal properties). */
+function monotonic(prev: View, v: View): boolean {
+  if (v.recEpoch < prev.recEpoch || v.recTs < prev.recTs) return false;
+  if ((prev.status === COMMITTED || prev.status === ABORTED) && v.status !== prev.status) return false;
+  if (committed(prev) && !committed(v)) return false;
+  for (let k = 0; k < v.intentEpoch.length; k++) {
+    if (v.intentEpoch[k]! < prev.intentEpoch[k]! || v.intentTs[k]! < prev.intentTs[k]! || v.tscache[k]! < prev.tscache[k]!) return false;
+  }
+  return true;
 }
 
-/** A step, with the cfg's action properties checked on it (see {@link monotonic}). */
-function checked(prev: State, s: State): State {
-  return monotonic(prev, s) ? s : fail(s, 'temporal: a step moved the record, an intent or the timestamp cache backward');
+/** Runs one step on `s`: unpack, the label's code, the action properties, pack. */
+function step(s: State, keys: number, run: (v: View) => void): State {
+  const { cur, next } = views(keys, s.preventers.length);
+  unpack(s, cur);
+  copyView(cur, next);
+  run(next);
+  if (!monotonic(cur, next)) fail(next, 11);
+  return pack(next);
 }
+
+function initial(p: P): State {
+  const v = emptyView(p.keys, p.preventers);
+  v.attempt = 1;
+  v.pipelined = allKeys(p.keys);
+  v.toResolve.fill(allKeys(p.keys));
+  return pack(v);
+}
+
+type Action<A> = ActionDef<State, unknown, P & Record<string, never>, A>;
 
 function model(r: Rules) {
-  const preventerActions: Record<string, ActionDef<State, unknown, P & Record<string, never>, PreventerMove>> = {};
+  const preventerActions: Record<string, Action<PreventerMove>> = {};
   for (let i = 0; i < MAX_PREVENTERS; i++) {
     preventerActions[`p${i + 1}`] = {
       fair: 'weak',
-      choices: (s, ctx) => (i < s.ppc.length ? preventerMoves(s, ctx.params, i) : []),
-      do: (s, _out, ctx, k) => checked(s, preventerStep(s, ctx.params, r, i, k)),
+      choices: (s, ctx) => preventerMoves(s, ctx.params.keys, i),
+      do: (s, _out, ctx, key) => step(s, ctx.params.keys, (v) => preventerStep(v, ctx.params, r, i, key)),
     };
   }
+  const committer: Action<CommitterMove> = {
+    // Unfair: the coordinator may stop at any point (its crash).
+    choices: (s, ctx) => committerMoves(read(s, ctx.params.keys), ctx.params.keys),
+    do: (s, _out, ctx, m) => step(s, ctx.params.keys, (v) => committerStep(v, ctx.params, m)),
+  };
   return spec.role(State)({
     count: 1,
     init: (ctx) => initial(ctx.params),
-    actions: {
-      // Unfair: the coordinator may stop at any point (its crash).
-      committer: {
-        choices: (s, ctx) => committerMoves(s, ctx.params),
-        do: (s, _out, ctx, m: CommitterMove) => checked(s, committerStep(s, ctx.params, m)),
-      },
-      ...preventerActions,
-    },
+    actions: { committer, ...preventerActions },
   });
-}
-
-/** Each step's action properties (the [][...]_v parts of the cfg's temporal properties). */
-function monotonic(prev: State, s: State): boolean {
-  if (s.recEpoch < prev.recEpoch || s.recTs < prev.recTs) return false;
-  if (prev.status === 'committed' && s.status !== 'committed') return false;
-  if (prev.status === 'aborted' && s.status !== 'aborted') return false;
-  if (committed(prev) && !committed(s)) return false;
-  for (let k = 0; k < s.intentEpoch.length; k++) {
-    if (s.intentEpoch[k]! < prev.intentEpoch[k]! || s.intentTs[k]! < prev.intentTs[k]! || s.tscache[k]! < prev.tscache[k]!) return false;
-  }
-  return true;
 }
 
 // ---------------------------------------------------------------- properties
@@ -538,35 +708,42 @@ const only = (w: WorldReader): State => w.states<State>('model')[0]!;
 export default spec.define({
   roles: { model: model(correctRules) },
   properties: (p) => [
+    // Read from the packed words where that is enough: these run on every state.
     invariant('AckImpliesCommit: an acked transaction is committed', (w) => {
       const s = only(w);
-      return !s.commitAck || committed(s);
+      return ((s.record >>> 10) & 1) === 0 || committed(read(s, p.keys));
     }),
-    invariant('PlusCal assertions and the action properties hold', (w) => only(w).failed === 'none'),
+    invariant('PlusCal assertions and the action properties hold', (w) => ((only(w).record >>> 15) & 31) === 0),
     invariant('TypeInvariants: epochs, timestamps and the timestamp cache within 0..MAX_ATTEMPTS', (w) => {
       const s = only(w);
       const m = p.maxAttempts;
-      if (s.recEpoch > m || s.recTs > m) return false;
-      for (let k = 0; k < s.intentEpoch.length; k++) if (s.intentEpoch[k]! > m || s.intentTs[k]! > m || s.tscache[k]! > m) return false;
+      if (((s.record >>> 2) & 15) > m || ((s.record >>> 6) & 15) > m) return false;
+      for (let k = 0; k < p.keys; k++) {
+        if (((s.intents >>> (8 * k)) & 15) > m || ((s.intents >>> (8 * k + 4)) & 15) > m || ((s.tscache >>> (4 * k)) & 15) > m) return false;
+      }
       return true;
     }),
-    eventuallyAlways('RecordFinalized: the record ends committed or aborted', (w) => {
-      const st = only(w).status;
-      return st === 'committed' || st === 'aborted';
-    }),
-    eventuallyAlways('every intent is eventually resolved', (w) => only(w).resolved === allKeys(p)),
-    leadsTo('ImplicitCommitLeadsToExplicitCommit', (w) => implicitlyCommitted(only(w)), (w) => only(w).status === 'committed'),
-    leadsTo('AckLeadsToExplicitCommit', (w) => only(w).commitAck, (w) => only(w).status === 'committed'),
-    reachable('the client is acked', (w) => only(w).commitAck),
+    eventuallyAlways('RecordFinalized: the record ends committed or aborted', (w) => (only(w).record & 3) >= COMMITTED),
+    eventuallyAlways('every intent is eventually resolved', (w) => ((only(w).record >>> 11) & 15) === allKeys(p.keys)),
+    leadsTo('ImplicitCommitLeadsToExplicitCommit', (w) => implicitlyCommitted(read(only(w), p.keys)), (w) => (only(w).record & 3) === COMMITTED),
+    leadsTo('AckLeadsToExplicitCommit', (w) => ((only(w).record >>> 10) & 1) === 1, (w) => (only(w).record & 3) === COMMITTED),
+    reachable('the client is acked', (w) => read(only(w), p.keys).commitAck),
     reachable('a preventer aborts a staging record', (w) => {
-      const s = only(w);
-      return s.status === 'aborted' && s.recEpoch > 0;
+      const v = read(only(w), p.keys);
+      return v.status === ABORTED && v.recEpoch > 0;
     }),
     reachable('a preventer commits the record (the committer stopped before)', (w) => {
-      const s = only(w);
-      return s.status === 'committed' && !s.commitAck;
+      const v = read(only(w), p.keys);
+      return v.status === COMMITTED && !v.commitAck;
     }),
-    ...(p.maxAttempts >= 2 ? [reachable('the committer refreshes and stages again', (w) => only(w).recTs > only(w).recEpoch)] : []),
+    ...(p.maxAttempts >= 2
+      ? [
+          reachable('the committer refreshes and stages again', (w) => {
+            const v = read(only(w), p.keys);
+            return v.recTs > v.recEpoch;
+          }),
+        ]
+      : []),
   ],
   variants: {
     'recovery-no-prevent': {
@@ -574,8 +751,11 @@ export default spec.define({
       roles: { model: model({ ...correctRules, prevent: false }) },
     },
     'recovery-ignores-restage': {
-      doc: 'Recovery aborts a record it found a write missing for even when the record has moved to a higher timestamp since the push (the committer refreshed past the prevention and staged again, its writes in place at the new timestamp): the record is ABORTED while the transaction is implicitly committed at the new timestamp, or already acked (AckImpliesCommit). The module retries the recovery instead (its legal_change).',
+      doc: 'Recovery aborts a record it found a write missing for even when the record has moved to a higher timestamp since the push (the committer refreshed past the prevention and staged again, its writes in place at the new timestamp): the record is ABORTED while the transaction is implicitly committed at the new timestamp, or already acked (AckImpliesCommit). The module starts the recovery over instead (its legal_change).',
       roles: { model: model({ ...correctRules, retryOnRestage: false }) },
     },
   },
 });
+
+export { STATUSES, COMMITTER_LABELS, PREVENTER_LABELS, ASSERTIONS };
+export type { Status };
