@@ -51,19 +51,19 @@
  *
  * PlusCal `assert` statements are checked by TLC as it computes a step; here a step whose
  * assertion fails records which one (`failed`: constant none otherwise, so it tells no states
- * apart) and the invariant 'PlusCal assertions hold' reports it. Properties: the cfg's
+ * apart), and an invariant named after the assertion reports it. Properties: the cfg's
  * invariants TypeInvariants (the schema holds the type; the bounds on epochs and timestamps are
  * checked) and AckImpliesCommit; its temporal properties: the action parts (epochs, timestamps
  * and the timestamp cache never go down; a committed, aborted or committed-at-all transaction
  * stays so), checked on every step as the assertions are (a step that breaks one records it in
- * `failed`), and the liveness parts with pacta's liveness API: <>[]RecordFinalized, <>[] every intent resolved,
+ * `failed`; the invariant 'temporal properties: ...' reports it), and the liveness parts with pacta's liveness API: <>[]RecordFinalized, <>[] every intent resolved,
  * ImplicitCommitLeadsToExplicitCommit and AckLeadsToExplicitCommit.
  *
  * Not modeled (as in the module): the values written, other transactions' writes, the
  * transaction's heartbeat (preventers do not wait for it to expire), intents above the staged
  * timestamp (a write that is pushed is modeled as prevented).
  */
-import { eventuallyAlways, invariant, leadsTo, protocol, reachable, t, type ActionDef, type WorldReader } from '../core/index.ts';
+import { eventuallyAlways, invariant, leadsTo, protocol, reachable, Schema, SchemaError, t, type ActionDef, type Json, type WorldReader } from '../core/index.ts';
 
 const STATUSES = ['pending', 'staging', 'committed', 'aborted'] as const;
 type Status = (typeof STATUSES)[number];
@@ -107,30 +107,63 @@ const ASSERTIONS = [
   'RecoverRecord: a recovered record is staging or committed',
   'RecoverRecord: the recovered record is the one pushed',
   'RecoverRecord: a staging record found whole is implicitly committed',
-  'temporal: a step moved the record, an intent or the timestamp cache backward, or un-finalized or un-committed the transaction',
+  'temporal properties: no step moves the record, an intent or the timestamp cache backward, or un-finalizes or un-commits the transaction',
 ] as const;
 
 /**
  * The packed state. Bits, low first:
  * - record: status 0-1 (pending, staging, committed, aborted), epoch 2-5, ts 6-9, commit_ack 10,
- *   resolved 11-14 (intent_writes[k].resolved, bit k), failed 15-19 (the assertion, 0: none);
+ *   resolved 11-14 (intent_writes[k].resolved, bit k), failed 15-19 (the assertion, 0: none),
+ *   |KEYS| 20-22 (a constant, so that the JSON form can name the keys);
  * - intents: intent_writes[k].epoch at 8k, .ts at 8k + 4 (4 bits each);
  * - tscache: tscache[k] at 4k;
  * - committer: pc 0-3, attempt 4-7, txn_epoch 8-11, txn_ts 12-15, have_staging_record 16,
  *   pipelined_keys 17-20, to_write 21-24, to_check 25-28;
  * - preventers[i]: pc 0-2, prevent_epoch 3-6, prevent_ts 7-10, found_writes 11-14, to_resolve 15-18.
  */
-const State = t.struct({
+const Words = t.struct({
   record: t.u32,
   intents: t.u32,
   tscache: t.u32,
   committer: t.u32,
   preventers: t.array(t.u32),
 });
-export type State = typeof State.__type;
+export type State = typeof Words.__type;
+
+/**
+ * The state's schema: the words' codec (what the checker packs and hashes), with the module's
+ * variables by name as its JSON form (traces, `pacta show`, replay), see {@link describe}.
+ */
+class StateSchema extends Schema<State> {
+  readonly name = 'parallel-commits-tla state';
+  readonly hasNodes = false;
+  encode(w: Parameters<Schema<State>['encode']>[0], v: State, path?: string): void {
+    Words.encode(w, v, path);
+  }
+  decode(r: Parameters<Schema<State>['decode']>[0]): State {
+    return Words.decode(r);
+  }
+  compare(a: State, b: State): number {
+    return Words.compare(a, b);
+  }
+  mapNodes(v: State): State {
+    return v;
+  }
+  toJSON(v: State): Json {
+    return describe(v) as unknown as Json;
+  }
+  fromJSON(j: unknown, path: string): State {
+    return fromDescription(j, path || 'state');
+  }
+  forEachNode(): void {}
+  occurrences(): void {}
+}
+const State = new StateSchema();
 
 /** The module's variables by name, unpacked (a scratch object while a step runs). */
 export interface View {
+  /** |KEYS| (a constant of the model). */
+  keys: number;
   status: number;
   recEpoch: number;
   recTs: number;
@@ -189,7 +222,7 @@ const correctRules: Rules = { prevent: true, retryOnRestage: true };
 function emptyView(keys: number, preventers: number): View {
   const z = (n: number) => new Array<number>(n).fill(0);
   return {
-    status: 0, recEpoch: 0, recTs: 0, commitAck: false, resolved: 0, failed: 0,
+    keys, status: 0, recEpoch: 0, recTs: 0, commitAck: false, resolved: 0, failed: 0,
     intentEpoch: z(keys), intentTs: z(keys), tscache: z(keys),
     pc: 0, attempt: 0, txnEpoch: 0, txnTs: 0, haveStagingRecord: false, pipelined: 0, toWrite: 0, toCheck: 0,
     ppc: z(preventers), preventEpoch: z(preventers), preventTs: z(preventers), foundWrites: z(preventers), toResolve: z(preventers),
@@ -205,6 +238,7 @@ export function unpack(s: State, v: View): View {
   v.commitAck = ((r >>> 10) & 1) === 1;
   v.resolved = (r >>> 11) & 15;
   v.failed = (r >>> 15) & 31;
+  v.keys = (r >>> 20) & 7;
   for (let k = 0; k < v.intentEpoch.length; k++) {
     v.intentEpoch[k] = (s.intents >>> (8 * k)) & 15;
     v.intentTs[k] = (s.intents >>> (8 * k + 4)) & 15;
@@ -248,7 +282,7 @@ function pack(v: View): State {
     preventers[i] = v.ppc[i]! | (nibble(v.preventEpoch[i]!) << 3) | (nibble(v.preventTs[i]!) << 7) | (v.foundWrites[i]! << 11) | (v.toResolve[i]! << 15);
   }
   return {
-    record: v.status | (nibble(v.recEpoch) << 2) | (nibble(v.recTs) << 6) | (v.commitAck ? 1 << 10 : 0) | (v.resolved << 11) | (v.failed << 15),
+    record: v.status | (nibble(v.recEpoch) << 2) | (nibble(v.recTs) << 6) | (v.commitAck ? 1 << 10 : 0) | (v.resolved << 11) | (v.failed << 15) | (v.keys << 20),
     intents: intents >>> 0,
     tscache,
     committer:
@@ -258,6 +292,7 @@ function pack(v: View): State {
 }
 
 function copyView(from: View, to: View): View {
+  to.keys = from.keys;
   to.status = from.status;
   to.recEpoch = from.recEpoch;
   to.recTs = from.recTs;
@@ -301,7 +336,8 @@ const read = (s: State, keys: number): View => unpack(s, views(keys, s.preventer
 const KEY_NAMES = ['k1', 'k2', 'k3', 'k4'];
 
 /** The module's variables of `s` by name (a fresh object: for reading traces and tests). */
-export function describe(s: State, keys: number) {
+export function describe(s: State) {
+  const keys = (s.record >>> 20) & 7;
   const v = unpack(s, emptyView(keys, s.preventers.length));
   const set = (m: number) => KEY_NAMES.slice(0, keys).filter((_, k) => has(m, k));
   return {
@@ -319,15 +355,85 @@ export function describe(s: State, keys: number) {
       to_check: set(v.toCheck),
       have_staging_record: v.haveStagingRecord,
     },
-    preventers: v.ppc.map((pc, i) => ({
-      pc: PREVENTER_LABELS[pc as 0],
-      prevent_epoch: v.preventEpoch[i],
-      prevent_ts: v.preventTs[i],
-      found_writes: set(v.foundWrites[i]!),
-      to_resolve: set(v.toResolve[i]!),
-    })),
+    preventers: Object.fromEntries(
+      v.ppc.map((pc, i) => [
+        `p${i + 1}`,
+        { pc: PREVENTER_LABELS[pc as 0], prevent_epoch: v.preventEpoch[i], prevent_ts: v.preventTs[i], found_writes: set(v.foundWrites[i]!), to_resolve: set(v.toResolve[i]!) },
+      ]),
+    ),
     failed: v.failed === 0 ? null : ASSERTIONS[v.failed as 0],
   };
+}
+
+/** Parses the JSON form {@link describe} gives back into the packed state (a trace's states). */
+function fromDescription(j: unknown, path: string): State {
+  const obj = (x: unknown, at: string): Record<string, unknown> => {
+    if (x === null || typeof x !== 'object' || Array.isArray(x)) throw new SchemaError(`${at}: expected an object, got ${JSON.stringify(x)}`);
+    return x as Record<string, unknown>;
+  };
+  const small = (x: unknown, at: string): number => {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 15) throw new SchemaError(`${at}: expected an integer in 0..15, got ${JSON.stringify(x)}`);
+    return x;
+  };
+  const bool = (x: unknown, at: string): boolean => {
+    if (typeof x !== 'boolean') throw new SchemaError(`${at}: expected a boolean, got ${JSON.stringify(x)}`);
+    return x;
+  };
+  const oneOf = (list: readonly string[], x: unknown, at: string): number => {
+    const i = typeof x === 'string' ? list.indexOf(x) : -1;
+    if (i < 0) throw new SchemaError(`${at}: expected one of ${list.join(', ')}, got ${JSON.stringify(x)}`);
+    return i;
+  };
+  const root = obj(j, path);
+  const intents = obj(root.intent_writes, `${path}.intent_writes`);
+  const keys = Object.keys(intents).length;
+  if (keys < 1 || keys > MAX_KEYS) throw new SchemaError(`${path}.intent_writes: expected 1 to ${MAX_KEYS} keys, got ${keys}`);
+  const names = KEY_NAMES.slice(0, keys);
+  const keySet = (x: unknown, at: string): number => {
+    if (!Array.isArray(x)) throw new SchemaError(`${at}: expected a list of keys, got ${JSON.stringify(x)}`);
+    return x.reduce((m: number, k, i) => m | (1 << oneOf(names, k, `${at}[${i}]`)), 0);
+  };
+  const byName = obj(root.preventers, `${path}.preventers`);
+  const list = Object.keys(byName).map((name, i) => {
+    if (name !== `p${i + 1}`) throw new SchemaError(`${path}.preventers: expected p1, p2, ... in order, got ${name}`);
+    return byName[name];
+  });
+  if (list.length < 1 || list.length > MAX_PREVENTERS) throw new SchemaError(`${path}.preventers: expected 1 to ${MAX_PREVENTERS} preventers`);
+  const v = emptyView(keys, list.length);
+  const record = obj(root.record, `${path}.record`);
+  v.status = oneOf(STATUSES, record.status, `${path}.record.status`);
+  v.recEpoch = small(record.epoch, `${path}.record.epoch`);
+  v.recTs = small(record.ts, `${path}.record.ts`);
+  const tscache = obj(root.tscache, `${path}.tscache`);
+  names.forEach((k, i) => {
+    const at = `${path}.intent_writes.${k}`;
+    const w = obj(intents[k], at);
+    v.intentEpoch[i] = small(w.epoch, `${at}.epoch`);
+    v.intentTs[i] = small(w.ts, `${at}.ts`);
+    if (bool(w.resolved, `${at}.resolved`)) v.resolved |= 1 << i;
+    v.tscache[i] = small(tscache[k], `${path}.tscache.${k}`);
+  });
+  v.commitAck = bool(root.commit_ack, `${path}.commit_ack`);
+  const c = obj(root.committer, `${path}.committer`);
+  v.pc = oneOf(COMMITTER_LABELS, c.pc, `${path}.committer.pc`);
+  v.pipelined = keySet(c.pipelined_keys, `${path}.committer.pipelined_keys`);
+  v.attempt = small(c.attempt, `${path}.committer.attempt`);
+  v.txnEpoch = small(c.txn_epoch, `${path}.committer.txn_epoch`);
+  v.txnTs = small(c.txn_ts, `${path}.committer.txn_ts`);
+  v.toWrite = keySet(c.to_write, `${path}.committer.to_write`);
+  v.toCheck = keySet(c.to_check, `${path}.committer.to_check`);
+  v.haveStagingRecord = bool(c.have_staging_record, `${path}.committer.have_staging_record`);
+  list.forEach((x, i) => {
+    const at = `${path}.preventers.p${i + 1}`;
+    const pr = obj(x, at);
+    v.ppc[i] = oneOf(PREVENTER_LABELS, pr.pc, `${at}.pc`);
+    v.preventEpoch[i] = small(pr.prevent_epoch, `${at}.prevent_epoch`);
+    v.preventTs[i] = small(pr.prevent_ts, `${at}.prevent_ts`);
+    v.foundWrites[i] = keySet(pr.found_writes, `${at}.found_writes`);
+    v.toResolve[i] = keySet(pr.to_resolve, `${at}.to_resolve`);
+  });
+  v.failed = root.failed === null ? 0 : oneOf(ASSERTIONS, root.failed, `${path}.failed`);
+  return pack(v);
 }
 
 // ---------------------------------------------------------------- predicates of the module
@@ -561,9 +667,9 @@ function committerStep(v: View, p: P, m: CommitterMove): void {
 
 // ---------------------------------------------------------------- the preventers
 
-/** The key a preventer's step picks (k1, k2, ...), or null for a step that picks none. */
-type PreventerMove = string | null;
-const NO_KEY: readonly PreventerMove[] = [null];
+/** The key a preventer's step picks (k1, k2, ...), or `step` for a step that picks none. */
+type PreventerMove = string;
+const NO_KEY: readonly PreventerMove[] = ['step'];
 const KEY_LISTS: (readonly PreventerMove[])[] = [];
 /** The keys of a bit set, as a list built once per set. */
 function keysOf(set: number): readonly PreventerMove[] {
@@ -592,7 +698,7 @@ function preventerMoves(s: State, keys: number, i: number): readonly PreventerMo
 
 /** Preventer i's step from its label, picking `key`, on `v` in place. */
 function preventerStep(v: View, p: P, r: Rules, i: number, key: PreventerMove): void {
-  const k = key === null ? -1 : KEY_NAMES.indexOf(key);
+  const k = KEY_NAMES.indexOf(key);
   switch (v.ppc[i]) {
     case PreventLoop:
       v.foundWrites[i] = 0;
@@ -713,7 +819,8 @@ export default spec.define({
       const s = only(w);
       return ((s.record >>> 10) & 1) === 0 || committed(read(s, p.keys));
     }),
-    invariant('PlusCal assertions and the action properties hold', (w) => ((only(w).record >>> 15) & 31) === 0),
+    // One per PlusCal assert (and one for the cfg's action properties), named after it.
+    ...ASSERTIONS.slice(1).map((name, i) => invariant(name, (w) => ((only(w).record >>> 15) & 31) !== i + 1)),
     invariant('TypeInvariants: epochs, timestamps and the timestamp cache within 0..MAX_ATTEMPTS', (w) => {
       const s = only(w);
       const m = p.maxAttempts;
@@ -747,11 +854,13 @@ export default spec.define({
   ],
   variants: {
     'recovery-no-prevent': {
-      doc: "A preventer that finds an in-flight write missing does not bump the key's timestamp cache: it aborts the STAGING record, and the write then lands at the staged timestamp; the committer finds every write in place and acks a transaction whose record is ABORTED (AckImpliesCommit, and the module's assertion before the ack). Parallel commits' recovery is only safe because a missing write is prevented (the family of cockroach#110185).",
+      doc: "A preventer that finds an in-flight write missing does not bump the key's timestamp cache (it does not prevent the write): it aborts the STAGING record, and the write lands afterwards at the staged timestamp. The transaction was implicitly committed (every write in place at or below the staged timestamp) a step before the record says ABORTED, which the cfg's temporal property [](Committed => []Committed) forbids; a step later the committer finds every write in place and acks the client (AckImpliesCommit, and the assertion before the ack). Parallel commits' recovery is safe only because a missing write is prevented (the family of cockroach#110185).",
+      expose: { params: { preventers: 1, maxAttempts: 1 } },
       roles: { model: model({ ...correctRules, prevent: false }) },
     },
     'recovery-ignores-restage': {
-      doc: 'Recovery aborts a record it found a write missing for even when the record has moved to a higher timestamp since the push (the committer refreshed past the prevention and staged again, its writes in place at the new timestamp): the record is ABORTED while the transaction is implicitly committed at the new timestamp, or already acked (AckImpliesCommit). The module starts the recovery over instead (its legal_change).',
+      doc: "Recovery aborts the record whenever it prevented a write, even when the record has moved to a higher timestamp since the push (legal_change ignored): the committer's write was prevented, it refreshed, wrote the key at the new timestamp and staged the record there, implicitly committed; the preventer then aborts it ([](Committed => []Committed), then AckImpliesCommit once the client is acked). The module starts the recovery over instead, at the record's new timestamp.",
+      expose: { params: { preventers: 1, maxAttempts: 2 } },
       roles: { model: model({ ...correctRules, retryOnRestage: false }) },
     },
   },
