@@ -45,9 +45,9 @@
  * SUBSET KEYS`); a pacta protocol has one. The initial state here is TLC's with every key pipelined,
  * and in it (and only there) the committer may instead pick fewer pipelined keys, moving to one of
  * TLC's other initial states. The states are TLC's, the same set; what differs is one extra edge
- * to each other initial state (so the generated count is a little larger, and the depth of the
- * states reached from those initial states one more: the search depth is TLC's with the cfg, 63,
- * and with most small configurations).
+ * to each other initial state (so the generated count differs, and the states reached from those
+ * initial states may be one deeper: the search depth is still TLC's, 63, with the cfg, and with
+ * most small configurations).
  *
  * PlusCal `assert` statements are checked by TLC as it computes a step; here a step whose
  * assertion fails records which one (`failed`: constant none otherwise, so it tells no states
