@@ -61,6 +61,7 @@ const bounds: Record<string, { params: Record<string, number | boolean | string>
   'optimized-commit-ts-tla': { params: { clients: 2, keys: 2, primaries: '1,2' }, maxDepth: 5 },
   // Two nodes (one skewed) so HLC receives and uncertainty matter; parallel commits on, so STAGING is explored.
   cockroach: { params: { nodes: 2, keys: 2, clients: 1, opsPerClient: 1, parallelCommits: true }, maxDepth: 6 },
+  'parallel-commits-tla': { params: { keys: 1, preventers: 1, maxAttempts: 2 }, maxDepth: 10 },
 };
 
 /** The world options tried on each spec: every network kind, with and without faults and clocks. */

@@ -76,6 +76,11 @@ export const bundledSpecs: Record<string, BundledSpec> = {
     module: moduleUrl('./cockroach/cockroach'),
     load: async () => (await import('./cockroach/cockroach.ts')).default,
   },
+  'parallel-commits-tla': {
+    summary: "cockroach's ParallelCommits.tla at its PlusCal label granularity (defaults: its cfg; TLC 8,216,557 states)",
+    module: moduleUrl('./cockroach/parallel-commits-tla'),
+    load: async () => (await import('./cockroach/parallel-commits-tla.ts')).default,
+  },
   vitess: {
     summary: 'Vitess atomic distributed transactions: VTGate, MM dt_state, RM redo logs, watchdog; Single/Multi/TwoPC; scatter reads; a global index',
     module: moduleUrl('./vitess/vitess'),
