@@ -18,11 +18,11 @@ describe('--disk-faults', () => {
     const r = checkSync(raft, { ...bag1, diskFaults: 1 });
     expect(r.result).toBe('ok');
     expect(r.goals.every((g) => g.reached)).toBe(true);
-    expect(r.stats.distinctStates).toBe(43_651);
+    expect(r.stats.distinctStates).toBe(37_783);
   });
 
   it('diskFaults 0 is the world without disk faults (the same count as --crashes 1)', () => {
-    expect(checkSync(raft, { ...bag1, crashes: 1, diskFaults: 0 }).stats.distinctStates).toBe(13_705);
+    expect(checkSync(raft, { ...bag1, crashes: 1, diskFaults: 0 }).stats.distinctStates).toBe(11_875);
   });
 
   it('pacta check raft --disk-faults 1 exits 0 (small bounds)', async () => {

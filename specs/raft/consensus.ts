@@ -218,6 +218,22 @@ export function sendAppend<S extends CoreState<E>, E extends Entry>(s: S, to: No
   return entries.length === 0 ? s : { ...s, next: put(s.next, to, nextIndex + entries.length) };
 }
 
+/**
+ * Go-back-N for a leader whose only sender is its heartbeat timer (raft.ts has no `replicate`):
+ * what `to` has not acknowledged when the timer fires is sent again from matchIndex + 1, as in
+ * raft.tla, instead of a heartbeat at the optimistic nextIndex, which a follower without the
+ * batch rejects (and the batch goes again a rejection round trip later). Pipelining pays only
+ * with a sender between ticks (raft-kv's `replicate`); without one it only added states (the
+ * optimistic heartbeats and their rejections: 311,392 -> 9,466,093 at raft's defaults). Never
+ * forward: a rejection may have backed nextIndex off further.
+ */
+export function rewindToMatch<S extends CoreState<E>, E extends Entry>(s: S, to: NodeId): S {
+  if (s.role !== 'leader') return s;
+  const next = s.next.get(to) ?? s.log.length + 1;
+  const rewound = Math.min(next, (s.match.get(to) ?? 0) + 1);
+  return rewound === next ? s : { ...s, next: put(s.next, to, rewound) };
+}
+
 /** Whether leader `s` has entries it has not sent to `to` yet (the `replicate` action's guard). */
 export function hasUnsent<E extends Entry>(s: CoreState<E>, to: NodeId): boolean {
   return s.role === 'leader' && (s.next.get(to) ?? s.log.length + 1) <= s.log.length;

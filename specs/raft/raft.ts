@@ -34,7 +34,7 @@
  */
 import { eventually, protocol, reachable, t, type NodeId, type WorldReader } from '../core/index.ts';
 import {
-  batchOf, correctRules, handleMessage, observeTerm, initialCore, querying, raftMessageKinds, recoverAsIs, recoverServer, sendAppend,
+  batchOf, correctRules, handleMessage, observeTerm, initialCore, querying, raftMessageKinds, recoverAsIs, recoverServer, rewindToMatch, sendAppend,
   sendRepairQuery, sendRequestVote, serverFields, startElection, type RaftRules,
 } from './consensus.ts';
 import { diskFaultAction } from './disk-faults.ts';
@@ -117,11 +117,11 @@ function server(rules: RaftRules) {
         do: (s, out, _ctx, j: NodeId) => sendRequestVote(s, j, out),
         timerMs: [50, 50],
       },
-      /** A leader sends `j` its missing entries, or a heartbeat. */
+      /** A leader sends `j` the entries it has not acknowledged (again, if they were lost), or a heartbeat. */
       appendEntries: {
         choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
         when: (s) => s.role === 'leader',
-        do: (s, out, ctx, j: NodeId) => sendAppend(s, j, out, 0, batchOf(ctx)),
+        do: (s, out, ctx, j: NodeId) => sendAppend(rewindToMatch(s, j), j, out, 0, batchOf(ctx)),
         timerMs: [50, 50],
       },
       /** A server in repair mode asks `j` for its term (again, if the query or the answer was lost). */

@@ -16,18 +16,18 @@ import raftKv from './raft-kv.ts';
 const bag1: CheckOptions = { network: 'bag', drop: true, maxInFlight: 1 };
 
 describe('raft with a damaged disk (emulated)', () => {
-  it('repair mode keeps every invariant: 3 servers, terms ≤ 2, log ≤ 1, bag with loss, ≤ 1 in flight: 33,430 states', () => {
+  it('repair mode keeps every invariant: 3 servers, terms ≤ 2, log ≤ 1, bag with loss, ≤ 1 in flight: 29,688 states', () => {
     const r = checkSync(withEmulatedDiskFaults(raft), bag1);
     expect(r.result).toBe('ok');
     expect(r.goals.every((g) => g.reached)).toBe(true);
-    expect(r.stats.distinctStates).toBe(33_430);
+    expect(r.stats.distinctStates).toBe(29_688);
   });
 
-  it('a lost write that the storage detects (a high-water mark flushed apart) is repaired like a corrupted record: every invariant holds, 33,430 states', () => {
+  it('a lost write that the storage detects (a high-water mark flushed apart) is repaired like a corrupted record: every invariant holds, 29,688 states', () => {
     const r = checkSync(withEmulatedDiskFaults(raft, { damage: 'lost-write' }), bag1);
     expect(r.result).toBe('ok');
     expect(r.goals.every((g) => g.reached)).toBe(true);
-    expect(r.stats.distinctStates).toBe(33_430);
+    expect(r.stats.distinctStates).toBe(29_688);
   });
 
   it('a lost write that the storage cannot see (raft:undetected-lost-write) breaks election safety: the server votes again in a term', () => {
