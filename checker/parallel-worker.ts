@@ -159,15 +159,6 @@ export class Expander {
 }
 
 /**
- * The young generation of a worker thread, in MiB (V8 takes it as three semi-spaces: 64 MiB each).
- * V8's default (16 MiB semi-spaces) makes a search scavenge every few thousand states, and each
- * scavenge copies the states still being expanded: on percolator-tla with symmetry the collector
- * took a quarter of the CPU, a tenth with 64 MiB semi-spaces (`node --max-semi-space-size=64`, the
- * main thread's equivalent). The memory is only used if needed.
- */
-const YOUNG_GENERATION_MB = 192;
-
-/**
  * Starts a worker thread of a parallel run (BFS or random walks) on this module. Compiled, the
  * thread runs this very file; from the TypeScript sources it starts at parallel-worker.mjs,
  * which registers tsx first (a worker thread does not inherit its parent's loader). The
@@ -176,7 +167,7 @@ const YOUNG_GENERATION_MB = 192;
  */
 export function startWorker(): Worker {
   const entry = import.meta.url.endsWith('.ts') ? new URL('./parallel-worker.mjs', import.meta.url) : new URL(import.meta.url);
-  return new Worker(entry, { workerData: { pactaWorker: true }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+  return new Worker(entry, { workerData: { pactaWorker: true } });
 }
 
 let expander: Expander;
