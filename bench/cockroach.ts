@@ -19,6 +19,7 @@ import { InvokeTimeout, startCluster, systemClock } from 'pacta-check/impl';
 import { defineProtocol } from '../specs/core/index.ts';
 import { transactionsOfOperations } from '../specs/txn/index.ts';
 import { num, table } from '../cli/format.ts';
+import { xoshiro128ss } from '../impl/net/prng.ts';
 
 type Step = { f: 'r'; key: number } | { f: 'w'; key: number; n: number } | { f: 'add'; key: number; by: number };
 type Op = { steps: Step[] };
@@ -52,17 +53,6 @@ function counted(base: Protocol, counts: { uncertain: number; refreshFailed: num
   });
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Cell {
   maxOffsetMs: number;
   skewMs: number;
@@ -77,7 +67,8 @@ interface Cell {
 
 async function cell(base: Protocol, maxOffsetMs: number, skewMs: number): Promise<Cell> {
   const counts = { uncertain: 0, refreshFailed: 0 };
-  const random = prng(1);
+  const rng = xoshiro128ss(1);
+  const random = (): number => rng.nextFloat();
   const cluster = await startCluster<Op, Result>(counted(base, counts), {
     transport: 'memory',
     clock: systemClock(),
