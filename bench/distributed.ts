@@ -15,52 +15,14 @@
  *
  * It starts its own redis-server (loopback, free port, no persistence) and its own workers.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { table } from '../cli/format.ts';
+import { startLocalCluster } from './local-cluster.ts';
 
 const args = process.argv.slice(2);
 const rms = Number(args[args.indexOf('--rms') + 1] ?? 7) || 7;
-const repo = resolve(import.meta.dirname, '..');
-const bin = join(repo, 'cli', 'pacta.mjs');
-
-if (spawnSync('redis-server', ['--version']).status !== 0) {
-  console.error('bench/distributed.ts: redis-server is not installed (apt-get install redis-server)');
-  process.exit(2);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
-}
-
-function pacta(argv: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((done) => {
-    const p = spawn(process.execPath, [bin, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => done({ code, out, err }));
-  });
-}
-
-const tmp = mkdtempSync(join(tmpdir(), 'pacta-bench-cluster-'));
-const port = await freePort();
-const url = `redis://127.0.0.1:${port}`;
-const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp], { stdio: 'ignore' });
-const workers: ChildProcess[] = [];
-await new Promise((r) => setTimeout(r, 300));
-for (let i = 0; i < 4; i++) workers.push(spawn(process.execPath, [bin, 'worker', '--cluster', url, '--quiet'], { stdio: 'ignore' }));
-await new Promise((r) => setTimeout(r, 2000));
+const cluster = await startLocalCluster('bench/distributed.ts', 4);
+const { url, pacta } = cluster;
 
 interface Row {
   run: string;
@@ -98,7 +60,7 @@ try {
     const j = JSON.parse(r.out);
     swarmRows.push([`swarm, ${n} worker${n > 1 ? 's' : ''}`, j.walks.toLocaleString('en-US'), j.steps.toLocaleString('en-US'), j.seconds.toFixed(1), Math.round(j.steps / j.seconds).toLocaleString('en-US'), String(j.cluster.jobs)]);
   }
-  console.log(`two-phase rms=${rms}, ${cpus().length} cores, load average ${spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.split(' ').slice(0, 3).join(' ')}`);
+  console.log(`two-phase rms=${rms}, ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log(table(['run', 'distinct states', 'seconds', 'states/s', 'bytes sent / state', 'round trips / state', 'largest share of the visited set'], rows.map((r) => [
     r.run, r.distinct.toLocaleString('en-US'), r.seconds.toFixed(1), Math.round(r.statesPerSecond).toLocaleString('en-US'),
     r.bytesPerState === undefined ? '' : r.bytesPerState.toFixed(1), r.roundTripsPerState === undefined ? '' : r.roundTripsPerState.toFixed(4),
@@ -106,7 +68,5 @@ try {
   ])));
   console.log(table(['swarm (random mode)', 'walks', 'steps', 'seconds', 'steps/s', 'jobs'], swarmRows));
 } finally {
-  for (const w of workers) w.kill('SIGTERM');
-  server.kill('SIGTERM');
-  rmSync(tmp, { recursive: true, force: true });
+  cluster.stop();
 }
