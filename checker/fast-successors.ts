@@ -51,7 +51,6 @@ interface ActionEvent {
 const SENDS_MEMO_MAX = 1 << 14;
 /** How many outcomes to remember at most (then the memo stops growing). */
 const MEMO_MAX = 1 << 19;
-
 const NO_ARG: readonly unknown[] = [undefined];
 const hash = hash64;
 
