@@ -79,6 +79,8 @@ export interface FrontierTuning {
   collapseMaxShare: number;
   /** BFS: stop at the first level of at least this many states and hand it off (packed). */
   handOffLevelStates?: number;
+  /** BFS: or at the first level that starts this many milliseconds into the search. */
+  handOffAfterMs?: number;
   /**
    * Tests: told of every successor edge, visited or skipped, with the parent's fingerprint, the
    * event (the world's, valid during the call) and the successor's fingerprint.
@@ -194,6 +196,7 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
 
     let expanded = 0;
     const handOffAt = o.mode === 'bfs' ? (tuning.handOffLevelStates ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+    const handOffAfter = o.mode === 'bfs' && tuning.handOffAfterMs !== undefined ? performance.now() + tuning.handOffAfterMs : Number.POSITIVE_INFINITY;
     let levelDepth = -1;
     while (frontier.length > 0 && outcome.kind === 'done') {
       parentIndex = frontier.pop();
@@ -201,7 +204,7 @@ export function exhaustive(model: Model, tuning: FrontierTuning = defaultTuning)
       if (depth > levelDepth) {
         // A BFS level starts: every state in the frontier is at this depth.
         levelDepth = depth;
-        if (frontier.length + 1 >= handOffAt) {
+        if (frontier.length + 1 >= handOffAt || (handOffAfter !== Number.POSITIVE_INFINITY && performance.now() >= handOffAfter)) {
           outcome = { kind: 'handoff', level: packLevel(frontier, collapser, model), depth, store };
           break;
         }

@@ -96,7 +96,11 @@ export class LevelWriter {
   }
 
   private flush(): void {
-    if (this.used > 0) this.chunks.push({ buffer: this.out.buffer as ArrayBuffer, length: this.used, spillAt: 0 });
+    if (this.used === 0) return;
+    // A chunk less than half used keeps only what it holds: workers finish one per small task,
+    // and a level of mostly empty megabytes would be all the frontier's memory.
+    const buffer = this.used < this.out.length / 2 ? this.out.slice(0, this.used).buffer : this.out.buffer;
+    this.chunks.push({ buffer: buffer as ArrayBuffer, length: this.used, spillAt: 0 });
     this.used = 0;
   }
 }

@@ -1,12 +1,13 @@
 /**
- * Parallel BFS on worker threads. Level by level, the coordinator hands chunks of the frontier
- * to workers; they expand them against one visited set in shared memory (atomic inserts) and
- * return the new states, which become the next level. Counts equal a single-threaded run's.
+ * Parallel BFS on worker threads. Level by level, the coordinator cuts the frontier into pieces
+ * and expands them together with `workers - 1` worker threads, all against one visited set in
+ * shared memory (atomic inserts); the new states they return become the next level. Counts
+ * equal a single-threaded run's.
  *
  * Workers keep no parent links (they would have to be shared and grown too): when a worker
  * finds a violation, deadlock or error at depth d, the single-threaded BFS re-runs to depth d,
- * which finds a shortest counterexample and builds its trace. That costs at most the part of
- * the search before the violation, which BFS finds early.
+ * which finds the same shortest counterexample as a run on one thread and builds its trace.
+ * That costs at most the part of the search before the violation, which BFS finds early.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -25,19 +26,28 @@ export function defaultWorkers(): number {
 
 
 /**
- * A level this large is worth starting the workers for; smaller searches stay on one thread,
- * whose collapsed frontier is faster than a worker's packed one (two-phase rms 8, whose widest
- * level has 244,342 states, runs on one thread).
+ * A search still running after this long is worth the workers' start-up (each loads the spec
+ * and warms up, some hundreds of milliseconds); one that ends sooner never starts them. The
+ * search hands off at its next level and goes on on this thread until they are ready.
  */
+const SPAWN_AFTER_MS = 500;
+/** A level this large is handed off whatever the time. */
 const SPAWN_LEVEL_STATES = 1 << 18;
 
 /**
  * BFS on `workers` threads. The search starts on this thread and hands off to the workers at the
- * first level of `spawnLevelStates` states (tests pass 0 to use the workers from the start).
+ * first level of `spawnLevelStates` states or that starts `spawnAfterMs` into the search (tests
+ * pass 0 states to use the workers from the start).
  */
-export async function parallelBfs(model: Model, specModule: string, workers: number, spawnLevelStates = SPAWN_LEVEL_STATES): Promise<SearchResult> {
+export async function parallelBfs(
+  model: Model,
+  specModule: string,
+  workers: number,
+  spawnLevelStates = SPAWN_LEVEL_STATES,
+  spawnAfterMs: number | undefined = SPAWN_AFTER_MS,
+): Promise<SearchResult> {
   const o = model.options;
-  const alone = exhaustive(model, { ...defaultTuning, handOffLevelStates: spawnLevelStates });
+  const alone = exhaustive(model, { ...defaultTuning, handOffLevelStates: spawnLevelStates, handOffAfterMs: spawnAfterMs });
   if (alone.outcome.kind !== 'handoff') return alone;
   // The same search goes on: its goals, counters, clock and progress reports.
   const search = alone.search!;
@@ -51,20 +61,21 @@ export async function parallelBfs(model: Model, specModule: string, workers: num
   let level: LevelChunk[] = alone.outcome.level;
   for (const chunk of level) spill.hold(chunk, level);
 
-  // The workers start at once (the level is large) and in the background (loading TypeScript
-  // and the spec takes a moment); until they are ready the coordinator expands on its own.
+  // The workers start now, in the background (loading the spec takes a moment); until they are
+  // ready the coordinator expands on its own.
   const { onProgress: _ignored, stop: _asked, ...options } = o;
-  const threads: Worker[] = [];
+  const threads: WorkerLink[] = [];
   const local = new Expander(model, store);
   // Holders, not `let`s: callbacks set them, which flow analysis cannot see.
-  const boot: { pool: Worker[] | null } = { pool: null };
+  const boot: { pool: WorkerLink[] | null } = { pool: null };
   let poolStore = store;
   const spawn = () => {
     if (threads.length > 0) return;
     poolStore = store;
-    for (let k = 0; k < workers; k++) threads.push(startWorker());
+    // The coordinator is one of the `workers`: it expands between the others' replies.
+    for (let k = 1; k < workers; k++) threads.push(new WorkerLink(startWorker()));
     Promise.all(
-      threads.map((w) => request(w, { kind: 'init', specModule, variant: model.protocol.variantName ?? null, options, table: store.tableBuffer, counters: store.counterBuffer })),
+      threads.map((w) => w.send({ kind: 'init', specModule, variant: model.protocol.variantName ?? null, options, table: store.tableBuffer, counters: store.counterBuffer })),
     ).then(
       () => {
         boot.pool = threads;
@@ -98,50 +109,79 @@ export async function parallelBfs(model: Model, specModule: string, workers: num
           store = store.grow(slots);
           local.store = store;
         }
-        const workersNow = boot.pool;
-        if (workersNow && poolStore !== store) {
-          await Promise.all(workersNow.map((w) => request(w, { kind: 'table', table: store.tableBuffer, counters: store.counterBuffer })));
+        const pool = boot.pool;
+        if (pool && poolStore !== store) {
+          await Promise.all(pool.map((w) => w.send({ kind: 'table', table: store.tableBuffer, counters: store.counterBuffer })));
           poolStore = store;
         }
         const round = queue.splice(0, queue.length);
         let cursor = 0;
-        const runWorker = async (w: Worker | null) => {
-          while (cursor < round.length && halt.stop === null && !store.full) {
-            // The coordinator steps aside as soon as the workers are up.
-            if (w === null && boot.pool !== null) break;
-            const item = round[cursor++]!;
-            // The chunk's buffer moves to the worker (no copy) and comes back if unfinished.
-            const buffer = spill.load(item.chunk);
-            spill.release(item.chunk);
-            const task: WorkerTask = { kind: 'task', id: nextId++, buffer, offset: item.offset, length: item.chunk.length, depth };
-            let reply: WorkerReply;
-            if (w === null) {
-              reply = local.expand(task);
-              await new Promise((resolve) => setImmediate(resolve)); // let worker start-up messages in
-            } else {
-              reply = (await request(w, task, [buffer])) as WorkerReply;
-            }
-            search.generated += reply.generated;
-            for (const chunk of reply.chunks) {
-              next.push(chunk);
-              spill.hold(chunk, next);
-            }
-            for (const g of reply.goals) search.reached(g, depth + 1);
-            if (reply.event && halt.stop === null) halt.stop = { kind: 'event', event: reply.event, depth: depth + 1 };
-            if (reply.rest) {
-              const chunk = { buffer: reply.rest, length: task.length, spillAt: 0 };
-              spill.hold(chunk, []);
-              queue.push({ chunk, offset: reply.processed });
-            }
-            const now = performance.now();
-            const limit = search.limit(store.size, now);
-            if (limit !== null && halt.stop === null) halt.stop = { kind: 'limit', reason: limit };
-            search.progress(store.size, depth + 1, queue.length, now);
+        let roundBytes = 0;
+        for (const item of round) roundBytes += item.chunk.length - item.offset;
+        const pieceBytes = Math.min(PIECE_BYTES_MAX, Math.max(PIECE_BYTES_MIN, Math.ceil(roundBytes / (workers * PIECES_PER_WORKER))));
+
+        /** The next piece of the round as a task, or null when the round is over for now. */
+        const take = (): WorkerTask | null => {
+          if (cursor >= round.length || halt.stop !== null || store.full) return null;
+          const item = round[cursor]!;
+          const whole = spill.load(item.chunk);
+          const end = pieceEnd(whole, item.offset, item.chunk.length, pieceBytes);
+          // A whole chunk's buffer moves to the worker (no copy) and comes back if unfinished;
+          // a piece of a larger one is copied out, so that every worker gets a share of it.
+          let task: WorkerTask;
+          if (item.offset === 0 && end === item.chunk.length) {
+            task = { kind: 'task', id: nextId++, buffer: whole, offset: 0, length: end, depth };
+          } else {
+            task = { kind: 'task', id: nextId++, buffer: whole.slice(item.offset, end), offset: 0, length: end - item.offset, depth };
+            item.offset = end;
           }
-          // Items a full table left unstarted go back to the queue.
-          while (store.full && cursor < round.length) queue.push(round[cursor++]!);
+          if (end === item.chunk.length) {
+            cursor++;
+            spill.release(item.chunk);
+          }
+          return task;
         };
-        await Promise.all(workersNow ? workersNow.map(runWorker) : [runWorker(null)]);
+
+        /** Takes in what a task found: the next level's states, goals, a stop, the unfinished rest. */
+        const settle = (task: WorkerTask, reply: WorkerReply) => {
+          search.generated += reply.generated;
+          for (const chunk of reply.chunks) {
+            next.push(chunk);
+            spill.hold(chunk, next);
+          }
+          for (const g of reply.goals) search.reached(g, depth + 1);
+          if (reply.event && halt.stop === null) halt.stop = { kind: 'event', event: reply.event, depth: depth + 1 };
+          if (reply.rest) {
+            const chunk = { buffer: reply.rest, length: task.length, spillAt: 0 };
+            spill.hold(chunk, []);
+            queue.push({ chunk, offset: reply.processed });
+          }
+          const now = performance.now();
+          const limit = search.limit(store.size, now);
+          if (limit !== null && halt.stop === null) halt.stop = { kind: 'limit', reason: limit };
+          search.progress(store.size, depth + 1, queue.length, now);
+        };
+
+        // The coordinator expands too, between the workers' replies. Until the pool is up it
+        // works alone, and steps out of the round as soon as the pool can join.
+        const runLocal = async () => {
+          for (let task = take(); task !== null; task = pool === null && boot.pool !== null ? null : take()) {
+            settle(task, local.expand(task));
+            await new Promise((resolve) => setImmediate(resolve)); // let the workers' replies in
+          }
+        };
+        // Each worker has two tasks in flight, so that it never waits for the coordinator.
+        const runThread = async (w: WorkerLink) => {
+          const inFlight: Promise<void>[] = [];
+          for (let task = take(); task !== null; task = take()) {
+            const sent = task;
+            inFlight.push(w.send(sent, [sent.buffer]).then((reply) => settle(sent, reply as WorkerReply)));
+            if (inFlight.length >= 2) await inFlight.shift();
+          }
+          await Promise.all(inFlight);
+        };
+        await Promise.all([runLocal(), ...(pool ?? []).map(runThread)]);
+        // Items a full table or a stop left unstarted go back to the queue.
         while (cursor < round.length) queue.push(round[cursor++]!);
       }
       level = next;
@@ -149,7 +189,7 @@ export async function parallelBfs(model: Model, specModule: string, workers: num
     }
   } finally {
     spill.close();
-    await Promise.all(threads.map((w) => w.terminate()));
+    await Promise.all(threads.map((w) => w.worker.terminate()));
   }
 
   const stop = halt.stop;
@@ -169,19 +209,42 @@ export async function parallelBfs(model: Model, specModule: string, workers: num
   };
 }
 
-/** Posts a message and resolves with the worker's next reply (workers answer in order). */
-function request(w: Worker, message: unknown, transfer: ArrayBuffer[] = []): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: unknown) => {
-      w.off('error', onError);
-      resolve(m);
-    };
-    const onError = (e: Error) => {
-      w.off('message', onMessage);
-      reject(e);
-    };
-    w.once('message', onMessage);
-    w.once('error', onError);
-    w.postMessage(message, transfer);
-  });
+/**
+ * Work is handed out in pieces of about a level's bytes / (workers x PIECES_PER_WORKER), so that
+ * a level of a few chunks still keeps every worker busy to its end (a worker that gets the last
+ * megabyte of a level alone leaves the others waiting at the level's barrier).
+ */
+const PIECES_PER_WORKER = 16;
+const PIECE_BYTES_MIN = 16 << 10;
+const PIECE_BYTES_MAX = 1 << 20;
+
+/** Where a piece of about `bytes` bytes from `offset` ends: at an entry boundary, at most `length`. */
+function pieceEnd(buffer: ArrayBuffer, offset: number, length: number, bytes: number): number {
+  if (length - offset <= bytes + (bytes >> 1)) return length;
+  const view = new DataView(buffer);
+  let at = offset;
+  while (at < length && at - offset < bytes) at += 4 + view.getUint32(at, true);
+  return length - at < bytes >> 1 ? length : at;
+}
+
+/** A worker thread's replies, matched to its requests in order (it answers each in turn). */
+class WorkerLink {
+  private readonly waiting: { resolve: (m: unknown) => void; reject: (e: Error) => void }[] = [];
+
+  constructor(readonly worker: Worker) {
+    worker.on('message', (m: unknown) => this.waiting.shift()?.resolve(m));
+    worker.on('error', (e: Error) => {
+      for (const w of this.waiting.splice(0)) w.reject(e);
+    });
+    worker.on('exit', (code) => {
+      for (const w of this.waiting.splice(0)) w.reject(new Error(`a worker thread exited (code ${code}) with a task in hand`));
+    });
+  }
+
+  send(message: unknown, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.worker.postMessage(message, transfer);
+    });
+  }
 }
