@@ -16,6 +16,9 @@ export type LimitReason = 'max-states' | 'max-depth' | 'time' | 'interrupted' | 
 
 const PROGRESS_MS = 250;
 
+/** How often a search reads its resident memory (against `--max-memory`). */
+const MEMORY_CHECK_MS = 20;
+
 export class Search {
   readonly goals: GoalStatus[];
   /** Goals not reached yet (checking stops once every goal is reached). */
@@ -27,6 +30,8 @@ export class Search {
   spilledBytes = 0;
   readonly started = performance.now();
   private lastReport: number;
+  /** When the process's resident memory was last read (see `limit`). */
+  private lastMemoryCheck = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly model: Model) {
     this.goals = model.goals.map((g) => ({ name: g.name, reached: false }));
@@ -67,8 +72,12 @@ export class Search {
     if ((now - this.started) / 1000 > o.timeSeconds) return 'time';
     if (o.stop?.()) return 'interrupted';
     // The whole process (worker threads included): past the bound, stop with what was found
-    // rather than be killed by the kernel with nothing.
-    if (o.maxMemoryBytes !== Number.POSITIVE_INFINITY && process.memoryUsage.rss() > o.maxMemoryBytes) return 'memory';
+    // rather than be killed by the kernel with nothing. Read at most every 20 ms: read every
+    // 1,024 states it was 1.6% of a parallel-commits-tla profile on a loaded machine.
+    if (o.maxMemoryBytes !== Number.POSITIVE_INFINITY && now - this.lastMemoryCheck >= MEMORY_CHECK_MS) {
+      this.lastMemoryCheck = now;
+      if (process.memoryUsage.rss() > o.maxMemoryBytes) return 'memory';
+    }
     return null;
   }
 
