@@ -145,6 +145,8 @@ export interface NodeRuntimeOptions {
   readonly timers?: boolean;
   /** Timer range for actions that declare no `timerMs`; default none (they run only through `fire`). */
   readonly defaultTimerMs?: readonly [number, number] | null;
+  /** Timer ranges that replace the `timerMs` of the named actions (of this node's role; others are ignored). */
+  readonly actionTimerMs?: Readonly<Record<string, readonly [number, number]>>;
   /** Seed of the timer draws. */
   readonly seed?: number;
   /** Most inputs run while one flush is in progress (their effects wait for the next). Default 256. */
@@ -159,6 +161,8 @@ type Input =
       readonly kind: 'action';
       readonly name: string;
       readonly arg: unknown;
+      /** A timer's firing: the action's restart count when it fired (stale if a step restarted the action since). */
+      readonly restarts?: number;
       readonly done?: { resolve: (ran: boolean) => void; reject: (e: Error) => void };
     };
 
@@ -220,6 +224,8 @@ export class NodeRuntime<S = unknown> {
   #armed = new Map<string, Cancel>();
   /** Due time (clock ms) of each armed timer, keyed as `#armed`: what `cluster.idle()` bounds. */
   #armedDueMs = new Map<string, number>();
+  /** Per action with `restartOn`: how many times a step restarted its timers (to tell a stale firing in the queue). */
+  #restarts = new Map<string, number>();
   #failure: NodeFailure | undefined;
   /** Closing the transport and store after a crash or failure. */
   #closing: Promise<void> = Promise.resolve();
@@ -247,7 +253,7 @@ export class NodeRuntime<S = unknown> {
     this.#timed = [];
     if (options.timers !== false) {
       for (const [name, a] of this.#actions) {
-        const range = a.timerMs ?? fallback;
+        const range = options.actionTimerMs?.[name] ?? a.timerMs ?? fallback;
         if (!range) continue;
         if (!(range[0] >= 0 && range[1] >= range[0])) throw new UsageError('NodeRuntime', 'bad-timer-ms', `action '${role.name}.${name}' has timer range [${range.join(', ')}]`);
         this.#timed.push([name, a, range]);
@@ -634,7 +640,10 @@ export class NodeRuntime<S = unknown> {
         case 'action': {
           during = `action ${input.name}`;
           const action = def.actions![input.name]!;
-          if (!this.#enabled(input.name, action, input.arg)) {
+          // A timer that fired while a step queued before it (say, a heartbeat behind a long
+          // flush) restarted the action is stale: as if that step had come first and cancelled it.
+          const stale = input.restarts !== undefined && input.restarts !== (this.#restarts.get(input.name) ?? 0);
+          if (stale || !this.#enabled(input.name, action, input.arg)) {
             input.done?.resolve(false);
             this.#rearm();
             return null;
@@ -809,6 +818,7 @@ export class NodeRuntime<S = unknown> {
     if (!this.#restarting) return;
     for (const [name, action] of this.#timed) {
       if (!((action.restartOn === 'message' && message) || (action.restartOn === 'state' && changed))) continue;
+      this.#restarts.set(name, (this.#restarts.get(name) ?? 0) + 1);
       const prefix = `${name}\u0000`;
       for (const [key, cancel] of this.#armed) {
         if (key !== name && !key.startsWith(prefix)) continue;
@@ -841,7 +851,7 @@ export class NodeRuntime<S = unknown> {
             if (this.#incarnation !== incarnation || this.#status !== 'running') return;
             this.#armed.delete(key);
             this.#armedDueMs.delete(key);
-            this.#push({ kind: 'action', name, arg });
+            this.#push({ kind: 'action', name, arg, restarts: this.#restarts.get(name) ?? 0 });
           }),
         );
       }
@@ -908,6 +918,8 @@ function sameItems(a: unknown, b: unknown): boolean {
 }
 
 function argKey(arg: unknown): string {
+  // Most choices are node ids: no JSON on the hot path (every step re-arms).
+  if (typeof arg === 'number') return String(arg);
   try {
     return JSON.stringify(arg, (_k, v) => (v instanceof Map ? [...v.entries()] : v)) ?? String(arg);
   } catch {
