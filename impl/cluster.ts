@@ -61,6 +61,12 @@ export interface ClusterOptions {
   readonly timers?: boolean;
   /** Timer range (ms) for actions that declare no `timerMs`. Default: none, they run only through `fire`. */
   readonly defaultTimerMs?: readonly [number, number] | null;
+  /**
+   * Timer ranges (ms) that replace the spec's `timerMs` of the named actions, e.g. etcd's timing
+   * for raft-kv (`{ timeout: [1000, 2000], appendEntries: [100, 100] }`). Any range is one the
+   * model allows: the checker fires an enabled action at any time.
+   */
+  readonly actionTimerMs?: Readonly<Record<string, readonly [number, number]>>;
   /** Default timeout of client calls, ms. Default 2000. */
   readonly invokeTimeoutMs?: number;
   /** Bind address for udp and tcp. Default 127.0.0.1. */
@@ -143,6 +149,14 @@ export async function startCluster<Op = unknown, R = unknown>(spec: Protocol, op
   if (!options || !['memory', 'udp', 'tcp'].includes(options.transport)) {
     throw new UsageError(fn, 'bad-transport', `transport must be memory, udp or tcp, got ${String(options?.transport)}`);
   }
+  for (const [name, range] of Object.entries(options.actionTimerMs ?? {})) {
+    if (!Object.values(spec.roles).some((r) => r.actions?.[name])) {
+      throw new UsageError(fn, 'bad-action-timer', `actionTimerMs names '${name}', which is no action of ${spec.name}`);
+    }
+    if (!Array.isArray(range) || range.length !== 2 || !(range[0] >= 0 && range[1] >= range[0])) {
+      throw new UsageError(fn, 'bad-action-timer', `actionTimerMs.${name} must be [min, max] with 0 <= min <= max, got ${JSON.stringify(range)}`);
+    }
+  }
   let params = resolveClusterParams(spec, options.params ?? {});
   if (options.nodes !== undefined) params = paramsForNodes(spec, params, options.nodes, new Set(Object.keys(options.params ?? {})));
   const clientCount = spec.clients ? (options.clients ?? Math.max(1, new ClusterLayout(spec, params).clients!.role.count)) : options.clients;
@@ -210,6 +224,7 @@ export async function startCluster<Op = unknown, R = unknown>(spec: Protocol, op
           ...(options.trueTimeEpsilon !== undefined ? { trueTimeEpsilon: options.trueTimeEpsilon } : {}),
           ...(options.timers !== undefined ? { timers: options.timers } : {}),
           ...(options.defaultTimerMs !== undefined ? { defaultTimerMs: options.defaultTimerMs } : {}),
+          ...(options.actionTimerMs !== undefined ? { actionTimerMs: options.actionTimerMs } : {}),
           ...(options.onEvent ? { onEvent: options.onEvent } : {}),
           seed,
         }),

@@ -3,26 +3,28 @@
  * with every non-durable field reset to `init`), saved to a {@link DurableLog} and flushed before
  * the effects of the step that changed them go out.
  *
- * Each save appends the whole projection as one record; recovery takes the last good record (or
- * the snapshot when none follows it). Every `compactEveryRecords` saves, a compaction replaces
- * the file with one snapshot, so the file holds at most that many projections.
+ * A save appends either the whole projection or, through `saveChange`, only what changed since
+ * the save before (impl/durableDelta.ts: a log that grew by a batch costs the batch). Recovery
+ * takes the last whole record (or the snapshot when none follows it) and hands over the change
+ * records after it, which the runtime folds onto it in order. Every `compactEveryRecords` saves,
+ * a compaction replaces the file with one snapshot of the whole projection.
  *
  * Recovery hands over damage instead of hiding it: a torn tail is cut, a corrupted or emptied log
- * is kept aside and rebuilt from its latest intact projection (every record is a whole
- * projection, so an intact record after a damaged one is the newest state there is), and
- * `open()` returns the damage with the projection, for the role's `onRecover` to judge.
- *
- * Limitation: a save costs the size of the whole durable projection, not of what changed (the
- * spec contract does not say which fields only grow). Fine for votes, terms and decisions; a
- * spec with a long durable log pays its length per change.
+ * is kept aside and rebuilt — from its latest intact record when that is a whole projection (an
+ * intact whole record after a damaged one is the newest state there is), else from the records
+ * before the damage (a change is read only against the records before it: the state handed over
+ * is then older than the newest) — and `open()` returns the damage with the projection, for the
+ * role's `onRecover` to judge.
  */
-import { openDurableLog, type DurableLog, type LogDamage } from './storage/index.ts';
+import { RecordType, openDurableLog, type DurableLog, type LogDamage } from './storage/index.ts';
 import { UsageError, requireInt } from './net/usageError.ts';
 
 /** What a store recovered: the projection to start from, and the damage it was found with. */
 export interface StoreRecovery {
   /** The latest intact projection, if any. */
   readonly projection: Uint8Array | undefined;
+  /** Changes to fold onto `projection`, oldest first (records of `saveChange`); none when absent. */
+  readonly changes?: readonly Uint8Array[];
   /** The damage found (already kept aside by the store), or null when the log was sound. */
   readonly damage: LogDamage | null;
 }
@@ -36,6 +38,12 @@ export interface DurableStore {
   open(): Promise<StoreRecovery | Uint8Array | undefined>;
   /** Makes `projection` durable; resolves once it is flushed. */
   save(projection: Uint8Array): Promise<void>;
+  /**
+   * Makes durable a change to the state last saved (the runtime's durable delta); `whole()` packs
+   * the whole projection, for a store that would rather write that now (a compaction). Resolves
+   * once it is flushed. A store without it gets whole projections only.
+   */
+  saveChange?(change: Uint8Array, whole: () => Uint8Array): Promise<void>;
   /** Closes the store (idempotent); a later `open()` recovers it. */
   close(): Promise<void>;
   /** Saves and flushes so far. */
@@ -64,9 +72,18 @@ export function fileStore(path: string, options: FileStoreOptions = {}): Durable
       if (log) throw new UsageError('fileStore.open', 'open', `${path} is already open`);
       const opened = await openDurableLog(path, { syncMode: options.syncMode ?? 'datasync', keep: 'latest' });
       log = opened.log;
-      const { records, snapshot, damage } = opened.recovered;
-      const last = records.length > 0 ? records[records.length - 1] : snapshot;
-      return { projection: last ? new Uint8Array(last) : undefined, damage };
+      const { records, recordTypes, snapshot, damage } = opened.recovered;
+      let base = records.length - 1;
+      while (base >= 0 && recordTypes[base] === RecordType.change) base--;
+      const last = base >= 0 ? records[base] : snapshot;
+      const changes = records.slice(base + 1).map((r) => new Uint8Array(r));
+      return { projection: last ? new Uint8Array(last) : undefined, changes, damage };
+    },
+    async saveChange(change, whole) {
+      if (!log) throw new UsageError('fileStore.saveChange', 'closed', `${path} is not open`);
+      if (log.recordCount >= compactEvery) await log.compact(whole());
+      else await log.commit(change, RecordType.change);
+      saves++;
     },
     async save(projection) {
       if (!log) throw new UsageError('fileStore.save', 'closed', `${path} is not open`);

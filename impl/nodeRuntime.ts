@@ -33,6 +33,7 @@ import { HandlerError, StepRunner } from '../specs/core/step.ts';
 import { encodeChangedFields } from '../specs/core/schema.ts';
 import type { Clock, Cancel } from './clock/index.ts';
 import type { DurableStore, StoreRecovery } from './durableStore.ts';
+import { DurableDelta } from './durableDelta.ts';
 import { CHANNEL, type ClusterLayout, type RoleLayout } from './layout.ts';
 import type { Frame, Transport } from './net/index.ts';
 import { xoshiro128ss, type Prng } from './net/prng.ts';
@@ -144,6 +145,8 @@ export interface NodeRuntimeOptions {
   readonly timers?: boolean;
   /** Timer range for actions that declare no `timerMs`; default none (they run only through `fire`). */
   readonly defaultTimerMs?: readonly [number, number] | null;
+  /** Timer ranges that replace the `timerMs` of the named actions (of this node's role; others are ignored). */
+  readonly actionTimerMs?: Readonly<Record<string, readonly [number, number]>>;
   /** Seed of the timer draws. */
   readonly seed?: number;
   /** Most inputs run while one flush is in progress (their effects wait for the next). Default 256. */
@@ -158,6 +161,8 @@ type Input =
       readonly kind: 'action';
       readonly name: string;
       readonly arg: unknown;
+      /** A timer's firing: the action's restart count when it fired (stale if a step restarted the action since). */
+      readonly restarts?: number;
       readonly done?: { resolve: (ran: boolean) => void; reject: (e: Error) => void };
     };
 
@@ -201,10 +206,15 @@ export class NodeRuntime<S = unknown> {
   #savedBytes: Uint8Array | null = null;
   /** Whether the current state was checked against the role's schema (steps then check only the fields they replace). */
   #stateChecked = false;
-  /** The state whose projection that is (durable field identities are compared first). */
+  /** The durable view (the role's `durableView`) whose projection that is (durable field identities are compared first). */
   #savedState: S | undefined;
   /** Effects waiting for the flush in progress. */
   #held: Effects[] = [];
+  /** Saves changes of the durable fields instead of whole projections, when the store takes them (null: whole ones). */
+  readonly #delta: DurableDelta | null;
+  readonly #deltaWriter = new Writer(256);
+  /** Size of the last whole projection packed: a change is saved as such only when much smaller. */
+  #wholeBytes = 0;
   #transport: Transport | undefined;
   #unsubscribe: (() => void) | undefined;
   #incarnation = 0;
@@ -214,6 +224,8 @@ export class NodeRuntime<S = unknown> {
   #armed = new Map<string, Cancel>();
   /** Due time (clock ms) of each armed timer, keyed as `#armed`: what `cluster.idle()` bounds. */
   #armedDueMs = new Map<string, number>();
+  /** Per action with `restartOn`: how many times a step restarted its timers (to tell a stale firing in the queue). */
+  #restarts = new Map<string, number>();
   #failure: NodeFailure | undefined;
   /** Closing the transport and store after a crash or failure. */
   #closing: Promise<void> = Promise.resolve();
@@ -241,7 +253,7 @@ export class NodeRuntime<S = unknown> {
     this.#timed = [];
     if (options.timers !== false) {
       for (const [name, a] of this.#actions) {
-        const range = a.timerMs ?? fallback;
+        const range = options.actionTimerMs?.[name] ?? a.timerMs ?? fallback;
         if (!range) continue;
         if (!(range[0] >= 0 && range[1] >= range[0])) throw new UsageError('NodeRuntime', 'bad-timer-ms', `action '${role.name}.${name}' has timer range [${range.join(', ')}]`);
         this.#timed.push([name, a, range]);
@@ -249,6 +261,7 @@ export class NodeRuntime<S = unknown> {
       }
     }
     this.#runner = new StepRunner(options.layout, { now: () => this.now(), epsilon: this.#epsilon });
+    this.#delta = role.durable !== true && role.durable.length > 0 && options.store.saveChange ? DurableDelta.of(role.def.state, role.durable) : null;
   }
 
   /** The node's clock reading in spec time units, as `out.now()` returns it. */
@@ -325,12 +338,27 @@ export class NodeRuntime<S = unknown> {
       }
       state = this.role.durable === true ? kept : this.#merge(init, kept);
     }
+    const changes = opened.changes ?? [];
+    if (changes.length > 0) {
+      try {
+        if (!this.#delta) throw new Error(`role '${this.role.name}' keeps no durable fields that a change could be of`);
+        for (const c of changes) {
+          this.#reader.reset(c);
+          state = this.#delta.apply(state, this.#reader);
+          if (this.#reader.pos !== c.length) throw new DecodeError('trailing bytes after a change', this.#reader.pos);
+        }
+      } catch (e) {
+        await this.#opts.store.close();
+        throw this.#failed('bad-recovery', 'durable log', `a saved change does not fit ${this.role.name}'s state: ${message(e)}`, e);
+      }
+    }
     this.#recovery = damage === null ? null : { damage: damage.kind, detail: damage.detail, ...(damage.keptAs ? { keptAs: damage.keptAs } : {}), outcome: 'recovered' };
     if (damage !== null) state = await this.#recover(state, damage);
     this.#state = state;
     this.#stateChecked = false;
-    this.#savedState = state;
-    this.#savedBytes = this.#isDurable() ? this.#projection(state) : null;
+    this.#savedState = this.#view(state);
+    this.#savedBytes = this.#isDurable() ? this.#projection(this.#savedState) : null;
+    this.#wholeBytes = this.#savedBytes?.length ?? 0;
     if (damage !== null && this.#savedBytes !== null && !(saved !== undefined && equalBytes(this.#savedBytes, saved))) {
       // The state onRecover chose (a repair mark, say) is durable before the node runs.
       try {
@@ -506,16 +534,17 @@ export class NodeRuntime<S = unknown> {
   /**
    * Runs queued inputs. Effects of steps that need no flush go out at once; from the first step
    * that moves a durable field, effects are held, the rest of the queue (up to batchMax) runs,
-   * the latest state's durable projection is packed once for the batch (not once per step: a
-   * long durable log costs its length per flush, not per step), one flush saves it, and the held
-   * effects go out in order. Held effects never leave before that flush resolves (a batch whose
-   * projection turns out unchanged needs none, and they leave at once).
+   * what the batch changed in the durable view is saved once (only the change when the store
+   * takes changes, impl/durableDelta.ts: a log that grew costs its new entries; else the whole
+   * projection, packed once per batch), one flush saves it, and the held effects go out in order.
+   * Held effects never leave before that flush resolves (a batch whose durable view turns out
+   * unchanged needs none, and they leave at once).
    */
   #drain(): void {
     this.#busy = true;
     const batchMax = this.#opts.batchMax ?? 256;
     let held: Effects[] | null = null;
-    let projection: Uint8Array | null = null;
+    let save: () => Promise<void>;
     for (;;) {
       held = null;
       while (this.#status === 'running' && this.#queue.length > 0 && (held === null || held.length < batchMax)) {
@@ -534,18 +563,40 @@ export class NodeRuntime<S = unknown> {
         this.#settle();
         return;
       }
-      const state = this.#state as S;
-      projection = this.#projection(state);
-      this.#savedState = state;
-      if (!equalBytes(projection, this.#savedBytes!)) break;
+      const view = this.#view(this.#state as S);
+      const store = this.#opts.store;
+      if (this.#delta) {
+        const w = this.#deltaWriter.reset();
+        const changed = this.#delta.encode(w, this.#savedState, view);
+        this.#savedState = view;
+        if (changed > 0) {
+          // A change under a quarter of the whole projection is worth a record that recovery must
+          // read against the ones before it; a larger one (a small state: votes, terms) is not.
+          if (w.pos * 4 < this.#wholeBytes) {
+            const change = w.toBytes();
+            save = () => store.saveChange!(change, () => this.#whole(view));
+          } else {
+            const projection = this.#whole(view);
+            save = () => store.save(projection);
+          }
+          break;
+        }
+      } else {
+        const projection = this.#projection(view);
+        this.#savedState = view;
+        if (!equalBytes(projection, this.#savedBytes!)) {
+          this.#savedBytes = projection;
+          save = () => store.save(projection);
+          break;
+        }
+      }
       // The durable fields moved back to what is saved: nothing to flush.
       for (const e of held) this.#send(e);
     }
-    this.#savedBytes = projection;
     const incarnation = this.#incarnation;
     const effects = held;
     this.#held = held;
-    this.#opts.store.save(projection).then(
+    save().then(
       () => {
         if (this.#incarnation !== incarnation || this.#status !== 'running') return;
         this.#stats.durableSaves++;
@@ -589,7 +640,10 @@ export class NodeRuntime<S = unknown> {
         case 'action': {
           during = `action ${input.name}`;
           const action = def.actions![input.name]!;
-          if (!this.#enabled(input.name, action, input.arg)) {
+          // A timer that fired while a step queued before it (say, a heartbeat behind a long
+          // flush) restarted the action is stale: as if that step had come first and cancelled it.
+          const stale = input.restarts !== undefined && input.restarts !== (this.#restarts.get(input.name) ?? 0);
+          if (stale || !this.#enabled(input.name, action, input.arg)) {
             input.done?.resolve(false);
             this.#rearm();
             return null;
@@ -701,17 +755,34 @@ export class NodeRuntime<S = unknown> {
     return this.role.durable === true || this.role.durable.length > 0;
   }
 
-  /** Whether some durable field of `after` is not the very value last saved (then the bytes decide). */
+  /**
+   * Whether some durable field of `after`'s durable view is not the very value last saved (then
+   * the bytes decide). An array with the very same items counts as the same: a view that cuts a
+   * log back makes a new array of the same entries.
+   */
   #durableFieldsMoved(after: S): boolean {
     const durable = this.role.durable;
     if (durable === true) return true;
     const saved = this.#savedState as Record<string, unknown>;
-    const next = after as Record<string, unknown>;
-    for (const f of durable) if (saved[f] !== next[f]) return true;
+    const next = this.#view(after) as Record<string, unknown>;
+    for (const f of durable) if (saved[f] !== next[f] && !sameItems(saved[f], next[f])) return true;
     return false;
   }
 
-  /** The durable projection of `s`: the durable fields over `init` (the whole state for `durable: true`), packed. */
+  /** What of `s` must be on disk before a step's effects leave: the role's `durableView` (default `s`). */
+  #view(s: S): S {
+    const view = this.role.def.durableView;
+    return view ? (view(s) as S) : s;
+  }
+
+  /** The durable projection of durable view `s`, noting its size (see `#wholeBytes`). */
+  #whole(s: S): Uint8Array {
+    const p = this.#projection(s);
+    this.#wholeBytes = p.length;
+    return p;
+  }
+
+  /** The durable projection of durable view `s`: the durable fields over `init` (the whole state for `durable: true`), packed. */
   #projection(s: S): Uint8Array {
     const durable = this.role.durable;
     const value = durable === true ? s : this.#merge(this.#init as S, s);
@@ -747,6 +818,7 @@ export class NodeRuntime<S = unknown> {
     if (!this.#restarting) return;
     for (const [name, action] of this.#timed) {
       if (!((action.restartOn === 'message' && message) || (action.restartOn === 'state' && changed))) continue;
+      this.#restarts.set(name, (this.#restarts.get(name) ?? 0) + 1);
       const prefix = `${name}\u0000`;
       for (const [key, cancel] of this.#armed) {
         if (key !== name && !key.startsWith(prefix)) continue;
@@ -779,7 +851,7 @@ export class NodeRuntime<S = unknown> {
             if (this.#incarnation !== incarnation || this.#status !== 'running') return;
             this.#armed.delete(key);
             this.#armedDueMs.delete(key);
-            this.#push({ kind: 'action', name, arg });
+            this.#push({ kind: 'action', name, arg, restarts: this.#restarts.get(name) ?? 0 });
           }),
         );
       }
@@ -838,7 +910,16 @@ export class NodeRuntime<S = unknown> {
 
 const NO_ARG: readonly unknown[] = [undefined];
 
+/** Two arrays of the very same items (compared by identity), in order. */
+function sameItems(a: unknown, b: unknown): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function argKey(arg: unknown): string {
+  // Most choices are node ids: no JSON on the hot path (every step re-arms).
+  if (typeof arg === 'number') return String(arg);
   try {
     return JSON.stringify(arg, (_k, v) => (v instanceof Map ? [...v.entries()] : v)) ?? String(arg);
   } catch {

@@ -191,6 +191,55 @@ describe('the node runtime', () => {
     await node.crash();
   });
 
+  it('drops a timer firing queued behind a step that restarted its action (a heartbeat behind a long flush)', async () => {
+    const quiet = protocol({ name: 'quiet', params: {}, messages: t.union('kind', { ping: {} }) });
+    const Quiet = t.struct({ n: t.u32, expired: t.u32 });
+    const spec = quiet.define({
+      roles: {
+        node: quiet.role(Quiet)({
+          count: 2,
+          durable: ['n'],
+          init: () => ({ n: 0, expired: 0 }),
+          onMessage: (s) => ({ ...s, n: s.n + 1 }),
+          actions: { expire: { do: (s) => ({ ...s, expired: s.expired + 1 }), timerMs: [10, 10], restartOn: 'message' } },
+        }),
+      },
+    });
+    const clock = simulatedClock();
+    const network = new MemoryNetwork({ clusterId: 1, key: new Uint8Array(16).fill(1), seed: 0, clock, delivery: 'manual' });
+    const layout = new ClusterLayout(spec, {});
+    const releases: (() => void)[] = [];
+    const store: DurableStore = {
+      saves: 0,
+      open: async () => ({ projection: undefined, damage: null }),
+      save: () => new Promise<void>((resolve) => releases.push(resolve)),
+      close: async () => {},
+    };
+    const node = new NodeRuntime({ layout, id: 0, clock, store });
+    await node.open();
+    node.start(network.transport(0));
+    const peer = network.transport(1);
+    const ping = (): void => {
+      const w = new Writer();
+      layout.protocol.messages.encode(w, { kind: 'ping' });
+      peer.send(0, 0, w.toBytes());
+      network.deliver(network.inFlight()[0]!.id);
+    };
+    clock.advance(5);
+    ping(); // restarts the timer (due at 15) and starts a flush that does not finish yet
+    ping(); // queued behind the flush
+    clock.advance(10); // the timer fires at 15 and queues behind the second ping
+    releases.shift()!();
+    await new Promise((r) => setImmediate(r));
+    releases.shift()?.();
+    await node.idle();
+    expect(node.state).toEqual({ n: 2, expired: 0 }); // the second ping restarted it: the firing was stale
+    clock.advance(10);
+    await node.idle();
+    expect(node.state).toEqual({ n: 2, expired: 1 }); // a firing no step overtook runs
+    await node.crash();
+  });
+
   it('arms action timers from timerMs, re-arms them while enabled, and runs actions without timerMs only when fired', async () => {
     const clock = simulatedClock();
     const cluster = await startCluster(probeSpec, { transport: 'memory', clock, syncMode: 'none' });
@@ -210,6 +259,21 @@ describe('the node runtime', () => {
     } finally {
       await cluster.close();
     }
+  });
+
+  it('actionTimerMs replaces an action\'s timerMs; an action the spec lacks is bad input', async () => {
+    const clock = simulatedClock();
+    const cluster = await startCluster(probeSpec, { transport: 'memory', clock, syncMode: 'none', actionTimerMs: { beat: [25, 25] } });
+    try {
+      expect(await cluster.fire(0, 'toggle')).toBe(true);
+      clock.advance(24);
+      expect(cluster.state(0)).toMatchObject({ beats: 0 });
+      clock.advance(1);
+      expect(cluster.state(0)).toMatchObject({ beats: 1 });
+    } finally {
+      await cluster.close();
+    }
+    await expect(startCluster(probeSpec, { transport: 'memory', syncMode: 'none', actionTimerMs: { nope: [1, 2] } })).rejects.toThrow(/actionTimerMs names 'nope', which is no action of/);
   });
 
   it('with defaultTimerMs, two-phase runs on its own to a consistent decision', async () => {

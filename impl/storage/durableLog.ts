@@ -111,14 +111,14 @@ export class DurableLog {
     return { ...this.#stats };
   }
 
-  /** Buffers one record (copied). Not durable until a later `sync()` resolves. */
-  append(record: Uint8Array): void {
+  /** Buffers one record (copied), an entry unless `type` says a change. Not durable until a later `sync()` resolves. */
+  append(record: Uint8Array, type: typeof RecordType.entry | typeof RecordType.change = RecordType.entry): void {
     this.#check('DurableLog.append');
     if (!(record instanceof Uint8Array)) throw new UsageError('DurableLog.append', 'bad-record', 'record must be a Uint8Array');
     if (record.length > this.#recordBytesMax) {
       throw new UsageError('DurableLog.append', 'oversized', `record of ${record.length} bytes exceeds the limit of ${this.#recordBytesMax}`);
     }
-    this.#pending.push({ seq: ++this.#appendedSeq, bytes: encodeRecord(RecordType.entry, record) });
+    this.#pending.push({ seq: ++this.#appendedSeq, bytes: encodeRecord(type, record) });
     this.#records++;
     this.#stats.appended++;
   }
@@ -145,9 +145,9 @@ export class DurableLog {
     });
   }
 
-  /** Appends `record` (if given) and resolves once it, and everything before it, is durable. */
-  commit(record?: Uint8Array): Promise<void> {
-    if (record !== undefined) this.append(record);
+  /** Appends `record` (if given; an entry unless `type` says a change) and resolves once it, and everything before it, is durable. */
+  commit(record?: Uint8Array, type: typeof RecordType.entry | typeof RecordType.change = RecordType.entry): Promise<void> {
+    if (record !== undefined) this.append(record, type);
     return this.sync();
   }
 

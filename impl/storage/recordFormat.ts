@@ -25,8 +25,12 @@ export const RECORD_HEADER_BYTES_V1 = 9;
 /** Default limit on one record's payload: 16 MiB. */
 export const RECORD_BYTES_MAX_DEFAULT = 16 << 20;
 
-/** Record types. A snapshot supersedes every record before it. */
-export const RecordType = { entry: 1, snapshot: 2 } as const;
+/**
+ * Record types. A snapshot supersedes every record before it. A change is read against the
+ * records before it (the node runtime's durable deltas, impl/durableDelta.ts): a log rebuilt after
+ * corruption keeps a change only with everything before it (`keep: 'prefix'`).
+ */
+export const RecordType = { entry: 1, snapshot: 2, change: 3 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
 /** The 16-byte file header (of `version`, 2 unless a test writes a version-1 file). */

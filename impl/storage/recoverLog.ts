@@ -38,6 +38,8 @@ export interface Recovery {
   readonly snapshot: Buffer | undefined;
   /** The records the log holds now after that snapshot (or since the start), oldest first. */
   readonly records: Buffer[];
+  /** The type of each of `records` (`RecordType.entry` or `RecordType.change`). */
+  readonly recordTypes: RecordType[];
   /** The damage found, or null for a clean file. */
   readonly damage: LogDamage | null;
   /** Bytes of the original file not carried into the recovered one (a torn tail, a damaged stretch). */
@@ -74,6 +76,7 @@ export interface LogScan {
   /** The snapshot and records before the first damage. */
   readonly snapshot: Buffer | undefined;
   readonly records: Buffer[];
+  readonly recordTypes: RecordType[];
   /** Where the intact prefix ends. */
   readonly prefixEnd: number;
   /** The latest intact record anywhere in the file (after the damage too). */
@@ -96,7 +99,7 @@ export function scanLog(bytes: Buffer, path: string, options: RecoverOptions = {
   const size = bytes.length;
   if (size < LOG_HEADER_BYTES) {
     return {
-      version: LOG_VERSION, snapshot: undefined, records: [], prefixEnd: 0, latest: undefined,
+      version: LOG_VERSION, snapshot: undefined, records: [], recordTypes: [], prefixEnd: 0, latest: undefined,
       damage: { kind: 'empty-log', offset: 0, recordsAfter: 0, detail: `the file holds ${size} bytes, less than a log header: the log was emptied` },
     };
   }
@@ -133,7 +136,7 @@ export function scanLog(bytes: Buffer, path: string, options: RecoverOptions = {
     return { count, latest };
   };
   const known = (f: Found, pos: number): void => {
-    if (f.type !== RecordType.entry && f.type !== RecordType.snapshot) {
+    if (f.type !== RecordType.entry && f.type !== RecordType.snapshot && f.type !== RecordType.change) {
       throw new UsageError('openDurableLog', 'unknown-record-type', `${path}: record type ${f.type} at byte ${pos} is not known to this version`);
     }
   };
@@ -144,13 +147,14 @@ export function scanLog(bytes: Buffer, path: string, options: RecoverOptions = {
       throw new UsageError('openDurableLog', 'not-a-log', `${path} is not a pacta log (bad header)`);
     }
     return {
-      version, snapshot: undefined, records: [], prefixEnd: 0, latest: after.latest,
+      version, snapshot: undefined, records: [], recordTypes: [], prefixEnd: 0, latest: after.latest,
       damage: { kind: 'corrupt-record', offset: 0, recordsAfter: after.count, detail: `the file header fails its checksum (${after.count} intact records after it)` },
     };
   }
 
   let snapshot: Buffer | undefined;
   let records: Buffer[] = [];
+  let recordTypes: RecordType[] = [];
   let latest: Found | undefined;
   let pos = LOG_HEADER_BYTES;
   let damage: LogScan['damage'] = null;
@@ -162,7 +166,11 @@ export function scanLog(bytes: Buffer, path: string, options: RecoverOptions = {
       if (r.found.type === RecordType.snapshot) {
         snapshot = Buffer.from(r.found.payload);
         records = [];
-      } else records.push(Buffer.from(r.found.payload));
+        recordTypes = [];
+      } else {
+        records.push(Buffer.from(r.found.payload));
+        recordTypes.push(r.found.type as RecordType);
+      }
       pos = r.end;
       continue;
     }
@@ -185,7 +193,7 @@ export function scanLog(bytes: Buffer, path: string, options: RecoverOptions = {
     damage = { kind: 'corrupt-record', offset: pos, recordsAfter: after.count, detail: `the record at byte ${pos} ${what} (${after.count} intact records after it)` };
     break;
   }
-  return { version, snapshot, records, prefixEnd: pos, latest, damage };
+  return { version, snapshot, records, recordTypes, prefixEnd: pos, latest, damage };
 }
 
 function bitsDiffer(a: Buffer, b: Buffer): number {
@@ -220,13 +228,13 @@ export async function recoverLog(path: string, options: RecoverOptions = {}): Pr
     const damage: LogDamage | null = existed
       ? { kind: 'empty-log', offset: 0, recordsAfter: 0, detail: `the log is missing, but ${marker} says it existed` }
       : null;
-    return { snapshot: undefined, records: [], damage, truncatedBytes: 0, sizeBytes: LOG_HEADER_BYTES, created: true };
+    return { snapshot: undefined, records: [], recordTypes: [], damage, truncatedBytes: 0, sizeBytes: LOG_HEADER_BYTES, created: true };
   }
   const scan = scanLog(bytes, path, options);
   if (!(await exists(marker))) await writeMarker(marker, sync);
   const damage = scan.damage;
   if (damage === null && scan.version === LOG_VERSION) {
-    return { snapshot: scan.snapshot, records: scan.records, damage: null, truncatedBytes: 0, sizeBytes: bytes.length, created: false };
+    return { snapshot: scan.snapshot, records: scan.records, recordTypes: scan.recordTypes, damage: null, truncatedBytes: 0, sizeBytes: bytes.length, created: false };
   }
   if (damage?.kind === 'torn-tail' && scan.version === LOG_VERSION) {
     const keptAs = await asideName(path);
@@ -239,7 +247,7 @@ export async function recoverLog(path: string, options: RecoverOptions = {}): Pr
       await fh.close();
     }
     return {
-      snapshot: scan.snapshot, records: scan.records, damage: { ...damage, keptAs }, truncatedBytes: bytes.length - scan.prefixEnd,
+      snapshot: scan.snapshot, records: scan.records, recordTypes: scan.recordTypes, damage: { ...damage, keptAs }, truncatedBytes: bytes.length - scan.prefixEnd,
       sizeBytes: scan.prefixEnd, created: false,
     };
   }
@@ -251,17 +259,20 @@ export async function recoverLog(path: string, options: RecoverOptions = {}): Pr
   }
   let snapshot = scan.snapshot;
   let records = scan.records;
-  if (damage?.kind === 'corrupt-record' && (options.keep ?? 'prefix') === 'latest') {
+  let recordTypes = scan.recordTypes;
+  // `latest` takes the latest whole record; a change record is only read against those before it.
+  if (damage?.kind === 'corrupt-record' && (options.keep ?? 'prefix') === 'latest' && scan.latest?.type !== RecordType.change) {
     snapshot = scan.latest ? Buffer.from(scan.latest.payload) : undefined;
     records = [];
+    recordTypes = [];
   }
   const parts = [encodeLogHeader()];
   if (snapshot) parts.push(encodeRecord(RecordType.snapshot, snapshot));
-  for (const r of records) parts.push(encodeRecord(RecordType.entry, r));
+  records.forEach((r, i) => parts.push(encodeRecord(recordTypes[i]!, r)));
   const file = Buffer.concat(parts);
   await writeLogFile(path, file, sync);
   return {
-    snapshot, records, damage: damage === null ? null : { ...damage, ...(keptAs ? { keptAs } : {}) },
+    snapshot, records, recordTypes, damage: damage === null ? null : { ...damage, ...(keptAs ? { keptAs } : {}) },
     truncatedBytes: damage === null ? 0 : bytes.length - scan.prefixEnd, sizeBytes: file.length, created: true,
   };
 }

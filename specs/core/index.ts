@@ -1,5 +1,5 @@
 /** The spec contract: what every protocol is written against. */
-export { t, Schema, SchemaError, NodeSchema, UnionSchema, structFields } from './schema.ts';
+export { t, Schema, SchemaError, NodeSchema, UnionSchema, structFields, structFieldSchemas, arrayItemSchema } from './schema.ts';
 export type { Infer, InferFields, InferUnion, Fields, NodeId, Json } from './schema.ts';
 export { Writer, Reader, DecodeError, EncodeError, compareBytes, equalBytes } from './bytes.ts';
 export {

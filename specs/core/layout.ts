@@ -180,10 +180,12 @@ export class Layout {
 
 /**
  * What node `id` keeps through a crash: the fields its role declares durable, over a fresh
- * `init` (the whole state for `durable: true`; nothing for no durable fields).
+ * `init` (the whole state for `durable: true`; nothing for no durable fields), as the role's
+ * `durableView` cuts them back (what was not yet to be written is lost).
  */
-export function durableProjection(role: RoleLayout, fresh: unknown, state: unknown): unknown {
+export function durableProjection(role: RoleLayout, fresh: unknown, current: unknown): unknown {
   const durable = role.durable;
+  const state = role.def.durableView ? role.def.durableView(current) : current;
   if (durable === true) return state;
   if (durable.length === 0) return fresh;
   const old = state as Record<string, unknown>;

@@ -207,6 +207,16 @@ export interface RoleDef<S, M, P extends Params, Op = never, R = unknown> {
    * for the whole state. Nothing, by default.
    */
   durable?: readonly (keyof S & string)[] | true;
+  /**
+   * What of the durable fields a step must have on disk before its effects leave, when that is
+   * less than their current values: `durableView(s)` returns `s` with durable fields cut back
+   * (e.g. a Raft leader's log without the entries it has not yet chosen to write: it may send them
+   * to its followers while its own write is in flight, Raft thesis §10.2.1). Default: `s`.
+   * Both sides use it: the executor writes the view (a step that leaves it unchanged needs no
+   * flush, and its effects leave at once), and the checker's crash keeps the view, so a crash
+   * loses what was sent but never written. Pure; return `s` itself when nothing is cut back.
+   */
+  durableView?(s: S): S;
   onMessage?(s: S, from: NodeId, msg: M, out: Out<M, R>, ctx: Ctx<P>): S;
   actions?: Record<string, ActionDef<S, M, P, any>>;
   /** Handles a client operation; reply now with `out.reply(result)` or later with the request ref. */
@@ -673,6 +683,9 @@ function validate(def: ProtocolDef<any, any>): void {
     }
     for (const [a, action] of Object.entries(role.actions ?? {})) {
       if (typeof action.do !== 'function') throw new SpecError('defineProtocol', `${where}: action '${r}.${a}' needs a 'do'`);
+    }
+    if (role.durableView !== undefined && typeof role.durableView !== 'function') {
+      throw new SpecError('defineProtocol', `${where}: role '${r}': durableView must be a function`);
     }
     if (role.onRecover !== undefined && typeof role.onRecover !== 'function') {
       throw new SpecError('defineProtocol', `${where}: role '${r}': onRecover must be a function`);

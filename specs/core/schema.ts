@@ -861,6 +861,16 @@ function encodeChangedValue(s: Schema<any>, w: Writer, prev: unknown, next: unkn
   s.encode(w, next, path);
 }
 
+/** A struct schema's fields as [name, schema] in encoding order; undefined when `s` is not a struct. */
+export function structFieldSchemas(s: Schema<unknown>): (readonly [string, Schema<any>])[] | undefined {
+  return s instanceof StructSchema ? s.fieldList.names.map((n, i) => [n, s.fieldList.schemas[i]!] as const) : undefined;
+}
+
+/** An array schema's item schema; undefined when `s` is not a `t.array` (a set's order is canonical, not appended to). */
+export function arrayItemSchema(s: Schema<unknown>): Schema<any> | undefined {
+  return s instanceof ArraySchema ? s.item : undefined;
+}
+
 /** True when `s` is a struct schema (so its fields can be inspected, e.g. for `durable`). */
 export function structFields(s: Schema<unknown>): string[] | undefined {
   return s instanceof StructSchema ? [...s.fieldList.names] : undefined;

@@ -130,6 +130,12 @@ export interface CoreState<E extends Entry> {
   readonly next: ReadonlyMap<NodeId, number>;
   readonly match: ReadonlyMap<NodeId, number>;
   readonly repair: Repair | null;
+  /**
+   * Leader: how many entries at the end of its log are not yet to be written to its own disk
+   * (raft-kv's parallel write: it replicates them meanwhile); it counts itself towards a quorum
+   * only below them. Absent (raft): none.
+   */
+  readonly unsynced?: number;
 }
 
 export type RaftMsg<E> =
@@ -152,9 +158,15 @@ export interface RaftRules {
    * (§5.4.2). `false` is the bug of the paper's Figure 8.
    */
   readonly onlyCurrentTermCommit: boolean;
+  /**
+   * The leader counts itself towards a quorum only for entries its own write holds (not its
+   * `unsynced` ones, raft-kv's parallel write; thesis §10.2.1). `false` is the bug of
+   * `raft-kv:commit-before-own-write`.
+   */
+  readonly selfOnlyWhenWritten: boolean;
 }
 
-export const correctRules: RaftRules = { oneVotePerTerm: true, onlyCurrentTermCommit: true };
+export const correctRules: RaftRules = { oneVotePerTerm: true, onlyCurrentTermCommit: true, selfOnlyWhenWritten: true };
 
 /** The initial core state: a follower in term 1 (as raft.tla) with an empty log. */
 export function initialCore<E extends Entry>(): CoreState<E> {
@@ -427,7 +439,8 @@ export function advanceCommit<S extends CoreState<E>, E extends Entry, P extends
   const n = ctx.count('server');
   for (let index = s.log.length; index > s.commit; index--) {
     if (rules.onlyCurrentTermCommit && s.log[index - 1]!.term !== s.term) return s;
-    let agree = 1; // the leader itself
+    const written = rules.selfOnlyWhenWritten ? s.log.length - (s.unsynced ?? 0) : s.log.length;
+    let agree = index <= written ? 1 : 0; // the leader itself, once its own write holds the entry
     for (const m of s.match.values()) if (m >= index) agree++;
     if (isQuorum(agree, n)) return { ...s, commit: index };
   }

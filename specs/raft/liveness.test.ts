@@ -44,4 +44,4 @@ describe('raft-kv request liveness in random mode', () => {
   });
 });
 
-const STATES = 9384;
+const STATES = 22_824;

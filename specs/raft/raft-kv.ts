@@ -37,12 +37,16 @@
  * the state machine keeps, per client, the last id applied and its result (a session), so a
  * request delivered twice (`--dup`, the `set` network) takes effect once. A new leader appends a
  * no-op entry (§8). Durable: currentTerm, votedFor, log; the state machine is rebuilt from the log
- * as the commit index advances after a restart.
+ * as the commit index advances after a restart. The leader writes its own new entries in parallel
+ * with replicating them (thesis §10.2.1): they stay out of its `durableView` (`unsynced`) until
+ * `persist`, so `replicate` sends them with no flush first, a crash before `persist` loses them,
+ * and the leader counts itself towards a quorum only once they are in the view
+ * (`raft-kv:commit-before-own-write` counts it early).
  *
  * Bounds: terms ≤ `maxTerm`; the log is bounded by the clients' operations (`clients` ×
  * `opsPerClient`) plus one no-op per term; keys 0..`keys`-1, values 1..`values` (0 is "absent").
  * Time (`--max-time`) and clock error (`--clock-error`) come from the world. The bare check runs
- * on the bag network with one message in flight (`checkDefaults`): 264,192 states, seconds. The
+ * on the bag network with one message in flight (`checkDefaults`): 783,768 states, about a minute. The
  * set network at the same params is millions of states and about 25 minutes (`--network set
  * --max-in-flight none`); a bag bound of 2 is 7.8 million.
  *
@@ -141,6 +145,12 @@ const Server = t.struct({
   kv: t.map(t.u32, t.array(Version)),
   /** Per client: the last request id applied and its result (exactly-once). */
   sessions: t.map(t.node('client'), t.struct({ id: t.u32, result: Result })),
+  /**
+   * Leader: the entries at the end of its log not yet in its durable view (`durableView`): it
+   * replicates them while its own write is in flight (thesis §10.2.1), `persist` adds them to
+   * the view, and it counts itself towards a quorum only below them. 0 on every other server.
+   */
+  unsynced: t.u32,
 });
 type Server = typeof Server.__type;
 
@@ -220,20 +230,37 @@ export function readAt(kv: ReadonlyMap<number, readonly Version[]>, key: number,
 }
 
 /**
- * Applies one entry to the state machine: the new kv and sessions, and the result to answer
- * (null for a no-op and for an older duplicate, whose client has moved on).
+ * `map` with `k` set to `v`: a new map, unless `fresh` says this step made `map` itself (then it is
+ * set in place: the entries one step applies share one copy of each map, not one per entry).
  */
-export function applyEntry(kv: Server['kv'], sessions: Server['sessions'], e: Entry): { kv: Server['kv']; sessions: Server['sessions']; result: Result | null } {
+function putFresh<K, V>(map: ReadonlyMap<K, V>, k: K, v: V, fresh: Set<object> | null): ReadonlyMap<K, V> {
+  if (fresh === null) return put(map, k, v);
+  if (fresh.has(map)) {
+    (map as Map<K, V>).set(k, v);
+    return map;
+  }
+  const out = new Map(map);
+  out.set(k, v);
+  fresh.add(out);
+  return out;
+}
+
+/**
+ * Applies one entry to the state machine: the new kv and sessions, and the result to answer
+ * (null for a no-op and for an older duplicate, whose client has moved on). `fresh`: the maps
+ * the caller's step made itself, which may be set in place (see {@link putFresh}).
+ */
+export function applyEntry(kv: Server['kv'], sessions: Server['sessions'], e: Entry, fresh: Set<object> | null = null): { kv: Server['kv']; sessions: Server['sessions']; result: Result | null } {
   const cmd = e.cmd;
   if (cmd === null) return { kv, sessions, result: null };
   const session = sessions.get(cmd.client);
   const op = cmd.op;
-  if (op.kind === 'register') return register(kv, sessions, cmd.client, op.nonce);
+  if (op.kind === 'register') return register(kv, sessions, cmd.client, op.nonce, fresh);
   if (session && session.id >= cmd.id) return { kv, sessions, result: session.id === cmd.id ? session.result : null };
   let result: Result;
   switch (op.kind) {
     case 'put':
-      kv = put(kv, op.key, [...(kv.get(op.key) ?? []), { ts: e.ts, value: op.value }]);
+      kv = putFresh(kv, op.key, [...(kv.get(op.key) ?? []), { ts: e.ts, value: op.value }], fresh);
       result = { kind: 'ok' };
       break;
     case 'get':
@@ -241,12 +268,12 @@ export function applyEntry(kv: Server['kv'], sessions: Server['sessions'], e: En
       break;
     case 'cas': {
       const ok = readAt(kv, op.key) === op.from;
-      if (ok) kv = put(kv, op.key, [...(kv.get(op.key) ?? []), { ts: e.ts, value: op.to }]);
+      if (ok) kv = putFresh(kv, op.key, [...(kv.get(op.key) ?? []), { ts: e.ts, value: op.to }], fresh);
       result = { kind: 'cas', ok };
       break;
     }
   }
-  return { kv, sessions: put(sessions, cmd.client, { id: cmd.id, result }), result };
+  return { kv, sessions: putFresh(sessions, cmd.client, { id: cmd.id, result }, fresh), result };
 }
 
 /**
@@ -255,13 +282,13 @@ export function applyEntry(kv: Server['kv'], sessions: Server['sessions'], e: En
  * The session's last id becomes k · 2^16 and its result the registration, so that a retried
  * registration is answered the same until the incarnation's first request.
  */
-function register(kv: Server['kv'], sessions: Server['sessions'], client: NodeId, nonce: number): ReturnType<typeof applyEntry> {
+function register(kv: Server['kv'], sessions: Server['sessions'], client: NodeId, nonce: number, fresh: Set<object> | null): ReturnType<typeof applyEntry> {
   const session = sessions.get(client);
   if (session?.result.kind === 'registered' && session.result.nonce === nonce) return { kv, sessions, result: session.result };
   const incarnation = Math.floor((session?.id ?? 0) / SESSION_IDS) + 1;
   if (incarnation * SESSION_IDS >= SESSION_REGISTER_ID) return { kv, sessions, result: { kind: 'registered', incarnation: 0, nonce } };
   const result: Result = { kind: 'registered', incarnation, nonce };
-  return { kv, sessions: put(sessions, client, { id: incarnation * SESSION_IDS, result }), result };
+  return { kv, sessions: putFresh(sessions, client, { id: incarnation * SESSION_IDS, result }, fresh), result };
 }
 
 /** Applies the entries the commit index just passed; the proposer answers its clients. */
@@ -269,9 +296,10 @@ function applyCommitted(s: Server, from: number, out: Out<Msg, Result>, self: No
   if (s.commit <= from) return s;
   let kv = s.kv;
   let sessions = s.sessions;
+  const fresh = new Set<object>();
   for (let i = from; i < s.commit; i++) {
     const e = s.log[i]!;
-    const r = applyEntry(kv, sessions, e);
+    const r = applyEntry(kv, sessions, e, fresh);
     kv = r.kv;
     sessions = r.sessions;
     if (r.result !== null && e.cmd!.by === self) out.reply(r.result, { client: e.cmd!.client, id: e.cmd!.id });
@@ -298,7 +326,7 @@ function propose(s: Server, cmd: Cmd | null, now: number, ctx: Ctx<P>): Server {
     ts = Math.max(now, lastTs + 1, lastClosed + 1);
     closed = Math.min(ts - 1, Math.max(lastClosed, now - ctx.params.closeLag));
   }
-  return { ...s, log: [...s.log, { term: s.term, ts, closed, cmd }] };
+  return { ...s, log: [...s.log, { term: s.term, ts, closed, cmd }], unsynced: s.unsynced + 1 };
 }
 
 /** The start of the leader's lease: the send stamp a majority (itself included) acknowledged. */
@@ -389,8 +417,14 @@ function server(rules: RaftRules, kvRules: KvRules) {
     symmetric: true,
     durable: ['term', 'votedFor', 'log', 'repair'],
     init: (ctx) => ({
-      ...initialCore<Entry>(), quiet: mode(ctx) === 'lease' ? null : 0, acks: NO_ACKS, round: 0, sent: NO_ACKS, reads: NO_READS, kv: NO_KV, sessions: NO_SESSIONS,
+      ...initialCore<Entry>(), quiet: mode(ctx) === 'lease' ? null : 0, acks: NO_ACKS, round: 0, sent: NO_ACKS, reads: NO_READS, kv: NO_KV, sessions: NO_SESSIONS, unsynced: 0,
     }),
+    /**
+     * The leader's own write in parallel with replication (thesis §10.2.1): its durable view lacks
+     * the entries it has not persisted yet, so proposing and replicating them needs no flush first
+     * (the executor sends the AppendEntries at once), and a crash before `persist` loses them.
+     */
+    durableView: (s) => (s.unsynced === 0 ? s : { ...s, log: s.log.slice(0, s.log.length - s.unsynced) }),
     /** A damaged durable state: repair mode, as raft's servers (consensus.ts). */
     onRecover: (s, damage, ctx) => recoverServer(s, damage, ctx),
     onMessage: (s0, from, m, out, ctx) => {
@@ -414,6 +448,8 @@ function server(rules: RaftRules, kvRules: KvRules) {
       }
       if (s.role === 'leader' && s1.role !== 'leader') s = propose({ ...s, acks: NO_ACKS }, null, now, ctx); // the no-op of §8
       if (s.role !== 'leader' && s.acks.size > 0) s = { ...s, acks: NO_ACKS };
+      // A leader that steps down writes its whole log, as every follower does.
+      if (s.role !== 'leader' && s.unsynced !== 0) s = { ...s, unsynced: 0 };
       // A server that is not the leader drops its waiting reads (unanswered: the client's call stays pending).
       if (s.role !== 'leader' && (s.reads.length > 0 || s.round !== 0)) s = { ...s, round: 0, sent: NO_ACKS, reads: NO_READS };
       return serveReads(applyCommitted(s, s0.commit, out, ctx.self), out, ctx.count('server'), kvRules);
@@ -537,6 +573,18 @@ function server(rules: RaftRules, kvRules: KvRules) {
         choices: (_s, ctx) => ctx.nodes('server').filter((j) => j !== ctx.self),
         when: (s, _ctx, j: NodeId) => hasUnsent(s, j) || (s.role === 'leader' && (s.sent.get(j) ?? 0) < s.round),
         do: (s, out, ctx, j: NodeId) => sendAppend(sentRound(s, j), j, out, stampOf(s, out, ctx), batchOf(ctx)),
+        timerMs: [0, 0],
+      },
+      /**
+       * The leader writes its new entries (after `replicate`, so that in the executor the
+       * AppendEntries of the turn leave before its flush starts): once they are in its durable
+       * view it counts itself for them, which may commit them; the effects of this step (the
+       * answers) wait for the flush, as every step's that moves the durable view.
+       */
+      persist: {
+        fair: 'weak',
+        when: (s) => s.unsynced > 0,
+        do: (s, out, ctx) => serveReads(applyCommitted(advanceCommit({ ...s, unsynced: 0 }, ctx, rules), s.commit, out, ctx.self), out, ctx.count('server'), kvRules),
         timerMs: [0, 0],
       },
     },
@@ -732,6 +780,14 @@ export default spec.define({
         options: { network: 'bag', maxInFlight: 1, symmetry: true },
       },
       roles: { server: server(correctRules, { ...correctKv, readIndexReady: (s, r) => s.commit >= r.index }) },
+    },
+    'commit-before-own-write': {
+      doc: "The leader counts itself towards a quorum for entries it has sent but not yet written (the parallel write's rule broken): with one follower's acknowledgement it commits its no-op, tells the follower, crashes before its own write, restarts without the entry, and votes a server without it into the next term (leader completeness).",
+      expose: {
+        params: { clients: 0, maxTerm: 3 },
+        options: { network: 'bag', maxInFlight: 1, crashes: 1 },
+      },
+      roles: { server: server({ ...correctRules, selfOnlyWhenWritten: false }, correctKv) },
     },
     'follower-read-above-closed': {
       doc: 'A follower serves reads at its own clock reading instead of its closed timestamp: a write at or below that timestamp may still commit (follower reads).',

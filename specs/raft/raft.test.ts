@@ -98,29 +98,29 @@ describe('raft-kv', () => {
   const small = { params: { clients: 1, opsPerClient: 2 }, network: 'bag', maxInFlight: 1 } satisfies CheckOptions;
 
   for (const mode of ['bfs', 'dfs'] as const) {
-    it(`log reads, one client (put, get), ≤ 1 in flight (${mode}): 58,136 states, linearizable`, () => {
+    it(`log reads, one client (put, get), ≤ 1 in flight (${mode}): 138,776 states, linearizable`, () => {
       const r = checkSync(raftKv, { ...small, mode });
       expect(r.result).toBe('ok');
-      expect(r.stats.distinctStates).toBe(58_136);
+      expect(r.stats.distinctStates).toBe(138_776);
       expect(r.goals.every((g) => g.reached)).toBe(true);
     });
   }
 
   // Batches of one entry: the no-op and both operations each need their own AppendEntries, the
   // `replicate` action sends them pipelined, and a follower behind is caught up one at a time.
-  it('batch 1 (replicate on proposal, pipelined one entry at a time), ≤ 1 in flight (dfs): 48,824 states, linearizable', () => {
+  it('batch 1 (replicate on proposal, pipelined one entry at a time), ≤ 1 in flight (dfs): 126,920 states, linearizable', () => {
     const r = checkSync(raftKv, { ...small, params: { ...small.params, batch: 1 }, mode: 'dfs' });
     expect(r.result).toBe('ok');
-    expect(r.stats.distinctStates).toBe(48_824);
+    expect(r.stats.distinctStates).toBe(126_920);
     expect(r.goals.every((g) => g.reached)).toBe(true);
   });
 
   // ReadIndex: the get waits at the leader for a majority to acknowledge a round started after it
   // arrived and for its read index to be applied; the same per-key linearizability check.
-  it('ReadIndex reads, one client (put, get), ≤ 1 in flight: 62,708 states, linearizable, a ReadIndex read is served', () => {
+  it('ReadIndex reads, one client (put, get), ≤ 1 in flight: 141,320 states, linearizable, a ReadIndex read is served', () => {
     const r = checkSync(raftKv, { ...small, params: { ...small.params, reads: 'index' } });
     expect(r.result).toBe('ok');
-    expect(r.stats.distinctStates).toBe(62_708);
+    expect(r.stats.distinctStates).toBe(141_320);
     expect(r.goals.find((g) => g.name === 'a ReadIndex read is served')?.reached).toBe(true);
     expect(r.goals.every((g) => g.reached)).toBe(true);
   });
@@ -137,12 +137,12 @@ describe('raft-kv', () => {
   // timeout of 1 tick, clocks that drift within ±1 (--clock-error 1), no true-time ticks.
   const lease = { params: { reads: 'lease', clients: 0, maxTerm: 3, electionTicks: 1 }, network: 'bag', maxInFlight: 1 } satisfies CheckOptions;
 
-  it('lease-ignores-skew is caught by lease safety: a follower\'s fast clock ends its promise while the leader\'s lease lasts (BFS, 12 steps)', () => {
+  it('lease-ignores-skew is caught by lease safety: a follower\'s fast clock ends its promise while the leader\'s lease lasts (BFS, 13 steps)', () => {
     const r = checkSync(raftKv.variant('lease-ignores-skew'), { ...lease, clockError: 1 });
     expect(r.result).toBe('violation');
     if (r.result !== 'violation') return;
     expect(r.property.name).toMatch(/lease safety/);
-    expect(r.trace!.steps).toHaveLength(13); // the initial state and 12 events
+    expect(r.trace!.steps).toHaveLength(14); // the initial state and 13 events (the leader's persist among them)
     expect(r.trace!.steps.some((st) => st.event.kind === 'drift')).toBe(true);
     expect(example('raft-lease-ignores-skew').steps).toHaveLength(r.trace!.steps.length);
   });
@@ -150,7 +150,7 @@ describe('raft-kv', () => {
   it('correct leases keep lease safety: a lease is held, time passes (≤ 1 tick), no violation in every state to depth 14', () => {
     const r = checkSync(raftKv, { ...lease, maxTime: 1, maxDepth: 14 });
     expect(r.result).toBe('incomplete'); // bounded by depth: every state to depth 14, no violation
-    expect(r.stats.distinctStates).toBe(25_526);
+    expect(r.stats.distinctStates).toBe(43_997);
     expect(r.goals.find((g) => g.name === 'a leader holds a valid lease')?.reached).toBe(true);
   });
 });
