@@ -70,12 +70,21 @@ export class LevelSpill {
 /** Chunks start at 1 MiB: levels are large, and each chunk is one transfer to a worker. */
 const LEVEL_CHUNK_BYTES = 1 << 20;
 
-/** Writes packed states as level chunks: [u32 length][bytes] entries in 1 MiB buffers. */
+/**
+ * Writes packed states as level chunks: [u32 length][bytes] entries in 1 MiB buffers, the first
+ * one `firstBytes` long (a small task's output: zeroing a megabyte per task of a few dozen
+ * states cost more than expanding them).
+ */
 export class LevelWriter {
   readonly chunks: LevelChunk[] = [];
-  private out = new Uint8Array(LEVEL_CHUNK_BYTES);
-  private view = new DataView(this.out.buffer);
+  private out: Uint8Array;
+  private view: DataView;
   private used = 0;
+
+  constructor(firstBytes = LEVEL_CHUNK_BYTES) {
+    this.out = new Uint8Array(Math.min(firstBytes, LEVEL_CHUNK_BYTES));
+    this.view = new DataView(this.out.buffer);
+  }
 
   push(bytes: Uint8Array): void {
     const len = bytes.length;

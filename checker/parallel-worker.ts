@@ -100,7 +100,8 @@ export class Expander {
     const recent = this.recent;
     const view = new DataView(task.buffer);
     const bytes = new Uint8Array(task.buffer);
-    const out = new LevelWriter();
+    // About what the task will return: each state has a few new successors, most levels.
+    const out = new LevelWriter(Math.max(64 << 10, 2 * (task.length - task.offset)));
     let generated = 0;
     const goals: number[] = [];
     const search = this.search;

@@ -30,7 +30,7 @@ export function defaultWorkers(): number {
  * and warms up, some hundreds of milliseconds); one that ends sooner never starts them. The
  * search hands off at its next level and goes on on this thread until they are ready.
  */
-const SPAWN_AFTER_MS = 500;
+const SPAWN_AFTER_MS = 1000;
 /** A level this large is handed off whatever the time. */
 const SPAWN_LEVEL_STATES = 1 << 18;
 
