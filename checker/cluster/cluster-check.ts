@@ -15,7 +15,10 @@ import { ClusterRun } from './cluster-run.ts';
 import { partitionedBfs } from './partitioned-bfs.ts';
 import { clusterUrl, encodeOptions } from './redis-link.ts';
 import { swarmSearch } from './swarm-search.ts';
-import { withStrategy } from './swarm-jobs.ts';
+import { withStrategy, type JobReport } from './swarm-jobs.ts';
+import type { SearchOutcome } from '../exhaustive.ts';
+import { concretize } from '../trace-builder.ts';
+import { HandlerError, type TraceEvent } from '../world.ts';
 
 /** How long the coordinator spends minimizing a swarm's counterexample. */
 const MINIMIZE_SECONDS = 20;
@@ -49,16 +52,41 @@ export async function clusterCheck(spec: Protocol, given: CheckOptions, specRef:
 async function swarm(spec: Protocol, model: Model, published: CheckOptions, specRef: string, run: ClusterRun): Promise<CheckResult> {
   const found = await swarmSearch(model, run);
   if (found.finding === null) return withCluster(walksResult(model, specRef, found.run), found.cluster);
-  // The failing walk, re-run here under its job's strategy: the same seed and index give the same walk.
   const { report, strategy } = found.finding;
-  const again = new Model(spec, normalizeOptions(spec, { ...withStrategy(published, strategy), walk: report.walk! }));
-  const walked = randomWalks(again);
-  const result = walksResult(again, specRef, { ...walked, stats: found.run.stats, goals: found.run.goals });
+  let again: Model;
+  let result: CheckResult;
+  if (strategy.strategy === 'dfs') {
+    // A DFS job's path, followed here by its fingerprints (the run's options build the same world).
+    again = new Model(spec, normalizeOptions(spec, published));
+    result = searchResult(again, specRef, { outcome: dfsOutcome(again, report), stats: found.run.stats, goals: found.run.goals });
+  } else {
+    // The failing walk, re-run here under its job's strategy: the same seed and index give the same walk.
+    again = new Model(spec, normalizeOptions(spec, { ...withStrategy(published, strategy), walk: report.walk! }));
+    const walked = randomWalks(again);
+    result = walksResult(again, specRef, { ...walked, stats: found.run.stats, goals: found.run.goals });
+  }
   if ((result.result === 'violation' || result.result === 'deadlock') && result.trace && result.trace.bounded === undefined) {
     const shorter = minimizeTrace(again, result.trace, { timeSeconds: MINIMIZE_SECONDS });
     result.trace = shorter.trace;
   }
   return withCluster(result, found.cluster);
+}
+
+/** A DFS job's failure as an exhaustive search's outcome (check.ts turns its fingerprint path into the trace). */
+function dfsOutcome(model: Model, report: JobReport): SearchOutcome {
+  const path = report.path!;
+  if (report.outcome === 'violation') return { kind: 'violation', property: report.property!, path };
+  if (report.outcome === 'deadlock') return { kind: 'deadlock', path };
+  // A handler threw while the path's last state was expanded: find the event here.
+  const last = concretize(model, path).states.at(-1)!;
+  let event: TraceEvent | null = null;
+  try {
+    model.world.successors(last, () => {});
+  } catch (e) {
+    if (!(e instanceof HandlerError)) throw e;
+    event = model.world.describe(last);
+  }
+  return { kind: 'error', error: report.error!, path, event };
 }
 
 function withCluster(result: CheckResult, cluster: ClusterStats): CheckResult {
