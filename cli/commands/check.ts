@@ -230,14 +230,12 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   const walk = 'trace' in result ? result.trace?.walk : undefined;
   // A swarm's failing walk re-runs on one machine, under the strategy its job used.
   const alone = cluster !== undefined && walk !== undefined && 'trace' in result && result.trace ? swarmWalkArgs(args, result.trace.options) : args;
-  let reproduce = reproduceCommand(positionals[0]!, walk === undefined ? args : oneWalkArgs(alone, String(options.seed ?? 0), walk));
+  const reproduce = reproduceCommand(positionals[0]!, walk === undefined ? args : oneWalkArgs(alone, String(options.seed ?? 0), walk));
   let traceFile: string | undefined;
   if ('trace' in result && result.trace) {
     const dir = makeOutputDir(io.cwd, v.out ?? 'pacta-traces', '--out');
     traceFile = traceFilePath(dir, loaded.ref, loaded.variant, result.mode, result.result, stateSpaceOptions(loaded.protocol, options));
     writeTraceFile(traceFile, portableTrace(result.trace, loaded.path, traceFile), '--out');
-    // A swarm's DFS job found it: no single-machine run repeats that job, the trace file replays it.
-    if (cluster !== undefined && result.mode === 'random' && walk === undefined) reproduce = `npx pacta replay ${quoteArg(relative(io.cwd, traceFile) || traceFile)}`;
   }
 
   if (v.json) {
@@ -482,10 +480,6 @@ function swarmWalkArgs(args: string[], traced: Record<string, unknown> | undefin
 /** The command that reproduces this run (same spec, options and seed). */
 function reproduceCommand(specArg: string, args: string[]): string {
   const rest = args.filter((a) => a !== specArg && a !== '--json');
-  return `npx pacta check ${[specArg, ...rest].map(quoteArg).join(' ')}`;
-}
-
-/** An argument as a shell takes it: quoted when it holds anything but plain characters. */
-function quoteArg(a: string): string {
-  return /^[\w./:=,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+  const quoted = [specArg, ...rest].map((a) => (/^[\w./:=,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  return `npx pacta check ${quoted.join(' ')}`;
 }
