@@ -32,9 +32,16 @@ export async function clusterCheck(spec: Protocol, given: CheckOptions, specRef:
   const { cluster: _url, workers, onProgress: _progress, stop: _stop, ...published } = given;
   const model = new Model(spec, normalizeOptions(spec, published));
   const o = model.options;
-  if (o.mode === 'dfs') throw new OptionsError(`option 'cluster': a cluster runs BFS (partitioned) or random mode (swarm), not DFS`);
-  if (o.mode === 'random' && (o.random.strategy === 'fast-check' || o.random.walk !== null)) {
-    throw new OptionsError(`option 'cluster': a swarm runs uniform or PCT walks; fast-check schedules and a single --walk run on one machine`);
+  if (o.mode === 'dfs') {
+    throw new OptionsError(`option 'cluster': a cluster runs --mode bfs (partitioned, exhaustive: it finds what DFS finds, with a shortest trace) or --mode random (a swarm of walk jobs and bounded DFS jobs), not --mode dfs`);
+  }
+  if (o.mode === 'random' && o.random.strategy === 'fast-check') {
+    throw new OptionsError(`option 'cluster': a swarm runs uniform and PCT walks and bounded DFS jobs; fast-check schedules (they shrink in one process) run without --cluster`);
+  }
+  // Liveness needs the whole state graph in one process; a BFS on one machine would check it here.
+  if (o.mode === 'bfs' && model.liveness.length > 0 && o.liveness && !model.symmetry) {
+    const names = model.liveness.map((p) => `'${p.name}'`).join(', ');
+    throw new OptionsError(`option 'cluster': a partitioned BFS checks safety only, and this spec has liveness properties (${names}) that need the whole state graph in one process: add --no-liveness, or run without --cluster`);
   }
   // The coordinator's own progress reports and stop requests (the workers get neither).
   const local = new Model(spec, normalizeOptions(spec, { ...published, ...(given.onProgress && { onProgress: given.onProgress }), ...(given.stop && { stop: given.stop }) }));
@@ -42,8 +49,7 @@ export async function clusterCheck(spec: Protocol, given: CheckOptions, specRef:
   try {
     if (o.mode === 'random') return await swarm(spec, local, published, specRef, run);
     const r = await partitionedBfs(local, run);
-    const result = searchResult(local, specRef, r);
-    return withCluster(notOnCluster(result), r.cluster);
+    return withCluster(searchResult(local, specRef, r), r.cluster);
   } finally {
     await run.close();
   }
@@ -91,11 +97,4 @@ function dfsOutcome(model: Model, report: JobReport): SearchOutcome {
 
 function withCluster(result: CheckResult, cluster: ClusterStats): CheckResult {
   return { ...result, stats: { ...result.stats, cluster } };
-}
-
-/** Liveness is not checked by a partitioned BFS (it needs the whole graph in one place): say so. */
-function notOnCluster(result: CheckResult): CheckResult {
-  if (!result.liveness) return result;
-  const reason = 'liveness is not checked on a cluster (the partitioned BFS checks safety); run without --cluster';
-  return { ...result, liveness: result.liveness.map((l) => (l.checked ? l : { ...l, reason })) };
 }

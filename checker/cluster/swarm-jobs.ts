@@ -123,6 +123,8 @@ export function walksPerJob(walks: number, workers: number): number {
  */
 export function makeJobs(o: Options, workers: number, firstId = 0, firstWalk = 0, count?: number): SwarmJob[] {
   const rotation = strategies(o);
+  // `--walk W`: that one walk, under the run's own strategy, as one job.
+  if (o.random.walk !== null) return firstId === 0 ? [{ id: 0, from: o.random.walk, to: o.random.walk + 1, strategy: rotation[0]! }] : [];
   const total = o.walks === Number.POSITIVE_INFINITY ? firstWalk + (count ?? 1000) : o.walks;
   const per = walksPerJob(o.walks === Number.POSITIVE_INFINITY ? 1000 : o.walks, workers);
   const jobs: SwarmJob[] = [];

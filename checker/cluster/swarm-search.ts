@@ -34,7 +34,7 @@ export async function swarmSearch(model: Model, run: ClusterRun): Promise<SwarmO
   const n = run.members.length;
   const k = run.keys;
   const search = new Search(model);
-  const byTime = o.walks === Number.POSITIVE_INFINITY;
+  const byTime = o.walks === Number.POSITIVE_INFINITY && o.random.walk === null;
   const jobs = new Map<number, SwarmJob>();
   const queue = async (list: SwarmJob[]) => {
     for (const j of list) jobs.set(j.id, j);
