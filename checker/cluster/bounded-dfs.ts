@@ -2,12 +2,14 @@
  * One bounded exhaustive job of a swarm (Holzmann, Joshi and Groce's swarm verification): a
  * depth-first search from the initial state to a depth bound, taking each state's successors in
  * an order shuffled by the job's seed, remembering states in a hash-compacted table keyed by the
- * same seed (compact-visited.ts), and leaving out the fault kinds the job's mix leaves out. A
- * state met again at a smaller depth is expanded again, so within its bound, its mix and its
- * table's collisions the search is complete; the budget (states) keeps a job short, and the
- * shuffled order decides which part of a larger space a job covers. Random walks find bugs
- * that need many steps of one kind; these jobs find the ones that need one precise schedule of
- * a few dozen steps, which walks almost never draw.
+ * same seed (compact-visited.ts), and leaving out the fault kinds the job's mix leaves out. As
+ * in Spin, a state is expanded once, where the search first meets it: one first met near the
+ * bound is not expanded again from a shorter path (re-expanding those took 5 to 8 expansions a
+ * state on raft:commit-old-term), so a job may miss what lies within its bound; a job with
+ * another seed or bound meets the state another way. The budget (states) keeps a job short,
+ * and the shuffled order decides which part of a larger space a job covers. Random walks find
+ * bugs that need many steps of one kind; these jobs find the ones that need one precise
+ * schedule of a few dozen steps, which walks almost never draw.
  *
  * Everything a job does follows from (model, point): run twice, it visits the same states in
  * the same order and ends the same way, which keeps swarm jobs idempotent. It runs in slices
@@ -25,7 +27,7 @@ export type FaultKind = 'drop' | 'duplicate' | 'crash' | 'tick';
 
 /** Where in the space of bounded searches a job sits. */
 export interface DfsPoint {
-  /** Deepest state expanded: steps from the initial state. */
+  /** States this many steps from the initial one are checked but not expanded. */
   bound: number;
   /** Shuffles the successor order and seeds the visited set's hashing. */
   seed: number;
@@ -37,7 +39,7 @@ export interface DfsPoint {
 
 export type DfsOutcome =
   | { kind: 'running' }
-  /** `complete`: every state within the bound (and the mix) was expanded, the budget was not reached. */
+  /** `complete`: no state met the bound and the budget was not reached: every state the mix reaches was searched. */
   | { kind: 'done'; complete: boolean }
   | { kind: 'violation'; property: string; path: FingerprintPath }
   | { kind: 'deadlock'; path: FingerprintPath }
