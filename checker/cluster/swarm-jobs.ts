@@ -68,7 +68,7 @@ export interface JobReport {
   goals: [number, number][];
 }
 
-/** New states after which a DFS job ends: about 2 MiB of table, seconds of work. */
+/** New states after which a DFS job ends: a 4 MiB table (and 4 MiB of fingerprints for the coverage), seconds of work. */
 export const DFS_BUDGET = 1 << 19;
 
 /** The walk strategies walk jobs rotate through: the user's own first. */
