@@ -56,3 +56,21 @@ describe('a bounded DFS job', () => {
     expect(a.model.violated(path.states.at(-1)!)?.name).toBe(a.dfs.outcome.property);
   });
 });
+
+describe('its coverage', () => {
+  it('names states as random walks do, so that the swarm counts a state both saw once', async () => {
+    const { Walker, randomWalks } = await import('../random.ts');
+    const spec = twoPhase;
+    const model = new Model(spec, normalizeOptions(spec, { mode: 'random', params: { rms: 3 }, walks: 2000 }));
+    const walker = new Walker(model);
+    randomWalks(model, walker);
+    const walked = new Set<string>();
+    walker.store.forEach((hi, lo) => walked.add(`${hi}.${lo}`));
+    const { dfs } = job(spec, { params: { rms: 3 } });
+    const searched = new Set<string>();
+    dfs.forEachSeen((hi, lo) => searched.add(`${hi}.${lo}`));
+    // The DFS job searched the whole space: every state a walk saw is among its states.
+    expect(walked.size).toBeGreaterThan(10);
+    for (const s of walked) expect(searched.has(s)).toBe(true);
+  });
+});

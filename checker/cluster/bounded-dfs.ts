@@ -15,6 +15,7 @@
  * the same order and ends the same way, which keeps swarm jobs idempotent. It runs in slices
  * (`run(n)`), so a worker looks at the stop flag between them.
  */
+import { fingerprint, fp } from '../fingerprint.ts';
 import type { Model } from '../model.ts';
 import { Rng } from '../rng.ts';
 import { Search } from '../search.ts';
@@ -67,7 +68,7 @@ export class BoundedDfs {
   expanded = 0;
   /** The deepest state reached. */
   deepest = 0;
-  /** Fingerprints of the new states, [hi, lo] pairs (the swarm's coverage). */
+  /** Fingerprints of the new states as walks define them, [hi, lo] pairs (the swarm's coverage). */
   private seenFps = new Uint32Array(2048);
   private seenCount = 0;
   private readonly stack: Frame[] = [];
@@ -124,7 +125,7 @@ export class BoundedDfs {
     return this.visited.size;
   }
 
-  /** Calls `f` with each new state's fingerprint (unsigned lanes). */
+  /** Calls `f` with each new state's fingerprint as random walks define it (unsigned lanes). */
   forEachSeen(f: (hi: number, lo: number) => void): void {
     for (let i = 0; i < this.seenCount; i++) f(this.seenFps[i * 2]!, this.seenFps[i * 2 + 1]!);
   }
@@ -168,7 +169,7 @@ export class BoundedDfs {
   private arrive(bytes: Uint8Array, hi: number, lo: number, depth: number): boolean {
     if (!this.visited.add(hi, lo)) return false;
     if (depth > this.deepest) this.deepest = depth;
-    this.remember(hi, lo);
+    this.remember(bytes);
     const world = this.model.world;
     // Decoded (not a successor object) so that the successor layer can skip visited successors unbuilt.
     const s = world.decode(bytes, true);
@@ -211,7 +212,15 @@ export class BoundedDfs {
     return this.stack.map((f) => [f.hi, f.lo] as [number, number]);
   }
 
-  private remember(hi: number, lo: number): void {
+  /**
+   * Keeps a new state's fingerprint for the coverage, as random walks define it (the hash of the
+   * packed bytes, canonical under symmetry), so that the swarm's HyperLogLog counts a state a
+   * walk job and a DFS job both saw once.
+   */
+  private remember(bytes: Uint8Array): void {
+    fingerprint(bytes, 0, bytes.length);
+    const hi = fp.hi;
+    const lo = fp.lo;
     if (this.seenCount * 2 >= this.seenFps.length) {
       const grown = new Uint32Array(this.seenFps.length * 2);
       grown.set(this.seenFps);
