@@ -14,7 +14,7 @@ import type { ClusterRun } from './cluster-run.ts';
 import { ClusterError } from './redis-link.ts';
 import { describeStrategy, makeJobs, type JobReport, type Strategy, type SwarmJob } from './swarm-jobs.ts';
 
-/** A failure a worker reported: the walk to re-run, and how it was walked. */
+/** A failure a worker reported: its job's report (the walk to re-run, or the DFS path) and the job's strategy. */
 export interface SwarmFinding {
   report: JobReport;
   strategy: Strategy;
