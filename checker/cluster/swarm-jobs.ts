@@ -66,6 +66,8 @@ export interface JobReport {
   deepest: number;
   /** Goals reached: [goal index, depth]. */
   goals: [number, number][];
+  /** DFS jobs: no state met the bound and the budget was not reached (see bounded-dfs.ts). */
+  complete?: boolean;
 }
 
 /** New states after which a DFS job ends: a 4 MiB table (and 4 MiB of fingerprints for the coverage), seconds of work. */

@@ -43,7 +43,13 @@ export async function serveSwarm(spec: Protocol, redis: Redis, k: RunKeys, worke
       models.set(key, model);
     }
     const stopped = async () => stop() || (await redis.exists(k.stop)) === 1;
-    const { report, seen } = s.strategy === 'dfs' ? await dfsJob(model, job, s, worker, stopped) : await walkJob(model, job, worker, stopped);
+    const { report, seen } = s.strategy !== 'dfs'
+      ? await walkJob(model, job, worker, stopped)
+      : (await redis.exists(k.searched)) === 1
+        ? { report: { id: job.id, worker, outcome: 'done' as const, walks: 0, steps: 0, distinct: 0, deepest: 0, goals: [] }, seen: [] }
+        : await dfsJob(model, job, s, worker, stopped);
+    // A DFS job that searched every state with every fault kind: the DFS jobs after it would find nothing new.
+    if (report.complete && s.strategy === 'dfs' && s.omit.length === 0) await redis.set(k.searched, '1', 'EX', 86_400);
     if (report.outcome !== 'stopped') {
       // Coverage: every fingerprint the job saw goes into the run's HyperLogLog (adding one twice changes nothing).
       for (let i = 0; i < seen.length; i += COVERAGE_BATCH) await redis.pfadd(k.coverage, ...seen.slice(i, i + COVERAGE_BATCH));
@@ -116,5 +122,6 @@ async function dfsJob(model: Model, job: SwarmJob, point: DfsStrategy, worker: n
   dfs.search.goals.forEach((g, i) => {
     if (g.reached) goals.push([i, g.depth ?? 0]);
   });
-  return { report: { id: job.id, worker, outcome, ...failure, walks: 0, steps: dfs.generated, distinct: dfs.distinct, deepest: dfs.deepest, goals }, seen };
+  const complete = o.kind === 'done' && o.complete;
+  return { report: { id: job.id, worker, outcome, ...failure, walks: 0, steps: dfs.generated, distinct: dfs.distinct, deepest: dfs.deepest, goals, ...(complete && { complete }) }, seen };
 }
