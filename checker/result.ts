@@ -41,9 +41,13 @@ export interface ClusterStats {
   bytesSent?: number;
   statesSent?: number;
   roundTrips?: number;
-  /** Swarm: walk jobs done, and jobs run again because the worker holding them stopped. */
+  /** Swarm: jobs done (walk and DFS jobs), and jobs run again because the worker holding them stopped. */
   jobs?: number;
   retried?: number;
+  /** Swarm: states the DFS jobs visited, each job counted on its own (a state two jobs visit counts twice). */
+  dfsStates?: number;
+  /** Swarm: the job whose report stopped the run (a violation, deadlock or error), and its strategy in words. */
+  foundBy?: { job: number; worker: number; strategy: string };
 }
 
 /** A `reachable` goal: whether some explored state satisfied it. */

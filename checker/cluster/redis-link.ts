@@ -119,6 +119,8 @@ export function runKeys(id: string) {
     coverage: `${at}:coverage`,
     /** Job id → report (JSON): the first report of a job wins (HSETNX), a duplicate changes nothing. */
     results: `${at}:results`,
+    /** Set once a DFS job searched every state with every fault kind: later DFS jobs would only search them again. */
+    searched: `${at}:searched`,
   };
 }
 

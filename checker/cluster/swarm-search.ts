@@ -1,9 +1,10 @@
 /**
- * The coordinator of a swarm random search (see swarm-jobs.ts for what a job is, swarm-member.ts
- * for the workers' side). It queues the jobs, counts each job's report once, adds up walks, steps,
- * goals and coverage, and stops the swarm at the first failure reported; the failing walk is
- * then re-run here (its seed, index and strategy decide it) to build the trace. A worker whose
- * heartbeat expires loses nothing: the jobs it had claimed go back to the queue.
+ * The coordinator of a swarm search (see swarm-jobs.ts for what a job is, swarm-member.ts for the
+ * workers' side). It queues the jobs, counts each job's report once, adds up walks, steps,
+ * states, goals and coverage, and stops the swarm at the first failure reported; the trace is
+ * then built here (cluster-check.ts): a failing walk is re-run (its seed, index and strategy
+ * decide it), a DFS job's path is followed by its fingerprints. A worker whose heartbeat expires
+ * loses nothing: the jobs it had claimed go back to the queue.
  */
 import type { Model } from '../model.ts';
 import type { RandomRun } from '../random.ts';
@@ -11,9 +12,9 @@ import type { ClusterStats } from '../result.ts';
 import { Search, type LimitReason } from '../search.ts';
 import type { ClusterRun } from './cluster-run.ts';
 import { ClusterError } from './redis-link.ts';
-import { makeJobs, type JobReport, type Strategy, type WalkJob } from './swarm-jobs.ts';
+import { describeStrategy, makeJobs, type JobReport, type Strategy, type SwarmJob } from './swarm-jobs.ts';
 
-/** A failure a worker reported: the walk to re-run, and how it was walked. */
+/** A failure a worker reported: its job's report (the walk to re-run, or the DFS path) and the job's strategy. */
 export interface SwarmFinding {
   report: JobReport;
   strategy: Strategy;
@@ -33,9 +34,9 @@ export async function swarmSearch(model: Model, run: ClusterRun): Promise<SwarmO
   const n = run.members.length;
   const k = run.keys;
   const search = new Search(model);
-  const byTime = o.walks === Number.POSITIVE_INFINITY;
-  const jobs = new Map<number, WalkJob>();
-  const queue = async (list: WalkJob[]) => {
+  const byTime = o.walks === Number.POSITIVE_INFINITY && o.random.walk === null;
+  const jobs = new Map<number, SwarmJob>();
+  const queue = async (list: SwarmJob[]) => {
     for (const j of list) jobs.set(j.id, j);
     for (let i = 0; i < list.length; i += 1000) await run.redis.rpush(k.jobs, ...list.slice(i, i + 1000).map((j) => JSON.stringify(j)));
   };
@@ -47,6 +48,9 @@ export async function swarmSearch(model: Model, run: ClusterRun): Promise<SwarmO
   let covered = 0;
   let walks = 0;
   let steps = 0;
+  /** DFS jobs: successors computed, and states visited (each job counts its own). */
+  let dfsGenerated = 0;
+  let dfsStates = 0;
   let deepest = 0;
   let largestJob = 0;
   let retried = 0;
@@ -64,7 +68,7 @@ export async function swarmSearch(model: Model, run: ClusterRun): Promise<SwarmO
       if (alive.size === 0) throw new ClusterError(`every worker of the swarm stopped (last: ${run.name(run.members.length - 1)}); ${done.size} of ${jobs.size} jobs were done`);
       const l = search.limit(0);
       if (l === 'time' || l === 'interrupted' || l === 'memory') limit = l;
-      search.generated = steps;
+      search.generated = steps + dfsGenerated;
       search.progress(Math.max(largestJob, covered), deepest, await run.redis.llen(k.jobs));
       continue;
     }
@@ -73,8 +77,14 @@ export async function swarmSearch(model: Model, run: ClusterRun): Promise<SwarmO
     if (text === null) continue;
     const report = JSON.parse(text) as JobReport;
     done.add(r.id);
+    const dfs = jobs.get(r.id)?.strategy.strategy === 'dfs';
     walks += report.walks;
-    steps += report.steps;
+    if (dfs) {
+      dfsGenerated += report.steps;
+      dfsStates += report.distinct;
+    } else {
+      steps += report.steps;
+    }
     deepest = Math.max(deepest, report.deepest);
     largestJob = Math.max(largestJob, report.distinct);
     for (const [g, depth] of report.goals) search.reached(g, depth);
@@ -94,7 +104,7 @@ export async function swarmSearch(model: Model, run: ClusterRun): Promise<SwarmO
       const last = Math.max(...jobs.keys());
       await queue(makeJobs(o, n, last + 1, jobs.get(last)!.to, AHEAD_JOBS));
     }
-    search.generated = steps;
+    search.generated = steps + dfsGenerated;
     search.progress(Math.max(largestJob, covered), deepest, await run.redis.llen(k.jobs));
   }
   await run.stop();
@@ -109,7 +119,7 @@ export async function swarmSearch(model: Model, run: ClusterRun): Promise<SwarmO
     run: {
       outcome,
       goals: search.goals,
-      stats: { distinctStates: distinct, statesGenerated: steps, depth: deepest, seconds, statesPerSecond: steps / busy, bytesPerState: 0, collisionProbability: 0, walks, steps },
+      stats: { distinctStates: distinct, statesGenerated: steps + dfsGenerated, depth: deepest, seconds, statesPerSecond: (steps + dfsGenerated) / busy, bytesPerState: 0, collisionProbability: 0, walks, steps },
     },
     finding,
     cluster: {
@@ -117,6 +127,8 @@ export async function swarmSearch(model: Model, run: ClusterRun): Promise<SwarmO
       workers: run.members.map((m, i) => ({ worker: m.worker, host: m.host, pid: m.pid, states: perWorker[i]!.steps, statesPerSecond: Math.round(perWorker[i]!.steps / busy), jobs: perWorker[i]!.jobs })),
       jobs: done.size,
       retried,
+      dfsStates,
+      ...(finding && { foundBy: { job: finding.report.id, worker: finding.report.worker, strategy: describeStrategy(finding.strategy) } }),
     },
   };
 }

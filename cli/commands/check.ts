@@ -52,7 +52,7 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
                          worker processes to wait for (default: those running when the run starts)
   --cluster URL          run on \`pacta worker\` processes that share this Redis (redis://host:port):
                          BFS partitioned by fingerprint, random mode as a swarm of walk jobs
-                         (docs/distributed.md)
+                         and bounded DFS jobs (docs/distributed.md)
   --force                allow --workers beyond the cores available
   --max-depth N          explore at most N steps deep
   --max-states N         stop after N distinct states
