@@ -77,6 +77,10 @@ const complete = (r: Run): boolean => r.exhaustive && (r.result === 'ok' || r.re
 const listed = JSON.parse(spawnSync(process.execPath, [bin, 'list', '--json'], { cwd: repo, encoding: 'utf8' }).stdout) as { name: string }[];
 const specs = option('--specs')?.split(',') ?? listed.map((s) => s.name);
 
+// A checkout whose sources are newer than its build runs them through tsx (cli/pacta.mjs), which
+// slows both runs unevenly: say which one ran.
+const probe = spawnSync(process.execPath, [bin, '--version'], { cwd: repo, encoding: 'utf8', env: { ...process.env, PACTA_DEBUG: '1' } });
+console.log(`pacta: ${/running (.*)/.exec(probe.stderr)?.[1] ?? 'unknown'}${/tsx/.test(probe.stderr) ? ' (run `npm run build` first for figures)' : ''}`);
 const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`${cpus().length} × ${cpuModel}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}; each run capped at ${cap} s`);
 const loadBefore = loadavg();
