@@ -51,6 +51,19 @@ describe('parallel BFS', () => {
     if (r.outcome.kind === 'violation' && single.result === 'violation') expect(r.outcome.path).toHaveLength(single.trace!.steps.length);
   });
 
+  it('worker threads explore with the reference semantics too (fastPath: false): the fast single-threaded counts', async () => {
+    const one = checkSync(twoPhase, { params: { rms: 5 } });
+    const fromStart = await onWorkers({ params: { rms: 5 }, workers: 2, fastPath: false });
+    const model = new Model(twoPhase, normalizeOptions(twoPhase, { params: { rms: 5 }, fastPath: false }));
+    const handedOff = await parallelBfs(model, twoPhaseSource.module, 2, 200);
+    for (const r of [fromStart, handedOff]) {
+      expect(r.outcome.kind).toBe('done');
+      expect(r.stats.distinctStates).toBe(one.stats.distinctStates);
+      expect(r.stats.statesGenerated).toBe(one.stats.statesGenerated);
+      expect(r.stats.depth).toBe(one.stats.depth);
+    }
+  });
+
   it('levels past the frontier memory budget go to disk and come back: the same counts', async () => {
     const one = checkSync(twoPhase, { params: { rms: 6 } });
     const r = await onWorkers({ params: { rms: 6 }, workers: 2, frontierMemoryBytes: 64 << 10 });
