@@ -11,7 +11,7 @@ import { memoryIO } from '../cli/io.ts';
 import raft from '../specs/raft/raft.ts';
 import { eventText } from '../traces/event-text.ts';
 
-const bag1: CheckOptions = { network: 'bag', drop: true, maxInFlight: 1 };
+const bag1: CheckOptions = { network: 'bag', drop: true, maxInFlight: 1, symmetry: false }; // raft's check defaults turn symmetry on
 
 describe('--disk-faults', () => {
   it('raft with 1 crash and 1 disk fault, bag with loss, ≤ 1 in flight: repair mode keeps every invariant (pinned count)', () => {
