@@ -42,7 +42,7 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
                          (default 65463, what the executor's udp transport carries; 'none': unchecked)
   --symmetry             permute interchangeable nodes (roles declared symmetric)
   --no-symmetry          do not, where the spec's own check defaults turn symmetry on
-                         (raft: needed to check its liveness properties)
+                         (raft, raft-kv; the default yields to liveness properties anyway)
   --deadlock             report states where no delivery or action is enabled
   --fair-delivery        liveness properties: every message that stays deliverable is
                          eventually delivered (weak fairness per message)

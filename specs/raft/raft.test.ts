@@ -96,7 +96,7 @@ describe('raft: broken variants are caught', () => {
 });
 
 describe('raft-kv', () => {
-  const small = { params: { clients: 1, opsPerClient: 2 }, network: 'bag', maxInFlight: 1 } satisfies CheckOptions;
+  const small = { params: { clients: 1, opsPerClient: 2 }, network: 'bag', maxInFlight: 1, symmetry: false } satisfies CheckOptions;
 
   for (const mode of ['bfs', 'dfs'] as const) {
     it(`log reads, one client (put, get), ≤ 1 in flight (${mode}): 58,136 states, linearizable`, () => {
@@ -136,7 +136,7 @@ describe('raft-kv', () => {
 
   // Lease safety over the servers' clocks (w.clock): no clients needed, terms ≤ 3, an election
   // timeout of 1 tick, clocks that drift within ±1 (--clock-error 1), no true-time ticks.
-  const lease = { params: { reads: 'lease', clients: 0, maxTerm: 3, electionTicks: 1 }, network: 'bag', maxInFlight: 1 } satisfies CheckOptions;
+  const lease = { params: { reads: 'lease', clients: 0, maxTerm: 3, electionTicks: 1 }, network: 'bag', maxInFlight: 1, symmetry: false } satisfies CheckOptions;
 
   it('lease-ignores-skew is caught by lease safety: a follower\'s fast clock ends its promise while the leader\'s lease lasts (BFS, 12 steps)', () => {
     const r = checkSync(raftKv.variant('lease-ignores-skew'), { ...lease, clockError: 1 });
