@@ -393,6 +393,8 @@ function server(rules: RaftRules, kvRules: KvRules) {
     }),
     /** A damaged durable state: repair mode, as raft's servers (consensus.ts). */
     onRecover: (s, damage, ctx) => recoverServer(s, damage, ctx),
+    /** A lost write is seen (a high-water mark flushed apart, as raft's servers): repair mode. */
+    lostWrites: 'detected',
     onMessage: (s0, from, m, out, ctx) => {
       const now = out.now();
       // Thesis §4.2.3: within an election timeout of hearing from the leader, ignore RequestVote.
