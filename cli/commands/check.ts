@@ -31,7 +31,7 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --drop, --dup          message loss and duplication (bag, fifo)
   --crashes N            allow up to N crashes (durable fields survive)
   --disk-faults N        up to N restarts find the durable state damaged (torn tail,
-                         corrupted record, emptied log; the role's onRecover decides);
+                         corrupted record, emptied log, a lost write; the role's onRecover decides);
                          without --crashes, allows N crashes
   --max-time N           true time advances by ticks up to N (clocks)
   --epsilon N            TrueTime uncertainty ε in ticks

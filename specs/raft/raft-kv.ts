@@ -42,7 +42,8 @@
  * Bounds: terms ≤ `maxTerm`; the log is bounded by the clients' operations (`clients` ×
  * `opsPerClient`) plus one no-op per term; keys 0..`keys`-1, values 1..`values` (0 is "absent").
  * Time (`--max-time`) and clock error (`--clock-error`) come from the world. The bare check runs
- * on the bag network with one message in flight (`checkDefaults`): 264,192 states, seconds. The
+ * on the bag network with one message in flight, with symmetry (`checkDefaults`): 44,200 orbits
+ * (264,192 states with `--no-symmetry`), seconds. The
  * set network at the same params is millions of states and about 25 minutes (`--network set
  * --max-in-flight none`); a bag bound of 2 is 7.8 million.
  *
