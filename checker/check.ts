@@ -114,7 +114,7 @@ function livenessStatus(model: Model, r: LiveSearchResult | null): LivenessStatu
     : model.options.mode === 'random'
     ? (boundedLivenessReason(model) ?? undefined)
     : model.symmetry
-      ? 'liveness is not checked under --symmetry (not shown sound here); run without it'
+      ? 'liveness is not checked under --symmetry (not shown sound here); run without it (--no-symmetry where the spec turns it on by default)'
       : r?.livenessChecked
         ? undefined
         : r?.outcome.kind === 'violation' || r?.outcome.kind === 'deadlock' || r?.outcome.kind === 'error'

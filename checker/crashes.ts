@@ -15,23 +15,49 @@
  *   (the oldest state a disk can hand back; every record being a whole projection, a newer
  *   readable record is a state the node also held, which a torn tail already covers);
  * - `empty-log`: the durable state is gone: `init`.
+ * - `lost-write`: a write the disk acknowledged is lost (an fsync that lied). Unlike a torn tail,
+ *   its effects went out. Drawn at the step that wrote: a node's step that changes its durable
+ *   fields may instead be a `crash` event (with the step in `arg`, {@link LostWriteStep}): the step
+ *   runs and its messages go out, the write is lost, and the node crashes right after, keeping the
+ *   durable state from before the step (crash flag {@link LOST_WRITE}). Its one restart is
+ *   `restart` with `arg` `lost-write`: a role whose storage detects lost writes (`lostWrites:
+ *   'detected'`, e.g. a high-water mark flushed apart) has `onRecover` told; otherwise the node
+ *   runs on the older state as its newest. Only the last write before the crash is lost (the world
+ *   keeps no older durable states); specs/raft/disk-faults.ts emulates any older state for Raft.
  * The role's `onRecover(state, damage, ctx)` decides what the node starts from; a refusal keeps
  * it down (the damaged restart is not enabled). A role without `onRecover` gets the runtime's
  * default (impl/nodeRuntime.ts): a torn tail is accepted as is, any other damage refused.
- * (`lost-write`, an older state whose effects went out, is not modeled: the world keeps no older
- * durable states. specs/raft/disk-faults.ts emulates it for Raft, detected and undetected.)
  *
  * The world's `crashes` word holds both counters: crashes used, plus (budget + 1) × disk faults
  * used, so that with no disk faults it is the crash count, packed and fingerprinted as before.
  */
 import { durableProjection, type Layout } from '../specs/core/layout.ts';
+import { equalValues } from '../specs/core/collections.ts';
 import { isRefusal, type DamageKind } from '../specs/core/protocol.ts';
 import type { NodeId } from '../specs/core/schema.ts';
 import type { StepRunner } from '../specs/core/step.ts';
 import type { WorldState } from './world-state.ts';
 
-/** The damage kinds the checker restarts a node with, in enumeration order. */
+/** The damage kinds a crashed node may find at restart, in enumeration order (`lost-write` is drawn at the step that wrote). */
 export const MODELED_DAMAGE: readonly DamageKind[] = ['torn-tail', 'corrupt-record', 'empty-log'];
+
+/** Every damage kind the checker models. */
+export const CHECKED_DAMAGE: readonly DamageKind[] = [...MODELED_DAMAGE, 'lost-write'];
+
+/** The crash flag of a node that crashed right after a step whose write was lost. */
+export const LOST_WRITE = 2;
+
+/** The step a lost-write crash follows (a `crash` event's `arg`; `envelope` and `action` say which). */
+export interface LostWriteStep {
+  readonly lostWrite: 'deliver' | 'action';
+  /** The action's argument (`lostWrite: 'action'`). */
+  readonly arg?: unknown;
+}
+
+/** Whether a `crash` event's `arg` is a {@link LostWriteStep}. */
+export function isLostWriteStep(arg: unknown): arg is LostWriteStep {
+  return typeof arg === 'object' && arg !== null && 'lostWrite' in arg;
+}
 
 export class Crashes {
   constructor(
@@ -74,13 +100,56 @@ export class Crashes {
     };
   }
 
-  /** Crashed node `id` restarts (with the state it crashed to). */
-  restart(s: WorldState, id: NodeId): WorldState {
+  /** Crashed node `id` restarts (with the state it crashed to); null after a lost write (see {@link restartAfterLostWrite}). */
+  restart(s: WorldState, id: NodeId): WorldState | null {
+    if (s.crashed[id] === LOST_WRITE) return null;
     const crashed = s.crashed.slice();
     crashed[id] = 0;
     const nodeBytes = s.nodeBytes.slice();
     nodeBytes[id] = null;
     return { ...s, crashed, nodeBytes };
+  }
+
+  /** Whether node `id` may take a step whose write is lost, and crash right after it, in `s`. */
+  canLoseWrite(s: WorldState, id: NodeId): boolean {
+    return this.diskFaults > 0 && this.canCrash(s, id) && this.diskFaultsUsed(s) < this.diskFaults;
+  }
+
+  /**
+   * `after` is the world after a step of node `id` from `s`; the step's write is lost and the node
+   * crashes: it keeps the durable fields it had before the step, the step's messages stay sent. Null
+   * when the step changed no durable field (nothing was written to lose: it is a plain crash).
+   */
+  loseWrite(s: WorldState, after: WorldState, id: NodeId): WorldState | null {
+    const role = this.layout.roleOfNode[id]!;
+    const fresh = this.runner.init(id);
+    const older = durableProjection(role, fresh, s.nodes[id]);
+    if (equalValues(older, durableProjection(role, fresh, after.nodes[id]))) return null;
+    const crashed = after.crashed.slice();
+    crashed[id] = LOST_WRITE;
+    const nodes = after.nodes.slice();
+    const nodeBytes = after.nodeBytes.slice();
+    nodes[id] = older;
+    nodeBytes[id] = null;
+    return { ...after, crashes: after.crashes + 1 + this.budget + 1, crashed, nodes, nodeBytes };
+  }
+
+  /**
+   * Node `id`, crashed after a lost write, restarts: its role's `onRecover` is told `lost-write`
+   * when its storage detects lost writes (null when it refuses), else it runs on the older state.
+   */
+  restartAfterLostWrite(s: WorldState, id: NodeId): WorldState | null {
+    if (s.crashed[id] !== LOST_WRITE) return null;
+    const detected = this.layout.roleOfNode[id]!.def.lostWrites === 'detected';
+    const answer = detected ? this.runner.recover(id, s.nodes[id], 'lost-write') : s.nodes[id];
+    if (isRefusal(answer)) return null;
+    const crashed = s.crashed.slice();
+    crashed[id] = 0;
+    const nodes = s.nodes.slice();
+    const nodeBytes = s.nodeBytes.slice();
+    nodes[id] = answer;
+    nodeBytes[id] = null;
+    return { ...s, crashed, nodes, nodeBytes };
   }
 
   /** Whether crashed node `id` may restart with damaged durable state in `s` (the budget is not spent). */

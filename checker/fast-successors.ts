@@ -20,14 +20,14 @@ import { CHANNEL } from '../specs/core/layout.ts';
 import type { NodeId } from '../specs/core/schema.ts';
 import { Writer } from '../specs/core/bytes.ts';
 import { DRIFTS } from './clock.ts';
-import { MODELED_DAMAGE } from './crashes.ts';
+import { LOST_WRITE, MODELED_DAMAGE } from './crashes.ts';
 import { compareRange, indexOfEnvelope } from './envelopes.ts';
 import { finishSum, hash64 } from './fingerprint.ts';
 import { HitTrial } from './hit-trial.ts';
 import type { WorldCodec } from './world-codec.ts';
 import { nodeSeed, type WorldFingerprints } from './world-fingerprint.ts';
 import { UNCHANGED, withNode, type Envelope, type EventRef, type Outcome, type WorldState } from './world-state.ts';
-import type { SemanticsParts } from './semantics.ts';
+import { Semantics, type SemanticsParts } from './semantics.ts';
 
 /**
  * Asked with a successor's fingerprint before the successor is built: true when it is already
@@ -94,6 +94,8 @@ export class FastSuccessors {
   private recountLo = 0;
   private readonly set: boolean;
   private readonly fifo: boolean;
+  /** The reference semantics, for the rare events this layer does not speed up (lost writes). */
+  private reference: Semantics | undefined;
 
   constructor(private readonly w: FastParts) {
     this.nodeCount = w.layout.nodeCount;
@@ -234,14 +236,38 @@ export class FastSuccessors {
       if (!crashes.canCrash(s, id)) continue;
       ev.kind = 'crash';
       ev.node = id;
+      ev.arg = undefined;
       if (visit(crashes.crash(s, id))) return enabled;
+    }
+    if (crashes.diskFaults > 0) {
+      // Lost writes (rare: only while a disk fault is left), through the reference semantics.
+      this.reference ??= new Semantics(this.w);
+      for (let id = 0; id < this.nodeCount; id++) {
+        if (!crashes.canLoseWrite(s, id)) continue;
+        for (const x of this.reference.lostWriteCrashes(s, id)) {
+          const next = this.reference.next(s, x);
+          if (next === null) continue;
+          ev.kind = 'crash';
+          ev.node = id;
+          ev.envelope = x.envelope;
+          ev.action = x.action;
+          ev.arg = x.arg;
+          if (visit(next)) return enabled;
+        }
+      }
     }
     for (let id = 0; id < this.nodeCount; id++) {
       if (!s.crashed[id]) continue;
       ev.kind = 'restart';
       ev.node = id;
+      if (s.crashed[id] === LOST_WRITE) {
+        const next = crashes.restartAfterLostWrite(s, id);
+        ev.arg = 'lost-write';
+        if (next !== null && visit(next)) return enabled;
+        continue;
+      }
       ev.arg = undefined;
-      if (visit(crashes.restart(s, id))) return enabled;
+      if (visit(crashes.restart(s, id)!)) return enabled;
       if (!crashes.canDamage(s, id)) continue;
       for (const kind of MODELED_DAMAGE) {
         const next = crashes.restartDamaged(s, id, kind);

@@ -271,7 +271,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
       maxInFlight: o.maxInFlight === undefined ? Number.POSITIVE_INFINITY : count('maxInFlight', o.maxInFlight),
       maxMessageBytes: o.maxMessageBytes === undefined ? UDP_PAYLOAD_BYTES_MAX : count('maxMessageBytes', o.maxMessageBytes, 1),
     },
-    symmetry: o.symmetry === undefined ? false : flag('symmetry', o.symmetry),
+    symmetry: symmetryOf(protocol, given, o, mode),
     deadlock: o.deadlock === undefined ? false : flag('deadlock', o.deadlock),
     fairDelivery: o.fairDelivery === undefined ? false : flag('fairDelivery', o.fairDelivery),
     liveness: o.liveness === undefined ? true : flag('liveness', o.liveness),
@@ -291,6 +291,27 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
     ...(o.stop && { stop: o.stop }),
   };
 }
+
+/**
+ * Symmetry as given; a spec's own default (`checkDefaults`, raft's and raft-kv's) yields to its
+ * liveness properties, which are not checked under symmetry: `--param leaderLiveness=true` checks
+ * the property instead of leaving it unchecked. The user's own choice (`--symmetry`,
+ * `--no-symmetry`) always wins.
+ */
+function symmetryOf(protocol: Protocol, given: CheckOptions, o: CheckOptions, mode: string): boolean {
+  if (o.symmetry === undefined) return false;
+  const on = flag('symmetry', o.symmetry);
+  if (!on || given.symmetry !== undefined || o.liveness === false || mode === 'random') return on;
+  let properties: readonly { kind: string }[];
+  try {
+    properties = protocol.properties?.(resolveParams(protocol, o.params ?? {}) as never) ?? [];
+  } catch {
+    return on; // bad params: the model reports them
+  }
+  return !properties.some((p) => LIVENESS_KINDS.has(p.kind));
+}
+
+const LIVENESS_KINDS = new Set(['eventually', 'leadsTo', 'alwaysEventually', 'eventuallyAlways']);
 
 /**
  * The options a variant declares to expose its bug (`expose.options`), under the user's own: an

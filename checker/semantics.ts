@@ -30,7 +30,7 @@ import type { NodeId } from '../specs/core/schema.ts';
 import type { StepRunner } from '../specs/core/step.ts';
 import type { Clients } from './clients.ts';
 import { DRIFTS, type Clock } from './clock.ts';
-import { MODELED_DAMAGE, type Crashes } from './crashes.ts';
+import { isLostWriteStep, LOST_WRITE, MODELED_DAMAGE, type Crashes, type LostWriteStep } from './crashes.ts';
 import type { DamageKind } from '../specs/core/protocol.ts';
 import type { Envelopes } from './envelopes.ts';
 import type { Network } from './network.ts';
@@ -90,8 +90,13 @@ export class Semantics {
       }
     }
     for (let id = 0; id < layout.nodeCount; id++) if (crashes.canCrash(s, id)) out.push(event('crash', id));
+    for (let id = 0; id < layout.nodeCount; id++) if (crashes.canLoseWrite(s, id)) out.push(...this.lostWriteCrashes(s, id));
     for (let id = 0; id < layout.nodeCount; id++) {
       if (!s.crashed[id]) continue;
+      if (s.crashed[id] === LOST_WRITE) {
+        if (crashes.restartAfterLostWrite(s, id) !== null) out.push(event('restart', id, 0, '', 'lost-write'));
+        continue;
+      }
       out.push(event('restart', id));
       if (!crashes.canDamage(s, id)) continue;
       for (const kind of MODELED_DAMAGE) if (crashes.restartDamaged(s, id, kind) !== null) out.push(event('restart', id, 0, '', kind));
@@ -99,6 +104,31 @@ export class Semantics {
     if (clock.canTick(s)) out.push(event('tick', 0));
     for (let id = 0; id < layout.nodeCount; id++) {
       for (const by of DRIFTS) if (clock.canDrift(s, id, by)) out.push(event('drift', id, 0, '', by));
+    }
+    return out;
+  }
+
+  /**
+   * The lost-write crashes of node `id` in `s` (checker/crashes.ts): each delivery to it and each
+   * of its enabled actions whose step changes a durable field, as a `crash` event carrying the step.
+   */
+  lostWriteCrashes(s: WorldState, id: NodeId): EventRef[] {
+    const { layout, runner, network } = this.w;
+    const out: EventRef[] = [];
+    for (let i = 0; i < s.net.length; i++) {
+      const e = s.net[i]!;
+      if (e.to !== id || !network.head(s.net, i)) continue;
+      const x = event('crash', id, i, '', { lostWrite: 'deliver' } satisfies LostWriteStep);
+      if (this.next(s, x) !== null) out.push(x);
+    }
+    this.w.reading = s;
+    for (const [name, action] of layout.roleOfNode[id]!.actions) {
+      for (const arg of runner.choices(id, s.nodes[id], name, action)) {
+        this.w.reading = s;
+        if (!runner.enabled(id, s.nodes[id], name, action, arg)) continue;
+        const x = event('crash', id, 0, name, { lostWrite: 'action', arg } satisfies LostWriteStep);
+        if (this.next(s, x) !== null) out.push(x);
+      }
     }
     return out;
   }
@@ -151,10 +181,18 @@ export class Semantics {
         if (!(k >= 0 && k < clients.ops.length) || e.envelope < target.base || e.envelope >= target.base + target.count) return null;
         return clients.invoke(s, c, e.envelope, k, this.w.envelopes, network);
       }
-      case 'crash':
-        return crashes.canCrash(s, e.node) ? crashes.crash(s, e.node) : null;
+      case 'crash': {
+        if (!isLostWriteStep(e.arg)) return crashes.canCrash(s, e.node) ? crashes.crash(s, e.node) : null;
+        // A step of the node whose write is lost, then its crash (checker/crashes.ts).
+        if (!crashes.canLoseWrite(s, e.node)) return null;
+        const step = e.arg.lostWrite === 'deliver'
+          ? (s.net[e.envelope]?.to === e.node ? this.next(s, event('deliver', e.node, e.envelope)) : null)
+          : this.next(s, event('action', e.node, 0, e.action, e.arg.arg));
+        return step === null || step === s ? null : crashes.loseWrite(s, step, e.node);
+      }
       case 'restart':
         if (!s.crashed[e.node]) return null;
+        if (e.arg === 'lost-write') return crashes.restartAfterLostWrite(s, e.node);
         return e.arg === undefined ? crashes.restart(s, e.node) : crashes.restartDamaged(s, e.node, e.arg as DamageKind);
       case 'tick':
         return clock.canTick(s) ? clock.tick(s) : null;

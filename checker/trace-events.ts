@@ -8,7 +8,7 @@
 import { equalValues } from '../specs/core/collections.ts';
 import type { TraceEvent } from '../traces/format.ts';
 import type { World } from './world.ts';
-import { MODELED_DAMAGE } from './crashes.ts';
+import { CHECKED_DAMAGE, isLostWriteStep, LOST_WRITE, type LostWriteStep } from './crashes.ts';
 import type { DamageKind } from '../specs/core/protocol.ts';
 import type { EventRef, WorldState } from './world-state.ts';
 
@@ -65,11 +65,19 @@ export function eventIn(world: World, s: WorldState, e: TraceEvent): EventRef | 
       if (k < 0) return `is not enabled: ${JSON.stringify(x.op)} is not an operation the clients invoke`;
       return ref('invoke', x.node as number, x.to as number, '', k);
     }
-    case 'crash':
-      return isNode(x.node) ? ref(e.kind, x.node as number) : `names node ${String(x.node)}, which does not exist`;
+    case 'crash': {
+      if (!isNode(x.node)) return `names node ${String(x.node)}, which does not exist`;
+      if (x.lostWrite === undefined) return ref(e.kind, x.node as number);
+      // A lost-write crash names its step: find that step's event, and carry it.
+      const step = eventIn(world, s, x.lostWrite as TraceEvent);
+      if (typeof step === 'string') return `names a lost write whose step ${step}`;
+      if (step.node !== x.node) return 'names a lost write whose step is another node\'s';
+      const lost: LostWriteStep = step.kind === 'deliver' ? { lostWrite: 'deliver' } : { lostWrite: 'action', arg: step.arg };
+      return ref('crash', x.node as number, step.envelope, step.action, lost);
+    }
     case 'restart':
       if (!isNode(x.node)) return `names node ${String(x.node)}, which does not exist`;
-      if (x.damage !== undefined && !MODELED_DAMAGE.includes(x.damage as DamageKind)) return `names damage ${JSON.stringify(x.damage)}, which the checker does not model (${MODELED_DAMAGE.join(', ')})`;
+      if (x.damage !== undefined && !CHECKED_DAMAGE.includes(x.damage as DamageKind)) return `names damage ${JSON.stringify(x.damage)}, which the checker does not model (${CHECKED_DAMAGE.join(', ')})`;
       return ref('restart', x.node as number, 0, '', x.damage);
     case 'tick':
       return ref('tick', 0);
@@ -117,9 +125,18 @@ function whyNot(world: World, s: WorldState, e: EventRef): string {
     case 'invoke':
       return 'is not enabled: the client is waiting for a reply or has no operations left';
     case 'crash':
-      return s.crashed[e.node] ? 'is not enabled: the node is already crashed' : 'is not enabled: no crash left in the budget';
+      if (s.crashed[e.node]) return 'is not enabled: the node is already crashed';
+      if (isLostWriteStep(e.arg)) {
+        if (!world.crashes.canLoseWrite(s, e.node)) return 'is not enabled: no crash or disk fault left in the budget';
+        return 'is not enabled: its step writes nothing durable, or its sends pass the in-flight bound';
+      }
+      return 'is not enabled: no crash left in the budget';
     case 'restart':
       if (!s.crashed[e.node]) return 'is not enabled: the node is not crashed';
+      if (s.crashed[e.node] === LOST_WRITE) {
+        return e.arg === 'lost-write' ? `is not enabled: ${world.nodeName(e.node)}'s onRecover refused a lost-write` : 'is not enabled: the node crashed after a lost write, so it restarts only with damage lost-write';
+      }
+      if (e.arg === 'lost-write') return 'is not enabled: the node did not crash after a lost write';
       if (!world.crashes.canDamage(s, e.node)) return 'is not enabled: no disk fault left in the budget';
       return `is not enabled: ${world.nodeName(e.node)}'s onRecover refused a ${String(e.arg)}`;
     case 'tick':

@@ -67,7 +67,7 @@ export class WorldView implements WorldReader {
   }
 
   crashed(id: NodeId): boolean {
-    return this.state.crashed[id] === 1;
+    return this.state.crashed[id] !== 0;
   }
 
   /** True time. */

@@ -23,7 +23,7 @@ import type { NodeId, Schema } from '../specs/core/schema.ts';
 import { StepRunner } from '../specs/core/step.ts';
 import { Clients } from './clients.ts';
 import { Clock } from './clock.ts';
-import { Crashes } from './crashes.ts';
+import { Crashes, isLostWriteStep } from './crashes.ts';
 import { Envelopes } from './envelopes.ts';
 import { FastSuccessors, type SeenTest } from './fast-successors.ts';
 import { Network } from './network.ts';
@@ -31,7 +31,7 @@ import { Semantics } from './semantics.ts';
 import { WorldCodec } from './world-codec.ts';
 import { WorldFingerprints } from './world-fingerprint.ts';
 import { NO_SOURCE, type Envelope, type EventRef, type WorldOptions, type WorldState } from './world-state.ts';
-import type { TraceEvent, WorldJSON } from '../traces/format.ts';
+import type { LostWriteTraceStep, TraceEvent, WorldJSON } from '../traces/format.ts';
 
 export { HandlerError } from '../specs/core/step.ts';
 export type { SeenTest } from './fast-successors.ts';
@@ -262,8 +262,14 @@ export class World {
       }
       case 'action':
         return ev.arg === undefined ? { kind: 'action', node: ev.node, action: ev.action } : { kind: 'action', node: ev.node, action: ev.action, arg: ev.arg };
-      case 'crash':
-        return { kind: 'crash', node: ev.node };
+      case 'crash': {
+        if (!isLostWriteStep(ev.arg)) return { kind: 'crash', node: ev.node };
+        // The step whose write was lost, as its own trace event.
+        const step = ev.arg.lostWrite === 'deliver'
+          ? this.describe(parent, { kind: 'deliver', node: ev.node, envelope: ev.envelope, action: '', arg: undefined })
+          : this.describe(parent, { kind: 'action', node: ev.node, envelope: 0, action: ev.action, arg: ev.arg.arg });
+        return { kind: 'crash', node: ev.node, lostWrite: step as LostWriteTraceStep };
+      }
       case 'restart':
         return ev.arg === undefined ? { kind: 'restart', node: ev.node } : { kind: 'restart', node: ev.node, damage: ev.arg as DamageKind };
       case 'tick':
@@ -284,7 +290,7 @@ export class World {
         id,
         name: this.nodeName(id),
         role: this.roleOfNode[id]!.name,
-        crashed: s.crashed[id] === 1,
+        crashed: s.crashed[id] !== 0,
         state: this.roleOfNode[id]!.def.state.toJSON(state),
       })),
       network: s.net.map((e) => ({ from: e.from, to: e.to, msg: this.payloadJSON(e), count: e.count })),

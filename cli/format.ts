@@ -80,6 +80,8 @@ export function exposureFlags(exposure: Exposure | undefined): string[] {
     maxMessageBytes: '--max-message-bytes',
   };
   for (const [k, v] of Object.entries(exposure.options ?? {}) as [keyof ExposeOptions, unknown][]) {
+    // A variant that turns off the spec's default symmetry (raft:election-storm, a liveness lasso).
+    if (k === 'symmetry' && v === false) flags.push('--no-symmetry');
     if (v === false || v === undefined) continue;
     flags.push(v === true ? names[k] : `${names[k]} ${String(v)}`);
   }

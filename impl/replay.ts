@@ -17,7 +17,7 @@
  * included), which the executor does not build; comparing every component's canonical bytes is
  * the stronger check and says which component differs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EncodeError, type NodeId, type Protocol, type Schema, SchemaError, Writer, equalBytes, equalValues, t } from '../specs/core/index.ts';
@@ -72,6 +72,15 @@ export type ExecutorReplayResult =
   | { readonly ok: false; readonly steps: number; readonly divergence: ExecutorDivergence };
 
 type Event = TraceEvent;
+
+/** The size of file `path` in bytes (0 when it does not exist yet). */
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
 
 /** Replays `trace` on node runtimes of `protocol` (the trace's variant already applied). */
 export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, options: ExecutorReplayOptions = {}): Promise<ExecutorReplayResult> {
@@ -256,6 +265,33 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
         }
         case 'crash': {
           const r = runtimes[event.node]!;
+          if (event.lostWrite) {
+            // The model's lost write (--disk-faults): the step runs and its messages go out, then the
+            // node crashes and the step's records are cut from its log (the write the disk lost).
+            if (crashed.has(event.node)) return diverge('the node is crashed on the executor');
+            const log = join(dataDir, `node-${event.node}.log`);
+            const before = await fileSize(log);
+            const step = event.lostWrite;
+            if (step.kind === 'deliver') {
+              const { channel, payload } = frameOf(step.from, step.to, step.msg);
+              const frame = network.inFlight().find((f) => f.from === step.from && f.to === step.to && f.kind === channel && equalBytes(f.payload, payload));
+              if (!frame) return diverge('the executor has no such message in flight');
+              network.deliver(frame.id, { consume: mode !== 'set' });
+              delivered++;
+            } else {
+              const action = r.role.def.actions?.[step.action];
+              if (!action) return diverge(`role ${r.role.name} has no action '${step.action}'`);
+              const arg = action.choices ? (action.choices(r.state, layout.ctx(event.node)).find((c: unknown) => equalValues(c, step.arg)) ?? step.arg) : step.arg;
+              if (!(await r.fire(step.action, arg))) return diverge('the action is not enabled on the executor');
+            }
+            await settle(); // the write flushed and the messages that waited on it sent
+            await r.crash();
+            await truncate(log, before);
+            crashed.add(event.node);
+            await r.open();
+            recoveries++;
+            break;
+          }
           await r.crash();
           crashed.add(event.node);
           // What the node would restart with: recovered from its log now.
@@ -266,7 +302,12 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
         case 'restart': {
           const r = runtimes[event.node]!;
           if (!crashed.has(event.node)) return diverge('the node is not crashed on the executor');
-          if ('damage' in event && event.damage) {
+          if ('damage' in event && event.damage === 'lost-write') {
+            // The log was cut at the crash and reads clean: the executor's log keeps no high-water
+            // mark, so it cannot detect the loss (a role that counts on detection diverges here).
+            if (r.role.def.lostWrites === 'detected') return diverge("the executor's durable log does not detect lost writes yet (the role declares lostWrites: 'detected')");
+            if (r.recovery) return diverge(`the executor found a ${r.recovery.damage}, the trace an undetected lost write`);
+          } else if ('damage' in event && event.damage) {
             // The model's damaged restart (--disk-faults): damage the log file as the kind says and
             // recover it again; the runtime finds the damage and hands it to the role's onRecover.
             await r.crash();

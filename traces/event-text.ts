@@ -22,8 +22,12 @@ export function eventText(event: EventLike, name: (id: number) => string): strin
       return `drop ${n(e.from)} → ${n(e.to)}: ${show(e.msg)}`;
     case 'action':
       return `${n(e.node)}: ${String(e.action)}${e.arg === undefined ? '' : `(${show(e.arg)})`}`;
-    case 'crash':
-      return `${n(e.node)} crashes`;
+    case 'crash': {
+      if (e.lostWrite === undefined || e.lostWrite === null) return `${n(e.node)} crashes`;
+      // A step whose write the disk lost (an fsync that lied), then the crash.
+      const step = eventText(e.lostWrite as EventLike, name);
+      return `${step}; the disk loses that write and ${n(e.node)} crashes`;
+    }
     case 'restart':
       return e.damage === undefined ? `${n(e.node)} restarts` : `${n(e.node)} restarts with damaged durable state (${String(e.damage)})`;
     case 'tick':

@@ -32,12 +32,21 @@ export type TraceEvent =
   | { kind: 'init' }
   | { kind: 'deliver' | 'duplicate' | 'drop'; from: number; to: number; msg: unknown }
   | { kind: 'action'; node: number; action: string; arg?: unknown }
-  | { kind: 'crash'; node: number }
+  /**
+   * `lostWrite`: the node took this step, the disk lost the step's write (an fsync that lied) after
+   * its messages went out, and the node crashed right after (`--disk-faults`).
+   */
+  | { kind: 'crash'; node: number; lostWrite?: LostWriteTraceStep }
   /** `damage`: the node came back with its durable state damaged this way (`--disk-faults`). */
   | { kind: 'restart'; node: number; damage?: DamageKind }
   | { kind: 'invoke'; node: number; to: number; op: unknown }
   | { kind: 'drift'; node: number; by: number }
   | { kind: 'tick' };
+
+/** The step a lost-write crash follows: a delivery to the crashing node, or one of its actions. */
+export type LostWriteTraceStep =
+  | { kind: 'deliver'; from: number; to: number; msg: unknown }
+  | { kind: 'action'; node: number; action: string; arg?: unknown };
 
 /** One step: the event taken and the world it led to. Step 0 is the initial state. */
 export interface TraceStep {

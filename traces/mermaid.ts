@@ -47,7 +47,8 @@ export function toMermaid(trace: TraceFile): string {
         lines.push(`  ${p(a!.from)}->>${p(a!.to)}: ${esc(`${head} ${a!.msg}`)}`);
         break;
       case 'crash':
-        lines.push(`  Note over ${p(s.node!)}: ${esc([`${head} ✗ crash`, ...effects].join('<br/>'))}`);
+        // A lost-write crash (--disk-faults) names the step whose write the disk lost.
+        lines.push(`  Note over ${p(s.node!)}: ${esc([/the disk loses that write/.test(s.text) ? `${head} ✗ ${s.text}` : `${head} ✗ crash`, ...effects].join('<br/>'))}`);
         break;
       case 'tick':
         lines.push(`  Note over ${all}: ${esc(`${head} clock tick (time ${trace.steps[s.index]!.state.time})`)}`);

@@ -181,6 +181,21 @@ function step(json: unknown, i: number, nodeCount: number): void {
     if (f === 'from' || f === 'to' || f === 'node') nodeId(e[f], `${at}.event.${f}`, nodeCount);
     if (f === 'action') str(e[f], `${at}.event.action`, true);
   }
+  if (kind === 'crash' && e.lostWrite !== undefined) {
+    const step = object(e.lostWrite, `${at}.event.lostWrite`);
+    if (step.kind === 'deliver') {
+      nodeId(step.from, `${at}.event.lostWrite.from`, nodeCount);
+      nodeId(step.to, `${at}.event.lostWrite.to`, nodeCount);
+      if (step.to !== e.node) throw new TraceError('a lost write\'s delivery must be to the crashing node', `${at}.event.lostWrite.to`);
+      if (!('msg' in step)) throw new TraceError('a "deliver" step needs "msg"', `${at}.event.lostWrite`);
+    } else if (step.kind === 'action') {
+      nodeId(step.node, `${at}.event.lostWrite.node`, nodeCount);
+      if (step.node !== e.node) throw new TraceError('a lost write\'s action must be the crashing node\'s', `${at}.event.lostWrite.node`);
+      str(step.action, `${at}.event.lostWrite.action`, true);
+    } else {
+      throw new TraceError(`a lost write's step must be "deliver" or "action", got ${short(step.kind)}`, `${at}.event.lostWrite.kind`);
+    }
+  }
   if (kind === 'restart' && e.damage !== undefined && !DAMAGE_KINDS.includes(e.damage as DamageKind)) {
     throw new TraceError(`"damage" must be one of ${DAMAGE_KINDS.map((k) => `"${k}"`).join(', ')}, got ${JSON.stringify(e.damage)}`, `${at}.event.damage`);
   }

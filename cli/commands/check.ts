@@ -31,7 +31,7 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --drop, --dup          message loss and duplication (bag, fifo)
   --crashes N            allow up to N crashes (durable fields survive)
   --disk-faults N        up to N restarts find the durable state damaged (torn tail,
-                         corrupted record, emptied log; the role's onRecover decides);
+                         corrupted record, emptied log, a lost write; the role's onRecover decides);
                          without --crashes, allows N crashes
   --max-time N           true time advances by ticks up to N (clocks)
   --epsilon N            TrueTime uncertainty ε in ticks
@@ -41,6 +41,8 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --max-message-bytes N  a message payload larger than N bytes violates 'message size'
                          (default 65463, what the executor's udp transport carries; 'none': unchecked)
   --symmetry             permute interchangeable nodes (roles declared symmetric)
+  --no-symmetry          do not, where the spec's own check defaults turn symmetry on
+                         (raft, raft-kv; the default yields to liveness properties anyway)
   --deadlock             report states where no delivery or action is enabled
   --fair-delivery        liveness properties: every message that stays deliverable is
                          eventually delivered (weak fairness per message)
@@ -92,6 +94,7 @@ const spec = {
   'max-in-flight': { type: 'string' },
   'max-message-bytes': { type: 'string' },
   symmetry: { type: 'boolean' },
+  'no-symmetry': { type: 'boolean' },
   deadlock: { type: 'boolean' },
   'fair-delivery': { type: 'boolean' },
   'no-liveness': { type: 'boolean' },
@@ -160,6 +163,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   if (workers > defaultWorkers() && !v.force && cluster === undefined) {
     throw new UsageError(`--workers ${workers} is more than the ${defaultWorkers()} cores available; add --force to start them anyway`);
   }
+  if (v.symmetry && v['no-symmetry']) throw new UsageError('--symmetry and --no-symmetry contradict each other: give one');
   const options: CheckOptions = {
     params,
     ...(v.mode !== undefined && { mode: v.mode as CheckOptions['mode'] }),
@@ -174,6 +178,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v['max-in-flight'] !== undefined && { maxInFlight: v['max-in-flight'] === 'none' ? Number.POSITIVE_INFINITY : int('max-in-flight', v['max-in-flight']) }),
     ...(v['max-message-bytes'] !== undefined && { maxMessageBytes: v['max-message-bytes'] === 'none' ? Number.POSITIVE_INFINITY : int('max-message-bytes', v['max-message-bytes']) }),
     ...(v.symmetry && { symmetry: true }),
+    ...(v['no-symmetry'] && { symmetry: false }),
     ...(v.deadlock && { deadlock: true }),
     ...(v['fair-delivery'] && { fairDelivery: true }),
     ...(v['no-liveness'] && { liveness: false }),

@@ -230,6 +230,15 @@ export interface RoleDef<S, M, P extends Params, Op = never, R = unknown> {
    * a `torn-tail` as is and refuses every other damage.
    */
   onRecover?(s: S, damage: RecoveryDamage, ctx: Ctx<P>): S | Refusal;
+  /**
+   * Whether this role's storage sees a lost write (a write the disk acknowledged and then lost: an
+   * fsync that lied). `'detected'`: a witness written apart from the durable state says more was
+   * written (e.g. each write's sequence number flushed again as a high-water mark in a second
+   * place), and `onRecover` is told `lost-write`. `'undetected'` (the default: every record that
+   * is there checks out): the node restarts from the older durable state as if it were its newest,
+   * and no hook is called. The checker's `--disk-faults` draws lost writes either way.
+   */
+  lostWrites?: 'detected' | 'undetected';
 }
 
 export type AnyRole = RoleDef<any, any, any, any, any>;
@@ -689,6 +698,9 @@ function validate(def: ProtocolDef<any, any>): void {
     }
     if (role.onRecover !== undefined && typeof role.onRecover !== 'function') {
       throw new SpecError('defineProtocol', `${where}: role '${r}': onRecover must be a function`);
+    }
+    if (role.lostWrites !== undefined && role.lostWrites !== 'detected' && role.lostWrites !== 'undetected') {
+      throw new SpecError('defineProtocol', `${where}: role '${r}': lostWrites must be 'detected' or 'undetected', got ${JSON.stringify(role.lostWrites)}`);
     }
   }
   if (def.clients && !def.roles[def.clients.target]) {

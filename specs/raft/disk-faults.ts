@@ -1,6 +1,7 @@
 /**
  * Emulated disk faults for Raft, in spec code (older than the checker's `--disk-faults`, and wider:
- * every older durable state, where the checker hands back the crashed state or `init`): the first
+ * every older durable state, where the checker hands back the crashed state, the state before the
+ * last step (a lost write) or `init`): the first
  * server gets a local action `diskFault(keep, term, vote)` that crashes it and restarts it from an
  * older durable state — its log cut to its first `keep` entries, its term back to `term`, its vote
  * kept only if `vote` and the term did not move, its repair mark forgotten. Repeatable: server 1
@@ -20,10 +21,11 @@
  *   One lost write per fault: if the mark's own write is the lost one, the log is intact and the
  *   node restarts clean; if both are lost (one lying device under both), the fault is beyond the
  *   model, as any undetectable loss is.
- * - `lost-write` undetected (`undetectedLostWrite`, the plain log): every record checks out, so
- *   the server runs on the older state as if it were its newest and no hook is called. No recovery
- *   rule can help a server that cannot tell it forgot: raft's `undetected-lost-write` variant shows
- *   it breaking election safety. Protocol-aware recovery (Alagappan et al., FAST 2018) starts from
+ * - `lost-write` undetected (`diskFaultAction(..., undetected)`, the plain log): every record checks
+ *   out, so the server runs on the older state as if it were its newest and no hook is called. No
+ *   recovery rule can help a server that cannot tell it forgot: raft's `undetected-lost-write`
+ *   variant (`lostWrites: 'undetected'` under the checker's own lost writes) shows it breaking
+ *   election safety. Protocol-aware recovery (Alagappan et al., FAST 2018) starts from
  *   damage that is detected; TigerBeetle's journal keeps a second copy of every record's header in
  *   a separate zone so that a missing write is seen. Both rest on a witness, as the mark above.
  */
