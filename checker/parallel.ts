@@ -170,7 +170,7 @@ export async function parallelBfs(
           if (pool !== null) return;
           for (let task = take(); task !== null; task = boot.pool !== null ? null : take()) {
             settle(task, local.expand(task));
-            await new Promise((resolve) => setImmediate(resolve)); // let the workers' replies in
+            await new Promise((resolve) => setImmediate(resolve)); // let the workers' start-up replies in
           }
         };
         // Each worker has two tasks in flight, so that it never waits for the coordinator.
@@ -178,7 +178,11 @@ export async function parallelBfs(
           const inFlight: Promise<void>[] = [];
           for (let task = take(); task !== null; task = take()) {
             const sent = task;
-            inFlight.push(w.send(sent, [sent.buffer]).then((reply) => settle(sent, reply as WorkerReply)));
+            const done = w.send(sent, [sent.buffer]).then((reply) => settle(sent, reply as WorkerReply));
+            // A dead worker fails both tasks in hand: the first is awaited and thrown, the second
+            // must not surface as an unhandled rejection (which would end the process raw).
+            done.catch(() => {});
+            inFlight.push(done);
             if (inFlight.length >= 2) await inFlight.shift();
           }
           await Promise.all(inFlight);
