@@ -16,7 +16,8 @@ export function fingerprint(buf: Uint8Array, start: number, len: number): void {
 
 const lanes = new Int32Array(2);
 
-function fmix(h: number): number {
+/** Murmur3's 32-bit finalizer. */
+export function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

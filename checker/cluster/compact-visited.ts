@@ -7,6 +7,8 @@
  * each job its own seed. Memory is fixed when the job starts (4 bytes a slot, at most half of
  * them used), so a job's budget is a number of states.
  */
+import { fmix } from '../fingerprint.ts';
+
 export class CompactVisited {
   private readonly keys: Uint32Array;
   private readonly mask: number;
@@ -65,11 +67,5 @@ export class CompactVisited {
 
 /** Murmur3's finalizer over two words. */
 function mix(a: number, b: number): number {
-  let h = Math.imul(a ^ (b >>> 15), 0xcc9e2d51) ^ b;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h;
+  return fmix(Math.imul(a ^ (b >>> 15), 0xcc9e2d51) ^ b);
 }
