@@ -125,13 +125,7 @@ export class Crashes {
     const fresh = this.runner.init(id);
     const older = durableProjection(role, fresh, s.nodes[id]);
     if (equalValues(older, durableProjection(role, fresh, after.nodes[id]))) return null;
-    const crashed = after.crashed.slice();
-    crashed[id] = LOST_WRITE;
-    const nodes = after.nodes.slice();
-    const nodeBytes = after.nodeBytes.slice();
-    nodes[id] = older;
-    nodeBytes[id] = null;
-    return { ...after, crashes: after.crashes + 1 + this.budget + 1, crashed, nodes, nodeBytes };
+    return { ...withCrashFlag(after, id, LOST_WRITE, older), crashes: after.crashes + 1 + this.budget + 1 };
   }
 
   /**
@@ -143,13 +137,7 @@ export class Crashes {
     const detected = this.layout.roleOfNode[id]!.def.lostWrites === 'detected';
     const answer = detected ? this.runner.recover(id, s.nodes[id], 'lost-write') : s.nodes[id];
     if (isRefusal(answer)) return null;
-    const crashed = s.crashed.slice();
-    crashed[id] = 0;
-    const nodes = s.nodes.slice();
-    const nodeBytes = s.nodeBytes.slice();
-    nodes[id] = answer;
-    nodeBytes[id] = null;
-    return { ...s, crashed, nodes, nodeBytes };
+    return withCrashFlag(s, id, 0, answer);
   }
 
   /** Whether crashed node `id` may restart with damaged durable state in `s` (the budget is not spent). */
@@ -172,12 +160,17 @@ export class Crashes {
     // clean restart is already a successor, and the same world with one more disk fault spent can
     // do no more than it (the budget only ever enables damage). Not a successor of its own.
     if (isRefusal(answer) || answer === s.nodes[id]) return null;
-    const crashed = s.crashed.slice();
-    crashed[id] = 0;
-    const nodes = s.nodes.slice();
-    const nodeBytes = s.nodeBytes.slice();
-    nodes[id] = answer;
-    nodeBytes[id] = null;
-    return { ...s, crashes: s.crashes + this.budget + 1, crashed, nodes, nodeBytes };
+    return { ...withCrashFlag(s, id, 0, answer), crashes: s.crashes + this.budget + 1 };
   }
+}
+
+/** `s` with node `id` in node state `state` and crash flag `flag` (its bytes to be encoded afresh). */
+function withCrashFlag(s: WorldState, id: NodeId, flag: number, state: unknown): WorldState {
+  const crashed = s.crashed.slice();
+  crashed[id] = flag;
+  const nodes = s.nodes.slice();
+  const nodeBytes = s.nodeBytes.slice();
+  nodes[id] = state;
+  nodeBytes[id] = null;
+  return { ...s, crashed, nodes, nodeBytes };
 }
