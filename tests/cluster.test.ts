@@ -81,6 +81,20 @@ function startWorker(): Promise<{ process: ChildProcess; id: number }> {
   });
 }
 
+/** SIGKILLs a swarm worker as soon as it has claimed a job (within 8 s); whether it did. */
+async function killWhileHoldingJob(victim: { process: ChildProcess; id: number }): Promise<boolean> {
+  const deadline = performance.now() + 8000;
+  while (performance.now() < deadline) {
+    const held = await redis.keys(`pacta:run:*:claimed:${victim.id}`);
+    if (held.length && (await redis.llen(held[0]!)) > 0) {
+      victim.process.kill('SIGKILL');
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return false;
+}
+
 describe.skipIf(!haveRedis)('cluster mode on Redis', () => {
   const started: { process: ChildProcess; id: number }[] = [];
 
@@ -168,18 +182,7 @@ describe.skipIf(!haveRedis)('cluster mode on Redis', () => {
     const victim = started[0]!;
     const run = pacta(['check', 'spanner:commit-below-prepare', '--mode', 'random', '--time', '60', '--cluster', url, '--workers', '4', '--json', '--out', tmp]);
     // Kill a worker as soon as it holds a job: the swarm goes on without it.
-    const deadline = performance.now() + 8000;
-    let killed = false;
-    while (!killed && performance.now() < deadline) {
-      const held = await redis.keys(`pacta:run:*:claimed:${victim.id}`);
-      if (held.length && (await redis.llen(held[0]!)) > 0) {
-        victim.process.kill('SIGKILL');
-        killed = true;
-      } else {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
-    expect(killed).toBe(true);
+    expect(await killWhileHoldingJob(victim)).toBe(true);
     const r = await run;
     started[0] = await startWorker();
     expect(r.code, r.stderr).toBe(1);
@@ -218,19 +221,7 @@ describe.skipIf(!haveRedis)('cluster mode on Redis', () => {
   it('a swarm survives a killed worker: its claimed job is walked by another, every walk is counted once', async () => {
     const victim = started[3]!;
     const run = pacta(['check', 'two-phase', '--param', 'rms=5', '--mode', 'random', '--walks', '6000', '--cluster', url, '--workers', '4', '--json']);
-    // Kill the worker while it holds a job.
-    const deadline = performance.now() + 8000;
-    let killed = false;
-    while (!killed && performance.now() < deadline) {
-      const held = await redis.keys(`pacta:run:*:claimed:${victim.id}`);
-      if (held.length && (await redis.llen(held[0]!)) > 0) {
-        victim.process.kill('SIGKILL');
-        killed = true;
-      } else {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
-    expect(killed).toBe(true);
+    expect(await killWhileHoldingJob(victim)).toBe(true);
     const r = await run;
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
