@@ -44,7 +44,7 @@ export async function parallelBfs(
   specModule: string,
   workers: number,
   spawnLevelStates = SPAWN_LEVEL_STATES,
-  spawnAfterMs: number | undefined = SPAWN_AFTER_MS,
+  spawnAfterMs = SPAWN_AFTER_MS,
 ): Promise<SearchResult> {
   const o = model.options;
   const alone = exhaustive(model, { ...defaultTuning, handOffLevelStates: spawnLevelStates, handOffAfterMs: spawnAfterMs });
