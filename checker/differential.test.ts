@@ -110,6 +110,38 @@ describe('the fast path and the reference semantics explore the same graph', () 
   }
 });
 
+/**
+ * Client restarts (`clientRestarts`): each spec whose clients have sessions, and its variants,
+ * with two operations per client so that a client may restart between them; raft-kv on one
+ * server, deep enough for the restarted client to register its session and invoke again.
+ */
+describe('the fast path and the reference semantics agree under client restarts', () => {
+  const restartBounds: Record<string, { params: Record<string, number | boolean | string>; maxDepth: number }> = {
+    'raft-kv': { params: { servers: 1, maxTerm: 2, clients: 1, opsPerClient: 2, values: 1 }, maxDepth: 14 },
+  };
+  for (const { name, spec } of catalogue) {
+    if (!spec.clients?.session) continue;
+    const b = restartBounds[name];
+    if (!b) throw new Error(`differential.test.ts: give '${name}' (clients with sessions) small bounds in 'restartBounds'`);
+    const protocols: [string, Protocol][] = [[name, spec], ...Object.keys(spec.variants ?? {}).map((v): [string, Protocol] => [`${name}:${v}`, spec.variant(v)])];
+    for (const [label, protocol] of protocols) {
+      it(label, () => {
+        const o: CheckOptions = { network: 'bag', drop: false, dup: false, crashes: 0, diskFaults: 0, maxTime: 0, clockError: 0, trueTimeEpsilon: 0, maxInFlight: 2, clientRestarts: 1, params: b.params, maxDepth: b.maxDepth };
+        const fast = explore(protocol, o, true);
+        const reference = explore(protocol, o, false);
+        expect(fast.distinct, `${label}: distinct states`).toBe(reference.distinct);
+        expect(fast.result, `${label}: result`).toBe(reference.result);
+        expect(fast.goals, `${label}: goals`).toEqual(reference.goals);
+        expect(setDifference(fast.edges, reference.edges), `${label}: edges only the fast path has`).toEqual([]);
+        expect(setDifference(reference.edges, fast.edges), `${label}: edges only the reference has`).toEqual([]);
+        // The restart is explored (and, with sessions, the registration after it).
+        expect([...fast.edges].some((e) => e.includes('"kind":"restart"')), `${label}: a client restarts`).toBe(true);
+        if (protocol.clients?.session) expect([...fast.edges].some((e) => e.includes('"register"')), `${label}: a restarted client registers`).toBe(true);
+      }, 120_000);
+    }
+  }
+});
+
 function setDifference(a: Set<string>, b: Set<string>): string[] {
   return [...a].filter((x) => !b.has(x)).slice(0, 5);
 }

@@ -19,6 +19,7 @@ import type { ActionDef } from '../specs/core/protocol.ts';
 import { CHANNEL } from '../specs/core/layout.ts';
 import type { NodeId } from '../specs/core/schema.ts';
 import { Writer } from '../specs/core/bytes.ts';
+import { REGISTER } from './clients.ts';
 import { DRIFTS } from './clock.ts';
 import { LOST_WRITE, MODELED_DAMAGE } from './crashes.ts';
 import { compareRange, indexOfEnvelope } from './envelopes.ts';
@@ -217,7 +218,8 @@ export class FastSuccessors {
       const target = clients.layout.target;
       for (let c = clients.first; c < clients.end; c++) {
         if (!clients.idle(s, c)) continue;
-        for (let k = 0; k < clients.ops.length; k++) {
+        const registering = clients.registering(s, c);
+        for (let k = registering ? REGISTER : 0; k < (registering ? REGISTER + 1 : clients.ops.length); k++) {
           for (let to = target.base; to < target.base + target.count; to++) {
             enabled++;
             ev.kind = 'invoke';
@@ -231,7 +233,7 @@ export class FastSuccessors {
     }
 
     // Crashes and restarts (none to look for unless the run allows crashes).
-    if (crashes.budget === 0) return this.clockEvents(s, visit, enabled);
+    if (crashes.budget === 0) return this.clientRestarts(s, visit, enabled);
     for (let id = 0; id < this.nodeCount; id++) {
       if (!crashes.canCrash(s, id)) continue;
       ev.kind = 'crash';
@@ -279,6 +281,22 @@ export class FastSuccessors {
       }
     }
 
+    return this.clientRestarts(s, visit, enabled);
+  }
+
+  /** Client restarts (`clientRestarts`), then the clock's successors. */
+  private clientRestarts(s: WorldState, visit: (next: WorldState) => boolean | void, enabled: number): number {
+    const clients = this.w.clients;
+    if (clients !== null && clients.restarts > 0) {
+      const ev = this.event;
+      for (let c = clients.first; c < clients.end; c++) {
+        if (!clients.canRestart(s, c)) continue;
+        ev.kind = 'restart';
+        ev.node = c;
+        ev.arg = undefined;
+        if (visit(clients.restart(s, c))) return enabled;
+      }
+    }
     return this.clockEvents(s, visit, enabled);
   }
 

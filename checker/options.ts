@@ -35,6 +35,12 @@ export interface CheckOptions {
    * crash: without `crashes`, it defaults to `diskFaults`.
    */
   diskFaults?: number;
+  /**
+   * Up to this many times in a run, a client restarts with the same id and no memory: its pending
+   * call stays open, its request ids start over (after registering a session, where the spec
+   * declares `clients.session`). CLI `--client-restarts N`. See checker/clients.ts.
+   */
+  clientRestarts?: number;
   maxTime?: number;
   /** TrueTime uncertainty ε, in ticks (CLI `--epsilon`). */
   epsilon?: number;
@@ -209,7 +215,7 @@ function fromFlagNames(given: CheckOptions): CheckOptions {
 
 const KNOWN = new Set([
   ...Object.keys(FLAG_NAMED),
-  'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'diskFaults', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'maxMessageBytes', 'symmetry',
+  'mode', 'params', 'network', 'drop', 'dup', 'crashes', 'diskFaults', 'clientRestarts', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'maxMessageBytes', 'symmetry',
   'deadlock', 'fairDelivery', 'liveness', 'maxStates', 'maxDepth', 'timeSeconds', 'seed', 'walks', 'workers', 'frontierMemoryBytes', 'maxMemoryBytes', 'onProgress',
   'strategy', 'pctDepth', 'swarm', 'walk', 'cacheStates', 'fastPath', 'checkDeterminism', 'stop',
   'cluster',
@@ -232,6 +238,20 @@ function flag(name: string, v: unknown): boolean {
   return v;
 }
 
+/**
+ * Client restarts need clients with sessions (`clients.session`): a restarted client without one
+ * reuses its request ids, and a spec that derives identities from them (spanner's transaction ids)
+ * would report that as its own bug. The exception is a variant whose `clients` drop the sessions
+ * on purpose (`session: undefined`): it stands for that very client.
+ */
+function clientsMayRestart(protocol: Protocol): void {
+  if (!protocol.clients) throw new OptionsError(`option 'clientRestarts' needs clients: ${protocol.name} declares none`);
+  if (protocol.clients.session) return;
+  const variant = protocol.variantName === undefined ? undefined : protocol.variants?.[protocol.variantName];
+  if (variant?.clients && 'session' in variant.clients) return;
+  throw new OptionsError(`option 'clientRestarts' needs client sessions: ${protocol.name}'s clients declare none (clients.session), so a restarted client would reuse its request ids`);
+}
+
 /** Validates and normalizes options against a protocol. */
 export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): Options {
   if (given === null || typeof given !== 'object') throw new OptionsError('options must be an object');
@@ -251,6 +271,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
   if (o.diskFaults !== undefined && o.diskFaults !== 0 && o.crashes === Number.POSITIVE_INFINITY) {
     throw new OptionsError(`option 'diskFaults' needs a finite 'crashes' bound`);
   }
+  if (o.clientRestarts !== undefined && o.clientRestarts !== 0) clientsMayRestart(protocol);
   const timeSeconds = o.timeSeconds === undefined ? Number.POSITIVE_INFINITY : o.timeSeconds;
   if (typeof timeSeconds !== 'number' || !(timeSeconds > 0)) throw new OptionsError(`option 'timeSeconds' must be a positive number, got ${JSON.stringify(o.timeSeconds)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new OptionsError(`option 'onProgress' must be a function`);
@@ -265,6 +286,7 @@ export function normalizeOptions(protocol: Protocol, given: CheckOptions = {}): 
       dup,
       crashes: o.crashes === undefined ? (o.diskFaults === undefined ? 0 : count('diskFaults', o.diskFaults)) : count('crashes', o.crashes),
       diskFaults: o.diskFaults === undefined ? 0 : count('diskFaults', o.diskFaults),
+      clientRestarts: o.clientRestarts === undefined ? 0 : count('clientRestarts', o.clientRestarts),
       maxTime: o.maxTime === undefined ? 0 : count('maxTime', o.maxTime),
       trueTimeEpsilon: o.trueTimeEpsilon === undefined ? 0 : count('trueTimeEpsilon', o.trueTimeEpsilon),
       clockError: o.clockError === undefined ? 0 : count('clockError', o.clockError),

@@ -31,7 +31,7 @@ export function traceCheckOptions(trace: TraceFile): CheckOptions {
   if (o.network === 'set' || o.network === 'bag' || o.network === 'fifo') out.network = o.network;
   if (o.drop === true) out.drop = true;
   if (o.dup === true) out.dup = true;
-  for (const k of ['crashes', 'diskFaults', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'maxMessageBytes'] as const) {
+  for (const k of ['crashes', 'diskFaults', 'clientRestarts', 'maxTime', 'trueTimeEpsilon', 'clockError', 'maxInFlight', 'maxMessageBytes'] as const) {
     const v = num(k);
     if (v !== undefined) out[k] = v;
   }

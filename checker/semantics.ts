@@ -12,10 +12,11 @@
  *   completing its client's operation. Set: the message stays; bag and fifo: one copy goes.
  *   With `dup`, `duplicate` delivers and leaves the copy; with `drop`, `drop` loses it.
  * - `action`: each enabled instance (action, choice) of each node that is not crashed.
- * - `invoke`: each idle client, each operation, each node of the target role.
+ * - `invoke`: each idle client, each operation, each node of the target role (a client that
+ *   restarted and must register first: its registration, `arg` REGISTER, at each such node).
  * - `crash` of each live protocol node while the budget lasts; `restart` of each crashed node,
  *   then, while the disk-fault budget lasts, its damaged restarts (`arg`: the damage kind) that
- *   its role's `onRecover` accepts.
+ *   its role's `onRecover` accepts; then `restart` of each client that may restart (clients.ts).
  * - `tick` of true time up to its bound; `drift` of each node's clock offset by ±1.
  *
  * A step is no step when the handler returned its state (the same object) and sent nothing new,
@@ -28,7 +29,7 @@ import { equalValues } from '../specs/core/collections.ts';
 import { CHANNEL, type Layout } from '../specs/core/layout.ts';
 import type { NodeId } from '../specs/core/schema.ts';
 import type { StepRunner } from '../specs/core/step.ts';
-import type { Clients } from './clients.ts';
+import { REGISTER, type Clients } from './clients.ts';
 import { DRIFTS, type Clock } from './clock.ts';
 import { isLostWriteStep, LOST_WRITE, MODELED_DAMAGE, type Crashes, type LostWriteStep } from './crashes.ts';
 import type { DamageKind } from '../specs/core/protocol.ts';
@@ -84,6 +85,10 @@ export class Semantics {
       const target = clients.layout.target;
       for (let c = clients.first; c < clients.end; c++) {
         if (!clients.idle(s, c)) continue;
+        if (clients.registering(s, c)) {
+          for (let to = target.base; to < target.base + target.count; to++) out.push(event('invoke', c, to, '', REGISTER));
+          continue;
+        }
         for (let k = 0; k < clients.ops.length; k++) {
           for (let to = target.base; to < target.base + target.count; to++) out.push(event('invoke', c, to, '', k));
         }
@@ -101,6 +106,7 @@ export class Semantics {
       if (!crashes.canDamage(s, id)) continue;
       for (const kind of MODELED_DAMAGE) if (crashes.restartDamaged(s, id, kind) !== null) out.push(event('restart', id, 0, '', kind));
     }
+    if (clients) for (let c = clients.first; c < clients.end; c++) if (clients.canRestart(s, c)) out.push(event('restart', c));
     if (clock.canTick(s)) out.push(event('tick', 0));
     for (let id = 0; id < layout.nodeCount; id++) {
       for (const by of DRIFTS) if (clock.canDrift(s, id, by)) out.push(event('drift', id, 0, '', by));
@@ -178,7 +184,8 @@ export class Semantics {
         if (!clients || c < clients.first || c >= clients.end || !clients.idle(s, c)) return null;
         const target = clients.layout.target;
         const k = e.arg as number;
-        if (!(k >= 0 && k < clients.ops.length) || e.envelope < target.base || e.envelope >= target.base + target.count) return null;
+        if (e.envelope < target.base || e.envelope >= target.base + target.count) return null;
+        if (clients.registering(s, c) ? k !== REGISTER : !(k >= 0 && k < clients.ops.length)) return null;
         return clients.invoke(s, c, e.envelope, k, this.w.envelopes, network);
       }
       case 'crash': {
@@ -191,6 +198,7 @@ export class Semantics {
         return step === null || step === s ? null : crashes.loseWrite(s, step, e.node);
       }
       case 'restart':
+        if (clients && e.node >= clients.first && e.node < clients.end) return e.arg === undefined && clients.canRestart(s, e.node) ? clients.restart(s, e.node) : null;
         if (!s.crashed[e.node]) return null;
         if (e.arg === 'lost-write') return crashes.restartAfterLostWrite(s, e.node);
         return e.arg === undefined ? crashes.restart(s, e.node) : crashes.restartDamaged(s, e.node, e.arg as DamageKind);

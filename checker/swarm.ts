@@ -26,7 +26,8 @@ export class SwarmFeatures {
     const kinds: string[] = ['deliver'];
     if (o.dup && o.network !== 'set') kinds.push('duplicate');
     if (o.drop && o.network !== 'set') kinds.push('drop');
-    if (o.crashes > 0) kinds.push('crash', 'restart');
+    if (o.crashes > 0) kinds.push('crash');
+    if (o.crashes > 0 || (o.clientRestarts ?? 0) > 0) kinds.push('restart');
     if (o.maxTime > 0) kinds.push('tick');
     if ((world as { clients?: unknown }).clients) kinds.push('invoke');
     for (const k of kinds) {

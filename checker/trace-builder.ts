@@ -100,6 +100,7 @@ export function describeOptions(model: Model): Record<string, unknown> {
   if (w.dup) out.dup = true;
   if (w.crashes) out.crashes = w.crashes;
   if (w.diskFaults) out.diskFaults = w.diskFaults;
+  if (w.clientRestarts) out.clientRestarts = w.clientRestarts;
   if (w.maxTime) out.maxTime = w.maxTime;
   if (w.trueTimeEpsilon) out.trueTimeEpsilon = w.trueTimeEpsilon;
   if (w.clockError) out.clockError = w.clockError;

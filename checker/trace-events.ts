@@ -9,6 +9,7 @@ import { equalValues } from '../specs/core/collections.ts';
 import type { TraceEvent } from '../traces/format.ts';
 import type { World } from './world.ts';
 import { CHECKED_DAMAGE, isLostWriteStep, LOST_WRITE, type LostWriteStep } from './crashes.ts';
+import { REGISTER } from './clients.ts';
 import type { DamageKind } from '../specs/core/protocol.ts';
 import type { EventRef, WorldState } from './world-state.ts';
 
@@ -61,6 +62,12 @@ export function eventIn(world: World, s: WorldState, e: TraceEvent): EventRef | 
     case 'invoke': {
       const clients = world.clients;
       if (!clients || !isNode(x.node) || !isNode(x.to)) return 'names a client or target that does not exist';
+      // A restarted client's registration is the one operation it may invoke.
+      if (clients.registering(s, x.node as number)) {
+        return sameJSON(clients.layout.op.toJSON(clients.opOf(s, x.node as number, REGISTER)), x.op)
+          ? ref('invoke', x.node as number, x.to as number, '', REGISTER)
+          : `is not enabled: the client restarted and registers its session first, not ${JSON.stringify(x.op)}`;
+      }
       const k = clients.ops.findIndex((op) => sameJSON(clients.layout.op.toJSON(op), x.op));
       if (k < 0) return `is not enabled: ${JSON.stringify(x.op)} is not an operation the clients invoke`;
       return ref('invoke', x.node as number, x.to as number, '', k);
@@ -132,6 +139,10 @@ function whyNot(world: World, s: WorldState, e: EventRef): string {
       }
       return 'is not enabled: no crash left in the budget';
     case 'restart':
+      if (world.clients && e.node >= world.clients.first && e.node < world.clients.end) {
+        if (world.clients.restarts === 0) return 'is not enabled: client restarts are off under the trace\'s options';
+        return 'is not enabled: no client restart left in the budget, or the client has not invoked yet or has no operations left';
+      }
       if (!s.crashed[e.node]) return 'is not enabled: the node is not crashed';
       if (s.crashed[e.node] === LOST_WRITE) {
         return e.arg === 'lost-write' ? `is not enabled: ${world.nodeName(e.node)}'s onRecover refused a lost-write` : 'is not enabled: the node crashed after a lost write, so it restarts only with damage lost-write';

@@ -18,6 +18,8 @@ export interface WorldOptions {
   crashes: number;
   /** How many restarts in a run may find the node's durable state damaged (default 0; see crashes.ts). */
   diskFaults?: number;
+  /** How many client restarts a run may have in all (default 0; see clients.ts). */
+  clientRestarts?: number;
   /** True time advances by tick events up to this bound (0: no clock). */
   maxTime: number;
   /** TrueTime's ε: `out.trueTime()` returns [now - ε, now + ε] around the node's reading. */

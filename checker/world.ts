@@ -66,7 +66,8 @@ export class World {
     /** Use the fast successor layer (default); false explores with the reference semantics. */
     readonly fastPath = true,
   ) {
-    this.layout = new Layout(protocol, params);
+    const clientRestarts = options.clientRestarts ?? 0;
+    this.layout = new Layout(protocol, params, undefined, clientRestarts > 0);
     const world = this;
     this.runner = new StepRunner(this.layout, {
       now: (node) => world.reading!.time + world.reading!.offsets[node]!,
@@ -76,7 +77,7 @@ export class World {
     this.network = Network.of(this.envelopes, options);
     this.crashes = new Crashes(this.layout, this.runner, options.crashes, options.diskFaults ?? 0);
     this.clock = new Clock(this.layout, options);
-    this.clients = this.layout.clients ? new Clients(this.layout, params) : null;
+    this.clients = this.layout.clients ? new Clients(this.layout, params, clientRestarts) : null;
     this.maxInFlight = options.maxInFlight;
     this.codec = new WorldCodec(this.layout, this.envelopes, this.network, this.clients, options.clockError);
     this.fingerprints = new WorldFingerprints(this.layout.nodeCount, this.codec, this.clients, options.network === 'fifo', options.clockError > 0, this.network.counted);
@@ -257,7 +258,7 @@ export class World {
         return { kind: ev.kind, from: e.from, to: e.to, msg: this.payloadJSON(e) };
       }
       case 'invoke': {
-        const json = this.layout.clients!.request.toJSON({ id: 0, op: this.clients!.ops[ev.arg as number] }) as { op: unknown };
+        const json = this.layout.clients!.request.toJSON({ id: 0, op: this.clients!.opOf(parent, ev.node, ev.arg as number) }) as { op: unknown };
         return { kind: 'invoke', node: ev.node, to: ev.envelope, op: json.op };
       }
       case 'action':

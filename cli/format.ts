@@ -76,7 +76,7 @@ export function exposureFlags(exposure: Exposure | undefined): string[] {
   const names: Record<keyof ExposeOptions, string> = {
     mode: '--mode', network: '--network', drop: '--drop', dup: '--dup', crashes: '--crashes', maxTime: '--max-time',
     epsilon: '--epsilon', trueTimeEpsilon: '--epsilon', clockError: '--clock-error', maxInFlight: '--max-in-flight', symmetry: '--symmetry',
-    deadlock: '--deadlock', fairDelivery: '--fair-delivery', maxDepth: '--max-depth', seed: '--seed', walks: '--walks', diskFaults: '--disk-faults',
+    deadlock: '--deadlock', fairDelivery: '--fair-delivery', maxDepth: '--max-depth', seed: '--seed', walks: '--walks', diskFaults: '--disk-faults', clientRestarts: '--client-restarts',
     maxMessageBytes: '--max-message-bytes',
   };
   for (const [k, v] of Object.entries(exposure.options ?? {}) as [keyof ExposeOptions, unknown][]) {

@@ -17,6 +17,7 @@ export function multiplyingFlags(o: Options): string[] {
   if (w.drop) flags.push('--drop');
   if (w.crashes > 0) flags.push(`--crashes ${w.crashes}`);
   if ((w.diskFaults ?? 0) > 0) flags.push(`--disk-faults ${w.diskFaults}`);
+  if ((w.clientRestarts ?? 0) > 0) flags.push(`--client-restarts ${w.clientRestarts}`);
   if (w.maxTime > 0) flags.push(`--max-time ${w.maxTime}`);
   if (w.clockError > 0) flags.push(`--clock-error ${w.clockError}`);
   if (w.maxInFlight === Number.POSITIVE_INFINITY && w.network !== 'set') flags.push('no --max-in-flight bound');

@@ -139,6 +139,7 @@ const TRACE_OPTIONS: Record<string, { expect: string; ok: (v: unknown) => boolea
   swarm: bool(),
   crashes: natural(0),
   diskFaults: natural(0),
+  clientRestarts: natural(0),
   maxTime: natural(0),
   trueTimeEpsilon: natural(0),
   clockError: natural(0),

@@ -33,6 +33,9 @@ export const checkUsage = `usage: pacta check <spec>[:variant] [options]
   --disk-faults N        up to N restarts find the durable state damaged (torn tail,
                          corrupted record, emptied log, a lost write; the role's onRecover decides);
                          without --crashes, allows N crashes
+  --client-restarts N    up to N times a client restarts with the same id and no memory
+                         (its pending call stays open; it registers a session first where the
+                         spec declares one)
   --max-time N           true time advances by ticks up to N (clocks)
   --epsilon N            TrueTime uncertainty ε in ticks
   --clock-error N        node clocks drift up to N ticks from true time
@@ -88,6 +91,7 @@ const spec = {
   dup: { type: 'boolean' },
   crashes: { type: 'string' },
   'disk-faults': { type: 'string' },
+  'client-restarts': { type: 'string' },
   'max-time': { type: 'string' },
   epsilon: { type: 'string' },
   'clock-error': { type: 'string' },
@@ -172,6 +176,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     ...(v.dup && { dup: true }),
     ...(v.crashes !== undefined && { crashes: int('crashes', v.crashes) }),
     ...(v['disk-faults'] !== undefined && { diskFaults: int('disk-faults', v['disk-faults']) }),
+    ...(v['client-restarts'] !== undefined && { clientRestarts: int('client-restarts', v['client-restarts']) }),
     ...(v['max-time'] !== undefined && { maxTime: int('max-time', v['max-time']) }),
     ...(v.epsilon !== undefined && { trueTimeEpsilon: int('epsilon', v.epsilon) }),
     ...(v['clock-error'] !== undefined && { clockError: int('clock-error', v['clock-error']) }),
@@ -313,6 +318,7 @@ function resolvedOptions(o: Options): Record<string, unknown> {
     dup: w.dup,
     crashes: w.crashes,
     diskFaults: w.diskFaults,
+    clientRestarts: w.clientRestarts,
     maxTime: w.maxTime,
     trueTimeEpsilon: w.trueTimeEpsilon,
     clockError: w.clockError,

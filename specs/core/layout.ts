@@ -35,10 +35,21 @@ export interface RoleLayout extends RoleSpan {
   readonly actions: readonly (readonly [string, ActionDef<any, any, any, any>])[];
 }
 
-/** A client's own state: the next request id, and the operation it waits on. */
+/**
+ * A client's own state: how many operations it invoked, and the operation it waits on. Worlds
+ * with client restarts (`clientRestarts`) keep three more fields, absent otherwise so that a
+ * world without them packs, fingerprints and prints as before.
+ */
 export interface ClientState {
+  /** Operations invoked, in all incarnations (at most `opsPerClient`); the request id without restarts. */
   readonly next: number;
   readonly pending: { readonly id: number; readonly op: unknown } | null;
+  /** With restarts: the id of the client's next request (an incarnation numbers its own). */
+  readonly seq?: number;
+  /** With restarts: how many times the client restarted (the nonce of its registration). */
+  readonly restarts?: number;
+  /** With restarts: the client restarted and must register a session before its next operation. */
+  readonly registering?: boolean;
 }
 
 /** The clients of a protocol and the schemas of their channels. */
@@ -84,11 +95,15 @@ export class Layout {
   readonly ctxs: Ctx[] = [];
   private readonly byName = new Map<string, RoleLayout>();
 
-  /** `clientCount` overrides the number of clients the protocol declares (the executor's choice). */
+  /**
+   * `clientCount` overrides the number of clients the protocol declares (the executor's choice);
+   * `clientRestarts`: the world's clients may restart (their state keeps the fields for it).
+   */
   constructor(
     readonly protocol: Protocol,
     readonly params: Params,
     clientCount?: number,
+    clientRestarts = false,
   ) {
     let base = 0;
     for (const [name, def] of Object.entries(protocol.roles)) {
@@ -103,11 +118,12 @@ export class Layout {
     const cdef = protocol.clients;
     if (cdef) {
       const count = clientCount ?? roleCount('client', cdef.count, params);
-      const state = t.struct({ next: t.u32, pending: t.option(t.struct({ id: t.u32, op: cdef.op })) }) as Schema<ClientState>;
-      const role: RoleLayout = {
-        name: 'client', count, base, symmetric: false, durable: true, actions: [],
-        def: { count, state, init: (): ClientState => ({ next: 0, pending: null }) },
-      };
+      const fields = { next: t.u32, pending: t.option(t.struct({ id: t.u32, op: cdef.op })) };
+      const state = (clientRestarts ? t.struct({ ...fields, seq: t.u32, restarts: t.u32, registering: t.bool }) : t.struct(fields)) as Schema<ClientState>;
+      const init = clientRestarts
+        ? (): ClientState => ({ next: 0, pending: null, seq: 0, restarts: 0, registering: false })
+        : (): ClientState => ({ next: 0, pending: null });
+      const role: RoleLayout = { name: 'client', count, base, symmetric: false, durable: true, actions: [], def: { count, state, init } };
       base = this.add(role);
       this.clients = {
         role,

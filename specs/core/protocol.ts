@@ -267,7 +267,8 @@ export interface ClientsDef<Op, R, P extends Params> {
    * when the answer is not the registration of that nonce); its requests then carry ids
    * `k · 2^16 + 1, + 2, ...` (a new incarnation after 65,535 of them), above every id of an
    * earlier incarnation, so the servers tell its requests from an earlier incarnation's and from
-   * duplicates. The model's clients do not register (ids 0, 1, 2, ...).
+   * duplicates. The model's clients number their requests 0, 1, 2, ... and register only after a
+   * restart (`clientRestarts`, checker/clients.ts), which needs this declaration.
    */
   session?: {
     register(nonce: number): Op;
@@ -487,6 +488,8 @@ export interface ExposeOptions {
   walks?: number;
   /** Up to this many restarts find the node's durable state damaged (its role's `onRecover` decides). */
   diskFaults?: number;
+  /** Up to this many client restarts (checker/clients.ts). */
+  clientRestarts?: number;
   /** The largest message payload the transport carries, in bytes (the `message size` invariant). */
   maxMessageBytes?: number;
 }
@@ -508,6 +511,8 @@ export interface VariantDef<P extends Params = Params, Roles extends Record<stri
   /** The params and options under which a bare check of the variant finds its bug. */
   expose?: Exposure<P>;
   roles?: { [K in keyof Roles]?: RoleOverride<Roles[K]> };
+  /** How the variant's clients differ, e.g. `{ session: undefined }`: clients with no sessions. */
+  clients?: Partial<ClientsDef<any, any, any>>;
   properties?: (params: P) => readonly SpecProperty[];
 }
 
@@ -654,8 +659,10 @@ function applyVariant<P extends Params, M>(def: ProtocolDef<P, M>, v: VariantDef
     }
     roles[roleName] = { ...role, ...rest, actions } as AnyRole;
   }
+  if (v.clients && !def.clients) throw new SpecError('variant', `variant overrides the clients of protocol '${def.name}', which has none`);
   const merged: ProtocolDef<P, M> = {
     ...def,
+    ...(v.clients && { clients: { ...def.clients!, ...v.clients } }),
     // The exposing params become the variant's defaults (the executor runs a variant with them too).
     params: { ...def.params, ...(v.expose?.params ?? {}) } as P,
     roles,

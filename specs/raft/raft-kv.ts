@@ -57,8 +57,12 @@
  * already applied is answered again from the session (a client retrying at another server).
  * A server whose durable state is found damaged rejoins in Raft's repair mode (consensus.ts).
  *
- * Not modeled: client retries to another server and client restarts (a world client issues each
- * operation once and never registers), log compaction, membership changes.
+ * Client restarts (`--client-restarts N`, checker/clients.ts): a restarted world client registers
+ * a new incarnation as the executor's clients do, then numbers its requests above the earlier
+ * incarnation's; `restarted-client-reuses-ids` is the client without a session.
+ *
+ * Not modeled: client retries to another server (a world client issues each operation once), log
+ * compaction, membership changes.
  * Linearizability is checked by the library's checker against the library's kv model
  * (`linearizable(kvModel, ...)`), the same code that `pacta lincheck` runs on a recorded history.
  */
@@ -793,6 +797,14 @@ export default spec.define({
         options: { network: 'bag', maxInFlight: 1, crashes: 1 },
       },
       roles: { server: server({ ...correctRules, selfOnlyWhenWritten: false }, correctKv) },
+    },
+    'restarted-client-reuses-ids': {
+      doc: "Clients without sessions (`--client-restarts`): a client restarted with the same id numbers its requests from 0 again. The reply to its earlier incarnation's put completes the new incarnation's get, which returns `ok` (linearizability, 13 steps); a new put with an id the servers already applied is taken for a duplicate and answered from the session, never applied. The executor's clients did this before sessions: 7 of 8 puts of a restarted client were never applied.",
+      expose: {
+        params: { clients: 1, opsPerClient: 2, keys: 1, values: 1 },
+        options: { clientRestarts: 1 },
+      },
+      clients: { session: undefined },
     },
     'follower-read-above-closed': {
       doc: 'A follower serves reads at its own clock reading instead of its closed timestamp: a write at or below that timestamp may still commit (follower reads).',
