@@ -95,6 +95,11 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
     throw new UsageError(fn, 'wrong-nodes', `the trace's nodes (${trace.nodes.join(', ')}) are not the spec's under these params (${names.join(', ')})`);
   }
   const o = trace.options;
+  if (typeof o.clientRestarts === 'number' && o.clientRestarts > 0) {
+    // The executor's clients are the client library, which registers its own sessions and
+    // numbers its own requests; it has no model client to restart step by step.
+    throw new UsageError(fn, 'client-restarts', 'a trace with client restarts (--client-restarts) is not replayed on the executor: its clients are the client library, whose restarts tests/executor-sessions.test.ts checks; replay it on the model (pacta replay without --executor)');
+  }
   const mode = o.network === 'bag' || o.network === 'fifo' ? o.network : 'set';
   const epsilon = typeof o.trueTimeEpsilon === 'number' ? o.trueTimeEpsilon : 0;
 

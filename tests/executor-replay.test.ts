@@ -53,6 +53,11 @@ describe('replayOnExecutor', () => {
       const trace = JSON.parse(readFileSync(join(examples, file), 'utf8')) as TraceFile;
       const spec = await loadBundledSpec(trace.spec);
       expect(spec, `bundled spec ${trace.spec}`).toBeDefined();
+      if (typeof trace.options.clientRestarts === 'number' && trace.options.clientRestarts > 0) {
+        // The executor's clients are the client library (its restarts: tests/executor-sessions.test.ts): refused, exit 2.
+        await expect(replayOnExecutor(spec!.variant(trace.variant!), trace, { syncMode: 'none' })).rejects.toMatchObject({ code: 'replayOnExecutor/client-restarts' });
+        return;
+      }
       const r = await replayOnExecutor(trace.variant ? spec!.variant(trace.variant) : spec!, trace, { syncMode: 'none' });
       expect(r).toMatchObject({ ok: true, steps: trace.steps.length - 1 });
       // A disk fault (--disk-faults) is replayed by damaging the node's log file as the trace says:
