@@ -303,9 +303,9 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
           const r = runtimes[event.node]!;
           if (!crashed.has(event.node)) return diverge('the node is not crashed on the executor');
           if ('damage' in event && event.damage === 'lost-write') {
-            // The log was cut at the crash and recovered then: a role that declares detection keeps a
-            // high-water mark, which finds the log below it (onRecover told lost-write); one that
-            // does not reads the cut log clean.
+            // The log was cut at the crash and read then without its mark. A role that declares
+            // detection gets its high-water mark back and recovers again: the mark finds the log
+            // below it and onRecover is told lost-write. Any other role read the cut log clean.
             if (r.role.def.lostWrites === 'detected') {
               await r.crash();
               const log = join(dataDir, `node-${event.node}.log`);
