@@ -120,7 +120,8 @@ async function damage(path: string, mode: CycleMode, next: (n: number) => number
       // The write in flight when the machine died, cut short: the start of one more record (the
       // projection saved again). Cutting into the last complete record instead would drop a save
       // that was flushed and acknowledged: a disk that lost a written record (an fsync that lied),
-      // which no log format can tell from a torn write (docs/durability.md).
+      // which the log alone cannot tell from a torn write and its high-water mark reports as a
+      // lost write (docs/durability.md; the lost-write mode).
       const bytes = await readFile(path);
       const { records, snapshot } = scanLog(bytes, path);
       const record = encodeRecord(RecordType.entry, records.at(-1) ?? snapshot ?? Buffer.alloc(8));
