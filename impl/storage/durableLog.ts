@@ -44,7 +44,10 @@ export async function openDurableLog(path: string, options: DurableLogOptions = 
   await removeLeftovers(path);
   const recovered = await recoverLog(path, { ...options, sync: syncMode !== 'none' });
   const mark = options.detectLostWrites ? await HighWaterMark.open(markPath(path), recovered.lastSeq, syncMode) : null;
-  const fh = await openForAppend(path);
+  const fh = await openForAppend(path).catch(async (e: unknown) => {
+    await mark?.close();
+    throw e;
+  });
   const log = new DurableLog(path, fh, recovered, options.recordBytesMax ?? RECORD_BYTES_MAX_DEFAULT, syncMode, mark);
   return { log, recovered };
 }
