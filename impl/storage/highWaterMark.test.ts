@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDurableLog, type DurableLogOptions } from './durableLog.ts';
@@ -46,6 +47,38 @@ describe('the high-water mark: a log that ends below it lost a write', () => {
     await log.close();
     expect(markOf(path)).toBe(4);
     expect(await recoverLog(path, { detectLostWrites: true })).toMatchObject({ damage: null, lastSeq: 4, snapshot: Buffer.from('ab'), records: [Buffer.from('c')] });
+  });
+
+  it('writes the mark only once the log\'s flush returned, and resolves a commit only once the mark is flushed', async () => {
+    const path = join(dir, 'order.log');
+    const { log } = await openDurableLog(path, { detectLostWrites: true, syncMode: 'datasync' });
+    const probe = await open(join(dir, 'probe'), 'w');
+    const handle = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown>; datasync: () => Promise<void> };
+    await probe.close();
+    const seen: string[] = [];
+    const { write, datasync } = handle;
+    // The mark's writes are its 12-byte slots; the log's are records (13 bytes of header and more).
+    const writeSpy = vi.spyOn(handle, 'write').mockImplementation(function (this: unknown, ...a: unknown[]) {
+      seen.push((a[0] as Buffer).length - (a[1] as number) === 12 ? 'mark write' : 'log write');
+      return write.apply(this, a);
+    });
+    const syncSpy = vi.spyOn(handle, 'datasync').mockImplementation(async function (this: unknown) {
+      seen.push('flush');
+      await datasync.apply(this);
+      seen.push('flushed');
+    });
+    try {
+      for (const r of ['a', 'b']) {
+        await log.commit(Buffer.from(r));
+        seen.push('resolved');
+      }
+    } finally {
+      writeSpy.mockRestore();
+      syncSpy.mockRestore();
+    }
+    const one = ['log write', 'flush', 'flushed', 'mark write', 'flush', 'flushed', 'resolved'];
+    expect(seen).toEqual([...one, ...one]);
+    await log.close();
   });
 
   it('never has the mark ahead of the records in the file, and never behind one whose commit resolved (group commit)', async () => {
