@@ -1,7 +1,8 @@
 /**
  * Crash cycles (issue 24): a 3-node raft-kv cluster under a put workload with unique keys, 50
  * cycles per mode — a crash; a torn tail (a save cut short by the crash); one bit flipped anywhere in one
- * replica's log; one replica's log emptied — every acknowledged put read back afterwards and the
+ * replica's log; one replica's log emptied; the last record of one replica's log lost whole (a flush
+ * that lied, found by its high-water mark) — every acknowledged put read back afterwards and the
  * history checked for linearizability (tests/crash-cycles.ts has the method).
  *
  *   npx tsx bench/crash-cycles.ts                 (50 cycles per mode, udp; several minutes)
@@ -9,7 +10,7 @@
  *   npx tsx bench/crash-cycles.ts --recovery as-is   (raft:truncate-on-corruption's servers, for contrast)
  *
  * Target: 0 acknowledged puts lost in every mode, the cluster available again after each cycle,
- * every damaged replica reported and repaired (bit flip, emptied log).
+ * every damaged replica reported and repaired (bit flip, emptied log, lost write).
  */
 import { loadavg } from 'node:os';
 import { table } from '../cli/format.ts';

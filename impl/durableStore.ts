@@ -9,7 +9,8 @@
  * records after it, which the runtime folds onto it in order. Every `compactEveryRecords` saves,
  * a compaction replaces the file with one snapshot of the whole projection.
  *
- * Recovery hands over damage instead of hiding it: a torn tail is cut, a corrupted or emptied log
+ * Recovery hands over damage instead of hiding it (a lost write too, when the runtime asks for its
+ * detection: the log then keeps a high-water mark): a torn tail is cut, a corrupted or emptied log
  * is kept aside and rebuilt — from its latest intact record when that is a whole projection (an
  * intact whole record after a damaged one is the newest state there is), else from the records
  * before the damage (a change is read only against the records before it: the state handed over
@@ -29,13 +30,23 @@ export interface StoreRecovery {
   readonly damage: LogDamage | null;
 }
 
+/** What the runtime asks of a store when it opens it. */
+export interface StoreOpenOptions {
+  /**
+   * The role declares that its storage detects lost writes (`lostWrites: 'detected'`): report a
+   * write the disk acknowledged and then lost as `lost-write` damage. The file store keeps a
+   * high-water mark for it, which costs a second flush per save.
+   */
+  readonly detectLostWrites?: boolean;
+}
+
 /** A node's durable projection store (one per node). */
 export interface DurableStore {
   /**
    * Opens the store and returns what it recovered. (A store may also return the bare projection,
    * or undefined for none: no damage.)
    */
-  open(): Promise<StoreRecovery | Uint8Array | undefined>;
+  open(options?: StoreOpenOptions): Promise<StoreRecovery | Uint8Array | undefined>;
   /** Makes `projection` durable; resolves once it is flushed. */
   save(projection: Uint8Array): Promise<void>;
   /**
@@ -68,9 +79,10 @@ export function fileStore(path: string, options: FileStoreOptions = {}): Durable
     get saves() {
       return saves;
     },
-    async open() {
+    async open(openOptions = {}) {
       if (log) throw new UsageError('fileStore.open', 'open', `${path} is already open`);
-      const opened = await openDurableLog(path, { syncMode: options.syncMode ?? 'datasync', keep: 'latest' });
+      const detectLostWrites = openOptions.detectLostWrites ?? false;
+      const opened = await openDurableLog(path, { syncMode: options.syncMode ?? 'datasync', keep: 'latest', detectLostWrites });
       log = opened.log;
       const { records, recordTypes, snapshot, damage } = opened.recovered;
       let base = records.length - 1;

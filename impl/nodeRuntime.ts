@@ -317,7 +317,7 @@ export class NodeRuntime<S = unknown> {
     this.#init = init;
     let opened: StoreRecovery;
     try {
-      const got = await this.#opts.store.open();
+      const got = await this.#opts.store.open({ detectLostWrites: this.role.def.lostWrites === 'detected' });
       opened = got === undefined || got instanceof Uint8Array ? { projection: got, damage: null } : got;
     } catch (e) {
       throw this.#failed('storage', 'durable log', `cannot recover: ${message(e)}`, e);

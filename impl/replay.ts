@@ -17,7 +17,7 @@
  * included), which the executor does not build; comparing every component's canonical bytes is
  * the stronger check and says which component differs.
  */
-import { mkdtemp, rm, stat, truncate } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EncodeError, type NodeId, type Protocol, type Schema, SchemaError, Writer, equalBytes, equalValues, t } from '../specs/core/index.ts';
@@ -27,6 +27,7 @@ import { ClusterClient } from './client.ts';
 import { simulatedClock } from './clock/index.ts';
 import { fileStore } from './durableStore.ts';
 import { damageLog } from './storage/damageLog.ts';
+import { markPath } from './storage/highWaterMark.ts';
 import type { LogDamageKind } from './storage/recoverLog.ts';
 import { HistoryLog } from './history.ts';
 import { CHANNEL, ClusterLayout, resolveClusterParams } from './layout.ts';
@@ -73,14 +74,8 @@ export type ExecutorReplayResult =
 
 type Event = TraceEvent;
 
-/** The size of file `path` in bytes (0 when it does not exist yet). */
-async function fileSize(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return 0;
-  }
-}
+/** Where a detected lost write keeps the node's high-water mark between its crash and its restart. */
+const lostMarkPath = (log: string): string => `${markPath(log)}.lost`;
 
 /** Replays `trace` on node runtimes of `protocol` (the trace's variant already applied). */
 export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, options: ExecutorReplayOptions = {}): Promise<ExecutorReplayResult> {
@@ -272,10 +267,11 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
           const r = runtimes[event.node]!;
           if (event.lostWrite) {
             // The model's lost write (--disk-faults): the step runs and its messages go out, then the
-            // node crashes and the step's records are cut from its log (the write the disk lost).
+            // node crashes and the step's records are cut from its log (the write the disk lost); its
+            // high-water mark, if the log keeps one, stays as written, as a lying disk leaves it.
             if (crashed.has(event.node)) return diverge('the node is crashed on the executor');
             const log = join(dataDir, `node-${event.node}.log`);
-            const before = await fileSize(log);
+            const before = await readFile(log);
             const step = event.lostWrite;
             if (step.kind === 'deliver') {
               const { channel, payload } = frameOf(step.from, step.to, step.msg);
@@ -291,7 +287,11 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
             }
             await settle(); // the write flushed and the messages that waited on it sent
             await r.crash();
-            await truncate(log, before);
+            // The log as it was before the step: its appended records cut (or a compaction's rename undone).
+            await writeFile(log, before);
+            // The trace's crashed node holds the state before the step, as recovery reads the log
+            // alone; its restart (below) brings the mark back, which finds the loss.
+            if (r.role.def.lostWrites === 'detected') await rename(markPath(log), lostMarkPath(log));
             crashed.add(event.node);
             await r.open();
             recoveries++;
@@ -308,10 +308,21 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
           const r = runtimes[event.node]!;
           if (!crashed.has(event.node)) return diverge('the node is not crashed on the executor');
           if ('damage' in event && event.damage === 'lost-write') {
-            // The log was cut at the crash and reads clean: the executor's log keeps no high-water
-            // mark, so it cannot detect the loss (a role that counts on detection diverges here).
-            if (r.role.def.lostWrites === 'detected') return diverge("the executor's durable log does not detect lost writes yet (the role declares lostWrites: 'detected')");
-            if (r.recovery) return diverge(`the executor found a ${r.recovery.damage}, the trace an undetected lost write`);
+            // The log was cut at the crash and read then without its mark. A role that declares
+            // detection gets its high-water mark back and recovers again: the mark finds the log
+            // below it and onRecover is told lost-write. Any other role read the cut log clean.
+            if (r.role.def.lostWrites === 'detected') {
+              await r.crash();
+              const log = join(dataDir, `node-${event.node}.log`);
+              await rename(lostMarkPath(log), markPath(log));
+              try {
+                await r.open();
+              } catch (e) {
+                return diverge(`the node does not recover from the lost write on the executor: ${e instanceof Error ? e.message : String(e)}`);
+              }
+              recoveries++;
+              if (r.recovery?.damage !== 'lost-write') return diverge(`the executor found ${r.recovery ? `a ${r.recovery.damage}` : 'no damage'}, the trace a detected lost write`);
+            } else if (r.recovery) return diverge(`the executor found a ${r.recovery.damage}, the trace an undetected lost write`);
           } else if ('damage' in event && event.damage) {
             // The model's damaged restart (--disk-faults): damage the log file as the kind says and
             // recover it again; the runtime finds the damage and hands it to the role's onRecover.

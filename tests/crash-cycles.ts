@@ -8,7 +8,8 @@
  * Modes: `kill` — the crash alone; `torn-tail` — the log ends in a torn write (the first 1 to
  * n-1 bytes of one more n-byte record, as a crash during a save leaves it);
  * `bit-flip` — one bit of the log flipped, anywhere (file header included); `empty-log` — the log
- * emptied (0 bytes).
+ * emptied (0 bytes); `lost-write` — the last record cut whole, its high-water mark kept (a flush
+ * that lied: a save whose acknowledgements went out is gone, which raft-kv's servers detect).
  *
  * The crash is the runtime's `crash()` in this process: volatile state, queued inputs, timers and
  * held effects are dropped and the socket closed; writes already handed to the log complete (as a
@@ -23,12 +24,13 @@ import { checkLinearizability, kvModel } from '../checker/linearizability/index.
 import { InvokeTimeout, startCluster, type Cluster, type NodeEvent } from '../impl/index.ts';
 import { encodeRecord, RecordType } from '../impl/storage/recordFormat.ts';
 import { scanLog } from '../impl/storage/recoverLog.ts';
+import { damageLog } from '../impl/storage/damageLog.ts';
 import { defineProtocol } from '../specs/core/index.ts';
 import { recoverAsIs } from '../specs/raft/consensus.ts';
 import raftKv, { type KvOp, type KvResult, type KvServer } from '../specs/raft/raft-kv.ts';
 import { kvHistory, type RaftOp, type RaftResult } from './executor-raft-workload.ts';
 
-export const CYCLE_MODES = ['kill', 'torn-tail', 'bit-flip', 'empty-log'] as const;
+export const CYCLE_MODES = ['kill', 'torn-tail', 'bit-flip', 'empty-log', 'lost-write'] as const;
 export type CycleMode = (typeof CYCLE_MODES)[number];
 
 export interface CycleOptions {
@@ -118,7 +120,8 @@ async function damage(path: string, mode: CycleMode, next: (n: number) => number
       // The write in flight when the machine died, cut short: the start of one more record (the
       // projection saved again). Cutting into the last complete record instead would drop a save
       // that was flushed and acknowledged: a disk that lost a written record (an fsync that lied),
-      // which no log format can tell from a torn write (docs/durability.md).
+      // which the log alone cannot tell from a torn write and its high-water mark reports as a
+      // lost write (docs/durability.md; the lost-write mode).
       const bytes = await readFile(path);
       const { records, snapshot } = scanLog(bytes, path);
       const record = encodeRecord(RecordType.entry, records.at(-1) ?? snapshot ?? Buffer.alloc(8));
@@ -137,6 +140,9 @@ async function damage(path: string, mode: CycleMode, next: (n: number) => number
     case 'empty-log':
       await truncate(path, 0);
       return `emptied ${size} bytes`;
+    case 'lost-write':
+      await damageLog(path, 'lost-write');
+      return `the last record lost: ${size - (await stat(path)).size} of ${size} bytes`;
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The crash-cycle benchmark (bench/crash-cycles.ts), short: one cycle per mode on the memory
- * transport — a crash, a torn tail, a flipped bit, an emptied log — and every acknowledged put
+ * transport — a crash, a torn tail, a flipped bit, an emptied log, a lost write — and every acknowledged put
  * read back, the history linearizable, the damaged replica reported and repaired.
  */
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,8 @@ describe('crash cycles on a 3-node raft-kv cluster', { timeout: 180_000 }, () =>
       expect(r.ackedPuts).toBeGreaterThan(0);
       if (mode === 'bit-flip') expect(r).toMatchObject({ damaged: { 'corrupt-record': 2 }, repaired: 2 });
       if (mode === 'empty-log') expect(r).toMatchObject({ damaged: { 'empty-log': 2 }, repaired: 2 });
+      // The high-water mark finds the log below it: reported, and the server repaired from a quorum.
+      if (mode === 'lost-write') expect(r).toMatchObject({ damaged: { 'lost-write': 2 }, repaired: 2 });
       if (mode === 'torn-tail') expect(r.damaged['torn-tail']).toBe(2);
     });
   }

@@ -1,6 +1,6 @@
 /**
- * A damaged durable log on the executor: the runtime tells a torn tail from corruption and from an
- * emptied log, keeps the damaged file aside, reports it (a `damaged` event, the runtime's
+ * A damaged durable log on the executor: the runtime tells a torn tail from corruption, from an
+ * emptied log and (for a role that declares `lostWrites: 'detected'`) from a lost write, keeps the damaged file aside, reports it (a `damaged` event, the runtime's
  * `recovery`), and hands it to the role's `onRecover`, whose answer is made durable before the
  * node runs — or whose refusal keeps the node down. Nothing is silently truncated.
  */
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startCluster, type NodeEvent } from '../impl/index.ts';
 import { LOG_HEADER_BYTES, RECORD_HEADER_BYTES } from '../impl/storage/index.ts';
+import { damageLog } from '../impl/storage/damageLog.ts';
 import { protocol, refuse, t, type RoleDef } from '../specs/core/index.ts';
 
 const Msg = t.union('kind', { nothing: {} });
@@ -18,10 +19,11 @@ const spec = protocol({ name: 'counter', params: {}, messages: Msg });
 const Counter = t.struct({ n: t.u32, suspect: t.bool, runs: t.u32 });
 type Counter = typeof Counter.__type;
 
-function counter(onRecover?: RoleDef<Counter, unknown, Record<string, never>>['onRecover']) {
+function counter(onRecover?: RoleDef<Counter, unknown, Record<string, never>>['onRecover'], lostWrites?: 'detected') {
   return spec.role(Counter)({
     count: 1,
     durable: ['n', 'suspect'],
+    ...(lostWrites ? { lostWrites } : {}),
     init: () => ({ n: 0, suspect: false, runs: 0 }),
     ...(onRecover ? { onRecover } : {}),
     actions: { incr: { do: (s) => ({ ...s, n: s.n + 1 }) } },
@@ -35,6 +37,10 @@ const careful = spec.define({
   },
 });
 const hookless = spec.define({ roles: { node: counter() } });
+/** `careful`, whose storage detects lost writes (a high-water mark beside the log). */
+const detecting = spec.define({
+  roles: { node: counter((s, damage) => (damage.kind === 'torn-tail' ? s : { ...s, suspect: true }), 'detected') },
+});
 
 let dir: string;
 beforeEach(async () => {
@@ -104,6 +110,42 @@ describe('a damaged log reaches onRecover', () => {
       const report = events.find((e) => e.kind === 'damaged');
       expect(report).toMatchObject({ damage: 'empty-log', outcome: 'refused', reason: 'my state is gone and no one can give it back' });
       expect(existsSync((report as { keptAs: string }).keptAs)).toBe(true);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('a lost write (the last flushed record gone whole): detected by the high-water mark when the role declares it, reported, repaired once', async () => {
+    const events: NodeEvent[] = [];
+    const c = await cluster(detecting, events);
+    try {
+      expect(existsSync(`${logFile()}.mark`)).toBe(true);
+      await damageLog(logFile(), 'lost-write');
+      await c.restart(0);
+      const report = events.find((e) => e.kind === 'damaged');
+      expect(report).toMatchObject({ damage: 'lost-write', outcome: 'recovered' });
+      expect((report as { detail: string }).detail).toMatch(/ends at record 4, but its high-water mark says record 5 was flushed/);
+      expect(existsSync((report as { keptAs: string }).keptAs)).toBe(true);
+      // The state before the lost save, marked by onRecover and saved before the node ran.
+      expect(c.state(0)).toEqual({ n: 4, suspect: true, runs: 0 });
+      await c.crash(0);
+      await c.restart(0);
+      expect(c.node(0).recovery).toBe(null);
+      expect(c.state(0)).toEqual({ n: 4, suspect: true, runs: 0 });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('a lost write under a role that does not declare its detection: no mark is kept, the log reads clean (the loss goes unseen)', async () => {
+    const events: NodeEvent[] = [];
+    const c = await cluster(careful, events);
+    try {
+      expect(existsSync(`${logFile()}.mark`)).toBe(false);
+      await damageLog(logFile(), 'lost-write');
+      await c.restart(0);
+      expect(c.node(0).recovery).toBe(null);
+      expect(c.state(0)).toEqual({ n: 4, suspect: false, runs: 0 });
     } finally {
       await c.close();
     }

@@ -12,6 +12,8 @@ import { checkSync } from '../checker/check.ts';
 import { replayOnExecutor } from '../impl/replay.ts';
 import { loadBundledSpec } from '../specs/catalogue.ts';
 import twoPhase from '../specs/two-phase/two-phase.ts';
+import raft from '../specs/raft/raft.ts';
+import { defineProtocol, invariant, type WorldReader } from '../specs/core/index.ts';
 import type { TraceFile } from '../traces/format.ts';
 
 const variants = Object.keys(twoPhase.variants!);
@@ -62,11 +64,29 @@ describe('replayOnExecutor', () => {
       expect(r).toMatchObject({ ok: true, steps: trace.steps.length - 1 });
       // A disk fault (--disk-faults) is replayed by damaging the node's log file as the trace says:
       // the runtime finds that damage and its role's onRecover decides, as in the model.
-      // A lost write is replayed by cutting the step's records from the log at the crash: one recovery, reading clean.
+      // A lost write is replayed by cutting the step's records from the log at the crash (its high-water
+      // mark kept, when the role keeps one: its restart then recovers again and finds the loss).
       if (trace.steps.some((s) => s.event.kind === 'restart' && 'damage' in s.event && s.event.damage !== 'lost-write') && r.ok) expect(r.recoveries).toBeGreaterThanOrEqual(2);
       if (trace.steps.some((s) => s.event.kind === 'crash' && 'lostWrite' in s.event) && r.ok) expect(r.recoveries).toBeGreaterThanOrEqual(1);
     });
   }
+
+  it('replays a lost write under the correct raft servers: the high-water mark finds it, onRecover puts the server in repair mode', async () => {
+    // A run of raft to a server in repair mode that still holds a vote: only a lost write gets
+    // there (a corrupted or emptied log hands back init, a torn tail is taken as is).
+    const toRepair = defineProtocol({
+      ...raft, variants: undefined,
+      properties: () => [invariant('no server in repair mode holds a vote', (w: WorldReader) => !w.any('server', (s: { repair: unknown; votedFor: unknown }) => s.repair !== null && s.votedFor !== null))],
+    });
+    const found = checkSync(toRepair, { diskFaults: 1, network: 'bag', drop: true, maxInFlight: 1, symmetry: false });
+    expect(found.result).toBe('violation');
+    const trace = (found as { trace: TraceFile }).trace;
+    const at = trace.steps.findIndex((s) => s.event.kind === 'crash' && 'lostWrite' in s.event);
+    expect(at).toBeGreaterThan(0);
+    expect(trace.steps.at(-1)!.event).toMatchObject({ kind: 'restart', damage: 'lost-write' });
+    const r = await replayOnExecutor(raft, trace, { syncMode: 'none' });
+    expect(r).toMatchObject({ ok: true, steps: trace.steps.length - 1, recoveries: 2 });
+  });
 
   it('reports a tampered node state at the step it was changed, naming the node', async () => {
     const trace = structuredClone(counterexample('volatile-rm', 'bag'));

@@ -145,16 +145,20 @@ describe('openDurableLog', () => {
     expect(fresh.created).toBe(true);
   });
 
-  it('reads a version-1 log and rewrites it as version 2', async () => {
+  it('reads a version-1 or version-2 log and rewrites it as version 3, its records numbered from 1', async () => {
     const path = join(dir, 'v1.log');
     writeFileSync(path, Buffer.concat([encodeLogHeader(1), encodeRecordV1(RecordType.entry, Buffer.from('old')), encodeRecordV1(RecordType.entry, Buffer.from('older?'))]));
     const { log, recovered } = await openDurableLog(path);
     expect(texts(recovered.records)).toEqual(['old', 'older?']);
-    expect(recovered.damage).toBe(null);
+    expect(recovered).toMatchObject({ damage: null, lastSeq: 2 });
     await log.commit(Buffer.from('new'));
     await log.close();
-    expect(readFileSync(path).readUInt32BE(8)).toBe(2);
-    expect(texts((await recoverLog(path)).records)).toEqual(['old', 'older?', 'new']);
+    expect(readFileSync(path).readUInt32BE(8)).toBe(3);
+    expect(await recoverLog(path)).toMatchObject({ records: [Buffer.from('old'), Buffer.from('older?'), Buffer.from('new')], lastSeq: 3 });
+    const v2 = join(dir, 'v2.log');
+    writeFileSync(v2, Buffer.concat([encodeLogHeader(2), encodeRecord(RecordType.snapshot, Buffer.from('snap')), encodeRecord(RecordType.entry, Buffer.from('after'))]));
+    expect(await recoverLog(v2)).toMatchObject({ snapshot: Buffer.from('snap'), records: [Buffer.from('after')], damage: null, lastSeq: 2, created: true });
+    expect(readFileSync(v2).readUInt32BE(8)).toBe(3);
     // A torn version-1 tail is cut too.
     writeFileSync(path, Buffer.concat([encodeLogHeader(1), encodeRecordV1(RecordType.entry, Buffer.from('kept')), encodeRecordV1(RecordType.entry, Buffer.from('torn')).subarray(0, RECORD_HEADER_BYTES_V1 + 2)]));
     const torn = await recoverLog(path);

@@ -1,6 +1,8 @@
 import { open, rename, type FileHandle } from 'node:fs/promises';
-import { RECORD_BYTES_MAX_DEFAULT, RecordType, encodeLogHeader, encodeRecord } from './recordFormat.ts';
-import { compactPath, openForAppend, recoverLog, removeLeftovers, syncDirectory, type RecoverOptions, type Recovery } from './recoverLog.ts';
+import { LOG_VERSION, RECORD_BYTES_MAX_DEFAULT, RecordType, encodeLogHeader, encodeRecord } from './recordFormat.ts';
+import { compactPath, openForAppend, recoverLog, removeLeftovers, type RecoverOptions, type Recovery } from './recoverLog.ts';
+import { HighWaterMark, markPath } from './highWaterMark.ts';
+import { syncDirectory } from './syncDirectory.ts';
 import { UsageError } from '../net/usageError.ts';
 
 /** Options of {@link openDurableLog}. */
@@ -23,6 +25,8 @@ export interface DurableLogStats {
   bytesWritten: number;
   /** Compactions since open. */
   compactions: number;
+  /** Writes of the high-water mark (one after each flush, with `detectLostWrites`). */
+  marks: number;
 }
 
 /**
@@ -39,8 +43,12 @@ export async function openDurableLog(path: string, options: DurableLogOptions = 
   // A compaction or rebuild cut by a crash leaves its temporary file: the log itself is intact, drop it.
   await removeLeftovers(path);
   const recovered = await recoverLog(path, { ...options, sync: syncMode !== 'none' });
-  const fh = await openForAppend(path);
-  const log = new DurableLog(path, fh, recovered, options.recordBytesMax ?? RECORD_BYTES_MAX_DEFAULT, syncMode);
+  const mark = options.detectLostWrites ? await HighWaterMark.open(markPath(path), recovered.lastSeq, syncMode) : null;
+  const fh = await openForAppend(path).catch(async (e: unknown) => {
+    await mark?.close();
+    throw e;
+  });
+  const log = new DurableLog(path, fh, recovered, options.recordBytesMax ?? RECORD_BYTES_MAX_DEFAULT, syncMode, mark);
   return { log, recovered };
 }
 
@@ -64,26 +72,36 @@ interface Pending {
  * Concurrent syncs are grouped: while one flush runs, later appends wait and go out together in
  * the next write and flush. After a failed write or flush the log refuses all further calls
  * (after an fsync error the page cache can no longer be trusted); restart and recover.
+ *
+ * With `detectLostWrites`, once a flush (or a compaction) returned, the number of the last record
+ * it made durable is written and flushed as the high-water mark (highWaterMark.ts), and only then
+ * does `sync` resolve: a mark on disk proves the log's flush of that record returned, so a log
+ * found below it lost a write the disk had acknowledged, never one still in flight at a crash.
  */
 export class DurableLog {
   readonly path: string;
   readonly #recordBytesMax: number;
   readonly #syncMode: 'datasync' | 'fsync' | 'none';
-  readonly #stats: DurableLogStats = { appended: 0, syncs: 0, bytesWritten: 0, compactions: 0 };
+  readonly #stats: DurableLogStats = { appended: 0, syncs: 0, bytesWritten: 0, compactions: 0, marks: 0 };
+  readonly #mark: HighWaterMark | null;
   #fh: FileHandle;
   #sizeBytes: number;
   #records: number;
   #pending: Pending[] = [];
-  #appendedSeq = 0;
-  #durableSeq = 0;
+  /** Numbers of the last record appended and of the last one durable (records are numbered since the log was made). */
+  #appendedSeq: number;
+  #durableSeq: number;
   #chain: Promise<void> = Promise.resolve();
   /** Compactions called and not finished: a sync running now has one queued after it. */
   #compactionsQueued = 0;
   #failure: Error | undefined;
   #closed = false;
 
-  constructor(path: string, fh: FileHandle, recovered: Recovery, recordBytesMax: number, syncMode: 'datasync' | 'fsync' | 'none') {
+  constructor(path: string, fh: FileHandle, recovered: Recovery, recordBytesMax: number, syncMode: 'datasync' | 'fsync' | 'none', mark: HighWaterMark | null) {
     this.path = path;
+    this.#mark = mark;
+    this.#appendedSeq = recovered.lastSeq;
+    this.#durableSeq = recovered.lastSeq;
     this.#fh = fh;
     this.#sizeBytes = recovered.sizeBytes;
     this.#records = recovered.records.length;
@@ -142,6 +160,7 @@ export class DurableLog {
       this.#stats.bytesWritten += bytes.length;
       await this.#flush(this.#fh);
       this.#durableSeq = batch[batch.length - 1]!.seq;
+      await this.#writeMark();
     });
   }
 
@@ -161,14 +180,16 @@ export class DurableLog {
     if (!(snapshot instanceof Uint8Array) || snapshot.length > this.#recordBytesMax) {
       throw new UsageError('DurableLog.compact', 'bad-snapshot', `snapshot must be a Uint8Array of at most ${this.#recordBytesMax} bytes`);
     }
+    // The snapshot is a record of its own, numbered after those it supersedes.
     const covered = this.#appendedSeq;
+    const snapshotSeq = ++this.#appendedSeq;
     const record = encodeRecord(RecordType.snapshot, snapshot);
     this.#compactionsQueued++;
     const done = (): void => void this.#compactionsQueued--;
     return this.#enqueue(async () => {
       const tmp = compactPath(this.path);
       const fh = await open(tmp, 'w+');
-      const bytes = Buffer.concat([encodeLogHeader(), record]);
+      const bytes = Buffer.concat([encodeLogHeader(LOG_VERSION, snapshotSeq - 1), record]);
       try {
         await writeAll(fh, bytes, 0);
         await this.#flush(fh);
@@ -186,7 +207,8 @@ export class DurableLog {
       const kept = this.#pending.filter((p) => p.seq > covered);
       this.#pending = kept;
       this.#records = kept.length;
-      this.#durableSeq = Math.max(this.#durableSeq, covered);
+      this.#durableSeq = snapshotSeq;
+      await this.#writeMark();
     }).finally(done);
   }
 
@@ -197,6 +219,7 @@ export class DurableLog {
     this.#closed = true;
     await this.#chain.catch(() => {});
     await this.#fh.close();
+    await this.#mark?.close();
   }
 
   #check(fn: string): void {
@@ -216,6 +239,13 @@ export class DurableLog {
     });
     this.#chain = run.catch(() => {});
     return run;
+  }
+
+  /** Writes the number of the last durable record as the high-water mark, when the log keeps one. */
+  async #writeMark(): Promise<void> {
+    if (this.#mark === null || this.#mark.mark >= this.#durableSeq) return;
+    await this.#mark.write(this.#durableSeq);
+    this.#stats.marks++;
   }
 
   async #flush(fh: FileHandle): Promise<void> {

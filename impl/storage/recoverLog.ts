@@ -1,11 +1,15 @@
 import { copyFile, open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import {
-  LOG_HEADER_BYTES, LOG_MAGIC, LOG_VERSION, RECORD_BYTES_MAX_DEFAULT, RecordType, encodeLogHeader, encodeRecord, payloadIntact,
-  readRecordHeader, recordHeaderBytes,
+  LOG_HEADER_BYTES, LOG_HEADER_BYTES_V2, LOG_MAGIC, LOG_VERSION, RECORD_BYTES_MAX_DEFAULT, RecordType, encodeLogHeader, encodeRecord, logHeaderBytes, payloadIntact,
+  readBaseSeq, readRecordHeader, recordHeaderBytes,
 } from './recordFormat.ts';
+import { loadMark, markPath } from './highWaterMark.ts';
+import { syncDirectory } from './syncDirectory.ts';
 import { crc32 } from 'node:zlib';
 import { UsageError, requireInt } from '../net/usageError.ts';
+
+export { syncDirectory };
 
 /**
  * What was wrong with a log file:
@@ -15,9 +19,13 @@ import { UsageError, requireInt } from '../net/usageError.ts';
  *   length — wherever it is, the last record included. Records after it may be intact
  *   (`recordsAfter`); records before it are.
  * - `empty-log`: the file is shorter than its header (emptied), or missing while its marker
- *   (`<path>.created`, written when the log was made) says a log existed.
+ *   (`<path>.created`, written when the log was made) or its high-water mark says a log existed.
+ * - `lost-write` (only with `detectLostWrites`): every record checks out, but the log ends below
+ *   its high-water mark (`<path>.mark`, highWaterMark.ts): a record whose flush had returned is
+ *   gone (a flush that lied, a file cut at a record boundary), or cut into (the file ends inside a
+ *   record the mark says was flushed: not a write torn by a crash).
  */
-export type LogDamageKind = 'torn-tail' | 'corrupt-record' | 'empty-log';
+export type LogDamageKind = 'torn-tail' | 'corrupt-record' | 'empty-log' | 'lost-write';
 
 /** Damage found by recovery. */
 export interface LogDamage {
@@ -48,6 +56,12 @@ export interface Recovery {
   readonly sizeBytes: number;
   /** Whether recovery made the file (a new log, or a rebuilt one). */
   readonly created: boolean;
+  /**
+   * The number of the last record the log holds now (records are numbered from 1 since the log
+   * was made, compactions and rebuilds included): at least the high-water mark, so that the next
+   * record appended is numbered above it.
+   */
+  readonly lastSeq: number;
 }
 
 /** Options of {@link recoverLog}. */
@@ -62,6 +76,13 @@ export interface RecoverOptions {
   readonly keep?: 'prefix' | 'latest';
   /** Flush the rebuilt file and its directory (default true; false only for tests and benchmarks). */
   readonly sync?: boolean;
+  /**
+   * Compare the log with its high-water mark (`<path>.mark`) and report a log that ends below it
+   * as `lost-write` (default false: the mark, when there is one, only keeps record numbers from
+   * going back in a rebuilt log). `openDurableLog` then makes the mark when there is none and
+   * writes it after every flush.
+   */
+  readonly detectLostWrites?: boolean;
 }
 
 /** An intact record found in a file. */
@@ -73,6 +94,10 @@ interface Found {
 /** The outcome of {@link scanLog}: a pure reading of a file's bytes. */
 export interface LogScan {
   readonly version: number;
+  /** The number of the record before the file's first one (0 before version 3, or when the file header is damaged). */
+  readonly baseSeq: number;
+  /** The number of the last record of the intact prefix (`baseSeq` plus the records in it, superseded ones included). */
+  readonly lastSeq: number;
   /** The snapshot and records before the first damage. */
   readonly snapshot: Buffer | undefined;
   readonly records: Buffer[];
@@ -97,18 +122,25 @@ export function scanLog(bytes: Buffer, path: string, options: RecoverOptions = {
   const recordBytesMax = options.recordBytesMax ?? RECORD_BYTES_MAX_DEFAULT;
   requireInt('openDurableLog', 'recordBytesMax', recordBytesMax, 0, 2 ** 31 - 1);
   const size = bytes.length;
-  if (size < LOG_HEADER_BYTES) {
+  // The header's size depends on its version (a version-3 header is longer); a file shorter than
+  // the header it starts is emptied, unless it is plainly someone else's.
+  const fileHeaderBytes = size >= 12 ? logHeaderBytes(bytes.readUInt32BE(8)) : LOG_HEADER_BYTES_V2;
+  if (size < fileHeaderBytes) {
+    if (size >= LOG_HEADER_BYTES_V2 && bitsDiffer(bytes.subarray(0, 8), LOG_MAGIC) > 1) {
+      throw new UsageError('openDurableLog', 'not-a-log', `${path} is not a pacta log (bad header)`);
+    }
     return {
-      version: LOG_VERSION, snapshot: undefined, records: [], recordTypes: [], prefixEnd: 0, latest: undefined,
+      version: LOG_VERSION, baseSeq: 0, lastSeq: 0, snapshot: undefined, records: [], recordTypes: [], prefixEnd: 0, latest: undefined,
       damage: { kind: 'empty-log', offset: 0, recordsAfter: 0, detail: `the file holds ${size} bytes, less than a log header: the log was emptied` },
     };
   }
-  const headerOk = crc32(bytes.subarray(0, 12)) === bytes.readUInt32BE(12) && bytes.subarray(0, 8).equals(LOG_MAGIC);
+  const headerOk = crc32(bytes.subarray(0, fileHeaderBytes - 4)) === bytes.readUInt32BE(fileHeaderBytes - 4) && bytes.subarray(0, 8).equals(LOG_MAGIC);
   const storedVersion = bytes.readUInt32BE(8);
-  if (headerOk && storedVersion !== 1 && storedVersion !== LOG_VERSION) {
+  if (headerOk && storedVersion !== 1 && storedVersion !== 2 && storedVersion !== LOG_VERSION) {
     throw new UsageError('openDurableLog', 'not-a-log', `${path} is a pacta log of version ${storedVersion}, which this version cannot read`);
   }
-  const version = headerOk ? storedVersion : storedVersion === 1 ? 1 : LOG_VERSION;
+  const version = headerOk || storedVersion === 1 || storedVersion === 2 ? storedVersion : LOG_VERSION;
+  const baseSeq = headerOk ? readBaseSeq(bytes, version) : 0;
   const headerBytes = recordHeaderBytes(version);
 
   /** An intact record at `pos`, or why not: 'short' (file ends inside it, header intact), 'bad'. */
@@ -142,12 +174,12 @@ export function scanLog(bytes: Buffer, path: string, options: RecoverOptions = {
   };
 
   if (!headerOk) {
-    const after = later(LOG_HEADER_BYTES);
+    const after = later(LOG_HEADER_BYTES_V2);
     if (after.count === 0 && bitsDiffer(bytes.subarray(0, 8), LOG_MAGIC) > 1) {
       throw new UsageError('openDurableLog', 'not-a-log', `${path} is not a pacta log (bad header)`);
     }
     return {
-      version, snapshot: undefined, records: [], recordTypes: [], prefixEnd: 0, latest: after.latest,
+      version, baseSeq, lastSeq: baseSeq, snapshot: undefined, records: [], recordTypes: [], prefixEnd: 0, latest: after.latest,
       damage: { kind: 'corrupt-record', offset: 0, recordsAfter: after.count, detail: `the file header fails its checksum (${after.count} intact records after it)` },
     };
   }
@@ -156,13 +188,15 @@ export function scanLog(bytes: Buffer, path: string, options: RecoverOptions = {
   let records: Buffer[] = [];
   let recordTypes: RecordType[] = [];
   let latest: Found | undefined;
-  let pos = LOG_HEADER_BYTES;
+  let pos = fileHeaderBytes;
   let damage: LogScan['damage'] = null;
+  let lastSeq = baseSeq;
   while (pos < size) {
     const r = at(pos);
     if (typeof r === 'object') {
       known(r.found, pos);
       latest = r.found;
+      lastSeq++;
       if (r.found.type === RecordType.snapshot) {
         snapshot = Buffer.from(r.found.payload);
         records = [];
@@ -193,7 +227,7 @@ export function scanLog(bytes: Buffer, path: string, options: RecoverOptions = {
     damage = { kind: 'corrupt-record', offset: pos, recordsAfter: after.count, detail: `the record at byte ${pos} ${what} (${after.count} intact records after it)` };
     break;
   }
-  return { version, snapshot, records, recordTypes, prefixEnd: pos, latest, damage };
+  return { version, baseSeq, lastSeq, snapshot, records, recordTypes, prefixEnd: pos, latest, damage };
 }
 
 function bitsDiffer(a: Buffer, b: Buffer): number {
@@ -204,37 +238,53 @@ function bitsDiffer(a: Buffer, b: Buffer): number {
 
 /**
  * Recovers the log at `path` and leaves it sound, ready to append to:
- * - a clean version-2 file is left as it is;
+ * - a clean version-3 file is left as it is;
  * - a missing file is created (atomically: written beside, flushed, renamed into place) with its
- *   marker `<path>.created`; a missing file whose marker exists is an `empty-log` damage;
+ *   marker `<path>.created`; a missing file whose marker exists (or whose high-water mark is
+ *   above 0) is an `empty-log` damage;
  * - a torn tail is cut (the whole file is first copied aside for inspection);
- * - corruption or an emptied file: the file is renamed aside (`<path>.damaged-<n>`) and a new log
- *   is written with what `keep` says;
- * - a clean version-1 file is rewritten as version 2.
+ * - corruption, an emptied file or (with `detectLostWrites`) a log that ends below its high-water
+ *   mark: the file is renamed aside (`<path>.damaged-<n>`) and a new log is written with what
+ *   `keep` says, its records numbered on from the mark;
+ * - a clean version-1 or version-2 file is rewritten as version 3.
  * The damage is returned, never thrown; nothing is silently dropped. See {@link scanLog} for
  * what throws.
  */
 export async function recoverLog(path: string, options: RecoverOptions = {}): Promise<Recovery> {
   const sync = options.sync ?? true;
   const marker = markerPath(path);
+  // The mark is read even when lost writes are not detected: a rebuilt log numbers its records on
+  // from it, so that a mark written by an earlier run never finds the log below it.
+  const mark = (await loadMark(markPath(path)))?.mark ?? 0;
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     const existed = await exists(marker);
-    await writeLogFile(path, encodeLogHeader(), sync);
+    await writeLogFile(path, encodeLogHeader(LOG_VERSION, mark), sync);
     await writeMarker(marker, sync);
-    const damage: LogDamage | null = existed
-      ? { kind: 'empty-log', offset: 0, recordsAfter: 0, detail: `the log is missing, but ${marker} says it existed` }
-      : null;
-    return { snapshot: undefined, records: [], recordTypes: [], damage, truncatedBytes: 0, sizeBytes: LOG_HEADER_BYTES, created: true };
+    const detail = existed ? `the log is missing, but ${marker} says it existed` : `the log is missing, but its high-water mark says ${mark} records were flushed`;
+    const damage: LogDamage | null = existed || (options.detectLostWrites && mark > 0) ? { kind: 'empty-log', offset: 0, recordsAfter: 0, detail } : null;
+    return { snapshot: undefined, records: [], recordTypes: [], damage, truncatedBytes: 0, sizeBytes: LOG_HEADER_BYTES, created: true, lastSeq: mark };
   }
   const scan = scanLog(bytes, path, options);
   if (!(await exists(marker))) await writeMarker(marker, sync);
-  const damage = scan.damage;
+  let damage = scan.damage;
+  if (options.detectLostWrites && mark > scan.lastSeq && (damage === null || damage.kind === 'torn-tail')) {
+    const lost = mark - scan.lastSeq;
+    damage = {
+      kind: 'lost-write', offset: scan.prefixEnd, recordsAfter: 0,
+      detail: damage === null
+        ? `the log ends at record ${scan.lastSeq}, but its high-water mark says record ${mark} was flushed: ${lost === 1 ? 'a flushed write was' : `${lost} flushed records were`} lost (a flush that lied)`
+        : `the file ends inside the record at byte ${scan.prefixEnd}, but its high-water mark says record ${mark} was flushed (the log holds ${scan.lastSeq}): a flushed record was cut into, not a write torn by a crash`,
+    };
+  }
   if (damage === null && scan.version === LOG_VERSION) {
-    return { snapshot: scan.snapshot, records: scan.records, recordTypes: scan.recordTypes, damage: null, truncatedBytes: 0, sizeBytes: bytes.length, created: false };
+    return {
+      snapshot: scan.snapshot, records: scan.records, recordTypes: scan.recordTypes, damage: null, truncatedBytes: 0, sizeBytes: bytes.length, created: false,
+      lastSeq: scan.lastSeq,
+    };
   }
   if (damage?.kind === 'torn-tail' && scan.version === LOG_VERSION) {
     const keptAs = await asideName(path);
@@ -248,10 +298,10 @@ export async function recoverLog(path: string, options: RecoverOptions = {}): Pr
     }
     return {
       snapshot: scan.snapshot, records: scan.records, recordTypes: scan.recordTypes, damage: { ...damage, keptAs }, truncatedBytes: bytes.length - scan.prefixEnd,
-      sizeBytes: scan.prefixEnd, created: false,
+      sizeBytes: scan.prefixEnd, created: false, lastSeq: scan.lastSeq,
     };
   }
-  // Rebuild: a damaged file goes aside untouched, a version-1 file is replaced.
+  // Rebuild: a damaged file goes aside untouched, an older version's file is replaced.
   let keptAs: string | undefined;
   if (damage !== null) {
     keptAs = await asideName(path);
@@ -266,14 +316,18 @@ export async function recoverLog(path: string, options: RecoverOptions = {}): Pr
     records = [];
     recordTypes = [];
   }
-  const parts = [encodeLogHeader()];
+  // Number the records on from the highest number seen (the mark, or the records of the damaged
+  // file): the rebuilt log's last record is at least the mark, so the next restart reads clean.
+  const kept = (snapshot ? 1 : 0) + records.length;
+  const lastSeq = Math.max(mark, scan.lastSeq + (damage?.recordsAfter ?? 0), kept);
+  const parts = [encodeLogHeader(LOG_VERSION, lastSeq - kept)];
   if (snapshot) parts.push(encodeRecord(RecordType.snapshot, snapshot));
   records.forEach((r, i) => parts.push(encodeRecord(recordTypes[i]!, r)));
   const file = Buffer.concat(parts);
   await writeLogFile(path, file, sync);
   return {
     snapshot, records, recordTypes, damage: damage === null ? null : { ...damage, ...(keptAs ? { keptAs } : {}) },
-    truncatedBytes: damage === null ? 0 : bytes.length - scan.prefixEnd, sizeBytes: file.length, created: true,
+    truncatedBytes: damage === null ? 0 : bytes.length - scan.prefixEnd, sizeBytes: file.length, created: true, lastSeq,
   };
 }
 
@@ -324,16 +378,6 @@ async function exists(path: string): Promise<boolean> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw e;
-  }
-}
-
-/** Makes a created or renamed directory entry durable. */
-export async function syncDirectory(path: string): Promise<void> {
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
   }
 }
 

@@ -236,7 +236,9 @@ export interface RoleDef<S, M, P extends Params, Op = never, R = unknown> {
    * written (e.g. each write's sequence number flushed again as a high-water mark in a second
    * place), and `onRecover` is told `lost-write`. `'undetected'` (the default: every record that
    * is there checks out): the node restarts from the older durable state as if it were its newest,
-   * and no hook is called. The checker's `--disk-faults` draws lost writes either way.
+   * and no hook is called. The checker's `--disk-faults` draws lost writes either way. On the
+   * executor, `'detected'` turns on the durable log's high-water mark (`<log>.mark`, a second flush
+   * per save: docs/durability.md, "Lost writes").
    */
   lostWrites?: 'detected' | 'undetected';
 }
