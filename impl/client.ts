@@ -183,15 +183,47 @@ export class ClusterClient<Op = unknown, R = unknown> {
     return run as Promise<R>;
   }
 
+  /** The id of the next request `send` sends: in the incarnation, once registered, else the plain count. */
+  get nextRequestId(): number {
+    return this.#incarnation > 0 ? this.#incarnation * SESSION_IDS + this.#seq + 1 : this.#next;
+  }
+
   /**
    * Sends `op` at once without waiting for a turn, following, or setting a timeout (executor
-   * replay's `invoke` event), with the model's request ids. Throws when a request is pending.
+   * replay's `invoke` event), with the model's request ids (in its incarnation once
+   * {@link sendRegistration} registered one). Throws when a request is pending.
    */
   send(op: Op, to: NodeId): Promise<R> {
     if (this.#busy) throw new UsageError('ClusterClient.send', 'busy', `client ${this.id} has request ${this.#pending?.id} pending`);
     const check = this.#target('ClusterClient.send', to);
     if (check) return Promise.reject(check);
-    return this.#operation(op, to, Number.POSITIVE_INFINITY, false, this.#next++) as Promise<R>;
+    return this.#operation(op, to, Number.POSITIVE_INFINITY, false, this.#incarnation > 0 ? this.#incarnation * SESSION_IDS + ++this.#seq : this.#next++) as Promise<R>;
+  }
+
+  /**
+   * Executor replay of a restarted model client: sends `register(nonce)` once to `to` (no
+   * following, no timeout; not in the history) and, when the answer registers that nonce, numbers
+   * the following `send`s in the new incarnation. Resolves to whether it registered.
+   */
+  sendRegistration(to: NodeId, nonce: number): Promise<boolean> {
+    const session = this.#opts.layout.protocol.clients?.session;
+    if (!session) return Promise.reject(new UsageError('ClusterClient.sendRegistration', 'no-sessions', `protocol '${this.#opts.layout.protocol.name}' declares no client sessions`));
+    if (this.#busy) throw new UsageError('ClusterClient.sendRegistration', 'busy', `client ${this.id} has request ${this.#pending?.id} pending`);
+    const check = this.#target('ClusterClient.sendRegistration', to);
+    if (check) return Promise.reject(check);
+    const op = session.register(nonce);
+    this.#pending = { id: SESSION_REGISTER_ID, op };
+    this.#busy = true;
+    return this.#call(SESSION_REGISTER_ID, this.#encode(op, SESSION_REGISTER_ID), to, Number.POSITIVE_INFINITY, false).then((answer) => {
+      this.#pending = undefined;
+      this.#busy = false;
+      const incarnation = answer === 'timeout' ? null : session.incarnation(answer.result, nonce);
+      if (incarnation === null) return false;
+      this.#incarnation = incarnation;
+      this.#seq = 0;
+      this.#stats.registrations++;
+      return true;
+    });
   }
 
   /** Stops listening; a pending call is rejected and keeps an unknown outcome. */

@@ -23,7 +23,11 @@ export type { ClientsLayout, RoleLayout };
  * choice of client count and its errors.
  */
 export class ClusterLayout extends Layout {
-  constructor(protocol: Protocol, params: Params, options: { readonly clients?: number } = {}) {
+  /**
+   * `clients`: how many clients (default: the protocol's count); `clientRestarts`: the client
+   * state has the model's restart fields (executor replay of a trace with client restarts).
+   */
+  constructor(protocol: Protocol, params: Params, options: { readonly clients?: number; readonly clientRestarts?: boolean } = {}) {
     const count = options.clients;
     if (count !== undefined && protocol.clients) {
       let base = 0;
@@ -35,7 +39,7 @@ export class ClusterLayout extends Layout {
       throw new UsageError('ClusterLayout', 'no-clients', `protocol '${protocol.name}' declares no clients`);
     }
     try {
-      super(protocol, params, count);
+      super(protocol, params, count, options.clientRestarts ?? false);
     } catch (e) {
       if (e instanceof SpecError) throw new UsageError('ClusterLayout', 'bad-role-count', e.message.replace(/^layout: /, ''));
       throw e;

@@ -11,7 +11,8 @@
  * drop → drop; action → fire that action (with that choice) on that node; crash → the node
  * stops, and its state is what it recovers from its log; restart → it rejoins the network;
  * tick → the clock advances one unit (1 ms); drift → the node's clock offset moves; invoke → the
- * client sends its next request.
+ * client sends its next request (a restarted client's registration: `sendRegistration`); restart
+ * of a client → that client is closed and a new one starts under the same id (`--client-restarts`).
  *
  * The trace's world fingerprints cover the checker's packed world (network and history layout
  * included), which the executor does not build; comparing every component's canonical bytes is
@@ -21,6 +22,7 @@ import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EncodeError, type NodeId, type Protocol, type Schema, SchemaError, Writer, equalBytes, equalValues, t } from '../specs/core/index.ts';
+import type { ClientState } from '../specs/core/layout.ts';
 import type { TraceEvent, TraceFile, TraceStep } from '../traces/format.ts';
 import { eventText } from '../traces/event-text.ts';
 import { ClusterClient } from './client.ts';
@@ -84,17 +86,13 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
     throw new UsageError(fn, 'wrong-variant', `the trace is of variant ${trace.variant ?? '(none)'}, the protocol is ${protocol.variantName ?? '(no variant)'}`);
   }
   const params = resolveClusterParams(protocol, trace.params);
-  const layout = new ClusterLayout(protocol, params);
+  const clientRestarts = typeof trace.options.clientRestarts === 'number' && trace.options.clientRestarts > 0;
+  const layout = new ClusterLayout(protocol, params, { clientRestarts });
   const names = Array.from({ length: layout.nodeCount }, (_, id) => layout.nodeName(id));
   if (names.join(',') !== trace.nodes.join(',')) {
     throw new UsageError(fn, 'wrong-nodes', `the trace's nodes (${trace.nodes.join(', ')}) are not the spec's under these params (${names.join(', ')})`);
   }
   const o = trace.options;
-  if (typeof o.clientRestarts === 'number' && o.clientRestarts > 0) {
-    // The executor's clients are the client library, which registers its own sessions and
-    // numbers its own requests; it has no model client to restart step by step.
-    throw new UsageError(fn, 'client-restarts', 'a trace with client restarts (--client-restarts) is not replayed on the executor: its clients are the client library, whose restarts tests/executor-sessions.test.ts checks; replay it on the model (pacta replay without --executor)');
-  }
   const mode = o.network === 'bag' || o.network === 'fifo' ? o.network : 'set';
   const epsilon = typeof o.trueTimeEpsilon === 'number' ? o.trueTimeEpsilon : 0;
 
@@ -114,12 +112,22 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
   );
   const history = new HistoryLog();
   const clients = new Map<NodeId, ClusterClient>();
+  const newClient = (id: NodeId) => new ClusterClient({ layout, id, transport: network.transport(id), clock, history, sessions: false });
+  /** With client restarts: what the model's client state holds beyond the client object's own (checker/clients.ts). */
+  const incarnations = new Map<NodeId, { invoked: number; restarts: number; registering: boolean }>();
   if (layout.clients) {
     for (let k = 0; k < layout.clients.role.count; k++) {
       const id = layout.clients.role.base + k;
-      clients.set(id, new ClusterClient({ layout, id, transport: network.transport(id), clock, history, sessions: false }));
+      clients.set(id, newClient(id));
+      if (clientRestarts) incarnations.set(id, { invoked: 0, restarts: 0, registering: false });
     }
   }
+  /** Client `id`'s state as the model has it. */
+  const clientState = (id: NodeId): ClientState => {
+    const c = clients.get(id)!;
+    const k = incarnations.get(id);
+    return k ? { next: k.invoked, pending: c.modelState.pending, seq: c.nextRequestId, restarts: k.restarts, registering: k.registering } : c.modelState;
+  };
   const historySchema = layout.clients
     ? (t.array(t.union('kind', {
         invoke: { client: t.node('client'), id: t.u32, op: layout.clients.op },
@@ -164,9 +172,9 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
         const c = clients.get(n.id)!;
         const schema = layout.clients!.state;
         const want = packed(schema, schema.fromJSON(n.state, n.name));
-        const got = packed(schema, c.modelState);
+        const got = packed(schema, clientState(c.id));
         comparisons++;
-        if (!equalBytes(want, got)) return d('client state differs', { expected: n.state, got: schema.toJSON(c.modelState) });
+        if (!equalBytes(want, got)) return d('client state differs', { expected: n.state, got: schema.toJSON(clientState(c.id)) });
         continue;
       }
       if (n.crashed !== crashed.has(n.id)) return d(n.crashed ? 'the trace has it crashed, the executor has it up' : 'the executor has it crashed, the trace has it up');
@@ -305,6 +313,16 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
           break;
         }
         case 'restart': {
+          if (layout.isClient(event.node)) {
+            // A client restarts with no memory: its pending call keeps an unknown outcome, its ids start over.
+            const k = incarnations.get(event.node);
+            if (!k) return diverge('the trace restarts a client, but its options allow no client restarts');
+            await clients.get(event.node)!.close();
+            clients.set(event.node, newClient(event.node));
+            k.restarts++;
+            k.registering = layout.protocol.clients?.session !== undefined;
+            break;
+          }
           const r = runtimes[event.node]!;
           if (!crashed.has(event.node)) return diverge('the node is not crashed on the executor');
           if ('damage' in event && event.damage === 'lost-write') {
@@ -350,6 +368,13 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
           const c = clients.get(event.node);
           if (!c) return diverge(`${event.node} is not a client`);
           const op = layout.clients!.op.fromJSON(event.op, 'op');
+          const k = incarnations.get(event.node);
+          if (k?.registering) {
+            // A restarted client's registration (nonce: its restart count, as the model's).
+            c.sendRegistration(event.to, k.restarts).then((registered) => void (registered && (k.registering = false)), () => {});
+            break;
+          }
+          if (k) k.invoked++;
           c.send(op, event.to).catch(() => {});
           break;
         }
