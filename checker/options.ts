@@ -18,6 +18,11 @@ export interface Progress {
   queue: number;
   seconds: number;
   statesPerSecond: number;
+  /**
+   * `trace`: the workers found a violation and the search re-runs on one thread to that depth, for
+   * the shortest trace a one-thread run gives (the counts start again; `seconds` goes on).
+   */
+  phase?: 'trace';
 }
 
 /** Options of `check()`. All are optional. */

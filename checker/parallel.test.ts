@@ -98,6 +98,16 @@ describe('parallel BFS', () => {
     if (r.outcome.kind === 'violation') expect(r.outcome.path).toHaveLength(4);
   });
 
+  it("the run's time includes the workers' part, not only the one-thread re-run that builds the trace", async () => {
+    const started = performance.now();
+    const r = await onWorkers({ params: { rms: 4 } }, twoPhase.variant('commit-early'));
+    const total = (performance.now() - started) / 1000;
+    expect(r.outcome.kind).toBe('violation');
+    // The workers' start-up alone (loading the spec) is most of this run; the re-run takes milliseconds.
+    expect(r.stats.seconds).toBeGreaterThan(0.5 * total);
+    expect(r.stats.seconds).toBeLessThanOrEqual(total + 0.001);
+  });
+
   it('needs a module it can load in the workers', async () => {
     await expect(check(twoPhase, { workers: 2 }, 'relative/path.ts')).rejects.toThrow(/absolute path/);
   });

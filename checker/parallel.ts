@@ -201,9 +201,20 @@ export async function parallelBfs(
 
   const stop = halt.stop;
   if (stop?.kind === 'event') {
-    // Rebuild a shortest trace single-threaded, to the depth where the workers saw it.
-    const rerun = new Model(model.protocol, { ...o, maxDepth: stop.depth, onProgress: undefined });
-    return exhaustive(rerun);
+    // Rebuild a shortest trace single-threaded, to the depth where the workers saw it. Its
+    // progress and its time go on from the workers' (a run is one run to its user), marked as
+    // this phase; the time limit is what is left of the run's.
+    const before = (performance.now() - search.started) / 1000;
+    const report = o.onProgress;
+    const rerun = new Model(model.protocol, {
+      ...o,
+      maxDepth: stop.depth,
+      timeSeconds: Math.max(1, o.timeSeconds - before),
+      onProgress: report && ((p) => report({ ...p, seconds: p.seconds + before, phase: 'trace' })),
+    });
+    const result = exhaustive(rerun);
+    result.stats.seconds += before;
+    return result;
   }
   const distinct = store.size;
   search.depth = depth + 1;

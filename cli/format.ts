@@ -52,13 +52,13 @@ export function progressLine(io: CliIO, { live = true, every = 10 }: { live?: bo
       if (!io.interactive) {
         if (every <= 0 || p.seconds < next) return;
         next = (Math.floor(p.seconds / every) + 1) * every;
-        io.err(`pacta: ${p.seconds.toFixed(0)} s · ${num(p.distinctStates)} distinct states · ${num(p.statesGenerated)} generated · ${num(p.statesPerSecond)}/s · depth ${p.depth} · queue ${num(p.queue)}\n`);
+        io.err(`pacta: ${p.seconds.toFixed(0)} s · ${p.phase === 'trace' ? 'the violation\'s trace, on one thread: ' : ''}${num(p.distinctStates)} distinct states · ${num(p.statesGenerated)} generated · ${num(p.statesPerSecond)}/s · depth ${p.depth} · queue ${num(p.queue)}\n`);
         return;
       }
       if (!live) return;
       drawn = true;
       io.err(
-        `\r\x1b[2K${num(p.distinctStates)} states · ${num(p.statesPerSecond)}/s · depth ${p.depth} · queue ${num(p.queue)} · ${p.seconds.toFixed(0)} s`,
+        `\r\x1b[2K${p.phase === 'trace' ? 'violation found; its trace, on one thread: ' : ''}${num(p.distinctStates)} states · ${num(p.statesPerSecond)}/s · depth ${p.depth} · queue ${num(p.queue)} · ${p.seconds.toFixed(0)} s`,
       );
     },
     clear() {
