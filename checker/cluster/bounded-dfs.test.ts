@@ -10,6 +10,7 @@ import { Model } from '../model.ts';
 import { normalizeOptions, type CheckOptions } from '../options.ts';
 import { concretize } from '../trace-builder.ts';
 import twoPhase from '../../specs/two-phase/two-phase.ts';
+import raftKv from '../../specs/raft/raft-kv.ts';
 import type { Protocol } from '../../specs/core/index.ts';
 import { BoundedDfs, type DfsPoint } from './bounded-dfs.ts';
 
@@ -42,6 +43,17 @@ describe('a bounded DFS job', () => {
     const plain = checkSync(twoPhase, { params: { rms: 3 }, liveness: false });
     const { dfs } = job(twoPhase, { params: { rms: 3 }, crashes: 1 }, { omit: ['crash'] });
     expect(dfs.distinct).toBe(plain.stats.distinctStates);
+  });
+
+  it("leaves out clients' restarts and servers' crashes each on its own", () => {
+    const world = { params: { servers: 1, clients: 1, opsPerClient: 2, values: 1 }, network: 'bag', maxInFlight: 1, symmetry: false } as const;
+    const crashesOnly = checkSync(raftKv, { ...world, crashes: 1 });
+    const restartsOnly = checkSync(raftKv, { ...world, clientRestarts: 1 });
+    const both = checkSync(raftKv, { ...world, crashes: 1, clientRestarts: 1 });
+    expect(both.stats.distinctStates).toBeGreaterThan(Math.max(crashesOnly.stats.distinctStates, restartsOnly.stats.distinctStates));
+    expect(job(raftKv, { ...world, crashes: 1, clientRestarts: 1 }, { omit: ['client-restart'] }).dfs.distinct).toBe(crashesOnly.stats.distinctStates);
+    expect(job(raftKv, { ...world, crashes: 1, clientRestarts: 1 }, { omit: ['crash'] }).dfs.distinct).toBe(restartsOnly.stats.distinctStates);
+    expect(job(raftKv, { ...world, crashes: 1, clientRestarts: 1 }).dfs.distinct).toBe(both.stats.distinctStates);
   });
 
   it('finds a violation the same way twice, on a path that rebuilds into the violating trace', () => {

@@ -23,8 +23,8 @@ import type { FingerprintPath } from '../trace-builder.ts';
 import { HandlerError, type SeenTest, type WorldState } from '../world.ts';
 import { CompactVisited } from './compact-visited.ts';
 
-/** Fault kinds a job's mix may leave out (crash takes its restarts with it). */
-export type FaultKind = 'drop' | 'duplicate' | 'crash' | 'tick';
+/** Fault kinds a job's mix may leave out (crash takes its restarts with it; a client's restart is its own kind). */
+export type FaultKind = 'drop' | 'duplicate' | 'crash' | 'client-restart' | 'tick';
 
 /** Where in the space of bounded searches a job sits. */
 export interface DfsPoint {
@@ -76,6 +76,7 @@ export class BoundedDfs {
   private readonly omitDrop: boolean;
   private readonly omitDup: boolean;
   private readonly omitCrash: boolean;
+  private readonly omitClientRestart: boolean;
   private readonly omitTick: boolean;
   /** Whether part of the space was left out: the budget ran out, or states lie beyond the bound. */
   private cut = false;
@@ -97,6 +98,7 @@ export class BoundedDfs {
     this.omitDrop = point.omit.includes('drop');
     this.omitDup = point.omit.includes('duplicate');
     this.omitCrash = point.omit.includes('crash');
+    this.omitClientRestart = point.omit.includes('client-restart');
     this.omitTick = point.omit.includes('tick');
     const visited = this.visited;
     this.seen = model.symmetry || !model.options.fastPath
@@ -110,7 +112,11 @@ export class BoundedDfs {
     this.collect = (n) => {
       this.generated++;
       const kind = world.event.kind;
-      if ((kind === 'drop' && this.omitDrop) || (kind === 'duplicate' && this.omitDup) || ((kind === 'crash' || kind === 'restart') && this.omitCrash) || (kind === 'tick' && this.omitTick)) return;
+      const clientRestart = kind === 'restart' && world.layout.isClient(world.event.node);
+      if (
+        (kind === 'drop' && this.omitDrop) || (kind === 'duplicate' && this.omitDup) || (kind === 'tick' && this.omitTick)
+        || (clientRestart ? this.omitClientRestart : (kind === 'crash' || kind === 'restart') && this.omitCrash)
+      ) return;
       model.fingerprint(n);
       const hi = model.fp[0]!;
       const lo = model.fp[1]!;

@@ -93,6 +93,7 @@ export function faultKinds(w: WorldOptions): FaultKind[] {
   if (w.network !== 'set' && w.drop) kinds.push('drop');
   if (w.network !== 'set' && w.dup) kinds.push('duplicate');
   if (w.crashes > 0) kinds.push('crash');
+  if ((w.clientRestarts ?? 0) > 0) kinds.push('client-restart');
   if (w.maxTime > 0) kinds.push('tick');
   return kinds;
 }
