@@ -104,6 +104,14 @@ export interface Cluster<Op = unknown, R = unknown> {
   readonly network: MemoryNetwork | undefined;
   /** Client `index` (0-based), a node of role `client`. */
   client(index?: number): ClusterClient<Op, R>;
+  /**
+   * Restarts client `index` with the same node id and no memory, as a client process that died
+   * and came back: the old client is closed (a call in progress keeps an unknown outcome in the
+   * history) and a new one takes its place on a new transport. Where the spec declares sessions
+   * (`clients.session`) it registers a new incarnation before its first call, so its requests are
+   * applied exactly once. Returns the new client, which `client(index)` returns from now on.
+   */
+  restartClient(index?: number): Promise<ClusterClient<Op, R>>;
   /** Node `id`'s runtime (state, status, failure, stats). */
   node<S = unknown>(id: NodeId): NodeRuntime<S>;
   /** Node `id`'s current state (undefined while down). */
@@ -206,6 +214,10 @@ export async function startCluster<Op = unknown, R = unknown>(spec: Protocol, op
   const runtimes: NodeRuntime[] = [];
   const history = new HistoryLog();
   const clients: ClusterClient<Op, R>[] = [];
+  const newClient = (id: NodeId, transport: Transport) => new ClusterClient<Op, R>({
+    layout, id, transport, clock, history,
+    ...(options.invokeTimeoutMs !== undefined ? { timeoutMs: options.invokeTimeoutMs } : {}),
+  });
   const cleanup = async (): Promise<void> => {
     await Promise.all(runtimes.map((r) => r.crash()));
     await Promise.all(clients.map((c) => c.close()));
@@ -235,10 +247,7 @@ export async function startCluster<Op = unknown, R = unknown>(spec: Protocol, op
     if (layout.clients) {
       for (let k = 0; k < layout.clients.role.count; k++) {
         const id = layout.clients.role.base + k;
-        clients.push(new ClusterClient<Op, R>({
-          layout, id, transport: transports.get(id)!, clock, history,
-          ...(options.invokeTimeoutMs !== undefined ? { timeoutMs: options.invokeTimeoutMs } : {}),
-        }));
+        clients.push(newClient(id, transports.get(id)!));
       }
     }
   } catch (e) {
@@ -258,6 +267,11 @@ export async function startCluster<Op = unknown, R = unknown>(spec: Protocol, op
   };
   const socketCounters = () => countFrames([...runtimes.map((r) => r.transport?.stats), ...clients.map((c) => c.transportStats)]);
   const list = (x: NodeId | readonly NodeId[]): readonly NodeId[] => (typeof x === 'number' ? [x] : x);
+  const clientAt = (index: number, what: string): ClusterClient<Op, R> => {
+    const c = clients[index];
+    if (!c) throw new UsageError(`Cluster.${what}`, 'unknown-client', layout.clients ? `no client ${index} (the cluster has ${clients.length})` : `protocol '${spec.name}' declares no clients`);
+    return c;
+  };
 
   return {
     protocol: spec,
@@ -268,8 +282,15 @@ export async function startCluster<Op = unknown, R = unknown>(spec: Protocol, op
     dataDir,
     network,
     client(index = 0) {
-      const c = clients[index];
-      if (!c) throw new UsageError('Cluster.client', 'unknown-client', layout.clients ? `no client ${index} (the cluster has ${clients.length})` : `protocol '${spec.name}' declares no clients`);
+      return clientAt(index, 'client');
+    },
+    async restartClient(index = 0) {
+      live('restartClient');
+      const old = clientAt(index, 'restartClient');
+      await old.close();
+      sockets.delete(old.id);
+      const c = newClient(old.id, await open(old.id));
+      clients[index] = c;
       return c;
     },
     node<S>(id: NodeId) {

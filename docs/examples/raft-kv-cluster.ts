@@ -1,7 +1,7 @@
 /**
  * A 3-node Raft KV cluster in one process: start it, write and read through the leader, crash
- * the leader, keep going with the new one, restart the old one, and check the recorded client
- * history for linearizability.
+ * the leader, keep going with the new one, restart the old one, restart the client (the same id,
+ * a new session), and check the recorded client history for linearizability.
  *
  *   npx tsx docs/examples/raft-kv-cluster.ts            (memory transport)
  *   npx tsx docs/examples/raft-kv-cluster.ts udp        (udp on loopback)
@@ -26,6 +26,10 @@ export interface ExampleReport {
   acknowledged: number;
   linearizable: boolean;
   lastRead: number;
+  /** The client's session incarnation before and after its restart. */
+  incarnations: [number, number];
+  /** What key 1 held after the restarted client's put. */
+  readAfterClientRestart: number;
 }
 
 /** Runs the example on `transport`; `log` receives the lines it prints. */
@@ -40,14 +44,12 @@ export async function main(transport: 'memory' | 'udp' = 'memory', log: (line: s
     invokeTimeoutMs: 500,
   });
   const leader = (): number | undefined => cluster.nodes.find((id) => cluster.state<Server>(id)?.role === 'leader');
-  const client = cluster.client(0);
-
   /** Sends `op` to the leader, retrying on notLeader and timeouts (each try is a new call in the history). */
   const call = async (op: Op): Promise<Result> => {
     for (;;) {
       await cluster.waitUntil(() => leader() !== undefined, { timeoutMs: 5_000 });
       try {
-        const r = await client.invoke(op, { to: leader()! });
+        const r = await cluster.client(0).invoke(op, { to: leader()! });
         if (r.kind !== 'notLeader') return r;
       } catch (e) {
         if (!(e instanceof InvokeTimeout)) throw e;
@@ -74,6 +76,15 @@ export async function main(transport: 'memory' | 'udp' = 'memory', log: (line: s
     await cluster.waitUntil(() => cluster.state<Server>(firstLeader)!.commit === cluster.state<Server>(leader()!)!.commit, { timeoutMs: 5_000 });
     log(`server ${firstLeader + 1} restarted from its log and caught up (commit index ${cluster.state<Server>(firstLeader)!.commit})`);
 
+    // The client process dies and comes back with the same id: it registers a new session
+    // incarnation, whose request ids the servers cannot take for the old one's.
+    const before = cluster.client(0).incarnation;
+    await cluster.restartClient(0);
+    await call({ kind: 'put', key: 1, value: 43 });
+    const after = cluster.client(0).incarnation;
+    const afterRestart = await call({ kind: 'get', key: 1 });
+    log(`client restarted: session incarnation ${before} → ${after}; get 1 → ${JSON.stringify(afterRestart)}`);
+
     // The history, in the shape of the kv model: strings, '' for absent; notLeader answers had no effect.
     const str = (v: number): string => (v === 0 ? '' : String(v));
     const operations = cluster.history().operations
@@ -89,6 +100,7 @@ export async function main(transport: 'memory' | 'udp' = 'memory', log: (line: s
     return {
       firstLeader, secondLeader, acknowledged: operations.filter((o) => o.output !== undefined).length,
       linearizable: verdict.result === 'linearizable', lastRead: read.kind === 'value' ? read.value : -1,
+      incarnations: [before, after], readAfterClientRestart: afterRestart.kind === 'value' ? afterRestart.value : -1,
     };
   } finally {
     await cluster.close();
