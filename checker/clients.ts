@@ -106,12 +106,6 @@ export class Clients {
   reply(s: WorldState, c: NodeId, reply: { id: number; result: unknown }): { after: unknown; history: readonly HistoryEvent[] } {
     const cs = s.nodes[c] as ClientState;
     if (cs.pending === null || cs.pending.id !== reply.id) return { after: cs, history: s.history };
-    if (this.restarts === 0) {
-      return {
-        after: { next: cs.next, pending: null } satisfies ClientState,
-        history: [...s.history, { kind: 'return', client: c, id: reply.id, result: reply.result }],
-      };
-    }
     if (cs.registering) {
       const incarnation = this.session!.incarnation(reply.result, cs.restarts!);
       const after: ClientState = incarnation === null
@@ -119,10 +113,9 @@ export class Clients {
         : { next: cs.next, pending: null, seq: incarnation * SESSION_IDS + 1, restarts: cs.restarts!, registering: false };
       return { after, history: s.history };
     }
-    return {
-      after: { next: cs.next, pending: null, seq: cs.seq!, restarts: cs.restarts!, registering: false } satisfies ClientState,
-      history: [...s.history, { kind: 'return', client: c, id: reply.id, result: reply.result }],
-    };
+    // Without restarts the state keeps its two fields (the hot path's fixed shape).
+    const after: ClientState = this.restarts === 0 ? { next: cs.next, pending: null } : { ...cs, pending: null };
+    return { after, history: [...s.history, { kind: 'return', client: c, id: reply.id, result: reply.result }] };
   }
 
   /** Client restarts used in `s` (each client counts its own). */

@@ -197,7 +197,7 @@ export class ClusterClient<Op = unknown, R = unknown> {
     if (this.#busy) throw new UsageError('ClusterClient.send', 'busy', `client ${this.id} has request ${this.#pending?.id} pending`);
     const check = this.#target('ClusterClient.send', to);
     if (check) return Promise.reject(check);
-    return this.#operation(op, to, Number.POSITIVE_INFINITY, false, this.#incarnation > 0 ? this.#incarnation * SESSION_IDS + ++this.#seq : this.#next++) as Promise<R>;
+    return this.#operation(op, to, Number.POSITIVE_INFINITY, false, this.#takeId()) as Promise<R>;
   }
 
   /**
@@ -219,11 +219,24 @@ export class ClusterClient<Op = unknown, R = unknown> {
       this.#busy = false;
       const incarnation = answer === 'timeout' ? null : session.incarnation(answer.result, nonce);
       if (incarnation === null) return false;
-      this.#incarnation = incarnation;
-      this.#seq = 0;
-      this.#stats.registrations++;
+      this.#registered(incarnation);
       return true;
     });
+  }
+
+  /** Takes the id of the next request: {@link nextRequestId}, then moves past it. */
+  #takeId(): number {
+    const id = this.nextRequestId;
+    if (this.#incarnation > 0) this.#seq++;
+    else this.#next++;
+    return id;
+  }
+
+  /** A registration answered: the requests that follow are numbered in `incarnation`. */
+  #registered(incarnation: number): void {
+    this.#incarnation = incarnation;
+    this.#seq = 0;
+    this.#stats.registrations++;
   }
 
   /** Stops listening; a pending call is rejected and keeps an unknown outcome. */
@@ -250,7 +263,7 @@ export class ClusterClient<Op = unknown, R = unknown> {
     if (bad) return Promise.reject(bad);
     const timeoutMs = options.timeoutMs ?? this.#opts.timeoutMs ?? 2000;
     const follow = options.follow ?? options.to === undefined;
-    if (!this.#sessions) return this.#operation(op, to, timeoutMs, follow, this.#next++);
+    if (!this.#sessions) return this.#operation(op, to, timeoutMs, follow, this.#takeId());
     const start = this.#opts.clock.monotonicMs();
     const sessioned = async (): Promise<unknown> => {
       this.#busy = true;
@@ -260,7 +273,7 @@ export class ClusterClient<Op = unknown, R = unknown> {
         this.#busy = false;
       }
       const left = Math.max(1, timeoutMs - (this.#opts.clock.monotonicMs() - start));
-      return this.#operation(op, options.to ?? this.to, left, follow, this.#incarnation * SESSION_IDS + ++this.#seq);
+      return this.#operation(op, options.to ?? this.to, left, follow, this.#takeId());
     };
     return sessioned();
   }
@@ -272,9 +285,7 @@ export class ClusterClient<Op = unknown, R = unknown> {
     const payload = this.#encode(session.register(nonce), SESSION_REGISTER_ID);
     const answer = await this.#call(SESSION_REGISTER_ID, payload, to, timeoutMs, true, (r) => session.incarnation(r, nonce) !== null);
     if (answer === 'timeout') throw new SessionTimeout(this.id, to, timeoutMs);
-    this.#incarnation = session.incarnation(answer.result, nonce)!;
-    this.#seq = 0;
-    this.#stats.registrations++;
+    this.#registered(session.incarnation(answer.result, nonce)!);
   }
 
   #encode(op: unknown, id: number): Uint8Array {

@@ -212,6 +212,44 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
     return { reason: `messages in flight differ (${mode} network): the trace has ${a.length}, the executor ${b.length}`, expected: step.state.network, got: frames.map((f) => ({ from: f.from, to: f.to, channel: f.kind, bytes: f.payload.length })) };
   };
 
+  /**
+   * Delivers, duplicates or drops the frame trace event `e` names (a plain event, or the step of a
+   * lost write): null when done, else why the executor differs.
+   */
+  const deliverStep = (e: Extract<Event, { kind: 'deliver' | 'duplicate' | 'drop' }>): string | null => {
+    const { channel, payload } = frameOf(e.from, e.to, e.msg);
+    const frames = network.inFlight();
+    let frame: InFlightFrame | undefined;
+    if (mode === 'fifo') {
+      frame = frames.find((f) => f.from === e.from && f.to === e.to);
+      if (frame && !(frame.kind === channel && equalBytes(frame.payload, payload))) return 'the message is not at the head of its link on the executor';
+    } else {
+      frame = frames.find((f) => f.from === e.from && f.to === e.to && f.kind === channel && equalBytes(f.payload, payload));
+    }
+    if (!frame) return 'the executor has no such message in flight';
+    if (e.kind === 'drop') {
+      network.drop(frame.id);
+      return null;
+    }
+    if (crashed.has(e.to)) return 'the receiver is crashed on the executor';
+    network.deliver(frame.id, { consume: e.kind === 'deliver' && mode !== 'set' });
+    delivered++;
+    return null;
+  };
+
+  /** Fires the action trace event `e` names: null when it ran, else why the executor differs (spec code that throws, throws). */
+  const actionStep = async (e: Extract<Event, { kind: 'action' }>): Promise<string | null> => {
+    const r = runtimes[e.node];
+    if (!r) return `${e.node} is not a protocol node`;
+    if (crashed.has(e.node)) return 'the node is crashed on the executor';
+    const action = r.role.def.actions?.[e.action];
+    if (!action) return `role ${r.role.name} has no action '${e.action}'`;
+    // The choice as the spec makes it (trace JSON loses Maps and object identity).
+    let arg = e.arg;
+    if (action.choices) arg = action.choices(r.state, layout.ctx(e.node)).find((c: unknown) => equalValues(c, e.arg)) ?? e.arg;
+    return (await r.fire(e.action, arg)) ? null : 'the action is not enabled on the executor';
+  };
+
   // The step being replayed, for a trace whose messages or states do not fit the spec's schemas.
   let at = 0;
   try {
@@ -233,42 +271,19 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
         case 'deliver':
         case 'duplicate':
         case 'drop': {
-          const { channel, payload } = frameOf(event.from, event.to, event.msg);
-          const frames = network.inFlight();
-          let frame: InFlightFrame | undefined;
-          if (mode === 'fifo') {
-            frame = frames.find((f) => f.from === event.from && f.to === event.to);
-            if (frame && !(frame.kind === channel && equalBytes(frame.payload, payload))) return diverge('the message is not at the head of its link on the executor');
-          } else {
-            frame = frames.find((f) => f.from === event.from && f.to === event.to && f.kind === channel && equalBytes(f.payload, payload));
-          }
-          if (!frame) return diverge('the executor has no such message in flight');
-          if (event.kind === 'drop') {
-            network.drop(frame.id);
-            break;
-          }
-          if (crashed.has(event.to)) return diverge('the receiver is crashed on the executor');
-          network.deliver(frame.id, { consume: event.kind === 'deliver' && mode !== 'set' });
-          delivered++;
+          const why = deliverStep(event);
+          if (why) return diverge(why);
           break;
         }
         case 'action': {
-          const r = runtimes[event.node];
-          if (!r) return diverge(`${event.node} is not a protocol node`);
-          if (crashed.has(event.node)) return diverge('the node is crashed on the executor');
-          const action = r.role.def.actions?.[event.action];
-          if (!action) return diverge(`role ${r.role.name} has no action '${event.action}'`);
-          // The choice as the spec makes it (trace JSON loses Maps and object identity).
-          let arg = event.arg;
-          if (action.choices) arg = action.choices(r.state, layout.ctx(event.node)).find((c: unknown) => equalValues(c, event.arg)) ?? event.arg;
-          let ran: boolean;
+          let why: string | null;
           try {
-            ran = await r.fire(event.action, arg);
+            why = await actionStep(event);
           } catch (e) {
             if (failures.length > failedBefore) break;
             throw e;
           }
-          if (!ran) return diverge('the action is not enabled on the executor');
+          if (why) return diverge(why);
           break;
         }
         case 'crash': {
@@ -280,19 +295,10 @@ export async function replayOnExecutor(protocol: Protocol, trace: TraceFile, opt
             if (crashed.has(event.node)) return diverge('the node is crashed on the executor');
             const log = join(dataDir, `node-${event.node}.log`);
             const before = await readFile(log);
+            // The step itself, replayed as its own event would be.
             const step = event.lostWrite;
-            if (step.kind === 'deliver') {
-              const { channel, payload } = frameOf(step.from, step.to, step.msg);
-              const frame = network.inFlight().find((f) => f.from === step.from && f.to === step.to && f.kind === channel && equalBytes(f.payload, payload));
-              if (!frame) return diverge('the executor has no such message in flight');
-              network.deliver(frame.id, { consume: mode !== 'set' });
-              delivered++;
-            } else {
-              const action = r.role.def.actions?.[step.action];
-              if (!action) return diverge(`role ${r.role.name} has no action '${step.action}'`);
-              const arg = action.choices ? (action.choices(r.state, layout.ctx(event.node)).find((c: unknown) => equalValues(c, step.arg)) ?? step.arg) : step.arg;
-              if (!(await r.fire(step.action, arg))) return diverge('the action is not enabled on the executor');
-            }
+            const why = step.kind === 'deliver' ? deliverStep(step) : await actionStep(step);
+            if (why) return diverge(why);
             await settle(); // the write flushed and the messages that waited on it sent
             await r.crash();
             // The log as it was before the step: its appended records cut (or a compaction's rename undone).

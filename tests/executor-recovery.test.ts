@@ -1,8 +1,9 @@
 /**
  * A damaged durable log on the executor: the runtime tells a torn tail from corruption, from an
- * emptied log and (for a role that declares `lostWrites: 'detected'`) from a lost write, keeps the damaged file aside, reports it (a `damaged` event, the runtime's
- * `recovery`), and hands it to the role's `onRecover`, whose answer is made durable before the
- * node runs — or whose refusal keeps the node down. Nothing is silently truncated.
+ * emptied log and (for a role that declares `lostWrites: 'detected'`) from a lost write, keeps
+ * the damaged file aside, reports it (a `damaged` event, the runtime's `recovery`), and hands it
+ * to the role's `onRecover`, whose answer is made durable before the node runs — or whose
+ * refusal keeps the node down. Nothing is silently truncated.
  */
 import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
